@@ -1,0 +1,265 @@
+//! Expression strings (brief 2.3): parsed once, at load, into `Expr` trees
+//! whose spans are file offsets.
+
+use crate::error::{limits, LoadError, LoadErrorKind};
+use crate::grammar::{pest_error, DirParser, Rule};
+use crate::model::{BinOp, Expr, ExprKind, Ident};
+use crate::prescan::{scan, Lexical};
+use crate::span::Span;
+use pest::iterators::Pair;
+use pest::Parser;
+
+/// Maps an offset within the parsed text to a file offset.
+pub(crate) type OffsetMap<'a> = &'a dyn Fn(usize) -> usize;
+
+/// Parse a standalone expression string. `map` gives file offsets.
+pub fn parse_expr(src: &str, map: OffsetMap<'_>) -> Result<Expr, LoadError> {
+    scan(
+        src,
+        Lexical {
+            line_comments: true,
+            char_quotes: false,
+        },
+        limits::MAX_EXPR_NESTING,
+        "an expression",
+        map,
+    )?;
+    let mut pairs = DirParser::parse(Rule::expr_only, src)
+        .map_err(|e| pest_error(e, LoadErrorKind::ExprSyntax, map))?;
+    let top = pairs
+        .next()
+        .and_then(|p| p.into_inner().find(|p| p.as_rule() == Rule::expr))
+        .ok_or_else(|| {
+            LoadError::new(LoadErrorKind::ExprSyntax, "empty expression", Span::new(map(0), map(0)))
+        })?;
+    Ok(build_expr(top, map)?.0)
+}
+
+/// Parse an expression given on the command line (`--arg c=Candidate{x: 7}`).
+/// Spans are offsets into `src`.
+pub fn parse_standalone(src: &str) -> Result<Expr, LoadError> {
+    parse_expr(src, &|o| o)
+}
+
+fn span_of(p: &Pair<'_, Rule>, map: OffsetMap<'_>) -> Span {
+    let s = p.as_span();
+    Span::new(map(s.start()), map(s.end()))
+}
+
+fn too_deep(span: Span) -> LoadError {
+    LoadError::new(
+        LoadErrorKind::TooDeep,
+        format!(
+            "expression is nested deeper than the limit of {} levels",
+            limits::MAX_EXPR_DEPTH
+        ),
+        span,
+    )
+    .note("operator chains count as nesting; split the expression with `let`")
+}
+
+/// Returns the expression and its tree depth.
+pub(crate) fn build_expr(p: Pair<'_, Rule>, map: OffsetMap<'_>) -> Result<(Expr, usize), LoadError> {
+    let span = span_of(&p, map);
+    match p.as_rule() {
+        Rule::expr | Rule::paren => {
+            let inner = p.into_inner().next().ok_or_else(|| {
+                LoadError::new(LoadErrorKind::ExprSyntax, "empty expression", span)
+            })?;
+            build_expr(inner, map)
+        }
+        Rule::or_e | Rule::and_e | Rule::eq_e | Rule::cmp_e | Rule::add_e | Rule::mul_e => {
+            let mut it = p.into_inner();
+            let first = it.next().ok_or_else(|| {
+                LoadError::new(LoadErrorKind::ExprSyntax, "empty expression", span)
+            })?;
+            let (mut acc, mut depth) = build_expr(first, map)?;
+            while let (Some(op), Some(rhs)) = (it.next(), it.next()) {
+                let op_span = span_of(&op, map);
+                let bop = BinOp::from_token(op.as_str().trim()).ok_or_else(|| {
+                    LoadError::new(LoadErrorKind::ExprSyntax, "unknown operator", op_span)
+                })?;
+                let (r, rd) = build_expr(rhs, map)?;
+                depth = depth.max(rd) + 1;
+                if depth > limits::MAX_EXPR_DEPTH {
+                    return Err(too_deep(op_span));
+                }
+                let s = acc.span.to(r.span);
+                acc = Expr {
+                    kind: ExprKind::Binary {
+                        op: bop,
+                        op_span,
+                        lhs: Box::new(acc),
+                        rhs: Box::new(r),
+                    },
+                    span: s,
+                };
+            }
+            Ok((acc, depth))
+        }
+        Rule::postfix => {
+            let mut it = p.into_inner();
+            let first = it.next().ok_or_else(|| {
+                LoadError::new(LoadErrorKind::ExprSyntax, "empty expression", span)
+            })?;
+            let (mut acc, mut depth) = build_expr(first, map)?;
+            for f in it {
+                let fs = span_of(&f, map);
+                depth += 1;
+                if depth > limits::MAX_EXPR_DEPTH {
+                    return Err(too_deep(fs));
+                }
+                let s = acc.span.to(fs);
+                acc = Expr {
+                    kind: ExprKind::Field {
+                        base: Box::new(acc),
+                        field: Ident::new(f.as_str(), fs),
+                    },
+                    span: s,
+                };
+            }
+            Ok((acc, depth))
+        }
+        Rule::int => {
+            let v: i64 = p.as_str().parse().map_err(|_| {
+                LoadError::new(
+                    LoadErrorKind::IntegerRange,
+                    format!("integer literal `{}` does not fit in i64", p.as_str()),
+                    span,
+                )
+            })?;
+            Ok((Expr { kind: ExprKind::Int(v), span }, 1))
+        }
+        Rule::float => {
+            let v: f64 = p.as_str().parse().map_err(|_| {
+                LoadError::new(LoadErrorKind::ExprSyntax, "malformed float literal", span)
+            })?;
+            if !v.is_finite() {
+                return Err(LoadError::new(
+                    LoadErrorKind::IntegerRange,
+                    format!("float literal `{}` is not finite in f64", p.as_str()),
+                    span,
+                ));
+            }
+            Ok((Expr { kind: ExprKind::Float(v), span }, 1))
+        }
+        Rule::boolean => Ok((
+            Expr {
+                kind: ExprKind::Bool(p.as_str() == "true"),
+                span,
+            },
+            1,
+        )),
+        Rule::string => {
+            let inner = p.into_inner().next();
+            let (raw, start) = match &inner {
+                Some(i) => (i.as_str(), i.as_span().start()),
+                None => ("", 0),
+            };
+            let s = decode_expr_string(raw, start, map)?;
+            Ok((Expr { kind: ExprKind::Str(s), span }, 1))
+        }
+        Rule::path => {
+            let segs = p.into_inner().map(|s| s.as_str().to_string()).collect();
+            Ok((Expr { kind: ExprKind::Path(segs), span }, 1))
+        }
+        Rule::call => {
+            let mut it = p.into_inner();
+            let callee = it.next().ok_or_else(|| {
+                LoadError::new(LoadErrorKind::ExprSyntax, "call without a callee", span)
+            })?;
+            let callee_span = span_of(&callee, map);
+            let segs = callee.into_inner().map(|s| s.as_str().to_string()).collect();
+            let mut args = Vec::new();
+            let mut depth = 1;
+            for a in it {
+                let (e, d) = build_expr(a, map)?;
+                depth = depth.max(d + 1);
+                args.push(e);
+            }
+            if depth > limits::MAX_EXPR_DEPTH {
+                return Err(too_deep(span));
+            }
+            Ok((
+                Expr {
+                    kind: ExprKind::Call {
+                        callee: segs,
+                        callee_span,
+                        args,
+                    },
+                    span,
+                },
+                depth,
+            ))
+        }
+        Rule::struct_lit => {
+            let mut it = p.into_inner();
+            let name = it.next().ok_or_else(|| {
+                LoadError::new(LoadErrorKind::ExprSyntax, "struct literal without a name", span)
+            })?;
+            let name = Ident::new(name.as_str(), span_of(&name, map));
+            let mut fields = Vec::new();
+            let mut depth = 1;
+            for fi in it {
+                let mut fit = fi.into_inner();
+                let (Some(fname), Some(fexpr)) = (fit.next(), fit.next()) else {
+                    return Err(LoadError::new(LoadErrorKind::ExprSyntax, "malformed field", span));
+                };
+                let fname = Ident::new(fname.as_str(), span_of(&fname, map));
+                let (e, d) = build_expr(fexpr, map)?;
+                depth = depth.max(d + 1);
+                fields.push((fname, e));
+            }
+            if depth > limits::MAX_EXPR_DEPTH {
+                return Err(too_deep(span));
+            }
+            Ok((
+                Expr {
+                    kind: ExprKind::Struct { name, fields },
+                    span,
+                },
+                depth,
+            ))
+        }
+        other => Err(LoadError::new(
+            LoadErrorKind::ExprSyntax,
+            format!("unexpected element {other:?} in expression"),
+            span,
+        )),
+    }
+}
+
+/// Decode `\" \\ \n \r \t`; any other escape is an error (brief 2.3).
+pub(crate) fn decode_expr_string(raw: &str, start: usize, map: OffsetMap<'_>) -> Result<String, LoadError> {
+    let mut out = String::with_capacity(raw.len());
+    let mut it = raw.char_indices();
+    while let Some((i, c)) = it.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match it.next() {
+            Some((_, '"')) => out.push('"'),
+            Some((_, '\\')) => out.push('\\'),
+            Some((_, 'n')) => out.push('\n'),
+            Some((_, 'r')) => out.push('\r'),
+            Some((_, 't')) => out.push('\t'),
+            Some((j, other)) => {
+                return Err(LoadError::new(
+                    LoadErrorKind::BadEscape,
+                    format!("invalid escape `\\{other}` in string literal"),
+                    Span::new(map(start + i), map(start + j + other.len_utf8())),
+                )
+                .note("string literals accept only the escapes \\\" \\\\ \\n \\r \\t"))
+            }
+            None => {
+                return Err(LoadError::new(
+                    LoadErrorKind::BadEscape,
+                    "a lone `\\` ends the string literal",
+                    Span::new(map(start + i), map(start + i + 1)),
+                ))
+            }
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,110 @@
+//! The pest parser and the conversion of pest errors into load errors.
+
+use crate::error::{LoadError, LoadErrorKind};
+use crate::span::Span;
+use pest_derive::Parser;
+
+#[derive(Parser)]
+#[grammar = "dir.pest"]
+pub(crate) struct DirParser;
+
+/// Human names for the rules pest reports as "expected ...".
+fn rule_name(r: &Rule) -> String {
+    let s = match r {
+        Rule::EOI => "end of input",
+        Rule::jvalue | Rule::jembed => "a JSON value",
+        Rule::jobject => "a JSON object",
+        Rule::jarray => "a JSON array",
+        Rule::jstring | Rule::jmember => "a JSON string",
+        Rule::jnumber => "a JSON number",
+        Rule::expr | Rule::or_e | Rule::and_e | Rule::eq_e | Rule::cmp_e | Rule::add_e => {
+            "an expression"
+        }
+        Rule::mul_e | Rule::postfix | Rule::paren => "an expression",
+        Rule::op_or | Rule::op_and | Rule::op_eq | Rule::op_cmp | Rule::op_add | Rule::op_mul => {
+            "an operator"
+        }
+        Rule::int | Rule::float => "a number",
+        Rule::string => "a string literal",
+        Rule::boolean => "`true` or `false`",
+        Rule::ident | Rule::segment => "an identifier",
+        Rule::path => "a name",
+        Rule::call => "a call",
+        Rule::struct_lit => "a struct literal",
+        Rule::field_init => "a field initialiser `name: expr`",
+        Rule::header | Rule::kw_dir => "the version header `dir 0.1;`",
+        Rule::version => "a version number",
+        Rule::forge | Rule::kw_forge => "`forge`",
+        Rule::types_decl | Rule::kw_types => "`types`",
+        Rule::shape | Rule::kw_shape => "`shape`",
+        Rule::proc | Rule::kw_proc => "`proc`",
+        Rule::bind | Rule::kw_bind => "`bind`",
+        Rule::regime => "a regime (`K`, `Q` or `Φ`)",
+        Rule::ret => "`->`",
+        Rule::qualifiers => "qualifiers `[...]`",
+        Rule::uses | Rule::kw_uses => "`uses`",
+        Rule::locals | Rule::kw_locals => "`locals`",
+        Rule::let_s | Rule::kw_let => "`let`",
+        Rule::constrain_s | Rule::kw_constrain => "`constrain`",
+        Rule::prove_s | Rule::kw_prove => "`prove`",
+        Rule::return_s | Rule::kw_return => "`return`",
+        Rule::later_s => "a later-version statement `@Kind {...};`",
+        Rule::effect_s => "a statement",
+        Rule::kw_from => "`from`",
+        Rule::field => "a field `name: type`",
+        Rule::use_item => "a resource `Name(arg = value)`",
+        Rule::use_arg => "an argument `name = literal`",
+        Rule::clause => "a contract clause `key op value`",
+        Rule::clause_op => "a comparison operator",
+        Rule::clause_value => "a clause value",
+        Rule::char_lit => "a character literal",
+        other => return format!("{other:?}"),
+    };
+    s.to_string()
+}
+
+pub(crate) fn pest_error(
+    e: pest::error::Error<Rule>,
+    kind: LoadErrorKind,
+    map: &dyn Fn(usize) -> usize,
+) -> LoadError {
+    let (a, b) = match e.location {
+        pest::error::InputLocation::Pos(p) => (p, p),
+        pest::error::InputLocation::Span((a, b)) => (a, b),
+    };
+    let message = match &e.variant {
+        pest::error::ErrorVariant::ParsingError {
+            positives,
+            negatives,
+        } => {
+            let mut pos: Vec<String> = positives.iter().map(rule_name).collect();
+            pos.sort();
+            pos.dedup();
+            if !pos.is_empty() {
+                format!("expected {}", join_or(&pos))
+            } else if !negatives.is_empty() {
+                "unexpected input".to_string()
+            } else {
+                "syntax error".to_string()
+            }
+        }
+        pest::error::ErrorVariant::CustomError { message } => message.clone(),
+    };
+    let what = match kind {
+        LoadErrorKind::JsonSyntax => "malformed JSON",
+        LoadErrorKind::ExprSyntax => "malformed expression",
+        _ => "malformed textual DIR",
+    };
+    LoadError::new(kind, format!("{what}: {message}"), Span::new(map(a), map(b)))
+}
+
+fn join_or(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        _ => {
+            let (last, rest) = items.split_last().unwrap_or((&items[0], &[]));
+            format!("{} or {}", rest.join(", "), last)
+        }
+    }
+}

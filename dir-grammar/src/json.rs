@@ -1,0 +1,262 @@
+//! Strict JSON with spans. serde_json cannot report where a value sits in the
+//! file, and every DIR diagnostic must point at its source, so JSON DIR is
+//! read with the pest grammar into this spanned tree.
+
+use crate::error::{limits, LoadError, LoadErrorKind};
+use crate::grammar::{pest_error, DirParser, Rule};
+use crate::prescan::{scan, Lexical};
+use crate::span::Span;
+use pest::iterators::Pair;
+use pest::Parser;
+
+#[derive(Clone, Debug)]
+pub struct Json {
+    pub kind: JsonKind,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub enum JsonKind {
+    Null,
+    Bool(bool),
+    /// The number's lexeme, converted on use.
+    Number(String),
+    Str(JStr),
+    Array(Vec<Json>),
+    Object(Vec<(JStr, Json)>),
+}
+
+/// A decoded JSON string that remembers where each of its bytes came from.
+#[derive(Clone, Debug)]
+pub struct JStr {
+    pub value: String,
+    /// Span of the whole literal, quotes included.
+    pub span: Span,
+    /// For strings with escapes: file offset of each decoded byte (plus one
+    /// trailing entry for the end). `None` when decoded == raw.
+    offsets: Option<Vec<usize>>,
+}
+
+impl JStr {
+    /// File offset of a byte offset inside the decoded value.
+    pub fn file_offset(&self, i: usize) -> usize {
+        match &self.offsets {
+            None => self.span.start + 1 + i.min(self.value.len()),
+            Some(v) => v[i.min(v.len() - 1)],
+        }
+    }
+}
+
+impl Json {
+    pub fn type_name(&self) -> &'static str {
+        match self.kind {
+            JsonKind::Null => "null",
+            JsonKind::Bool(_) => "a boolean",
+            JsonKind::Number(_) => "a number",
+            JsonKind::Str(_) => "a string",
+            JsonKind::Array(_) => "an array",
+            JsonKind::Object(_) => "an object",
+        }
+    }
+
+    /// Convert to a serde_json value (for canonical printing).
+    pub fn to_value(&self) -> serde_json::Value {
+        match &self.kind {
+            JsonKind::Null => serde_json::Value::Null,
+            JsonKind::Bool(b) => serde_json::Value::Bool(*b),
+            JsonKind::Number(n) => serde_json::from_str(n).unwrap_or(serde_json::Value::Null),
+            JsonKind::Str(s) => serde_json::Value::String(s.value.clone()),
+            JsonKind::Array(a) => serde_json::Value::Array(a.iter().map(Json::to_value).collect()),
+            JsonKind::Object(m) => {
+                let mut out = serde_json::Map::new();
+                for (k, v) in m {
+                    out.insert(k.value.clone(), v.to_value());
+                }
+                serde_json::Value::Object(out)
+            }
+        }
+    }
+}
+
+/// Parse a whole JSON document.
+pub fn parse_json(src: &str) -> Result<Json, LoadError> {
+    let id = |o: usize| o;
+    scan(
+        src,
+        Lexical {
+            line_comments: false,
+            char_quotes: false,
+        },
+        limits::MAX_FILE_NESTING,
+        "this JSON document",
+        &id,
+    )?;
+    let mut pairs = DirParser::parse(Rule::json_file, src)
+        .map_err(|e| pest_error(e, LoadErrorKind::JsonSyntax, &id))?;
+    let file = pairs.next().ok_or_else(|| {
+        LoadError::new(LoadErrorKind::JsonSyntax, "empty JSON document", Span::default())
+    })?;
+    let value = file
+        .into_inner()
+        .find(|p| p.as_rule() != Rule::EOI)
+        .ok_or_else(|| LoadError::new(LoadErrorKind::JsonSyntax, "empty JSON document", Span::default()))?;
+    build(value, 0)
+}
+
+/// Build from a `jvalue` alternative pair (used by textual DIR's embedded JSON too).
+pub(crate) fn build(p: Pair<'_, Rule>, base: usize) -> Result<Json, LoadError> {
+    let sp = p.as_span();
+    let span = Span::new(base + sp.start(), base + sp.end());
+    let kind = match p.as_rule() {
+        Rule::jembed => {
+            let inner = p.into_inner().next().ok_or_else(|| {
+                LoadError::new(LoadErrorKind::JsonSyntax, "expected a JSON value", span)
+            })?;
+            return build(inner, base);
+        }
+        Rule::jnull => JsonKind::Null,
+        Rule::jtrue => JsonKind::Bool(true),
+        Rule::jfalse => JsonKind::Bool(false),
+        Rule::jnumber => JsonKind::Number(p.as_str().to_string()),
+        Rule::jstring => JsonKind::Str(build_str(p, base)?),
+        Rule::jarray => {
+            let mut items = Vec::new();
+            for c in p.into_inner() {
+                items.push(build(c, base)?);
+            }
+            JsonKind::Array(items)
+        }
+        Rule::jobject => {
+            let mut members: Vec<(JStr, Json)> = Vec::new();
+            for m in p.into_inner() {
+                let mut it = m.into_inner();
+                let (Some(k), Some(v)) = (it.next(), it.next()) else {
+                    return Err(LoadError::new(LoadErrorKind::JsonSyntax, "malformed JSON member", span));
+                };
+                let key = build_str(k, base)?;
+                if let Some((prev, _)) = members.iter().find(|(pk, _)| pk.value == key.value) {
+                    return Err(LoadError::new(
+                        LoadErrorKind::DuplicateKey,
+                        format!("duplicate key `{}` in JSON object", key.value),
+                        key.span,
+                    )
+                    .note(format!(
+                        "first written at byte {}; a DIR object names each field once",
+                        prev.span.start
+                    )));
+                }
+                let value = build(v, base)?;
+                members.push((key, value));
+            }
+            JsonKind::Object(members)
+        }
+        other => {
+            return Err(LoadError::new(
+                LoadErrorKind::JsonSyntax,
+                format!("unexpected JSON element {other:?}"),
+                span,
+            ))
+        }
+    };
+    Ok(Json { kind, span })
+}
+
+fn build_str(p: Pair<'_, Rule>, base: usize) -> Result<JStr, LoadError> {
+    let sp = p.as_span();
+    let span = Span::new(base + sp.start(), base + sp.end());
+    let raw = p.as_str();
+    let raw = &raw[1..raw.len() - 1];
+    let content_start = span.start + 1;
+    if !raw.contains('\\') {
+        return Ok(JStr {
+            value: raw.to_string(),
+            span,
+            offsets: None,
+        });
+    }
+    let mut value = String::with_capacity(raw.len());
+    let mut offsets = Vec::with_capacity(raw.len() + 1);
+    let mut chars = raw.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        let at = content_start + i;
+        if c != '\\' {
+            for _ in 0..c.len_utf8() {
+                offsets.push(at);
+            }
+            value.push(c);
+            continue;
+        }
+        let Some((_, e)) = chars.next() else {
+            return Err(bad_escape(at, at + 1, "a lone `\\` at the end of the string"));
+        };
+        let decoded = match e {
+            '"' => '"',
+            '\\' => '\\',
+            '/' => '/',
+            'b' => '\u{8}',
+            'f' => '\u{c}',
+            'n' => '\n',
+            'r' => '\r',
+            't' => '\t',
+            'u' => {
+                let hi = read_hex4(raw, &mut chars, at)?;
+                if (0xD800..0xDC00).contains(&hi) {
+                    // A high surrogate must be followed by `\uDC00`..`\uDFFF`.
+                    let ok = matches!(chars.next(), Some((_, '\\')))
+                        && matches!(chars.next(), Some((_, 'u')));
+                    let lo = if ok { read_hex4(raw, &mut chars, at)? } else { 0 };
+                    if !(0xDC00..0xE000).contains(&lo) {
+                        return Err(bad_escape(at, at + 6, "an unpaired UTF-16 surrogate"));
+                    }
+                    let cp = 0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00);
+                    char::from_u32(cp).ok_or_else(|| bad_escape(at, at + 12, "an invalid code point"))?
+                } else {
+                    char::from_u32(hi).ok_or_else(|| bad_escape(at, at + 6, "an unpaired UTF-16 surrogate"))?
+                }
+            }
+            other => {
+                return Err(bad_escape(
+                    at,
+                    at + 1 + other.len_utf8(),
+                    &format!("`\\{other}`, which JSON does not define"),
+                ))
+            }
+        };
+        for _ in 0..decoded.len_utf8() {
+            offsets.push(at);
+        }
+        value.push(decoded);
+    }
+    offsets.push(span.end - 1);
+    Ok(JStr {
+        value,
+        span,
+        offsets: Some(offsets),
+    })
+}
+
+fn read_hex4(
+    raw: &str,
+    chars: &mut std::iter::Peekable<std::str::CharIndices<'_>>,
+    at: usize,
+) -> Result<u32, LoadError> {
+    let mut v = 0u32;
+    for _ in 0..4 {
+        match chars.next() {
+            Some((_, c)) if c.is_ascii_hexdigit() => v = v * 16 + c.to_digit(16).unwrap_or(0),
+            _ => {
+                let _ = raw;
+                return Err(bad_escape(at, at + 2, "`\\u` not followed by four hex digits"));
+            }
+        }
+    }
+    Ok(v)
+}
+
+fn bad_escape(start: usize, end: usize, what: &str) -> LoadError {
+    LoadError::new(
+        LoadErrorKind::BadEscape,
+        format!("invalid escape in JSON string: {what}"),
+        Span::new(start, end),
+    )
+}

@@ -1,0 +1,413 @@
+//! JSON DIR (brief 2.1) into the model. Every shape error names the JSON path
+//! (`forges[0].procs[1].body[2]`) and points at the offending value.
+
+use crate::error::{LoadError, LoadErrorKind};
+use crate::expr::parse_expr;
+use crate::json::{parse_json, JStr, Json, JsonKind};
+use crate::model::*;
+use crate::span::Span;
+
+/// Statement tags a later DIR version defines; they load verbatim and are
+/// rejected by validation under v0.1 (§14.5).
+pub const LATER_STATEMENTS: &[&str] = &[
+    "Assign", "If", "While", "For", "Break", "Continue", "Call", "Alloc", "Dealloc", "Load",
+    "Store", "Index", "Field",
+];
+
+pub fn load_json(src: &str) -> Result<Program, LoadError> {
+    let root = parse_json(src)?;
+    let mut obj = Obj::new(&root, "$")?;
+    let forges = obj.req("forges")?;
+    let mut out = Vec::new();
+    for (i, f) in arr(forges, "$.forges")?.iter().enumerate() {
+        out.push(forge(f, &format!("forges[{i}]"))?);
+    }
+    let types = obj.opt("types").cloned();
+    obj.finish()?;
+    Ok(Program {
+        version: None,
+        forges: out,
+        types,
+        form: SourceForm::Json,
+    })
+}
+
+struct Obj<'a> {
+    members: &'a [(JStr, Json)],
+    used: Vec<bool>,
+    path: String,
+    span: Span,
+}
+
+impl<'a> Obj<'a> {
+    fn new(v: &'a Json, path: &str) -> Result<Obj<'a>, LoadError> {
+        match &v.kind {
+            JsonKind::Object(m) => Ok(Obj {
+                members: m,
+                used: vec![false; m.len()],
+                path: path.to_string(),
+                span: v.span,
+            }),
+            _ => Err(shape(v, path, "an object")),
+        }
+    }
+
+    fn opt(&mut self, key: &str) -> Option<&'a Json> {
+        let i = self.members.iter().position(|(k, _)| k.value == key)?;
+        self.used[i] = true;
+        Some(&self.members[i].1)
+    }
+
+    fn req(&mut self, key: &str) -> Result<&'a Json, LoadError> {
+        self.opt(key).ok_or_else(|| {
+            LoadError::new(
+                LoadErrorKind::MissingField,
+                format!("missing field `{key}` in {}", self.path),
+                self.span,
+            )
+        })
+    }
+
+    /// Unknown fields are errors: a reference executor does not guess at
+    /// what a newer compiler meant by them.
+    fn finish(self) -> Result<(), LoadError> {
+        for (i, (k, _)) in self.members.iter().enumerate() {
+            if !self.used[i] {
+                return Err(LoadError::new(
+                    LoadErrorKind::UnknownField,
+                    format!("unknown field `{}` in {}", k.value, self.path),
+                    k.span,
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn shape(v: &Json, path: &str, expected: &str) -> LoadError {
+    LoadError::new(
+        LoadErrorKind::JsonShape,
+        format!("{path} must be {expected}, found {}", v.type_name()),
+        v.span,
+    )
+}
+
+fn arr<'a>(v: &'a Json, path: &str) -> Result<&'a [Json], LoadError> {
+    match &v.kind {
+        JsonKind::Array(a) => Ok(a),
+        _ => Err(shape(v, path, "an array")),
+    }
+}
+
+fn string<'a>(v: &'a Json, path: &str) -> Result<&'a JStr, LoadError> {
+    match &v.kind {
+        JsonKind::Str(s) => Ok(s),
+        _ => Err(shape(v, path, "a string")),
+    }
+}
+
+fn ident(v: &Json, path: &str) -> Result<Ident, LoadError> {
+    let s = string(v, path)?;
+    Ok(Ident::new(s.value.clone(), s.span))
+}
+
+fn expr_at(v: &Json, path: &str) -> Result<Expr, LoadError> {
+    let s = string(v, path)?;
+    parse_expr(&s.value, &|i| s.file_offset(i)).map_err(|e| e.note(format!("in the expression at {path}")))
+}
+
+fn forge(v: &Json, path: &str) -> Result<Forge, LoadError> {
+    let mut o = Obj::new(v, path)?;
+    let name = ident(o.req("name")?, &format!("{path}.name"))?;
+    let mut shapes = Vec::new();
+    if let Some(s) = o.opt("shapes") {
+        for (i, sh) in arr(s, &format!("{path}.shapes"))?.iter().enumerate() {
+            let p = format!("{path}.shapes[{i}]");
+            let mut so = Obj::new(sh, &p)?;
+            let name = ident(so.req("name")?, &format!("{p}.name"))?;
+            let fields = fields(so.req("fields")?, &format!("{p}.fields"))?;
+            so.finish()?;
+            shapes.push(Shape {
+                name,
+                fields,
+                span: sh.span,
+            });
+        }
+    }
+    let mut procs = Vec::new();
+    if let Some(ps) = o.opt("procs") {
+        for (i, pv) in arr(ps, &format!("{path}.procs"))?.iter().enumerate() {
+            procs.push(proc(pv, &format!("{path}.procs[{i}]"))?);
+        }
+    }
+    let mut binds = Vec::new();
+    if let Some(bs) = o.opt("binds") {
+        for (i, bv) in arr(bs, &format!("{path}.binds"))?.iter().enumerate() {
+            binds.push(bind(bv, &format!("{path}.binds[{i}]"))?);
+        }
+    }
+    o.finish()?;
+    Ok(Forge {
+        name,
+        shapes,
+        procs,
+        binds,
+        span: v.span,
+    })
+}
+
+fn fields(v: &Json, path: &str) -> Result<Vec<Field>, LoadError> {
+    let mut out = Vec::new();
+    for (i, f) in arr(v, path)?.iter().enumerate() {
+        let p = format!("{path}[{i}]");
+        let mut fo = Obj::new(f, &p)?;
+        let name = ident(fo.req("name")?, &format!("{p}.name"))?;
+        let ty = ident(fo.req("ty")?, &format!("{p}.ty"))?;
+        fo.finish()?;
+        out.push(Field { name, ty });
+    }
+    Ok(out)
+}
+
+fn proc(v: &Json, path: &str) -> Result<Proc, LoadError> {
+    let mut o = Obj::new(v, path)?;
+    let rv = o.req("regime")?;
+    let rs = string(rv, &format!("{path}.regime"))?;
+    let regime = Regime::parse(&rs.value).ok_or_else(|| {
+        LoadError::new(
+            LoadErrorKind::UnknownRegime,
+            format!("unknown regime `{}`", rs.value),
+            rs.span,
+        )
+        .note("DPL v0.1 has exactly three regimes: K, Q and Φ (§4.2)")
+    })?;
+    let name = ident(o.req("name")?, &format!("{path}.name"))?;
+    let params = match o.opt("params") {
+        Some(p) => fields(p, &format!("{path}.params"))?,
+        None => Vec::new(),
+    };
+    let mut uses = Vec::new();
+    if let Some(u) = o.opt("uses") {
+        for (i, uv) in arr(u, &format!("{path}.uses"))?.iter().enumerate() {
+            uses.push(use_clause(uv, &format!("{path}.uses[{i}]"))?);
+        }
+    }
+    let ret = match o.opt("ret") {
+        None => None,
+        Some(Json {
+            kind: JsonKind::Null,
+            ..
+        }) => None,
+        Some(r) => Some(ident(r, &format!("{path}.ret"))?),
+    };
+    let mut qualifiers = Vec::new();
+    if let Some(q) = o.opt("qualifiers") {
+        for (i, qv) in arr(q, &format!("{path}.qualifiers"))?.iter().enumerate() {
+            qualifiers.push(ident(qv, &format!("{path}.qualifiers[{i}]"))?);
+        }
+    }
+    let body = stmts(o.req("body")?, &format!("{path}.body"))?;
+    let locals = o.opt("locals").cloned();
+    o.finish()?;
+    Ok(Proc {
+        regime,
+        regime_span: rs.span,
+        name,
+        params,
+        uses,
+        ret,
+        qualifiers,
+        body,
+        locals,
+        span: v.span,
+    })
+}
+
+fn use_clause(v: &Json, path: &str) -> Result<Uses, LoadError> {
+    let mut o = Obj::new(v, path)?;
+    let resource = ident(o.req("resource")?, &format!("{path}.resource"))?;
+    let mut args = Vec::new();
+    if let Some(a) = o.opt("args") {
+        for (i, av) in arr(a, &format!("{path}.args"))?.iter().enumerate() {
+            let p = format!("{path}.args[{i}]");
+            let pair = arr(av, &p)?;
+            let [k, lit] = pair else {
+                return Err(shape(av, &p, "a two-element array [name, literal]"));
+            };
+            args.push((ident(k, &format!("{p}[0]"))?, literal(lit, &format!("{p}[1]"))?));
+        }
+    }
+    o.finish()?;
+    Ok(Uses {
+        resource,
+        args,
+        span: v.span,
+    })
+}
+
+fn literal(v: &Json, path: &str) -> Result<Literal, LoadError> {
+    let JsonKind::Object(m) = &v.kind else {
+        return Err(shape(v, path, "a tagged literal such as {\"Int\": 1}"));
+    };
+    let [(tag, val)] = m.as_slice() else {
+        return Err(shape(v, path, "a tagged literal with exactly one tag"));
+    };
+    let p = format!("{path}.{}", tag.value);
+    let value = match (tag.value.as_str(), &val.kind) {
+        ("Int", JsonKind::Number(n)) => LitValue::Int(n.parse().map_err(|_| {
+            LoadError::new(
+                LoadErrorKind::IntegerRange,
+                format!("{p} must be an integer within i64, found `{n}`"),
+                val.span,
+            )
+        })?),
+        ("Bool", JsonKind::Bool(b)) => LitValue::Bool(*b),
+        ("String", JsonKind::Str(s)) => LitValue::String(s.value.clone()),
+        ("Float", JsonKind::Number(n)) => LitValue::Float(n.parse().map_err(|_| {
+            LoadError::new(LoadErrorKind::JsonShape, format!("{p} must be a number"), val.span)
+        })?),
+        ("Char", JsonKind::Str(s)) if s.value.chars().count() == 1 => {
+            LitValue::Char(s.value.chars().next().unwrap_or('\0'))
+        }
+        ("Int" | "Bool" | "String" | "Float" | "Char", _) => {
+            return Err(shape(val, &p, &format!("a {} literal", tag.value)))
+        }
+        (other, _) => {
+            return Err(LoadError::new(
+                LoadErrorKind::JsonShape,
+                format!("unknown literal tag `{other}` at {path}"),
+                tag.span,
+            )
+            .note("literal tags are Int, Bool, String, Float and Char"))
+        }
+    };
+    Ok(Literal { value, span: v.span })
+}
+
+fn stmts(v: &Json, path: &str) -> Result<Vec<Stmt>, LoadError> {
+    let mut out = Vec::new();
+    for (i, s) in arr(v, path)?.iter().enumerate() {
+        out.push(stmt(s, &format!("{path}[{i}]"))?);
+    }
+    Ok(out)
+}
+
+fn stmt(v: &Json, path: &str) -> Result<Stmt, LoadError> {
+    let JsonKind::Object(m) = &v.kind else {
+        return Err(shape(v, path, "a statement object such as {\"Let\": {...}}"));
+    };
+    let [(tag, body)] = m.as_slice() else {
+        return Err(shape(v, path, "an object with exactly one statement tag"));
+    };
+    let p = format!("{path}.{}", tag.value);
+    let kind = match tag.value.as_str() {
+        "Let" => {
+            let mut o = Obj::new(body, &p)?;
+            let name = ident(o.req("name")?, &format!("{p}.name"))?;
+            let expr = expr_at(o.req("expr")?, &format!("{p}.expr"))?;
+            o.finish()?;
+            StmtKind::Let { name, expr }
+        }
+        "Constrain" => {
+            let mut o = Obj::new(body, &p)?;
+            let predicate = expr_at(o.req("predicate")?, &format!("{p}.predicate"))?;
+            o.finish()?;
+            StmtKind::Constrain { predicate }
+        }
+        "Prove" => {
+            let mut o = Obj::new(body, &p)?;
+            let name = ident(o.req("name")?, &format!("{p}.name"))?;
+            let from = expr_at(o.req("from")?, &format!("{p}.from"))?;
+            o.finish()?;
+            StmtKind::Prove { name, from }
+        }
+        "Effect" => {
+            let mut o = Obj::new(body, &p)?;
+            let kind = ident(o.req("kind")?, &format!("{p}.kind"))?;
+            let payload = expr_at(o.req("payload")?, &format!("{p}.payload"))?;
+            o.finish()?;
+            StmtKind::Effect { kind, payload }
+        }
+        "Return" => {
+            let mut o = Obj::new(body, &p)?;
+            let expr = match o.opt("expr") {
+                None
+                | Some(Json {
+                    kind: JsonKind::Null,
+                    ..
+                }) => None,
+                Some(e) => Some(expr_at(e, &format!("{p}.expr"))?),
+            };
+            o.finish()?;
+            StmtKind::Return { expr }
+        }
+        t if LATER_STATEMENTS.contains(&t) => StmtKind::Later {
+            kind: Ident::new(t, tag.span),
+            body: body.clone(),
+        },
+        other => {
+            return Err(LoadError::new(
+                LoadErrorKind::UnknownStatement,
+                format!("unknown statement `{other}` at {path}"),
+                tag.span,
+            )
+            .note("DIR v0.1 statements are Let, Constrain, Prove, Effect and Return"))
+        }
+    };
+    Ok(Stmt { kind, span: v.span })
+}
+
+fn bind(v: &Json, path: &str) -> Result<Bind, LoadError> {
+    let mut o = Obj::new(v, path)?;
+    let source = path_ref(o.req("source")?, &format!("{path}.source"))?;
+    let target = path_ref(o.req("target")?, &format!("{path}.target"))?;
+    let mut contract = Vec::new();
+    if let Some(c) = o.opt("contract") {
+        for (i, cv) in arr(c, &format!("{path}.contract"))?.iter().enumerate() {
+            let p = format!("{path}.contract[{i}]");
+            let mut co = Obj::new(cv, &p)?;
+            let key = ident(co.req("key")?, &format!("{p}.key"))?;
+            let op = ident(co.req("op")?, &format!("{p}.op"))?;
+            let value = ident(co.req("value")?, &format!("{p}.value"))?;
+            co.finish()?;
+            contract.push(Clause {
+                key,
+                op,
+                value,
+                span: cv.span,
+            });
+        }
+    }
+    o.finish()?;
+    Ok(Bind {
+        source,
+        target,
+        contract,
+        span: v.span,
+    })
+}
+
+fn path_ref(v: &Json, path: &str) -> Result<PathRef, LoadError> {
+    let s = string(v, path)?;
+    parse_path(&s.value, s.span)
+}
+
+/// `Regime::name` or `Forge::Regime::name` (also a bare `name`).
+pub(crate) fn parse_path(text: &str, span: Span) -> Result<PathRef, LoadError> {
+    let segments: Vec<String> = text.split("::").map(str::to_string).collect();
+    let ok = segments.iter().all(|s| {
+        s == "Φ"
+            || (!s.is_empty()
+                && s.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+    });
+    if !ok || segments.len() > 3 {
+        return Err(LoadError::new(
+            LoadErrorKind::BadPath,
+            format!("`{text}` is not a process reference"),
+            span,
+        )
+        .note("write `Regime::name` (e.g. `Φ::validate`) or `Forge::Regime::name`"));
+    }
+    Ok(PathRef { segments, span })
+}

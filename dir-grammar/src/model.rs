@@ -1,0 +1,322 @@
+//! The DIR model shared by both input forms. Every node carries its span.
+
+use crate::json::Json;
+use crate::span::Span;
+
+/// A name together with where it was written.
+#[derive(Clone, Debug)]
+pub struct Ident {
+    pub name: String,
+    pub span: Span,
+}
+
+impl Ident {
+    pub fn new(name: impl Into<String>, span: Span) -> Ident {
+        Ident {
+            name: name.into(),
+            span,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Regime {
+    K,
+    Q,
+    Phi,
+}
+
+impl Regime {
+    pub const ALL: [Regime; 3] = [Regime::K, Regime::Q, Regime::Phi];
+
+    /// The spelling DIR uses (`K`, `Q`, `Φ`).
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Regime::K => "K",
+            Regime::Q => "Q",
+            Regime::Phi => "Φ",
+        }
+    }
+
+    /// Accepts the DIR spellings plus the ASCII `Phi`.
+    pub fn parse(s: &str) -> Option<Regime> {
+        match s {
+            "K" => Some(Regime::K),
+            "Q" => Some(Regime::Q),
+            "Φ" | "Phi" => Some(Regime::Phi),
+            _ => None,
+        }
+    }
+}
+
+/// Which input form a program came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SourceForm {
+    Json,
+    Text,
+}
+
+#[derive(Clone, Debug)]
+pub struct Program {
+    /// Declared DIR version (textual DIR header); JSON DIR carries none and is
+    /// read as the executor's own version.
+    pub version: Option<Ident>,
+    pub forges: Vec<Forge>,
+    /// Newer compiler output's top-level `types` (kept verbatim).
+    pub types: Option<Json>,
+    pub form: SourceForm,
+}
+
+#[derive(Clone, Debug)]
+pub struct Forge {
+    pub name: Ident,
+    pub shapes: Vec<Shape>,
+    pub procs: Vec<Proc>,
+    pub binds: Vec<Bind>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub struct Shape {
+    pub name: Ident,
+    pub fields: Vec<Field>,
+    pub span: Span,
+}
+
+/// A `name: type` pair (shape field or proc parameter).
+#[derive(Clone, Debug)]
+pub struct Field {
+    pub name: Ident,
+    pub ty: Ident,
+}
+
+#[derive(Clone, Debug)]
+pub struct Proc {
+    pub regime: Regime,
+    pub regime_span: Span,
+    pub name: Ident,
+    pub params: Vec<Field>,
+    pub uses: Vec<Uses>,
+    pub ret: Option<Ident>,
+    pub qualifiers: Vec<Ident>,
+    pub body: Vec<Stmt>,
+    /// Newer compiler output's per-proc `locals` (kept verbatim).
+    pub locals: Option<Json>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub struct Uses {
+    pub resource: Ident,
+    pub args: Vec<(Ident, Literal)>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub struct Literal {
+    pub value: LitValue,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum LitValue {
+    Int(i64),
+    Bool(bool),
+    String(String),
+    Float(f64),
+    Char(char),
+}
+
+#[derive(Clone, Debug)]
+pub struct Stmt {
+    pub kind: StmtKind,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub enum StmtKind {
+    Let { name: Ident, expr: Expr },
+    Constrain { predicate: Expr },
+    Prove { name: Ident, from: Expr },
+    Effect { kind: Ident, payload: Expr },
+    Return { expr: Option<Expr> },
+    /// A statement of a later DIR version (`While`, `Assign`, ...). It loads
+    /// verbatim so validation can reject it with a precise message (§14.5).
+    Later { kind: Ident, body: Json },
+}
+
+impl StmtKind {
+    /// The statement's DIR tag (`Let`, `Effect`, `While`, ...).
+    pub fn tag(&self) -> &str {
+        match self {
+            StmtKind::Let { .. } => "Let",
+            StmtKind::Constrain { .. } => "Constrain",
+            StmtKind::Prove { .. } => "Prove",
+            StmtKind::Effect { .. } => "Effect",
+            StmtKind::Return { .. } => "Return",
+            StmtKind::Later { kind, .. } => &kind.name,
+        }
+    }
+}
+
+/// A binding `source -> target` with its contract clauses (§10).
+#[derive(Clone, Debug)]
+pub struct Bind {
+    pub source: PathRef,
+    pub target: PathRef,
+    pub contract: Vec<Clause>,
+    pub span: Span,
+}
+
+/// A `::`-separated reference such as `Φ::validate` or `Forge::K::main`.
+#[derive(Clone, Debug)]
+pub struct PathRef {
+    pub segments: Vec<String>,
+    pub span: Span,
+}
+
+impl PathRef {
+    pub fn text(&self) -> String {
+        self.segments.join("::")
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Clause {
+    pub key: Ident,
+    pub op: Ident,
+    pub value: Ident,
+    pub span: Span,
+}
+
+// ------------------------------------------------------------ expressions
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum BinOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Eq,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    And,
+    Or,
+}
+
+impl BinOp {
+    pub const ALL: [BinOp; 11] = [
+        BinOp::Add,
+        BinOp::Sub,
+        BinOp::Mul,
+        BinOp::Div,
+        BinOp::Eq,
+        BinOp::Lt,
+        BinOp::Le,
+        BinOp::Gt,
+        BinOp::Ge,
+        BinOp::And,
+        BinOp::Or,
+    ];
+
+    /// The word form the compiler renders.
+    pub fn word(self) -> &'static str {
+        match self {
+            BinOp::Add => "Add",
+            BinOp::Sub => "Sub",
+            BinOp::Mul => "Mul",
+            BinOp::Div => "Div",
+            BinOp::Eq => "Eq",
+            BinOp::Lt => "Lt",
+            BinOp::Le => "Le",
+            BinOp::Gt => "Gt",
+            BinOp::Ge => "Ge",
+            BinOp::And => "And",
+            BinOp::Or => "Or",
+        }
+    }
+
+    pub fn from_token(tok: &str) -> Option<BinOp> {
+        Some(match tok {
+            "Add" | "+" => BinOp::Add,
+            "Sub" | "-" => BinOp::Sub,
+            "Mul" | "*" => BinOp::Mul,
+            "Div" | "/" => BinOp::Div,
+            "Eq" | "==" => BinOp::Eq,
+            "Lt" | "<" => BinOp::Lt,
+            "Le" | "<=" => BinOp::Le,
+            "Gt" | ">" => BinOp::Gt,
+            "Ge" | ">=" => BinOp::Ge,
+            "And" | "&&" => BinOp::And,
+            "Or" | "||" => BinOp::Or,
+            _ => return None,
+        })
+    }
+
+    /// Binding strength, lowest first (§3.8): Or < And < Eq < compare < add < mul.
+    pub fn precedence(self) -> u8 {
+        match self {
+            BinOp::Or => 1,
+            BinOp::And => 2,
+            BinOp::Eq => 3,
+            BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => 4,
+            BinOp::Add | BinOp::Sub => 5,
+            BinOp::Mul | BinOp::Div => 6,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Expr {
+    pub kind: ExprKind,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub enum ExprKind {
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+    Str(String),
+    /// A name or a qualified path (`x`, `Q::tag`).
+    Path(Vec<String>),
+    Binary {
+        op: BinOp,
+        op_span: Span,
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+    },
+    Field {
+        base: Box<Expr>,
+        field: Ident,
+    },
+    Call {
+        callee: Vec<String>,
+        callee_span: Span,
+        args: Vec<Expr>,
+    },
+    Struct {
+        name: Ident,
+        fields: Vec<(Ident, Expr)>,
+    },
+}
+
+impl Expr {
+    /// Visit this expression and every sub-expression, pre-order.
+    /// Depth is bounded at parse time, so recursion here is safe.
+    pub fn walk<'a>(&'a self, f: &mut dyn FnMut(&'a Expr)) {
+        f(self);
+        match &self.kind {
+            ExprKind::Binary { lhs, rhs, .. } => {
+                lhs.walk(f);
+                rhs.walk(f);
+            }
+            ExprKind::Field { base, .. } => base.walk(f),
+            ExprKind::Call { args, .. } => args.iter().for_each(|a| a.walk(f)),
+            ExprKind::Struct { fields, .. } => fields.iter().for_each(|(_, e)| e.walk(f)),
+            _ => {}
+        }
+    }
+}

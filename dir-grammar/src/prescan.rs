@@ -1,0 +1,78 @@
+//! Linear pre-scan run before pest: pest's recursion has no depth bound, so a
+//! 100 000-deep input would overflow the stack. The scan also finds
+//! unterminated strings, which pest would only report as "expected ...".
+
+use crate::error::{LoadError, LoadErrorKind};
+use crate::span::Span;
+
+/// How a quoted string is delimited in the scanned language.
+#[derive(Clone, Copy)]
+pub struct Lexical {
+    /// `//` starts a comment to end of line (textual DIR and expressions).
+    pub line_comments: bool,
+    /// `'...'` is a char literal (textual DIR only).
+    pub char_quotes: bool,
+}
+
+/// Checks nesting of `( [ {` against `limit` and that every string closes.
+/// `map` turns an offset in `src` into a file offset.
+pub fn scan(
+    src: &str,
+    lex: Lexical,
+    limit: usize,
+    what: &str,
+    map: &dyn Fn(usize) -> usize,
+) -> Result<(), LoadError> {
+    let bytes = src.as_bytes();
+    let mut depth = 0usize;
+    let mut i = 0usize;
+    while i < bytes.len() {
+        let b = bytes[i];
+        match b {
+            b'"' | b'\'' if b == b'"' || lex.char_quotes => {
+                let open = i;
+                i += 1;
+                loop {
+                    if i >= bytes.len() {
+                        return Err(LoadError::new(
+                            LoadErrorKind::UnterminatedString,
+                            if b == b'"' {
+                                "unterminated string literal"
+                            } else {
+                                "unterminated character literal"
+                            },
+                            Span::new(map(open), map(bytes.len())),
+                        ));
+                    }
+                    match bytes[i] {
+                        b'\\' => i += 2,
+                        c if c == b => break,
+                        _ => i += 1,
+                    }
+                }
+            }
+            b'/' if lex.line_comments && bytes.get(i + 1) == Some(&b'/') => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'(' | b'[' | b'{' => {
+                depth += 1;
+                if depth > limit {
+                    return Err(LoadError::new(
+                        LoadErrorKind::TooDeep,
+                        format!("{what} nests deeper than the limit of {limit} brackets"),
+                        Span::new(map(i), map(i + 1)),
+                    )
+                    .note(format!(
+                        "dustrun bounds nesting so that no input can exhaust its stack; the limit for {what} is {limit}"
+                    )));
+                }
+            }
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    Ok(())
+}

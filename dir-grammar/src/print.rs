@@ -1,0 +1,393 @@
+//! Canonical printers: textual DIR and the compiler's JSON shape. Both are
+//! deterministic (model order, fixed spacing), so `fmt` output is stable and
+//! JSON -> text -> JSON round trips compare equal.
+
+use crate::json::Json;
+use crate::model::*;
+use serde_json::{json, Map, Value};
+use std::fmt::Write;
+
+/// The DIR version a program without a header is printed with.
+pub const DEFAULT_DIR_VERSION: &str = "0.1";
+
+// ------------------------------------------------------------ expressions
+
+pub fn expr_to_string(e: &Expr) -> String {
+    let mut s = String::new();
+    write_expr(&mut s, e);
+    s
+}
+
+fn needs_parens(e: &Expr, min_prec: u8, strictly: bool) -> bool {
+    match &e.kind {
+        ExprKind::Binary { op, .. } => {
+            if strictly {
+                op.precedence() <= min_prec
+            } else {
+                op.precedence() < min_prec
+            }
+        }
+        _ => false,
+    }
+}
+
+fn write_sub(out: &mut String, e: &Expr, parens: bool) {
+    if parens {
+        out.push('(');
+        write_expr(out, e);
+        out.push(')');
+    } else {
+        write_expr(out, e);
+    }
+}
+
+fn write_expr(out: &mut String, e: &Expr) {
+    match &e.kind {
+        ExprKind::Int(v) => {
+            let _ = write!(out, "{v}");
+        }
+        ExprKind::Float(v) => out.push_str(&float_text(*v)),
+        ExprKind::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        ExprKind::Str(s) => out.push_str(&quote(s)),
+        ExprKind::Path(p) => out.push_str(&p.join("::")),
+        ExprKind::Binary { op, lhs, rhs, .. } => {
+            let p = op.precedence();
+            write_sub(out, lhs, needs_parens(lhs, p, false));
+            out.push(' ');
+            out.push_str(op.word());
+            out.push(' ');
+            write_sub(out, rhs, needs_parens(rhs, p, true));
+        }
+        ExprKind::Field { base, field } => {
+            write_sub(out, base, matches!(base.kind, ExprKind::Binary { .. }));
+            out.push('.');
+            out.push_str(&field.name);
+        }
+        ExprKind::Call { callee, args, .. } => {
+            out.push_str(&callee.join("::"));
+            out.push('(');
+            for (i, a) in args.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                write_expr(out, a);
+            }
+            out.push(')');
+        }
+        ExprKind::Struct { name, fields } => {
+            out.push_str(&name.name);
+            out.push('{');
+            for (i, (f, v)) in fields.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                out.push_str(&f.name);
+                out.push_str(": ");
+                write_expr(out, v);
+            }
+            out.push('}');
+        }
+    }
+}
+
+/// A float literal always written as `digits.digits` (the grammar's form).
+pub fn float_text(v: f64) -> String {
+    let s = format!("{v}");
+    if s.contains('.') {
+        s
+    } else {
+        format!("{s}.0")
+    }
+}
+
+/// A string literal in expression syntax.
+pub fn quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+// ------------------------------------------------------------ textual DIR
+
+fn lit_text(l: &LitValue) -> String {
+    match l {
+        LitValue::Int(v) => v.to_string(),
+        LitValue::Bool(b) => b.to_string(),
+        LitValue::String(s) => quote(s),
+        LitValue::Float(f) => float_text(*f),
+        LitValue::Char(c) => {
+            let q = quote(&c.to_string());
+            let inner = &q[1..q.len() - 1];
+            match inner {
+                "\\\"" => "'\"'".to_string(),
+                _ => format!("'{}'", inner.replace('\'', "\\'")),
+            }
+        }
+    }
+}
+
+fn json_compact(j: &Json) -> String {
+    serde_json::to_string(&j.to_value()).unwrap_or_else(|_| "null".into())
+}
+
+fn is_bare_token(s: &str) -> bool {
+    let int = !s.is_empty()
+        && s.strip_prefix('-').unwrap_or(s).chars().all(|c| c.is_ascii_digit())
+        && s != "-";
+    let ident = s.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    int || ident
+}
+
+pub fn to_text(p: &Program) -> String {
+    let mut o = String::new();
+    let version = p
+        .version
+        .as_ref()
+        .map(|v| v.name.as_str())
+        .unwrap_or(DEFAULT_DIR_VERSION);
+    let _ = writeln!(o, "dir {version};");
+    if let Some(t) = &p.types {
+        let _ = writeln!(o, "\ntypes {};", json_compact(t));
+    }
+    for f in &p.forges {
+        let _ = writeln!(o, "\nforge {} {{", f.name.name);
+        let mut first = true;
+        let mut sep = |o: &mut String| {
+            if !first {
+                o.push('\n');
+            }
+            first = false;
+        };
+        for s in &f.shapes {
+            sep(&mut o);
+            let fields: Vec<String> = s
+                .fields
+                .iter()
+                .map(|f| format!("{}: {}", f.name.name, f.ty.name))
+                .collect();
+            if fields.is_empty() {
+                let _ = writeln!(o, "  shape {} {{}}", s.name.name);
+            } else {
+                let _ = writeln!(o, "  shape {} {{ {} }}", s.name.name, fields.join(", "));
+            }
+        }
+        for pr in &f.procs {
+            sep(&mut o);
+            let params: Vec<String> = pr
+                .params
+                .iter()
+                .map(|f| format!("{}: {}", f.name.name, f.ty.name))
+                .collect();
+            let _ = write!(o, "  proc {} {}({})", pr.regime.symbol(), pr.name.name, params.join(", "));
+            if let Some(r) = &pr.ret {
+                let _ = write!(o, " -> {}", r.name);
+            }
+            if !pr.qualifiers.is_empty() {
+                let q: Vec<&str> = pr.qualifiers.iter().map(|q| q.name.as_str()).collect();
+                let _ = write!(o, " [{}]", q.join(", "));
+            }
+            if !pr.uses.is_empty() {
+                let us: Vec<String> = pr
+                    .uses
+                    .iter()
+                    .map(|u| {
+                        let args: Vec<String> = u
+                            .args
+                            .iter()
+                            .map(|(k, v)| format!("{} = {}", k.name, lit_text(&v.value)))
+                            .collect();
+                        format!("{}({})", u.resource.name, args.join(", "))
+                    })
+                    .collect();
+                let _ = write!(o, " uses {}", us.join(", "));
+            }
+            if let Some(l) = &pr.locals {
+                let _ = write!(o, " locals {}", json_compact(l));
+            }
+            o.push_str(" {\n");
+            for s in &pr.body {
+                o.push_str("    ");
+                o.push_str(&stmt_text(s));
+                o.push('\n');
+            }
+            o.push_str("  }\n");
+        }
+        for b in &f.binds {
+            sep(&mut o);
+            let _ = write!(o, "  bind {} -> {}", b.source.text(), b.target.text());
+            if !b.contract.is_empty() {
+                let cs: Vec<String> = b
+                    .contract
+                    .iter()
+                    .map(|c| {
+                        let op = match c.op.name.as_str() {
+                            "==" | "!=" | "<" | "<=" | ">" | ">=" => c.op.name.clone(),
+                            other => quote(other),
+                        };
+                        let v = if is_bare_token(&c.value.name) {
+                            c.value.name.clone()
+                        } else {
+                            quote(&c.value.name)
+                        };
+                        format!("{} {} {}", c.key.name, op, v)
+                    })
+                    .collect();
+                let _ = write!(o, " {{ {} }}", cs.join("; "));
+            }
+            o.push_str(";\n");
+        }
+        o.push_str("}\n");
+    }
+    o
+}
+
+fn stmt_text(s: &Stmt) -> String {
+    match &s.kind {
+        StmtKind::Let { name, expr } => format!("let {} = {};", name.name, expr_to_string(expr)),
+        StmtKind::Constrain { predicate } => format!("constrain {};", expr_to_string(predicate)),
+        StmtKind::Prove { name, from } => format!("prove {} from {};", name.name, expr_to_string(from)),
+        StmtKind::Effect { kind, payload } => format!("{} {};", kind.name, expr_to_string(payload)),
+        StmtKind::Return { expr: None } => "return;".to_string(),
+        StmtKind::Return { expr: Some(e) } => format!("return {};", expr_to_string(e)),
+        StmtKind::Later { kind, body } => format!("@{} {};", kind.name, json_compact(body)),
+    }
+}
+
+// ------------------------------------------------------------ JSON DIR
+
+fn lit_json(l: &LitValue) -> Value {
+    match l {
+        LitValue::Int(v) => json!({ "Int": v }),
+        LitValue::Bool(b) => json!({ "Bool": b }),
+        LitValue::String(s) => json!({ "String": s }),
+        LitValue::Float(f) => json!({ "Float": f }),
+        LitValue::Char(c) => json!({ "Char": c.to_string() }),
+    }
+}
+
+fn stmt_json(s: &Stmt) -> Value {
+    match &s.kind {
+        StmtKind::Let { name, expr } => {
+            json!({ "Let": { "name": name.name, "expr": expr_to_string(expr) } })
+        }
+        StmtKind::Constrain { predicate } => {
+            json!({ "Constrain": { "predicate": expr_to_string(predicate) } })
+        }
+        StmtKind::Prove { name, from } => {
+            json!({ "Prove": { "name": name.name, "from": expr_to_string(from) } })
+        }
+        StmtKind::Effect { kind, payload } => {
+            json!({ "Effect": { "kind": kind.name, "payload": expr_to_string(payload) } })
+        }
+        StmtKind::Return { expr } => {
+            json!({ "Return": { "expr": expr.as_ref().map(expr_to_string) } })
+        }
+        StmtKind::Later { kind, body } => {
+            let mut m = Map::new();
+            m.insert(kind.name.clone(), body.to_value());
+            Value::Object(m)
+        }
+    }
+}
+
+pub fn to_json_value(p: &Program) -> Value {
+    let forges: Vec<Value> = p
+        .forges
+        .iter()
+        .map(|f| {
+            let shapes: Vec<Value> = f
+                .shapes
+                .iter()
+                .map(|s| {
+                    let fields: Vec<Value> = s
+                        .fields
+                        .iter()
+                        .map(|f| json!({ "name": f.name.name, "ty": f.ty.name }))
+                        .collect();
+                    json!({ "name": s.name.name, "fields": fields })
+                })
+                .collect();
+            let procs: Vec<Value> = f
+                .procs
+                .iter()
+                .map(|pr| {
+                    let mut m = Map::new();
+                    m.insert("regime".into(), json!(pr.regime.symbol()));
+                    m.insert("name".into(), json!(pr.name.name));
+                    m.insert(
+                        "params".into(),
+                        Value::Array(
+                            pr.params
+                                .iter()
+                                .map(|f| json!({ "name": f.name.name, "ty": f.ty.name }))
+                                .collect(),
+                        ),
+                    );
+                    m.insert(
+                        "uses".into(),
+                        Value::Array(
+                            pr.uses
+                                .iter()
+                                .map(|u| {
+                                    let args: Vec<Value> = u
+                                        .args
+                                        .iter()
+                                        .map(|(k, v)| json!([k.name, lit_json(&v.value)]))
+                                        .collect();
+                                    json!({ "resource": u.resource.name, "args": args })
+                                })
+                                .collect(),
+                        ),
+                    );
+                    m.insert("ret".into(), json!(pr.ret.as_ref().map(|r| r.name.clone())));
+                    m.insert(
+                        "qualifiers".into(),
+                        json!(pr.qualifiers.iter().map(|q| q.name.clone()).collect::<Vec<_>>()),
+                    );
+                    m.insert("body".into(), Value::Array(pr.body.iter().map(stmt_json).collect()));
+                    if let Some(l) = &pr.locals {
+                        m.insert("locals".into(), l.to_value());
+                    }
+                    Value::Object(m)
+                })
+                .collect();
+            let binds: Vec<Value> = f
+                .binds
+                .iter()
+                .map(|b| {
+                    let contract: Vec<Value> = b
+                        .contract
+                        .iter()
+                        .map(|c| json!({ "key": c.key.name, "op": c.op.name, "value": c.value.name }))
+                        .collect();
+                    json!({ "source": b.source.text(), "target": b.target.text(), "contract": contract })
+                })
+                .collect();
+            json!({ "name": f.name.name, "shapes": shapes, "procs": procs, "binds": binds })
+        })
+        .collect();
+    let mut root = Map::new();
+    root.insert("forges".into(), Value::Array(forges));
+    if let Some(t) = &p.types {
+        root.insert("types".into(), t.to_value());
+    }
+    Value::Object(root)
+}
+
+pub fn to_json(p: &Program) -> String {
+    let mut s = serde_json::to_string_pretty(&to_json_value(p)).unwrap_or_default();
+    s.push('\n');
+    s
+}
