@@ -30,7 +30,11 @@ pub fn parse_expr(src: &str, map: OffsetMap<'_>) -> Result<Expr, LoadError> {
         .next()
         .and_then(|p| p.into_inner().find(|p| p.as_rule() == Rule::expr))
         .ok_or_else(|| {
-            LoadError::new(LoadErrorKind::ExprSyntax, "empty expression", Span::new(map(0), map(0)))
+            LoadError::new(
+                LoadErrorKind::ExprSyntax,
+                "empty expression",
+                Span::new(map(0), map(0)),
+            )
         })?;
     Ok(build_expr(top, map)?.0)
 }
@@ -59,7 +63,10 @@ fn too_deep(span: Span) -> LoadError {
 }
 
 /// Returns the expression and its tree depth.
-pub(crate) fn build_expr(p: Pair<'_, Rule>, map: OffsetMap<'_>) -> Result<(Expr, usize), LoadError> {
+pub(crate) fn build_expr(
+    p: Pair<'_, Rule>,
+    map: OffsetMap<'_>,
+) -> Result<(Expr, usize), LoadError> {
     let span = span_of(&p, map);
     match p.as_rule() {
         Rule::expr | Rule::paren => {
@@ -128,7 +135,13 @@ pub(crate) fn build_expr(p: Pair<'_, Rule>, map: OffsetMap<'_>) -> Result<(Expr,
                     span,
                 )
             })?;
-            Ok((Expr { kind: ExprKind::Int(v), span }, 1))
+            Ok((
+                Expr {
+                    kind: ExprKind::Int(v),
+                    span,
+                },
+                1,
+            ))
         }
         Rule::float => {
             let v: f64 = p.as_str().parse().map_err(|_| {
@@ -141,7 +154,13 @@ pub(crate) fn build_expr(p: Pair<'_, Rule>, map: OffsetMap<'_>) -> Result<(Expr,
                     span,
                 ));
             }
-            Ok((Expr { kind: ExprKind::Float(v), span }, 1))
+            Ok((
+                Expr {
+                    kind: ExprKind::Float(v),
+                    span,
+                },
+                1,
+            ))
         }
         Rule::boolean => Ok((
             Expr {
@@ -157,11 +176,23 @@ pub(crate) fn build_expr(p: Pair<'_, Rule>, map: OffsetMap<'_>) -> Result<(Expr,
                 None => ("", 0),
             };
             let s = decode_expr_string(raw, start, map)?;
-            Ok((Expr { kind: ExprKind::Str(s), span }, 1))
+            Ok((
+                Expr {
+                    kind: ExprKind::Str(s),
+                    span,
+                },
+                1,
+            ))
         }
         Rule::path => {
             let segs = p.into_inner().map(|s| s.as_str().to_string()).collect();
-            Ok((Expr { kind: ExprKind::Path(segs), span }, 1))
+            Ok((
+                Expr {
+                    kind: ExprKind::Path(segs),
+                    span,
+                },
+                1,
+            ))
         }
         Rule::call => {
             let mut it = p.into_inner();
@@ -169,7 +200,10 @@ pub(crate) fn build_expr(p: Pair<'_, Rule>, map: OffsetMap<'_>) -> Result<(Expr,
                 LoadError::new(LoadErrorKind::ExprSyntax, "call without a callee", span)
             })?;
             let callee_span = span_of(&callee, map);
-            let segs = callee.into_inner().map(|s| s.as_str().to_string()).collect();
+            let segs = callee
+                .into_inner()
+                .map(|s| s.as_str().to_string())
+                .collect();
             let mut args = Vec::new();
             let mut depth = 1;
             for a in it {
@@ -195,7 +229,11 @@ pub(crate) fn build_expr(p: Pair<'_, Rule>, map: OffsetMap<'_>) -> Result<(Expr,
         Rule::struct_lit => {
             let mut it = p.into_inner();
             let name = it.next().ok_or_else(|| {
-                LoadError::new(LoadErrorKind::ExprSyntax, "struct literal without a name", span)
+                LoadError::new(
+                    LoadErrorKind::ExprSyntax,
+                    "struct literal without a name",
+                    span,
+                )
             })?;
             let name = Ident::new(name.as_str(), span_of(&name, map));
             let mut fields = Vec::new();
@@ -203,7 +241,11 @@ pub(crate) fn build_expr(p: Pair<'_, Rule>, map: OffsetMap<'_>) -> Result<(Expr,
             for fi in it {
                 let mut fit = fi.into_inner();
                 let (Some(fname), Some(fexpr)) = (fit.next(), fit.next()) else {
-                    return Err(LoadError::new(LoadErrorKind::ExprSyntax, "malformed field", span));
+                    return Err(LoadError::new(
+                        LoadErrorKind::ExprSyntax,
+                        "malformed field",
+                        span,
+                    ));
                 };
                 let fname = Ident::new(fname.as_str(), span_of(&fname, map));
                 let (e, d) = build_expr(fexpr, map)?;
@@ -230,7 +272,11 @@ pub(crate) fn build_expr(p: Pair<'_, Rule>, map: OffsetMap<'_>) -> Result<(Expr,
 }
 
 /// Decode `\" \\ \n \r \t`; any other escape is an error (brief 2.3).
-pub(crate) fn decode_expr_string(raw: &str, start: usize, map: OffsetMap<'_>) -> Result<String, LoadError> {
+pub(crate) fn decode_expr_string(
+    raw: &str,
+    start: usize,
+    map: OffsetMap<'_>,
+) -> Result<String, LoadError> {
     let mut out = String::with_capacity(raw.len());
     let mut it = raw.char_indices();
     while let Some((i, c)) = it.next() {

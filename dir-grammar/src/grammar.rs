@@ -95,7 +95,11 @@ pub(crate) fn pest_error(
         LoadErrorKind::ExprSyntax => "malformed expression",
         _ => "malformed textual DIR",
     };
-    LoadError::new(kind, format!("{what}: {message}"), Span::new(map(a), map(b)))
+    LoadError::new(
+        kind,
+        format!("{what}: {message}"),
+        Span::new(map(a), map(b)),
+    )
 }
 
 fn join_or(items: &[String]) -> String {

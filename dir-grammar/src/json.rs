@@ -94,12 +94,22 @@ pub fn parse_json(src: &str) -> Result<Json, LoadError> {
     let mut pairs = DirParser::parse(Rule::json_file, src)
         .map_err(|e| pest_error(e, LoadErrorKind::JsonSyntax, &id))?;
     let file = pairs.next().ok_or_else(|| {
-        LoadError::new(LoadErrorKind::JsonSyntax, "empty JSON document", Span::default())
+        LoadError::new(
+            LoadErrorKind::JsonSyntax,
+            "empty JSON document",
+            Span::default(),
+        )
     })?;
     let value = file
         .into_inner()
         .find(|p| p.as_rule() != Rule::EOI)
-        .ok_or_else(|| LoadError::new(LoadErrorKind::JsonSyntax, "empty JSON document", Span::default()))?;
+        .ok_or_else(|| {
+            LoadError::new(
+                LoadErrorKind::JsonSyntax,
+                "empty JSON document",
+                Span::default(),
+            )
+        })?;
     build(value, 0)
 }
 
@@ -131,7 +141,11 @@ pub(crate) fn build(p: Pair<'_, Rule>, base: usize) -> Result<Json, LoadError> {
             for m in p.into_inner() {
                 let mut it = m.into_inner();
                 let (Some(k), Some(v)) = (it.next(), it.next()) else {
-                    return Err(LoadError::new(LoadErrorKind::JsonSyntax, "malformed JSON member", span));
+                    return Err(LoadError::new(
+                        LoadErrorKind::JsonSyntax,
+                        "malformed JSON member",
+                        span,
+                    ));
                 };
                 let key = build_str(k, base)?;
                 if let Some((prev, _)) = members.iter().find(|(pk, _)| pk.value == key.value) {
@@ -187,7 +201,11 @@ fn build_str(p: Pair<'_, Rule>, base: usize) -> Result<JStr, LoadError> {
             continue;
         }
         let Some((_, e)) = chars.next() else {
-            return Err(bad_escape(at, at + 1, "a lone `\\` at the end of the string"));
+            return Err(bad_escape(
+                at,
+                at + 1,
+                "a lone `\\` at the end of the string",
+            ));
         };
         let decoded = match e {
             '"' => '"',
@@ -204,14 +222,20 @@ fn build_str(p: Pair<'_, Rule>, base: usize) -> Result<JStr, LoadError> {
                     // A high surrogate must be followed by `\uDC00`..`\uDFFF`.
                     let ok = matches!(chars.next(), Some((_, '\\')))
                         && matches!(chars.next(), Some((_, 'u')));
-                    let lo = if ok { read_hex4(raw, &mut chars, at)? } else { 0 };
+                    let lo = if ok {
+                        read_hex4(raw, &mut chars, at)?
+                    } else {
+                        0
+                    };
                     if !(0xDC00..0xE000).contains(&lo) {
                         return Err(bad_escape(at, at + 6, "an unpaired UTF-16 surrogate"));
                     }
                     let cp = 0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00);
-                    char::from_u32(cp).ok_or_else(|| bad_escape(at, at + 12, "an invalid code point"))?
+                    char::from_u32(cp)
+                        .ok_or_else(|| bad_escape(at, at + 12, "an invalid code point"))?
                 } else {
-                    char::from_u32(hi).ok_or_else(|| bad_escape(at, at + 6, "an unpaired UTF-16 surrogate"))?
+                    char::from_u32(hi)
+                        .ok_or_else(|| bad_escape(at, at + 6, "an unpaired UTF-16 surrogate"))?
                 }
             }
             other => {
@@ -246,7 +270,11 @@ fn read_hex4(
             Some((_, c)) if c.is_ascii_hexdigit() => v = v * 16 + c.to_digit(16).unwrap_or(0),
             _ => {
                 let _ = raw;
-                return Err(bad_escape(at, at + 2, "`\\u` not followed by four hex digits"));
+                return Err(bad_escape(
+                    at,
+                    at + 2,
+                    "`\\u` not followed by four hex digits",
+                ));
             }
         }
     }

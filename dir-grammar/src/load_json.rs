@@ -113,7 +113,8 @@ fn ident(v: &Json, path: &str) -> Result<Ident, LoadError> {
 
 fn expr_at(v: &Json, path: &str) -> Result<Expr, LoadError> {
     let s = string(v, path)?;
-    parse_expr(&s.value, &|i| s.file_offset(i)).map_err(|e| e.note(format!("in the expression at {path}")))
+    parse_expr(&s.value, &|i| s.file_offset(i))
+        .map_err(|e| e.note(format!("in the expression at {path}")))
 }
 
 fn forge(v: &Json, path: &str) -> Result<Forge, LoadError> {
@@ -234,7 +235,10 @@ fn use_clause(v: &Json, path: &str) -> Result<Uses, LoadError> {
             let [k, lit] = pair else {
                 return Err(shape(av, &p, "a two-element array [name, literal]"));
             };
-            args.push((ident(k, &format!("{p}[0]"))?, literal(lit, &format!("{p}[1]"))?));
+            args.push((
+                ident(k, &format!("{p}[0]"))?,
+                literal(lit, &format!("{p}[1]"))?,
+            ));
         }
     }
     o.finish()?;
@@ -264,7 +268,11 @@ fn literal(v: &Json, path: &str) -> Result<Literal, LoadError> {
         ("Bool", JsonKind::Bool(b)) => LitValue::Bool(*b),
         ("String", JsonKind::Str(s)) => LitValue::String(s.value.clone()),
         ("Float", JsonKind::Number(n)) => LitValue::Float(n.parse().map_err(|_| {
-            LoadError::new(LoadErrorKind::JsonShape, format!("{p} must be a number"), val.span)
+            LoadError::new(
+                LoadErrorKind::JsonShape,
+                format!("{p} must be a number"),
+                val.span,
+            )
         })?),
         ("Char", JsonKind::Str(s)) if s.value.chars().count() == 1 => {
             LitValue::Char(s.value.chars().next().unwrap_or('\0'))
@@ -281,7 +289,10 @@ fn literal(v: &Json, path: &str) -> Result<Literal, LoadError> {
             .note("literal tags are Int, Bool, String, Float and Char"))
         }
     };
-    Ok(Literal { value, span: v.span })
+    Ok(Literal {
+        value,
+        span: v.span,
+    })
 }
 
 fn stmts(v: &Json, path: &str) -> Result<Vec<Stmt>, LoadError> {
@@ -294,7 +305,11 @@ fn stmts(v: &Json, path: &str) -> Result<Vec<Stmt>, LoadError> {
 
 fn stmt(v: &Json, path: &str) -> Result<Stmt, LoadError> {
     let JsonKind::Object(m) = &v.kind else {
-        return Err(shape(v, path, "a statement object such as {\"Let\": {...}}"));
+        return Err(shape(
+            v,
+            path,
+            "a statement object such as {\"Let\": {...}}",
+        ));
     };
     let [(tag, body)] = m.as_slice() else {
         return Err(shape(v, path, "an object with exactly one statement tag"));
@@ -398,7 +413,9 @@ pub(crate) fn parse_path(text: &str, span: Span) -> Result<PathRef, LoadError> {
     let ok = segments.iter().all(|s| {
         s == "Φ"
             || (!s.is_empty()
-                && s.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                && s.chars()
+                    .next()
+                    .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
                 && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
     });
     if !ok || segments.len() > 3 {

@@ -135,14 +135,30 @@ pub struct Stmt {
 
 #[derive(Clone, Debug)]
 pub enum StmtKind {
-    Let { name: Ident, expr: Expr },
-    Constrain { predicate: Expr },
-    Prove { name: Ident, from: Expr },
-    Effect { kind: Ident, payload: Expr },
-    Return { expr: Option<Expr> },
+    Let {
+        name: Ident,
+        expr: Expr,
+    },
+    Constrain {
+        predicate: Expr,
+    },
+    Prove {
+        name: Ident,
+        from: Expr,
+    },
+    Effect {
+        kind: Ident,
+        payload: Expr,
+    },
+    Return {
+        expr: Option<Expr>,
+    },
     /// A statement of a later DIR version (`While`, `Assign`, ...). It loads
     /// verbatim so validation can reject it with a precise message (§14.5).
-    Later { kind: Ident, body: Json },
+    Later {
+        kind: Ident,
+        body: Json,
+    },
 }
 
 impl StmtKind {

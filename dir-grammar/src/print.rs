@@ -143,9 +143,15 @@ fn json_compact(j: &Json) -> String {
 
 fn is_bare_token(s: &str) -> bool {
     let int = !s.is_empty()
-        && s.strip_prefix('-').unwrap_or(s).chars().all(|c| c.is_ascii_digit())
+        && s.strip_prefix('-')
+            .unwrap_or(s)
+            .chars()
+            .all(|c| c.is_ascii_digit())
         && s != "-";
-    let ident = s.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+    let ident = s
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
     int || ident
 }
@@ -190,7 +196,13 @@ pub fn to_text(p: &Program) -> String {
                 .iter()
                 .map(|f| format!("{}: {}", f.name.name, f.ty.name))
                 .collect();
-            let _ = write!(o, "  proc {} {}({})", pr.regime.symbol(), pr.name.name, params.join(", "));
+            let _ = write!(
+                o,
+                "  proc {} {}({})",
+                pr.regime.symbol(),
+                pr.name.name,
+                params.join(", ")
+            );
             if let Some(r) = &pr.ret {
                 let _ = write!(o, " -> {}", r.name);
             }
@@ -257,7 +269,9 @@ fn stmt_text(s: &Stmt) -> String {
     match &s.kind {
         StmtKind::Let { name, expr } => format!("let {} = {};", name.name, expr_to_string(expr)),
         StmtKind::Constrain { predicate } => format!("constrain {};", expr_to_string(predicate)),
-        StmtKind::Prove { name, from } => format!("prove {} from {};", name.name, expr_to_string(from)),
+        StmtKind::Prove { name, from } => {
+            format!("prove {} from {};", name.name, expr_to_string(from))
+        }
         StmtKind::Effect { kind, payload } => format!("{} {};", kind.name, expr_to_string(payload)),
         StmtKind::Return { expr: None } => "return;".to_string(),
         StmtKind::Return { expr: Some(e) } => format!("return {};", expr_to_string(e)),

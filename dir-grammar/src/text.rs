@@ -38,7 +38,13 @@ pub fn load_text(src: &str) -> R<Program> {
                 let v = item
                     .into_inner()
                     .find(|p| p.as_rule() == Rule::version)
-                    .ok_or_else(|| LoadError::new(LoadErrorKind::TextSyntax, "missing version", Span::default()))?;
+                    .ok_or_else(|| {
+                        LoadError::new(
+                            LoadErrorKind::TextSyntax,
+                            "missing version",
+                            Span::default(),
+                        )
+                    })?;
                 version = Some(ident(&v));
             }
             Rule::types_decl => types = Some(embedded_json(item)?),
@@ -73,7 +79,9 @@ fn embedded_json(p: Pair<'_, Rule>) -> R<crate::json::Json> {
     let j = p
         .into_inner()
         .find(|c| c.as_rule() == Rule::jembed)
-        .ok_or_else(|| LoadError::new(LoadErrorKind::TextSyntax, "expected JSON", Span::default()))?;
+        .ok_or_else(|| {
+            LoadError::new(LoadErrorKind::TextSyntax, "expected JSON", Span::default())
+        })?;
     build_json(j, 0)
 }
 
@@ -130,7 +138,11 @@ fn proc(p: Pair<'_, Rule>) -> R<Proc> {
     let mut it = parts(p).into_iter();
     let rp = it.next().ok_or_else(|| missing(sp, "regime"))?;
     let regime = Regime::parse(rp.as_str()).ok_or_else(|| {
-        LoadError::new(LoadErrorKind::UnknownRegime, format!("unknown regime `{}`", rp.as_str()), span(&rp))
+        LoadError::new(
+            LoadErrorKind::UnknownRegime,
+            format!("unknown regime `{}`", rp.as_str()),
+            span(&rp),
+        )
     })?;
     let name = ident(&it.next().ok_or_else(|| missing(sp, "proc name"))?);
     let mut pr = Proc {
@@ -175,7 +187,11 @@ fn use_item(p: Pair<'_, Rule>) -> R<Uses> {
         };
         args.push((ident(&k), literal(v)?));
     }
-    Ok(Uses { resource, args, span: sp })
+    Ok(Uses {
+        resource,
+        args,
+        span: sp,
+    })
 }
 
 fn literal(p: Pair<'_, Rule>) -> R<Literal> {
@@ -183,7 +199,11 @@ fn literal(p: Pair<'_, Rule>) -> R<Literal> {
     let id = |o: usize| o;
     let value = match p.as_rule() {
         Rule::int => LitValue::Int(p.as_str().parse().map_err(|_| {
-            LoadError::new(LoadErrorKind::IntegerRange, format!("`{}` does not fit in i64", p.as_str()), sp)
+            LoadError::new(
+                LoadErrorKind::IntegerRange,
+                format!("`{}` does not fit in i64", p.as_str()),
+                sp,
+            )
         })?),
         Rule::float => LitValue::Float(p.as_str().parse().map_err(|_| missing(sp, "float"))?),
         Rule::boolean => LitValue::Bool(p.as_str() == "true"),

@@ -1,0 +1,807 @@
+//! The DPL v0.1 specification as data. Each table is a RON file named by spec
+//! chapter under `tables/`; the defaults are embedded, and `Tables::from_dir`
+//! loads an edited copy. Every table is validated when loaded.
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeSet;
+use std::path::Path;
+
+/// The table files, in load (and digest) order.
+pub const TABLE_FILES: [&str; 7] = [
+    "00-profile.ron",
+    "04-regimes.ron",
+    "05-types.ron",
+    "06-effects.ron",
+    "08-k-steps.ron",
+    "09-time.ron",
+    "11-checks.ron",
+];
+/// The error catalogue, loaded with the tables.
+pub const CATALOGUE_FILE: &str = "11-errors.ron";
+
+const DEFAULTS: [(&str, &str); 8] = [
+    ("00-profile.ron", include_str!("../tables/00-profile.ron")),
+    ("04-regimes.ron", include_str!("../tables/04-regimes.ron")),
+    ("05-types.ron", include_str!("../tables/05-types.ron")),
+    ("06-effects.ron", include_str!("../tables/06-effects.ron")),
+    ("08-k-steps.ron", include_str!("../tables/08-k-steps.ron")),
+    ("09-time.ron", include_str!("../tables/09-time.ron")),
+    ("11-checks.ron", include_str!("../tables/11-checks.ron")),
+    ("11-errors.ron", include_str!("../tables/11-errors.ron")),
+];
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Regime {
+    K,
+    Q,
+    Phi,
+}
+
+/// A statement form a rule row is about.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Construct {
+    Let,
+    Constrain,
+    Prove,
+    Return,
+    Effect(String),
+}
+
+// ------------------------------------------------------------------ profile
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    pub dpl_version: String,
+    pub dir_versions: Vec<String>,
+    pub later_dir: RuleRef,
+    pub later_statements: Vec<LaterStatement>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleRef {
+    pub id: String,
+    pub code: String,
+    pub cite: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LaterStatement {
+    pub id: String,
+    pub statement: String,
+    pub since: String,
+    pub code: String,
+    pub cite: String,
+}
+
+// ------------------------------------------------------------------ regimes
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Verdict {
+    Allowed,
+    Forbidden,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatementRule {
+    pub id: String,
+    pub regime: Regime,
+    pub construct: Construct,
+    pub verdict: Verdict,
+    pub cite: String,
+    #[serde(default)]
+    pub code: Option<String>,
+    #[serde(default)]
+    pub help: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Requirement {
+    Required,
+    Allowed,
+    Forbidden,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QualifierRule {
+    pub id: String,
+    pub regime: Regime,
+    pub qualifier: String,
+    pub requirement: Requirement,
+    pub cite: String,
+    #[serde(default)]
+    pub code: Option<String>,
+    #[serde(default)]
+    pub help: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegimeTable {
+    pub statements: Vec<StatementRule>,
+    pub qualifiers: Vec<QualifierRule>,
+}
+
+// ------------------------------------------------------------------ types
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum PrimKind {
+    Int { min: i64, max: i64 },
+    Float,
+    Bool,
+    Str,
+    Unit,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Primitive {
+    pub name: String,
+    pub kind: PrimKind,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Alias {
+    pub spelling: String,
+    pub canonical: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum OpClass {
+    Arith,
+    Compare,
+    Logic,
+    Equality,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OperatorRule {
+    pub id: String,
+    pub op: String,
+    pub class: OpClass,
+    pub cite: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TypesTable {
+    pub primitives: Vec<Primitive>,
+    pub aliases: Vec<Alias>,
+    pub operators: Vec<OperatorRule>,
+}
+
+// ------------------------------------------------------------------ effects
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Realizer {
+    Stdout,
+    Ledger,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EffectKind {
+    pub id: String,
+    pub kind: String,
+    pub realizer: Realizer,
+    pub cite: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EffectsTable {
+    pub kinds: Vec<EffectKind>,
+}
+
+// ------------------------------------------------------------------ K steps
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Action {
+    Eval,
+    Bind,
+    Defer,
+    Witness,
+    Tick,
+    Record,
+    Return,
+    CheckConstraints,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Step {
+    pub id: String,
+    pub construct: Construct,
+    pub actions: Vec<Action>,
+    pub cite: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExitStep {
+    pub id: String,
+    pub actions: Vec<Action>,
+    pub cite: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KSteps {
+    pub steps: Vec<Step>,
+    pub exit: ExitStep,
+}
+
+// ------------------------------------------------------------------ time
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Cost {
+    pub construct: Construct,
+    pub cost_us: u64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimeModel {
+    pub unit: String,
+    pub costs: Vec<Cost>,
+    pub call_cost_us: u64,
+}
+
+// ------------------------------------------------------------------ checks, catalogue
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Check {
+    pub id: String,
+    #[serde(default)]
+    pub code: Option<String>,
+    pub cite: String,
+    pub summary: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Category {
+    Load,
+    Usage,
+    Error,
+    Inadmissible,
+    Failure,
+    Undetermined,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CatalogueEntry {
+    pub code: String,
+    pub category: Category,
+    pub kind: String,
+    #[serde(default)]
+    pub key: Option<String>,
+    pub title: String,
+    pub cite: String,
+    pub explanation: String,
+}
+
+/// One row of any table, for listings (`dustrun rules`) and coverage.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct RuleInfo {
+    pub id: String,
+    pub table: &'static str,
+    pub cite: String,
+    pub summary: String,
+}
+
+// ------------------------------------------------------------------ tables
+
+#[derive(Clone, Debug)]
+pub struct Tables {
+    pub profile: Profile,
+    pub regimes: RegimeTable,
+    pub types: TypesTable,
+    pub effects: EffectsTable,
+    pub k_steps: KSteps,
+    pub time: TimeModel,
+    pub checks: Vec<Check>,
+    pub catalogue: Vec<CatalogueEntry>,
+    /// `sha256:<hex>` over every table file's name and bytes, in order.
+    pub digest: String,
+}
+
+/// A table failed to load or validate.
+#[derive(Clone, Debug)]
+pub struct TableError {
+    pub file: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for TableError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.file, self.message)
+    }
+}
+
+fn parse<T: for<'de> Deserialize<'de>>(file: &str, text: &str) -> Result<T, TableError> {
+    ron::from_str(text).map_err(|e| TableError {
+        file: file.to_string(),
+        message: e.to_string(),
+    })
+}
+
+impl Tables {
+    /// The embedded default tables.
+    pub fn defaults() -> Result<Tables, TableError> {
+        Tables::from_sources(
+            DEFAULTS
+                .iter()
+                .map(|(n, t)| (n.to_string(), t.to_string()))
+                .collect(),
+        )
+    }
+
+    /// The default tables' files, for `dustrun rules --export`.
+    pub fn default_files() -> Vec<(&'static str, &'static str)> {
+        DEFAULTS.to_vec()
+    }
+
+    /// Load every table file from `dir` (all must be present).
+    pub fn from_dir(dir: &Path) -> Result<Tables, TableError> {
+        let mut sources = Vec::new();
+        for name in TABLE_FILES.iter().chain(std::iter::once(&CATALOGUE_FILE)) {
+            let text = std::fs::read_to_string(dir.join(name)).map_err(|e| TableError {
+                file: name.to_string(),
+                message: format!("cannot read: {}", e.kind()),
+            })?;
+            sources.push((name.to_string(), text));
+        }
+        Tables::from_sources(sources)
+    }
+
+    fn from_sources(sources: Vec<(String, String)>) -> Result<Tables, TableError> {
+        let get = |name: &str| -> Result<&str, TableError> {
+            sources
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, t)| t.as_str())
+                .ok_or_else(|| TableError {
+                    file: name.to_string(),
+                    message: "missing table file".into(),
+                })
+        };
+        let mut h = Sha256::new();
+        for (n, t) in &sources {
+            h.update(n.as_bytes());
+            h.update([0u8]);
+            h.update(t.as_bytes());
+            h.update([0u8]);
+        }
+        let digest = format!("sha256:{}", hex(&h.finalize()));
+        let t = Tables {
+            profile: parse("00-profile.ron", get("00-profile.ron")?)?,
+            regimes: parse("04-regimes.ron", get("04-regimes.ron")?)?,
+            types: parse("05-types.ron", get("05-types.ron")?)?,
+            effects: parse("06-effects.ron", get("06-effects.ron")?)?,
+            k_steps: parse("08-k-steps.ron", get("08-k-steps.ron")?)?,
+            time: parse("09-time.ron", get("09-time.ron")?)?,
+            checks: parse("11-checks.ron", get("11-checks.ron")?)?,
+            catalogue: parse(CATALOGUE_FILE, get(CATALOGUE_FILE)?)?,
+            digest,
+        };
+        t.validate()?;
+        Ok(t)
+    }
+
+    /// Every rule row with an id, sorted by id.
+    pub fn rules(&self) -> Vec<RuleInfo> {
+        let mut v = Vec::new();
+        let r = |id: &str, table: &'static str, cite: &str, summary: String| RuleInfo {
+            id: id.to_string(),
+            table,
+            cite: cite.to_string(),
+            summary,
+        };
+        v.push(r(
+            &self.profile.later_dir.id,
+            "00-profile",
+            &self.profile.later_dir.cite,
+            format!(
+                "DIR versions other than {} are rejected",
+                self.profile.dir_versions.join(", ")
+            ),
+        ));
+        for s in &self.profile.later_statements {
+            v.push(r(
+                &s.id,
+                "00-profile",
+                &s.cite,
+                format!("`{}` requires DPL {}", s.statement, s.since),
+            ));
+        }
+        for s in &self.regimes.statements {
+            v.push(r(
+                &s.id,
+                "04-regimes",
+                &s.cite,
+                format!(
+                    "{:?} {} in {:?}",
+                    s.verdict,
+                    construct_name(&s.construct),
+                    s.regime
+                ),
+            ));
+        }
+        for q in &self.regimes.qualifiers {
+            v.push(r(
+                &q.id,
+                "04-regimes",
+                &q.cite,
+                format!(
+                    "qualifier `{}` {:?} in {:?}",
+                    q.qualifier, q.requirement, q.regime
+                ),
+            ));
+        }
+        for o in &self.types.operators {
+            v.push(r(
+                &o.id,
+                "05-types",
+                &o.cite,
+                format!("`{}` is {:?}", o.op, o.class),
+            ));
+        }
+        for e in &self.effects.kinds {
+            v.push(r(
+                &e.id,
+                "06-effects",
+                &e.cite,
+                format!("`{}` is realized by {:?}", e.kind, e.realizer),
+            ));
+        }
+        for s in &self.k_steps.steps {
+            v.push(r(
+                &s.id,
+                "08-k-steps",
+                &s.cite,
+                format!("{}: {:?}", construct_name(&s.construct), s.actions),
+            ));
+        }
+        let x = &self.k_steps.exit;
+        v.push(r(
+            &x.id,
+            "08-k-steps",
+            &x.cite,
+            format!("process exit: {:?}", x.actions),
+        ));
+        for c in &self.checks {
+            v.push(r(&c.id, "11-checks", &c.cite, c.summary.clone()));
+        }
+        v.sort();
+        v
+    }
+
+    pub fn check(&self, id: &str) -> Option<&Check> {
+        self.checks.iter().find(|c| c.id == id)
+    }
+
+    pub fn entry(&self, code: &str) -> Option<&CatalogueEntry> {
+        self.catalogue.iter().find(|e| e.code == code)
+    }
+
+    pub fn entry_for_key(&self, key: &str) -> Option<&CatalogueEntry> {
+        self.catalogue
+            .iter()
+            .find(|e| e.key.as_deref() == Some(key))
+    }
+
+    /// Canonical primitive name for a type spelling, via the alias table.
+    pub fn canonical_type<'a>(&'a self, spelling: &'a str) -> Option<&'a Primitive> {
+        let name = self
+            .types
+            .aliases
+            .iter()
+            .find(|a| a.spelling == spelling)
+            .map(|a| a.canonical.as_str())
+            .unwrap_or(spelling);
+        self.types.primitives.iter().find(|p| p.name == name)
+    }
+
+    fn validate(&self) -> Result<(), TableError> {
+        let err = |file: &str, message: String| TableError {
+            file: file.to_string(),
+            message,
+        };
+        // Catalogue: well-formed, unique codes and keys.
+        let mut codes = BTreeSet::new();
+        let mut keys = BTreeSet::new();
+        for e in &self.catalogue {
+            if !valid_code(&e.code) {
+                return Err(err(
+                    CATALOGUE_FILE,
+                    format!("code `{}` is not of the form E0000", e.code),
+                ));
+            }
+            if !codes.insert(e.code.as_str()) {
+                return Err(err(
+                    CATALOGUE_FILE,
+                    format!("code `{}` appears twice", e.code),
+                ));
+            }
+            if let Some(k) = &e.key {
+                if !keys.insert(k.as_str()) {
+                    return Err(err(CATALOGUE_FILE, format!("key `{k}` appears twice")));
+                }
+            }
+            if !valid_cite(&e.cite) {
+                return Err(err(
+                    CATALOGUE_FILE,
+                    format!("code `{}` has a bad cite `{}`", e.code, e.cite),
+                ));
+            }
+            if e.explanation.trim().is_empty() || e.title.trim().is_empty() {
+                return Err(err(
+                    CATALOGUE_FILE,
+                    format!("code `{}` lacks a title or explanation", e.code),
+                ));
+            }
+        }
+        // Every rule: unique id, good cite; codes exist.
+        let mut ids = BTreeSet::new();
+        for r in self.rules() {
+            if !valid_id(&r.id) {
+                return Err(err(
+                    r.table,
+                    format!("rule id `{}` is not of the form AB-CD", r.id),
+                ));
+            }
+            if !ids.insert(r.id.clone()) {
+                return Err(err(r.table, format!("rule id `{}` appears twice", r.id)));
+            }
+            if !valid_cite(&r.cite) {
+                return Err(err(
+                    r.table,
+                    format!(
+                        "rule `{}` has a bad cite `{}` (expected §N or §N.N...)",
+                        r.id, r.cite
+                    ),
+                ));
+            }
+        }
+        let need_code =
+            |file: &str, id: &str, code: Option<&str>, required: bool| -> Result<(), TableError> {
+                match code {
+                    Some(c) if !codes.contains(c) => Err(err(
+                        file,
+                        format!("rule `{id}` names code `{c}`, which is not in the catalogue"),
+                    )),
+                    None if required => Err(err(
+                        file,
+                        format!("rule `{id}` forbids something but names no error code"),
+                    )),
+                    _ => Ok(()),
+                }
+            };
+        need_code(
+            "00-profile.ron",
+            &self.profile.later_dir.id,
+            Some(&self.profile.later_dir.code),
+            true,
+        )?;
+        for s in &self.profile.later_statements {
+            need_code("00-profile.ron", &s.id, Some(&s.code), true)?;
+        }
+        for s in &self.regimes.statements {
+            need_code(
+                "04-regimes.ron",
+                &s.id,
+                s.code.as_deref(),
+                s.verdict == Verdict::Forbidden,
+            )?;
+        }
+        for q in &self.regimes.qualifiers {
+            need_code(
+                "04-regimes.ron",
+                &q.id,
+                q.code.as_deref(),
+                q.requirement != Requirement::Allowed,
+            )?;
+        }
+        for c in &self.checks {
+            need_code("11-checks.ron", &c.id, c.code.as_deref(), false)?;
+        }
+        // Regime table: exactly one row per regime x construct.
+        let mut constructs = vec![
+            Construct::Let,
+            Construct::Constrain,
+            Construct::Prove,
+            Construct::Return,
+        ];
+        constructs.extend(
+            self.effects
+                .kinds
+                .iter()
+                .map(|k| Construct::Effect(k.kind.clone())),
+        );
+        for regime in [Regime::K, Regime::Q, Regime::Phi] {
+            for c in &constructs {
+                let n = self
+                    .regimes
+                    .statements
+                    .iter()
+                    .filter(|s| s.regime == regime && &s.construct == c)
+                    .count();
+                if n != 1 {
+                    return Err(err(
+                        "04-regimes.ron",
+                        format!(
+                            "{n} rows for {} in {regime:?}; exactly one is required",
+                            construct_name(c)
+                        ),
+                    ));
+                }
+            }
+        }
+        // K steps and costs: one per construct.
+        for c in &constructs {
+            let n = self
+                .k_steps
+                .steps
+                .iter()
+                .filter(|s| &s.construct == c)
+                .count();
+            if n != 1 {
+                return Err(err(
+                    "08-k-steps.ron",
+                    format!(
+                        "{n} steps for {}; exactly one is required",
+                        construct_name(c)
+                    ),
+                ));
+            }
+            if !self.time.costs.iter().any(|k| &k.construct == c) {
+                return Err(err(
+                    "09-time.ron",
+                    format!("no cost for {}", construct_name(c)),
+                ));
+            }
+        }
+        for s in &self.effects.kinds {
+            if self
+                .effects
+                .kinds
+                .iter()
+                .filter(|k| k.kind == s.kind)
+                .count()
+                != 1
+            {
+                return Err(err(
+                    "06-effects.ron",
+                    format!("effect kind `{}` appears twice", s.kind),
+                ));
+            }
+        }
+        // Types: aliases resolve; operators cover every operator exactly once.
+        for a in &self.types.aliases {
+            if !self.types.primitives.iter().any(|p| p.name == a.canonical) {
+                return Err(err(
+                    "05-types.ron",
+                    format!(
+                        "alias `{}` names unknown type `{}`",
+                        a.spelling, a.canonical
+                    ),
+                ));
+            }
+        }
+        for op in [
+            "Add", "Sub", "Mul", "Div", "Eq", "Lt", "Le", "Gt", "Ge", "And", "Or",
+        ] {
+            if self.types.operators.iter().filter(|o| o.op == op).count() != 1 {
+                return Err(err(
+                    "05-types.ron",
+                    format!("operator `{op}` needs exactly one row"),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+pub fn construct_name(c: &Construct) -> String {
+    match c {
+        Construct::Effect(k) => format!("effect `{k}`"),
+        other => format!("`{}`", format!("{other:?}").to_lowercase()),
+    }
+}
+
+fn valid_code(c: &str) -> bool {
+    c.len() == 5 && c.starts_with('E') && c[1..].chars().all(|d| d.is_ascii_digit())
+}
+
+fn valid_id(id: &str) -> bool {
+    id.chars().next().is_some_and(|c| c.is_ascii_uppercase())
+        && id
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-')
+        && id.contains('-')
+}
+
+/// `§` followed by dot-separated numbers (or an appendix letter).
+pub fn valid_cite(c: &str) -> bool {
+    let Some(rest) = c.strip_prefix('§') else {
+        return false;
+    };
+    !rest.is_empty()
+        && rest.split('.').all(|p| {
+            !p.is_empty()
+                && (p.chars().all(|d| d.is_ascii_digit())
+                    || (p.len() == 1 && p.chars().all(|d| d.is_ascii_uppercase())))
+        })
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// sha256 of arbitrary bytes as `sha256:<hex>` (used for DIR digests).
+pub fn sha256(bytes: &[u8]) -> String {
+    format!("sha256:{}", hex(&Sha256::digest(bytes)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_load_and_validate() {
+        let t = Tables::defaults().expect("default tables are valid");
+        assert!(t.rules().len() > 40);
+        assert!(t.digest.starts_with("sha256:"));
+    }
+
+    #[test]
+    fn bad_cite_is_rejected() {
+        let mut files: Vec<(String, String)> = DEFAULTS
+            .iter()
+            .map(|(n, t)| (n.to_string(), t.to_string()))
+            .collect();
+        files[1].1 = files[1]
+            .1
+            .replacen("cite: \"§4.2\"", "cite: \"section four\"", 1);
+        let e = Tables::from_sources(files).unwrap_err();
+        assert!(e.message.contains("bad cite"), "{e}");
+    }
+
+    #[test]
+    fn unknown_code_is_rejected() {
+        let mut files: Vec<(String, String)> = DEFAULTS
+            .iter()
+            .map(|(n, t)| (n.to_string(), t.to_string()))
+            .collect();
+        files[6].1 = files[6].1.replacen("\"E0110\"", "\"E9999\"", 1);
+        let e = Tables::from_sources(files).unwrap_err();
+        assert!(e.message.contains("E9999"), "{e}");
+    }
+
+    #[test]
+    fn missing_regime_row_is_rejected() {
+        let mut files: Vec<(String, String)> = DEFAULTS
+            .iter()
+            .map(|(n, t)| (n.to_string(), t.to_string()))
+            .collect();
+        let text = files[1].1.clone();
+        let line = text
+            .lines()
+            .find(|l| l.contains("\"Q-EFFECT-EMIT\""))
+            .unwrap()
+            .to_string();
+        files[1].1 = text.replace(&line, "");
+        let e = Tables::from_sources(files).unwrap_err();
+        assert!(e.message.contains("0 rows"), "{e}");
+    }
+}
