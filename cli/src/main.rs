@@ -1,1 +1,591 @@
-fn main() {}
+//! `dustrun`: the reference executor of DPL v0.1. The only crate that touches
+//! files and terminals.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use engine::{
+    render, Category, Diagnostic, Engine, Mode, Outcome, Report, RunConfig, Source, Tables,
+};
+use semantics::Realizer;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (implements DPL v0.1, DIR 0.1)");
+
+#[derive(Parser)]
+#[command(
+    name = "dustrun",
+    version = VERSION,
+    about = "The reference executor of the Dust Programming Language (DPL v0.1)",
+    args_conflicts_with_subcommands = true,
+    after_help = "Exit codes: 0 executed, 2 usage or I/O error, 3 load error, 4 rejected, 10 inadmissible, 11 failed, 12 undetermined, 1 conformance changes"
+)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Option<Cmd>,
+    #[command(flatten)]
+    run: RunArgs,
+    /// Load the rule tables from DIR instead of the embedded defaults.
+    #[arg(long, global = true, value_name = "DIR")]
+    rules: Option<PathBuf>,
+    /// Diagnostic format on stderr.
+    #[arg(long, global = true, value_enum, default_value_t = Format::Human)]
+    format: Format,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Human,
+    Json,
+}
+
+#[derive(Args)]
+struct RunArgs {
+    /// DIR program to run (JSON DIR or textual DIR).
+    file: Option<PathBuf>,
+    /// Record and show effects without realizing them.
+    #[arg(long)]
+    simulate: bool,
+    #[command(flatten)]
+    common: CommonArgs,
+    /// Print the trace JSON on stdout instead of the human output.
+    #[arg(long)]
+    emit_trace: bool,
+    /// Append observe/seal effects to this ledger file (realize mode).
+    #[arg(long, value_name = "FILE")]
+    ledger: Option<PathBuf>,
+}
+
+#[derive(Args, Clone, Default)]
+struct CommonArgs {
+    /// Entry process: `main`, `K::main` or `Forge::K::main` (default `main`).
+    #[arg(long, value_name = "NAME")]
+    entry: Option<String>,
+    /// Entry parameter value, e.g. `--arg c=Candidate{x: 7}` (repeatable).
+    #[arg(long = "arg", value_name = "NAME=EXPR")]
+    args: Vec<String>,
+    /// Also write the trace JSON to FILE (whatever the outcome).
+    #[arg(long, value_name = "FILE")]
+    trace_out: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Load, validate and admit a program; realize nothing.
+    Check {
+        file: PathBuf,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+    /// Print a program canonically as textual DIR or JSON DIR.
+    Fmt {
+        #[arg(long, value_enum, default_value_t = To::Text)]
+        to: To,
+        file: PathBuf,
+    },
+    /// List every rule id with its spec cite, or export the default tables.
+    Rules {
+        /// Write the default tables into DIR for editing.
+        #[arg(long, value_name = "DIR")]
+        export: Option<PathBuf>,
+    },
+    /// Explain an error code (e.g. `dustrun explain E0201`).
+    Explain { code: String },
+    /// Run the conformance corpus and list cases whose outcome changed.
+    Conformance {
+        #[arg(long, value_name = "DIR", default_value = "conformance/cases")]
+        corpus: PathBuf,
+        #[arg(long, value_name = "DIR", default_value = "conformance/snapshots")]
+        snapshots: PathBuf,
+    },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum To {
+    Text,
+    Json,
+}
+
+fn main() -> ExitCode {
+    // Parse and evaluate on a thread with a large stack: every recursion is
+    // bounded by documented limits, this is only a safety margin.
+    let handle = std::thread::Builder::new()
+        .stack_size(256 * 1024 * 1024)
+        .spawn(real_main);
+    match handle.map(|h| h.join()) {
+        Ok(Ok(code)) => ExitCode::from(code),
+        _ => {
+            eprintln!("dustrun: internal error (please report it with the input that caused it)");
+            ExitCode::from(101)
+        }
+    }
+}
+
+fn exit_code(c: Category) -> u8 {
+    match c {
+        Category::Usage => 2,
+        Category::Load => 3,
+        Category::Error => 4,
+        Category::Inadmissible => 10,
+        Category::Failure => 11,
+        Category::Undetermined => 12,
+    }
+}
+
+fn real_main() -> u8 {
+    let cli = Cli::parse();
+    let tables = match &cli.rules {
+        None => Tables::defaults(),
+        Some(d) => Tables::from_dir(d),
+    };
+    let engine = match tables.map_err(|e| e.to_string()).and_then(Engine::new) {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("usage error[E0023]: invalid rule tables: {e}");
+            return 2;
+        }
+    };
+    let out = Out {
+        engine: &engine,
+        format: cli.format,
+    };
+    match cli.cmd {
+        Some(Cmd::Check { file, common }) => out.run_file(&file, Mode::Check, &common, false, None),
+        Some(Cmd::Fmt { to, file }) => out.fmt(&file, to),
+        Some(Cmd::Rules { export }) => rules(&engine, export.as_deref()),
+        Some(Cmd::Explain { code }) => explain(&engine, &code),
+        Some(Cmd::Conformance { corpus, snapshots }) => conformance(&engine, &corpus, &snapshots),
+        None => {
+            let Some(file) = cli.run.file else {
+                eprintln!("usage: dustrun [OPTIONS] FILE   (see `dustrun --help`)");
+                return 2;
+            };
+            let mode = if cli.run.simulate {
+                Mode::Simulate
+            } else {
+                Mode::Realize
+            };
+            if mode == Mode::Realize && cli.run.emit_trace {
+                eprintln!("usage error: --emit-trace would mix the trace with realized output on stdout; use --trace-out FILE, or --simulate");
+                return 2;
+            }
+            out.run_file(
+                &file,
+                mode,
+                &cli.run.common,
+                cli.run.emit_trace,
+                cli.run.ledger.as_deref(),
+            )
+        }
+    }
+}
+
+struct Out<'e> {
+    engine: &'e Engine,
+    format: Format,
+}
+
+/// The name a file is shown under: as given, or its file name when absolute
+/// (no absolute path ever reaches output).
+fn display_name(p: &Path) -> String {
+    if p.is_absolute() {
+        p.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "input".into())
+    } else {
+        p.to_string_lossy().into_owned()
+    }
+}
+
+impl Out<'_> {
+    fn diagnostics(&self, src: &Source<'_>, diags: &[Diagnostic]) {
+        let mut err = std::io::stderr().lock();
+        match self.format {
+            Format::Human => {
+                for d in diags {
+                    let _ = err.write_all(render::human(src, d).as_bytes());
+                }
+            }
+            Format::Json => {
+                let v: Vec<serde_json::Value> =
+                    diags.iter().map(|d| render::json(src, d)).collect();
+                let _ = writeln!(
+                    err,
+                    "{}",
+                    serde_json::to_string_pretty(&serde_json::json!({ "diagnostics": v }))
+                        .unwrap_or_default()
+                );
+            }
+        }
+    }
+
+    fn usage(&self, code: &str, message: String) -> u8 {
+        let d = Diagnostic::new(self.engine.tables(), code, None, message);
+        self.diagnostics(
+            &Source {
+                name: "",
+                bytes: b"",
+            },
+            &[d],
+        );
+        2
+    }
+
+    fn read(&self, file: &Path) -> Result<Vec<u8>, u8> {
+        std::fs::read(file).map_err(|e| {
+            self.usage(
+                engine::codes::IO,
+                format!("cannot read `{}`: {}", display_name(file), e.kind()),
+            )
+        })
+    }
+
+    fn run_file(
+        &self,
+        file: &Path,
+        mode: Mode,
+        common: &CommonArgs,
+        emit_trace: bool,
+        ledger: Option<&Path>,
+    ) -> u8 {
+        let bytes = match self.read(file) {
+            Ok(b) => b,
+            Err(c) => return c,
+        };
+        let name = display_name(file);
+        let src = Source {
+            name: &name,
+            bytes: &bytes,
+        };
+        let mut args = Vec::new();
+        for a in &common.args {
+            match a.split_once('=') {
+                Some((n, v)) if !n.trim().is_empty() => {
+                    args.push((n.trim().to_string(), v.to_string()))
+                }
+                _ => {
+                    return self.usage(
+                        engine::codes::ARG,
+                        format!("`--arg {a}`: expected NAME=EXPR"),
+                    )
+                }
+            }
+        }
+        let cfg = RunConfig {
+            entry: common.entry.clone(),
+            mode,
+            args,
+        };
+        let report = self.engine.run(&src, &cfg);
+        if let Some(path) = &common.trace_out {
+            if let Err(e) = std::fs::write(path, report.trace.to_json()) {
+                return self.usage(
+                    engine::codes::IO,
+                    format!(
+                        "cannot write trace to `{}`: {}",
+                        display_name(path),
+                        e.kind()
+                    ),
+                );
+            }
+        }
+        if report.trace.outcome != Outcome::Executed {
+            if emit_trace {
+                print!("{}", report.trace.to_json());
+            }
+            self.diagnostics(&src, &report.diagnostics);
+            return report
+                .diagnostics
+                .first()
+                .map(|d| exit_code(d.category))
+                .unwrap_or(4);
+        }
+        if emit_trace {
+            print!("{}", report.trace.to_json());
+            return 0;
+        }
+        match mode {
+            Mode::Realize => self.realize(&report, ledger),
+            Mode::Simulate => {
+                print!("{}", summary(&report, "simulated, not realized"));
+                0
+            }
+            Mode::Check => {
+                print!("{}", summary(&report, "would occur when run"));
+                0
+            }
+        }
+    }
+
+    /// Hand each recorded effect to its realizer, in program order. Checked
+    /// first: a missing realizer stops the run before any effect occurs.
+    fn realize(&self, report: &Report, ledger: Option<&Path>) -> u8 {
+        let tables = self.engine.tables();
+        let realizer = |kind: &str| {
+            tables
+                .effects
+                .kinds
+                .iter()
+                .find(|k| k.kind == kind)
+                .map(|k| k.realizer)
+        };
+        let needs_ledger = report
+            .events
+            .iter()
+            .any(|e| realizer(&e.kind) == Some(Realizer::Ledger));
+        let mut ledger_file = None;
+        if needs_ledger {
+            let Some(path) = ledger else {
+                return self.usage(
+                    engine::codes::NO_REALIZER,
+                    "this run performs observe/seal effects, which realize mode appends to a ledger: give `--ledger FILE`, or use `--simulate`; nothing was realized".into(),
+                );
+            };
+            match std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+            {
+                Ok(f) => ledger_file = Some(f),
+                Err(e) => {
+                    return self.usage(
+                        engine::codes::IO,
+                        format!(
+                            "cannot open ledger `{}`: {}; nothing was realized",
+                            display_name(path),
+                            e.kind()
+                        ),
+                    )
+                }
+            }
+        }
+        let mut stdout = std::io::stdout().lock();
+        for e in &report.events {
+            match realizer(&e.kind) {
+                Some(Realizer::Stdout) => {
+                    let _ = stdout.write_all(e.payload.as_bytes());
+                    let _ = stdout.write_all(b"\n");
+                }
+                Some(Realizer::Ledger) => {
+                    let _ = stdout.flush();
+                    if let Some(f) = ledger_file.as_mut() {
+                        let rec = serde_json::json!({
+                            "kind": e.kind, "payload": e.payload, "tick": e.tick, "proc": e.proc,
+                            "dir_digest": report.trace.dir_digest,
+                        });
+                        let _ = writeln!(f, "{rec}");
+                    }
+                }
+                None => {}
+            }
+        }
+        let _ = stdout.flush();
+        0
+    }
+
+    fn fmt(&self, file: &Path, to: To) -> u8 {
+        let bytes = match self.read(file) {
+            Ok(b) => b,
+            Err(c) => return c,
+        };
+        let name = display_name(file);
+        let src = Source {
+            name: &name,
+            bytes: &bytes,
+        };
+        match dir_grammar::load(&bytes) {
+            Ok(p) => {
+                let s = match to {
+                    To::Text => dir_grammar::print::to_text(&p),
+                    To::Json => dir_grammar::print::to_json(&p),
+                };
+                print!("{s}");
+                0
+            }
+            Err(e) => {
+                self.diagnostics(&src, &[self.engine.load_diagnostic(&e)]);
+                3
+            }
+        }
+    }
+}
+
+fn summary(r: &Report, effect_word: &str) -> String {
+    let t = &r.trace;
+    let mut s = String::new();
+    s.push_str(&format!(
+        "outcome: {}\n",
+        serde_json::to_value(t.outcome)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default()
+    ));
+    s.push_str(&format!(
+        "entry: {}\n",
+        t.config
+            .entry_resolved
+            .as_deref()
+            .unwrap_or(&t.config.entry)
+    ));
+    if t.effects.events.is_empty() {
+        s.push_str(&format!("effects: none ({effect_word})\n"));
+    } else {
+        s.push_str(&format!("effects ({effect_word}):\n"));
+        for e in &t.effects.events {
+            s.push_str(&format!(
+                "  [tick {}] {} {}  ({})\n",
+                e.tick,
+                e.kind,
+                serde_json::Value::String(e.payload.clone()),
+                e.proc
+            ));
+        }
+    }
+    let ret = t
+        .returned
+        .as_ref()
+        .map(|v| v.to_string())
+        .unwrap_or_else(|| "null".into());
+    s.push_str(&format!("returned: {ret}\n"));
+    s.push_str(&format!(
+        "time: tick {}, declared cost {} us\n",
+        t.time.tick, t.time.cost_us
+    ));
+    s
+}
+
+fn rules(engine: &Engine, export: Option<&Path>) -> u8 {
+    if let Some(dir) = export {
+        if let Err(e) = std::fs::create_dir_all(dir) {
+            eprintln!(
+                "usage error[E0020]: cannot create `{}`: {}",
+                display_name(dir),
+                e.kind()
+            );
+            return 2;
+        }
+        for (name, text) in Tables::default_files() {
+            let p = dir.join(name);
+            if p.exists() {
+                eprintln!(
+                    "usage error[E0020]: `{}` exists; export into an empty directory",
+                    display_name(&p)
+                );
+                return 2;
+            }
+            if let Err(e) = std::fs::write(&p, text) {
+                eprintln!(
+                    "usage error[E0020]: cannot write `{}`: {}",
+                    display_name(&p),
+                    e.kind()
+                );
+                return 2;
+            }
+        }
+        println!(
+            "wrote {} table files to {}; run with `--rules {}`",
+            Tables::default_files().len(),
+            display_name(dir),
+            display_name(dir)
+        );
+        return 0;
+    }
+    let rules = engine.tables().rules();
+    let w = rules.iter().map(|r| r.id.len()).max().unwrap_or(0);
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{:w$}  {:8}  {:11}  summary", "rule", "spec", "table");
+    for r in rules {
+        let _ = writeln!(
+            out,
+            "{:w$}  {:8}  {:11}  {}",
+            r.id, r.cite, r.table, r.summary
+        );
+    }
+    let _ = writeln!(out, "rules digest: {}", engine.tables().digest);
+    0
+}
+
+fn explain(engine: &Engine, code: &str) -> u8 {
+    let code = code.trim().to_ascii_uppercase();
+    match engine.tables().entry(&code) {
+        Some(e) => {
+            println!("{}: {}", e.code, e.title);
+            println!(
+                "category: {} (exit {}), trace kind: {}, spec: {}",
+                render::category_word(e.category),
+                exit_code(e.category),
+                e.kind,
+                e.cite
+            );
+            println!();
+            println!("{}", e.explanation);
+            let rules: Vec<String> = engine
+                .tables()
+                .checks
+                .iter()
+                .filter(|c| c.code.as_deref() == Some(code.as_str()))
+                .map(|c| c.id.clone())
+                .collect();
+            if !rules.is_empty() {
+                println!();
+                println!("rules reporting it: {}", rules.join(", "));
+            }
+            0
+        }
+        None => {
+            eprintln!("usage error: `{code}` is not an error code of this executor (codes look like E0201; `dustrun rules` lists the rules)");
+            2
+        }
+    }
+}
+
+fn conformance(engine: &Engine, corpus: &Path, snapshots: &Path) -> u8 {
+    let cases = match conformance::discover(corpus) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("usage error[E0020]: {e}");
+            return 2;
+        }
+    };
+    let mut changed = 0;
+    for case in &cases {
+        let result = match conformance::run_case(engine, case) {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("usage error[E0020]: {e}");
+                return 2;
+            }
+        };
+        let t = &result.report.trace;
+        let got_outcome = serde_json::to_value(t.outcome)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        let got = (got_outcome, t.error.as_ref().map(|e| e.code.clone()));
+        let fmt = |(o, c): &(String, Option<String>)| match c {
+            Some(c) => format!("{o} {c}"),
+            None => o.clone(),
+        };
+        match std::fs::read_to_string(conformance::snapshot_path(snapshots, case))
+            .ok()
+            .as_deref()
+            .and_then(conformance::recorded_outcome)
+        {
+            Some(expected) if expected == got => {}
+            Some(expected) => {
+                changed += 1;
+                println!("changed  {}: {} -> {}", case.id, fmt(&expected), fmt(&got));
+            }
+            None => {
+                changed += 1;
+                println!("new      {}: {} (no snapshot)", case.id, fmt(&got));
+            }
+        }
+    }
+    println!("{} cases, {} changed", cases.len(), changed);
+    if changed == 0 {
+        0
+    } else {
+        1
+    }
+}

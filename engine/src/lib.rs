@@ -1,1 +1,490 @@
+//! The DVM: validate, admit and evaluate DIR programs as the semantics tables
+//! say, and describe every run as a trace. Does no I/O: the caller hands in
+//! bytes and realizes recorded effects only for an `executed` outcome.
 
+pub mod diag;
+mod exec;
+pub mod render;
+pub mod trace;
+mod types;
+mod validate;
+pub mod value;
+
+pub use diag::{Diagnostic, Label};
+pub use exec::Event;
+pub use semantics::{Category, Tables};
+pub use trace::{Outcome, Trace};
+
+use dir_grammar::model::*;
+use dir_grammar::{LoadError, Span};
+use trace::*;
+use validate::{Checker, Compiled};
+use value::Value;
+
+/// Rule ids the engine refers to by name; each must exist in the tables.
+const REQUIRED_CHECKS: &[&str] = &[
+    "NAME-UNKNOWN",
+    "LET-NO-REBIND",
+    "SHAPE-UNKNOWN",
+    "FIELD-UNKNOWN",
+    "STRUCT-FIELDS",
+    "TYPE-UNKNOWN",
+    "DEF-DUPLICATE",
+    "TYPE-OPERANDS",
+    "TYPE-PLACE",
+    "CONSTRAIN-BOOL",
+    "RET-MISSING",
+    "RET-UNEXPECTED",
+    "RET-TYPE",
+    "RET-LAST",
+    "EFFECT-KIND-UNKNOWN",
+    "QUALIFIER-UNKNOWN",
+    "CALL-UNKNOWN",
+    "CALL-AMBIGUOUS",
+    "CALL-ARGS",
+    "CALL-SAME-REGIME",
+    "CALL-CROSS-REGIME",
+    "CALL-NO-RECURSION",
+    "CALL-DEPTH",
+    "BIND-RESOLVE",
+    "INTRINSIC-RESERVED",
+    "ENTRY-RESOLVE",
+    "ENTRY-AMBIGUOUS",
+    "EXEC-REGIME",
+    "EXEC-BINDING",
+    "ADM-CONSTRAINT",
+    "ADM-PROVE",
+    "FAIL-DIV-ZERO",
+    "FAIL-OVERFLOW",
+    "FAIL-RANGE",
+    "FAIL-FLOAT",
+];
+
+/// Catalogue codes the engine and CLI use directly.
+pub mod codes {
+    pub const IO: &str = "E0020";
+    pub const ARG: &str = "E0021";
+    pub const NO_REALIZER: &str = "E0022";
+    pub const TABLES: &str = "E0023";
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    Simulate,
+    Realize,
+    /// Load, validate and admit; nothing is realized.
+    Check,
+}
+
+impl Mode {
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Simulate => "simulate",
+            Mode::Realize => "realize",
+            Mode::Check => "check",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct RunConfig {
+    pub entry: Option<String>,
+    pub mode: Mode,
+    /// `--arg name=EXPR`, in the order given.
+    pub args: Vec<(String, String)>,
+}
+
+/// The input: a display name (never an absolute path) and its bytes.
+pub struct Source<'a> {
+    pub name: &'a str,
+    pub bytes: &'a [u8],
+}
+
+pub struct Report {
+    pub trace: Trace,
+    /// Every diagnostic of the stop (the trace's `error` is the first).
+    pub diagnostics: Vec<Diagnostic>,
+    /// Effects in order, for the realizer (empty unless executed).
+    pub events: Vec<Event>,
+}
+
+pub struct Engine {
+    tables: Tables,
+}
+
+impl Engine {
+    pub fn new(tables: Tables) -> Result<Engine, String> {
+        for id in REQUIRED_CHECKS {
+            if tables.check(id).is_none() {
+                return Err(format!(
+                    "11-checks.ron: the engine needs rule `{id}`, which is missing"
+                ));
+            }
+        }
+        for k in dir_grammar::LoadErrorKind::ALL {
+            if tables.entry_for_key(k.key()).is_none() {
+                return Err(format!(
+                    "11-errors.ron: no catalogue entry has key `{}`",
+                    k.key()
+                ));
+            }
+        }
+        for c in [codes::IO, codes::ARG, codes::NO_REALIZER, codes::TABLES] {
+            if tables.entry(c).is_none() {
+                return Err(format!(
+                    "11-errors.ron: the engine needs code `{c}`, which is missing"
+                ));
+            }
+        }
+        Ok(Engine { tables })
+    }
+
+    pub fn tables(&self) -> &Tables {
+        &self.tables
+    }
+
+    /// A load error as a diagnostic (code found through the catalogue key).
+    pub fn load_diagnostic(&self, e: &LoadError) -> Diagnostic {
+        let code = self
+            .tables
+            .entry_for_key(e.kind.key())
+            .map(|c| c.code.clone())
+            .unwrap_or_else(|| "E0003".into());
+        let mut d =
+            Diagnostic::new(&self.tables, &code, None, e.message.clone()).at(e.span, "here");
+        d.notes.extend(e.notes.iter().cloned());
+        d
+    }
+
+    /// Load and validate only (no entry, no evaluation): the static check.
+    pub fn check_static(&self, program: &Program) -> Result<(), Vec<Diagnostic>> {
+        let mut ck = Checker::new(&self.tables);
+        match validate::compile(&mut ck, program) {
+            Some(_) => Ok(()),
+            None => Err(ck.diags),
+        }
+    }
+
+    pub fn run(&self, src: &Source<'_>, cfg: &RunConfig) -> Report {
+        let mut trace = Trace {
+            trace_version: TRACE_VERSION,
+            dustrun: env!("CARGO_PKG_VERSION").to_string(),
+            dpl: self.tables.profile.dpl_version.clone(),
+            dir_digest: semantics::sha256(src.bytes),
+            config: Config {
+                entry: cfg.entry.clone().unwrap_or_else(|| "main".into()),
+                entry_resolved: None,
+                mode: cfg.mode.name().into(),
+                args: cfg.args.iter().cloned().collect(),
+                profile: format!("dpl-{}", self.tables.profile.dpl_version),
+                rules_digest: self.tables.digest.clone(),
+            },
+            outcome: Outcome::Executed,
+            returned: None,
+            effects: Effects::default(),
+            time: Time::default(),
+            rules: Vec::new(),
+            error: None,
+        };
+        let stop = |mut trace: Trace, diags: Vec<Diagnostic>, fired: Vec<String>| -> Report {
+            let first = &diags[0];
+            trace.outcome = match first.category {
+                Category::Inadmissible => Outcome::Inadmissible,
+                Category::Failure => Outcome::Failed,
+                Category::Undetermined => Outcome::Undetermined,
+                _ => Outcome::Rejected,
+            };
+            trace.rules = fired;
+            trace.error = Some(TraceError {
+                kind: first.kind.clone(),
+                code: first.code.clone(),
+                category: format!("{:?}", first.category).to_lowercase(),
+                message: first.message.clone(),
+                rule: first.rule.clone(),
+                spec: first.cite.clone(),
+                span: first.primary.as_ref().map(|l| trace_span(src, l.span)),
+            });
+            Report {
+                trace,
+                diagnostics: diags,
+                events: Vec::new(),
+            }
+        };
+
+        let program = match dir_grammar::load(src.bytes) {
+            Ok(p) => p,
+            Err(e) => return stop(trace, vec![self.load_diagnostic(&e)], Vec::new()),
+        };
+        let mut ck = Checker::new(&self.tables);
+        let compiled = validate::compile(&mut ck, &program);
+        let Some(compiled) = compiled else {
+            let fired = ck.fired.iter().cloned().collect();
+            return stop(trace, ck.diags, fired);
+        };
+        let entry = match self.resolve_entry(&mut ck, &compiled, cfg.entry.as_deref()) {
+            Ok(e) => e,
+            Err(d) => {
+                let fired = ck.fired.iter().cloned().collect();
+                return stop(trace, vec![*d], fired);
+            }
+        };
+        let info = &compiled.procs[entry];
+        trace.config.entry_resolved = Some(info.qname.clone());
+        if info.proc.regime != Regime::K {
+            ck.fire("EXEC-REGIME");
+            let d = Checker::check_diag(
+                &self.tables,
+                "EXEC-REGIME",
+                format!("{} execution is not implemented by this executor yet", info.proc.regime.symbol()),
+            )
+            .at(info.proc.regime_span, format!("entry `{}` is a {} process", info.qname, info.proc.regime.symbol()))
+            .note("the program passed every static check; Q linearity and Φ resolution come with later versions of dustrun, and it refuses rather than guesses");
+            let fired = ck.fired.iter().cloned().collect();
+            return stop(trace, vec![d], fired);
+        }
+        let args = match self.entry_args(&compiled, entry, &cfg.args) {
+            Ok(a) => a,
+            Err(d) => {
+                let fired = ck.fired.iter().cloned().collect();
+                return stop(trace, vec![*d], fired);
+            }
+        };
+
+        let mut m = exec::Machine::new(&self.tables, &compiled);
+        let result = m.run_proc(entry, args);
+        let mut fired = ck.fired;
+        fired.extend(m.fired.iter().cloned());
+        for k in &self.tables.effects.kinds {
+            if m.events.iter().any(|e| e.kind == k.kind) {
+                fired.insert(k.id.clone());
+            }
+        }
+        let fired: Vec<String> = fired.into_iter().collect();
+        match result {
+            Err(d) => stop(trace, vec![d], fired),
+            Ok(v) => {
+                trace.returned = Some(v.tagged());
+                trace.effects.events = m
+                    .events
+                    .iter()
+                    .map(|e| EventJson {
+                        kind: e.kind.clone(),
+                        payload: e.payload.clone(),
+                        tick: e.tick,
+                        proc: e.proc.clone(),
+                    })
+                    .collect();
+                trace.time = Time {
+                    tick: m.tick,
+                    cost_us: m.cost_us,
+                };
+                trace.rules = fired;
+                Report {
+                    trace,
+                    diagnostics: Vec::new(),
+                    events: m.events,
+                }
+            }
+        }
+    }
+
+    fn resolve_entry(
+        &self,
+        ck: &mut Checker<'_>,
+        c: &Compiled<'_>,
+        entry: Option<&str>,
+    ) -> Result<usize, Box<Diagnostic>> {
+        let name = entry.unwrap_or("main");
+        let segs: Vec<String> = name.split("::").map(str::to_string).collect();
+        let mut found: Vec<usize> = Vec::new();
+        for fi in 0..c.program.forges.len() {
+            found.extend(validate::resolve_ref(c, fi, &segs));
+        }
+        // A two-segment name may also be `Forge::name`.
+        if segs.len() == 2 && Regime::parse(&segs[0]).is_none() {
+            found.extend(
+                c.procs
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, p)| {
+                        c.program.forges[p.forge].name.name == segs[0]
+                            && p.proc.name.name == segs[1]
+                    })
+                    .map(|(i, _)| i),
+            );
+        }
+        found.sort();
+        found.dedup();
+        if entry.is_none() && found.is_empty() && c.procs.len() == 1 {
+            found.push(0);
+        }
+        match found.as_slice() {
+            [one] => {
+                ck.fire("ENTRY-RESOLVE");
+                Ok(*one)
+            }
+            [] => {
+                ck.fire("ENTRY-RESOLVE");
+                let names: Vec<&str> = c.procs.iter().map(|p| p.qname.as_str()).collect();
+                let mut d = Checker::check_diag(
+                    &self.tables,
+                    "ENTRY-RESOLVE",
+                    format!("entry process `{name}` not found"),
+                );
+                d = d.note(if names.is_empty() {
+                    "the program has no processes".to_string()
+                } else {
+                    format!("processes: {}", names.join(", "))
+                });
+                Err(Box::new(d.help(
+                    "choose one with `--entry NAME` (`main`, `K::main` or `Forge::K::main`)",
+                )))
+            }
+            many => {
+                ck.fire("ENTRY-AMBIGUOUS");
+                let names: Vec<&str> = many.iter().map(|i| c.procs[*i].qname.as_str()).collect();
+                let mut d = Checker::check_diag(
+                    &self.tables,
+                    "ENTRY-AMBIGUOUS",
+                    format!("entry `{name}` is ambiguous: it names {}", names.join(", ")),
+                );
+                for i in many {
+                    d = d.also(
+                        c.procs[*i].proc.name.span,
+                        format!("candidate `{}`", c.procs[*i].qname),
+                    );
+                }
+                Err(Box::new(d.help(
+                    "qualify the entry, e.g. `--entry K::main` or `--entry Forge::K::main`",
+                )))
+            }
+        }
+    }
+
+    /// Entry arguments: constants (literals, struct literals) typed by the
+    /// parameter they are given for.
+    fn entry_args(
+        &self,
+        c: &Compiled<'_>,
+        entry: usize,
+        given: &[(String, String)],
+    ) -> Result<Vec<Value>, Box<Diagnostic>> {
+        let info = &c.procs[entry];
+        let arg_err = |m: String| Diagnostic::new(&self.tables, codes::ARG, None, m);
+        for (n, _) in given {
+            if !info.params.iter().any(|(p, _)| p == n) {
+                let names: Vec<&str> = info.params.iter().map(|(p, _)| p.as_str()).collect();
+                return Err(Box::new(
+                    arg_err(format!(
+                        "`--arg {n}=...`: `{}` has no parameter `{n}`",
+                        info.qname
+                    ))
+                    .note(if names.is_empty() {
+                        "it takes no parameters".to_string()
+                    } else {
+                        format!("its parameters: {}", names.join(", "))
+                    }),
+                ));
+            }
+            if given.iter().filter(|(m, _)| m == n).count() > 1 {
+                return Err(Box::new(arg_err(format!(
+                    "`--arg {n}=...` is given more than once"
+                ))));
+            }
+        }
+        let mut out = Vec::new();
+        for (pn, d) in &info.params {
+            let Some((_, text)) = given.iter().find(|(n, _)| n == pn) else {
+                return Err(Box::new(
+                    arg_err(format!(
+                        "entry `{}` needs a value for parameter `{pn}: {}`",
+                        info.qname, d.name
+                    ))
+                    .help(format!("pass it with `--arg {pn}=EXPR`")),
+                ));
+            };
+            let e = dir_grammar::parse_standalone(text)
+                .map_err(|e| Box::new(arg_err(format!("`--arg {pn}={text}`: {}", e.message))))?;
+            let v = const_value(c, info.forge, &e, &d.ty, &d.name, d.range)
+                .map_err(|m| Box::new(arg_err(format!("`--arg {pn}={text}`: {m}"))))?;
+            out.push(v);
+        }
+        Ok(out)
+    }
+}
+
+fn const_value(
+    c: &Compiled<'_>,
+    forge: usize,
+    e: &Expr,
+    ty: &types::Ty,
+    ty_name: &str,
+    range: Option<(i64, i64)>,
+) -> Result<Value, String> {
+    use types::Ty;
+    match (&e.kind, ty) {
+        (ExprKind::Int(i), Ty::Int) => match range {
+            Some((lo, hi)) if *i < lo || *i > hi => {
+                Err(format!("{i} is out of range for `{ty_name}` ({lo}..={hi})"))
+            }
+            _ => Ok(Value::Int(*i)),
+        },
+        (ExprKind::Float(f), Ty::Float) => Ok(Value::Float(*f)),
+        (ExprKind::Bool(b), Ty::Bool) => Ok(Value::Bool(*b)),
+        (ExprKind::Str(s), Ty::Str) => Ok(Value::Str(s.clone())),
+        (ExprKind::Struct { name, fields }, Ty::Shape(s)) if &name.name == s => {
+            let shape = c
+                .shape(forge, s)
+                .ok_or_else(|| format!("unknown shape `{s}`"))?;
+            let mut out = Vec::new();
+            for (fname, d) in &shape.fields {
+                let matching: Vec<&Expr> = fields
+                    .iter()
+                    .filter(|(n, _)| &n.name == fname)
+                    .map(|(_, v)| v)
+                    .collect();
+                let [fe] = matching.as_slice() else {
+                    return Err(format!("`{s}` needs field `{fname}` exactly once"));
+                };
+                out.push((
+                    fname.clone(),
+                    const_value(c, forge, fe, &d.ty, &d.name, d.range)?,
+                ));
+            }
+            if let Some((extra, _)) = fields
+                .iter()
+                .find(|(n, _)| !shape.fields.iter().any(|(f, _)| f == &n.name))
+            {
+                return Err(format!("`{s}` has no field `{}`", extra.name));
+            }
+            Ok(Value::Struct {
+                ty: s.clone(),
+                fields: out,
+            })
+        }
+        _ => Err(format!(
+            "expected a constant of type `{ty_name}`, found `{}`",
+            dir_grammar::print::expr_to_string(e)
+        )),
+    }
+}
+
+/// A span with line/column facts, computed on the valid UTF-8 prefix.
+pub fn trace_span(src: &Source<'_>, span: Span) -> TraceSpan {
+    let text = match std::str::from_utf8(src.bytes) {
+        Ok(t) => t,
+        Err(e) => std::str::from_utf8(&src.bytes[..e.valid_up_to()]).unwrap_or(""),
+    };
+    let s = dir_grammar::span::clamp_span(text, span);
+    let (line, column) = dir_grammar::span::line_col(text, s.start);
+    let (end_line, end_column) = dir_grammar::span::line_col(text, s.end);
+    TraceSpan {
+        file: src.name.to_string(),
+        start: s.start,
+        end: s.end,
+        line,
+        column,
+        end_line,
+        end_column,
+    }
+}

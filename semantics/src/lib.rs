@@ -364,7 +364,8 @@ impl Tables {
         Tables::from_sources(sources)
     }
 
-    fn from_sources(sources: Vec<(String, String)>) -> Result<Tables, TableError> {
+    /// Tables from (file name, text) pairs, as read from a directory.
+    pub fn from_sources(sources: Vec<(String, String)>) -> Result<Tables, TableError> {
         let get = |name: &str| -> Result<&str, TableError> {
             sources
                 .iter()

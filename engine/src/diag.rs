@@ -1,0 +1,99 @@
+//! Diagnostics: every stop of a run is one of these, built from the error
+//! catalogue so codes, categories and cites are data.
+
+use dir_grammar::Span;
+use semantics::{Category, Tables};
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Label {
+    pub span: Span,
+    pub message: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub code: String,
+    pub category: Category,
+    /// Trace error kind (`DirLoad`, `ConstraintFailure`, ...).
+    pub kind: String,
+    pub title: String,
+    pub message: String,
+    /// The rule that decided this stop, if any (load errors have none).
+    pub rule: Option<String>,
+    pub cite: String,
+    /// Primary location in the DIR input; `None` for errors about the
+    /// configuration rather than the program.
+    pub primary: Option<Label>,
+    pub secondary: Vec<Label>,
+    pub notes: Vec<String>,
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    /// A diagnostic for catalogue `code`. The cite is the rule's when a rule
+    /// decided it, the catalogue entry's otherwise.
+    pub fn new(
+        tables: &Tables,
+        code: &str,
+        rule: Option<(&str, &str)>,
+        message: impl Into<String>,
+    ) -> Diagnostic {
+        let (category, kind, title, cite) = match tables.entry(code) {
+            Some(e) => (e.category, e.kind.clone(), e.title.clone(), e.cite.clone()),
+            // The engine checks at start-up that every code it uses is
+            // catalogued; this arm only guards against edited tables.
+            None => (
+                Category::Error,
+                "DirValidate".to_string(),
+                "uncatalogued error".to_string(),
+                "§11".to_string(),
+            ),
+        };
+        Diagnostic {
+            code: code.to_string(),
+            category,
+            kind,
+            title,
+            message: message.into(),
+            rule: rule.map(|(id, _)| id.to_string()),
+            cite: rule.map(|(_, c)| c.to_string()).unwrap_or(cite),
+            primary: None,
+            secondary: Vec::new(),
+            notes: Vec::new(),
+            help: None,
+        }
+    }
+
+    pub fn at(mut self, span: Span, message: impl Into<String>) -> Diagnostic {
+        self.primary = Some(Label {
+            span,
+            message: message.into(),
+        });
+        self
+    }
+
+    pub fn also(mut self, span: Span, message: impl Into<String>) -> Diagnostic {
+        self.secondary.push(Label {
+            span,
+            message: message.into(),
+        });
+        self
+    }
+
+    pub fn note(mut self, note: impl Into<String>) -> Diagnostic {
+        self.notes.push(note.into());
+        self
+    }
+
+    pub fn help(mut self, help: impl Into<String>) -> Diagnostic {
+        self.help = Some(help.into());
+        self
+    }
+
+    pub fn help_opt(mut self, help: Option<&String>) -> Diagnostic {
+        if let Some(h) = help {
+            self.help = Some(h.clone());
+        }
+        self
+    }
+}

@@ -1,0 +1,482 @@
+//! Admission and evaluation (phase 3) of K processes by the generic rule
+//! applier: each statement runs the actions of its row in the K transition
+//! table (`08-k-steps.ron`). Effects are only recorded here; realizing them is
+//! the caller's job once the whole run is admitted.
+
+use crate::diag::Diagnostic;
+use crate::validate::{Checker, Compiled};
+use crate::value::Value;
+use dir_grammar::model::*;
+use dir_grammar::print::expr_to_string;
+use dir_grammar::Span;
+use semantics::{Action, Construct, OpClass, Tables};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// One recorded effect.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Event {
+    pub kind: String,
+    pub payload: String,
+    pub tick: u64,
+    pub proc: String,
+}
+
+pub struct Machine<'c, 'p> {
+    tables: &'c Tables,
+    c: &'c Compiled<'p>,
+    pub tick: u64,
+    pub cost_us: u64,
+    pub events: Vec<Event>,
+    pub fired: BTreeSet<String>,
+    witnesses: u64,
+}
+
+type Env = BTreeMap<String, Value>;
+
+fn construct_of(kind: &StmtKind) -> Option<Construct> {
+    Some(match kind {
+        StmtKind::Let { .. } => Construct::Let,
+        StmtKind::Constrain { .. } => Construct::Constrain,
+        StmtKind::Prove { .. } => Construct::Prove,
+        StmtKind::Return { .. } => Construct::Return,
+        StmtKind::Effect { kind, .. } => Construct::Effect(kind.name.clone()),
+        StmtKind::Later { .. } => return None,
+    })
+}
+
+impl<'c, 'p> Machine<'c, 'p> {
+    pub fn new(tables: &'c Tables, c: &'c Compiled<'p>) -> Machine<'c, 'p> {
+        Machine {
+            tables,
+            c,
+            tick: 0,
+            cost_us: 0,
+            events: Vec::new(),
+            fired: BTreeSet::new(),
+            witnesses: 0,
+        }
+    }
+
+    fn fail(
+        &mut self,
+        id: &str,
+        span: Span,
+        label: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Diagnostic {
+        self.fired.insert(id.to_string());
+        Checker::check_diag(self.tables, id, message).at(span, label)
+    }
+
+    /// Run process `pi` with argument values (already range-checked).
+    pub fn run_proc(&mut self, pi: usize, args: Vec<Value>) -> Result<Value, Diagnostic> {
+        let info = &self.c.procs[pi];
+        let p = info.proc;
+        let mut env: Env = info
+            .params
+            .iter()
+            .map(|(n, _)| n.clone())
+            .zip(args)
+            .collect();
+        let mut deferred: Vec<&Expr> = Vec::new();
+        let mut result = Value::Unit;
+        let mut returned_span = p.name.span;
+        'body: for s in &p.body {
+            let Some(construct) = construct_of(&s.kind) else {
+                // Validation rejects later-version statements before any run.
+                return Err(self.fail(
+                    "EXEC-REGIME",
+                    s.span,
+                    "not executable",
+                    "statement of a later DIR version",
+                ));
+            };
+            let Some(step) = self
+                .tables
+                .k_steps
+                .steps
+                .iter()
+                .find(|st| st.construct == construct)
+            else {
+                return Err(self.fail(
+                    "EXEC-REGIME",
+                    s.span,
+                    "no transition rule",
+                    "no K transition rule for this statement",
+                ));
+            };
+            self.fired.insert(step.id.clone());
+            let mut reg: Option<Value> = None;
+            for action in &step.actions {
+                match action {
+                    Action::Eval => {
+                        let e = match &s.kind {
+                            StmtKind::Let { expr, .. } => Some(expr),
+                            StmtKind::Prove { from, .. } => Some(from),
+                            StmtKind::Effect { payload, .. } => Some(payload),
+                            StmtKind::Return { expr } => expr.as_ref(),
+                            StmtKind::Constrain { predicate } => Some(predicate),
+                            StmtKind::Later { .. } => None,
+                        };
+                        reg = Some(match e {
+                            Some(e) => self.eval(pi, &env, e)?,
+                            None => Value::Unit,
+                        });
+                    }
+                    Action::Bind => {
+                        if let (
+                            StmtKind::Let { name, .. } | StmtKind::Prove { name, .. },
+                            Some(v),
+                        ) = (&s.kind, &reg)
+                        {
+                            env.insert(name.name.clone(), v.clone());
+                        }
+                    }
+                    Action::Defer => {
+                        if let StmtKind::Constrain { predicate } = &s.kind {
+                            deferred.push(predicate);
+                        }
+                    }
+                    Action::Witness => {
+                        let v = reg.take().unwrap_or(Value::Unit);
+                        if v == Value::Bool(false) {
+                            let from = match &s.kind {
+                                StmtKind::Prove { from, .. } => from.span,
+                                _ => s.span,
+                            };
+                            return Err(self
+                                .fail("ADM-PROVE", from, "this predicate is false", "the predicate of `prove` does not hold")
+                                .note("no witness is constructed for a false predicate, and no effect of this run occurred"));
+                        }
+                        self.witnesses += 1;
+                        reg = Some(Value::Struct {
+                            ty: "PhiWitness".into(),
+                            fields: vec![
+                                ("kind".into(), Value::Str("Admissible".into())),
+                                (
+                                    "id".into(),
+                                    Value::Str(format!("Φwitness:{}", self.witnesses)),
+                                ),
+                                ("proc".into(), Value::Str(info.qname.clone())),
+                                (
+                                    "constraint_digest".into(),
+                                    Value::Str(info.constraint_digest.clone()),
+                                ),
+                                ("subject".into(), v),
+                            ],
+                        });
+                    }
+                    Action::Tick => {
+                        self.tick += 1;
+                        self.cost_us += self
+                            .tables
+                            .time
+                            .costs
+                            .iter()
+                            .find(|c| c.construct == construct)
+                            .map(|c| c.cost_us)
+                            .unwrap_or(0);
+                    }
+                    Action::Record => {
+                        if let StmtKind::Effect { kind, .. } = &s.kind {
+                            let payload = reg.as_ref().map(Value::render).unwrap_or_default();
+                            self.events.push(Event {
+                                kind: kind.name.clone(),
+                                payload,
+                                tick: self.tick,
+                                proc: info.qname.clone(),
+                            });
+                        }
+                    }
+                    Action::Return => {
+                        result = reg.take().unwrap_or(Value::Unit);
+                        returned_span = match &s.kind {
+                            StmtKind::Return { expr: Some(e) } => e.span,
+                            _ => s.span,
+                        };
+                        break 'body;
+                    }
+                    Action::CheckConstraints => {
+                        self.check_constraints(pi, &env, &deferred)?;
+                    }
+                }
+            }
+        }
+        let exit = &self.tables.k_steps.exit;
+        self.fired.insert(exit.id.clone());
+        for action in &exit.actions {
+            if *action == Action::CheckConstraints {
+                self.check_constraints(pi, &env, &deferred)?;
+            }
+        }
+        if let Some(d) = &info.ret {
+            self.check_range(&result, d.range, &d.name, returned_span)?;
+        }
+        Ok(result)
+    }
+
+    fn check_constraints(
+        &mut self,
+        pi: usize,
+        env: &Env,
+        deferred: &[&Expr],
+    ) -> Result<(), Diagnostic> {
+        let mut failed: Vec<&Expr> = Vec::new();
+        for pred in deferred {
+            if self.eval(pi, env, pred)? != Value::Bool(true) {
+                failed.push(pred);
+            }
+        }
+        let Some(first) = failed.first() else {
+            return Ok(());
+        };
+        let info = &self.c.procs[pi];
+        let mut d = self.fail(
+            "ADM-CONSTRAINT",
+            first.span,
+            "this constraint is false",
+            format!(
+                "constraint `{}` of `{}` does not hold",
+                expr_to_string(first),
+                info.qname
+            ),
+        );
+        for other in &failed[1..] {
+            d = d.also(other.span, "also false");
+        }
+        let mut names = BTreeSet::new();
+        for pred in &failed {
+            pred.walk(&mut |e| {
+                if let ExprKind::Path(s) = &e.kind {
+                    if let [n] = s.as_slice() {
+                        names.insert(n.clone());
+                    }
+                }
+            });
+        }
+        let vals: Vec<String> = names
+            .iter()
+            .filter_map(|n| env.get(n).map(|v| format!("{n} = {}", v.render())))
+            .collect();
+        if !vals.is_empty() {
+            d = d.note(format!("with {}", vals.join(", ")));
+        }
+        Err(d.note("constraints hold process-wide (§7.3); the run is inadmissible and no effect of it occurred"))
+    }
+
+    fn check_range(
+        &mut self,
+        v: &Value,
+        range: Option<(i64, i64)>,
+        ty: &str,
+        span: Span,
+    ) -> Result<(), Diagnostic> {
+        if let (Value::Int(i), Some((lo, hi))) = (v, range) {
+            if *i < lo || *i > hi {
+                return Err(self.fail(
+                    "FAIL-RANGE",
+                    span,
+                    format!("this is {i}"),
+                    format!("value {i} is out of range for `{ty}` ({lo}..={hi})"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn eval(&mut self, pi: usize, env: &Env, e: &Expr) -> Result<Value, Diagnostic> {
+        match &e.kind {
+            ExprKind::Int(i) => Ok(Value::Int(*i)),
+            ExprKind::Float(f) => Ok(Value::Float(*f)),
+            ExprKind::Bool(b) => Ok(Value::Bool(*b)),
+            ExprKind::Str(s) => Ok(Value::Str(s.clone())),
+            ExprKind::Path(segs) => {
+                let name = segs.join("::");
+                env.get(&name).cloned().ok_or_else(|| {
+                    self.fail(
+                        "NAME-UNKNOWN",
+                        e.span,
+                        "unbound at run time",
+                        format!("`{name}` has no value"),
+                    )
+                })
+            }
+            ExprKind::Binary {
+                op,
+                op_span,
+                lhs,
+                rhs,
+            } => {
+                // Operands are evaluated strictly, left to right (no short circuit).
+                let l = self.eval(pi, env, lhs)?;
+                let r = self.eval(pi, env, rhs)?;
+                self.binary(*op, *op_span, l, r)
+            }
+            ExprKind::Field { base, field } => {
+                let b = self.eval(pi, env, base)?;
+                b.field(&field.name).cloned().ok_or_else(|| {
+                    self.fail(
+                        "FIELD-UNKNOWN",
+                        field.span,
+                        "no such field",
+                        format!("no field `{}`", field.name),
+                    )
+                })
+            }
+            ExprKind::Call {
+                callee_span, args, ..
+            } => {
+                let Some(&target) = self.c.procs[pi]
+                    .calls
+                    .get(&(callee_span.start, callee_span.end))
+                else {
+                    return Err(self.fail(
+                        "CALL-UNKNOWN",
+                        *callee_span,
+                        "unresolved",
+                        "call target was not resolved",
+                    ));
+                };
+                let mut vals = Vec::with_capacity(args.len());
+                for (a, (_, d)) in args.iter().zip(&self.c.procs[target].params) {
+                    let v = self.eval(pi, env, a)?;
+                    self.check_range(&v, d.range, &d.name, a.span)?;
+                    vals.push(v);
+                }
+                self.cost_us += self.tables.time.call_cost_us;
+                self.run_proc(target, vals)
+            }
+            ExprKind::Struct { name, fields } => {
+                let forge = self.c.procs[pi].forge;
+                let mut given: Vec<(String, Value, Span)> = Vec::new();
+                for (f, fe) in fields {
+                    given.push((f.name.clone(), self.eval(pi, env, fe)?, fe.span));
+                }
+                let Some(shape) = self.c.shape(forge, &name.name) else {
+                    return Err(self.fail(
+                        "SHAPE-UNKNOWN",
+                        name.span,
+                        "unknown shape",
+                        format!("unknown shape `{}`", name.name),
+                    ));
+                };
+                let mut out = Vec::with_capacity(shape.fields.len());
+                for (fname, d) in &shape.fields {
+                    let Some((_, v, sp)) = given.iter().find(|(n, _, _)| n == fname) else {
+                        return Err(self.fail(
+                            "STRUCT-FIELDS",
+                            e.span,
+                            "missing field",
+                            format!("missing field `{fname}`"),
+                        ));
+                    };
+                    self.check_range(v, d.range, &d.name, *sp)?;
+                    out.push((fname.clone(), v.clone()));
+                }
+                Ok(Value::Struct {
+                    ty: name.name.clone(),
+                    fields: out,
+                })
+            }
+        }
+    }
+
+    fn binary(&mut self, op: BinOp, span: Span, l: Value, r: Value) -> Result<Value, Diagnostic> {
+        let class = self
+            .tables
+            .types
+            .operators
+            .iter()
+            .find(|o| o.op == op.word())
+            .map(|o| o.class);
+        let bad = |m: &mut Self| {
+            m.fail(
+                "TYPE-OPERANDS",
+                span,
+                "operand types",
+                format!("`{}` cannot combine these values", op.word()),
+            )
+        };
+        match (class, &l, &r) {
+            (Some(OpClass::Arith), Value::Int(a), Value::Int(b)) => {
+                let (a, b) = (*a, *b);
+                if op == BinOp::Div && b == 0 {
+                    return Err(self.fail(
+                        "FAIL-DIV-ZERO",
+                        span,
+                        "division by zero",
+                        format!("division of {a} by zero"),
+                    ));
+                }
+                let v = match op {
+                    BinOp::Add => a.checked_add(b),
+                    BinOp::Sub => a.checked_sub(b),
+                    BinOp::Mul => a.checked_mul(b),
+                    BinOp::Div => a.checked_div(b),
+                    _ => None,
+                };
+                v.map(Value::Int).ok_or_else(|| {
+                    self.fail(
+                        "FAIL-OVERFLOW",
+                        span,
+                        "overflows i64",
+                        format!("integer overflow: {a} {} {b} is outside i64", op.word()),
+                    )
+                })
+            }
+            (Some(OpClass::Arith), Value::Float(a), Value::Float(b)) => {
+                if op == BinOp::Div && *b == 0.0 {
+                    return Err(self.fail(
+                        "FAIL-DIV-ZERO",
+                        span,
+                        "division by zero",
+                        format!("division of {a} by zero"),
+                    ));
+                }
+                let v = match op {
+                    BinOp::Add => a + b,
+                    BinOp::Sub => a - b,
+                    BinOp::Mul => a * b,
+                    _ => a / b,
+                };
+                if v.is_finite() {
+                    Ok(Value::Float(v))
+                } else {
+                    Err(self.fail(
+                        "FAIL-FLOAT",
+                        span,
+                        "not finite",
+                        format!("{a} {} {b} is not a finite float", op.word()),
+                    ))
+                }
+            }
+            (Some(OpClass::Compare), Value::Int(a), Value::Int(b)) => {
+                Ok(Value::Bool(compare(op, a.cmp(b))))
+            }
+            (Some(OpClass::Compare), Value::Float(a), Value::Float(b)) => match a.partial_cmp(b) {
+                Some(o) => Ok(Value::Bool(compare(op, o))),
+                None => Err(bad(self)),
+            },
+            (Some(OpClass::Logic), Value::Bool(a), Value::Bool(b)) => {
+                Ok(Value::Bool(if op == BinOp::And {
+                    *a && *b
+                } else {
+                    *a || *b
+                }))
+            }
+            (Some(OpClass::Equality), a, b) => Ok(Value::Bool(a == b)),
+            _ => Err(bad(self)),
+        }
+    }
+}
+
+fn compare(op: BinOp, o: std::cmp::Ordering) -> bool {
+    use std::cmp::Ordering::*;
+    match op {
+        BinOp::Lt => o == Less,
+        BinOp::Le => o != Greater,
+        BinOp::Gt => o == Greater,
+        BinOp::Ge => o != Less,
+        _ => false,
+    }
+}

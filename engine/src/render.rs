@@ -1,0 +1,90 @@
+//! Rendering diagnostics: human (codespan-reporting, plain text) and JSON.
+//! Pure functions to strings; the CLI decides where they go.
+
+use crate::diag::Diagnostic;
+use crate::Source;
+use codespan_reporting::diagnostic::{Diagnostic as CsDiag, Label as CsLabel, Severity};
+use codespan_reporting::files::SimpleFile;
+use codespan_reporting::term::{self, Config};
+use dir_grammar::span::clamp_span;
+use semantics::Category;
+use serde_json::json;
+
+fn source_text<'a>(src: &Source<'a>) -> std::borrow::Cow<'a, str> {
+    match std::str::from_utf8(src.bytes) {
+        Ok(t) => std::borrow::Cow::Borrowed(t),
+        Err(e) => std::borrow::Cow::Owned(
+            String::from_utf8_lossy(&src.bytes[..e.valid_up_to()]).into_owned(),
+        ),
+    }
+}
+
+pub fn category_word(c: Category) -> &'static str {
+    match c {
+        Category::Load => "load error",
+        Category::Usage => "usage error",
+        Category::Error => "error",
+        Category::Inadmissible => "inadmissible",
+        Category::Failure => "failure",
+        Category::Undetermined => "undetermined",
+    }
+}
+
+/// One diagnostic as codespan-reporting prints it (no colour, so output is
+/// byte-stable). Spans are clamped to char boundaries first: codespan panics
+/// on spans that split `Φ` or run past the end.
+pub fn human(src: &Source<'_>, d: &Diagnostic) -> String {
+    let text = source_text(src);
+    let file = SimpleFile::new(src.name, text.as_ref());
+    let severity = match d.category {
+        Category::Inadmissible | Category::Undetermined => Severity::Warning,
+        _ => Severity::Error,
+    };
+    let mut labels = Vec::new();
+    if let Some(p) = &d.primary {
+        let s = clamp_span(&text, p.span);
+        labels.push(CsLabel::primary((), s.start..s.end).with_message(p.message.clone()));
+    }
+    for l in &d.secondary {
+        let s = clamp_span(&text, l.span);
+        labels.push(CsLabel::secondary((), s.start..s.end).with_message(l.message.clone()));
+    }
+    let mut notes = Vec::new();
+    match &d.rule {
+        Some(r) => notes.push(format!("rule: {r} ({})", d.cite)),
+        None => notes.push(format!("spec: {}", d.cite)),
+    }
+    notes.extend(d.notes.iter().cloned());
+    if let Some(h) = &d.help {
+        notes.push(format!("help: {h}"));
+    }
+    notes.push(format!("for more, run `dustrun explain {}`", d.code));
+    let cs = CsDiag::new(severity)
+        .with_message(match d.category {
+            Category::Error => d.message.clone(),
+            c => format!("{}: {}", category_word(c), d.message),
+        })
+        .with_code(d.code.clone())
+        .with_labels(labels)
+        .with_notes(notes);
+    term::emit_into_string(&Config::default(), &file, &cs)
+        .unwrap_or_else(|_| format!("{}[{}]: {}\n", category_word(d.category), d.code, d.message))
+}
+
+/// The same facts as JSON, for tools.
+pub fn json(src: &Source<'_>, d: &Diagnostic) -> serde_json::Value {
+    let label = |l: &crate::diag::Label| json!({ "message": l.message, "span": crate::trace_span(src, l.span) });
+    json!({
+        "category": format!("{:?}", d.category).to_lowercase(),
+        "kind": d.kind,
+        "code": d.code,
+        "title": d.title,
+        "message": d.message,
+        "rule": d.rule,
+        "spec": d.cite,
+        "primary": d.primary.as_ref().map(label),
+        "secondary": d.secondary.iter().map(label).collect::<Vec<_>>(),
+        "notes": d.notes,
+        "help": d.help,
+    })
+}

@@ -1,0 +1,97 @@
+//! The trace: a stable, versioned JSON surface (docs/trace-schema.md), a
+//! superset of the earlier dustrun's `{returned, effects, time}` shape.
+
+use serde::Serialize;
+use serde_json::Value as Json;
+use std::collections::BTreeMap;
+
+pub const TRACE_VERSION: u32 = 1;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    Executed,
+    Rejected,
+    Inadmissible,
+    Failed,
+    Undetermined,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Trace {
+    pub trace_version: u32,
+    pub dustrun: String,
+    pub dpl: String,
+    pub dir_digest: String,
+    pub config: Config,
+    pub outcome: Outcome,
+    pub returned: Option<Json>,
+    pub effects: Effects,
+    pub time: Time,
+    /// Every rule id that decided something in this run, sorted.
+    pub rules: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<TraceError>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Config {
+    /// The entry as requested (`main` when not given).
+    pub entry: String,
+    /// The process that ran, `Forge::Regime::name` (null when not resolved).
+    pub entry_resolved: Option<String>,
+    pub mode: String,
+    pub args: BTreeMap<String, String>,
+    pub profile: String,
+    pub rules_digest: String,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Effects {
+    pub events: Vec<EventJson>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct EventJson {
+    pub kind: String,
+    pub payload: String,
+    pub tick: u64,
+    pub proc: String,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Time {
+    pub tick: u64,
+    /// Declared physical cost under the time model (µs); never wall-clock.
+    pub cost_us: u64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct TraceError {
+    pub kind: String,
+    pub code: String,
+    pub category: String,
+    pub message: String,
+    pub rule: Option<String>,
+    pub spec: String,
+    pub span: Option<TraceSpan>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct TraceSpan {
+    pub file: String,
+    pub start: usize,
+    pub end: usize,
+    pub line: usize,
+    pub column: usize,
+    pub end_line: usize,
+    pub end_column: usize,
+}
+
+impl Trace {
+    pub fn to_json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).unwrap_or_default();
+        s.push('\n');
+        s
+    }
+}

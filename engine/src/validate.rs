@@ -1,0 +1,1131 @@
+//! Validation (phase 2): static rules. Names resolve, no rebinding, types fit,
+//! regime legality and qualifiers from the tables, return rules, later-version
+//! statements, calls and the call graph. Produces the compiled program the
+//! evaluator runs, or every static error found.
+
+use crate::diag::Diagnostic;
+use crate::types::{DeclTy, Ty};
+use dir_grammar::model::*;
+use dir_grammar::print::expr_to_string;
+use dir_grammar::Span;
+use semantics::{Construct, OpClass, PrimKind, Requirement, Tables, Verdict};
+use std::collections::{BTreeMap, BTreeSet};
+
+pub struct ShapeInfo {
+    pub fields: Vec<(String, DeclTy)>,
+}
+
+pub struct ProcInfo<'p> {
+    pub forge: usize,
+    pub proc: &'p Proc,
+    /// `Forge::Regime::name`.
+    pub qname: String,
+    pub params: Vec<(String, DeclTy)>,
+    pub ret: Option<DeclTy>,
+    /// Resolved call targets, keyed by the callee's span.
+    pub calls: BTreeMap<(usize, usize), usize>,
+    /// Digest of the canonical text of the process's constraint set.
+    pub constraint_digest: String,
+}
+
+pub struct Compiled<'p> {
+    pub program: &'p Program,
+    pub procs: Vec<ProcInfo<'p>>,
+    /// Shapes per forge.
+    pub shapes: Vec<BTreeMap<String, ShapeInfo>>,
+}
+
+impl Compiled<'_> {
+    pub fn shape(&self, forge: usize, name: &str) -> Option<&ShapeInfo> {
+        self.shapes.get(forge).and_then(|m| m.get(name))
+    }
+}
+
+pub fn regime_of(r: Regime) -> semantics::Regime {
+    match r {
+        Regime::K => semantics::Regime::K,
+        Regime::Q => semantics::Regime::Q,
+        Regime::Phi => semantics::Regime::Phi,
+    }
+}
+
+pub(crate) struct Checker<'t> {
+    pub tables: &'t Tables,
+    pub diags: Vec<Diagnostic>,
+    pub fired: BTreeSet<String>,
+}
+
+impl<'t> Checker<'t> {
+    pub fn new(tables: &'t Tables) -> Checker<'t> {
+        Checker {
+            tables,
+            diags: Vec::new(),
+            fired: BTreeSet::new(),
+        }
+    }
+
+    pub fn fire(&mut self, id: &str) {
+        self.fired.insert(id.to_string());
+    }
+
+    /// A diagnostic for the check row `id` (its code and cite come from the table).
+    pub fn check_diag(tables: &Tables, id: &str, message: impl Into<String>) -> Diagnostic {
+        match tables.check(id) {
+            Some(c) => Diagnostic::new(
+                tables,
+                c.code.as_deref().unwrap_or("E0140"),
+                Some((&c.id, &c.cite)),
+                message,
+            ),
+            None => Diagnostic::new(tables, "E0140", None, message)
+                .note(format!("rule `{id}` is missing from the tables")),
+        }
+    }
+
+    fn error(
+        &mut self,
+        id: &str,
+        span: Span,
+        label: impl Into<String>,
+        message: impl Into<String>,
+    ) -> &mut Diagnostic {
+        self.fire(id);
+        let d = Checker::check_diag(self.tables, id, message).at(span, label);
+        self.diags.push(d);
+        let n = self.diags.len() - 1;
+        &mut self.diags[n]
+    }
+}
+
+/// Context of the body being checked.
+struct Scope<'a> {
+    forge: usize,
+    proc: usize,
+    /// Visible names with their types and where they were bound.
+    env: Vec<(String, Ty, Span)>,
+    /// Every name the body binds, with its statement index (for "bound later" help).
+    all_defs: &'a [(String, usize, Span)],
+}
+
+impl Scope<'_> {
+    fn lookup(&self, n: &str) -> Option<&(String, Ty, Span)> {
+        self.env.iter().find(|(m, _, _)| m == n)
+    }
+}
+
+pub(crate) fn compile<'p>(ck: &mut Checker<'_>, program: &'p Program) -> Option<Compiled<'p>> {
+    let tables = ck.tables;
+    if let Some(v) = &program.version {
+        if !tables.profile.dir_versions.iter().any(|x| x == &v.name) {
+            let r = &tables.profile.later_dir;
+            ck.fire(&r.id);
+            let d = Diagnostic::new(tables, &r.code, Some((&r.id, &r.cite)), format!("DIR version {} is not supported", v.name))
+                .at(v.span, format!("this executor implements DIR {}", tables.profile.dir_versions.join(", ")))
+                .note(format!("dustrun implements DPL {}; input that needs a later version is rejected, never guessed at", tables.profile.dpl_version));
+            ck.diags.push(d);
+            return None;
+        }
+    }
+
+    // Shapes, per forge (all names first, so fields may name any shape).
+    let mut shapes: Vec<BTreeMap<String, ShapeInfo>> = Vec::new();
+    for (fi, f) in program.forges.iter().enumerate() {
+        let mut seen: BTreeMap<&str, Span> = BTreeMap::new();
+        for s in &f.shapes {
+            if let Some(prev) = seen.get(s.name.name.as_str()) {
+                let prev = *prev;
+                ck.error(
+                    "DEF-DUPLICATE",
+                    s.name.span,
+                    "defined again here",
+                    format!("shape `{}` is defined twice", s.name.name),
+                )
+                .secondary
+                .push(crate::diag::Label {
+                    span: prev,
+                    message: "first defined here".into(),
+                });
+            } else {
+                seen.insert(&s.name.name, s.name.span);
+            }
+        }
+        let mut m = BTreeMap::new();
+        for s in &f.shapes {
+            let mut fields = Vec::new();
+            let mut names: BTreeMap<&str, Span> = BTreeMap::new();
+            for fd in &s.fields {
+                if let Some(prev) = names.get(fd.name.name.as_str()) {
+                    let prev = *prev;
+                    ck.error(
+                        "DEF-DUPLICATE",
+                        fd.name.span,
+                        "named again here",
+                        format!(
+                            "field `{}` appears twice in shape `{}`",
+                            fd.name.name, s.name.name
+                        ),
+                    )
+                    .secondary
+                    .push(crate::diag::Label {
+                        span: prev,
+                        message: "first named here".into(),
+                    });
+                    continue;
+                }
+                names.insert(&fd.name.name, fd.name.span);
+                let d = resolve_decl(ck, f, &fd.ty);
+                fields.push((fd.name.name.clone(), d));
+            }
+            m.entry(s.name.name.clone()).or_insert(ShapeInfo { fields });
+        }
+        shapes.push(m);
+        let _ = fi;
+    }
+
+    // Process signatures.
+    let mut procs: Vec<ProcInfo<'p>> = Vec::new();
+    for (fi, f) in program.forges.iter().enumerate() {
+        let mut seen: BTreeMap<(Regime, &str), Span> = BTreeMap::new();
+        for p in &f.procs {
+            if let Some(prev) = seen.get(&(p.regime, p.name.name.as_str())) {
+                let prev = *prev;
+                ck.error(
+                    "DEF-DUPLICATE",
+                    p.name.span,
+                    "defined again here",
+                    format!(
+                        "process `{}::{}` is defined twice",
+                        p.regime.symbol(),
+                        p.name.name
+                    ),
+                )
+                .secondary
+                .push(crate::diag::Label {
+                    span: prev,
+                    message: "first defined here".into(),
+                });
+            } else {
+                seen.insert((p.regime, &p.name.name), p.name.span);
+            }
+            let mut params = Vec::new();
+            let mut pn: BTreeMap<&str, Span> = BTreeMap::new();
+            for prm in &p.params {
+                if let Some(prev) = pn.get(prm.name.name.as_str()) {
+                    let prev = *prev;
+                    ck.error(
+                        "DEF-DUPLICATE",
+                        prm.name.span,
+                        "named again here",
+                        format!("parameter `{}` appears twice", prm.name.name),
+                    )
+                    .secondary
+                    .push(crate::diag::Label {
+                        span: prev,
+                        message: "first named here".into(),
+                    });
+                }
+                pn.insert(&prm.name.name, prm.name.span);
+                params.push((prm.name.name.clone(), resolve_decl(ck, f, &prm.ty)));
+            }
+            let ret = p.ret.as_ref().map(|r| resolve_decl(ck, f, r));
+            let constraints: Vec<String> = p
+                .body
+                .iter()
+                .filter_map(|s| match &s.kind {
+                    StmtKind::Constrain { predicate } => Some(expr_to_string(predicate)),
+                    _ => None,
+                })
+                .collect();
+            procs.push(ProcInfo {
+                forge: fi,
+                proc: p,
+                qname: format!("{}::{}::{}", f.name.name, p.regime.symbol(), p.name.name),
+                params,
+                ret,
+                calls: BTreeMap::new(),
+                constraint_digest: semantics::sha256(constraints.join("\n").as_bytes()),
+            });
+        }
+    }
+
+    let mut compiled = Compiled {
+        program,
+        procs,
+        shapes,
+    };
+
+    // Binding endpoints resolve inside their forge.
+    for (fi, f) in program.forges.iter().enumerate() {
+        for b in &f.binds {
+            for end in [&b.source, &b.target] {
+                if resolve_ref(&compiled, fi, &end.segments).len() != 1 {
+                    ck.error(
+                        "BIND-RESOLVE",
+                        end.span,
+                        "no such process in this forge",
+                        format!(
+                            "binding endpoint `{}` does not name a process of forge `{}`",
+                            end.text(),
+                            f.name.name
+                        ),
+                    );
+                }
+            }
+        }
+    }
+
+    // Bodies.
+    let mut edges: Vec<(usize, usize, Span)> = Vec::new();
+    for pi in 0..compiled.procs.len() {
+        let calls = check_proc(ck, &compiled, pi);
+        for (span, callee) in calls {
+            edges.push((pi, callee, span));
+            compiled.procs[pi]
+                .calls
+                .insert((span.start, span.end), callee);
+        }
+    }
+
+    if check_cycles(ck, &compiled, &edges) {
+        check_depth(ck, &compiled, &edges);
+    }
+
+    if ck.diags.is_empty() {
+        Some(compiled)
+    } else {
+        None
+    }
+}
+
+fn resolve_decl(ck: &mut Checker<'_>, forge: &Forge, ty: &Ident) -> DeclTy {
+    if let Some(p) = ck.tables.canonical_type(&ty.name) {
+        let (t, range) = match p.kind {
+            PrimKind::Int { min, max } => (Ty::Int, Some((min, max))),
+            PrimKind::Float => (Ty::Float, None),
+            PrimKind::Bool => (Ty::Bool, None),
+            PrimKind::Str => (Ty::Str, None),
+            PrimKind::Unit => (Ty::Unit, None),
+        };
+        return DeclTy {
+            ty: t,
+            name: ty.name.clone(),
+            range,
+        };
+    }
+    if forge.shapes.iter().any(|s| s.name.name == ty.name) {
+        return DeclTy {
+            ty: Ty::Shape(ty.name.clone()),
+            name: ty.name.clone(),
+            range: None,
+        };
+    }
+    ck.error("TYPE-UNKNOWN", ty.span, "unknown type", format!("unknown type `{}`", ty.name))
+        .help = Some("types are primitive (i32, i64, bool, ...), compiler aliases (Int, Bool, ...) or shapes of this forge".into());
+    DeclTy {
+        ty: Ty::Unknown,
+        name: ty.name.clone(),
+        range: None,
+    }
+}
+
+/// Processes of forge `fi` a reference names: `name`, `R::name`, `Forge::R::name`.
+pub fn resolve_ref(c: &Compiled<'_>, fi: usize, segs: &[String]) -> Vec<usize> {
+    let forge_name = &c.program.forges[fi].name.name;
+    c.procs
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| {
+            p.forge == fi
+                && match segs {
+                    [n] => &p.proc.name.name == n,
+                    [r, n] => Regime::parse(r) == Some(p.proc.regime) && &p.proc.name.name == n,
+                    [f, r, n] => {
+                        f == forge_name
+                            && Regime::parse(r) == Some(p.proc.regime)
+                            && &p.proc.name.name == n
+                    }
+                    _ => false,
+                }
+        })
+        .map(|(i, _)| i)
+        .collect()
+}
+
+fn construct_of(kind: &StmtKind) -> Option<Construct> {
+    Some(match kind {
+        StmtKind::Let { .. } => Construct::Let,
+        StmtKind::Constrain { .. } => Construct::Constrain,
+        StmtKind::Prove { .. } => Construct::Prove,
+        StmtKind::Return { .. } => Construct::Return,
+        StmtKind::Effect { kind, .. } => Construct::Effect(kind.name.clone()),
+        StmtKind::Later { .. } => return None,
+    })
+}
+
+fn later_span(s: &Stmt) -> Span {
+    match &s.kind {
+        StmtKind::Later { kind, .. } => kind.span,
+        _ => s.span,
+    }
+}
+
+/// Checks one body; returns the calls it makes (callee span, target).
+fn check_proc(ck: &mut Checker<'_>, c: &Compiled<'_>, pi: usize) -> Vec<(Span, usize)> {
+    let info = &c.procs[pi];
+    let p = info.proc;
+    let regime = regime_of(p.regime);
+    let tables = ck.tables;
+
+    // Qualifiers (§4.3, §4.4.3).
+    for q in &p.qualifiers {
+        match tables
+            .regimes
+            .qualifiers
+            .iter()
+            .find(|r| r.regime == regime && r.qualifier == q.name)
+        {
+            Some(r) => {
+                ck.fire(&r.id);
+                if r.requirement == Requirement::Forbidden {
+                    let d = Diagnostic::new(
+                        tables,
+                        r.code.as_deref().unwrap_or("E0103"),
+                        Some((&r.id, &r.cite)),
+                        format!(
+                            "qualifier `{}` is not allowed on a {} process",
+                            q.name,
+                            p.regime.symbol()
+                        ),
+                    )
+                    .at(q.span, "not allowed here")
+                    .help_opt(r.help.as_ref());
+                    ck.diags.push(d);
+                }
+            }
+            None => {
+                ck.error(
+                    "QUALIFIER-UNKNOWN",
+                    q.span,
+                    "unknown qualifier",
+                    format!("unknown qualifier `{}`", q.name),
+                );
+            }
+        }
+    }
+    for r in tables
+        .regimes
+        .qualifiers
+        .iter()
+        .filter(|r| r.regime == regime && r.requirement == Requirement::Required)
+    {
+        if !p.qualifiers.iter().any(|q| q.name == r.qualifier) {
+            ck.fire(&r.id);
+            let d = Diagnostic::new(
+                tables,
+                r.code.as_deref().unwrap_or("E0102"),
+                Some((&r.id, &r.cite)),
+                format!(
+                    "{} process `{}` lacks the required qualifier `{}`",
+                    p.regime.symbol(),
+                    p.name.name,
+                    r.qualifier
+                ),
+            )
+            .at(p.name.span, format!("`{}` required here", r.qualifier))
+            .also(p.regime_span, format!("regime {}", p.regime.symbol()))
+            .help_opt(r.help.as_ref());
+            ck.diags.push(d);
+        }
+    }
+
+    let all_defs: Vec<(String, usize, Span)> = p
+        .body
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| match &s.kind {
+            StmtKind::Let { name, .. } | StmtKind::Prove { name, .. } => {
+                Some((name.name.clone(), i, name.span))
+            }
+            _ => None,
+        })
+        .collect();
+    let mut scope = Scope {
+        forge: info.forge,
+        proc: pi,
+        env: p
+            .params
+            .iter()
+            .zip(&info.params)
+            .map(|(prm, (_, d))| (prm.name.name.clone(), d.ty.clone(), prm.name.span))
+            .collect(),
+        all_defs: &all_defs,
+    };
+    let mut calls = Vec::new();
+    let mut return_at: Option<Span> = None;
+    let mut reported_after_return = false;
+
+    for s in &p.body {
+        if let (Some(rs), false) = (return_at, reported_after_return) {
+            reported_after_return = true;
+            ck.error(
+                "RET-LAST",
+                s.span,
+                "statement after `return`",
+                "`return` must be the last statement of a process",
+            )
+            .secondary
+            .push(crate::diag::Label {
+                span: rs,
+                message: "the process returns here".into(),
+            });
+        }
+        // Regime legality (table 04) or later-version rejection (table 00).
+        match construct_of(&s.kind) {
+            None => {
+                let tag = s.kind.tag();
+                match tables
+                    .profile
+                    .later_statements
+                    .iter()
+                    .find(|l| l.statement == tag)
+                {
+                    Some(l) => {
+                        ck.fire(&l.id);
+                        let d = Diagnostic::new(tables, &l.code, Some((&l.id, &l.cite)), format!("`{tag}` requires a later DPL version (DPL {})", l.since))
+                            .at(later_span(s), format!("`{tag}` is a DPL {} statement", l.since))
+                            .note(format!("dustrun implements DPL {}; programs that need a later version are rejected, never guessed at", tables.profile.dpl_version));
+                        ck.diags.push(d);
+                    }
+                    None => {
+                        let r = &tables.profile.later_dir;
+                        ck.fire(&r.id);
+                        let d = Diagnostic::new(
+                            tables,
+                            &r.code,
+                            Some((&r.id, &r.cite)),
+                            format!(
+                                "`{tag}` is not a DPL {} statement",
+                                tables.profile.dpl_version
+                            ),
+                        )
+                        .at(later_span(s), "not supported");
+                        ck.diags.push(d);
+                    }
+                }
+                continue;
+            }
+            Some(Construct::Effect(kind))
+                if !tables.effects.kinds.iter().any(|k| k.kind == kind) =>
+            {
+                let span = match &s.kind {
+                    StmtKind::Effect { kind, .. } => kind.span,
+                    _ => s.span,
+                };
+                let known: Vec<&str> = tables
+                    .effects
+                    .kinds
+                    .iter()
+                    .map(|k| k.kind.as_str())
+                    .collect();
+                ck.error(
+                    "EFFECT-KIND-UNKNOWN",
+                    span,
+                    "unknown effect kind",
+                    format!("unknown effect kind `{kind}`"),
+                )
+                .help = Some(format!("effect kinds are {}", known.join(", ")));
+            }
+            Some(construct) => {
+                if let Some(row) = tables
+                    .regimes
+                    .statements
+                    .iter()
+                    .find(|r| r.regime == regime && r.construct == construct)
+                {
+                    ck.fire(&row.id);
+                    if row.verdict == Verdict::Forbidden {
+                        let what = semantics::construct_name(&construct);
+                        let d = Diagnostic::new(
+                            tables,
+                            row.code.as_deref().unwrap_or("E0101"),
+                            Some((&row.id, &row.cite)),
+                            format!("{what} is not allowed in a {} process", p.regime.symbol()),
+                        )
+                        .at(
+                            s.span,
+                            format!("{what} in {} process `{}`", p.regime.symbol(), p.name.name),
+                        )
+                        .also(
+                            p.regime_span,
+                            format!("the process is {}", p.regime.symbol()),
+                        )
+                        .help_opt(row.help.as_ref());
+                        ck.diags.push(d);
+                    }
+                }
+            }
+        }
+        match &s.kind {
+            StmtKind::Let { name, expr } => {
+                let t = infer(ck, c, &scope, expr, &mut calls);
+                bind(ck, &mut scope, name, t);
+            }
+            StmtKind::Prove { name, from } => {
+                let t = infer(ck, c, &scope, from, &mut calls);
+                bind(ck, &mut scope, name, Ty::Witness(Box::new(t)));
+            }
+            StmtKind::Effect { payload, .. } => {
+                infer(ck, c, &scope, payload, &mut calls);
+            }
+            StmtKind::Return { expr } => {
+                return_at = Some(s.span);
+                match (expr, &info.ret) {
+                    (Some(e), None) => {
+                        infer(ck, c, &scope, e, &mut calls);
+                        ck.error(
+                            "RET-UNEXPECTED",
+                            e.span,
+                            "value returned here",
+                            format!(
+                                "process `{}` has no return type but returns a value",
+                                p.name.name
+                            ),
+                        )
+                        .help = Some("declare the return type, or write `return;`".into());
+                    }
+                    (Some(e), Some(d)) => {
+                        let t = infer(ck, c, &scope, e, &mut calls);
+                        if !t.fits(&d.ty) {
+                            let rs = p.ret.as_ref().map(|r| r.span).unwrap_or(p.name.span);
+                            ck.error(
+                                "RET-TYPE",
+                                e.span,
+                                format!("this is {t}"),
+                                format!(
+                                    "process `{}` returns {t}, but declares `{}`",
+                                    p.name.name, d.name
+                                ),
+                            )
+                            .secondary
+                            .push(crate::diag::Label {
+                                span: rs,
+                                message: "declared here".into(),
+                            });
+                        }
+                    }
+                    (None, Some(d)) => {
+                        ck.error(
+                            "RET-MISSING",
+                            s.span,
+                            "returns no value",
+                            format!(
+                                "process `{}` must return a value of type `{}`",
+                                p.name.name, d.name
+                            ),
+                        );
+                    }
+                    (None, None) => {}
+                }
+            }
+            StmtKind::Constrain { .. } | StmtKind::Later { .. } => {}
+        }
+    }
+    if let (Some(d), None) = (&info.ret, return_at) {
+        ck.error(
+            "RET-MISSING",
+            p.name.span,
+            "no `return` in this process",
+            format!(
+                "process `{}` declares return type `{}` but never returns",
+                p.name.name, d.name
+            ),
+        );
+    }
+    // Constraints see the whole process (§7.3).
+    let full: Vec<(String, Ty, Span)> = scope.env.clone();
+    let scope_all = Scope { env: full, ..scope };
+    for s in &p.body {
+        if let StmtKind::Constrain { predicate } = &s.kind {
+            let t = infer(ck, c, &scope_all, predicate, &mut calls);
+            if !t.fits(&Ty::Bool) {
+                ck.error(
+                    "CONSTRAIN-BOOL",
+                    predicate.span,
+                    format!("this is {t}"),
+                    "a constraint's predicate must be boolean",
+                );
+            }
+        }
+    }
+    calls
+}
+
+fn bind(ck: &mut Checker<'_>, scope: &mut Scope<'_>, name: &Ident, t: Ty) {
+    if let Some((_, _, prev)) = scope.lookup(&name.name) {
+        let prev = *prev;
+        ck.error(
+            "LET-NO-REBIND",
+            name.span,
+            "bound again here",
+            format!("`{}` is already bound in this process", name.name),
+        )
+        .secondary
+        .push(crate::diag::Label {
+            span: prev,
+            message: "first bound here".into(),
+        });
+        return;
+    }
+    scope.env.push((name.name.clone(), t, name.span));
+}
+
+fn infer(
+    ck: &mut Checker<'_>,
+    c: &Compiled<'_>,
+    scope: &Scope<'_>,
+    e: &Expr,
+    calls: &mut Vec<(Span, usize)>,
+) -> Ty {
+    match &e.kind {
+        ExprKind::Int(_) => Ty::Int,
+        ExprKind::Float(_) => Ty::Float,
+        ExprKind::Bool(_) => Ty::Bool,
+        ExprKind::Str(_) => Ty::Str,
+        ExprKind::Path(segs) => {
+            if let [n] = segs.as_slice() {
+                if let Some((_, t, _)) = scope.lookup(n) {
+                    return t.clone();
+                }
+                let later = scope
+                    .all_defs
+                    .iter()
+                    .find(|(m, _, _)| m == n)
+                    .map(|(_, i, s)| (*i, *s));
+                let d = ck.error(
+                    "NAME-UNKNOWN",
+                    e.span,
+                    "not found in this scope",
+                    format!("unknown identifier `{n}`"),
+                );
+                if let Some((i, s)) = later {
+                    d.secondary.push(crate::diag::Label {
+                        span: s,
+                        message: format!("`{n}` is bound later, by statement {i}"),
+                    });
+                    d.help = Some("only constraints see the whole process (§7.3); move the `let` before this use".into());
+                }
+            } else {
+                ck.error(
+                    "NAME-UNKNOWN",
+                    e.span,
+                    "a process is not a value",
+                    format!("`{}` is not a value", segs.join("::")),
+                )
+                .help = Some("processes are not values (§8.8); call it with `(...)`".into());
+            }
+            Ty::Unknown
+        }
+        ExprKind::Binary {
+            op,
+            op_span,
+            lhs,
+            rhs,
+        } => {
+            let l = infer(ck, c, scope, lhs, calls);
+            let r = infer(ck, c, scope, rhs, calls);
+            let Some(row) = ck.tables.types.operators.iter().find(|o| o.op == op.word()) else {
+                return Ty::Unknown;
+            };
+            ck.fire(&row.id);
+            let (id, class) = (row.id.clone(), row.class);
+            let same_numeric = l.is_numeric() && r.is_numeric() && l.fits(&r);
+            let (ok, result, need) = match class {
+                OpClass::Arith => (
+                    same_numeric,
+                    if l == Ty::Unknown {
+                        r.clone()
+                    } else {
+                        l.clone()
+                    },
+                    "two numeric operands of one kind",
+                ),
+                OpClass::Compare => (same_numeric, Ty::Bool, "two numeric operands of one kind"),
+                OpClass::Logic => (
+                    l.fits(&Ty::Bool) && r.fits(&Ty::Bool),
+                    Ty::Bool,
+                    "two bool operands",
+                ),
+                OpClass::Equality => (l.fits(&r), Ty::Bool, "two operands of the same type"),
+            };
+            if ok {
+                return result;
+            }
+            let _ = id;
+            let d = ck.error(
+                "TYPE-OPERANDS",
+                *op_span,
+                format!("`{}` needs {need}", op.word()),
+                format!("`{}` cannot combine {l} and {r}", op.word()),
+            );
+            d.secondary.push(crate::diag::Label {
+                span: lhs.span,
+                message: format!("this is {l}"),
+            });
+            d.secondary.push(crate::diag::Label {
+                span: rhs.span,
+                message: format!("this is {r}"),
+            });
+            d.notes.push("DPL has no implicit conversion (§5.2)".into());
+            if class == OpClass::Arith {
+                Ty::Unknown
+            } else {
+                Ty::Bool
+            }
+        }
+        ExprKind::Field { base, field } => {
+            let bt = infer(ck, c, scope, base, calls);
+            match &bt {
+                Ty::Unknown => Ty::Unknown,
+                Ty::Shape(s) => match c
+                    .shape(scope.forge, s)
+                    .and_then(|sh| sh.fields.iter().find(|(n, _)| n == &field.name))
+                {
+                    Some((_, d)) => d.ty.clone(),
+                    None => {
+                        let known: Vec<String> = c
+                            .shape(scope.forge, s)
+                            .map(|sh| sh.fields.iter().map(|(n, _)| n.clone()).collect())
+                            .unwrap_or_default();
+                        ck.error(
+                            "FIELD-UNKNOWN",
+                            field.span,
+                            format!("no field `{}` on `{s}`", field.name),
+                            format!("shape `{s}` has no field `{}`", field.name),
+                        )
+                        .help = Some(format!("`{s}` has the fields: {}", known.join(", ")));
+                        Ty::Unknown
+                    }
+                },
+                Ty::Witness(sub) => match field.name.as_str() {
+                    "kind" | "id" | "proc" | "constraint_digest" => Ty::Str,
+                    "subject" => (**sub).clone(),
+                    _ => {
+                        ck.error(
+                            "FIELD-UNKNOWN",
+                            field.span,
+                            "no such witness field",
+                            format!("a witness has no field `{}`", field.name),
+                        )
+                        .help = Some(
+                            "witness fields are kind, id, proc, constraint_digest and subject"
+                                .into(),
+                        );
+                        Ty::Unknown
+                    }
+                },
+                other => {
+                    ck.error(
+                        "FIELD-UNKNOWN",
+                        field.span,
+                        format!("{other} has no fields"),
+                        format!("field access `.{}` on a value of type {other}", field.name),
+                    );
+                    Ty::Unknown
+                }
+            }
+        }
+        ExprKind::Call {
+            callee,
+            callee_span,
+            args,
+        } => {
+            let arg_tys: Vec<(Ty, Span)> = args
+                .iter()
+                .map(|a| (infer(ck, c, scope, a, calls), a.span))
+                .collect();
+            let Some(target) = resolve_call(ck, c, scope, callee, *callee_span) else {
+                return Ty::Unknown;
+            };
+            calls.push((*callee_span, target));
+            let t = &c.procs[target];
+            if t.params.len() != args.len() {
+                ck.error(
+                    "CALL-ARGS",
+                    e.span,
+                    format!("{} argument(s) given", args.len()),
+                    format!(
+                        "`{}` takes {} argument(s), {} given",
+                        t.qname,
+                        t.params.len(),
+                        args.len()
+                    ),
+                )
+                .secondary
+                .push(crate::diag::Label {
+                    span: t.proc.name.span,
+                    message: "defined here".into(),
+                });
+            } else {
+                for ((at, asp), (pn, pd)) in arg_tys.iter().zip(&t.params) {
+                    if !at.fits(&pd.ty) {
+                        ck.error(
+                            "CALL-ARGS",
+                            *asp,
+                            format!("this is {at}"),
+                            format!("argument for `{pn}` of `{}` must be `{}`", t.qname, pd.name),
+                        );
+                    }
+                }
+            }
+            t.ret.as_ref().map(|d| d.ty.clone()).unwrap_or(Ty::Unit)
+        }
+        ExprKind::Struct { name, fields } => {
+            let Some(shape) = c.shape(scope.forge, &name.name) else {
+                for (_, fe) in fields {
+                    infer(ck, c, scope, fe, calls);
+                }
+                ck.error(
+                    "SHAPE-UNKNOWN",
+                    name.span,
+                    "no such shape in this forge",
+                    format!("unknown shape `{}`", name.name),
+                );
+                return Ty::Unknown;
+            };
+            let mut given: BTreeMap<&str, Span> = BTreeMap::new();
+            for (fname, fe) in fields {
+                let t = infer(ck, c, scope, fe, calls);
+                if let Some(prev) = given.get(fname.name.as_str()) {
+                    let prev = *prev;
+                    ck.error(
+                        "STRUCT-FIELDS",
+                        fname.span,
+                        "given again here",
+                        format!("field `{}` is given twice", fname.name),
+                    )
+                    .secondary
+                    .push(crate::diag::Label {
+                        span: prev,
+                        message: "first given here".into(),
+                    });
+                    continue;
+                }
+                given.insert(&fname.name, fname.span);
+                match shape.fields.iter().find(|(n, _)| n == &fname.name) {
+                    None => {
+                        ck.error(
+                            "STRUCT-FIELDS",
+                            fname.span,
+                            "not a field of this shape",
+                            format!("shape `{}` has no field `{}`", name.name, fname.name),
+                        );
+                    }
+                    Some((_, d)) if !t.fits(&d.ty) => {
+                        ck.error(
+                            "TYPE-PLACE",
+                            fe.span,
+                            format!("this is {t}"),
+                            format!(
+                                "field `{}` of `{}` has type `{}`",
+                                fname.name, name.name, d.name
+                            ),
+                        );
+                    }
+                    Some(_) => {}
+                }
+            }
+            let missing: Vec<&str> = shape
+                .fields
+                .iter()
+                .map(|(n, _)| n.as_str())
+                .filter(|n| !given.contains_key(n))
+                .collect();
+            if !missing.is_empty() {
+                ck.error(
+                    "STRUCT-FIELDS",
+                    e.span,
+                    format!("missing {}", missing.join(", ")),
+                    format!(
+                        "struct literal `{}` lacks field(s) {}",
+                        name.name,
+                        missing.join(", ")
+                    ),
+                );
+            }
+            Ty::Shape(name.name.clone())
+        }
+    }
+}
+
+fn resolve_call(
+    ck: &mut Checker<'_>,
+    c: &Compiled<'_>,
+    scope: &Scope<'_>,
+    callee: &[String],
+    span: Span,
+) -> Option<usize> {
+    let found = resolve_ref(c, scope.forge, callee);
+    let caller = &c.procs[scope.proc];
+    let name = callee.join("::");
+    match found.as_slice() {
+        [] => {
+            let last = callee.last().map(String::as_str).unwrap_or("");
+            if last.starts_with("q_") || last.starts_with("phi_") {
+                ck.error("INTRINSIC-RESERVED", span, "regime intrinsic", format!("intrinsic `{last}` is not implemented by this executor yet"))
+                    .notes
+                    .push("q_* intrinsics belong to Q execution and phi_witness to Φ resolution, which later versions of dustrun implement".into());
+            } else {
+                ck.error(
+                    "CALL-UNKNOWN",
+                    span,
+                    "no such process in this forge",
+                    format!("cannot find process `{name}`"),
+                );
+            }
+            None
+        }
+        [one] => {
+            let target = &c.procs[*one];
+            if target.proc.regime == caller.proc.regime {
+                ck.fire("CALL-SAME-REGIME");
+                return Some(*one);
+            }
+            let fi = scope.forge;
+            let bound = c.program.forges[fi].binds.iter().any(|b| {
+                let s = resolve_ref(c, fi, &b.source.segments);
+                let t = resolve_ref(c, fi, &b.target.segments);
+                (s == [scope.proc] && t == [*one]) || (s == [*one] && t == [scope.proc])
+            });
+            if bound {
+                ck.error("EXEC-BINDING", span, "call across a binding", format!("calls across bindings (`{}` -> `{}`) are not implemented by this executor yet", caller.qname, target.qname))
+                    .notes
+                    .push("binding contracts (§10) and cross-regime calls come with a later version of dustrun; the program is rejected rather than run without them".into());
+            } else {
+                ck.error(
+                    "CALL-CROSS-REGIME",
+                    span,
+                    format!(
+                        "{} calls {} without a binding",
+                        caller.proc.regime.symbol(),
+                        target.proc.regime.symbol()
+                    ),
+                    format!(
+                        "cross-regime call from `{}` to `{}` needs a binding",
+                        caller.qname, target.qname
+                    ),
+                )
+                .help = Some(format!(
+                    "declare `bind {}::{} -> {}::{}` (or the reverse) with its contract",
+                    target.proc.regime.symbol(),
+                    target.proc.name.name,
+                    caller.proc.regime.symbol(),
+                    caller.proc.name.name
+                ));
+            }
+            None
+        }
+        many => {
+            let names: Vec<&str> = many.iter().map(|i| c.procs[*i].qname.as_str()).collect();
+            ck.error(
+                "CALL-AMBIGUOUS",
+                span,
+                "ambiguous",
+                format!("`{name}` names several processes: {}", names.join(", ")),
+            )
+            .help = Some("qualify the call with the regime, e.g. `K::name(...)`".into());
+            None
+        }
+    }
+}
+
+/// Deepest call chain the evaluator accepts (it recurses once per call).
+pub const MAX_CALL_DEPTH: usize = 256;
+
+/// The call graph is acyclic here; its longest chain must stay bounded.
+fn check_depth(ck: &mut Checker<'_>, c: &Compiled<'_>, edges: &[(usize, usize, Span)]) {
+    let n = c.procs.len();
+    let mut indeg = vec![0usize; n];
+    let mut adj: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for (a, b, _) in edges {
+        adj[*a].push(*b);
+        indeg[*b] += 1;
+    }
+    let mut order: Vec<usize> = (0..n).filter(|v| indeg[*v] == 0).collect();
+    let mut i = 0;
+    while i < order.len() {
+        let v = order[i];
+        i += 1;
+        for &w in &adj[v] {
+            indeg[w] -= 1;
+            if indeg[w] == 0 {
+                order.push(w);
+            }
+        }
+    }
+    let mut depth = vec![1usize; n];
+    for &v in order.iter().rev() {
+        depth[v] = 1 + adj[v].iter().map(|w| depth[*w]).max().unwrap_or(0);
+    }
+    if let Some(v) = (0..n).find(|v| depth[*v] > MAX_CALL_DEPTH) {
+        ck.error(
+            "CALL-DEPTH",
+            c.procs[v].proc.name.span,
+            format!("starts a call chain {} deep", depth[v]),
+            format!(
+                "the call chain from `{}` is {} calls deep; the limit is {MAX_CALL_DEPTH}",
+                c.procs[v].qname, depth[v]
+            ),
+        );
+    }
+}
+
+/// Returns whether the call graph is acyclic.
+fn check_cycles(ck: &mut Checker<'_>, c: &Compiled<'_>, edges: &[(usize, usize, Span)]) -> bool {
+    let mut acyclic = true;
+    let n = c.procs.len();
+    let mut adj: Vec<Vec<(usize, Span)>> = vec![Vec::new(); n];
+    for (a, b, s) in edges {
+        adj[*a].push((*b, *s));
+    }
+    // Iterative DFS with colours; report each cycle once, at its first edge.
+    let mut colour = vec![0u8; n];
+    for start in 0..n {
+        if colour[start] != 0 {
+            continue;
+        }
+        let mut stack: Vec<(usize, usize)> = vec![(start, 0)];
+        colour[start] = 1;
+        while let Some(&mut (v, ref mut i)) = stack.last_mut() {
+            if *i < adj[v].len() {
+                let (w, span) = adj[v][*i];
+                *i += 1;
+                match colour[w] {
+                    0 => {
+                        colour[w] = 1;
+                        stack.push((w, 0));
+                    }
+                    1 => {
+                        let pos = stack.iter().position(|(x, _)| *x == w).unwrap_or(0);
+                        let mut names: Vec<&str> = stack[pos..]
+                            .iter()
+                            .map(|(x, _)| c.procs[*x].qname.as_str())
+                            .collect();
+                        names.push(c.procs[w].qname.as_str());
+                        acyclic = false;
+                        ck.error(
+                            "CALL-NO-RECURSION",
+                            span,
+                            "this call closes a cycle",
+                            format!("recursive call: {}", names.join(" -> ")),
+                        );
+                    }
+                    _ => {}
+                }
+            } else {
+                colour[v] = 2;
+                stack.pop();
+            }
+        }
+    }
+    acyclic
+}

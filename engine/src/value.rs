@@ -1,0 +1,76 @@
+//! Runtime values, their rendering as effect payloads, and their tagged trace
+//! encoding (a superset of the earlier dustrun's).
+
+use serde_json::{json, Map, Value as Json};
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+    Str(String),
+    Unit,
+    /// Shape values and witnesses (`PhiWitness`); fields in declaration order.
+    Struct {
+        ty: String,
+        fields: Vec<(String, Value)>,
+    },
+}
+
+impl Value {
+    pub fn field(&self, name: &str) -> Option<&Value> {
+        match self {
+            Value::Struct { fields, .. } => fields.iter().find(|(n, _)| n == name).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    /// Tagged encoding used in traces: `{"Int": 7}`, `"Unit"`, `{"Struct": ...}`.
+    pub fn tagged(&self) -> Json {
+        match self {
+            Value::Int(i) => json!({ "Int": i }),
+            Value::Float(f) => json!({ "Float": f }),
+            Value::Bool(b) => json!({ "Bool": b }),
+            Value::Str(s) => json!({ "String": s }),
+            Value::Unit => json!("Unit"),
+            Value::Struct { ty, fields } => {
+                let mut m = Map::new();
+                for (n, v) in fields {
+                    m.insert(n.clone(), v.tagged());
+                }
+                json!({ "Struct": { "ty": ty, "fields": Json::Object(m) } })
+            }
+        }
+    }
+
+    /// Plain JSON for payload rendering of structs (brief 5).
+    fn plain(&self) -> Json {
+        match self {
+            Value::Int(i) => json!(i),
+            Value::Float(f) => json!(f),
+            Value::Bool(b) => json!(b),
+            Value::Str(s) => json!(s),
+            Value::Unit => Json::Null,
+            Value::Struct { ty, fields } => {
+                let mut m = Map::new();
+                for (n, v) in fields {
+                    m.insert(n.clone(), v.plain());
+                }
+                json!({ "shape": ty, "fields": Json::Object(m) })
+            }
+        }
+    }
+
+    /// Effect payload text: strings as-is, numbers in decimal, booleans
+    /// `true`/`false`, unit `()`, structs and witnesses as canonical JSON.
+    pub fn render(&self) -> String {
+        match self {
+            Value::Int(i) => i.to_string(),
+            Value::Float(f) => dir_grammar::print::float_text(*f),
+            Value::Bool(b) => b.to_string(),
+            Value::Str(s) => s.clone(),
+            Value::Unit => "()".to_string(),
+            Value::Struct { .. } => serde_json::to_string(&self.plain()).unwrap_or_default(),
+        }
+    }
+}
