@@ -88,7 +88,10 @@ pub fn discover(root: &Path) -> Result<Vec<Case>, String> {
             let config = if sidecar.exists() {
                 let text = std::fs::read_to_string(&sidecar)
                     .map_err(|e| format!("{}: {}", sidecar.display(), e.kind()))?;
-                ron::from_str(&text).map_err(|e| format!("{}: {e}", sidecar.display()))?
+                ron::Options::default()
+                    .with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME)
+                    .from_str(&text)
+                    .map_err(|e| format!("{}: {e}", sidecar.display()))?
             } else {
                 CaseConfig::default()
             };

@@ -24,6 +24,10 @@ fn rule_name(r: &Rule) -> String {
         Rule::op_or | Rule::op_and | Rule::op_eq | Rule::op_cmp | Rule::op_add | Rule::op_mul => {
             "an operator"
         }
+        Rule::kw_or | Rule::kw_and | Rule::kw_eq | Rule::kw_le | Rule::kw_ge | Rule::kw_lt => {
+            "an operator"
+        }
+        Rule::kw_gt | Rule::kw_add | Rule::kw_sub | Rule::kw_mul | Rule::kw_div => "an operator",
         Rule::int | Rule::float => "a number",
         Rule::string => "a string literal",
         Rule::boolean => "`true` or `false`",

@@ -23,9 +23,15 @@ pub fn load_json(src: &str) -> Result<Program, LoadError> {
         out.push(forge(f, &format!("forges[{i}]"))?);
     }
     let types = obj.opt("types").cloned();
+    // Our extension: the version a textual DIR header declared, so a program
+    // survives text -> JSON -> text. The compiler's JSON never carries it.
+    let version = match obj.opt("dir_version") {
+        Some(v) => Some(ident(v, "$.dir_version")?),
+        None => None,
+    };
     obj.finish()?;
     Ok(Program {
-        version: None,
+        version,
         forges: out,
         types,
         form: SourceForm::Json,

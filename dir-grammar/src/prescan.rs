@@ -41,7 +41,7 @@ pub fn scan(
                             } else {
                                 "unterminated character literal"
                             },
-                            Span::new(map(open), map(bytes.len())),
+                            Span::new(map(open), map(open + 1)),
                         ));
                     }
                     match bytes[i] {

@@ -393,6 +393,9 @@ pub fn to_json_value(p: &Program) -> Value {
         })
         .collect();
     let mut root = Map::new();
+    if let Some(v) = p.version.as_ref().filter(|v| v.name != DEFAULT_DIR_VERSION) {
+        root.insert("dir_version".into(), json!(v.name));
+    }
     root.insert("forges".into(), Value::Array(forges));
     if let Some(t) = &p.types {
         root.insert("types".into(), t.to_value());

@@ -33,6 +33,9 @@ pub struct Machine<'c, 'p> {
 
 type Env = BTreeMap<String, Value>;
 
+/// Why a run stops during evaluation (boxed: diagnostics are large).
+pub type Stop = Box<Diagnostic>;
+
 fn construct_of(kind: &StmtKind) -> Option<Construct> {
     Some(match kind {
         StmtKind::Let { .. } => Construct::Let,
@@ -63,13 +66,13 @@ impl<'c, 'p> Machine<'c, 'p> {
         span: Span,
         label: impl Into<String>,
         message: impl Into<String>,
-    ) -> Diagnostic {
+    ) -> Stop {
         self.fired.insert(id.to_string());
-        Checker::check_diag(self.tables, id, message).at(span, label)
+        Box::new(Checker::check_diag(self.tables, id, message).at(span, label))
     }
 
     /// Run process `pi` with argument values (already range-checked).
-    pub fn run_proc(&mut self, pi: usize, args: Vec<Value>) -> Result<Value, Diagnostic> {
+    pub fn run_proc(&mut self, pi: usize, args: Vec<Value>) -> Result<Value, Stop> {
         let info = &self.c.procs[pi];
         let p = info.proc;
         let mut env: Env = info
@@ -144,9 +147,9 @@ impl<'c, 'p> Machine<'c, 'p> {
                                 StmtKind::Prove { from, .. } => from.span,
                                 _ => s.span,
                             };
-                            return Err(self
+                            return Err(Box::new(self
                                 .fail("ADM-PROVE", from, "this predicate is false", "the predicate of `prove` does not hold")
-                                .note("no witness is constructed for a false predicate, and no effect of this run occurred"));
+                                .note("no witness is constructed for a false predicate, and no effect of this run occurred")));
                         }
                         self.witnesses += 1;
                         reg = Some(Value::Struct {
@@ -215,12 +218,7 @@ impl<'c, 'p> Machine<'c, 'p> {
         Ok(result)
     }
 
-    fn check_constraints(
-        &mut self,
-        pi: usize,
-        env: &Env,
-        deferred: &[&Expr],
-    ) -> Result<(), Diagnostic> {
+    fn check_constraints(&mut self, pi: usize, env: &Env, deferred: &[&Expr]) -> Result<(), Stop> {
         let mut failed: Vec<&Expr> = Vec::new();
         for pred in deferred {
             if self.eval(pi, env, pred)? != Value::Bool(true) {
@@ -231,7 +229,7 @@ impl<'c, 'p> Machine<'c, 'p> {
             return Ok(());
         };
         let info = &self.c.procs[pi];
-        let mut d = self.fail(
+        let mut d = *self.fail(
             "ADM-CONSTRAINT",
             first.span,
             "this constraint is false",
@@ -261,7 +259,7 @@ impl<'c, 'p> Machine<'c, 'p> {
         if !vals.is_empty() {
             d = d.note(format!("with {}", vals.join(", ")));
         }
-        Err(d.note("constraints hold process-wide (§7.3); the run is inadmissible and no effect of it occurred"))
+        Err(Box::new(d.note("constraints hold process-wide (§7.3); the run is inadmissible and no effect of it occurred")))
     }
 
     fn check_range(
@@ -270,7 +268,7 @@ impl<'c, 'p> Machine<'c, 'p> {
         range: Option<(i64, i64)>,
         ty: &str,
         span: Span,
-    ) -> Result<(), Diagnostic> {
+    ) -> Result<(), Stop> {
         if let (Value::Int(i), Some((lo, hi))) = (v, range) {
             if *i < lo || *i > hi {
                 return Err(self.fail(
@@ -284,7 +282,7 @@ impl<'c, 'p> Machine<'c, 'p> {
         Ok(())
     }
 
-    fn eval(&mut self, pi: usize, env: &Env, e: &Expr) -> Result<Value, Diagnostic> {
+    fn eval(&mut self, pi: usize, env: &Env, e: &Expr) -> Result<Value, Stop> {
         match &e.kind {
             ExprKind::Int(i) => Ok(Value::Int(*i)),
             ExprKind::Float(f) => Ok(Value::Float(*f)),
@@ -381,7 +379,7 @@ impl<'c, 'p> Machine<'c, 'p> {
         }
     }
 
-    fn binary(&mut self, op: BinOp, span: Span, l: Value, r: Value) -> Result<Value, Diagnostic> {
+    fn binary(&mut self, op: BinOp, span: Span, l: Value, r: Value) -> Result<Value, Stop> {
         let class = self
             .tables
             .types
@@ -446,7 +444,7 @@ impl<'c, 'p> Machine<'c, 'p> {
                         "FAIL-FLOAT",
                         span,
                         "not finite",
-                        format!("{a} {} {b} is not a finite float", op.word()),
+                        format!("`{}` produced a float that is not finite", op.word()),
                     ))
                 }
             }

@@ -150,8 +150,9 @@ impl Engine {
             .entry_for_key(e.kind.key())
             .map(|c| c.code.clone())
             .unwrap_or_else(|| "E0003".into());
-        let mut d =
-            Diagnostic::new(&self.tables, &code, None, e.message.clone()).at(e.span, "here");
+        let mut d = Diagnostic::new(&self.tables, &code, None, e.message.clone());
+        let title = d.title.clone();
+        d = d.at(e.span, title);
         d.notes.extend(e.notes.iter().cloned());
         d
     }
@@ -254,14 +255,17 @@ impl Engine {
         let result = m.run_proc(entry, args);
         let mut fired = ck.fired;
         fired.extend(m.fired.iter().cloned());
-        for k in &self.tables.effects.kinds {
-            if m.events.iter().any(|e| e.kind == k.kind) {
-                fired.insert(k.id.clone());
+        if result.is_ok() {
+            // The realizer rows decide only for runs whose effects happen.
+            for k in &self.tables.effects.kinds {
+                if m.events.iter().any(|e| e.kind == k.kind) {
+                    fired.insert(k.id.clone());
+                }
             }
         }
         let fired: Vec<String> = fired.into_iter().collect();
         match result {
-            Err(d) => stop(trace, vec![d], fired),
+            Err(d) => stop(trace, vec![*d], fired),
             Ok(v) => {
                 trace.returned = Some(v.tagged());
                 trace.effects.events = m

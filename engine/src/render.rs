@@ -19,6 +19,9 @@ fn source_text<'a>(src: &Source<'a>) -> std::borrow::Cow<'a, str> {
     }
 }
 
+/// Longest source line shown in a snippet, in bytes.
+const MAX_SNIPPET_LINE: usize = 400;
+
 pub fn category_word(c: Category) -> &'static str {
     match c {
         Category::Load => "load error",
@@ -41,15 +44,37 @@ pub fn human(src: &Source<'_>, d: &Diagnostic) -> String {
         _ => Severity::Error,
     };
     let mut labels = Vec::new();
-    if let Some(p) = &d.primary {
+    let mut notes = Vec::new();
+    // A snippet of a huge line (minified JSON, generated input) would bury
+    // the message; such labels are reported by position instead.
+    let too_long = |span: dir_grammar::Span| {
+        let s = clamp_span(&text, span);
+        let start = text[..s.start].rfind('\n').map(|i| i + 1).unwrap_or(0);
+        let end = text[s.end..]
+            .find('\n')
+            .map(|i| s.end + i)
+            .unwrap_or(text.len());
+        end - start > MAX_SNIPPET_LINE
+    };
+    let all: Vec<&crate::diag::Label> = d.primary.iter().chain(d.secondary.iter()).collect();
+    if all.iter().any(|l| too_long(l.span)) {
+        for l in all {
+            let (line, col) = dir_grammar::span::line_col(&text, l.span.start);
+            notes.push(format!(
+                "at {}:{line}:{col}: {} (line too long to show)",
+                src.name, l.message
+            ));
+        }
+    } else if let Some(p) = &d.primary {
         let s = clamp_span(&text, p.span);
         labels.push(CsLabel::primary((), s.start..s.end).with_message(p.message.clone()));
     }
-    for l in &d.secondary {
-        let s = clamp_span(&text, l.span);
-        labels.push(CsLabel::secondary((), s.start..s.end).with_message(l.message.clone()));
+    if !labels.is_empty() {
+        for l in &d.secondary {
+            let s = clamp_span(&text, l.span);
+            labels.push(CsLabel::secondary((), s.start..s.end).with_message(l.message.clone()));
+        }
     }
-    let mut notes = Vec::new();
     match &d.rule {
         Some(r) => notes.push(format!("rule: {r} ({})", d.cite)),
         None => notes.push(format!("spec: {}", d.cite)),

@@ -839,11 +839,17 @@ fn infer(
             callee_span,
             args,
         } => {
+            let target = resolve_call(ck, c, scope, callee, *callee_span);
+            // Intrinsic arguments name types (`q_alloc(QBit)`); they are not
+            // checked as values while the intrinsics are not implemented.
+            if target.is_none() && is_intrinsic(c, scope.forge, callee) {
+                return Ty::Unknown;
+            }
             let arg_tys: Vec<(Ty, Span)> = args
                 .iter()
                 .map(|a| (infer(ck, c, scope, a, calls), a.span))
                 .collect();
-            let Some(target) = resolve_call(ck, c, scope, callee, *callee_span) else {
+            let Some(target) = target else {
                 return Ty::Unknown;
             };
             calls.push((*callee_span, target));
@@ -957,6 +963,13 @@ fn infer(
     }
 }
 
+/// A call to a reserved regime intrinsic (`q_*`, `phi_*`) that no process of
+/// the forge defines.
+fn is_intrinsic(c: &Compiled<'_>, forge: usize, callee: &[String]) -> bool {
+    let last = callee.last().map(String::as_str).unwrap_or("");
+    (last.starts_with("q_") || last.starts_with("phi_")) && resolve_ref(c, forge, callee).is_empty()
+}
+
 fn resolve_call(
     ck: &mut Checker<'_>,
     c: &Compiled<'_>,
@@ -970,7 +983,7 @@ fn resolve_call(
     match found.as_slice() {
         [] => {
             let last = callee.last().map(String::as_str).unwrap_or("");
-            if last.starts_with("q_") || last.starts_with("phi_") {
+            if is_intrinsic(c, scope.forge, callee) {
                 ck.error("INTRINSIC-RESERVED", span, "regime intrinsic", format!("intrinsic `{last}` is not implemented by this executor yet"))
                     .notes
                     .push("q_* intrinsics belong to Q execution and phi_witness to Φ resolution, which later versions of dustrun implement".into());

@@ -1,0 +1,250 @@
+//! The conformance corpus as tests: one reviewed snapshot per case, rule
+//! coverage, round trips, determinism, and the no-partial-execution invariant.
+
+use conformance::{discover, run_case, snapshot_text, Case};
+use engine::{Engine, Outcome, Tables};
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf()
+}
+
+fn cases() -> Vec<Case> {
+    discover(&root().join("cases")).expect("corpus is readable")
+}
+
+fn engine() -> Engine {
+    Engine::new(Tables::defaults().expect("default tables")).expect("engine")
+}
+
+#[test]
+fn corpus_matches_reviewed_snapshots() {
+    let engine = engine();
+    let cases = cases();
+    assert!(cases.len() > 80, "corpus too small: {}", cases.len());
+    for case in &cases {
+        let r = run_case(&engine, case).unwrap();
+        let mut settings = insta::Settings::clone_current();
+        settings.set_snapshot_path(root().join("snapshots"));
+        settings.set_prepend_module_to_snapshot(false);
+        settings.set_omit_expression(true);
+        settings.set_description(case.config.about.clone().unwrap_or_else(|| case.id.clone()));
+        settings.bind(|| insta::assert_snapshot!(case.snapshot_name(), snapshot_text(&r)));
+    }
+}
+
+#[test]
+fn every_rule_id_is_exercised_by_a_case() {
+    let engine = engine();
+    let mut fired = BTreeSet::new();
+    for case in cases() {
+        let r = run_case(&engine, &case).unwrap();
+        fired.extend(r.report.trace.rules.iter().cloned());
+    }
+    let missing: Vec<String> = engine
+        .tables()
+        .rules()
+        .into_iter()
+        .map(|r| r.id)
+        .filter(|id| !fired.contains(id))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "rule ids no conformance case exercises: {missing:?}"
+    );
+}
+
+#[test]
+fn every_snapshot_belongs_to_a_case() {
+    let names: BTreeSet<String> = cases()
+        .iter()
+        .map(|c| format!("{}.snap", c.snapshot_name()))
+        .collect();
+    let mut stale = Vec::new();
+    for e in std::fs::read_dir(root().join("snapshots")).unwrap() {
+        let name = e.unwrap().file_name().to_string_lossy().into_owned();
+        if !names.contains(&name) {
+            stale.push(name);
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "snapshots without a case (renamed or deleted cases, or unreviewed .snap.new): {stale:?}"
+    );
+}
+
+#[test]
+fn every_case_round_trips_between_json_and_text() {
+    let mut checked = 0;
+    for case in cases() {
+        let bytes = std::fs::read(&case.path).unwrap();
+        let Ok(program) = dir_grammar::load(&bytes) else {
+            continue;
+        };
+        let json = dir_grammar::print::to_json(&program);
+        let text = dir_grammar::print::to_text(&program);
+        let from_text = dir_grammar::load_str(&text)
+            .unwrap_or_else(|e| panic!("{}: text form does not load: {e:?}\n{text}", case.id));
+        let from_json = dir_grammar::load_str(&json)
+            .unwrap_or_else(|e| panic!("{}: JSON form does not load: {e:?}", case.id));
+        assert_eq!(
+            dir_grammar::print::to_json(&from_text),
+            json,
+            "{}: JSON -> text -> JSON differs",
+            case.id
+        );
+        assert_eq!(
+            dir_grammar::print::to_text(&from_json),
+            text,
+            "{}: text -> JSON -> text differs",
+            case.id
+        );
+        checked += 1;
+    }
+    assert!(checked > 60);
+}
+
+#[test]
+fn runs_are_deterministic() {
+    let engine = engine();
+    for case in cases() {
+        let a = run_case(&engine, &case).unwrap();
+        let b = run_case(&engine, &case).unwrap();
+        assert_eq!(
+            a.report.trace.to_json(),
+            b.report.trace.to_json(),
+            "{}",
+            case.id
+        );
+        assert_eq!(a.rendered, b.rendered, "{}", case.id);
+    }
+}
+
+#[test]
+fn no_effect_unless_executed_and_every_code_is_catalogued() {
+    let engine = engine();
+    for case in cases() {
+        let r = run_case(&engine, &case).unwrap();
+        let t = &r.report.trace;
+        if t.outcome != Outcome::Executed {
+            assert!(
+                t.effects.events.is_empty() && r.report.events.is_empty(),
+                "{}: effects recorded for a {:?} run",
+                case.id,
+                t.outcome
+            );
+            let e = t.error.as_ref().expect("a stop has an error");
+            let entry = engine
+                .tables()
+                .entry(&e.code)
+                .unwrap_or_else(|| panic!("{}: code {} not catalogued", case.id, e.code));
+            assert!(!entry.explanation.is_empty());
+            assert!(
+                semantics::valid_cite(&e.spec),
+                "{}: bad cite {}",
+                case.id,
+                e.spec
+            );
+        } else {
+            assert!(t.error.is_none());
+        }
+    }
+}
+
+/// Rules are data: flipping one row of `04-regimes.ron` flips the static
+/// verdict on a Q program that emits, with no code change.
+#[test]
+fn editing_a_regime_row_changes_the_static_verdict() {
+    let src = std::fs::read(root().join("cases/regimes/q_emit.dir")).unwrap();
+    let program = dir_grammar::load(&src).unwrap();
+
+    let defaults = engine();
+    let errs = defaults.check_static(&program).unwrap_err();
+    assert_eq!(errs[0].rule.as_deref(), Some("Q-EFFECT-EMIT"));
+    assert_eq!(errs[0].code, "E0101");
+
+    let files: Vec<(String, String)> = Tables::default_files()
+        .into_iter()
+        .map(|(n, t)| {
+            let t = if n == "04-regimes.ron" {
+                t.lines()
+                    .map(|l| {
+                        if l.contains("\"Q-EFFECT-EMIT\"") {
+                            l.replace("verdict: Forbidden", "verdict: Allowed")
+                        } else {
+                            l.to_string()
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            } else {
+                t.to_string()
+            };
+            (n.to_string(), t)
+        })
+        .collect();
+    let edited = Engine::new(Tables::from_sources(files).expect("edited tables validate")).unwrap();
+    assert!(
+        edited.check_static(&program).is_ok(),
+        "the edited row should allow emit in Q"
+    );
+    assert_ne!(edited.tables().digest, defaults.tables().digest);
+}
+
+/// Cheap deterministic fuzzing: mutated corpus files must never panic.
+#[test]
+fn mutated_inputs_never_panic() {
+    let engine = engine();
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let pieces: [&[u8]; 12] = [
+        b"(",
+        b")",
+        b"{",
+        b"}",
+        b"\"",
+        b"\\",
+        b"Add",
+        b"::",
+        b"\xce\xa6",
+        b"\xff",
+        b"9999999999999999999999",
+        b".",
+    ];
+    for case in cases() {
+        let base = std::fs::read(&case.path).unwrap();
+        if base.len() > 50_000 {
+            continue;
+        }
+        for _ in 0..25 {
+            let mut b = base.clone();
+            for _ in 0..(1 + next() % 4) {
+                let at = (next() as usize) % (b.len() + 1);
+                match next() % 3 {
+                    0 if !b.is_empty() => {
+                        let end = (at + (next() as usize % 8)).min(b.len());
+                        b.drain(at.min(b.len())..end);
+                    }
+                    _ => {
+                        let p = pieces[(next() as usize) % pieces.len()];
+                        b.splice(at..at, p.iter().copied());
+                    }
+                }
+            }
+            let src = engine::Source {
+                name: "mutant",
+                bytes: &b,
+            };
+            let r = engine.run(&src, &case.run_config());
+            for d in &r.diagnostics {
+                let _ = engine::render::human(&src, d);
+            }
+        }
+    }
+}
