@@ -1,0 +1,365 @@
+//! End-to-end tests of the `dustrun` binary: stdout bytes, exit codes,
+//! diagnostics formats and the table-editing workflow.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+fn dustrun(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_dustrun"))
+        .current_dir(repo())
+        .args(args)
+        .output()
+        .expect("dustrun runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("dustrun-test-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+#[test]
+fn hello_prints_exactly_the_payload_in_both_forms() {
+    for f in ["examples/hello.dir", "examples/hello.json"] {
+        let o = dustrun(&[f]);
+        assert_eq!(o.status.code(), Some(0), "{f}: {}", stderr(&o));
+        assert_eq!(stdout(&o), "Hello, Dust!\n", "{f}");
+        assert_eq!(stderr(&o), "", "{f}");
+    }
+}
+
+#[test]
+fn realize_prints_effects_in_program_order() {
+    let o = dustrun(&["examples/ordered_effects.dir"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(stdout(&o), "7\n5\n37\n");
+}
+
+#[test]
+fn simulate_logs_instead_of_realizing() {
+    let o = dustrun(&["--simulate", "examples/hello.dir"]);
+    assert_eq!(o.status.code(), Some(0));
+    let s = stdout(&o);
+    assert!(
+        s.contains("outcome: executed") && s.contains("[tick 1] emit \"Hello, Dust!\""),
+        "{s}"
+    );
+    assert!(!s.lines().any(|l| l == "Hello, Dust!"));
+}
+
+#[test]
+fn exit_codes_follow_the_outcome() {
+    let cases = [
+        ("conformance/cases/load/malformed_json.json", 3),
+        ("conformance/cases/static/rebinding.dir", 4),
+        ("conformance/cases/k/emit_before_false_constraint.json", 10),
+        ("conformance/cases/failures/div_zero.dir", 11),
+        ("conformance/cases/entry/arg_missing.dir", 2),
+        ("conformance/cases/does-not-exist.dir", 2),
+    ];
+    for (f, code) in cases {
+        let o = dustrun(&[f]);
+        assert_eq!(o.status.code(), Some(code), "{f}: {}", stderr(&o));
+        assert_eq!(
+            stdout(&o),
+            "",
+            "{f}: a stopped run prints nothing on stdout"
+        );
+    }
+}
+
+#[test]
+fn nothing_is_realized_before_a_false_constraint() {
+    let o = dustrun(&["conformance/cases/k/emit_before_false_constraint.json"]);
+    assert_eq!(o.status.code(), Some(10));
+    assert_eq!(stdout(&o), "");
+    let e = stderr(&o);
+    assert!(
+        e.contains("E0201") && e.contains("ADM-CONSTRAINT") && e.contains("§7.5.1"),
+        "{e}"
+    );
+    assert!(e.contains("29:31"), "points into the JSON string: {e}");
+}
+
+#[test]
+fn json_diagnostics_carry_the_same_facts() {
+    let o = dustrun(&[
+        "--format",
+        "json",
+        "conformance/cases/static/unknown_field.dir",
+    ]);
+    assert_eq!(o.status.code(), Some(4));
+    let v: serde_json::Value = serde_json::from_slice(&o.stderr).expect("stderr is JSON");
+    let d = &v["diagnostics"][0];
+    assert_eq!(d["code"], "E0113");
+    assert_eq!(d["rule"], "FIELD-UNKNOWN");
+    assert_eq!(d["spec"], "§5.9");
+    assert_eq!(d["primary"]["span"]["line"], 6);
+}
+
+#[test]
+fn trace_output() {
+    let o = dustrun(&["--simulate", "--emit-trace", "examples/ordered_effects.dir"]);
+    assert_eq!(o.status.code(), Some(0));
+    let t: serde_json::Value = serde_json::from_slice(&o.stdout).expect("trace JSON");
+    assert_eq!(t["outcome"], "executed");
+    assert_eq!(t["returned"]["Int"], 37);
+    assert_eq!(t["time"]["tick"], 6);
+    assert_eq!(t["effects"]["events"].as_array().unwrap().len(), 3);
+    assert!(t["dir_digest"].as_str().unwrap().starts_with("sha256:"));
+
+    let d = temp_dir("trace");
+    let out = d.join("t.json");
+    let o = dustrun(&[
+        "conformance/cases/failures/div_zero.dir",
+        "--trace-out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(11));
+    let t: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    assert_eq!(t["outcome"], "failed");
+    assert_eq!(t["error"]["code"], "E0301");
+    assert_eq!(t["effects"]["events"].as_array().unwrap().len(), 0);
+
+    let o = dustrun(&["--emit-trace", "examples/hello.dir"]);
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "realize + --emit-trace would mix outputs"
+    );
+}
+
+#[test]
+fn ledger_effects_need_a_ledger_and_are_checked_first() {
+    let o = dustrun(&["examples/audit_log.json"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        stdout(&o),
+        "",
+        "nothing realized when a realizer is missing"
+    );
+    assert!(stderr(&o).contains("E0022"));
+
+    let d = temp_dir("ledger");
+    let ledger = d.join("ledger.jsonl");
+    let o = dustrun(&[
+        "examples/audit_log.json",
+        "--ledger",
+        ledger.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        "AUDIT:BEGIN\n1001\nOUTPUT:result\n1055\nAUDIT:END\n"
+    );
+    let l = std::fs::read_to_string(&ledger).unwrap();
+    assert_eq!(l.lines().count(), 1);
+    assert!(
+        l.contains("\"kind\":\"seal\"") && l.contains("\"payload\":\"1001\""),
+        "{l}"
+    );
+}
+
+#[test]
+fn entry_and_args() {
+    let o = dustrun(&[
+        "--entry",
+        "B::K::main",
+        "conformance/cases/entry/qualified.dir",
+    ]);
+    assert_eq!((o.status.code(), stdout(&o).as_str()), (Some(0), "B\n"));
+    let o = dustrun(&[
+        "conformance/cases/entry/args.dir",
+        "--arg",
+        "c=Candidate{x: 7, y: 5}",
+        "--arg",
+        "scale=3",
+        "--arg",
+        "tag=\"hi\"",
+    ]);
+    assert_eq!(
+        (o.status.code(), stdout(&o).as_str()),
+        (Some(0), "hi\n"),
+        "{}",
+        stderr(&o)
+    );
+    let o = dustrun(&["conformance/cases/entry/args.dir", "--arg", "nonsense"]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn check_realizes_nothing() {
+    let o = dustrun(&["check", "examples/hello.dir"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(stdout(&o).contains("would occur"));
+    assert!(!stdout(&o).lines().any(|l| l == "Hello, Dust!"));
+    let o = dustrun(&[
+        "check",
+        "conformance/cases/k/emit_before_false_constraint.json",
+    ]);
+    assert_eq!(o.status.code(), Some(10));
+}
+
+#[test]
+fn fmt_converts_both_ways() {
+    let d = temp_dir("fmt");
+    let o = dustrun(&["fmt", "--to", "text", "conformance/cases/k/audit_log.json"]);
+    assert_eq!(o.status.code(), Some(0));
+    let text = stdout(&o);
+    assert!(text.starts_with("dir 0.1;\n"));
+    let tp = d.join("a.dir");
+    std::fs::write(&tp, &text).unwrap();
+    let o = dustrun(&["fmt", "--to", "json", tp.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0));
+    let jp = d.join("a.json");
+    std::fs::write(&jp, &o.stdout).unwrap();
+    let o2 = dustrun(&["fmt", "--to", "text", jp.to_str().unwrap()]);
+    assert_eq!(stdout(&o2), text, "JSON -> text -> JSON -> text is stable");
+    let o = dustrun(&["--simulate", jp.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0));
+    let o = dustrun(&["fmt", "conformance/cases/load/malformed_json.json"]);
+    assert_eq!(o.status.code(), Some(3));
+}
+
+#[test]
+fn rules_explain_and_version() {
+    let o = dustrun(&["rules"]);
+    assert_eq!(o.status.code(), Some(0));
+    let s = stdout(&o);
+    assert!(
+        s.contains("Q-EFFECT-EMIT") && s.contains("§6.5.2") && s.contains("K-STEP-LET"),
+        "{s}"
+    );
+    let o = dustrun(&["explain", "E0201"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(
+        stdout(&o).contains("constraint does not hold") && stdout(&o).contains("ADM-CONSTRAINT")
+    );
+    assert_eq!(dustrun(&["explain", "E9999"]).status.code(), Some(2));
+    let o = dustrun(&["--version"]);
+    assert!(stdout(&o).contains("DPL v0.1"), "{}", stdout(&o));
+}
+
+/// The spec-editor workflow from the README: export the tables, edit one
+/// row, rerun the corpus, see which cases change.
+#[test]
+fn edited_tables_change_verdicts_and_conformance_reports_it() {
+    let d = temp_dir("rules");
+    let tables = d.join("tables");
+    let o = dustrun(&["rules", "--export", tables.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = dustrun(&["rules", "--export", tables.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "export never overwrites edits");
+
+    let o = dustrun(&["conformance", "--rules", tables.to_str().unwrap()]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "unedited tables change nothing: {}",
+        stdout(&o)
+    );
+
+    let p = tables.join("04-regimes.ron");
+    let text = std::fs::read_to_string(&p).unwrap();
+    let edited: Vec<String> = text
+        .lines()
+        .map(|l| {
+            if l.contains("\"Q-EFFECT-EMIT\"") {
+                l.replace("verdict: Forbidden", "verdict: Allowed")
+            } else {
+                l.to_string()
+            }
+        })
+        .collect();
+    std::fs::write(&p, edited.join("\n")).unwrap();
+
+    let o = dustrun(&[
+        "--rules",
+        tables.to_str().unwrap(),
+        "conformance/cases/regimes/q_emit.dir",
+    ]);
+    assert_eq!(o.status.code(), Some(4));
+    assert!(
+        stderr(&o).contains("E0140") && !stderr(&o).contains("E0101"),
+        "the emit now passes the static check: {}",
+        stderr(&o)
+    );
+
+    let o = dustrun(&["conformance", "--rules", tables.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let s = stdout(&o);
+    assert!(
+        s.contains("changed  regimes/q_emit.dir: rejected E0101 -> rejected E0140"),
+        "{s}"
+    );
+
+    std::fs::write(&p, "not ron").unwrap();
+    let o = dustrun(&["--rules", tables.to_str().unwrap(), "examples/hello.dir"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("04-regimes.ron"));
+}
+
+#[test]
+fn hostile_input_never_crashes() {
+    let d = temp_dir("hostile");
+    let deep = format!(
+        "dir 0.1;\nforge X {{ proc K main() -> i64 {{ return {}1{}; }} }}\n",
+        "(".repeat(100_000),
+        ")".repeat(100_000)
+    );
+    let inputs: Vec<(&str, Vec<u8>)> = vec![
+        ("deep.dir", deep.into_bytes()),
+        ("deep_braces.json", "{".repeat(200_000).into_bytes()),
+        (
+            "chain.dir",
+            format!(
+                "dir 0.1;\nforge X {{ proc K main() -> i64 {{ return 1{}; }} }}\n",
+                " Add 1".repeat(100_000)
+            )
+            .into_bytes(),
+        ),
+        ("binary.json", (0u8..=255).cycle().take(10_000).collect()),
+        ("empty.dir", Vec::new()),
+        ("nul.dir", b"dir 0.1;\0\0".to_vec()),
+        (
+            "overflow.dir",
+            b"dir 0.1;\nforge X { proc K main() -> i64 { return 9223372036854775808; } }\n"
+                .to_vec(),
+        ),
+    ];
+    for (name, bytes) in inputs {
+        let p = d.join(name);
+        std::fs::write(&p, bytes).unwrap();
+        let o = dustrun(&[p.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(3), "{name}: {}", stderr(&o));
+        assert!(!stderr(&o).contains("panicked"), "{name}");
+        assert!(
+            !stderr(&o).contains("/tmp/"),
+            "{name}: absolute path leaked: {}",
+            stderr(&o)
+        );
+    }
+}
+
+#[test]
+fn the_corpus_runs_from_the_cli() {
+    let o = dustrun(&["conformance"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(stdout(&o).contains(", 0 changed"));
+}
