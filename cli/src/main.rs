@@ -64,6 +64,9 @@ struct CommonArgs {
     /// Entry parameter value, e.g. `--arg c=Candidate{x: 7}` (repeatable).
     #[arg(long = "arg", value_name = "NAME=EXPR")]
     args: Vec<String>,
+    /// Step budget (statements and calls evaluated); past it the run is undetermined.
+    #[arg(long, value_name = "N")]
+    max_steps: Option<u64>,
     /// Also write the trace JSON to FILE (whatever the outcome).
     #[arg(long, value_name = "FILE")]
     trace_out: Option<PathBuf>,
@@ -275,6 +278,7 @@ impl Out<'_> {
             entry: common.entry.clone(),
             mode,
             args,
+            max_steps: common.max_steps,
         };
         let report = self.engine.run(&src, &cfg);
         if let Some(path) = &common.trace_out {

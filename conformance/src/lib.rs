@@ -18,6 +18,9 @@ pub struct CaseConfig {
     /// `name=EXPR` entry arguments.
     #[serde(default)]
     pub args: Vec<String>,
+    /// Step budget override (`--max-steps`).
+    #[serde(default)]
+    pub max_steps: Option<u64>,
     /// What the case shows, for readers of the corpus.
     #[serde(default)]
     pub about: Option<String>,
@@ -53,6 +56,7 @@ impl Case {
                     None => (a.clone(), String::new()),
                 })
                 .collect(),
+            max_steps: self.config.max_steps,
         }
     }
 }

@@ -29,6 +29,21 @@ pub struct Machine<'c, 'p> {
     pub events: Vec<Event>,
     pub fired: BTreeSet<String>,
     witnesses: u64,
+    /// Statements and calls evaluated so far, against `budget.steps`.
+    steps: u64,
+    budget: Budget,
+    /// Which K step rows (by index) and whether the exit row decided something.
+    step_fired: Vec<bool>,
+    exit_fired: bool,
+    /// Declared cost of each K step row, from the time model.
+    step_cost: Vec<u64>,
+}
+
+/// Deterministic evaluation budgets: work is counted, never timed.
+#[derive(Clone, Copy, Debug)]
+pub struct Budget {
+    pub steps: u64,
+    pub value_nodes: u64,
 }
 
 type Env = BTreeMap<String, Value>;
@@ -36,19 +51,21 @@ type Env = BTreeMap<String, Value>;
 /// Why a run stops during evaluation (boxed: diagnostics are large).
 pub type Stop = Box<Diagnostic>;
 
-fn construct_of(kind: &StmtKind) -> Option<Construct> {
-    Some(match kind {
-        StmtKind::Let { .. } => Construct::Let,
-        StmtKind::Constrain { .. } => Construct::Constrain,
-        StmtKind::Prove { .. } => Construct::Prove,
-        StmtKind::Return { .. } => Construct::Return,
-        StmtKind::Effect { kind, .. } => Construct::Effect(kind.name.clone()),
-        StmtKind::Later { .. } => return None,
-    })
+/// Whether a table construct is the form of this statement (no allocation:
+/// this runs once per executed statement).
+fn matches_construct(c: &Construct, kind: &StmtKind) -> bool {
+    match (c, kind) {
+        (Construct::Let, StmtKind::Let { .. })
+        | (Construct::Constrain, StmtKind::Constrain { .. })
+        | (Construct::Prove, StmtKind::Prove { .. })
+        | (Construct::Return, StmtKind::Return { .. }) => true,
+        (Construct::Effect(k), StmtKind::Effect { kind, .. }) => k == &kind.name,
+        _ => false,
+    }
 }
 
 impl<'c, 'p> Machine<'c, 'p> {
-    pub fn new(tables: &'c Tables, c: &'c Compiled<'p>) -> Machine<'c, 'p> {
+    pub fn new(tables: &'c Tables, c: &'c Compiled<'p>, budget: Budget) -> Machine<'c, 'p> {
         Machine {
             tables,
             c,
@@ -57,7 +74,71 @@ impl<'c, 'p> Machine<'c, 'p> {
             events: Vec::new(),
             fired: BTreeSet::new(),
             witnesses: 0,
+            steps: 0,
+            budget,
+            step_fired: vec![false; tables.k_steps.steps.len()],
+            exit_fired: false,
+            step_cost: tables
+                .k_steps
+                .steps
+                .iter()
+                .map(|st| {
+                    tables
+                        .time
+                        .costs
+                        .iter()
+                        .find(|c| c.construct == st.construct)
+                        .map(|c| c.cost_us)
+                        .unwrap_or(0)
+                })
+                .collect(),
         }
+    }
+
+    /// Count one unit of work; past the budget the run is undetermined.
+    fn step(&mut self, span: Span) -> Result<(), Stop> {
+        self.steps += 1;
+        if self.steps > self.budget.steps {
+            return Err(Box::new(
+                self.fail(
+                    "EXEC-BUDGET",
+                    span,
+                    "budget exhausted here",
+                    format!("evaluation needs more than {} steps", self.budget.steps),
+                )
+                .note("the outcome is undetermined, not a failure of the program: raise the budget with `--max-steps N`"),
+            ));
+        }
+        Ok(())
+    }
+
+    fn check_size(&mut self, v: &Value, span: Span) -> Result<(), Stop> {
+        if v.size() > self.budget.value_nodes {
+            return Err(Box::new(
+                self.fail(
+                    "EXEC-BUDGET",
+                    span,
+                    "value too large",
+                    format!("this value has more than {} nodes", self.budget.value_nodes),
+                )
+                .note("values are bounded so that rendering and comparing them stays bounded; the outcome is undetermined"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Every rule id this machine applied, for the trace.
+    pub fn fired_ids(&self) -> BTreeSet<String> {
+        let mut out = self.fired.clone();
+        for (i, f) in self.step_fired.iter().enumerate() {
+            if *f {
+                out.insert(self.tables.k_steps.steps[i].id.clone());
+            }
+        }
+        if self.exit_fired {
+            out.insert(self.tables.k_steps.exit.id.clone());
+        }
+        out
     }
 
     fn fail(
@@ -85,21 +166,14 @@ impl<'c, 'p> Machine<'c, 'p> {
         let mut result = Value::Unit;
         let mut returned_span = p.name.span;
         'body: for s in &p.body {
-            let Some(construct) = construct_of(&s.kind) else {
-                // Validation rejects later-version statements before any run.
-                return Err(self.fail(
-                    "EXEC-REGIME",
-                    s.span,
-                    "not executable",
-                    "statement of a later DIR version",
-                ));
-            };
-            let Some(step) = self
-                .tables
+            self.step(s.span)?;
+            // Validation rejects statements without a row (later versions).
+            let tables = self.tables;
+            let Some(si) = tables
                 .k_steps
                 .steps
                 .iter()
-                .find(|st| st.construct == construct)
+                .position(|st| matches_construct(&st.construct, &s.kind))
             else {
                 return Err(self.fail(
                     "EXEC-REGIME",
@@ -108,7 +182,8 @@ impl<'c, 'p> Machine<'c, 'p> {
                     "no K transition rule for this statement",
                 ));
             };
-            self.fired.insert(step.id.clone());
+            let step = &tables.k_steps.steps[si];
+            self.step_fired[si] = true;
             let mut reg: Option<Value> = None;
             for action in &step.actions {
                 match action {
@@ -152,9 +227,9 @@ impl<'c, 'p> Machine<'c, 'p> {
                                 .note("no witness is constructed for a false predicate, and no effect of this run occurred")));
                         }
                         self.witnesses += 1;
-                        reg = Some(Value::Struct {
-                            ty: "PhiWitness".into(),
-                            fields: vec![
+                        let w = Value::structure(
+                            "PhiWitness",
+                            vec![
                                 ("kind".into(), Value::Str("Admissible".into())),
                                 (
                                     "id".into(),
@@ -167,18 +242,13 @@ impl<'c, 'p> Machine<'c, 'p> {
                                 ),
                                 ("subject".into(), v),
                             ],
-                        });
+                        );
+                        self.check_size(&w, s.span)?;
+                        reg = Some(w);
                     }
                     Action::Tick => {
                         self.tick += 1;
-                        self.cost_us += self
-                            .tables
-                            .time
-                            .costs
-                            .iter()
-                            .find(|c| c.construct == construct)
-                            .map(|c| c.cost_us)
-                            .unwrap_or(0);
+                        self.cost_us = self.cost_us.saturating_add(self.step_cost[si]);
                     }
                     Action::Record => {
                         if let StmtKind::Effect { kind, .. } = &s.kind {
@@ -206,7 +276,7 @@ impl<'c, 'p> Machine<'c, 'p> {
             }
         }
         let exit = &self.tables.k_steps.exit;
-        self.fired.insert(exit.id.clone());
+        self.exit_fired = true;
         for action in &exit.actions {
             if *action == Action::CheckConstraints {
                 self.check_constraints(pi, &env, &deferred)?;
@@ -289,8 +359,12 @@ impl<'c, 'p> Machine<'c, 'p> {
             ExprKind::Bool(b) => Ok(Value::Bool(*b)),
             ExprKind::Str(s) => Ok(Value::Str(s.clone())),
             ExprKind::Path(segs) => {
-                let name = segs.join("::");
-                env.get(&name).cloned().ok_or_else(|| {
+                let found = match segs.as_slice() {
+                    [one] => env.get(one),
+                    _ => None,
+                };
+                found.cloned().ok_or_else(|| {
+                    let name = segs.join("::");
                     self.fail(
                         "NAME-UNKNOWN",
                         e.span,
@@ -341,6 +415,7 @@ impl<'c, 'p> Machine<'c, 'p> {
                     self.check_range(&v, d.range, &d.name, a.span)?;
                     vals.push(v);
                 }
+                self.step(*callee_span)?;
                 self.cost_us += self.tables.time.call_cost_us;
                 self.run_proc(target, vals)
             }
@@ -371,10 +446,9 @@ impl<'c, 'p> Machine<'c, 'p> {
                     self.check_range(v, d.range, &d.name, *sp)?;
                     out.push((fname.clone(), v.clone()));
                 }
-                Ok(Value::Struct {
-                    ty: name.name.clone(),
-                    fields: out,
-                })
+                let v = Value::structure(name.name.clone(), out);
+                self.check_size(&v, e.span)?;
+                Ok(v)
             }
         }
     }

@@ -52,6 +52,7 @@ const REQUIRED_CHECKS: &[&str] = &[
     "ENTRY-AMBIGUOUS",
     "EXEC-REGIME",
     "EXEC-BINDING",
+    "EXEC-BUDGET",
     "ADM-CONSTRAINT",
     "ADM-PROVE",
     "FAIL-DIV-ZERO",
@@ -92,6 +93,8 @@ pub struct RunConfig {
     pub mode: Mode,
     /// `--arg name=EXPR`, in the order given.
     pub args: Vec<(String, String)>,
+    /// Overrides the profile's step budget.
+    pub max_steps: Option<u64>,
 }
 
 /// The input: a display name (never an absolute path) and its bytes.
@@ -167,6 +170,10 @@ impl Engine {
     }
 
     pub fn run(&self, src: &Source<'_>, cfg: &RunConfig) -> Report {
+        let budget = exec::Budget {
+            steps: cfg.max_steps.unwrap_or(self.tables.profile.budgets.steps),
+            value_nodes: self.tables.profile.budgets.value_nodes,
+        };
         let mut trace = Trace {
             trace_version: TRACE_VERSION,
             dustrun: env!("CARGO_PKG_VERSION").to_string(),
@@ -177,6 +184,7 @@ impl Engine {
                 entry_resolved: None,
                 mode: cfg.mode.name().into(),
                 args: cfg.args.iter().cloned().collect(),
+                max_steps: budget.steps,
                 profile: format!("dpl-{}", self.tables.profile.dpl_version),
                 rules_digest: self.tables.digest.clone(),
             },
@@ -251,10 +259,10 @@ impl Engine {
             }
         };
 
-        let mut m = exec::Machine::new(&self.tables, &compiled);
+        let mut m = exec::Machine::new(&self.tables, &compiled, budget);
         let result = m.run_proc(entry, args);
         let mut fired = ck.fired;
-        fired.extend(m.fired.iter().cloned());
+        fired.extend(m.fired_ids());
         if result.is_ok() {
             // The realizer rows decide only for runs whose effects happen.
             for k in &self.tables.effects.kinds {
@@ -461,10 +469,7 @@ fn const_value(
             {
                 return Err(format!("`{s}` has no field `{}`", extra.name));
             }
-            Ok(Value::Struct {
-                ty: s.clone(),
-                fields: out,
-            })
+            Ok(Value::structure(s.clone(), out))
         }
         _ => Err(format!(
             "expected a constant of type `{ty_name}`, found `{}`",

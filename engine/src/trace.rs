@@ -42,6 +42,8 @@ pub struct Config {
     pub entry_resolved: Option<String>,
     pub mode: String,
     pub args: BTreeMap<String, String>,
+    /// Step budget in force (profile default or `--max-steps`).
+    pub max_steps: u64,
     pub profile: String,
     pub rules_digest: String,
 }

@@ -2,6 +2,7 @@
 //! encoding (a superset of the earlier dustrun's).
 
 use serde_json::{json, Map, Value as Json};
+use std::rc::Rc;
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
@@ -10,17 +11,43 @@ pub enum Value {
     Bool(bool),
     Str(String),
     Unit,
-    /// Shape values and witnesses (`PhiWitness`); fields in declaration order.
-    Struct {
-        ty: String,
-        fields: Vec<(String, Value)>,
-    },
+    /// Shape values and witnesses (`PhiWitness`). Shared, so copying a
+    /// value is O(1); its unfolded size is tracked to bound every walk.
+    Struct(Rc<StructVal>),
+}
+
+#[derive(Debug, PartialEq)]
+pub struct StructVal {
+    pub ty: String,
+    /// Fields in declaration order.
+    pub fields: Vec<(String, Value)>,
+    /// Nodes of the unfolded tree (this one included).
+    size: u64,
 }
 
 impl Value {
+    pub fn structure(ty: impl Into<String>, fields: Vec<(String, Value)>) -> Value {
+        let size = fields
+            .iter()
+            .fold(1u64, |a, (_, v)| a.saturating_add(v.size()));
+        Value::Struct(Rc::new(StructVal {
+            ty: ty.into(),
+            fields,
+            size,
+        }))
+    }
+
+    /// Nodes of the unfolded value: what rendering or comparing it costs.
+    pub fn size(&self) -> u64 {
+        match self {
+            Value::Struct(s) => s.size,
+            _ => 1,
+        }
+    }
+
     pub fn field(&self, name: &str) -> Option<&Value> {
         match self {
-            Value::Struct { fields, .. } => fields.iter().find(|(n, _)| n == name).map(|(_, v)| v),
+            Value::Struct(s) => s.fields.iter().find(|(n, _)| n == name).map(|(_, v)| v),
             _ => None,
         }
     }
@@ -33,12 +60,12 @@ impl Value {
             Value::Bool(b) => json!({ "Bool": b }),
             Value::Str(s) => json!({ "String": s }),
             Value::Unit => json!("Unit"),
-            Value::Struct { ty, fields } => {
+            Value::Struct(s) => {
                 let mut m = Map::new();
-                for (n, v) in fields {
+                for (n, v) in &s.fields {
                     m.insert(n.clone(), v.tagged());
                 }
-                json!({ "Struct": { "ty": ty, "fields": Json::Object(m) } })
+                json!({ "Struct": { "ty": s.ty, "fields": Json::Object(m) } })
             }
         }
     }
@@ -51,12 +78,12 @@ impl Value {
             Value::Bool(b) => json!(b),
             Value::Str(s) => json!(s),
             Value::Unit => Json::Null,
-            Value::Struct { ty, fields } => {
+            Value::Struct(s) => {
                 let mut m = Map::new();
-                for (n, v) in fields {
+                for (n, v) in &s.fields {
                     m.insert(n.clone(), v.plain());
                 }
-                json!({ "shape": ty, "fields": Json::Object(m) })
+                json!({ "shape": s.ty, "fields": Json::Object(m) })
             }
         }
     }
@@ -70,7 +97,7 @@ impl Value {
             Value::Bool(b) => b.to_string(),
             Value::Str(s) => s.clone(),
             Value::Unit => "()".to_string(),
-            Value::Struct { .. } => serde_json::to_string(&self.plain()).unwrap_or_default(),
+            Value::Struct(_) => serde_json::to_string(&self.plain()).unwrap_or_default(),
         }
     }
 }

@@ -57,6 +57,17 @@ pub struct Profile {
     pub dir_versions: Vec<String>,
     pub later_dir: RuleRef,
     pub later_statements: Vec<LaterStatement>,
+    pub budgets: Budgets,
+}
+
+/// Deterministic evaluation budgets: work is counted, never timed.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Budgets {
+    /// Statements and calls one run may evaluate.
+    pub steps: u64,
+    /// Nodes one value may have when unfolded.
+    pub value_nodes: u64,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
