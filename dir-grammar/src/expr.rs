@@ -7,7 +7,19 @@ use crate::model::{BinOp, Expr, ExprKind, Ident};
 use crate::prescan::{scan, Lexical};
 use crate::span::Span;
 use pest::iterators::Pair;
+use pest::pratt_parser::{Assoc, Op, PrattParser};
 use pest::Parser;
+
+thread_local! {
+    /// Binary operator precedence, lowest first (§3.8); all left-associative.
+    static PRATT: PrattParser<Rule> = PrattParser::new()
+        .op(Op::infix(Rule::op_or, Assoc::Left))
+        .op(Op::infix(Rule::op_and, Assoc::Left))
+        .op(Op::infix(Rule::op_eq, Assoc::Left))
+        .op(Op::infix(Rule::op_cmp, Assoc::Left))
+        .op(Op::infix(Rule::op_add, Assoc::Left))
+        .op(Op::infix(Rule::op_mul, Assoc::Left));
+}
 
 /// Maps an offset within the parsed text to a file offset.
 pub(crate) type OffsetMap<'a> = &'a dyn Fn(usize) -> usize;
@@ -42,7 +54,7 @@ pub fn parse_expr(src: &str, map: OffsetMap<'_>) -> Result<Expr, LoadError> {
 /// Parse an expression given on the command line (`--arg c=Candidate{x: 7}`).
 /// Spans are offsets into `src`.
 pub fn parse_standalone(src: &str) -> Result<Expr, LoadError> {
-    parse_expr(src, &|o| o)
+    crate::on_parse_stack(|| parse_expr(src, &|o| o))
 }
 
 fn span_of(p: &Pair<'_, Rule>, map: OffsetMap<'_>) -> Span {
@@ -69,41 +81,42 @@ pub(crate) fn build_expr(
 ) -> Result<(Expr, usize), LoadError> {
     let span = span_of(&p, map);
     match p.as_rule() {
-        Rule::expr | Rule::paren => {
+        Rule::paren => {
             let inner = p.into_inner().next().ok_or_else(|| {
                 LoadError::new(LoadErrorKind::ExprSyntax, "empty expression", span)
             })?;
             build_expr(inner, map)
         }
-        Rule::or_e | Rule::and_e | Rule::eq_e | Rule::cmp_e | Rule::add_e | Rule::mul_e => {
-            let mut it = p.into_inner();
-            let first = it.next().ok_or_else(|| {
-                LoadError::new(LoadErrorKind::ExprSyntax, "empty expression", span)
-            })?;
-            let (mut acc, mut depth) = build_expr(first, map)?;
-            while let (Some(op), Some(rhs)) = (it.next(), it.next()) {
-                let op_span = span_of(&op, map);
-                let bop = BinOp::from_token(op.as_str().trim()).ok_or_else(|| {
-                    LoadError::new(LoadErrorKind::ExprSyntax, "unknown operator", op_span)
-                })?;
-                let (r, rd) = build_expr(rhs, map)?;
-                depth = depth.max(rd) + 1;
-                if depth > limits::MAX_EXPR_DEPTH {
-                    return Err(too_deep(op_span));
-                }
-                let s = acc.span.to(r.span);
-                acc = Expr {
-                    kind: ExprKind::Binary {
-                        op: bop,
-                        op_span,
-                        lhs: Box::new(acc),
-                        rhs: Box::new(r),
-                    },
-                    span: s,
-                };
-            }
-            Ok((acc, depth))
-        }
+        Rule::expr => PRATT.with(|pratt| {
+            pratt
+                .map_primary(|operand| build_expr(operand, map))
+                .map_infix(|lhs, op, rhs| {
+                    let (l, ld) = lhs?;
+                    let (r, rd) = rhs?;
+                    let op_span = span_of(&op, map);
+                    let bop = BinOp::from_token(op.as_str().trim()).ok_or_else(|| {
+                        LoadError::new(LoadErrorKind::ExprSyntax, "unknown operator", op_span)
+                    })?;
+                    let depth = ld.max(rd) + 1;
+                    if depth > limits::MAX_EXPR_DEPTH {
+                        return Err(too_deep(op_span));
+                    }
+                    let s = l.span.to(r.span);
+                    Ok((
+                        Expr {
+                            kind: ExprKind::Binary {
+                                op: bop,
+                                op_span,
+                                lhs: Box::new(l),
+                                rhs: Box::new(r),
+                            },
+                            span: s,
+                        },
+                        depth,
+                    ))
+                })
+                .parse(p.into_inner())
+        }),
         Rule::postfix => {
             let mut it = p.into_inner();
             let first = it.next().ok_or_else(|| {

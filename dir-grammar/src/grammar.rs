@@ -17,10 +17,7 @@ fn rule_name(r: &Rule) -> String {
         Rule::jarray => "a JSON array",
         Rule::jstring | Rule::jmember => "a JSON string",
         Rule::jnumber => "a JSON number",
-        Rule::expr | Rule::or_e | Rule::and_e | Rule::eq_e | Rule::cmp_e | Rule::add_e => {
-            "an expression"
-        }
-        Rule::mul_e | Rule::postfix | Rule::paren => "an expression",
+        Rule::expr | Rule::postfix | Rule::paren => "an expression",
         Rule::op_or | Rule::op_and | Rule::op_eq | Rule::op_cmp | Rule::op_add | Rule::op_mul => {
             "an operator"
         }

@@ -45,7 +45,50 @@ pub fn load(bytes: &[u8]) -> Result<Program, LoadError> {
     load_str(src)
 }
 
+/// Stack for parsing. pest's generated parser recurses through every grammar
+/// level; unoptimised builds use roughly 90 KiB of stack per bracket level,
+/// so the documented nesting limits need more than a default thread has.
+const PARSE_STACK_BYTES: usize = 256 * 1024 * 1024;
+
+/// Run `f` on a thread with a stack large enough for the documented limits.
+pub fn on_parse_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    let slot = std::sync::Mutex::new(Some(f));
+    let take = || slot.lock().ok().and_then(|mut g| g.take());
+    let spawned = std::thread::scope(|s| {
+        let h = std::thread::Builder::new()
+            .name("dir-parse".into())
+            .stack_size(PARSE_STACK_BYTES)
+            .spawn_scoped(s, || take().map(|f| f()))
+            .ok()?;
+        match h.join() {
+            Ok(v) => v,
+            Err(p) => std::panic::resume_unwind(p),
+        }
+    });
+    match spawned {
+        Some(v) => v,
+        // No thread could be started (resource limits): run here; the
+        // nesting limits still bound the recursion.
+        None => match take() {
+            Some(f) => f(),
+            None => unreachable_state(),
+        },
+    }
+}
+
+#[cold]
+fn unreachable_state() -> ! {
+    // The closure either ran on the thread (and its value was returned) or
+    // is still in the slot; a missing value means it panicked, which was
+    // resumed above.
+    std::process::abort()
+}
+
 pub fn load_str(src: &str) -> Result<Program, LoadError> {
+    on_parse_stack(|| load_str_here(src))
+}
+
+fn load_str_here(src: &str) -> Result<Program, LoadError> {
     let first = src.trim_start_matches(['\u{feff}', ' ', '\t', '\r', '\n']);
     if first.starts_with('{') {
         load_json(src)

@@ -71,8 +71,27 @@ fn ident(p: &Pair<'_, Rule>) -> Ident {
 /// Children without the keyword tokens.
 fn parts<'i>(p: Pair<'i, Rule>) -> Vec<Pair<'i, Rule>> {
     p.into_inner()
-        .filter(|c| !matches!(c.as_rule(), r if format!("{r:?}").starts_with("kw_")))
+        .filter(|c| !is_keyword(c.as_rule()))
         .collect()
+}
+
+fn is_keyword(r: Rule) -> bool {
+    matches!(
+        r,
+        Rule::kw_dir
+            | Rule::kw_types
+            | Rule::kw_forge
+            | Rule::kw_shape
+            | Rule::kw_proc
+            | Rule::kw_uses
+            | Rule::kw_locals
+            | Rule::kw_let
+            | Rule::kw_constrain
+            | Rule::kw_prove
+            | Rule::kw_from
+            | Rule::kw_return
+            | Rule::kw_bind
+    )
 }
 
 fn embedded_json(p: Pair<'_, Rule>) -> R<crate::json::Json> {

@@ -39,6 +39,9 @@ pub struct Machine<'c, 'p> {
     step_cost: Vec<u64>,
 }
 
+/// Deepest value (struct nesting) the evaluator builds.
+pub const MAX_VALUE_DEPTH: u64 = 1024;
+
 /// Deterministic evaluation budgets: work is counted, never timed.
 #[derive(Clone, Copy, Debug)]
 pub struct Budget {
@@ -113,6 +116,17 @@ impl<'c, 'p> Machine<'c, 'p> {
     }
 
     fn check_size(&mut self, v: &Value, span: Span) -> Result<(), Stop> {
+        if v.depth() > MAX_VALUE_DEPTH {
+            return Err(Box::new(
+                self.fail(
+                    "EXEC-BUDGET",
+                    span,
+                    "value nested too deeply",
+                    format!("this value nests deeper than {MAX_VALUE_DEPTH} levels"),
+                )
+                .note("value depth is bounded so that no walk over a value can exhaust the stack; the outcome is undetermined"),
+            ));
+        }
         if v.size() > self.budget.value_nodes {
             return Err(Box::new(
                 self.fail(

@@ -163,13 +163,20 @@ impl Engine {
     /// Load and validate only (no entry, no evaluation): the static check.
     pub fn check_static(&self, program: &Program) -> Result<(), Vec<Diagnostic>> {
         let mut ck = Checker::new(&self.tables);
-        match validate::compile(&mut ck, program) {
+        match dir_grammar::on_parse_stack(|| validate::compile(&mut ck, program).map(|_| ())) {
             Some(_) => Ok(()),
             None => Err(ck.diags),
         }
     }
 
+    /// Run a program. Evaluation recursion is bounded by documented limits
+    /// (expression depth, call depth, value depth); it runs on a thread whose
+    /// stack holds those bounds in any build.
     pub fn run(&self, src: &Source<'_>, cfg: &RunConfig) -> Report {
+        dir_grammar::on_parse_stack(|| self.run_here(src, cfg))
+    }
+
+    fn run_here(&self, src: &Source<'_>, cfg: &RunConfig) -> Report {
         let budget = exec::Budget {
             steps: cfg.max_steps.unwrap_or(self.tables.profile.budgets.steps),
             value_nodes: self.tables.profile.budgets.value_nodes,

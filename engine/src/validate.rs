@@ -102,14 +102,14 @@ struct Scope<'a> {
     forge: usize,
     proc: usize,
     /// Visible names with their types and where they were bound.
-    env: Vec<(String, Ty, Span)>,
+    env: BTreeMap<String, (Ty, Span)>,
     /// Every name the body binds, with its statement index (for "bound later" help).
     all_defs: &'a [(String, usize, Span)],
 }
 
 impl Scope<'_> {
-    fn lookup(&self, n: &str) -> Option<&(String, Ty, Span)> {
-        self.env.iter().find(|(m, _, _)| m == n)
+    fn lookup(&self, n: &str) -> Option<&(Ty, Span)> {
+        self.env.get(n)
     }
 }
 
@@ -391,10 +391,15 @@ fn check_proc(ck: &mut Checker<'_>, c: &Compiled<'_>, pi: usize) -> Vec<(Span, u
                         tables,
                         r.code.as_deref().unwrap_or("E0103"),
                         Some((&r.id, &r.cite)),
-                        format!(
-                            "qualifier `{}` is not allowed on a {} process",
-                            q.name,
-                            p.regime.symbol()
+                        semantics::fill(
+                            r.message.as_deref().unwrap_or(
+                                "qualifier `{qualifier}` is not allowed on a {regime} process",
+                            ),
+                            &[
+                                ("qualifier", &q.name),
+                                ("regime", p.regime.symbol()),
+                                ("proc", &p.name.name),
+                            ],
                         ),
                     )
                     .at(q.span, "not allowed here")
@@ -424,11 +429,15 @@ fn check_proc(ck: &mut Checker<'_>, c: &Compiled<'_>, pi: usize) -> Vec<(Span, u
                 tables,
                 r.code.as_deref().unwrap_or("E0102"),
                 Some((&r.id, &r.cite)),
-                format!(
-                    "{} process `{}` lacks the required qualifier `{}`",
-                    p.regime.symbol(),
-                    p.name.name,
-                    r.qualifier
+                semantics::fill(
+                    r.message.as_deref().unwrap_or(
+                        "{regime} process `{proc}` lacks the required qualifier `{qualifier}`",
+                    ),
+                    &[
+                        ("qualifier", &r.qualifier),
+                        ("regime", p.regime.symbol()),
+                        ("proc", &p.name.name),
+                    ],
                 ),
             )
             .at(p.name.span, format!("`{}` required here", r.qualifier))
@@ -452,14 +461,15 @@ fn check_proc(ck: &mut Checker<'_>, c: &Compiled<'_>, pi: usize) -> Vec<(Span, u
     let mut scope = Scope {
         forge: info.forge,
         proc: pi,
-        env: p
-            .params
-            .iter()
-            .zip(&info.params)
-            .map(|(prm, (_, d))| (prm.name.name.clone(), d.ty.clone(), prm.name.span))
-            .collect(),
+        env: BTreeMap::new(),
         all_defs: &all_defs,
     };
+    for (prm, (_, d)) in p.params.iter().zip(&info.params) {
+        scope
+            .env
+            .entry(prm.name.name.clone())
+            .or_insert((d.ty.clone(), prm.name.span));
+    }
     let mut calls = Vec::new();
     let mut return_at: Option<Span> = None;
     let mut reported_after_return = false;
@@ -549,7 +559,16 @@ fn check_proc(ck: &mut Checker<'_>, c: &Compiled<'_>, pi: usize) -> Vec<(Span, u
                             tables,
                             row.code.as_deref().unwrap_or("E0101"),
                             Some((&row.id, &row.cite)),
-                            format!("{what} is not allowed in a {} process", p.regime.symbol()),
+                            semantics::fill(
+                                row.message
+                                    .as_deref()
+                                    .unwrap_or("{construct} is not allowed in a {regime} process"),
+                                &[
+                                    ("construct", &what),
+                                    ("regime", p.regime.symbol()),
+                                    ("proc", &p.name.name),
+                                ],
+                            ),
                         )
                         .at(
                             s.span,
@@ -642,8 +661,7 @@ fn check_proc(ck: &mut Checker<'_>, c: &Compiled<'_>, pi: usize) -> Vec<(Span, u
         );
     }
     // Constraints see the whole process (§7.3).
-    let full: Vec<(String, Ty, Span)> = scope.env.clone();
-    let scope_all = Scope { env: full, ..scope };
+    let scope_all = scope;
     for s in &p.body {
         if let StmtKind::Constrain { predicate } = &s.kind {
             let t = infer(ck, c, &scope_all, predicate, &mut calls);
@@ -661,7 +679,7 @@ fn check_proc(ck: &mut Checker<'_>, c: &Compiled<'_>, pi: usize) -> Vec<(Span, u
 }
 
 fn bind(ck: &mut Checker<'_>, scope: &mut Scope<'_>, name: &Ident, t: Ty) {
-    if let Some((_, _, prev)) = scope.lookup(&name.name) {
+    if let Some((_, prev)) = scope.lookup(&name.name) {
         let prev = *prev;
         ck.error(
             "LET-NO-REBIND",
@@ -676,7 +694,7 @@ fn bind(ck: &mut Checker<'_>, scope: &mut Scope<'_>, name: &Ident, t: Ty) {
         });
         return;
     }
-    scope.env.push((name.name.clone(), t, name.span));
+    scope.env.insert(name.name.clone(), (t, name.span));
 }
 
 fn infer(
@@ -693,7 +711,7 @@ fn infer(
         ExprKind::Str(_) => Ty::Str,
         ExprKind::Path(segs) => {
             if let [n] = segs.as_slice() {
-                if let Some((_, t, _)) = scope.lookup(n) {
+                if let Some((t, _)) = scope.lookup(n) {
                     return t.clone();
                 }
                 let later = scope

@@ -23,6 +23,8 @@ pub struct StructVal {
     pub fields: Vec<(String, Value)>,
     /// Nodes of the unfolded tree (this one included).
     size: u64,
+    /// Longest path to a leaf (this node included).
+    depth: u64,
 }
 
 impl Value {
@@ -30,10 +32,12 @@ impl Value {
         let size = fields
             .iter()
             .fold(1u64, |a, (_, v)| a.saturating_add(v.size()));
+        let depth = 1 + fields.iter().map(|(_, v)| v.depth()).max().unwrap_or(0);
         Value::Struct(Rc::new(StructVal {
             ty: ty.into(),
             fields,
             size,
+            depth,
         }))
     }
 
@@ -41,6 +45,14 @@ impl Value {
     pub fn size(&self) -> u64 {
         match self {
             Value::Struct(s) => s.size,
+            _ => 1,
+        }
+    }
+
+    /// Nesting depth: what recursion over the value costs.
+    pub fn depth(&self) -> u64 {
+        match self {
+            Value::Struct(s) => s.depth,
             _ => 1,
         }
     }

@@ -106,6 +106,9 @@ pub struct StatementRule {
     pub cite: String,
     #[serde(default)]
     pub code: Option<String>,
+    /// Message template; `{construct}`, `{regime}` and `{proc}` are filled in.
+    #[serde(default)]
+    pub message: Option<String>,
     #[serde(default)]
     pub help: Option<String>,
 }
@@ -127,6 +130,9 @@ pub struct QualifierRule {
     pub cite: String,
     #[serde(default)]
     pub code: Option<String>,
+    /// Message template; `{qualifier}`, `{regime}` and `{proc}` are filled in.
+    #[serde(default)]
+    pub message: Option<String>,
     #[serde(default)]
     pub help: Option<String>,
 }
@@ -722,6 +728,15 @@ impl Tables {
         }
         Ok(())
     }
+}
+
+/// Fill `{key}` placeholders of a message template.
+pub fn fill(template: &str, vars: &[(&str, &str)]) -> String {
+    let mut out = template.to_string();
+    for (k, v) in vars {
+        out = out.replace(&format!("{{{k}}}"), v);
+    }
+    out
 }
 
 pub fn construct_name(c: &Construct) -> String {

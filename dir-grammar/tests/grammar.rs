@@ -1,0 +1,118 @@
+//! Loader and grammar behaviour that the corpus shows only indirectly.
+
+use dir_grammar::model::{BinOp, ExprKind, StmtKind};
+use dir_grammar::print::expr_to_string;
+use dir_grammar::{limits, load, load_str, parse_standalone, LoadErrorKind};
+
+#[test]
+fn precedence_follows_the_spec_grammar() {
+    let cases = [
+        ("1 Add 2 Mul 3", "1 Add 2 Mul 3", BinOp::Add),
+        ("(1 Add 2) Mul 3", "(1 Add 2) Mul 3", BinOp::Mul),
+        ("a Or b And c", "a Or b And c", BinOp::Or),
+        ("a Eq b Lt c", "a Eq b Lt c", BinOp::Eq),
+        ("1 - 2 - 3", "1 Sub 2 Sub 3", BinOp::Sub),
+        ("1 - (2 - 3)", "1 Sub (2 Sub 3)", BinOp::Sub),
+        (
+            "x <= 1 && y >= 2 || z == 3",
+            "x Le 1 And y Ge 2 Or z Eq 3",
+            BinOp::Or,
+        ),
+    ];
+    for (src, printed, top) in cases {
+        let e = parse_standalone(src).unwrap();
+        assert_eq!(expr_to_string(&e), printed, "{src}");
+        match e.kind {
+            ExprKind::Binary { op, .. } => assert_eq!(op, top, "{src}"),
+            other => panic!("{src}: {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn word_operators_need_a_word_boundary() {
+    let e = parse_standalone("Address Add Order").unwrap();
+    assert_eq!(expr_to_string(&e), "Address Add Order");
+    assert!(parse_standalone("x Addy").is_err());
+}
+
+#[test]
+fn spans_inside_json_strings_are_file_offsets_even_through_escapes() {
+    let src = r#"{"forges":[{"name":"F","procs":[{"regime":"K","name":"m","body":[
+        {"Effect":{"kind":"emit","payload":"\"a\\tb\" Eq \"c\" And zz Gt 1"}}]}]}]}"#;
+    let p = load_str(src).unwrap();
+    let StmtKind::Effect { payload, .. } = &p.forges[0].procs[0].body[0].kind else {
+        panic!()
+    };
+    let mut found = None;
+    payload.walk(&mut |e| {
+        if let ExprKind::Path(s) = &e.kind {
+            if s[0] == "zz" {
+                found = Some(e.span);
+            }
+        }
+    });
+    let span = found.unwrap();
+    assert_eq!(&src[span.start..span.end], "zz");
+}
+
+#[test]
+fn load_errors_have_kinds_and_locations() {
+    let cases: [(&[u8], LoadErrorKind); 8] = [
+        (b"{\"forges\": [", LoadErrorKind::JsonSyntax),
+        (b"{\"forges\": 1}", LoadErrorKind::JsonShape),
+        (b"{\"forges\": [{\"name\": \"x\", \"procs\": [{\"regime\": \"Z\", \"name\": \"m\", \"body\": []}]}]}", LoadErrorKind::UnknownRegime),
+        (b"dir 0.1; forge X { proc K m() { emit \"\\q\"; } }", LoadErrorKind::BadEscape),
+        (b"dir 0.1; forge X { proc K m() { emit \"open; } }", LoadErrorKind::UnterminatedString),
+        (b"\xff", LoadErrorKind::InvalidUtf8),
+        (b"dir 0.1; forge X { proc K m() { return 99999999999999999999; } }", LoadErrorKind::IntegerRange),
+        (b"dir 0.1; forge X { proc K m() { return 1 ++ 2; } }", LoadErrorKind::TextSyntax),
+    ];
+    for (src, kind) in cases {
+        let e = load(src).unwrap_err();
+        assert_eq!(
+            e.kind,
+            kind,
+            "{:?}: {}",
+            String::from_utf8_lossy(src),
+            e.message
+        );
+        assert!(e.span.end <= src.len());
+    }
+}
+
+#[test]
+fn oversized_input_is_refused_before_parsing() {
+    let big = vec![b' '; limits::MAX_INPUT_BYTES + 1];
+    assert_eq!(load(&big).unwrap_err().kind, LoadErrorKind::TooLarge);
+}
+
+#[test]
+fn nesting_limits_hold_without_overflowing_the_stack() {
+    // Runs on a test thread (2 MiB stack): the pre-scan refuses before pest recurses.
+    let deep = format!("{}1{}", "(".repeat(100_000), ")".repeat(100_000));
+    assert_eq!(
+        parse_standalone(&deep).unwrap_err().kind,
+        LoadErrorKind::TooDeep
+    );
+    let n = limits::MAX_EXPR_NESTING;
+    let ok = format!("{}1{}", "(".repeat(n), ")".repeat(n));
+    assert!(parse_standalone(&ok).is_ok());
+    let chain = vec!["1"; limits::MAX_EXPR_DEPTH + 2].join(" Add ");
+    assert_eq!(
+        parse_standalone(&chain).unwrap_err().kind,
+        LoadErrorKind::TooDeep
+    );
+    let json = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+    assert_eq!(
+        load_str(&json).unwrap_err().kind,
+        LoadErrorKind::JsonSyntax.max(LoadErrorKind::TooDeep)
+    );
+}
+
+#[test]
+fn escapes_decode_as_documented() {
+    let e = parse_standalone(r#""q\" b\\ n\n r\r t\t""#).unwrap();
+    let ExprKind::Str(s) = e.kind else { panic!() };
+    assert_eq!(s, "q\" b\\ n\n r\r t\t");
+}
