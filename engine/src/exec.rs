@@ -9,7 +9,7 @@ use crate::value::Value;
 use dir_grammar::model::*;
 use dir_grammar::print::expr_to_string;
 use dir_grammar::Span;
-use semantics::{Action, Construct, OpClass, Tables};
+use semantics::{Action, Construct, KSteps, OpClass, Tables};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// One recorded effect.
@@ -32,11 +32,42 @@ pub struct Machine<'c, 'p> {
     /// Statements and calls evaluated so far, against `budget.steps`.
     steps: u64,
     budget: Budget,
-    /// Which K step rows (by index) and whether the exit row decided something.
-    step_fired: Vec<bool>,
-    exit_fired: bool,
-    /// Declared cost of each K step row, from the time model.
-    step_cost: Vec<u64>,
+    /// Which step rows (by table and index) and exit rows decided something.
+    step_fired: [Vec<bool>; 2],
+    exit_fired: [bool; 2],
+    /// Declared cost of each step row, from the time model.
+    step_cost: [Vec<u64>; 2],
+    /// Resources allocated so far (for deterministic ids `qres:<binding>:<n>`).
+    resources: u64,
+    /// The `let` being evaluated, which names the resources it allocates.
+    binding: Option<String>,
+}
+
+fn value_type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Int(_) => "integer",
+        Value::Float(_) => "float",
+        Value::Bool(_) => "bool",
+        Value::Str(_) => "String",
+        Value::Unit => "Unit",
+        Value::Struct(_) => "struct",
+    }
+}
+
+fn costs(tables: &Tables, steps: &KSteps) -> Vec<u64> {
+    steps
+        .steps
+        .iter()
+        .map(|st| {
+            tables
+                .time
+                .costs
+                .iter()
+                .find(|c| c.construct == st.construct)
+                .map(|c| c.cost_us)
+                .unwrap_or(0)
+        })
+        .collect()
 }
 
 /// Deepest value (struct nesting) the evaluator builds.
@@ -79,22 +110,25 @@ impl<'c, 'p> Machine<'c, 'p> {
             witnesses: 0,
             steps: 0,
             budget,
-            step_fired: vec![false; tables.k_steps.steps.len()],
-            exit_fired: false,
-            step_cost: tables
-                .k_steps
-                .steps
-                .iter()
-                .map(|st| {
-                    tables
-                        .time
-                        .costs
-                        .iter()
-                        .find(|c| c.construct == st.construct)
-                        .map(|c| c.cost_us)
-                        .unwrap_or(0)
-                })
-                .collect(),
+            step_fired: [
+                vec![false; tables.k_steps.steps.len()],
+                vec![false; tables.q_steps.steps.len()],
+            ],
+            exit_fired: [false, false],
+            step_cost: [
+                costs(tables, &tables.k_steps),
+                costs(tables, &tables.q_steps),
+            ],
+            resources: 0,
+            binding: None,
+        }
+    }
+
+    /// The transition table of a regime: 0 for K, 1 for Q.
+    fn steps_of(&self, regime: Regime) -> (usize, &'c KSteps) {
+        match regime {
+            Regime::Q => (1, &self.tables.q_steps),
+            _ => (0, &self.tables.k_steps),
         }
     }
 
@@ -144,13 +178,18 @@ impl<'c, 'p> Machine<'c, 'p> {
     /// Every rule id this machine applied, for the trace.
     pub fn fired_ids(&self) -> BTreeSet<String> {
         let mut out = self.fired.clone();
-        for (i, f) in self.step_fired.iter().enumerate() {
-            if *f {
-                out.insert(self.tables.k_steps.steps[i].id.clone());
+        for (t, table) in [&self.tables.k_steps, &self.tables.q_steps]
+            .into_iter()
+            .enumerate()
+        {
+            for (i, f) in self.step_fired[t].iter().enumerate() {
+                if *f {
+                    out.insert(table.steps[i].id.clone());
+                }
             }
-        }
-        if self.exit_fired {
-            out.insert(self.tables.k_steps.exit.id.clone());
+            if self.exit_fired[t] {
+                out.insert(table.exit.id.clone());
+            }
         }
         out
     }
@@ -182,9 +221,8 @@ impl<'c, 'p> Machine<'c, 'p> {
         'body: for s in &p.body {
             self.step(s.span)?;
             // Validation rejects statements without a row (later versions).
-            let tables = self.tables;
-            let Some(si) = tables
-                .k_steps
+            let (ti, table) = self.steps_of(p.regime);
+            let Some(si) = table
                 .steps
                 .iter()
                 .position(|st| matches_construct(&st.construct, &s.kind))
@@ -193,15 +231,22 @@ impl<'c, 'p> Machine<'c, 'p> {
                     "EXEC-REGIME",
                     s.span,
                     "no transition rule",
-                    "no K transition rule for this statement",
+                    format!(
+                        "no {} transition rule for this statement",
+                        p.regime.symbol()
+                    ),
                 ));
             };
-            let step = &tables.k_steps.steps[si];
-            self.step_fired[si] = true;
+            let step = &table.steps[si];
+            self.step_fired[ti][si] = true;
             let mut reg: Option<Value> = None;
             for action in &step.actions {
                 match action {
                     Action::Eval => {
+                        self.binding = match &s.kind {
+                            StmtKind::Let { name, .. } => Some(name.name.clone()),
+                            _ => None,
+                        };
                         let e = match &s.kind {
                             StmtKind::Let { expr, .. } => Some(expr),
                             StmtKind::Prove { from, .. } => Some(from),
@@ -262,7 +307,7 @@ impl<'c, 'p> Machine<'c, 'p> {
                     }
                     Action::Tick => {
                         self.tick += 1;
-                        self.cost_us = self.cost_us.saturating_add(self.step_cost[si]);
+                        self.cost_us = self.cost_us.saturating_add(self.step_cost[ti][si]);
                     }
                     Action::Record => {
                         if let StmtKind::Effect { kind, .. } = &s.kind {
@@ -289,8 +334,9 @@ impl<'c, 'p> Machine<'c, 'p> {
                 }
             }
         }
-        let exit = &self.tables.k_steps.exit;
-        self.exit_fired = true;
+        let (ti, table) = self.steps_of(p.regime);
+        let exit = &table.exit;
+        self.exit_fired[ti] = true;
         for action in &exit.actions {
             if *action == Action::CheckConstraints {
                 self.check_constraints(pi, &env, &deferred)?;
@@ -412,6 +458,12 @@ impl<'c, 'p> Machine<'c, 'p> {
             ExprKind::Call {
                 callee_span, args, ..
             } => {
+                if let Some(&i) = self.c.procs[pi]
+                    .intrinsics
+                    .get(&(callee_span.start, callee_span.end))
+                {
+                    return self.intrinsic(pi, env, i, args);
+                }
                 let Some(&target) = self.c.procs[pi]
                     .calls
                     .get(&(callee_span.start, callee_span.end))
@@ -465,6 +517,61 @@ impl<'c, 'p> Machine<'c, 'p> {
                 Ok(v)
             }
         }
+    }
+
+    /// A Q intrinsic at run time. Linearity was decided statically, so this
+    /// only computes values: resources are named `qres:<binding>:<n>`, and a
+    /// measurement is a classical record naming the resource and its type,
+    /// never a simulated physical outcome.
+    fn intrinsic(&mut self, pi: usize, env: &Env, i: usize, args: &[Expr]) -> Result<Value, Stop> {
+        use semantics::datalog::{IntrinsicArg, IntrinsicResult};
+        let row = &self.tables.linearity.intrinsics[i];
+        let arg_name = match args.first().map(|a| &a.kind) {
+            Some(ExprKind::Path(s)) if s.len() == 1 => s[0].clone(),
+            _ => String::new(),
+        };
+        let arg = match row.arg {
+            IntrinsicArg::Binding => match args.first() {
+                Some(a) => self.eval(pi, env, a)?,
+                None => Value::Unit,
+            },
+            IntrinsicArg::TypeName => Value::Str(arg_name.clone()),
+        };
+        Ok(match row.result {
+            IntrinsicResult::Resource => {
+                self.resources += 1;
+                let binding = self.binding.clone().unwrap_or_else(|| "_".into());
+                Value::structure(
+                    "QResource",
+                    vec![
+                        (
+                            "id".into(),
+                            Value::Str(format!("qres:{binding}:{}", self.resources)),
+                        ),
+                        ("ty".into(), arg),
+                    ],
+                )
+            }
+            IntrinsicResult::SameAsArg => arg,
+            IntrinsicResult::Unit => Value::Unit,
+            IntrinsicResult::Measurement => {
+                let (resource, ty) = match &arg {
+                    Value::Struct(s) if s.ty == "QResource" => (
+                        arg.field("id").cloned().unwrap_or(Value::Unit),
+                        arg.field("ty").cloned().unwrap_or(Value::Unit),
+                    ),
+                    Value::Struct(s) => (Value::Str(arg_name), Value::Str(s.ty.clone())),
+                    other => (
+                        Value::Str(arg_name),
+                        Value::Str(value_type_name(other).into()),
+                    ),
+                };
+                Value::structure(
+                    "Measurement",
+                    vec![("resource".into(), resource), ("ty".into(), ty)],
+                )
+            }
+        })
     }
 
     fn binary(&mut self, op: BinOp, span: Span, l: Value, r: Value) -> Result<Value, Stop> {

@@ -2,8 +2,10 @@
 //! say, and describe every run as a trace. Does no I/O: the caller hands in
 //! bytes and realizes recorded effects only for an `executed` outcome.
 
+mod datalog;
 pub mod diag;
 mod exec;
+mod linearity;
 pub mod render;
 pub mod trace;
 mod types;
@@ -48,11 +50,14 @@ const REQUIRED_CHECKS: &[&str] = &[
     "CALL-DEPTH",
     "BIND-RESOLVE",
     "INTRINSIC-RESERVED",
+    "INTRINSIC-REGIME",
+    "INTRINSIC-ARG",
     "ENTRY-RESOLVE",
     "ENTRY-AMBIGUOUS",
     "EXEC-REGIME",
     "EXEC-BINDING",
     "EXEC-BUDGET",
+    "Q-ANALYSIS-BUDGET",
     "ADM-CONSTRAINT",
     "ADM-PROVE",
     "FAIL-DIV-ZERO",
@@ -246,7 +251,7 @@ impl Engine {
         };
         let info = &compiled.procs[entry];
         trace.config.entry_resolved = Some(info.qname.clone());
-        if info.proc.regime != Regime::K {
+        if info.proc.regime == Regime::Phi {
             ck.fire("EXEC-REGIME");
             let d = Checker::check_diag(
                 &self.tables,
@@ -254,7 +259,7 @@ impl Engine {
                 format!("{} execution is not implemented by this executor yet", info.proc.regime.symbol()),
             )
             .at(info.proc.regime_span, format!("entry `{}` is a {} process", info.qname, info.proc.regime.symbol()))
-            .note("the program passed every static check; Q linearity and Φ resolution come with later versions of dustrun, and it refuses rather than guesses");
+            .note("the program passed every static check; Φ resolution comes with a later version of dustrun, which refuses rather than guesses");
             let fired = ck.fired.iter().cloned().collect();
             return stop(trace, vec![d], fired);
         }

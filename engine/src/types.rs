@@ -13,6 +13,10 @@ pub enum Ty {
     Shape(String),
     /// A `prove` witness over a value of the inner type.
     Witness(Box<Ty>),
+    /// An explicit Q resource of the named type (`q_alloc(QBit)`).
+    Resource(String),
+    /// The classical record `q_measure` returns.
+    Measurement,
     /// Error recovery: the type of an expression that already failed to check.
     Unknown,
 }
@@ -44,6 +48,8 @@ impl fmt::Display for Ty {
             Ty::Unit => write!(f, "Unit"),
             Ty::Shape(s) => write!(f, "{s}"),
             Ty::Witness(t) => write!(f, "PhiWitness<{t}>"),
+            Ty::Resource(t) => write!(f, "resource {t}"),
+            Ty::Measurement => write!(f, "Measurement"),
             Ty::Unknown => write!(f, "?"),
         }
     }

@@ -11,6 +11,9 @@ use dir_grammar::Span;
 use semantics::{Construct, OpClass, PrimKind, Requirement, Tables, Verdict};
 use std::collections::{BTreeMap, BTreeSet};
 
+/// The built-in record type `q_measure` returns.
+pub const MEASUREMENT: &str = "Measurement";
+
 pub struct ShapeInfo {
     pub fields: Vec<(String, DeclTy)>,
 }
@@ -24,6 +27,8 @@ pub struct ProcInfo<'p> {
     pub ret: Option<DeclTy>,
     /// Resolved call targets, keyed by the callee's span.
     pub calls: BTreeMap<(usize, usize), usize>,
+    /// Regime intrinsic calls (index into the intrinsic table), by callee span.
+    pub intrinsics: BTreeMap<(usize, usize), usize>,
     /// Digest of the canonical text of the process's constraint set.
     pub constraint_digest: String,
 }
@@ -82,7 +87,7 @@ impl<'t> Checker<'t> {
         }
     }
 
-    fn error(
+    pub(crate) fn error(
         &mut self,
         id: &str,
         span: Span,
@@ -243,6 +248,7 @@ pub(crate) fn compile<'p>(ck: &mut Checker<'_>, program: &'p Program) -> Option<
                 params,
                 ret,
                 calls: BTreeMap::new(),
+                intrinsics: BTreeMap::new(),
                 constraint_digest: semantics::sha256(constraints.join("\n").as_bytes()),
             });
         }
@@ -278,11 +284,20 @@ pub(crate) fn compile<'p>(ck: &mut Checker<'_>, program: &'p Program) -> Option<
     let mut edges: Vec<(usize, usize, Span)> = Vec::new();
     for pi in 0..compiled.procs.len() {
         let calls = check_proc(ck, &compiled, pi);
-        for (span, callee) in calls {
-            edges.push((pi, callee, span));
-            compiled.procs[pi]
-                .calls
-                .insert((span.start, span.end), callee);
+        for (span, target) in calls {
+            match target {
+                Target::Proc(callee) => {
+                    edges.push((pi, callee, span));
+                    compiled.procs[pi]
+                        .calls
+                        .insert((span.start, span.end), callee);
+                }
+                Target::Intrinsic(i) => {
+                    compiled.procs[pi]
+                        .intrinsics
+                        .insert((span.start, span.end), i);
+                }
+            }
         }
     }
 
@@ -310,6 +325,20 @@ fn resolve_decl(ck: &mut Checker<'_>, forge: &Forge, ty: &Ident) -> DeclTy {
             ty: t,
             name: ty.name.clone(),
             range,
+        };
+    }
+    if ck.tables.linearity.resource_types.contains(&ty.name) {
+        return DeclTy {
+            ty: Ty::Resource(ty.name.clone()),
+            name: ty.name.clone(),
+            range: None,
+        };
+    }
+    if ty.name == MEASUREMENT {
+        return DeclTy {
+            ty: Ty::Measurement,
+            name: ty.name.clone(),
+            range: None,
         };
     }
     if forge.shapes.iter().any(|s| s.name.name == ty.name) {
@@ -369,8 +398,30 @@ fn later_span(s: &Stmt) -> Span {
     }
 }
 
+/// What a call expression calls.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Target {
+    Proc(usize),
+    /// Index into the intrinsic table.
+    Intrinsic(usize),
+}
+
+/// The regime intrinsic a call names, when no process of the forge has that name.
+pub(crate) fn intrinsic_of<'t>(
+    lin: &'t semantics::datalog::Linearity,
+    c: &Compiled<'_>,
+    forge: usize,
+    callee: &[String],
+) -> Option<&'t semantics::datalog::Intrinsic> {
+    match callee {
+        [name] if resolve_ref(c, forge, callee).is_empty() => lin.intrinsic(name),
+        _ => None,
+    }
+}
+
 /// Checks one body; returns the calls it makes (callee span, target).
-fn check_proc(ck: &mut Checker<'_>, c: &Compiled<'_>, pi: usize) -> Vec<(Span, usize)> {
+fn check_proc(ck: &mut Checker<'_>, c: &Compiled<'_>, pi: usize) -> Vec<(Span, Target)> {
+    let errors_before = ck.diags.len();
     let info = &c.procs[pi];
     let p = info.proc;
     let regime = regime_of(p.regime);
@@ -662,6 +713,7 @@ fn check_proc(ck: &mut Checker<'_>, c: &Compiled<'_>, pi: usize) -> Vec<(Span, u
     }
     // Constraints see the whole process (§7.3).
     let scope_all = scope;
+    let env_types = scope_all.env.clone();
     for s in &p.body {
         if let StmtKind::Constrain { predicate } = &s.kind {
             let t = infer(ck, c, &scope_all, predicate, &mut calls);
@@ -674,6 +726,11 @@ fn check_proc(ck: &mut Checker<'_>, c: &Compiled<'_>, pi: usize) -> Vec<(Span, u
                 );
             }
         }
+    }
+    // Linearity is decided only on bodies that type-check: a misuse of an
+    // unknown name would otherwise be reported twice.
+    if p.regime == Regime::Q && ck.diags.len() == errors_before {
+        crate::linearity::check(ck, c, pi, &env_types);
     }
     calls
 }
@@ -702,7 +759,7 @@ fn infer(
     c: &Compiled<'_>,
     scope: &Scope<'_>,
     e: &Expr,
-    calls: &mut Vec<(Span, usize)>,
+    calls: &mut Vec<(Span, Target)>,
 ) -> Ty {
     match &e.kind {
         ExprKind::Int(_) => Ty::Int,
@@ -824,6 +881,16 @@ fn infer(
                         Ty::Unknown
                     }
                 },
+                Ty::Measurement | Ty::Resource(_) => match field.name.as_str() {
+                    "resource" if bt == Ty::Measurement => Ty::Str,
+                    "id" if bt != Ty::Measurement => Ty::Str,
+                    "ty" => Ty::Str,
+                    _ => {
+                        ck.error("FIELD-UNKNOWN", field.span, "no such field", format!("{bt} has no field `{}`", field.name))
+                            .help = Some("a Measurement has the fields resource and ty; a resource has id and ty".into());
+                        Ty::Unknown
+                    }
+                },
                 Ty::Witness(sub) => match field.name.as_str() {
                     "kind" | "id" | "proc" | "constraint_digest" => Ty::Str,
                     "subject" => (**sub).clone(),
@@ -857,9 +924,12 @@ fn infer(
             callee_span,
             args,
         } => {
+            if let Some(t) = infer_intrinsic(ck, c, scope, callee, *callee_span, args, calls) {
+                return t;
+            }
             let target = resolve_call(ck, c, scope, callee, *callee_span);
-            // Intrinsic arguments name types (`q_alloc(QBit)`); they are not
-            // checked as values while the intrinsics are not implemented.
+            // Reserved intrinsic arguments name types; they are not checked
+            // as values while the intrinsic is not implemented.
             if target.is_none() && is_intrinsic(c, scope.forge, callee) {
                 return Ty::Unknown;
             }
@@ -870,7 +940,7 @@ fn infer(
             let Some(target) = target else {
                 return Ty::Unknown;
             };
-            calls.push((*callee_span, target));
+            calls.push((*callee_span, Target::Proc(target)));
             let t = &c.procs[target];
             if t.params.len() != args.len() {
                 ck.error(
@@ -985,7 +1055,97 @@ fn infer(
 /// the forge defines.
 fn is_intrinsic(c: &Compiled<'_>, forge: usize, callee: &[String]) -> bool {
     let last = callee.last().map(String::as_str).unwrap_or("");
-    (last.starts_with("q_") || last.starts_with("phi_")) && resolve_ref(c, forge, callee).is_empty()
+    last.starts_with("phi_") && resolve_ref(c, forge, callee).is_empty()
+}
+
+/// Types a call to a regime intrinsic of the table (None: not an intrinsic).
+fn infer_intrinsic(
+    ck: &mut Checker<'_>,
+    c: &Compiled<'_>,
+    scope: &Scope<'_>,
+    callee: &[String],
+    span: Span,
+    args: &[Expr],
+    calls: &mut Vec<(Span, Target)>,
+) -> Option<Ty> {
+    use semantics::datalog::{IntrinsicArg, IntrinsicResult};
+    let tables = ck.tables;
+    let lin = &tables.linearity;
+    let i = intrinsic_of(lin, c, scope.forge, callee)?;
+    let idx = lin.intrinsics.iter().position(|x| x.name == i.name)?;
+    let caller = &c.procs[scope.proc];
+    if regime_of(caller.proc.regime) != i.regime {
+        ck.error(
+            "INTRINSIC-REGIME",
+            span,
+            format!("a {:?} intrinsic", i.regime),
+            format!(
+                "`{}` is an intrinsic of the {:?} regime, called from {} process `{}`",
+                i.name,
+                i.regime,
+                caller.proc.regime.symbol(),
+                caller.proc.name.name
+            ),
+        );
+        return Some(Ty::Unknown);
+    }
+    ck.fire(&i.id);
+    calls.push((span, Target::Intrinsic(idx)));
+    let arg = match args {
+        [a] => a,
+        _ => {
+            ck.error(
+                "INTRINSIC-ARG",
+                span,
+                format!("{} argument(s) given", args.len()),
+                format!("`{}` takes exactly one argument", i.name),
+            );
+            return Some(Ty::Unknown);
+        }
+    };
+    let name = match &arg.kind {
+        ExprKind::Path(s) if s.len() == 1 => s[0].clone(),
+        _ => {
+            let want = if i.arg == IntrinsicArg::TypeName {
+                "a type name"
+            } else {
+                "a binding"
+            };
+            ck.error(
+                "INTRINSIC-ARG",
+                arg.span,
+                format!("expected {want}"),
+                format!("the argument of `{}` must be {want}", i.name),
+            );
+            return Some(Ty::Unknown);
+        }
+    };
+    let arg_ty = match i.arg {
+        IntrinsicArg::TypeName => {
+            let known = lin.resource_types.contains(&name) || c.shape(scope.forge, &name).is_some();
+            if !known {
+                ck.error(
+                    "INTRINSIC-ARG",
+                    arg.span,
+                    "not a resource type or shape",
+                    format!(
+                        "`{}` needs a shape of this forge or a resource type ({}), found `{name}`",
+                        i.name,
+                        lin.resource_types.join(", ")
+                    ),
+                );
+                return Some(Ty::Unknown);
+            }
+            Ty::Resource(name)
+        }
+        IntrinsicArg::Binding => infer(ck, c, scope, arg, calls),
+    };
+    Some(match i.result {
+        IntrinsicResult::Resource => arg_ty,
+        IntrinsicResult::SameAsArg => arg_ty,
+        IntrinsicResult::Unit => Ty::Unit,
+        IntrinsicResult::Measurement => Ty::Measurement,
+    })
 }
 
 fn resolve_call(

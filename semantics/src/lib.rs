@@ -7,25 +7,34 @@ use sha2::{Digest, Sha256};
 use std::collections::BTreeSet;
 use std::path::Path;
 
+pub mod datalog;
+
 /// The table files, in load (and digest) order.
-pub const TABLE_FILES: [&str; 7] = [
+pub const TABLE_FILES: [&str; 9] = [
     "00-profile.ron",
     "04-regimes.ron",
+    "04-q-linearity.ron",
     "05-types.ron",
     "06-effects.ron",
     "08-k-steps.ron",
+    "08-q-steps.ron",
     "09-time.ron",
     "11-checks.ron",
 ];
 /// The error catalogue, loaded with the tables.
 pub const CATALOGUE_FILE: &str = "11-errors.ron";
 
-const DEFAULTS: [(&str, &str); 8] = [
+const DEFAULTS: [(&str, &str); 10] = [
     ("00-profile.ron", include_str!("../tables/00-profile.ron")),
     ("04-regimes.ron", include_str!("../tables/04-regimes.ron")),
+    (
+        "04-q-linearity.ron",
+        include_str!("../tables/04-q-linearity.ron"),
+    ),
     ("05-types.ron", include_str!("../tables/05-types.ron")),
     ("06-effects.ron", include_str!("../tables/06-effects.ron")),
     ("08-k-steps.ron", include_str!("../tables/08-k-steps.ron")),
+    ("08-q-steps.ron", include_str!("../tables/08-q-steps.ron")),
     ("09-time.ron", include_str!("../tables/09-time.ron")),
     ("11-checks.ron", include_str!("../tables/11-checks.ron")),
     ("11-errors.ron", include_str!("../tables/11-errors.ron")),
@@ -325,6 +334,8 @@ pub struct Tables {
     pub types: TypesTable,
     pub effects: EffectsTable,
     pub k_steps: KSteps,
+    pub q_steps: KSteps,
+    pub linearity: datalog::Linearity,
     pub time: TimeModel,
     pub checks: Vec<Check>,
     pub catalogue: Vec<CatalogueEntry>,
@@ -407,6 +418,15 @@ impl Tables {
             types: parse("05-types.ron", get("05-types.ron")?)?,
             effects: parse("06-effects.ron", get("06-effects.ron")?)?,
             k_steps: parse("08-k-steps.ron", get("08-k-steps.ron")?)?,
+            q_steps: parse("08-q-steps.ron", get("08-q-steps.ron")?)?,
+            linearity: {
+                let raw: datalog::LinearityFile =
+                    parse("04-q-linearity.ron", get("04-q-linearity.ron")?)?;
+                datalog::Linearity::from_file(raw).map_err(|message| TableError {
+                    file: "04-q-linearity.ron".into(),
+                    message,
+                })?
+            },
             time: parse("09-time.ron", get("09-time.ron")?)?,
             checks: parse("11-checks.ron", get("11-checks.ron")?)?,
             catalogue: parse(CATALOGUE_FILE, get(CATALOGUE_FILE)?)?,
@@ -497,6 +517,35 @@ impl Tables {
             &x.cite,
             format!("process exit: {:?}", x.actions),
         ));
+        for s in &self.q_steps.steps {
+            v.push(r(
+                &s.id,
+                "08-q-steps",
+                &s.cite,
+                format!("{}: {:?}", construct_name(&s.construct), s.actions),
+            ));
+        }
+        let x = &self.q_steps.exit;
+        v.push(r(
+            &x.id,
+            "08-q-steps",
+            &x.cite,
+            format!("process exit: {:?}", x.actions),
+        ));
+        for rule in self.linearity.rules() {
+            v.push(r(&rule.id, "04-q-linearity", &rule.cite, rule.text()));
+        }
+        for i in &self.linearity.intrinsics {
+            v.push(r(
+                &i.id,
+                "04-q-linearity",
+                &i.cite,
+                format!(
+                    "`{}`: argument flow {:?}, result {:?}",
+                    i.name, i.flow, i.result
+                ),
+            ));
+        }
         for c in &self.checks {
             v.push(r(&c.id, "11-checks", &c.cite, c.summary.clone()));
         }
@@ -632,6 +681,39 @@ impl Tables {
         }
         for c in &self.checks {
             need_code("11-checks.ron", &c.id, c.code.as_deref(), false)?;
+        }
+        for v in &self.linearity.violations {
+            need_code("04-q-linearity.ron", &v.relation, Some(&v.code), true)?;
+        }
+        for s in &self.q_steps.steps {
+            if let Construct::Effect(k) = &s.construct {
+                if !self.effects.kinds.iter().any(|e| &e.kind == k) {
+                    return Err(err(
+                        "08-q-steps.ron",
+                        format!("step `{}` names unknown effect `{k}`", s.id),
+                    ));
+                }
+            }
+        }
+        for c in [
+            Construct::Let,
+            Construct::Constrain,
+            Construct::Prove,
+            Construct::Return,
+        ] {
+            if self
+                .q_steps
+                .steps
+                .iter()
+                .filter(|s| s.construct == c)
+                .count()
+                != 1
+            {
+                return Err(err(
+                    "08-q-steps.ron",
+                    format!("exactly one step is required for {}", construct_name(&c)),
+                ));
+            }
         }
         // Regime table: exactly one row per regime x construct.
         let mut constructs = vec![
@@ -784,6 +866,22 @@ pub fn sha256(bytes: &[u8]) -> String {
 mod tests {
     use super::*;
 
+    /// The default sources with one file edited.
+    fn edited(name: &str, f: impl Fn(&str) -> String) -> Result<Tables, TableError> {
+        let files = DEFAULTS
+            .iter()
+            .map(|(n, t)| (n.to_string(), if *n == name { f(t) } else { t.to_string() }))
+            .collect();
+        Tables::from_sources(files)
+    }
+
+    fn error_of(r: Result<Tables, TableError>) -> TableError {
+        match r {
+            Ok(_) => panic!("the edited tables were accepted"),
+            Err(e) => e,
+        }
+    }
+
     #[test]
     fn defaults_load_and_validate() {
         let t = Tables::defaults().expect("default tables are valid");
@@ -793,42 +891,43 @@ mod tests {
 
     #[test]
     fn bad_cite_is_rejected() {
-        let mut files: Vec<(String, String)> = DEFAULTS
-            .iter()
-            .map(|(n, t)| (n.to_string(), t.to_string()))
-            .collect();
-        files[1].1 = files[1]
-            .1
-            .replacen("cite: \"§4.2\"", "cite: \"section four\"", 1);
-        let e = Tables::from_sources(files).unwrap_err();
+        let e = error_of(edited("04-regimes.ron", |t| {
+            t.replacen("cite: \"§4.2\"", "cite: \"section four\"", 1)
+        }));
         assert!(e.message.contains("bad cite"), "{e}");
     }
 
     #[test]
     fn unknown_code_is_rejected() {
-        let mut files: Vec<(String, String)> = DEFAULTS
-            .iter()
-            .map(|(n, t)| (n.to_string(), t.to_string()))
-            .collect();
-        files[6].1 = files[6].1.replacen("\"E0110\"", "\"E9999\"", 1);
-        let e = Tables::from_sources(files).unwrap_err();
+        let e = error_of(edited("11-checks.ron", |t| {
+            t.replacen("\"E0110\"", "\"E9999\"", 1)
+        }));
         assert!(e.message.contains("E9999"), "{e}");
     }
 
     #[test]
     fn missing_regime_row_is_rejected() {
-        let mut files: Vec<(String, String)> = DEFAULTS
-            .iter()
-            .map(|(n, t)| (n.to_string(), t.to_string()))
-            .collect();
-        let text = files[1].1.clone();
-        let line = text
-            .lines()
-            .find(|l| l.contains("\"Q-EFFECT-EMIT\""))
-            .unwrap()
-            .to_string();
-        files[1].1 = text.replace(&line, "");
-        let e = Tables::from_sources(files).unwrap_err();
+        let e = error_of(edited("04-regimes.ron", |t| {
+            t.lines()
+                .filter(|l| !l.contains("\"Q-EFFECT-EMIT\""))
+                .collect::<Vec<_>>()
+                .join("\n")
+        }));
         assert!(e.message.contains("0 rows"), "{e}");
+    }
+
+    #[test]
+    fn unstratified_negation_is_rejected() {
+        let e = error_of(edited("04-q-linearity.ron", |t| {
+            t.replace(
+                "\"!consumed(V)\", \"!resource(V)\"",
+                "\"!second_use(V, P, E)\"",
+            )
+        }));
+        assert!(
+            e.message
+                .contains("negates a relation of this or a later stratum"),
+            "{e}"
+        );
     }
 }

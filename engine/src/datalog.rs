@@ -1,0 +1,349 @@
+//! Evaluation of the datalog rules in `semantics` (04-q-linearity.ron) with
+//! datafrog, stratum by stratum. A naive evaluator computes the same fixed
+//! point the obvious way (a test checks they agree) and finds derivations.
+
+use datafrog::{Iteration, Relation, Variable};
+use semantics::datalog::{Atom, Linearity, Rule, Term};
+use std::collections::{BTreeMap, BTreeSet};
+
+pub type Tuple = Vec<u32>;
+/// Every relation by name, as sorted sets of tuples.
+pub type Db = BTreeMap<String, BTreeSet<Tuple>>;
+
+fn positions(atom: &Atom, vars: &[String]) -> Vec<usize> {
+    // For each variable in `vars`, the column of `atom` holding it.
+    vars.iter()
+        .map(|v| {
+            atom.args
+                .iter()
+                .position(|t| matches!(t, Term::Var(x) if x == v))
+                .unwrap_or(0)
+        })
+        .collect()
+}
+
+fn pick(t: &[u32], cols: &[usize]) -> Tuple {
+    cols.iter().map(|c| t[*c]).collect()
+}
+
+enum Op {
+    /// `out := map(input)`.
+    Map {
+        input: Variable<Tuple>,
+        out: Variable<Tuple>,
+        cols: Vec<usize>,
+    },
+    /// Re-key `cur` and the atom's relation, then join.
+    Join {
+        left: Variable<(Tuple, Tuple)>,
+        right: Variable<(Tuple, Tuple)>,
+        cur: Variable<Tuple>,
+        rel: Variable<Tuple>,
+        out: Variable<Tuple>,
+        left_key: Vec<usize>,
+        right_key: Vec<usize>,
+        right_new: Vec<usize>,
+    },
+    /// Drop bindings whose projection is in a complete relation.
+    Anti {
+        keyed: Variable<(Tuple, Tuple)>,
+        cur: Variable<Tuple>,
+        out: Variable<Tuple>,
+        rel: Relation<Tuple>,
+        key: Vec<usize>,
+    },
+}
+
+impl Op {
+    fn apply(&self) {
+        match self {
+            Op::Map { input, out, cols } => out.from_map(input, |t| pick(t, cols)),
+            Op::Join {
+                left,
+                right,
+                cur,
+                rel,
+                out,
+                left_key,
+                right_key,
+                right_new,
+            } => {
+                left.from_map(cur, |t| (pick(t, left_key), t.clone()));
+                right.from_map(rel, |t| (pick(t, right_key), pick(t, right_new)));
+                out.from_join(left, right, |_, l, r| {
+                    let mut v = l.clone();
+                    v.extend_from_slice(r);
+                    v
+                });
+            }
+            Op::Anti {
+                keyed,
+                cur,
+                out,
+                rel,
+                key,
+            } => {
+                keyed.from_map(cur, |t| (pick(t, key), t.clone()));
+                out.from_antijoin(keyed, rel, |_, t| t.clone());
+            }
+        }
+    }
+}
+
+/// The evaluation derived more tuples than its budget allows.
+#[derive(Debug)]
+pub struct OverBudget {
+    pub tuples: usize,
+}
+
+/// The fixed point of every stratum, with datafrog. Stops once the derived
+/// tuples exceed `budget` (counted after each round, so deterministic).
+pub fn eval(lin: &Linearity, facts: &Db, budget: usize) -> Result<Db, OverBudget> {
+    let mut db = facts.clone();
+    for stratum in &lin.strata {
+        let mut it = Iteration::new();
+        let heads: BTreeSet<&str> = stratum.iter().map(|r| r.head.rel.as_str()).collect();
+        let mut vars: BTreeMap<String, Variable<Tuple>> = BTreeMap::new();
+        for rule in stratum {
+            for a in std::iter::once(&rule.head).chain(&rule.body) {
+                if !vars.contains_key(&a.rel) {
+                    let v = it.variable::<Tuple>(&a.rel);
+                    if !heads.contains(a.rel.as_str()) {
+                        v.extend(db.get(&a.rel).into_iter().flatten().cloned());
+                    }
+                    vars.insert(a.rel.clone(), v);
+                }
+            }
+        }
+        let mut ops = Vec::new();
+        for (ri, rule) in stratum.iter().enumerate() {
+            let first = &rule.body[0];
+            let mut bound: Vec<String> = first.vars().map(str::to_string).collect();
+            let mut cur = it.variable::<Tuple>(&format!("{}#0", rule.id));
+            ops.push(Op::Map {
+                input: vars[&first.rel].clone(),
+                out: cur.clone(),
+                cols: positions(first, &bound),
+            });
+            for (ai, atom) in rule.body.iter().enumerate().skip(1) {
+                let shared: Vec<String> = bound
+                    .iter()
+                    .filter(|v| atom.vars().any(|x| x == v.as_str()))
+                    .cloned()
+                    .collect();
+                let new: Vec<String> = atom
+                    .vars()
+                    .filter(|v| !bound.iter().any(|b| b == v))
+                    .map(str::to_string)
+                    .collect();
+                let left_key = shared
+                    .iter()
+                    .map(|v| bound.iter().position(|b| b == v).unwrap_or(0))
+                    .collect();
+                let out = it.variable::<Tuple>(&format!("{}#{ai}", rule.id));
+                ops.push(Op::Join {
+                    left: it.variable(&format!("{}#{ai}l", rule.id)),
+                    right: it.variable(&format!("{}#{ai}r", rule.id)),
+                    cur: cur.clone(),
+                    rel: vars[&atom.rel].clone(),
+                    out: out.clone(),
+                    left_key,
+                    right_key: positions(atom, &shared),
+                    right_new: positions(atom, &new),
+                });
+                bound.extend(new);
+                cur = out;
+            }
+            for (ni, atom) in rule.neg.iter().enumerate() {
+                let cols: Vec<usize> = atom
+                    .args
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, t)| matches!(t, Term::Var(_)))
+                    .map(|(i, _)| i)
+                    .collect();
+                let names: Vec<String> = atom.vars().map(str::to_string).collect();
+                let rel = Relation::from_iter(
+                    db.get(&atom.rel)
+                        .into_iter()
+                        .flatten()
+                        .map(|t| pick(t, &cols)),
+                );
+                let out = it.variable::<Tuple>(&format!("{}!{ni}", rule.id));
+                ops.push(Op::Anti {
+                    keyed: it.variable(&format!("{}!{ni}k", rule.id)),
+                    cur: cur.clone(),
+                    out: out.clone(),
+                    rel,
+                    key: names
+                        .iter()
+                        .map(|v| bound.iter().position(|b| b == v).unwrap_or(0))
+                        .collect(),
+                });
+                cur = out;
+            }
+            let head_cols = rule
+                .head
+                .vars()
+                .map(|v| bound.iter().position(|b| b == v).unwrap_or(0))
+                .collect();
+            ops.push(Op::Map {
+                input: cur,
+                out: vars[&rule.head.rel].clone(),
+                cols: head_cols,
+            });
+            let _ = ri;
+        }
+        let heads_vars: Vec<Variable<Tuple>> = heads.iter().map(|h| vars[*h].clone()).collect();
+        while it.changed() {
+            let tuples: usize = heads_vars
+                .iter()
+                .map(|v| {
+                    v.stable
+                        .borrow()
+                        .iter()
+                        .map(|r| r.elements.len())
+                        .sum::<usize>()
+                        + v.recent.borrow().elements.len()
+                })
+                .sum();
+            if tuples > budget {
+                return Err(OverBudget { tuples });
+            }
+            for op in &ops {
+                op.apply();
+            }
+        }
+        drop(ops);
+        for h in heads {
+            if let Some(v) = vars.remove(h) {
+                let rel = v.complete();
+                db.entry(h.to_string()).or_default().extend(rel.elements);
+            }
+        }
+    }
+    Ok(db)
+}
+
+/// Bindings of a rule's variables that satisfy its body against `db`, in a
+/// fixed order; `seed` pre-binds variables (e.g. from a head tuple).
+fn solutions(
+    rule: &Rule,
+    db: &Db,
+    seed: BTreeMap<String, u32>,
+    limit: usize,
+) -> Vec<BTreeMap<String, u32>> {
+    fn go(
+        atoms: &[Atom],
+        rule: &Rule,
+        db: &Db,
+        b: &mut BTreeMap<String, u32>,
+        out: &mut Vec<BTreeMap<String, u32>>,
+        limit: usize,
+    ) {
+        if out.len() >= limit {
+            return;
+        }
+        let Some((atom, rest)) = atoms.split_first() else {
+            let blocked = rule.neg.iter().any(|n| {
+                db.get(&n.rel).into_iter().flatten().any(|t| {
+                    n.args.iter().zip(t).all(|(a, x)| match a {
+                        Term::Wild => true,
+                        Term::Var(v) => b.get(v) == Some(x),
+                    })
+                })
+            });
+            if !blocked {
+                out.push(b.clone());
+            }
+            return;
+        };
+        for t in db.get(&atom.rel).into_iter().flatten() {
+            let mut added = Vec::new();
+            let ok = atom.args.iter().zip(t).all(|(a, x)| match a {
+                Term::Wild => true,
+                Term::Var(v) => match b.get(v) {
+                    Some(y) => y == x,
+                    None => {
+                        b.insert(v.clone(), *x);
+                        added.push(v.clone());
+                        true
+                    }
+                },
+            });
+            if ok {
+                go(rest, rule, db, b, out, limit);
+            }
+            for v in added {
+                b.remove(&v);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    let mut b = seed;
+    go(&rule.body, rule, db, &mut b, &mut out, limit);
+    out
+}
+
+#[cfg_attr(not(test), allow(dead_code))]
+fn head_tuple(rule: &Rule, b: &BTreeMap<String, u32>) -> Tuple {
+    rule.head
+        .vars()
+        .map(|v| b.get(v).copied().unwrap_or(0))
+        .collect()
+}
+
+/// The same fixed point, computed naively (nested loops to saturation): the
+/// obviously-correct reference the datafrog evaluation is tested against.
+#[cfg_attr(not(test), allow(dead_code))]
+pub fn eval_naive(lin: &Linearity, facts: &Db) -> Db {
+    let mut db = facts.clone();
+    for stratum in &lin.strata {
+        for rule in stratum {
+            db.entry(rule.head.rel.clone()).or_default();
+        }
+        loop {
+            let mut changed = false;
+            for rule in stratum {
+                for b in solutions(rule, &db, BTreeMap::new(), usize::MAX) {
+                    let t = head_tuple(rule, &b);
+                    changed |= db.entry(rule.head.rel.clone()).or_default().insert(t);
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+    }
+    db
+}
+
+/// Whether the rule derives anything from `db`.
+pub fn fires(rule: &Rule, db: &Db) -> bool {
+    !solutions(rule, db, BTreeMap::new(), 1).is_empty()
+}
+
+/// One derivation of `tuple` in the head relation of `rule`: the body facts
+/// (negated premises marked `!`) it was derived from.
+pub fn derivation(rule: &Rule, tuple: &[u32], db: &Db) -> Option<Vec<(String, Tuple)>> {
+    let seed: BTreeMap<String, u32> = rule
+        .head
+        .vars()
+        .map(str::to_string)
+        .zip(tuple.iter().copied())
+        .collect();
+    let b = solutions(rule, db, seed, 1).into_iter().next()?;
+    let inst = |a: &Atom| -> Tuple {
+        a.args
+            .iter()
+            .map(|t| match t {
+                Term::Var(v) => b.get(v).copied().unwrap_or(0),
+                Term::Wild => u32::MAX,
+            })
+            .collect()
+    };
+    let mut facts: Vec<(String, Tuple)> =
+        rule.body.iter().map(|a| (a.rel.clone(), inst(a))).collect();
+    facts.extend(rule.neg.iter().map(|a| (format!("!{}", a.rel), inst(a))));
+    Some(facts)
+}

@@ -1,0 +1,454 @@
+//! Datalog rules as data (04-q-linearity.ron): parsed and checked here,
+//! evaluated by the engine with datafrog.
+
+use crate::Regime;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Column {
+    Var,
+    Point,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InputDecl {
+    pub name: String,
+    pub columns: Vec<Column>,
+    pub doc: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRule {
+    pub id: String,
+    pub head: String,
+    pub body: Vec<String>,
+    pub cite: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Violation {
+    pub relation: String,
+    pub code: String,
+    /// `{0}` is replaced by the binding in column 0.
+    pub message: String,
+    /// (point column, label); the first is the primary location.
+    pub labels: Vec<(usize, String)>,
+    #[serde(default)]
+    pub help: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum IntrinsicArg {
+    /// The argument names a type (`q_alloc(QBit)`).
+    TypeName,
+    /// The argument is a binding of the calling process.
+    Binding,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum IntrinsicResult {
+    Resource,
+    SameAsArg,
+    Unit,
+    Measurement,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Intrinsic {
+    pub name: String,
+    pub id: String,
+    pub regime: Regime,
+    pub arg: IntrinsicArg,
+    /// The input relation the argument's mention goes into (`None`: no mention).
+    #[serde(default)]
+    pub flow: Option<String>,
+    pub result: IntrinsicResult,
+    pub cite: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinearityFile {
+    pub inputs: Vec<InputDecl>,
+    pub strata: Vec<Vec<RawRule>>,
+    pub violations: Vec<Violation>,
+    pub intrinsics: Vec<Intrinsic>,
+    pub resource_types: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Term {
+    Var(String),
+    Wild,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Atom {
+    pub rel: String,
+    pub args: Vec<Term>,
+}
+
+impl Atom {
+    pub fn vars(&self) -> impl Iterator<Item = &str> {
+        self.args.iter().filter_map(|t| match t {
+            Term::Var(v) => Some(v.as_str()),
+            Term::Wild => None,
+        })
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Rule {
+    pub id: String,
+    pub cite: String,
+    pub head: Atom,
+    /// Positive premises, joined in order.
+    pub body: Vec<Atom>,
+    /// Negated premises (inputs or relations of an earlier stratum).
+    pub neg: Vec<Atom>,
+    /// The rule as written.
+    pub source: String,
+}
+
+impl Rule {
+    pub fn text(&self) -> String {
+        self.source.clone()
+    }
+}
+
+/// The checked linearity program.
+#[derive(Clone, Debug)]
+pub struct Linearity {
+    pub inputs: Vec<InputDecl>,
+    pub strata: Vec<Vec<Rule>>,
+    pub violations: Vec<Violation>,
+    pub intrinsics: Vec<Intrinsic>,
+    pub resource_types: Vec<String>,
+    /// Arity of every relation (inputs and derived).
+    pub arity: BTreeMap<String, usize>,
+    /// Column kinds of every relation: declared for inputs, inferred for
+    /// derived relations from where their head variables come from.
+    pub columns: BTreeMap<String, Vec<Column>>,
+}
+
+fn parse_atom(text: &str) -> Result<(Atom, bool), String> {
+    let t = text.trim();
+    let (negated, t) = match t.strip_prefix('!') {
+        Some(rest) => (true, rest.trim()),
+        None => (false, t),
+    };
+    let open = t
+        .find('(')
+        .ok_or_else(|| format!("`{text}` is not an atom `rel(X, Y)`"))?;
+    let close = t
+        .strip_suffix(')')
+        .ok_or_else(|| format!("`{text}` does not end with `)`"))?;
+    let rel = t[..open].trim();
+    if rel.is_empty()
+        || !rel
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+    {
+        return Err(format!(
+            "`{rel}` is not a relation name (lower case, digits, `_`)"
+        ));
+    }
+    let inner = &close[open + 1..];
+    let mut args = Vec::new();
+    for a in inner.split(',') {
+        let a = a.trim();
+        if a == "_" {
+            args.push(Term::Wild);
+        } else if a.chars().next().is_some_and(|c| c.is_ascii_uppercase())
+            && a.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        {
+            args.push(Term::Var(a.to_string()));
+        } else {
+            return Err(format!(
+                "`{a}` in `{text}` is neither a variable (capitalised) nor `_`"
+            ));
+        }
+    }
+    let mut seen = BTreeSet::new();
+    for v in args.iter().filter_map(|t| match t {
+        Term::Var(v) => Some(v),
+        Term::Wild => None,
+    }) {
+        if !seen.insert(v) {
+            return Err(format!("variable `{v}` appears twice in `{text}`"));
+        }
+    }
+    Ok((
+        Atom {
+            rel: rel.to_string(),
+            args,
+        },
+        negated,
+    ))
+}
+
+/// Column kinds of derived relations, from the inputs their variables come from.
+fn infer_columns(
+    inputs: &[InputDecl],
+    strata: &[Vec<Rule>],
+) -> Result<BTreeMap<String, Vec<Column>>, String> {
+    let mut cols: BTreeMap<String, Vec<Column>> = inputs
+        .iter()
+        .map(|i| (i.name.clone(), i.columns.clone()))
+        .collect();
+    let rules: Vec<&Rule> = strata.iter().flatten().collect();
+    loop {
+        let mut changed = false;
+        for r in &rules {
+            if cols.contains_key(&r.head.rel) {
+                continue;
+            }
+            let kind_of = |v: &str| {
+                r.body.iter().find_map(|a| {
+                    let c = cols.get(&a.rel)?;
+                    a.args
+                        .iter()
+                        .position(|t| matches!(t, Term::Var(x) if x == v))
+                        .and_then(|i| c.get(i).copied())
+                })
+            };
+            let kinds: Option<Vec<Column>> = r.head.vars().map(kind_of).collect();
+            if let Some(k) = kinds {
+                cols.insert(r.head.rel.clone(), k);
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    for r in &rules {
+        let Some(c) = cols.get(&r.head.rel) else {
+            return Err(format!(
+                "rule `{}`: cannot tell which columns of `{}` are bindings and which are points",
+                r.id, r.head.rel
+            ));
+        };
+        for a in std::iter::once(&r.head).chain(&r.body).chain(&r.neg) {
+            if let Some(ac) = cols.get(&a.rel) {
+                for (i, t) in a.args.iter().enumerate() {
+                    if let Term::Var(v) = t {
+                        let other = r.body.iter().chain(std::iter::once(&r.head)).find_map(|b| {
+                            let bc = cols.get(&b.rel)?;
+                            b.args
+                                .iter()
+                                .position(|x| matches!(x, Term::Var(y) if y == v))
+                                .and_then(|j| bc.get(j))
+                        });
+                        if other.is_some_and(|o| Some(o) != ac.get(i)) {
+                            return Err(format!("rule `{}`: variable `{v}` is used both as a binding and as a point", r.id));
+                        }
+                    }
+                }
+            }
+        }
+        let _ = c;
+    }
+    Ok(cols)
+}
+
+impl Linearity {
+    pub fn from_file(f: LinearityFile) -> Result<Linearity, String> {
+        let mut arity: BTreeMap<String, usize> = BTreeMap::new();
+        for i in &f.inputs {
+            if arity.insert(i.name.clone(), i.columns.len()).is_some() {
+                return Err(format!("input `{}` is declared twice", i.name));
+            }
+        }
+        let inputs: BTreeSet<String> = f.inputs.iter().map(|i| i.name.clone()).collect();
+        // Stratum in which each derived relation is defined.
+        let mut defined_in: BTreeMap<String, usize> = BTreeMap::new();
+        for (si, stratum) in f.strata.iter().enumerate() {
+            for r in stratum {
+                let (head, neg) =
+                    parse_atom(&r.head).map_err(|e| format!("rule `{}`: {e}", r.id))?;
+                if neg {
+                    return Err(format!("rule `{}`: a head cannot be negated", r.id));
+                }
+                if inputs.contains(&head.rel) {
+                    return Err(format!(
+                        "rule `{}` derives input relation `{}`",
+                        r.id, head.rel
+                    ));
+                }
+                match defined_in.get(&head.rel) {
+                    Some(s) if *s != si => {
+                        return Err(format!("relation `{}` is derived in two strata", head.rel));
+                    }
+                    _ => {
+                        defined_in.insert(head.rel.clone(), si);
+                    }
+                }
+            }
+        }
+        let mut strata = Vec::new();
+        for (si, stratum) in f.strata.iter().enumerate() {
+            let mut rules = Vec::new();
+            for r in stratum {
+                let ctx = |e: String| format!("rule `{}`: {e}", r.id);
+                let (head, _) = parse_atom(&r.head).map_err(ctx)?;
+                if head.args.contains(&Term::Wild) {
+                    return Err(ctx("the head cannot contain `_`".into()));
+                }
+                let mut body = Vec::new();
+                let mut neg = Vec::new();
+                for b in &r.body {
+                    let (a, negated) = parse_atom(b).map_err(ctx)?;
+                    let known = inputs.contains(&a.rel) || defined_in.contains_key(&a.rel);
+                    if !known {
+                        return Err(ctx(format!(
+                            "relation `{}` is neither an input nor derived",
+                            a.rel
+                        )));
+                    }
+                    let stratum_of = defined_in.get(&a.rel).copied();
+                    if negated {
+                        if stratum_of.is_some_and(|s| s >= si) {
+                            return Err(ctx(format!(
+                                "`!{}` negates a relation of this or a later stratum",
+                                a.rel
+                            )));
+                        }
+                        neg.push(a);
+                    } else {
+                        if stratum_of.is_some_and(|s| s > si) {
+                            return Err(ctx(format!("`{}` is derived in a later stratum", a.rel)));
+                        }
+                        body.push(a);
+                    }
+                }
+                if body.is_empty() {
+                    return Err(ctx("a rule needs at least one positive premise".into()));
+                }
+                let bound: BTreeSet<&str> = body.iter().flat_map(|a| a.vars()).collect();
+                for v in head.vars().chain(neg.iter().flat_map(|a| a.vars())) {
+                    if !bound.contains(v) {
+                        return Err(ctx(format!(
+                            "variable `{v}` is not bound by a positive premise"
+                        )));
+                    }
+                }
+                for a in std::iter::once(&head).chain(&body).chain(&neg) {
+                    match arity.get(&a.rel) {
+                        Some(n) if *n != a.args.len() => {
+                            return Err(ctx(format!(
+                                "`{}` has {} columns here and {n} elsewhere",
+                                a.rel,
+                                a.args.len()
+                            )));
+                        }
+                        Some(_) => {}
+                        None => {
+                            arity.insert(a.rel.clone(), a.args.len());
+                        }
+                    }
+                }
+                let mut source = format!(
+                    "{} :- {}",
+                    r.head.trim(),
+                    r.body
+                        .iter()
+                        .map(|b| b.trim())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+                source.push('.');
+                rules.push(Rule {
+                    id: r.id.clone(),
+                    cite: r.cite.clone(),
+                    head,
+                    body,
+                    neg,
+                    source,
+                });
+            }
+            strata.push(rules);
+        }
+        let columns = infer_columns(&f.inputs, &strata)?;
+        for v in &f.violations {
+            let Some(cols) = defined_in
+                .contains_key(&v.relation)
+                .then(|| &columns[&v.relation])
+            else {
+                return Err(format!(
+                    "violation `{}` is not a derived relation",
+                    v.relation
+                ));
+            };
+            if cols.first() != Some(&Column::Var) {
+                return Err(format!(
+                    "violation `{}`: column 0 must be a binding",
+                    v.relation
+                ));
+            }
+            if v.labels.is_empty()
+                || v.labels
+                    .iter()
+                    .any(|(c, _)| cols.get(*c) != Some(&Column::Point))
+            {
+                return Err(format!(
+                    "violation `{}` needs labels naming point columns",
+                    v.relation
+                ));
+            }
+        }
+        for i in &f.intrinsics {
+            if let Some(flow) = &i.flow {
+                let ok = f
+                    .inputs
+                    .iter()
+                    .any(|d| &d.name == flow && d.columns == [Column::Var, Column::Point]);
+                if !ok {
+                    return Err(format!(
+                        "intrinsic `{}` flows into `{flow}`, which is not an input (Var, Point)",
+                        i.name
+                    ));
+                }
+            }
+        }
+        Ok(Linearity {
+            inputs: f.inputs,
+            strata,
+            violations: f.violations,
+            intrinsics: f.intrinsics,
+            resource_types: f.resource_types,
+            arity,
+            columns,
+        })
+    }
+
+    pub fn rules(&self) -> impl Iterator<Item = &Rule> {
+        self.strata.iter().flatten()
+    }
+
+    pub fn intrinsic(&self, name: &str) -> Option<&Intrinsic> {
+        self.intrinsics.iter().find(|i| i.name == name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn atoms_parse_and_reject_bad_forms() {
+        let (a, n) = parse_atom("!use(V, _)").unwrap();
+        assert!(n);
+        assert_eq!(a.rel, "use");
+        assert_eq!(a.args, vec![Term::Var("V".into()), Term::Wild]);
+        assert!(parse_atom("use(v, P)").is_err());
+        assert!(parse_atom("use(V, V)").is_err());
+        assert!(parse_atom("Use(V)").is_err());
+        assert!(parse_atom("use V").is_err());
+    }
+}
