@@ -234,11 +234,13 @@ impl Out<'_> {
         2
     }
 
-    fn read(&self, file: &Path) -> Result<Vec<u8>, u8> {
-        std::fs::read(file).map_err(|e| {
+    /// The file's display name and bytes, or the exit code of the diagnostic.
+    fn read(&self, file: &Path) -> Result<(String, Vec<u8>), u8> {
+        let name = display_name(file);
+        std::fs::read(file).map(|b| (name.clone(), b)).map_err(|e| {
             self.usage(
                 engine::codes::IO,
-                format!("cannot read `{}`: {}", display_name(file), e.kind()),
+                format!("cannot read `{name}`: {}", e.kind()),
             )
         })
     }
@@ -251,11 +253,10 @@ impl Out<'_> {
         emit_trace: bool,
         ledger: Option<&Path>,
     ) -> u8 {
-        let bytes = match self.read(file) {
-            Ok(b) => b,
+        let (name, bytes) = match self.read(file) {
+            Ok(nb) => nb,
             Err(c) => return c,
         };
-        let name = display_name(file);
         let src = Source {
             name: &name,
             bytes: &bytes,
@@ -388,11 +389,10 @@ impl Out<'_> {
     }
 
     fn fmt(&self, file: &Path, to: To) -> u8 {
-        let bytes = match self.read(file) {
-            Ok(b) => b,
+        let (name, bytes) = match self.read(file) {
+            Ok(nb) => nb,
             Err(c) => return c,
         };
-        let name = display_name(file);
         let src = Source {
             name: &name,
             bytes: &bytes,

@@ -18,6 +18,20 @@ fn engine() -> Engine {
     Engine::new(Tables::defaults().expect("default tables")).expect("engine")
 }
 
+/// An engine whose tables are the defaults with one file edited.
+fn edited_engine(file: &str, edit: impl Fn(&str) -> String) -> Engine {
+    let files = Tables::default_files()
+        .into_iter()
+        .map(|(n, t)| {
+            (
+                n.to_string(),
+                if n == file { edit(t) } else { t.to_string() },
+            )
+        })
+        .collect();
+    Engine::new(Tables::from_sources(files).expect("edited tables validate")).expect("engine")
+}
+
 #[test]
 fn corpus_matches_reviewed_snapshots() {
     let engine = engine();
@@ -164,27 +178,18 @@ fn editing_a_regime_row_changes_the_static_verdict() {
     assert_eq!(errs[0].rule.as_deref(), Some("Q-EFFECT-EMIT"));
     assert_eq!(errs[0].code, "E0101");
 
-    let files: Vec<(String, String)> = Tables::default_files()
-        .into_iter()
-        .map(|(n, t)| {
-            let t = if n == "04-regimes.ron" {
-                t.lines()
-                    .map(|l| {
-                        if l.contains("\"Q-EFFECT-EMIT\"") {
-                            l.replace("verdict: Forbidden", "verdict: Allowed")
-                        } else {
-                            l.to_string()
-                        }
-                    })
-                    .collect::<Vec<_>>()
-                    .join("\n")
-            } else {
-                t.to_string()
-            };
-            (n.to_string(), t)
-        })
-        .collect();
-    let edited = Engine::new(Tables::from_sources(files).expect("edited tables validate")).unwrap();
+    let edited = edited_engine("04-regimes.ron", |t| {
+        t.lines()
+            .map(|l| {
+                if l.contains("\"Q-EFFECT-EMIT\"") {
+                    l.replace("verdict: Forbidden", "verdict: Allowed")
+                } else {
+                    l.to_string()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    });
     assert!(
         edited.check_static(&program).is_ok(),
         "the edited row should allow emit in Q"
@@ -260,24 +265,15 @@ fn editing_a_linearity_rule_changes_the_verdict() {
     assert_eq!(errs[0].rule.as_deref(), Some("Q-LIN-SECOND-USE"));
     assert_eq!(errs.len(), 1);
 
-    let files: Vec<(String, String)> = Tables::default_files()
-        .into_iter()
-        .map(|(n, t)| {
-            let t = if n == "04-q-linearity.ron" {
-                // "Only a move followed by another consumption is a second use."
-                let edited = t.replace(
-                    "\"use(V, P1)\", \"gone(V, P2, P1)\", \"consuming(V, P2)\"",
-                    "\"move(V, P1)\", \"gone(V, P2, P1)\", \"consuming(V, P2)\"",
-                );
-                assert_ne!(edited, t, "the rule text to edit was not found");
-                edited
-            } else {
-                t.to_string()
-            };
-            (n.to_string(), t)
-        })
-        .collect();
-    let edited = Engine::new(Tables::from_sources(files).expect("edited tables validate")).unwrap();
+    // "Only a move followed by another consumption is a second use."
+    let edited = edited_engine("04-q-linearity.ron", |t| {
+        let edited = t.replace(
+            "\"use(V, P1)\", \"gone(V, P2, P1)\", \"consuming(V, P2)\"",
+            "\"move(V, P1)\", \"gone(V, P2, P1)\", \"consuming(V, P2)\"",
+        );
+        assert_ne!(edited, t, "the rule text to edit was not found");
+        edited
+    });
     assert!(
         edited.check_static(&program).is_ok(),
         "with the edited rule the copy is accepted"

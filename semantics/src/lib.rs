@@ -502,36 +502,19 @@ impl Tables {
                 format!("`{}` is realized by {:?}", e.kind, e.realizer),
             ));
         }
-        for s in &self.k_steps.steps {
+        for (table, steps) in [("08-k-steps", &self.k_steps), ("08-q-steps", &self.q_steps)] {
+            for s in &steps.steps {
+                let what = format!("{}: {:?}", construct_name(&s.construct), s.actions);
+                v.push(r(&s.id, table, &s.cite, what));
+            }
+            let x = &steps.exit;
             v.push(r(
-                &s.id,
-                "08-k-steps",
-                &s.cite,
-                format!("{}: {:?}", construct_name(&s.construct), s.actions),
+                &x.id,
+                table,
+                &x.cite,
+                format!("process exit: {:?}", x.actions),
             ));
         }
-        let x = &self.k_steps.exit;
-        v.push(r(
-            &x.id,
-            "08-k-steps",
-            &x.cite,
-            format!("process exit: {:?}", x.actions),
-        ));
-        for s in &self.q_steps.steps {
-            v.push(r(
-                &s.id,
-                "08-q-steps",
-                &s.cite,
-                format!("{}: {:?}", construct_name(&s.construct), s.actions),
-            ));
-        }
-        let x = &self.q_steps.exit;
-        v.push(r(
-            &x.id,
-            "08-q-steps",
-            &x.cite,
-            format!("process exit: {:?}", x.actions),
-        ));
         for rule in self.linearity.rules() {
             v.push(r(&rule.id, "04-q-linearity", &rule.cite, rule.text()));
         }
