@@ -67,6 +67,9 @@ struct CommonArgs {
     /// Step budget (statements and calls evaluated); past it the run is undetermined.
     #[arg(long, value_name = "N")]
     max_steps: Option<u64>,
+    /// Φ solver work per query (search-loop polls); past it: undetermined.
+    #[arg(long, value_name = "N")]
+    solver_budget: Option<u64>,
     /// Also write the trace JSON to FILE (whatever the outcome).
     #[arg(long, value_name = "FILE")]
     trace_out: Option<PathBuf>,
@@ -280,6 +283,7 @@ impl Out<'_> {
             mode,
             args,
             max_steps: common.max_steps,
+            solver_budget: common.solver_budget,
         };
         let report = self.engine.run(&src, &cfg);
         if let Some(path) = &common.trace_out {
@@ -444,6 +448,9 @@ fn summary(r: &Report, effect_word: &str) -> String {
                 e.proc
             ));
         }
+    }
+    if let Some(phi) = &t.phi {
+        s.push_str(&format!("Φ witness ({}): {}\n", phi.scope, phi.witness));
     }
     let ret = t
         .returned

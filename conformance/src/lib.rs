@@ -21,6 +21,9 @@ pub struct CaseConfig {
     /// Step budget override (`--max-steps`).
     #[serde(default)]
     pub max_steps: Option<u64>,
+    /// Φ solver polls per query (`--solver-budget`).
+    #[serde(default)]
+    pub solver_budget: Option<u64>,
     /// What the case shows, for readers of the corpus.
     #[serde(default)]
     pub about: Option<String>,
@@ -57,6 +60,7 @@ impl Case {
                 })
                 .collect(),
             max_steps: self.config.max_steps,
+            solver_budget: self.config.solver_budget,
         }
     }
 }

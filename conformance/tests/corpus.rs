@@ -20,13 +20,19 @@ fn engine() -> Engine {
 
 /// An engine whose tables are the defaults with one file edited.
 fn edited_engine(file: &str, edit: impl Fn(&str) -> String) -> Engine {
+    edited_engine_many(&[(file, &edit)])
+}
+
+/// A table file's name and an edit of its text.
+type Edit<'a> = (&'a str, &'a dyn Fn(&str) -> String);
+
+/// The defaults with several files edited.
+fn edited_engine_many(edits: &[Edit<'_>]) -> Engine {
     let files = Tables::default_files()
         .into_iter()
         .map(|(n, t)| {
-            (
-                n.to_string(),
-                if n == file { edit(t) } else { t.to_string() },
-            )
+            let edited = edits.iter().find(|(f, _)| *f == n).map(|(_, e)| e(t));
+            (n.to_string(), edited.unwrap_or_else(|| t.to_string()))
         })
         .collect();
     Engine::new(Tables::from_sources(files).expect("edited tables validate")).expect("engine")
@@ -178,7 +184,9 @@ fn editing_a_regime_row_changes_the_static_verdict() {
     assert_eq!(errs[0].rule.as_deref(), Some("Q-EFFECT-EMIT"));
     assert_eq!(errs[0].code, "E0101");
 
-    let edited = edited_engine("04-regimes.ron", |t| {
+    // Allowing emit in Q also needs a Q transition rule that performs it;
+    // the loader refuses a table that allows a construct nothing performs.
+    let allow = |t: &str| {
         t.lines()
             .map(|l| {
                 if l.contains("\"Q-EFFECT-EMIT\"") {
@@ -189,7 +197,35 @@ fn editing_a_regime_row_changes_the_static_verdict() {
             })
             .collect::<Vec<_>>()
             .join("\n")
-    });
+    };
+    let files: Vec<(String, String)> = Tables::default_files()
+        .into_iter()
+        .map(|(n, t)| {
+            (
+                n.to_string(),
+                if n == "04-regimes.ron" {
+                    allow(t)
+                } else {
+                    t.to_string()
+                },
+            )
+        })
+        .collect();
+    let refused = match Tables::from_sources(files) {
+        Ok(_) => panic!("a construct nothing performs must be refused"),
+        Err(e) => e,
+    };
+    assert!(
+        refused.message.contains("no transition rule performs it"),
+        "{refused}"
+    );
+    let step = |t: &str| {
+        t.replace(
+            "    steps: [",
+            "    steps: [\n        (id: \"Q-STEP-EMIT\", construct: Effect(\"emit\"), actions: [Eval, Tick, Record], cite: \"§6.4\"),",
+        )
+    };
+    let edited = edited_engine_many(&[("04-regimes.ron", &allow), ("08-q-steps.ron", &step)]);
     assert!(
         edited.check_static(&program).is_ok(),
         "the edited row should allow emit in Q"

@@ -61,6 +61,7 @@ fn main() {
             mode: Mode::Simulate,
             args: Vec::new(),
             max_steps: None,
+            solver_budget: None,
         };
         let mut best = Duration::MAX;
         for _ in 0..3 {

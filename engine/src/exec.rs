@@ -33,10 +33,10 @@ pub struct Machine<'c, 'p> {
     steps: u64,
     budget: Budget,
     /// Which step rows (by table and index) and exit rows decided something.
-    step_fired: [Vec<bool>; 2],
-    exit_fired: [bool; 2],
+    step_fired: [Vec<bool>; 3],
+    exit_fired: [bool; 3],
     /// Declared cost of each step row, from the time model.
-    step_cost: [Vec<u64>; 2],
+    step_cost: [Vec<u64>; 3],
     /// Resources allocated so far (for deterministic ids `qres:<binding>:<n>`).
     resources: u64,
     /// The `let` being evaluated, which names the resources it allocates.
@@ -113,22 +113,25 @@ impl<'c, 'p> Machine<'c, 'p> {
             step_fired: [
                 vec![false; tables.k_steps.steps.len()],
                 vec![false; tables.q_steps.steps.len()],
+                vec![false; tables.phi_steps.steps.len()],
             ],
-            exit_fired: [false, false],
+            exit_fired: [false; 3],
             step_cost: [
                 costs(tables, &tables.k_steps),
                 costs(tables, &tables.q_steps),
+                vec![0; tables.phi_steps.steps.len()],
             ],
             resources: 0,
             binding: None,
         }
     }
 
-    /// The transition table of a regime: 0 for K, 1 for Q.
+    /// The transition table of a regime: 0 for K, 1 for Q, 2 for Φ (timeless).
     fn steps_of(&self, regime: Regime) -> (usize, &'c KSteps) {
         match regime {
+            Regime::K => (0, &self.tables.k_steps),
             Regime::Q => (1, &self.tables.q_steps),
-            _ => (0, &self.tables.k_steps),
+            Regime::Phi => (2, &self.tables.phi_steps),
         }
     }
 
@@ -178,10 +181,12 @@ impl<'c, 'p> Machine<'c, 'p> {
     /// Every rule id this machine applied, for the trace.
     pub fn fired_ids(&self) -> BTreeSet<String> {
         let mut out = self.fired.clone();
-        for (t, table) in [&self.tables.k_steps, &self.tables.q_steps]
-            .into_iter()
-            .enumerate()
-        {
+        let tables = [
+            &self.tables.k_steps,
+            &self.tables.q_steps,
+            &self.tables.phi_steps,
+        ];
+        for (t, table) in tables.into_iter().enumerate() {
             for (i, f) in self.step_fired[t].iter().enumerate() {
                 if *f {
                     out.insert(table.steps[i].id.clone());
@@ -227,14 +232,19 @@ impl<'c, 'p> Machine<'c, 'p> {
                 .iter()
                 .position(|st| matches_construct(&st.construct, &s.kind))
             else {
-                return Err(self.fail(
-                    "EXEC-REGIME",
-                    s.span,
-                    "no transition rule",
-                    format!(
-                        "no {} transition rule for this statement",
-                        p.regime.symbol()
-                    ),
+                // Unreachable with validated tables (every allowed construct
+                // has a transition row); reported, never guessed.
+                return Err(Box::new(
+                    Diagnostic::new(
+                        self.tables,
+                        "E0140",
+                        None,
+                        format!(
+                            "no {} transition rule for this statement",
+                            p.regime.symbol()
+                        ),
+                    )
+                    .at(s.span, "no transition rule"),
                 ));
             };
             let step = &table.steps[si];

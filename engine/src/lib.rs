@@ -6,7 +6,9 @@ mod datalog;
 pub mod diag;
 mod exec;
 mod linearity;
+mod phi;
 pub mod render;
+mod solve;
 pub mod trace;
 mod types;
 mod validate;
@@ -54,7 +56,6 @@ const REQUIRED_CHECKS: &[&str] = &[
     "INTRINSIC-ARG",
     "ENTRY-RESOLVE",
     "ENTRY-AMBIGUOUS",
-    "EXEC-REGIME",
     "EXEC-BINDING",
     "EXEC-BUDGET",
     "Q-ANALYSIS-BUDGET",
@@ -100,6 +101,8 @@ pub struct RunConfig {
     pub args: Vec<(String, String)>,
     /// Overrides the profile's step budget.
     pub max_steps: Option<u64>,
+    /// Overrides the Φ solver's polls per query (07-phi.ron).
+    pub solver_budget: Option<u64>,
 }
 
 /// The input: a display name (never an absolute path) and its bytes.
@@ -201,6 +204,7 @@ impl Engine {
                 rules_digest: self.tables.digest.clone(),
             },
             outcome: Outcome::Executed,
+            phi: None,
             returned: None,
             effects: Effects::default(),
             time: Time::default(),
@@ -223,6 +227,7 @@ impl Engine {
                 message: first.message.clone(),
                 rule: first.rule.clone(),
                 spec: first.cite.clone(),
+                mus: None,
                 span: first.primary.as_ref().map(|l| trace_span(src, l.span)),
             });
             Report {
@@ -251,23 +256,34 @@ impl Engine {
         };
         let info = &compiled.procs[entry];
         trace.config.entry_resolved = Some(info.qname.clone());
-        if info.proc.regime == Regime::Phi {
-            ck.fire("EXEC-REGIME");
-            let d = Checker::check_diag(
-                &self.tables,
-                "EXEC-REGIME",
-                format!("{} execution is not implemented by this executor yet", info.proc.regime.symbol()),
-            )
-            .at(info.proc.regime_span, format!("entry `{}` is a {} process", info.qname, info.proc.regime.symbol()))
-            .note("the program passed every static check; Φ resolution comes with a later version of dustrun, which refuses rather than guesses");
-            let fired = ck.fired.iter().cloned().collect();
-            return stop(trace, vec![d], fired);
-        }
-        let args = match self.entry_args(&compiled, entry, &cfg.args) {
+        let is_phi = info.proc.regime == Regime::Phi;
+        let given = match self.entry_args(&compiled, entry, &cfg.args, is_phi) {
             Ok(a) => a,
             Err(d) => {
                 let fired = ck.fired.iter().cloned().collect();
                 return stop(trace, vec![*d], fired);
+            }
+        };
+        let args: Vec<Value> = if given.iter().all(Option::is_some) {
+            if is_phi {
+                ck.fire("PHI-CONCRETE");
+            }
+            given.into_iter().flatten().collect()
+        } else {
+            // A Φ entry with unknown parameters: the existence question.
+            match self.resolve_phi(&mut ck, &compiled, entry, &given, cfg) {
+                Ok((args, phi)) => {
+                    trace.phi = Some(phi);
+                    args
+                }
+                Err((d, mus)) => {
+                    let fired = ck.fired.iter().cloned().collect();
+                    let mut report = stop(trace, vec![*d], fired);
+                    if let Some(e) = report.trace.error.as_mut() {
+                        e.mus = mus;
+                    }
+                    return report;
+                }
             }
         };
 
@@ -392,7 +408,8 @@ impl Engine {
         c: &Compiled<'_>,
         entry: usize,
         given: &[(String, String)],
-    ) -> Result<Vec<Value>, Box<Diagnostic>> {
+        unknowns_allowed: bool,
+    ) -> Result<Vec<Option<Value>>, Box<Diagnostic>> {
         let info = &c.procs[entry];
         let arg_err = |m: String| Diagnostic::new(&self.tables, codes::ARG, None, m);
         for (n, _) in given {
@@ -419,6 +436,10 @@ impl Engine {
         let mut out = Vec::new();
         for (pn, d) in &info.params {
             let Some((_, text)) = given.iter().find(|(n, _)| n == pn) else {
+                if unknowns_allowed {
+                    out.push(None);
+                    continue;
+                }
                 return Err(Box::new(
                     arg_err(format!(
                         "entry `{}` needs a value for parameter `{pn}: {}`",
@@ -431,9 +452,123 @@ impl Engine {
                 .map_err(|e| Box::new(arg_err(format!("`--arg {pn}={text}`: {}", e.message))))?;
             let v = const_value(c, info.forge, &e, &d.ty, &d.name, d.range)
                 .map_err(|m| Box::new(arg_err(format!("`--arg {pn}={text}`: {m}"))))?;
-            out.push(v);
+            out.push(Some(v));
         }
         Ok(out)
+    }
+
+    /// Φ resolution of the entry: the witness as full arguments, or the stop.
+    #[allow(clippy::type_complexity)]
+    fn resolve_phi(
+        &self,
+        ck: &mut Checker<'_>,
+        c: &Compiled<'_>,
+        entry: usize,
+        given: &[Option<Value>],
+        cfg: &RunConfig,
+    ) -> Result<(Vec<Value>, PhiTrace), (Box<Diagnostic>, Option<Vec<MusEntry>>)> {
+        let info = &c.procs[entry];
+        let undetermined = |ck: &mut Checker<'_>, reason: String| {
+            ck.fire("PHI-UNDETERMINED");
+            let d = Checker::check_diag(
+                &self.tables,
+                "PHI-UNDETERMINED",
+                format!("Φ resolution of `{}` is undetermined: {reason}", info.qname),
+            )
+            .at(
+                info.proc.name.span,
+                "the existence question of this process",
+            )
+            .note("dustrun never reports existence or non-existence it has not established");
+            (Box::new(d), None)
+        };
+        let q = match phi::question(&self.tables, c, entry, given) {
+            Ok(q) => q,
+            Err(r) => return Err(undetermined(ck, r)),
+        };
+        match phi::resolve(&self.tables, &q, cfg.solver_budget) {
+            phi::Resolution::Undetermined(r) => Err(undetermined(ck, r)),
+            phi::Resolution::NonExistent {
+                mus,
+                constraints,
+                minimal,
+            } => {
+                ck.fire("PHI-NONEXISTENT");
+                let members: Vec<&phi::Constraint> = mus.iter().map(|i| &constraints[*i]).collect();
+                let texts: Vec<String> = members.iter().map(|m| format!("`{}`", m.text)).collect();
+                let mut d = Checker::check_diag(
+                    &self.tables,
+                    "PHI-NONEXISTENT",
+                    format!(
+                        "no assignment of the unknowns of `{}` satisfies its constraints",
+                        info.qname
+                    ),
+                );
+                for (k, m) in members.iter().enumerate() {
+                    let label = if k == 0 {
+                        "cannot hold together with the others marked"
+                    } else {
+                        "in the minimal inadmissible set"
+                    };
+                    d = if k == 0 {
+                        d.at(m.span, label)
+                    } else {
+                        d.also(m.span, label)
+                    };
+                }
+                if members.is_empty() {
+                    d = d.at(
+                        info.proc.name.span,
+                        "the process's own definitions cannot hold",
+                    );
+                }
+                d = d.note(format!("minimal inadmissible set: {}", texts.join(", ")));
+                d = d.note(if minimal {
+                    "dropping any one of them makes the rest satisfiable".to_string()
+                } else {
+                    "the set is inadmissible; its minimality could not be established within the budget".to_string()
+                });
+                let mus = members
+                    .iter()
+                    .map(|m| MusEntry {
+                        proc: info.qname.clone(),
+                        stmt: m.stmt,
+                        predicate: m.text.clone(),
+                    })
+                    .collect();
+                Err((Box::new(d), Some(mus)))
+            }
+            phi::Resolution::Exists { args, scope } => {
+                ck.fire("PHI-EXISTS");
+                ck.fire("PHI-WITNESS-ORDER");
+                let mut unknown = args.into_iter();
+                let mut full = Vec::new();
+                let mut witness = serde_json::Map::new();
+                for ((name, d), g) in info.params.iter().zip(given) {
+                    let v = match g {
+                        Some(v) => v.clone(),
+                        None => {
+                            let v = phi::name_shapes(
+                                unknown.next().unwrap_or(Value::Unit),
+                                &d.ty,
+                                c,
+                                info.forge,
+                            );
+                            witness.insert(name.clone(), v.tagged());
+                            v
+                        }
+                    };
+                    full.push(v);
+                }
+                Ok((
+                    full,
+                    PhiTrace {
+                        witness: serde_json::Value::Object(witness),
+                        scope,
+                    },
+                ))
+            }
+        }
     }
 }
 

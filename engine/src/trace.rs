@@ -25,6 +25,9 @@ pub struct Trace {
     pub dir_digest: String,
     pub config: Config,
     pub outcome: Outcome,
+    /// Φ resolution of the entry: the canonical witness for its unknowns.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phi: Option<PhiTrace>,
     pub returned: Option<Json>,
     pub effects: Effects,
     pub time: Time,
@@ -77,6 +80,26 @@ pub struct TraceError {
     pub rule: Option<String>,
     pub spec: String,
     pub span: Option<TraceSpan>,
+    /// Φ non-existence: a minimal inadmissible set of constraints.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mus: Option<Vec<MusEntry>>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct MusEntry {
+    pub proc: String,
+    /// 0-based index of the statement in the process body.
+    pub stmt: usize,
+    pub predicate: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct PhiTrace {
+    /// Unknown parameter -> its value in the canonical witness (tagged).
+    pub witness: Json,
+    /// `exact`, or `box ±N` when the solver searched a box narrower than
+    /// the declared domains (the witness is canonical within that box).
+    pub scope: String,
 }
 
 #[derive(Clone, Debug, Serialize)]

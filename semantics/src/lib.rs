@@ -10,13 +10,15 @@ use std::path::Path;
 pub mod datalog;
 
 /// The table files, in load (and digest) order.
-pub const TABLE_FILES: [&str; 9] = [
+pub const TABLE_FILES: [&str; 11] = [
     "00-profile.ron",
     "04-regimes.ron",
     "04-q-linearity.ron",
     "05-types.ron",
     "06-effects.ron",
+    "07-phi.ron",
     "08-k-steps.ron",
+    "08-phi-steps.ron",
     "08-q-steps.ron",
     "09-time.ron",
     "11-checks.ron",
@@ -24,7 +26,7 @@ pub const TABLE_FILES: [&str; 9] = [
 /// The error catalogue, loaded with the tables.
 pub const CATALOGUE_FILE: &str = "11-errors.ron";
 
-const DEFAULTS: [(&str, &str); 10] = [
+const DEFAULTS: [(&str, &str); 12] = [
     ("00-profile.ron", include_str!("../tables/00-profile.ron")),
     ("04-regimes.ron", include_str!("../tables/04-regimes.ron")),
     (
@@ -33,7 +35,12 @@ const DEFAULTS: [(&str, &str); 10] = [
     ),
     ("05-types.ron", include_str!("../tables/05-types.ron")),
     ("06-effects.ron", include_str!("../tables/06-effects.ron")),
+    ("07-phi.ron", include_str!("../tables/07-phi.ron")),
     ("08-k-steps.ron", include_str!("../tables/08-k-steps.ron")),
+    (
+        "08-phi-steps.ron",
+        include_str!("../tables/08-phi-steps.ron"),
+    ),
     ("08-q-steps.ron", include_str!("../tables/08-q-steps.ron")),
     ("09-time.ron", include_str!("../tables/09-time.ron")),
     ("11-checks.ron", include_str!("../tables/11-checks.ron")),
@@ -316,6 +323,59 @@ pub struct CatalogueEntry {
     pub explanation: String,
 }
 
+// ------------------------------------------------------------------ Φ
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum UnknownOrder {
+    DeclarationOrder,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum IntegerOrder {
+    /// 0, 1, -1, 2, -2, ...
+    NearestZeroNonNegativeFirst,
+    /// 0, -1, 1, -2, 2, ...
+    NearestZeroNegativeFirst,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BooleanOrder {
+    FalseFirst,
+    TrueFirst,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WitnessOrder {
+    pub unknowns: UnknownOrder,
+    pub integers: IntegerOrder,
+    pub booleans: BooleanOrder,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SolverBudget {
+    pub polls_per_query: u64,
+    pub max_queries: u64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PhiRule {
+    pub id: String,
+    pub cite: String,
+    pub summary: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PhiTable {
+    pub witness_order: WitnessOrder,
+    pub solver: SolverBudget,
+    pub box_exponents: Vec<u32>,
+    pub rules: Vec<PhiRule>,
+}
+
 /// One row of any table, for listings (`dustrun rules`) and coverage.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct RuleInfo {
@@ -335,6 +395,8 @@ pub struct Tables {
     pub effects: EffectsTable,
     pub k_steps: KSteps,
     pub q_steps: KSteps,
+    pub phi_steps: KSteps,
+    pub phi: PhiTable,
     pub linearity: datalog::Linearity,
     pub time: TimeModel,
     pub checks: Vec<Check>,
@@ -419,6 +481,8 @@ impl Tables {
             effects: parse("06-effects.ron", get("06-effects.ron")?)?,
             k_steps: parse("08-k-steps.ron", get("08-k-steps.ron")?)?,
             q_steps: parse("08-q-steps.ron", get("08-q-steps.ron")?)?,
+            phi_steps: parse("08-phi-steps.ron", get("08-phi-steps.ron")?)?,
+            phi: parse("07-phi.ron", get("07-phi.ron")?)?,
             linearity: {
                 let raw: datalog::LinearityFile =
                     parse("04-q-linearity.ron", get("04-q-linearity.ron")?)?;
@@ -502,7 +566,11 @@ impl Tables {
                 format!("`{}` is realized by {:?}", e.kind, e.realizer),
             ));
         }
-        for (table, steps) in [("08-k-steps", &self.k_steps), ("08-q-steps", &self.q_steps)] {
+        for (table, steps) in [
+            ("08-k-steps", &self.k_steps),
+            ("08-q-steps", &self.q_steps),
+            ("08-phi-steps", &self.phi_steps),
+        ] {
             for s in &steps.steps {
                 let what = format!("{}: {:?}", construct_name(&s.construct), s.actions);
                 v.push(r(&s.id, table, &s.cite, what));
@@ -531,6 +599,9 @@ impl Tables {
         }
         for c in &self.checks {
             v.push(r(&c.id, "11-checks", &c.cite, c.summary.clone()));
+        }
+        for c in &self.phi.rules {
+            v.push(r(&c.id, "07-phi", &c.cite, c.summary.clone()));
         }
         v.sort();
         v
@@ -678,23 +749,50 @@ impl Tables {
                 }
             }
         }
-        for c in [
-            Construct::Let,
-            Construct::Constrain,
-            Construct::Prove,
-            Construct::Return,
+        for (file, steps) in [
+            ("08-q-steps.ron", &self.q_steps),
+            ("08-phi-steps.ron", &self.phi_steps),
         ] {
-            if self
-                .q_steps
-                .steps
-                .iter()
-                .filter(|s| s.construct == c)
-                .count()
-                != 1
-            {
+            for c in [
+                Construct::Let,
+                Construct::Constrain,
+                Construct::Prove,
+                Construct::Return,
+            ] {
+                if steps.steps.iter().filter(|s| s.construct == c).count() != 1 {
+                    return Err(err(
+                        file,
+                        format!("exactly one step is required for {}", construct_name(&c)),
+                    ));
+                }
+            }
+        }
+        if self.phi.box_exponents.iter().any(|k| *k == 0 || *k > 29) {
+            return Err(err(
+                "07-phi.ron",
+                "box exponents lie in 1..=29 (a box's width must fit i32)".into(),
+            ));
+        }
+        // Every construct a regime allows has a transition row of that regime.
+        for row in self
+            .regimes
+            .statements
+            .iter()
+            .filter(|r| r.verdict == Verdict::Allowed)
+        {
+            let (file, steps) = match row.regime {
+                Regime::K => ("08-k-steps.ron", &self.k_steps),
+                Regime::Q => ("08-q-steps.ron", &self.q_steps),
+                Regime::Phi => ("08-phi-steps.ron", &self.phi_steps),
+            };
+            if !steps.steps.iter().any(|s| s.construct == row.construct) {
                 return Err(err(
-                    "08-q-steps.ron",
-                    format!("exactly one step is required for {}", construct_name(&c)),
+                    file,
+                    format!(
+                        "`{}` allows {} but no transition rule performs it",
+                        row.id,
+                        construct_name(&row.construct)
+                    ),
                 ));
             }
         }

@@ -1,0 +1,623 @@
+//! Φ resolution (brief 7): a Φ process entered without values for (some of)
+//! its parameters asks whether an assignment of those unknowns exists. The
+//! body is evaluated symbolically into linear formulas (`solve`), the solver
+//! decides them, the canonical witness comes from successive optimisation in
+//! the order of `07-phi.ron`, and non-existence comes with a minimal
+//! inadmissible set (deletion-based). Every witness is verified by evaluating
+//! the process concretely.
+
+use crate::solve::{self, Answer, Form, Lin, Problem, Rel};
+use crate::types::Ty;
+use crate::validate::Compiled;
+use crate::value::Value;
+use dir_grammar::model::*;
+use dir_grammar::print::expr_to_string;
+use dir_grammar::Span;
+use semantics::{BooleanOrder, IntegerOrder, Tables};
+use std::collections::BTreeMap;
+
+/// A value during symbolic evaluation.
+#[derive(Clone, Debug)]
+enum Sym {
+    Val(Value),
+    Int(Lin),
+    Bool(Form),
+    /// A struct with some unknown fields (fields in declaration order).
+    Struct(Vec<(String, Sym)>),
+}
+
+/// An unknown: one leaf of a parameter (`c.x`), in declaration order.
+#[derive(Clone, Debug)]
+pub struct Leaf {
+    /// Parameter index and field path.
+    pub param: usize,
+    pub path: Vec<String>,
+    pub kind: LeafKind,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LeafKind {
+    Int,
+    Bool,
+}
+
+/// A constraint of the question, with where it came from.
+#[derive(Clone, Debug)]
+pub struct Constraint {
+    pub stmt: usize,
+    pub span: Span,
+    pub text: String,
+}
+
+/// Why a question cannot be decided.
+pub type Reason = String;
+
+pub enum Resolution {
+    /// Existence: the canonical witness (a value per unknown parameter) and
+    /// whether it was searched in a box narrower than the declared domains.
+    Exists {
+        args: Vec<Value>,
+        scope: String,
+    },
+    /// Non-existence: a minimal inadmissible set (indices into `constraints`).
+    NonExistent {
+        mus: Vec<usize>,
+        constraints: Vec<Constraint>,
+        minimal: bool,
+    },
+    Undetermined(Reason),
+}
+
+struct Builder<'a> {
+    c: &'a Compiled<'a>,
+    forge: usize,
+    leaves: Vec<Leaf>,
+    domains: Vec<(i32, i32)>,
+    /// The declared domain was wider than i32 (i64 unknowns).
+    clamped: bool,
+}
+
+impl Builder<'_> {
+    fn unknown(
+        &mut self,
+        param: usize,
+        path: Vec<String>,
+        ty: &Ty,
+        range: Option<(i64, i64)>,
+        depth: usize,
+    ) -> Result<Sym, Reason> {
+        if depth > 16 {
+            return Err("a parameter's shape nests too deeply for the solver".into());
+        }
+        match ty {
+            Ty::Int => {
+                let (lo, hi) = range.unwrap_or((i64::MIN, i64::MAX));
+                let (l, h) = (lo.max(i32::MIN as i64) as i32, hi.min(i32::MAX as i64) as i32);
+                if (l as i64, h as i64) != (lo, hi) {
+                    self.clamped = true;
+                }
+                let v = self.domains.len();
+                self.domains.push((l, h));
+                self.leaves.push(Leaf { param, path, kind: LeafKind::Int });
+                Ok(Sym::Int(Lin::var(v)))
+            }
+            Ty::Bool => {
+                let v = self.domains.len();
+                self.domains.push((0, 1));
+                self.leaves.push(Leaf { param, path, kind: LeafKind::Bool });
+                // b ⇔ b ≥ 1 ⇔ 1 - b ≤ 0
+                Ok(Sym::Bool(Form::Atom(Lin::constant(1).sub(&Lin::var(v)), Rel::Le)))
+            }
+            Ty::Shape(name) => {
+                let shape = self.c.shape(self.forge, name).ok_or_else(|| format!("unknown shape `{name}`"))?;
+                let mut fields = Vec::new();
+                for (f, d) in &shape.fields {
+                    let mut p = path.clone();
+                    p.push(f.clone());
+                    fields.push((f.clone(), self.unknown(param, p, &d.ty, d.range, depth + 1)?));
+                }
+                Ok(Sym::Struct(fields))
+            }
+            other => Err(format!("unknowns of type {other} are beyond the solver (integers, booleans and shapes of them are supported)")),
+        }
+    }
+}
+
+fn as_lin(s: &Sym) -> Option<Lin> {
+    match s {
+        Sym::Int(l) => Some(l.clone()),
+        Sym::Val(Value::Int(i)) => Some(Lin::constant(*i as i128)),
+        _ => None,
+    }
+}
+
+fn as_form(s: &Sym) -> Option<Form> {
+    match s {
+        Sym::Bool(f) => Some(f.clone()),
+        Sym::Val(Value::Bool(b)) => Some(Form::Const(*b)),
+        _ => None,
+    }
+}
+
+fn sym_eq(a: &Sym, b: &Sym) -> Result<Sym, Reason> {
+    if let (Sym::Val(x), Sym::Val(y)) = (a, b) {
+        return Ok(Sym::Val(Value::Bool(x == y)));
+    }
+    if let (Some(x), Some(y)) = (as_lin(a), as_lin(b)) {
+        return Ok(Sym::Bool(Form::Atom(x.sub(&y), Rel::Eq)));
+    }
+    if let (Some(f), Some(g)) = (as_form(a), as_form(b)) {
+        return Ok(Sym::Bool(Form::Or(vec![
+            Form::And(vec![f.clone(), g.clone()]),
+            Form::And(vec![f.not(), g.not()]),
+        ])));
+    }
+    let fields = |s: &Sym| -> Option<Vec<(String, Sym)>> {
+        match s {
+            Sym::Struct(f) => Some(f.clone()),
+            Sym::Val(Value::Struct(v)) => Some(
+                v.fields
+                    .iter()
+                    .map(|(n, x)| (n.clone(), Sym::Val(x.clone())))
+                    .collect(),
+            ),
+            _ => None,
+        }
+    };
+    if let (Some(fa), Some(fb)) = (fields(a), fields(b)) {
+        let mut parts = Vec::new();
+        for ((_, x), (_, y)) in fa.iter().zip(&fb) {
+            match sym_eq(x, y)? {
+                Sym::Val(Value::Bool(true)) => {}
+                Sym::Val(Value::Bool(false)) => return Ok(Sym::Val(Value::Bool(false))),
+                other => parts.push(as_form(&other).ok_or("comparison beyond the solver")?),
+            }
+        }
+        return Ok(Sym::Bool(Form::And(parts)));
+    }
+    Err("an equality the solver does not represent".into())
+}
+
+struct Eval<'a> {
+    tables: &'a Tables,
+    env: BTreeMap<String, Sym>,
+}
+
+impl Eval<'_> {
+    fn expr(&self, e: &Expr) -> Result<Sym, Reason> {
+        Ok(match &e.kind {
+            ExprKind::Int(i) => Sym::Val(Value::Int(*i)),
+            ExprKind::Float(f) => Sym::Val(Value::Float(*f)),
+            ExprKind::Bool(b) => Sym::Val(Value::Bool(*b)),
+            ExprKind::Str(s) => Sym::Val(Value::Str(s.clone())),
+            ExprKind::Path(segs) => {
+                self.env.get(&segs.join("::")).cloned().ok_or_else(|| {
+                    format!("`{}` is not available to the solver", segs.join("::"))
+                })?
+            }
+            ExprKind::Field { base, field } => match self.expr(base)? {
+                Sym::Struct(fields) => fields
+                    .into_iter()
+                    .find(|(n, _)| n == &field.name)
+                    .map(|(_, v)| v)
+                    .ok_or_else(|| format!("no field `{}`", field.name))?,
+                Sym::Val(v) => Sym::Val(
+                    v.field(&field.name)
+                        .cloned()
+                        .ok_or_else(|| format!("no field `{}`", field.name))?,
+                ),
+                _ => return Err("field access on a symbolic value".into()),
+            },
+            ExprKind::Struct { name, fields } => {
+                let mut out = Vec::new();
+                for (f, fe) in fields {
+                    out.push((f.name.clone(), self.expr(fe)?));
+                }
+                if out.iter().all(|(_, v)| matches!(v, Sym::Val(_))) {
+                    let vals = out
+                        .into_iter()
+                        .map(|(n, v)| match v {
+                            Sym::Val(x) => (n, x),
+                            _ => (n, Value::Unit),
+                        })
+                        .collect();
+                    Sym::Val(Value::structure(name.name.clone(), vals))
+                } else {
+                    Sym::Struct(out)
+                }
+            }
+            ExprKind::Call { .. } => {
+                return Err(
+                    "calls inside a Φ existence question are not supported by the solver yet"
+                        .into(),
+                )
+            }
+            ExprKind::Binary { op, lhs, rhs, .. } => {
+                let l = self.expr(lhs)?;
+                let r = self.expr(rhs)?;
+                self.binary(*op, l, r)?
+            }
+        })
+    }
+
+    fn binary(&self, op: BinOp, l: Sym, r: Sym) -> Result<Sym, Reason> {
+        let class = self
+            .tables
+            .types
+            .operators
+            .iter()
+            .find(|o| o.op == op.word())
+            .map(|o| o.class);
+        use semantics::OpClass::*;
+        if let (Sym::Val(a), Sym::Val(b)) = (&l, &r) {
+            // Concrete operands: the ordinary semantics.
+            return Ok(Sym::Val(
+                concrete(op, a, b).ok_or("a fault while evaluating constants")?,
+            ));
+        }
+        match class {
+            Some(Arith) => {
+                let (a, b) = (
+                    as_lin(&l).ok_or("arithmetic beyond the solver")?,
+                    as_lin(&r).ok_or("arithmetic beyond the solver")?,
+                );
+                Ok(Sym::Int(match op {
+                    BinOp::Add => a.add(&b),
+                    BinOp::Sub => a.sub(&b),
+                    BinOp::Mul if a.terms.is_empty() => b.scale(a.c),
+                    BinOp::Mul if b.terms.is_empty() => a.scale(b.c),
+                    BinOp::Mul => {
+                        return Err("a product of unknowns (non-linear) is beyond the solver".into())
+                    }
+                    _ => return Err("division involving unknowns is beyond the solver".into()),
+                }))
+            }
+            Some(Compare) => {
+                let (a, b) = (
+                    as_lin(&l).ok_or("comparison beyond the solver")?,
+                    as_lin(&r).ok_or("comparison beyond the solver")?,
+                );
+                let one = Lin::constant(1);
+                Ok(Sym::Bool(match op {
+                    BinOp::Le => Form::Atom(a.sub(&b), Rel::Le),
+                    BinOp::Lt => Form::Atom(a.sub(&b).add(&one), Rel::Le),
+                    BinOp::Ge => Form::Atom(b.sub(&a), Rel::Le),
+                    _ => Form::Atom(b.sub(&a).add(&one), Rel::Le),
+                }))
+            }
+            Some(Logic) => {
+                let (a, b) = (
+                    as_form(&l).ok_or("logic beyond the solver")?,
+                    as_form(&r).ok_or("logic beyond the solver")?,
+                );
+                Ok(Sym::Bool(if op == BinOp::And {
+                    Form::And(vec![a, b])
+                } else {
+                    Form::Or(vec![a, b])
+                }))
+            }
+            Some(Equality) => sym_eq(&l, &r),
+            None => Err("unknown operator".into()),
+        }
+    }
+}
+
+/// The ordinary semantics on constants (faults: `None`).
+fn concrete(op: BinOp, a: &Value, b: &Value) -> Option<Value> {
+    Some(match (a, b) {
+        (Value::Int(x), Value::Int(y)) => match op {
+            BinOp::Add => Value::Int(x.checked_add(*y)?),
+            BinOp::Sub => Value::Int(x.checked_sub(*y)?),
+            BinOp::Mul => Value::Int(x.checked_mul(*y)?),
+            BinOp::Div => Value::Int(if *y == 0 {
+                return None;
+            } else {
+                x.checked_div(*y)?
+            }),
+            BinOp::Lt => Value::Bool(x < y),
+            BinOp::Le => Value::Bool(x <= y),
+            BinOp::Gt => Value::Bool(x > y),
+            BinOp::Ge => Value::Bool(x >= y),
+            BinOp::Eq => Value::Bool(x == y),
+            _ => return None,
+        },
+        (Value::Bool(x), Value::Bool(y)) => match op {
+            BinOp::And => Value::Bool(*x && *y),
+            BinOp::Or => Value::Bool(*x || *y),
+            BinOp::Eq => Value::Bool(x == y),
+            _ => return None,
+        },
+        (x, y) if op == BinOp::Eq => Value::Bool(x == y),
+        _ => return None,
+    })
+}
+
+/// The question a Φ process asks, ready for the solver.
+pub struct Question {
+    pub leaves: Vec<Leaf>,
+    pub problem: Problem,
+    pub constraints: Vec<Constraint>,
+    clamped: bool,
+}
+
+/// Evaluate the body symbolically. `given[i]` is the value of parameter i,
+/// or None for an unknown.
+pub fn question(
+    tables: &Tables,
+    c: &Compiled<'_>,
+    pi: usize,
+    given: &[Option<Value>],
+) -> Result<Question, Reason> {
+    let info = &c.procs[pi];
+    let mut b = Builder {
+        c,
+        forge: info.forge,
+        leaves: Vec::new(),
+        domains: Vec::new(),
+        clamped: false,
+    };
+    let mut ev = Eval {
+        tables,
+        env: BTreeMap::new(),
+    };
+    for (i, (name, d)) in info.params.iter().enumerate() {
+        let s = match given.get(i).cloned().flatten() {
+            Some(v) => Sym::Val(v),
+            None => b.unknown(i, Vec::new(), &d.ty, d.range, 0)?,
+        };
+        ev.env.insert(name.clone(), s);
+    }
+    let mut formulas = Vec::new();
+    let mut constraints = Vec::new();
+    // Lets are definitions over the unknowns; constraints see the whole body (§7.3).
+    for s in &info.proc.body {
+        if let StmtKind::Let { name, expr } = &s.kind {
+            let v = ev.expr(expr)?;
+            ev.env.insert(name.name.clone(), v);
+        }
+    }
+    for (i, s) in info.proc.body.iter().enumerate() {
+        let pred = match &s.kind {
+            StmtKind::Constrain { predicate } => predicate,
+            // A `prove` over a predicate requires it to hold (§7.6).
+            StmtKind::Prove { from, .. } => match ev.expr(from) {
+                Ok(Sym::Bool(_)) | Ok(Sym::Val(Value::Bool(_))) => from,
+                _ => continue,
+            },
+            _ => continue,
+        };
+        let f = as_form(&ev.expr(pred)?).ok_or("a constraint that is not boolean")?;
+        formulas.push(f);
+        constraints.push(Constraint {
+            stmt: i,
+            span: pred.span,
+            text: expr_to_string(pred),
+        });
+    }
+    Ok(Question {
+        leaves: b.leaves,
+        problem: Problem {
+            domains: b.domains,
+            formulas,
+        },
+        constraints,
+        clamped: b.clamped,
+    })
+}
+
+/// Runs queries against the budget and widens to boxes when needed.
+struct Oracle<'a> {
+    q: &'a Question,
+    polls: u64,
+    queries_left: u64,
+    boxes: Vec<i32>,
+    /// A query was answered inside a box narrower than the domains.
+    boxed: Option<i32>,
+}
+
+impl Oracle<'_> {
+    fn ask(&mut self, active: &[usize], bounds: &[(usize, i32, i32)]) -> Answer {
+        if self.queries_left == 0 {
+            return Answer::Unknown("the solver query budget was exhausted".into());
+        }
+        self.queries_left -= 1;
+        let mut polls = self.polls;
+        let a = solve::solve(&self.q.problem, active, bounds, &mut polls);
+        if !matches!(a, Answer::Unrepresentable(_)) {
+            return a;
+        }
+        // Not representable over the full domains: search inside boxes.
+        for r in self.boxes.clone() {
+            let mut b = bounds.to_vec();
+            b.extend((0..self.q.problem.domains.len()).map(|v| (v, -r, r)));
+            let mut polls = self.polls;
+            match solve::solve(&self.q.problem, active, &b, &mut polls) {
+                Answer::Unrepresentable(_) => continue,
+                Answer::Unsat => return Answer::Unknown(format!("no solution within ±{r}, and the constraints' values leave the solver's i32 range beyond it")),
+                other => {
+                    self.boxed = Some(self.boxed.map_or(r, |x| x.min(r)));
+                    return other;
+                }
+            }
+        }
+        a
+    }
+}
+
+/// Decide existence; produce the canonical witness or a minimal set.
+pub fn resolve(tables: &Tables, q: &Question, polls_override: Option<u64>) -> Resolution {
+    let all: Vec<usize> = (0..q.problem.formulas.len()).collect();
+    let mut o = Oracle {
+        q,
+        polls: polls_override.unwrap_or(tables.phi.solver.polls_per_query),
+        queries_left: tables.phi.solver.max_queries,
+        boxes: tables.phi.box_exponents.iter().map(|k| 1i32 << k).collect(),
+        boxed: None,
+    };
+    match o.ask(&all, &[]) {
+        Answer::Unknown(r) | Answer::Unrepresentable(r) => Resolution::Undetermined(r),
+        Answer::Unsat if q.clamped => Resolution::Undetermined(
+            "no solution within i32, and an unknown's declared type (i64) is wider than the solver represents".into(),
+        ),
+        Answer::Unsat => {
+            // Deletion-based shrinking of the whole set to a minimal one.
+            let mut set = all.clone();
+            let mut minimal = true;
+            for i in all {
+                let rest: Vec<usize> = set.iter().copied().filter(|x| *x != i).collect();
+                match o.ask(&rest, &[]) {
+                    Answer::Unsat => set = rest,
+                    Answer::Sat(_) => {}
+                    Answer::Unknown(_) | Answer::Unrepresentable(_) => minimal = false,
+                }
+            }
+            Resolution::NonExistent { mus: set, constraints: q.constraints.clone(), minimal }
+        }
+        Answer::Sat(_) => witness(tables, q, &mut o, &all),
+    }
+}
+
+/// Successive optimisation in the witness order of 07-phi.ron.
+fn witness(tables: &Tables, q: &Question, o: &mut Oracle<'_>, all: &[usize]) -> Resolution {
+    let order = &tables.phi.witness_order;
+    let mut fixed: Vec<(usize, i32, i32)> = Vec::new();
+    for (v, leaf) in q.leaves.iter().enumerate() {
+        let try_fix =
+            |o: &mut Oracle<'_>, fixed: &Vec<(usize, i32, i32)>, x: i32| -> Result<bool, Reason> {
+                let mut b = fixed.clone();
+                b.push((v, x, x));
+                match o.ask(all, &b) {
+                    Answer::Sat(_) => Ok(true),
+                    Answer::Unsat => Ok(false),
+                    Answer::Unknown(r) | Answer::Unrepresentable(r) => Err(r),
+                }
+            };
+        let value = match leaf.kind {
+            LeafKind::Bool => {
+                let first = if order.booleans == BooleanOrder::FalseFirst {
+                    0
+                } else {
+                    1
+                };
+                match try_fix(o, &fixed, first) {
+                    Ok(true) => first,
+                    Ok(false) => 1 - first,
+                    Err(r) => return Resolution::Undetermined(r),
+                }
+            }
+            LeafKind::Int => {
+                let (lo, hi) = q.problem.domains[v];
+                let max_abs = (lo as i64)
+                    .abs()
+                    .max((hi as i64).abs())
+                    .min(i32::MAX as i64) as i32;
+                // Smallest m with a solution in [-m, m]: binary search.
+                let (mut a, mut b) = (0i32, max_abs);
+                while a < b {
+                    let m = a + (b - a) / 2;
+                    let mut bounds = fixed.clone();
+                    bounds.push((v, -m, m));
+                    match o.ask(all, &bounds) {
+                        Answer::Sat(_) => b = m,
+                        Answer::Unsat => a = m + 1,
+                        Answer::Unknown(r) | Answer::Unrepresentable(r) => {
+                            return Resolution::Undetermined(r)
+                        }
+                    }
+                }
+                let (first, second) = match order.integers {
+                    IntegerOrder::NearestZeroNonNegativeFirst => (a, a.saturating_neg()),
+                    IntegerOrder::NearestZeroNegativeFirst => (a.saturating_neg(), a),
+                };
+                match try_fix(o, &fixed, first) {
+                    Ok(true) => first,
+                    Ok(false) => second,
+                    Err(r) => return Resolution::Undetermined(r),
+                }
+            }
+        };
+        fixed.push((v, value, value));
+    }
+    let values: Vec<i32> = fixed.iter().map(|f| f.1).collect();
+    let scope = match o.boxed {
+        None => "exact".to_string(),
+        Some(r) => format!("box ±{r}"),
+    };
+    Resolution::Exists {
+        args: Vec::new(),
+        scope,
+    }
+    .with_values(q, &values)
+}
+
+impl Resolution {
+    fn with_values(self, q: &Question, values: &[i32]) -> Resolution {
+        match self {
+            Resolution::Exists { scope, .. } => Resolution::Exists {
+                args: assemble(q, values),
+                scope,
+            },
+            other => other,
+        }
+    }
+}
+
+/// Leaf values back into parameter values (unknown parameters only, in order).
+fn assemble(q: &Question, values: &[i32]) -> Vec<Value> {
+    // Group leaves by parameter, rebuilding shapes field by field.
+    fn build(leaves: &[(&Leaf, i32)], depth: usize) -> Value {
+        if let [(leaf, v)] = leaves {
+            if leaf.path.len() == depth {
+                return match leaf.kind {
+                    LeafKind::Int => Value::Int(*v as i64),
+                    LeafKind::Bool => Value::Bool(*v != 0),
+                };
+            }
+        }
+        let mut fields: Vec<(String, Vec<(&Leaf, i32)>)> = Vec::new();
+        for (leaf, v) in leaves {
+            let name = leaf.path[depth].clone();
+            match fields.iter_mut().find(|(n, _)| *n == name) {
+                Some((_, group)) => group.push((leaf, *v)),
+                None => fields.push((name, vec![(leaf, *v)])),
+            }
+        }
+        Value::structure(
+            String::new(),
+            fields
+                .into_iter()
+                .map(|(n, g)| (n, build(&g, depth + 1)))
+                .collect(),
+        )
+    }
+    let mut params: Vec<(usize, Vec<(&Leaf, i32)>)> = Vec::new();
+    for (leaf, v) in q.leaves.iter().zip(values) {
+        match params.iter_mut().find(|(p, _)| *p == leaf.param) {
+            Some((_, g)) => g.push((leaf, *v)),
+            None => params.push((leaf.param, vec![(leaf, *v)])),
+        }
+    }
+    params.into_iter().map(|(_, g)| build(&g, 0)).collect()
+}
+
+/// Give struct values their shape names (assemble does not know them).
+pub fn name_shapes(v: Value, ty: &Ty, c: &Compiled<'_>, forge: usize) -> Value {
+    match (v, ty) {
+        (Value::Struct(s), Ty::Shape(name)) => {
+            let shape = c.shape(forge, name);
+            let fields = s
+                .fields
+                .iter()
+                .map(|(n, x)| {
+                    let fty = shape
+                        .and_then(|sh| sh.fields.iter().find(|(f, _)| f == n))
+                        .map(|(_, d)| d.ty.clone())
+                        .unwrap_or(Ty::Unknown);
+                    (n.clone(), name_shapes(x.clone(), &fty, c, forge))
+                })
+                .collect();
+            Value::structure(name.clone(), fields)
+        }
+        (v, _) => v,
+    }
+}
