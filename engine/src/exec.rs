@@ -295,23 +295,7 @@ impl<'c, 'p> Machine<'c, 'p> {
                                 .fail("ADM-PROVE", from, "this predicate is false", "the predicate of `prove` does not hold")
                                 .note("no witness is constructed for a false predicate, and no effect of this run occurred")));
                         }
-                        self.witnesses += 1;
-                        let w = Value::structure(
-                            "PhiWitness",
-                            vec![
-                                ("kind".into(), Value::Str("Admissible".into())),
-                                (
-                                    "id".into(),
-                                    Value::Str(format!("Φwitness:{}", self.witnesses)),
-                                ),
-                                ("proc".into(), Value::Str(info.qname.clone())),
-                                (
-                                    "constraint_digest".into(),
-                                    Value::Str(info.constraint_digest.clone()),
-                                ),
-                                ("subject".into(), v),
-                            ],
-                        );
+                        let w = self.witness(pi, Value::Str(info.constraint_digest.clone()), v);
                         self.check_size(&w, s.span)?;
                         reg = Some(w);
                     }
@@ -468,6 +452,16 @@ impl<'c, 'p> Machine<'c, 'p> {
             ExprKind::Call {
                 callee_span, args, ..
             } => {
+                if self.c.procs[pi]
+                    .phi_witness_calls
+                    .contains(&(callee_span.start, callee_span.end))
+                {
+                    let digest = match args.first() {
+                        Some(a) => self.eval(pi, env, a)?,
+                        None => Value::Str(String::new()),
+                    };
+                    return Ok(self.witness(pi, digest, Value::Unit));
+                }
                 if let Some(&i) = self.c.procs[pi]
                     .intrinsics
                     .get(&(callee_span.start, callee_span.end))
@@ -527,6 +521,24 @@ impl<'c, 'p> Machine<'c, 'p> {
                 Ok(v)
             }
         }
+    }
+
+    /// A `PhiWitness` (§7.6): ids count in evaluation order, per run.
+    fn witness(&mut self, pi: usize, digest: Value, subject: Value) -> Value {
+        self.witnesses += 1;
+        Value::structure(
+            "PhiWitness",
+            vec![
+                ("kind".into(), Value::Str("Admissible".into())),
+                (
+                    "id".into(),
+                    Value::Str(format!("Φwitness:{}", self.witnesses)),
+                ),
+                ("proc".into(), Value::Str(self.c.procs[pi].qname.clone())),
+                ("constraint_digest".into(), digest),
+                ("subject".into(), subject),
+            ],
+        )
     }
 
     /// A Q intrinsic at run time. Linearity was decided statically, so this

@@ -24,6 +24,8 @@ enum Sym {
     Bool(Form),
     /// A struct with some unknown fields (fields in declaration order).
     Struct(Vec<(String, Sym)>),
+    /// A `let` the solver cannot represent; an error only if a constraint uses it.
+    Opaque(Reason),
 }
 
 /// An unknown: one leaf of a parameter (`c.x`), in declaration order.
@@ -190,11 +192,16 @@ impl Eval<'_> {
             ExprKind::Float(f) => Sym::Val(Value::Float(*f)),
             ExprKind::Bool(b) => Sym::Val(Value::Bool(*b)),
             ExprKind::Str(s) => Sym::Val(Value::Str(s.clone())),
-            ExprKind::Path(segs) => {
-                self.env.get(&segs.join("::")).cloned().ok_or_else(|| {
-                    format!("`{}` is not available to the solver", segs.join("::"))
-                })?
-            }
+            ExprKind::Path(segs) => match self.env.get(&segs.join("::")) {
+                Some(Sym::Opaque(why)) => return Err(why.clone()),
+                Some(v) => v.clone(),
+                None => {
+                    return Err(format!(
+                        "`{}` is not available to the solver",
+                        segs.join("::")
+                    ))
+                }
+            },
             ExprKind::Field { base, field } => match self.expr(base)? {
                 Sym::Struct(fields) => fields
                     .into_iter()
@@ -372,7 +379,7 @@ pub fn question(
     // Lets are definitions over the unknowns; constraints see the whole body (§7.3).
     for s in &info.proc.body {
         if let StmtKind::Let { name, expr } = &s.kind {
-            let v = ev.expr(expr)?;
+            let v = ev.expr(expr).unwrap_or_else(Sym::Opaque);
             ev.env.insert(name.name.clone(), v);
         }
     }

@@ -29,6 +29,8 @@ pub struct ProcInfo<'p> {
     pub calls: BTreeMap<(usize, usize), usize>,
     /// Regime intrinsic calls (index into the intrinsic table), by callee span.
     pub intrinsics: BTreeMap<(usize, usize), usize>,
+    /// Calls of the earlier dustrun's `phi_witness("digest")`, by callee span.
+    pub phi_witness_calls: BTreeSet<(usize, usize)>,
     /// Digest of the canonical text of the process's constraint set.
     pub constraint_digest: String,
 }
@@ -249,6 +251,7 @@ pub(crate) fn compile<'p>(ck: &mut Checker<'_>, program: &'p Program) -> Option<
                 ret,
                 calls: BTreeMap::new(),
                 intrinsics: BTreeMap::new(),
+                phi_witness_calls: BTreeSet::new(),
                 constraint_digest: semantics::sha256(constraints.join("\n").as_bytes()),
             });
         }
@@ -291,6 +294,11 @@ pub(crate) fn compile<'p>(ck: &mut Checker<'_>, program: &'p Program) -> Option<
                     compiled.procs[pi]
                         .calls
                         .insert((span.start, span.end), callee);
+                }
+                Target::PhiWitness => {
+                    compiled.procs[pi]
+                        .phi_witness_calls
+                        .insert((span.start, span.end));
                 }
                 Target::Intrinsic(i) => {
                     compiled.procs[pi]
@@ -404,7 +412,12 @@ pub(crate) enum Target {
     Proc(usize),
     /// Index into the intrinsic table.
     Intrinsic(usize),
+    /// `phi_witness("digest")`: a witness from a caller-given digest.
+    PhiWitness,
 }
+
+/// The earlier dustrun's witness constructor, kept for its programs.
+pub const PHI_WITNESS: &str = "phi_witness";
 
 /// The regime intrinsic a call names, when no process of the forge has that name.
 pub(crate) fn intrinsic_of<'t>(
@@ -926,6 +939,22 @@ fn infer(
         } => {
             if let Some(t) = infer_intrinsic(ck, c, scope, callee, *callee_span, args, calls) {
                 return t;
+            }
+            if matches!(callee.as_slice(), [n] if n == PHI_WITNESS)
+                && resolve_ref(c, scope.forge, callee).is_empty()
+            {
+                ck.fire("PHI-WITNESS-DIGEST");
+                calls.push((*callee_span, Target::PhiWitness));
+                let tys: Vec<Ty> = args.iter().map(|a| infer(ck, c, scope, a, calls)).collect();
+                if tys.len() != 1 || !tys[0].fits(&Ty::Str) {
+                    ck.error(
+                        "CALL-ARGS",
+                        e.span,
+                        "expected one String",
+                        "`phi_witness` takes one argument: the constraint digest (a String)",
+                    );
+                }
+                return Ty::Witness(Box::new(Ty::Unit));
             }
             let target = resolve_call(ck, c, scope, callee, *callee_span);
             // Reserved intrinsic arguments name types; they are not checked
