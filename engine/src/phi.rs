@@ -416,6 +416,8 @@ pub fn question(
 struct Oracle<'a> {
     q: &'a Question,
     polls: u64,
+    /// Polls left for the whole resolution.
+    total_left: u64,
     queries_left: u64,
     boxes: Vec<i32>,
     /// A query was answered inside a box narrower than the domains.
@@ -423,13 +425,15 @@ struct Oracle<'a> {
 }
 
 impl Oracle<'_> {
-    fn ask(&mut self, active: &[usize], bounds: &[(usize, i32, i32)]) -> Answer {
-        if self.queries_left == 0 {
-            return Answer::Unknown("the solver query budget was exhausted".into());
+    /// `within_box`: the caller asks about the box itself (witness search,
+    /// canonical within the box), so an answer inside it is final. Otherwise
+    /// only a solution found in a box is final; "none in the box" is unknown.
+    fn ask(&mut self, active: &[usize], bounds: &[(usize, i32, i32)], within_box: bool) -> Answer {
+        if self.queries_left == 0 || self.total_left == 0 {
+            return Answer::Unknown("the solver budget was exhausted".into());
         }
         self.queries_left -= 1;
-        let mut polls = self.polls;
-        let a = solve::solve(&self.q.problem, active, bounds, &mut polls);
+        let a = self.solve(active, bounds);
         if !matches!(a, Answer::Unrepresentable(_)) {
             return a;
         }
@@ -437,10 +441,9 @@ impl Oracle<'_> {
         for r in self.boxes.clone() {
             let mut b = bounds.to_vec();
             b.extend((0..self.q.problem.domains.len()).map(|v| (v, -r, r)));
-            let mut polls = self.polls;
-            match solve::solve(&self.q.problem, active, &b, &mut polls) {
+            match self.solve(active, &b) {
                 Answer::Unrepresentable(_) => continue,
-                Answer::Unsat => return Answer::Unknown(format!("no solution within ±{r}, and the constraints' values leave the solver's i32 range beyond it")),
+                Answer::Unsat if !within_box => return Answer::Unknown(format!("no solution within ±{r}, and the constraints' values leave the solver's i32 range beyond it")),
                 other => {
                     self.boxed = Some(self.boxed.map_or(r, |x| x.min(r)));
                     return other;
@@ -451,17 +454,32 @@ impl Oracle<'_> {
     }
 }
 
+impl Oracle<'_> {
+    fn solve(&mut self, active: &[usize], bounds: &[(usize, i32, i32)]) -> Answer {
+        let granted = self.polls.min(self.total_left);
+        let mut polls = granted;
+        let a = solve::solve(&self.q.problem, active, bounds, &mut polls);
+        self.total_left -= granted - polls;
+        a
+    }
+}
+
 /// Decide existence; produce the canonical witness or a minimal set.
 pub fn resolve(tables: &Tables, q: &Question, polls_override: Option<u64>) -> Resolution {
     let all: Vec<usize> = (0..q.problem.formulas.len()).collect();
     let mut o = Oracle {
         q,
         polls: polls_override.unwrap_or(tables.phi.solver.polls_per_query),
+        total_left: tables
+            .phi
+            .solver
+            .total_polls
+            .max(polls_override.unwrap_or(0)),
         queries_left: tables.phi.solver.max_queries,
         boxes: tables.phi.box_exponents.iter().map(|k| 1i32 << k).collect(),
         boxed: None,
     };
-    match o.ask(&all, &[]) {
+    match o.ask(&all, &[], false) {
         Answer::Unknown(r) | Answer::Unrepresentable(r) => Resolution::Undetermined(r),
         Answer::Unsat if q.clamped => Resolution::Undetermined(
             "no solution within i32, and an unknown's declared type (i64) is wider than the solver represents".into(),
@@ -472,7 +490,7 @@ pub fn resolve(tables: &Tables, q: &Question, polls_override: Option<u64>) -> Re
             let mut minimal = true;
             for i in all {
                 let rest: Vec<usize> = set.iter().copied().filter(|x| *x != i).collect();
-                match o.ask(&rest, &[]) {
+                match o.ask(&rest, &[], false) {
                     Answer::Unsat => set = rest,
                     Answer::Sat(_) => {}
                     Answer::Unknown(_) | Answer::Unrepresentable(_) => minimal = false,
@@ -493,7 +511,7 @@ fn witness(tables: &Tables, q: &Question, o: &mut Oracle<'_>, all: &[usize]) -> 
             |o: &mut Oracle<'_>, fixed: &Vec<(usize, i32, i32)>, x: i32| -> Result<bool, Reason> {
                 let mut b = fixed.clone();
                 b.push((v, x, x));
-                match o.ask(all, &b) {
+                match o.ask(all, &b, true) {
                     Answer::Sat(_) => Ok(true),
                     Answer::Unsat => Ok(false),
                     Answer::Unknown(r) | Answer::Unrepresentable(r) => Err(r),
@@ -524,7 +542,7 @@ fn witness(tables: &Tables, q: &Question, o: &mut Oracle<'_>, all: &[usize]) -> 
                     let m = a + (b - a) / 2;
                     let mut bounds = fixed.clone();
                     bounds.push((v, -m, m));
-                    match o.ask(all, &bounds) {
+                    match o.ask(all, &bounds, true) {
                         Answer::Sat(_) => b = m,
                         Answer::Unsat => a = m + 1,
                         Answer::Unknown(r) | Answer::Unrepresentable(r) => {

@@ -356,6 +356,7 @@ pub struct WitnessOrder {
 #[serde(deny_unknown_fields)]
 pub struct SolverBudget {
     pub polls_per_query: u64,
+    pub total_polls: u64,
     pub max_queries: u64,
 }
 
