@@ -597,91 +597,100 @@ impl<'c, 'p> Machine<'c, 'p> {
     }
 
     fn binary(&mut self, op: BinOp, span: Span, l: Value, r: Value) -> Result<Value, Stop> {
-        let class = self
-            .tables
-            .types
-            .operators
-            .iter()
-            .find(|o| o.op == op.word())
-            .map(|o| o.class);
-        let bad = |m: &mut Self| {
-            m.fail(
+        apply_op(self.tables, op, &l, &r).map_err(|fault| match fault {
+            OpFault::DivZero => self.fail(
+                "FAIL-DIV-ZERO",
+                span,
+                "division by zero",
+                format!("division of {} by zero", l.render()),
+            ),
+            OpFault::Overflow => self.fail(
+                "FAIL-OVERFLOW",
+                span,
+                "overflows i64",
+                format!(
+                    "integer overflow: {} {} {} is outside i64",
+                    l.render(),
+                    op.word(),
+                    r.render()
+                ),
+            ),
+            OpFault::NotFinite => self.fail(
+                "FAIL-FLOAT",
+                span,
+                "not finite",
+                format!("`{}` produced a float that is not finite", op.word()),
+            ),
+            OpFault::Operands => self.fail(
                 "TYPE-OPERANDS",
                 span,
                 "operand types",
                 format!("`{}` cannot combine these values", op.word()),
-            )
-        };
-        match (class, &l, &r) {
-            (Some(OpClass::Arith), Value::Int(a), Value::Int(b)) => {
-                let (a, b) = (*a, *b);
-                if op == BinOp::Div && b == 0 {
-                    return Err(self.fail(
-                        "FAIL-DIV-ZERO",
-                        span,
-                        "division by zero",
-                        format!("division of {a} by zero"),
-                    ));
-                }
-                let v = match op {
-                    BinOp::Add => a.checked_add(b),
-                    BinOp::Sub => a.checked_sub(b),
-                    BinOp::Mul => a.checked_mul(b),
-                    BinOp::Div => a.checked_div(b),
-                    _ => None,
-                };
-                v.map(Value::Int).ok_or_else(|| {
-                    self.fail(
-                        "FAIL-OVERFLOW",
-                        span,
-                        "overflows i64",
-                        format!("integer overflow: {a} {} {b} is outside i64", op.word()),
-                    )
-                })
+            ),
+        })
+    }
+}
+
+/// Why an operator could not produce a value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum OpFault {
+    DivZero,
+    Overflow,
+    NotFinite,
+    Operands,
+}
+
+/// The value semantics of a binary operator (§5.2, §11.3, §13.7), by the
+/// class its row in 05-types.ron gives it. Shared by evaluation and by Φ
+/// resolution's constant folding.
+pub(crate) fn apply_op(tables: &Tables, op: BinOp, l: &Value, r: &Value) -> Result<Value, OpFault> {
+    let class = tables.op_class(op.word());
+    match (class, l, r) {
+        (Some(OpClass::Arith), Value::Int(a), Value::Int(b)) => {
+            if op == BinOp::Div && *b == 0 {
+                return Err(OpFault::DivZero);
             }
-            (Some(OpClass::Arith), Value::Float(a), Value::Float(b)) => {
-                if op == BinOp::Div && *b == 0.0 {
-                    return Err(self.fail(
-                        "FAIL-DIV-ZERO",
-                        span,
-                        "division by zero",
-                        format!("division of {a} by zero"),
-                    ));
-                }
-                let v = match op {
-                    BinOp::Add => a + b,
-                    BinOp::Sub => a - b,
-                    BinOp::Mul => a * b,
-                    _ => a / b,
-                };
-                if v.is_finite() {
-                    Ok(Value::Float(v))
-                } else {
-                    Err(self.fail(
-                        "FAIL-FLOAT",
-                        span,
-                        "not finite",
-                        format!("`{}` produced a float that is not finite", op.word()),
-                    ))
-                }
-            }
-            (Some(OpClass::Compare), Value::Int(a), Value::Int(b)) => {
-                Ok(Value::Bool(compare(op, a.cmp(b))))
-            }
-            (Some(OpClass::Compare), Value::Float(a), Value::Float(b)) => match a.partial_cmp(b) {
-                Some(o) => Ok(Value::Bool(compare(op, o))),
-                None => Err(bad(self)),
-            },
-            (Some(OpClass::Logic), Value::Bool(a), Value::Bool(b)) => {
-                Ok(Value::Bool(if op == BinOp::And {
-                    *a && *b
-                } else {
-                    *a || *b
-                }))
-            }
-            (Some(OpClass::Equality), a, b) => Ok(Value::Bool(a == b)),
-            _ => Err(bad(self)),
+            let v = match op {
+                BinOp::Add => a.checked_add(*b),
+                BinOp::Sub => a.checked_sub(*b),
+                BinOp::Mul => a.checked_mul(*b),
+                BinOp::Div => a.checked_div(*b),
+                _ => None,
+            };
+            v.map(Value::Int).ok_or(OpFault::Overflow)
         }
+        (Some(OpClass::Arith), Value::Float(a), Value::Float(b)) => {
+            if op == BinOp::Div && *b == 0.0 {
+                return Err(OpFault::DivZero);
+            }
+            let v = match op {
+                BinOp::Add => a + b,
+                BinOp::Sub => a - b,
+                BinOp::Mul => a * b,
+                _ => a / b,
+            };
+            if v.is_finite() {
+                Ok(Value::Float(v))
+            } else {
+                Err(OpFault::NotFinite)
+            }
+        }
+        (Some(OpClass::Compare), Value::Int(a), Value::Int(b)) => {
+            Ok(Value::Bool(compare(op, a.cmp(b))))
+        }
+        (Some(OpClass::Compare), Value::Float(a), Value::Float(b)) => a
+            .partial_cmp(b)
+            .map(|o| Value::Bool(compare(op, o)))
+            .ok_or(OpFault::Operands),
+        (Some(OpClass::Logic), Value::Bool(a), Value::Bool(b)) => {
+            Ok(Value::Bool(if op == BinOp::And {
+                *a && *b
+            } else {
+                *a || *b
+            }))
+        }
+        (Some(OpClass::Equality), a, b) => Ok(Value::Bool(a == b)),
+        _ => Err(OpFault::Operands),
     }
 }
 

@@ -248,19 +248,13 @@ impl Eval<'_> {
     }
 
     fn binary(&self, op: BinOp, l: Sym, r: Sym) -> Result<Sym, Reason> {
-        let class = self
-            .tables
-            .types
-            .operators
-            .iter()
-            .find(|o| o.op == op.word())
-            .map(|o| o.class);
+        let class = self.tables.op_class(op.word());
         use semantics::OpClass::*;
         if let (Sym::Val(a), Sym::Val(b)) = (&l, &r) {
             // Concrete operands: the ordinary semantics.
-            return Ok(Sym::Val(
-                concrete(op, a, b).ok_or("a fault while evaluating constants")?,
-            ));
+            return crate::exec::apply_op(self.tables, op, a, b)
+                .map(Sym::Val)
+                .map_err(|f| format!("evaluating constants faults ({f:?})"));
         }
         match class {
             Some(Arith) => {
@@ -307,36 +301,6 @@ impl Eval<'_> {
             None => Err("unknown operator".into()),
         }
     }
-}
-
-/// The ordinary semantics on constants (faults: `None`).
-fn concrete(op: BinOp, a: &Value, b: &Value) -> Option<Value> {
-    Some(match (a, b) {
-        (Value::Int(x), Value::Int(y)) => match op {
-            BinOp::Add => Value::Int(x.checked_add(*y)?),
-            BinOp::Sub => Value::Int(x.checked_sub(*y)?),
-            BinOp::Mul => Value::Int(x.checked_mul(*y)?),
-            BinOp::Div => Value::Int(if *y == 0 {
-                return None;
-            } else {
-                x.checked_div(*y)?
-            }),
-            BinOp::Lt => Value::Bool(x < y),
-            BinOp::Le => Value::Bool(x <= y),
-            BinOp::Gt => Value::Bool(x > y),
-            BinOp::Ge => Value::Bool(x >= y),
-            BinOp::Eq => Value::Bool(x == y),
-            _ => return None,
-        },
-        (Value::Bool(x), Value::Bool(y)) => match op {
-            BinOp::And => Value::Bool(*x && *y),
-            BinOp::Or => Value::Bool(*x || *y),
-            BinOp::Eq => Value::Bool(x == y),
-            _ => return None,
-        },
-        (x, y) if op == BinOp::Eq => Value::Bool(x == y),
-        _ => return None,
-    })
 }
 
 /// The question a Φ process asks, ready for the solver.

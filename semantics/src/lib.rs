@@ -608,6 +608,15 @@ impl Tables {
         v
     }
 
+    /// The typing class of an operator (`Add`, `Eq`, ...) from 05-types.ron.
+    pub fn op_class(&self, op: &str) -> Option<OpClass> {
+        self.types
+            .operators
+            .iter()
+            .find(|o| o.op == op)
+            .map(|o| o.class)
+    }
+
     pub fn check(&self, id: &str) -> Option<&Check> {
         self.checks.iter().find(|c| c.id == id)
     }
