@@ -528,9 +528,11 @@ fn witness(tables: &Tables, q: &Question, o: &mut Oracle<'_>, all: &[usize]) -> 
         fixed.push((v, value, value));
     }
     let values: Vec<i32> = fixed.iter().map(|f| f.1).collect();
-    let scope = match o.boxed {
-        None => "exact".to_string(),
-        Some(r) => format!("box ±{r}"),
+    // A wider declared type (i64) searched within i32 is a box too.
+    let scope = match (o.boxed, q.clamped) {
+        (Some(r), _) => format!("box ±{r}"),
+        (None, true) => format!("box ±{}", i32::MAX),
+        (None, false) => "exact".to_string(),
     };
     Resolution::Exists {
         args: Vec::new(),
