@@ -430,6 +430,13 @@ impl Oracle<'_> {
 
 /// Decide existence; produce the canonical witness or a minimal set.
 pub fn resolve(tables: &Tables, q: &Question, polls_override: Option<u64>) -> Resolution {
+    if q.leaves.len() as u64 > tables.phi.solver.max_unknowns {
+        return Resolution::Undetermined(format!(
+            "the question has {} unknowns; the solver budget allows {}",
+            q.leaves.len(),
+            tables.phi.solver.max_unknowns
+        ));
+    }
     let all: Vec<usize> = (0..q.problem.formulas.len()).collect();
     let mut o = Oracle {
         q,

@@ -358,6 +358,8 @@ pub struct SolverBudget {
     pub polls_per_query: u64,
     pub total_polls: u64,
     pub max_queries: u64,
+    /// Unknowns one question may have (each costs a witness search).
+    pub max_unknowns: u64,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
