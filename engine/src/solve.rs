@@ -489,3 +489,128 @@ mod tests {
         ));
     }
 }
+
+#[cfg(test)]
+mod agreement {
+    use super::*;
+
+    fn holds(f: &Form, x: &[i32]) -> bool {
+        match f {
+            Form::Const(b) => *b,
+            Form::Atom(l, rel) => {
+                let v: i128 = l.terms.iter().map(|(i, a)| a * x[*i] as i128).sum::<i128>() + l.c;
+                match rel {
+                    Rel::Le => v <= 0,
+                    Rel::Eq => v == 0,
+                    Rel::Ne => v != 0,
+                }
+            }
+            Form::And(fs) => fs.iter().all(|g| holds(g, x)),
+            Form::Or(fs) => fs.iter().any(|g| holds(g, x)),
+        }
+    }
+
+    /// Random small problems: the solver's verdict agrees with brute force,
+    /// and every model it returns satisfies the formulas.
+    #[test]
+    fn solver_agrees_with_brute_force() {
+        let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = move |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        let mut unsat = 0;
+        for _ in 0..300 {
+            let nvars = 1 + next(3) as usize;
+            let domains: Vec<(i32, i32)> = (0..nvars)
+                .map(|_| (-(next(5) as i32), next(5) as i32))
+                .collect();
+            let mut atom = |next: &mut dyn FnMut(u64) -> u64| {
+                let k = 1 + next(nvars as u64) as usize;
+                let mut terms: Vec<(usize, i128)> = (0..k)
+                    .map(|_| (next(nvars as u64) as usize, next(7) as i128 - 3))
+                    .collect();
+                terms.sort();
+                terms.dedup_by_key(|t| t.0);
+                terms.retain(|t| t.1 != 0);
+                let rel = [Rel::Le, Rel::Eq, Rel::Ne][next(3) as usize];
+                Form::Atom(
+                    Lin {
+                        terms,
+                        c: next(13) as i128 - 6,
+                    },
+                    rel,
+                )
+            };
+            let nforms = 1 + next(4) as usize;
+            let formulas: Vec<Form> = (0..nforms)
+                .map(|_| {
+                    if next(3) == 0 {
+                        Form::Or(vec![atom(&mut next), atom(&mut next)])
+                    } else {
+                        atom(&mut next)
+                    }
+                })
+                .collect();
+            let p = Problem {
+                domains: domains.clone(),
+                formulas: formulas.clone(),
+            };
+            let active: Vec<usize> = (0..nforms).collect();
+            // Brute force.
+            let mut exists = false;
+            let mut x = vec![0i32; nvars];
+            let mut stack = vec![0usize];
+            'search: loop {
+                let depth = stack.len() - 1;
+                if depth == nvars {
+                    if formulas.iter().all(|f| holds(f, &x)) {
+                        exists = true;
+                        break 'search;
+                    }
+                    stack.pop();
+                } else {
+                    let i = stack[depth];
+                    let (lo, hi) = domains[depth];
+                    if lo as i64 + i as i64 > hi as i64 {
+                        stack.pop();
+                    } else {
+                        x[depth] = lo + i as i32;
+                        stack[depth] += 1;
+                        stack.push(0);
+                        continue;
+                    }
+                }
+                match stack.last_mut() {
+                    Some(_) => {}
+                    None => break,
+                }
+            }
+            match solve(&p, &active, &[], &mut 1_000_000) {
+                Answer::Sat(m) => {
+                    assert!(exists, "solver found a model brute force does not: {p:?}");
+                    assert!(
+                        formulas.iter().all(|f| holds(f, &m)),
+                        "model {m:?} violates {p:?}"
+                    );
+                    assert!(m
+                        .iter()
+                        .zip(&domains)
+                        .all(|(v, (lo, hi))| lo <= v && v <= hi));
+                }
+                Answer::Unsat => {
+                    unsat += 1;
+                    assert!(
+                        !exists,
+                        "solver says unsat, brute force finds a model: {p:?}"
+                    )
+                }
+                other => panic!("{other:?} for {p:?}"),
+            }
+        }
+        // Both verdicts occur, so the comparison tests something.
+        assert!(unsat > 20 && unsat < 280, "{unsat} unsatisfiable of 300");
+    }
+}
