@@ -527,7 +527,7 @@ mod agreement {
             let domains: Vec<(i32, i32)> = (0..nvars)
                 .map(|_| (-(next(5) as i32), next(5) as i32))
                 .collect();
-            let mut atom = |next: &mut dyn FnMut(u64) -> u64| {
+            let atom = |next: &mut dyn FnMut(u64) -> u64| {
                 let k = 1 + next(nvars as u64) as usize;
                 let mut terms: Vec<(usize, i128)> = (0..k)
                     .map(|_| (next(nvars as u64) as usize, next(7) as i128 - 3))
