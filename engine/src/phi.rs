@@ -619,3 +619,140 @@ pub fn name_shapes(v: Value, ty: &Ty, c: &Compiled<'_>, forge: usize) -> Value {
         (v, _) => v,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::solve::Lin;
+
+    fn holds(f: &Form, x: &[i32]) -> bool {
+        match f {
+            Form::Const(b) => *b,
+            Form::Atom(l, rel) => {
+                let v: i128 = l.terms.iter().map(|(i, a)| a * x[*i] as i128).sum::<i128>() + l.c;
+                match rel {
+                    Rel::Le => v <= 0,
+                    Rel::Eq => v == 0,
+                    Rel::Ne => v != 0,
+                }
+            }
+            Form::And(fs) => fs.iter().all(|g| holds(g, x)),
+            Form::Or(fs) => fs.iter().any(|g| holds(g, x)),
+        }
+    }
+
+    /// 0, 1, -1, 2, -2, ...
+    fn key(v: i32) -> (u32, bool) {
+        (v.unsigned_abs(), v < 0)
+    }
+
+    fn assignments(domains: &[(i32, i32)]) -> Vec<Vec<i32>> {
+        let mut out = vec![Vec::new()];
+        for (lo, hi) in domains {
+            out = out
+                .into_iter()
+                .flat_map(|p| (*lo..=*hi).map(move |v| [p.clone(), vec![v]].concat()))
+                .collect();
+        }
+        out
+    }
+
+    /// The canonical witness is the lexicographically first satisfying
+    /// assignment in the witness order, and every minimal set is minimal,
+    /// on random small problems checked by brute force.
+    #[test]
+    fn witnesses_and_minimal_sets_match_brute_force() {
+        let tables = Tables::defaults().unwrap();
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        let (mut sat, mut unsat) = (0, 0);
+        for _ in 0..150 {
+            let n = 1 + next(3) as usize;
+            let domains: Vec<(i32, i32)> = (0..n)
+                .map(|_| (-(next(4) as i32) - 1, next(4) as i32 + 1))
+                .collect();
+            let nf = 1 + next(4) as usize;
+            let formulas: Vec<Form> = (0..nf)
+                .map(|_| {
+                    let k = 1 + next(n as u64) as usize;
+                    let mut terms: Vec<(usize, i128)> = (0..k)
+                        .map(|_| (next(n as u64) as usize, next(5) as i128 - 2))
+                        .collect();
+                    terms.sort();
+                    terms.dedup_by_key(|t| t.0);
+                    terms.retain(|t| t.1 != 0);
+                    let rel = [Rel::Le, Rel::Le, Rel::Eq, Rel::Ne][next(4) as usize];
+                    Form::Atom(
+                        Lin {
+                            terms,
+                            c: next(9) as i128 - 4,
+                        },
+                        rel,
+                    )
+                })
+                .collect();
+            let q = Question {
+                leaves: (0..n)
+                    .map(|i| Leaf {
+                        param: i,
+                        path: Vec::new(),
+                        kind: LeafKind::Int,
+                    })
+                    .collect(),
+                problem: Problem {
+                    domains: domains.clone(),
+                    formulas: formulas.clone(),
+                },
+                constraints: (0..nf)
+                    .map(|i| Constraint {
+                        stmt: i,
+                        span: Span::default(),
+                        text: format!("#{i}"),
+                    })
+                    .collect(),
+                clamped: false,
+            };
+            let all = assignments(&domains);
+            let sat_under = |set: &[usize]| {
+                all.iter()
+                    .any(|x| set.iter().all(|i| holds(&formulas[*i], x)))
+            };
+            let best = all
+                .iter()
+                .filter(|x| formulas.iter().all(|f| holds(f, x)))
+                .min_by_key(|x| x.iter().map(|v| key(*v)).collect::<Vec<_>>())
+                .cloned();
+            match (resolve(&tables, &q, None), best) {
+                (Resolution::Exists { args, scope }, Some(b)) => {
+                    sat += 1;
+                    assert_eq!(scope, "exact");
+                    let got: Vec<i32> = args.iter().map(|v| match v {
+                        Value::Int(i) => *i as i32,
+                        other => panic!("{other:?}"),
+                    }).collect();
+                    assert_eq!(got, b, "canonical witness of {formulas:?} over {domains:?}");
+                }
+                (Resolution::NonExistent { mus, minimal, .. }, None) => {
+                    unsat += 1;
+                    assert!(minimal);
+                    assert!(!sat_under(&mus), "the set must be inadmissible");
+                    for i in &mus {
+                        let rest: Vec<usize> = mus.iter().copied().filter(|j| j != i).collect();
+                        assert!(sat_under(&rest), "dropping #{i} must make {mus:?} satisfiable");
+                    }
+                }
+                (r, b) => panic!("disagreement on {formulas:?} over {domains:?}: brute force {b:?}, resolution {}", match r {
+                    Resolution::Exists { .. } => "exists",
+                    Resolution::NonExistent { .. } => "non-existent",
+                    Resolution::Undetermined(_) => "undetermined",
+                }),
+            }
+        }
+        assert!(sat > 20 && unsat > 20, "{sat} satisfiable, {unsat} not");
+    }
+}
