@@ -7,6 +7,8 @@ use std::time::{Duration, Instant};
 
 /// Each target: (name, statements, limit for load + validate + run).
 const TARGETS: &[(&str, usize, Duration)] = &[
+    ("Q linearity chain", 10_000, Duration::from_millis(1500)),
+    ("Φ witness, 24 unknowns", 24, Duration::from_millis(1500)),
     (
         "straight-line K, text",
         100_000,
@@ -46,20 +48,58 @@ fn text_program(n: usize) -> String {
     s
 }
 
+/// A Q process threading one linear value through `n` lets.
+fn q_program(n: usize) -> String {
+    let mut s = String::from("dir 0.1;\nforge Bench {\n  proc Q main(v0: i64) -> i64 [linear] {\n");
+    for i in 1..n {
+        s.push_str(&format!("    let v{i} = v{} Add 1;\n", i - 1));
+    }
+    s.push_str(&format!("    return v{};\n  }}\n}}\n", n - 1));
+    s
+}
+
+/// A Φ question over `n` chained unknowns (each pair sums past a bound).
+fn phi_program(n: usize) -> String {
+    let params: Vec<String> = (0..n).map(|i| format!("x{i}: i32")).collect();
+    let mut s = format!(
+        "dir 0.1;\nforge Bench {{\n  proc Φ main({}) {{\n",
+        params.join(", ")
+    );
+    for i in 1..n {
+        s.push_str(&format!(
+            "    constrain x{i} Ge 0;\n    constrain (x{} Add x{i}) Gt {i};\n",
+            i - 1
+        ));
+    }
+    s.push_str("    return;\n  }\n}\n");
+    s
+}
+
 fn main() {
     let engine = Engine::new(Tables::defaults().expect("tables")).expect("engine");
     let mut missed = 0;
     for (name, n, limit) in TARGETS {
-        let text = text_program(*n);
+        let text = if name.starts_with("Q") {
+            q_program(*n)
+        } else if name.starts_with("Φ") {
+            phi_program(*n)
+        } else {
+            text_program(*n)
+        };
         let input = if name.ends_with("JSON") {
             dir_grammar::print::to_json(&dir_grammar::load_str(&text).expect("bench program loads"))
         } else {
             text
         };
+        let args = if name.starts_with("Q") {
+            vec![("v0".to_string(), "1".to_string())]
+        } else {
+            Vec::new()
+        };
         let cfg = RunConfig {
             entry: None,
             mode: Mode::Simulate,
-            args: Vec::new(),
+            args: args.clone(),
             max_steps: None,
             solver_budget: None,
         };

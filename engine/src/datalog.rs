@@ -98,9 +98,16 @@ pub struct OverBudget {
 
 /// The fixed point of every stratum, with datafrog. Stops once the derived
 /// tuples exceed `budget` (counted after each round, so deterministic).
-pub fn eval(lin: &Linearity, facts: &Db, budget: usize) -> Result<Db, OverBudget> {
+/// Also returns the ids of the rules that derived something.
+pub fn eval(
+    lin: &Linearity,
+    facts: &Db,
+    budget: usize,
+) -> Result<(Db, BTreeSet<String>), OverBudget> {
     let mut db = facts.clone();
+    let mut fired = BTreeSet::new();
     for stratum in &lin.strata {
+        let mut rule_bodies: Vec<(String, Variable<Tuple>)> = Vec::new();
         let mut it = Iteration::new();
         let heads: BTreeSet<&str> = stratum.iter().map(|r| r.head.rel.as_str()).collect();
         let mut vars: BTreeMap<String, Variable<Tuple>> = BTreeMap::new();
@@ -187,6 +194,7 @@ pub fn eval(lin: &Linearity, facts: &Db, budget: usize) -> Result<Db, OverBudget
                 .vars()
                 .map(|v| bound.iter().position(|b| b == v).unwrap_or(0))
                 .collect();
+            rule_bodies.push((rule.id.clone(), cur.clone()));
             ops.push(Op::Map {
                 input: cur,
                 out: vars[&rule.head.rel].clone(),
@@ -215,6 +223,11 @@ pub fn eval(lin: &Linearity, facts: &Db, budget: usize) -> Result<Db, OverBudget
             }
         }
         drop(ops);
+        for (id, v) in rule_bodies {
+            if v.stable.borrow().iter().any(|r| !r.elements.is_empty()) {
+                fired.insert(id);
+            }
+        }
         for h in heads {
             if let Some(v) = vars.remove(h) {
                 let rel = v.complete();
@@ -222,7 +235,7 @@ pub fn eval(lin: &Linearity, facts: &Db, budget: usize) -> Result<Db, OverBudget
             }
         }
     }
-    Ok(db)
+    Ok((db, fired))
 }
 
 /// Bindings of a rule's variables that satisfy its body against `db`, in a
@@ -316,11 +329,6 @@ pub fn eval_naive(lin: &Linearity, facts: &Db) -> Db {
         }
     }
     db
-}
-
-/// Whether the rule derives anything from `db`.
-pub fn fires(rule: &Rule, db: &Db) -> bool {
-    !solutions(rule, db, BTreeMap::new(), 1).is_empty()
 }
 
 /// One derivation of `tuple` in the head relation of `rule`: the body facts
