@@ -315,3 +315,28 @@ fn editing_a_linearity_rule_changes_the_verdict() {
         "with the edited rule the copy is accepted"
     );
 }
+
+/// Linearity diagnostics point at the offending (later) use, with the
+/// earlier use, move or consumption as the second label.
+#[test]
+fn linearity_labels_point_at_the_later_use() {
+    let engine = engine();
+    for id in [
+        "regimes/q_invalid_copy.json",
+        "q/use_after_move.dir",
+        "q/use_after_measure.dir",
+        "q/consume_then_return.dir",
+    ] {
+        let case = cases().into_iter().find(|c| c.id == id).unwrap();
+        let r = run_case(&engine, &case).unwrap();
+        let d = &r.report.diagnostics[0];
+        let primary = d.primary.as_ref().unwrap().span.start;
+        let earlier = d.secondary[0].span.start;
+        assert!(
+            earlier < primary,
+            "{id}: `{}` should be after `{}`",
+            d.primary.as_ref().unwrap().message,
+            d.secondary[0].message
+        );
+    }
+}
