@@ -262,7 +262,9 @@ impl Eval<'_> {
                     as_lin(&l).ok_or("arithmetic beyond the solver")?,
                     as_lin(&r).ok_or("arithmetic beyond the solver")?,
                 );
-                Ok(Sym::Int(match op {
+                // Operands are bounded by 2^62 (checked below), so no single
+                // operation can overflow the i128 arithmetic of `Lin`.
+                let l = match op {
                     BinOp::Add => a.add(&b),
                     BinOp::Sub => a.sub(&b),
                     BinOp::Mul if a.terms.is_empty() => b.scale(a.c),
@@ -271,7 +273,12 @@ impl Eval<'_> {
                         return Err("a product of unknowns (non-linear) is beyond the solver".into())
                     }
                     _ => return Err("division involving unknowns is beyond the solver".into()),
-                }))
+                };
+                let limit = 1i128 << 62;
+                if l.c.abs() > limit || l.terms.iter().any(|(_, k)| k.abs() > limit) {
+                    return Err("coefficients beyond what the solver represents".into());
+                }
+                Ok(Sym::Int(l))
             }
             Some(Compare) => {
                 let (a, b) = (
