@@ -542,8 +542,13 @@ fn witness(tables: &Tables, q: &Question, o: &mut Oracle<'_>, all: &[usize]) -> 
         fixed.push((v, value, value));
     }
     let values: Vec<i32> = fixed.iter().map(|f| f.1).collect();
-    // A wider declared type (i64) searched within i32 is a box too.
+    // A wider declared type (i64) searched within i32 is a box too. When no
+    // formula links two unknowns, the solutions are a product of per-unknown
+    // sets, and every value outside a box is farther from zero than every
+    // value inside: the box's canonical witness is then the canonical one.
+    let independent = q.problem.formulas.iter().all(|f| unknowns(f).len() <= 1);
     let scope = match (o.boxed, q.clamped) {
+        _ if independent => "exact".to_string(),
         (Some(r), _) => format!("box ±{r}"),
         (None, true) => format!("box ±{}", i32::MAX),
         (None, false) => "exact".to_string(),
@@ -553,6 +558,15 @@ fn witness(tables: &Tables, q: &Question, o: &mut Oracle<'_>, all: &[usize]) -> 
         scope,
     }
     .with_values(q, &values)
+}
+
+/// The unknowns a formula mentions.
+fn unknowns(f: &Form) -> std::collections::BTreeSet<usize> {
+    match f {
+        Form::Const(_) => Default::default(),
+        Form::Atom(l, _) => l.terms.iter().map(|(v, _)| *v).collect(),
+        Form::And(fs) | Form::Or(fs) => fs.iter().flat_map(unknowns).collect(),
+    }
 }
 
 impl Resolution {
