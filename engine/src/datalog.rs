@@ -123,7 +123,7 @@ pub fn eval(
             }
         }
         let mut ops = Vec::new();
-        for (ri, rule) in stratum.iter().enumerate() {
+        for rule in stratum {
             let first = &rule.body[0];
             let mut bound: Vec<String> = first.vars().map(str::to_string).collect();
             let mut cur = it.variable::<Tuple>(&format!("{}#0", rule.id));
@@ -200,7 +200,6 @@ pub fn eval(
                 out: vars[&rule.head.rel].clone(),
                 cols: head_cols,
             });
-            let _ = ri;
         }
         let heads_vars: Vec<Variable<Tuple>> = heads.iter().map(|h| vars[*h].clone()).collect();
         while it.changed() {

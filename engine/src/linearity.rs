@@ -16,8 +16,8 @@ pub(crate) struct Lowered {
     pub facts: Db,
     /// Binding id -> name.
     pub vars: Vec<String>,
-    /// Point id -> where it is in the source, and what happens there.
-    pub points: Vec<(Span, &'static str)>,
+    /// Point id -> where it is in the source.
+    pub points: Vec<Span>,
 }
 
 struct Lower<'a> {
@@ -27,7 +27,7 @@ struct Lower<'a> {
     facts: Db,
     var_ids: BTreeMap<String, u32>,
     vars: Vec<String>,
-    points: Vec<(Span, &'static str)>,
+    points: Vec<Span>,
     resources: BTreeSet<String>,
 }
 
@@ -43,9 +43,9 @@ impl Lower<'_> {
     }
 
     /// A new program point after the last one.
-    fn point(&mut self, span: Span, what: &'static str) -> u32 {
+    fn point(&mut self, span: Span) -> u32 {
         let p = self.points.len() as u32;
-        self.points.push((span, what));
+        self.points.push(span);
         if p > 0 {
             self.fact("edge", vec![p - 1, p]);
         }
@@ -66,7 +66,7 @@ impl Lower<'_> {
         let Some(&v) = self.var_ids.get(name) else {
             return;
         };
-        let p = self.point(span, "mention");
+        let p = self.point(span);
         self.fact(rel, vec![v, p]);
     }
 
@@ -120,7 +120,7 @@ impl Lower<'_> {
         let Some(&v) = self.var_ids.get(name) else {
             return;
         };
-        let p = self.point(span, "intrinsic argument");
+        let p = self.point(span);
         self.fact(flow, vec![v, p]);
     }
 
@@ -162,7 +162,7 @@ pub(crate) fn lower(
     for i in &lin.inputs {
         l.facts.entry(i.name.clone()).or_default();
     }
-    let entry = l.point(p.name.span, "entry");
+    let entry = l.point(p.name.span);
     let linear = |name: &str| !matches!(types.get(name), Some((Ty::Unit, _)));
     for prm in &p.params {
         let v = l.var(&prm.name.name);
@@ -183,7 +183,7 @@ pub(crate) fn lower(
                 l.expr(expr, Mode::Consume);
                 let resource = l.yields_resource(expr);
                 let v = l.var(&name.name);
-                let at = l.point(name.span, "def");
+                let at = l.point(name.span);
                 l.fact("def", vec![v, at]);
                 if linear(&name.name) {
                     l.fact("linear", vec![v]);
@@ -200,9 +200,8 @@ pub(crate) fn lower(
             StmtKind::Return { expr: None } | StmtKind::Later { .. } => {}
         }
     }
-    let exit = l.point(last, "exit");
+    let exit = l.point(last);
     l.fact("exit", vec![exit]);
-    let _ = l.lin;
     Lowered {
         facts: l.facts,
         vars: l.vars,
@@ -285,7 +284,7 @@ pub(crate) fn check(
             );
             for (k, (col, label)) in v.labels.iter().enumerate() {
                 let point = t.get(*col).copied().unwrap_or(0) as usize;
-                let span = lowered.points.get(point).map(|p| p.0).unwrap_or_default();
+                let span = lowered.points.get(point).copied().unwrap_or_default();
                 let l = Label {
                     span,
                     message: label.clone(),

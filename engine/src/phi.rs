@@ -646,36 +646,9 @@ mod tests {
     use super::*;
     use crate::solve::Lin;
 
-    fn holds(f: &Form, x: &[i32]) -> bool {
-        match f {
-            Form::Const(b) => *b,
-            Form::Atom(l, rel) => {
-                let v: i128 = l.terms.iter().map(|(i, a)| a * x[*i] as i128).sum::<i128>() + l.c;
-                match rel {
-                    Rel::Le => v <= 0,
-                    Rel::Eq => v == 0,
-                    Rel::Ne => v != 0,
-                }
-            }
-            Form::And(fs) => fs.iter().all(|g| holds(g, x)),
-            Form::Or(fs) => fs.iter().any(|g| holds(g, x)),
-        }
-    }
-
     /// 0, 1, -1, 2, -2, ...
     fn key(v: i32) -> (u32, bool) {
         (v.unsigned_abs(), v < 0)
-    }
-
-    fn assignments(domains: &[(i32, i32)]) -> Vec<Vec<i32>> {
-        let mut out = vec![Vec::new()];
-        for (lo, hi) in domains {
-            out = out
-                .into_iter()
-                .flat_map(|p| (*lo..=*hi).map(move |v| [p.clone(), vec![v]].concat()))
-                .collect();
-        }
-        out
     }
 
     /// The canonical witness is the lexicographically first satisfying
@@ -738,14 +711,14 @@ mod tests {
                     .collect(),
                 clamped: false,
             };
-            let all = assignments(&domains);
+            let all = crate::solve::assignments(&domains);
             let sat_under = |set: &[usize]| {
                 all.iter()
-                    .any(|x| set.iter().all(|i| holds(&formulas[*i], x)))
+                    .any(|x| set.iter().all(|i| formulas[*i].holds(x)))
             };
             let best = all
                 .iter()
-                .filter(|x| formulas.iter().all(|f| holds(f, x)))
+                .filter(|x| formulas.iter().all(|f| f.holds(x)))
                 .min_by_key(|x| x.iter().map(|v| key(*v)).collect::<Vec<_>>())
                 .cloned();
             match (resolve(&tables, &q, None), best) {

@@ -83,7 +83,39 @@ pub enum Form {
     Or(Vec<Form>),
 }
 
+/// Every assignment over small domains, in lexicographic order (tests).
+#[cfg(test)]
+pub fn assignments(domains: &[(i32, i32)]) -> Vec<Vec<i32>> {
+    let mut out = vec![Vec::new()];
+    for (lo, hi) in domains {
+        out = out
+            .into_iter()
+            .flat_map(|p| (*lo..=*hi).map(move |v| [p.clone(), vec![v]].concat()))
+            .collect();
+    }
+    out
+}
+
 impl Form {
+    /// The formula's truth under an assignment (the reference the solver is
+    /// tested against).
+    #[cfg(test)]
+    pub fn holds(&self, x: &[i32]) -> bool {
+        match self {
+            Form::Const(b) => *b,
+            Form::Atom(l, rel) => {
+                let v: i128 = l.terms.iter().map(|(i, a)| a * x[*i] as i128).sum::<i128>() + l.c;
+                match rel {
+                    Rel::Le => v <= 0,
+                    Rel::Eq => v == 0,
+                    Rel::Ne => v != 0,
+                }
+            }
+            Form::And(fs) => fs.iter().all(|g| g.holds(x)),
+            Form::Or(fs) => fs.iter().any(|g| g.holds(x)),
+        }
+    }
+
     pub fn not(&self) -> Form {
         match self {
             Form::Const(b) => Form::Const(!b),
@@ -494,22 +526,6 @@ mod tests {
 mod agreement {
     use super::*;
 
-    fn holds(f: &Form, x: &[i32]) -> bool {
-        match f {
-            Form::Const(b) => *b,
-            Form::Atom(l, rel) => {
-                let v: i128 = l.terms.iter().map(|(i, a)| a * x[*i] as i128).sum::<i128>() + l.c;
-                match rel {
-                    Rel::Le => v <= 0,
-                    Rel::Eq => v == 0,
-                    Rel::Ne => v != 0,
-                }
-            }
-            Form::And(fs) => fs.iter().all(|g| holds(g, x)),
-            Form::Or(fs) => fs.iter().any(|g| holds(g, x)),
-        }
-    }
-
     /// Random small problems: the solver's verdict agrees with brute force,
     /// and every model it returns satisfies the formulas.
     #[test]
@@ -560,39 +576,14 @@ mod agreement {
             };
             let active: Vec<usize> = (0..nforms).collect();
             // Brute force.
-            let mut exists = false;
-            let mut x = vec![0i32; nvars];
-            let mut stack = vec![0usize];
-            'search: loop {
-                let depth = stack.len() - 1;
-                if depth == nvars {
-                    if formulas.iter().all(|f| holds(f, &x)) {
-                        exists = true;
-                        break 'search;
-                    }
-                    stack.pop();
-                } else {
-                    let i = stack[depth];
-                    let (lo, hi) = domains[depth];
-                    if lo as i64 + i as i64 > hi as i64 {
-                        stack.pop();
-                    } else {
-                        x[depth] = lo + i as i32;
-                        stack[depth] += 1;
-                        stack.push(0);
-                        continue;
-                    }
-                }
-                match stack.last_mut() {
-                    Some(_) => {}
-                    None => break,
-                }
-            }
+            let exists = assignments(&domains)
+                .iter()
+                .any(|x| formulas.iter().all(|f| f.holds(x)));
             match solve(&p, &active, &[], &mut 1_000_000) {
                 Answer::Sat(m) => {
                     assert!(exists, "solver found a model brute force does not: {p:?}");
                     assert!(
-                        formulas.iter().all(|f| holds(f, &m)),
+                        formulas.iter().all(|f| f.holds(&m)),
                         "model {m:?} violates {p:?}"
                     );
                     assert!(m

@@ -136,57 +136,27 @@ pub(crate) fn compile<'p>(ck: &mut Checker<'_>, program: &'p Program) -> Option<
 
     // Shapes, per forge (all names first, so fields may name any shape).
     let mut shapes: Vec<BTreeMap<String, ShapeInfo>> = Vec::new();
-    for (fi, f) in program.forges.iter().enumerate() {
+    for f in &program.forges {
         let mut seen: BTreeMap<&str, Span> = BTreeMap::new();
         for s in &f.shapes {
-            if let Some(prev) = seen.get(s.name.name.as_str()) {
-                let prev = *prev;
-                ck.error(
-                    "DEF-DUPLICATE",
-                    s.name.span,
-                    "defined again here",
-                    format!("shape `{}` is defined twice", s.name.name),
-                )
-                .secondary
-                .push(crate::diag::Label {
-                    span: prev,
-                    message: "first defined here".into(),
-                });
-            } else {
-                seen.insert(&s.name.name, s.name.span);
-            }
+            let what = || format!("shape `{}`", s.name.name);
+            first_definition(ck, &mut seen, s.name.name.as_str(), s.name.span, what);
         }
         let mut m = BTreeMap::new();
         for s in &f.shapes {
             let mut fields = Vec::new();
             let mut names: BTreeMap<&str, Span> = BTreeMap::new();
             for fd in &s.fields {
-                if let Some(prev) = names.get(fd.name.name.as_str()) {
-                    let prev = *prev;
-                    ck.error(
-                        "DEF-DUPLICATE",
-                        fd.name.span,
-                        "named again here",
-                        format!(
-                            "field `{}` appears twice in shape `{}`",
-                            fd.name.name, s.name.name
-                        ),
-                    )
-                    .secondary
-                    .push(crate::diag::Label {
-                        span: prev,
-                        message: "first named here".into(),
-                    });
+                let what = || format!("field `{}` of shape `{}`", fd.name.name, s.name.name);
+                if !first_definition(ck, &mut names, fd.name.name.as_str(), fd.name.span, what) {
                     continue;
                 }
-                names.insert(&fd.name.name, fd.name.span);
                 let d = resolve_decl(ck, f, &fd.ty);
                 fields.push((fd.name.name.clone(), d));
             }
             m.entry(s.name.name.clone()).or_insert(ShapeInfo { fields });
         }
         shapes.push(m);
-        let _ = fi;
     }
 
     // Process signatures.
@@ -194,44 +164,19 @@ pub(crate) fn compile<'p>(ck: &mut Checker<'_>, program: &'p Program) -> Option<
     for (fi, f) in program.forges.iter().enumerate() {
         let mut seen: BTreeMap<(Regime, &str), Span> = BTreeMap::new();
         for p in &f.procs {
-            if let Some(prev) = seen.get(&(p.regime, p.name.name.as_str())) {
-                let prev = *prev;
-                ck.error(
-                    "DEF-DUPLICATE",
-                    p.name.span,
-                    "defined again here",
-                    format!(
-                        "process `{}::{}` is defined twice",
-                        p.regime.symbol(),
-                        p.name.name
-                    ),
-                )
-                .secondary
-                .push(crate::diag::Label {
-                    span: prev,
-                    message: "first defined here".into(),
-                });
-            } else {
-                seen.insert((p.regime, &p.name.name), p.name.span);
-            }
+            let what = || format!("process `{}::{}`", p.regime.symbol(), p.name.name);
+            first_definition(
+                ck,
+                &mut seen,
+                (p.regime, p.name.name.as_str()),
+                p.name.span,
+                what,
+            );
             let mut params = Vec::new();
             let mut pn: BTreeMap<&str, Span> = BTreeMap::new();
             for prm in &p.params {
-                if let Some(prev) = pn.get(prm.name.name.as_str()) {
-                    let prev = *prev;
-                    ck.error(
-                        "DEF-DUPLICATE",
-                        prm.name.span,
-                        "named again here",
-                        format!("parameter `{}` appears twice", prm.name.name),
-                    )
-                    .secondary
-                    .push(crate::diag::Label {
-                        span: prev,
-                        message: "first named here".into(),
-                    });
-                }
-                pn.insert(&prm.name.name, prm.name.span);
+                let what = || format!("parameter `{}`", prm.name.name);
+                first_definition(ck, &mut pn, prm.name.name.as_str(), prm.name.span, what);
                 params.push((prm.name.name.clone(), resolve_decl(ck, f, &prm.ty)));
             }
             let ret = p.ret.as_ref().map(|r| resolve_decl(ck, f, r));
@@ -317,6 +262,38 @@ pub(crate) fn compile<'p>(ck: &mut Checker<'_>, program: &'p Program) -> Option<
         Some(compiled)
     } else {
         None
+    }
+}
+
+/// Records a definition; a second one of the same key is DEF-DUPLICATE,
+/// pointing at both. Returns whether this was the first.
+fn first_definition<K: Ord>(
+    ck: &mut Checker<'_>,
+    seen: &mut BTreeMap<K, Span>,
+    key: K,
+    span: Span,
+    what: impl Fn() -> String,
+) -> bool {
+    match seen.get(&key) {
+        Some(prev) => {
+            let prev = *prev;
+            ck.error(
+                "DEF-DUPLICATE",
+                span,
+                "defined again here",
+                format!("{} is defined twice", what()),
+            )
+            .secondary
+            .push(crate::diag::Label {
+                span: prev,
+                message: "first defined here".into(),
+            });
+            false
+        }
+        None => {
+            seen.insert(key, span);
+            true
+        }
     }
 }
 
@@ -825,7 +802,7 @@ fn infer(
                 return Ty::Unknown;
             };
             ck.fire(&row.id);
-            let (id, class) = (row.id.clone(), row.class);
+            let class = row.class;
             let same_numeric = l.is_numeric() && r.is_numeric() && l.fits(&r);
             let (ok, result, need) = match class {
                 OpClass::Arith => (
@@ -848,7 +825,6 @@ fn infer(
             if ok {
                 return result;
             }
-            let _ = id;
             let d = ck.error(
                 "TYPE-OPERANDS",
                 *op_span,
