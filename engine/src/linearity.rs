@@ -217,8 +217,9 @@ pub(crate) fn check(
     types: &BTreeMap<String, (Ty, Span)>,
 ) {
     let lin = &ck.tables.linearity;
+    let budget = ck.tables.profile.budgets.linearity_facts as usize;
     let lowered = lower(lin, c, pi, types);
-    let (db, fired) = match datalog::eval(lin, &lowered.facts, MAX_DERIVED_TUPLES) {
+    let (db, fired) = match datalog::eval(lin, &lowered.facts, budget) {
         Ok(r) => r,
         Err(e) => {
             let p = c.procs[pi].proc;
@@ -227,12 +228,15 @@ pub(crate) fn check(
                 p.name.span,
                 "linearity analysis stopped here",
                 format!(
-                    "the linearity analysis of `{}` derived more than {MAX_DERIVED_TUPLES} facts ({} so far)",
+                    "the linearity analysis of `{}` derived more than {budget} facts ({} so far)",
                     c.procs[pi].qname, e.tuples
                 ),
             )
             .notes
-            .push("the analysis is bounded so that no input can exhaust memory; split the process".into());
+            .push(
+                "the analysis is bounded so that no input can exhaust memory; split the process"
+                    .into(),
+            );
             return;
         }
     };
@@ -327,8 +331,6 @@ pub(crate) fn check(
     ck.diags.extend(diags);
 }
 
-/// Facts the linearity analysis of one process may derive.
-const MAX_DERIVED_TUPLES: usize = 250_000;
 /// Violations reported per process; the rest are counted.
 const MAX_REPORTED: usize = 50;
 

@@ -84,6 +84,8 @@ pub struct Budgets {
     pub steps: u64,
     /// Nodes one value may have when unfolded.
     pub value_nodes: u64,
+    /// Facts the linearity analysis of one Q process may derive.
+    pub linearity_facts: u64,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
