@@ -28,15 +28,23 @@ struct Cli {
     /// Load the rule tables from DIR instead of the embedded defaults.
     #[arg(long, global = true, value_name = "DIR")]
     rules: Option<PathBuf>,
-    /// Diagnostic format on stderr.
-    #[arg(long, global = true, value_enum, default_value_t = Format::Human)]
-    format: Format,
+    /// Diagnostic format on stderr (rustc's convention).
+    #[arg(long = "error-format", global = true, value_enum, default_value_t = Format::Human)]
+    error_format: Format,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Format {
     Human,
     Json,
+}
+
+/// `dustrun explain`'s own output format.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ExplainFormat {
+    Human,
+    Json,
+    Dot,
 }
 
 #[derive(Args)]
@@ -73,6 +81,22 @@ struct CommonArgs {
     /// Also write the trace JSON to FILE (whatever the outcome).
     #[arg(long, value_name = "FILE")]
     trace_out: Option<PathBuf>,
+    /// Make resource NAME unavailable (repeatable; §8.6).
+    #[arg(long = "deny-resource", value_name = "NAME")]
+    deny_resource: Vec<String>,
+    /// Resource manifest (RON): `(provide: ["Sensor"], deny: ["Console"])`.
+    #[arg(long, value_name = "FILE")]
+    resources: Option<PathBuf>,
+}
+
+/// `--resources FILE`.
+#[derive(serde::Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct Manifest {
+    #[serde(default)]
+    provide: Vec<String>,
+    #[serde(default)]
+    deny: Vec<String>,
 }
 
 #[derive(Subcommand)]
@@ -95,8 +119,22 @@ enum Cmd {
         #[arg(long, value_name = "DIR")]
         export: Option<PathBuf>,
     },
-    /// Explain an error code (e.g. `dustrun explain E0201`).
-    Explain { code: String },
+    /// Explain a program's run (which rule admitted or rejected each process,
+    /// binding, clause, resource and constraint), an error code (`E0201`) or
+    /// a rule id (`ADM-GATE-PHI`).
+    Explain {
+        /// A DIR file, an error code, or a rule id.
+        what: String,
+        /// Output format (for a program: human, json or dot).
+        #[arg(long, value_enum, default_value_t = ExplainFormat::Human)]
+        format: ExplainFormat,
+        /// Explain the simulate-mode run (every resource simulated) instead
+        /// of the run `dustrun FILE` would make.
+        #[arg(long)]
+        simulate: bool,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
     /// Run the conformance corpus and list cases whose outcome changed.
     Conformance {
         #[arg(long, value_name = "DIR", default_value = "conformance/cases")]
@@ -153,13 +191,29 @@ fn real_main() -> u8 {
     };
     let out = Out {
         engine: &engine,
-        format: cli.format,
+        format: cli.error_format,
     };
     match cli.cmd {
         Some(Cmd::Check { file, common }) => out.run_file(&file, Mode::Check, &common, false, None),
         Some(Cmd::Fmt { to, file }) => out.fmt(&file, to),
         Some(Cmd::Rules { export }) => rules(&engine, export.as_deref()),
-        Some(Cmd::Explain { code }) => explain(&engine, &code),
+        Some(Cmd::Explain {
+            what,
+            format,
+            simulate,
+            common,
+        }) => {
+            if Path::new(&what).is_file() {
+                let mode = if simulate {
+                    Mode::Simulate
+                } else {
+                    Mode::Check
+                };
+                out.explain_file(Path::new(&what), mode, &common, format)
+            } else {
+                explain(&engine, &what)
+            }
+        }
         Some(Cmd::Conformance { corpus, snapshots }) => conformance(&engine, &corpus, &snapshots),
         None => {
             let Some(file) = cli.run.file else {
@@ -278,12 +332,9 @@ impl Out<'_> {
                 }
             }
         }
-        let cfg = RunConfig {
-            entry: common.entry.clone(),
-            mode,
-            args,
-            max_steps: common.max_steps,
-            solver_budget: common.solver_budget,
+        let cfg = match self.config(common, mode, args, false) {
+            Ok(c) => c,
+            Err(code) => return code,
         };
         let report = self.engine.run(&src, &cfg);
         if let Some(path) = &common.trace_out {
@@ -324,6 +375,156 @@ impl Out<'_> {
                 0
             }
         }
+    }
+
+    /// The run configuration from the common options (reads `--resources`).
+    fn config(
+        &self,
+        common: &CommonArgs,
+        mode: Mode,
+        args: Vec<(String, String)>,
+        explain: bool,
+    ) -> Result<RunConfig, u8> {
+        let mut deny = common.deny_resource.clone();
+        let mut provide = Vec::new();
+        if let Some(path) = &common.resources {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                self.usage(
+                    engine::codes::IO,
+                    format!(
+                        "cannot read resource manifest `{}`: {}",
+                        display_name(path),
+                        e.kind()
+                    ),
+                )
+            })?;
+            let m: Manifest = ron::from_str(&text).map_err(|e| {
+                self.usage(
+                    engine::codes::IO,
+                    format!(
+                        "resource manifest `{}` is not `(provide: [..], deny: [..])`: {e}",
+                        display_name(path)
+                    ),
+                )
+            })?;
+            provide = m.provide;
+            deny.extend(m.deny);
+        }
+        deny.sort();
+        deny.dedup();
+        provide.sort();
+        provide.dedup();
+        Ok(RunConfig {
+            entry: common.entry.clone(),
+            mode,
+            args,
+            max_steps: common.max_steps,
+            solver_budget: common.solver_budget,
+            deny_resources: deny,
+            provide_resources: provide,
+            explain,
+        })
+    }
+
+    fn explain_file(
+        &self,
+        file: &Path,
+        mode: Mode,
+        common: &CommonArgs,
+        format: ExplainFormat,
+    ) -> u8 {
+        let (name, bytes) = match self.read(file) {
+            Ok(nb) => nb,
+            Err(c) => return c,
+        };
+        let src = Source {
+            name: &name,
+            bytes: &bytes,
+        };
+        let mut args = Vec::new();
+        for a in &common.args {
+            match a.split_once('=') {
+                Some((n, v)) if !n.trim().is_empty() => {
+                    args.push((n.trim().to_string(), v.to_string()))
+                }
+                _ => {
+                    return self.usage(
+                        engine::codes::ARG,
+                        format!("`--arg {a}`: expected NAME=EXPR"),
+                    )
+                }
+            }
+        }
+        let cfg = match self.config(common, mode, args, true) {
+            Ok(c) => c,
+            Err(code) => return code,
+        };
+        let report = self.engine.run(&src, &cfg);
+        let t = &report.trace;
+        let outcome = serde_json::to_value(t.outcome)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        let text = match format {
+            ExplainFormat::Json => {
+                let v = serde_json::json!({
+                    "explain_version": engine::explain::EXPLAIN_VERSION,
+                    "file": name,
+                    "mode": mode.name(),
+                    "outcome": outcome,
+                    "error": t.error,
+                    "phi": t.phi,
+                    "rules": t.rules,
+                    "diagnostics": report.diagnostics.iter().map(|d| render::json(&src, d)).collect::<Vec<_>>(),
+                    "program": report.explanation,
+                });
+                let mut s = serde_json::to_string_pretty(&v).unwrap_or_default();
+                s.push('\n');
+                s
+            }
+            ExplainFormat::Dot => match &report.explanation {
+                Some(x) => engine::explain::dot(x, &outcome),
+                None => {
+                    // Stopped before admission: nothing to draw but the stop.
+                    format!("digraph admissibility {{\n  label=\"{}\";\n}}\n", outcome)
+                }
+            },
+            ExplainFormat::Human => {
+                let mut s = format!("outcome: {outcome} ({} mode)\n", mode.name());
+                if let Some(e) = &t.error {
+                    s.push_str(&format!(
+                        "decided by: {} ({}), {}: {}\n",
+                        e.rule.as_deref().unwrap_or("-"),
+                        e.spec,
+                        e.code,
+                        e.message
+                    ));
+                    if let Some(sp) = &e.span {
+                        s.push_str(&format!("at: {}:{}:{}\n", sp.file, sp.line, sp.column));
+                    }
+                    if let Some(mus) = &e.mus {
+                        let m: Vec<String> =
+                            mus.iter().map(|x| format!("`{}`", x.predicate)).collect();
+                        s.push_str(&format!("minimal inadmissible set: {}\n", m.join(", ")));
+                    }
+                }
+                if let Some(phi) = &t.phi {
+                    s.push_str(&format!("Φ witness ({}): {}\n", phi.scope, phi.witness));
+                }
+                if let Some(x) = &report.explanation {
+                    s.push('\n');
+                    s.push_str(&engine::explain::human(x));
+                }
+                for d in &report.diagnostics {
+                    s.push('\n');
+                    s.push_str(&render::human(&src, d));
+                }
+                s.push_str(&format!("\nrules applied: {}\n", t.rules.join(", ")));
+                s
+            }
+        };
+        print!("{text}");
+        0
     }
 
     /// Hand each recorded effect to its realizer, in program order. Checked
@@ -517,7 +718,23 @@ fn rules(engine: &Engine, export: Option<&Path>) -> u8 {
 }
 
 fn explain(engine: &Engine, code: &str) -> u8 {
-    let code = code.trim().to_ascii_uppercase();
+    let raw = code.trim();
+    if let Some(r) = engine.tables().rules().into_iter().find(|r| r.id == raw) {
+        println!("{}: {}", r.id, r.summary);
+        println!("table: {}.ron, spec: {}", r.table, r.cite);
+        if let Some(c) = engine.tables().check(&r.id).and_then(|c| c.code.clone()) {
+            println!("reports: {c} (`dustrun explain {c}`)");
+        }
+        return 0;
+    }
+    let looks_like_code = raw.len() == 5
+        && raw.to_ascii_uppercase().starts_with('E')
+        && raw[1..].chars().all(|c| c.is_ascii_digit());
+    if !looks_like_code {
+        eprintln!("usage error: `{raw}` is neither a file, an error code (E0201) nor a rule id (`dustrun rules` lists them)");
+        return 2;
+    }
+    let code = raw.to_ascii_uppercase();
     match engine.tables().entry(&code) {
         Some(e) => {
             println!("{}: {}", e.code, e.title);

@@ -100,7 +100,7 @@ fn nothing_is_realized_before_a_false_constraint() {
 #[test]
 fn json_diagnostics_carry_the_same_facts() {
     let o = dustrun(&[
-        "--format",
+        "--error-format",
         "json",
         "conformance/cases/static/unknown_field.dir",
     ]);

@@ -24,6 +24,12 @@ pub struct CaseConfig {
     /// Φ solver polls per query (`--solver-budget`).
     #[serde(default)]
     pub solver_budget: Option<u64>,
+    /// `--deny-resource` names.
+    #[serde(default)]
+    pub deny_resources: Vec<String>,
+    /// Resources the run's manifest provides.
+    #[serde(default)]
+    pub provide_resources: Vec<String>,
     /// What the case shows, for readers of the corpus.
     #[serde(default)]
     pub about: Option<String>,
@@ -61,6 +67,9 @@ impl Case {
                 .collect(),
             max_steps: self.config.max_steps,
             solver_budget: self.config.solver_budget,
+            deny_resources: self.config.deny_resources.clone(),
+            provide_resources: self.config.provide_resources.clone(),
+            explain: false,
         }
     }
 }

@@ -10,8 +10,8 @@ use crate::span::Span;
 /// Statement tags a later DIR version defines; they load verbatim and are
 /// rejected by validation under v0.1 (§14.5).
 pub const LATER_STATEMENTS: &[&str] = &[
-    "Assign", "If", "While", "For", "Break", "Continue", "Call", "Alloc", "Dealloc", "Load",
-    "Store", "Index", "Field",
+    "Assign", "If", "While", "For", "Break", "Continue", "Alloc", "Dealloc", "Load", "Store",
+    "Index", "Field",
 ];
 
 pub fn load_json(src: &str) -> Result<Program, LoadError> {
@@ -362,6 +362,39 @@ fn stmt(v: &Json, path: &str) -> Result<Stmt, LoadError> {
             o.finish()?;
             StmtKind::Return { expr }
         }
+        "Call" => {
+            let mut o = Obj::new(body, &p)?;
+            let tv = o.req("target")?;
+            let target = string(tv, &format!("{p}.target"))?;
+            let callee = parse_path(&target.value, target.span)?;
+            let mut args = Vec::new();
+            for (i, a) in arr(o.req("args")?, &format!("{p}.args"))?
+                .iter()
+                .enumerate()
+            {
+                args.push(expr_at(a, &format!("{p}.args[{i}]"))?);
+            }
+            let result = match o.opt("result") {
+                None
+                | Some(Json {
+                    kind: JsonKind::Null,
+                    ..
+                }) => None,
+                Some(r) => Some(ident(r, &format!("{p}.result"))?),
+            };
+            o.finish()?;
+            StmtKind::Call {
+                call: Expr {
+                    kind: ExprKind::Call {
+                        callee: callee.segments,
+                        callee_span: callee.span,
+                        args,
+                    },
+                    span: v.span,
+                },
+                result,
+            }
+        }
         t if LATER_STATEMENTS.contains(&t) => StmtKind::Later {
             kind: Ident::new(t, tag.span),
             body: body.clone(),
@@ -372,7 +405,7 @@ fn stmt(v: &Json, path: &str) -> Result<Stmt, LoadError> {
                 format!("unknown statement `{other}` at {path}"),
                 tag.span,
             )
-            .note("DIR v0.1 statements are Let, Constrain, Prove, Effect and Return"))
+            .note("DIR v0.1 statements are Let, Constrain, Prove, Effect, Return and Call"))
         }
     };
     Ok(Stmt { kind, span: v.span })

@@ -153,6 +153,13 @@ pub enum StmtKind {
     Return {
         expr: Option<Expr>,
     },
+    /// The compiler's lowering of a v0.1 call `let y = f(a, b);` (§8.3):
+    /// `call` is an `ExprKind::Call` whose callee span is the target's.
+    /// `result: None` discards the callee's value (valid only for Unit).
+    Call {
+        call: Expr,
+        result: Option<Ident>,
+    },
     /// A statement of a later DIR version (`While`, `Assign`, ...). It loads
     /// verbatim so validation can reject it with a precise message (§14.5).
     Later {
@@ -170,6 +177,7 @@ impl StmtKind {
             StmtKind::Prove { .. } => "Prove",
             StmtKind::Effect { .. } => "Effect",
             StmtKind::Return { .. } => "Return",
+            StmtKind::Call { .. } => "Call",
             StmtKind::Later { kind, .. } => &kind.name,
         }
     }

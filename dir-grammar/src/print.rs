@@ -275,6 +275,10 @@ fn stmt_text(s: &Stmt) -> String {
         StmtKind::Effect { kind, payload } => format!("{} {};", kind.name, expr_to_string(payload)),
         StmtKind::Return { expr: None } => "return;".to_string(),
         StmtKind::Return { expr: Some(e) } => format!("return {};", expr_to_string(e)),
+        StmtKind::Call { call, result } => match result {
+            Some(r) => format!("call {} -> {};", expr_to_string(call), r.name),
+            None => format!("call {};", expr_to_string(call)),
+        },
         StmtKind::Later { kind, body } => format!("@{} {};", kind.name, json_compact(body)),
     }
 }
@@ -307,6 +311,16 @@ fn stmt_json(s: &Stmt) -> Value {
         }
         StmtKind::Return { expr } => {
             json!({ "Return": { "expr": expr.as_ref().map(expr_to_string) } })
+        }
+        StmtKind::Call { call, result } => {
+            let (target, args) = match &call.kind {
+                ExprKind::Call { callee, args, .. } => (
+                    callee.join("::"),
+                    args.iter().map(expr_to_string).collect::<Vec<_>>(),
+                ),
+                _ => (expr_to_string(call), Vec::new()),
+            };
+            json!({ "Call": { "target": target, "args": args, "result": result.as_ref().map(|r| &r.name) } })
         }
         StmtKind::Later { kind, body } => {
             let mut m = Map::new();

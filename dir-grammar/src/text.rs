@@ -91,6 +91,7 @@ fn is_keyword(r: Rule) -> bool {
             | Rule::kw_from
             | Rule::kw_return
             | Rule::kw_bind
+            | Rule::kw_call
     )
 }
 
@@ -283,6 +284,13 @@ fn stmt(p: Pair<'_, Rule>) -> R<Stmt> {
                 None => None,
             },
         },
+        Rule::call_s => {
+            let call = expr(next("call")?)?;
+            StmtKind::Call {
+                call,
+                result: it.next().map(|r| ident(&r)),
+            }
+        }
         Rule::effect_s => {
             let kind = ident(&next("effect kind")?);
             StmtKind::Effect {

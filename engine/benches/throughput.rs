@@ -97,11 +97,8 @@ fn main() {
             Vec::new()
         };
         let cfg = RunConfig {
-            entry: None,
-            mode: Mode::Simulate,
             args: args.clone(),
-            max_steps: None,
-            solver_budget: None,
+            ..RunConfig::new(Mode::Simulate)
         };
         let mut best = Duration::MAX;
         for _ in 0..3 {

@@ -3,7 +3,7 @@
 //! point the obvious way (a test checks they agree) and finds derivations.
 
 use datafrog::{Iteration, Relation, Variable};
-use semantics::datalog::{Atom, Linearity, Rule, Term};
+use semantics::datalog::{Atom, Rule, Term};
 use std::collections::{BTreeMap, BTreeSet};
 
 pub type Tuple = Vec<u32>;
@@ -100,13 +100,13 @@ pub struct OverBudget {
 /// tuples exceed `budget` (counted after each round, so deterministic).
 /// Also returns the ids of the rules that derived something.
 pub fn eval(
-    lin: &Linearity,
+    strata: &[Vec<Rule>],
     facts: &Db,
     budget: usize,
 ) -> Result<(Db, BTreeSet<String>), OverBudget> {
     let mut db = facts.clone();
     let mut fired = BTreeSet::new();
-    for stratum in &lin.strata {
+    for stratum in strata {
         let mut rule_bodies: Vec<(String, Variable<Tuple>)> = Vec::new();
         let mut it = Iteration::new();
         let heads: BTreeSet<&str> = stratum.iter().map(|r| r.head.rel.as_str()).collect();
@@ -297,6 +297,30 @@ fn solutions(
     out
 }
 
+/// The body atoms ordered so that each binds on variables already known
+/// (the seed first): a derivation search then scans each relation once per
+/// candidate instead of enumerating a whole relation up front.
+fn bound_first(rule: &Rule, seed: &BTreeMap<String, u32>) -> Rule {
+    let mut known: BTreeSet<String> = seed.keys().cloned().collect();
+    let mut left: Vec<Atom> = rule.body.clone();
+    let mut body = Vec::new();
+    while !left.is_empty() {
+        let best = (0..left.len())
+            .max_by_key(|i| {
+                let n = left[*i].vars().filter(|v| known.contains(*v)).count();
+                (n, std::cmp::Reverse(*i))
+            })
+            .unwrap_or(0);
+        let a = left.remove(best);
+        known.extend(a.vars().map(str::to_string));
+        body.push(a);
+    }
+    Rule {
+        body,
+        ..rule.clone()
+    }
+}
+
 #[cfg_attr(not(test), allow(dead_code))]
 fn head_tuple(rule: &Rule, b: &BTreeMap<String, u32>) -> Tuple {
     rule.head
@@ -308,9 +332,9 @@ fn head_tuple(rule: &Rule, b: &BTreeMap<String, u32>) -> Tuple {
 /// The same fixed point, computed naively (nested loops to saturation): the
 /// obviously-correct reference the datafrog evaluation is tested against.
 #[cfg_attr(not(test), allow(dead_code))]
-pub fn eval_naive(lin: &Linearity, facts: &Db) -> Db {
+pub fn eval_naive(strata: &[Vec<Rule>], facts: &Db) -> Db {
     let mut db = facts.clone();
-    for stratum in &lin.strata {
+    for stratum in strata {
         for rule in stratum {
             db.entry(rule.head.rel.clone()).or_default();
         }
@@ -339,7 +363,8 @@ pub fn derivation(rule: &Rule, tuple: &[u32], db: &Db) -> Option<Vec<(String, Tu
         .map(str::to_string)
         .zip(tuple.iter().copied())
         .collect();
-    let b = solutions(rule, db, seed, 1).into_iter().next()?;
+    let ordered = bound_first(rule, &seed);
+    let b = solutions(&ordered, db, seed, 1).into_iter().next()?;
     let inst = |a: &Atom| -> Tuple {
         a.args
             .iter()

@@ -41,6 +41,10 @@ pub struct Machine<'c, 'p> {
     resources: u64,
     /// The `let` being evaluated, which names the resources it allocates.
     binding: Option<String>,
+    /// Every constraint checked: (process, predicate span, held), in order.
+    pub constraint_log: Vec<(usize, Span, bool)>,
+    /// The process whose constraints failed, when the run stopped so.
+    pub refused_in: Option<usize>,
 }
 
 fn value_type_name(v: &Value) -> &'static str {
@@ -92,7 +96,8 @@ fn matches_construct(c: &Construct, kind: &StmtKind) -> bool {
         (Construct::Let, StmtKind::Let { .. })
         | (Construct::Constrain, StmtKind::Constrain { .. })
         | (Construct::Prove, StmtKind::Prove { .. })
-        | (Construct::Return, StmtKind::Return { .. }) => true,
+        | (Construct::Return, StmtKind::Return { .. })
+        | (Construct::Call, StmtKind::Call { .. }) => true,
         (Construct::Effect(k), StmtKind::Effect { kind, .. }) => k == &kind.name,
         _ => false,
     }
@@ -123,6 +128,8 @@ impl<'c, 'p> Machine<'c, 'p> {
             ],
             resources: 0,
             binding: None,
+            constraint_log: Vec::new(),
+            refused_in: None,
         }
     }
 
@@ -254,7 +261,10 @@ impl<'c, 'p> Machine<'c, 'p> {
                 match action {
                     Action::Eval => {
                         self.binding = match &s.kind {
-                            StmtKind::Let { name, .. } => Some(name.name.clone()),
+                            StmtKind::Let { name, .. }
+                            | StmtKind::Call {
+                                result: Some(name), ..
+                            } => Some(name.name.clone()),
                             _ => None,
                         };
                         let e = match &s.kind {
@@ -263,6 +273,7 @@ impl<'c, 'p> Machine<'c, 'p> {
                             StmtKind::Effect { payload, .. } => Some(payload),
                             StmtKind::Return { expr } => expr.as_ref(),
                             StmtKind::Constrain { predicate } => Some(predicate),
+                            StmtKind::Call { call, .. } => Some(call),
                             StmtKind::Later { .. } => None,
                         };
                         reg = Some(match e {
@@ -272,7 +283,11 @@ impl<'c, 'p> Machine<'c, 'p> {
                     }
                     Action::Bind => {
                         if let (
-                            StmtKind::Let { name, .. } | StmtKind::Prove { name, .. },
+                            StmtKind::Let { name, .. }
+                            | StmtKind::Prove { name, .. }
+                            | StmtKind::Call {
+                                result: Some(name), ..
+                            },
                             Some(v),
                         ) = (&s.kind, &reg)
                         {
@@ -349,9 +364,17 @@ impl<'c, 'p> Machine<'c, 'p> {
                 failed.push(pred);
             }
         }
+        for pred in deferred {
+            self.constraint_log.push((
+                pi,
+                pred.span,
+                !failed.iter().any(|f| std::ptr::eq(*f, *pred)),
+            ));
+        }
         let Some(first) = failed.first() else {
             return Ok(());
         };
+        self.refused_in = Some(pi);
         let info = &self.c.procs[pi];
         let mut d = *self.fail(
             "ADM-CONSTRAINT",
@@ -486,7 +509,10 @@ impl<'c, 'p> Machine<'c, 'p> {
                     vals.push(v);
                 }
                 self.step(*callee_span)?;
-                self.cost_us += self.tables.time.call_cost_us;
+                // Φ is timeless (§9): calls made inside it cost nothing.
+                if self.c.procs[pi].proc.regime != Regime::Phi {
+                    self.cost_us = self.cost_us.saturating_add(self.tables.time.call_cost_us);
+                }
                 self.run_proc(target, vals)
             }
             ExprKind::Struct { name, fields } => {

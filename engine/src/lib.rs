@@ -2,9 +2,11 @@
 //! say, and describe every run as a trace. Does no I/O: the caller hands in
 //! bytes and realizes recorded effects only for an `executed` outcome.
 
+mod admit;
 mod datalog;
 pub mod diag;
 mod exec;
+pub mod explain;
 mod linearity;
 mod phi;
 pub mod render;
@@ -57,7 +59,9 @@ const REQUIRED_CHECKS: &[&str] = &[
     "INTRINSIC-ARG",
     "ENTRY-RESOLVE",
     "ENTRY-AMBIGUOUS",
-    "EXEC-BINDING",
+    "CALL-DISCARD",
+    "CALL-BOUND",
+    "CALL-LINEAR-MOVE",
     "EXEC-BUDGET",
     "Q-ANALYSIS-BUDGET",
     "ADM-CONSTRAINT",
@@ -104,6 +108,27 @@ pub struct RunConfig {
     pub max_steps: Option<u64>,
     /// Overrides the Φ solver's polls per query (07-phi.ron).
     pub solver_budget: Option<u64>,
+    /// `--deny-resource NAME`: never available (§8.6).
+    pub deny_resources: Vec<String>,
+    /// Resources a manifest provides in realize and check mode.
+    pub provide_resources: Vec<String>,
+    /// Collect the derivation `dustrun explain` shows.
+    pub explain: bool,
+}
+
+impl RunConfig {
+    pub fn new(mode: Mode) -> RunConfig {
+        RunConfig {
+            entry: None,
+            mode,
+            args: Vec::new(),
+            max_steps: None,
+            solver_budget: None,
+            deny_resources: Vec::new(),
+            provide_resources: Vec::new(),
+            explain: false,
+        }
+    }
 }
 
 /// The input: a display name (never an absolute path) and its bytes.
@@ -118,6 +143,9 @@ pub struct Report {
     pub diagnostics: Vec<Diagnostic>,
     /// Effects in order, for the realizer (empty unless executed).
     pub events: Vec<Event>,
+    /// The derivation, when the configuration asked for it and the run got
+    /// as far as admission.
+    pub explanation: Option<Box<explain::Explanation>>,
 }
 
 pub struct Engine {
@@ -201,6 +229,8 @@ impl Engine {
                 mode: cfg.mode.name().into(),
                 args: cfg.args.iter().cloned().collect(),
                 max_steps: budget.steps,
+                deny_resources: cfg.deny_resources.clone(),
+                provide_resources: cfg.provide_resources.clone(),
                 profile: format!("dpl-{}", self.tables.profile.dpl_version),
                 rules_digest: self.tables.digest.clone(),
             },
@@ -235,6 +265,7 @@ impl Engine {
                 trace,
                 diagnostics: diags,
                 events: Vec::new(),
+                explanation: None,
             }
         };
 
@@ -290,8 +321,43 @@ impl Engine {
 
         let mut m = exec::Machine::new(&self.tables, &compiled, budget);
         let result = m.run_proc(entry, args);
+        // Whole-program admission: decided after every concrete call has
+        // been evaluated (effects only recorded), before anything is realized.
+        let res_cfg = admit::ResourceConfig {
+            mode_simulate: cfg.mode == Mode::Simulate,
+            deny: cfg.deny_resources.clone(),
+            provide: cfg.provide_resources.clone(),
+        };
+        let refused = match &result {
+            Err(d) if d.category == Category::Inadmissible => m.refused_in,
+            _ => None,
+        };
+        let (adm_stop, record) = admit::admit(
+            &mut ck,
+            &compiled,
+            entry,
+            &res_cfg,
+            refused,
+            cfg.solver_budget,
+            cfg.explain,
+        );
+        let explanation = cfg.explain.then(|| {
+            Box::new(explain::build(
+                &self.tables,
+                src,
+                &compiled,
+                entry,
+                &record,
+                &m.constraint_log,
+            ))
+        });
         let mut fired = ck.fired;
         fired.extend(m.fired_ids());
+        if let Some(d) = adm_stop {
+            let mut report = stop(trace, vec![d], fired.into_iter().collect());
+            report.explanation = explanation;
+            return report;
+        }
         if result.is_ok() {
             // The realizer rows decide only for runs whose effects happen.
             for k in &self.tables.effects.kinds {
@@ -302,7 +368,11 @@ impl Engine {
         }
         let fired: Vec<String> = fired.into_iter().collect();
         match result {
-            Err(d) => stop(trace, vec![*d], fired),
+            Err(d) => {
+                let mut report = stop(trace, vec![*d], fired);
+                report.explanation = explanation;
+                report
+            }
             Ok(v) => {
                 trace.returned = Some(v.tagged());
                 trace.effects.events = m
@@ -324,6 +394,7 @@ impl Engine {
                     trace,
                     diagnostics: Vec::new(),
                     events: m.events,
+                    explanation,
                 }
             }
         }

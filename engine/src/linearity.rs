@@ -29,12 +29,17 @@ struct Lower<'a> {
     vars: Vec<String>,
     points: Vec<Span>,
     resources: BTreeSet<String>,
+    /// K lowering: mentions are non-consuming (`check_live`), except in the
+    /// arguments of these calls (by callee span), which move (§10.5.2).
+    k_moves: Option<BTreeSet<(usize, usize)>>,
 }
 
 #[derive(Clone, Copy, PartialEq)]
 enum Mode {
     Consume,
     Read,
+    /// K caller: an argument passed across a binding that enforces linearity.
+    Move,
 }
 
 impl Lower<'_> {
@@ -74,7 +79,13 @@ impl Lower<'_> {
         match &e.kind {
             ExprKind::Path(segs) => {
                 if let [n] = segs.as_slice() {
-                    self.mention(n, e.span, if mode == Mode::Read { "read" } else { "use" });
+                    let rel = match (mode, &self.k_moves) {
+                        (Mode::Read, _) => "read",
+                        (Mode::Move, _) => "move",
+                        (Mode::Consume, Some(_)) => "check_live",
+                        (Mode::Consume, None) => "use",
+                    };
+                    self.mention(n, e.span, rel);
                 }
             }
             ExprKind::Binary { lhs, rhs, .. } => {
@@ -82,7 +93,24 @@ impl Lower<'_> {
                 self.expr(rhs, mode);
             }
             ExprKind::Field { base, .. } => self.expr(base, mode),
-            ExprKind::Call { callee, args, .. } => {
+            ExprKind::Call {
+                callee,
+                args,
+                callee_span,
+            } => {
+                if let Some(moves) = &self.k_moves {
+                    let m = if mode == Mode::Consume
+                        && moves.contains(&(callee_span.start, callee_span.end))
+                    {
+                        Mode::Move
+                    } else {
+                        mode
+                    };
+                    for a in args {
+                        self.expr(a, m);
+                    }
+                    return;
+                }
                 if let Some(i) = crate::validate::intrinsic_of(self.lin, self.c, self.forge, callee)
                 {
                     if let (IntrinsicArg::Binding, [arg]) = (i.arg, args.as_slice()) {
@@ -145,7 +173,9 @@ pub(crate) fn lower(
     c: &Compiled<'_>,
     pi: usize,
     types: &BTreeMap<String, (Ty, Span)>,
+    k_moves: Option<BTreeSet<(usize, usize)>>,
 ) -> Lowered {
+    let k = k_moves.is_some();
     let info = &c.procs[pi];
     let p = info.proc;
     let mut l = Lower {
@@ -157,13 +187,15 @@ pub(crate) fn lower(
         vars: Vec::new(),
         points: Vec::new(),
         resources: BTreeSet::new(),
+        k_moves,
     };
     // Relations exist even when empty, so rules over them are well defined.
     for i in &lin.inputs {
         l.facts.entry(i.name.clone()).or_default();
     }
     let entry = l.point(p.name.span);
-    let linear = |name: &str| !matches!(types.get(name), Some((Ty::Unit, _)));
+    // K values are copyable: only moves across bindings constrain them.
+    let linear = |name: &str| !k && !matches!(types.get(name), Some((Ty::Unit, _)));
     for prm in &p.params {
         let v = l.var(&prm.name.name);
         l.fact("def", vec![v, entry]);
@@ -197,6 +229,41 @@ pub(crate) fn lower(
             StmtKind::Prove { from, .. } => l.expr(from, Mode::Read),
             StmtKind::Effect { payload, .. } => l.expr(payload, Mode::Consume),
             StmtKind::Return { expr: Some(e) } => l.expr(e, Mode::Consume),
+            StmtKind::Call { call, result } => {
+                l.expr(call, Mode::Consume);
+                // A discarded result is a binding nobody uses (§4.4.2).
+                let (name, span) = match result {
+                    Some(r) => (r.name.clone(), r.span),
+                    None => {
+                        let ret = match &call.kind {
+                            ExprKind::Call { callee_span, .. } => info
+                                .calls
+                                .get(&(callee_span.start, callee_span.end))
+                                .and_then(|t| c.procs[*t].ret.as_ref()),
+                            _ => None,
+                        };
+                        match ret {
+                            Some(d) if d.ty != Ty::Unit && !k => {
+                                (format!("the result of {}", expr_head(call)), call.span)
+                            }
+                            _ => continue,
+                        }
+                    }
+                };
+                let resource = l.yields_resource(call);
+                let v = l.var(&name);
+                let at = l.point(span);
+                l.fact("def", vec![v, at]);
+                if result.is_none() || linear(&name) {
+                    if !k {
+                        l.fact("linear", vec![v]);
+                    }
+                }
+                if resource {
+                    l.resources.insert(name.clone());
+                    l.fact("resource", vec![v]);
+                }
+            }
             StmtKind::Return { expr: None } | StmtKind::Later { .. } => {}
         }
     }
@@ -216,10 +283,52 @@ pub(crate) fn check(
     pi: usize,
     types: &BTreeMap<String, (Ty, Span)>,
 ) {
+    let lowered = lower(&ck.tables.linearity, c, pi, types, None);
+    report(ck, c, pi, &lowered, None);
+}
+
+/// K callers across bindings with `linearity_enforced == true`: a value
+/// passed on is moved, and the caller may not use it again (brief 4.1).
+/// The same rules as Q linearity decide it; only their use-after-move
+/// verdicts apply to K.
+pub(crate) fn check_k_moves(
+    ck: &mut Checker<'_>,
+    c: &Compiled<'_>,
+    pi: usize,
+    types: &BTreeMap<String, (Ty, Span)>,
+    moves: BTreeSet<(usize, usize)>,
+) {
+    if moves.is_empty() {
+        return;
+    }
+    ck.fire("CALL-LINEAR-MOVE");
+    let lowered = lower(&ck.tables.linearity, c, pi, types, Some(moves));
+    let before = ck.diags.len();
+    report(ck, c, pi, &lowered, Some("use_after_move"));
+    for d in &mut ck.diags[before..] {
+        d.notes.push(
+            "the value was passed across a binding whose contract says `linearity_enforced == true` (§10.5.2): the K caller gave it away".into(),
+        );
+    }
+}
+
+fn expr_head(e: &Expr) -> String {
+    match &e.kind {
+        ExprKind::Call { callee, .. } => format!("`{}(...)`", callee.join("::")),
+        _ => "the call".into(),
+    }
+}
+
+fn report(
+    ck: &mut Checker<'_>,
+    c: &Compiled<'_>,
+    pi: usize,
+    lowered: &Lowered,
+    only: Option<&str>,
+) {
     let lin = &ck.tables.linearity;
     let budget = ck.tables.profile.budgets.linearity_facts as usize;
-    let lowered = lower(lin, c, pi, types);
-    let (db, fired) = match datalog::eval(lin, &lowered.facts, budget) {
+    let (db, fired) = match datalog::eval(&lin.strata, &lowered.facts, budget) {
         Ok(r) => r,
         Err(e) => {
             let p = c.procs[pi].proc;
@@ -252,7 +361,7 @@ pub(crate) fn check(
                 } else {
                     match cols.as_ref().and_then(|c| c.get(i)) {
                         Some(semantics::datalog::Column::Var) => name(*x),
-                        Some(semantics::datalog::Column::Point) | None => format!("p{x}"),
+                        _ => format!("p{x}"),
                     }
                 }
             })
@@ -261,7 +370,11 @@ pub(crate) fn check(
     };
     let mut diags = Vec::new();
     let mut omitted = 0usize;
-    for v in &lin.violations {
+    for v in lin
+        .violations
+        .iter()
+        .filter(|v| only.is_none_or(|o| o == v.relation))
+    {
         let mut reported = BTreeSet::new();
         for t in db.get(&v.relation).into_iter().flatten() {
             if !reported.insert(t[0]) {
@@ -367,8 +480,8 @@ mod tests {
         add("consume", vec![2, 8]);
         add("use", vec![2, 9]);
         add("read", vec![3, 10]);
-        let (fast, _) = datalog::eval(lin, &facts, usize::MAX).unwrap();
-        let slow = datalog::eval_naive(lin, &facts);
+        let (fast, _) = datalog::eval(&lin.strata, &facts, usize::MAX).unwrap();
+        let slow = datalog::eval_naive(&lin.strata, &facts);
         assert_eq!(fast, slow);
         assert!(
             fast["second_use"].contains(&vec![0, 6, 4]),

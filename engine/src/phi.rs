@@ -349,10 +349,16 @@ pub fn question(
     let mut constraints = Vec::new();
     // Lets are definitions over the unknowns; constraints see the whole body (§7.3).
     for s in &info.proc.body {
-        if let StmtKind::Let { name, expr } = &s.kind {
-            let v = ev.expr(expr).unwrap_or_else(Sym::Opaque);
-            ev.env.insert(name.name.clone(), v);
-        }
+        let (StmtKind::Let { name, expr }
+        | StmtKind::Call {
+            call: expr,
+            result: Some(name),
+        }) = &s.kind
+        else {
+            continue;
+        };
+        let v = ev.expr(expr).unwrap_or_else(Sym::Opaque);
+        ev.env.insert(name.name.clone(), v);
     }
     for (i, s) in info.proc.body.iter().enumerate() {
         let pred = match &s.kind {

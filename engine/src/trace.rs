@@ -47,6 +47,12 @@ pub struct Config {
     pub args: BTreeMap<String, String>,
     /// Step budget in force (profile default or `--max-steps`).
     pub max_steps: u64,
+    /// `--deny-resource` names, as given.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub deny_resources: Vec<String>,
+    /// Resources the run's manifest provides.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub provide_resources: Vec<String>,
     pub profile: String,
     pub rules_digest: String,
 }

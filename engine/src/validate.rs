@@ -14,6 +14,26 @@ use std::collections::{BTreeMap, BTreeSet};
 /// The built-in record type `q_measure` returns.
 pub const MEASUREMENT: &str = "Measurement";
 
+/// A call of one process by another, as validation resolved it.
+#[derive(Clone, Debug)]
+pub struct CallSite {
+    pub callee: usize,
+    /// The callee's name as written.
+    pub span: Span,
+    /// Some argument's type carries a PhiWitness.
+    pub args_witness: bool,
+    /// The callee's result type carries a PhiWitness.
+    pub result_witness: bool,
+}
+
+/// A binding whose endpoints resolved.
+#[derive(Clone, Debug)]
+pub struct BindInfo<'p> {
+    pub bind: &'p Bind,
+    pub source: usize,
+    pub target: usize,
+}
+
 pub struct ShapeInfo {
     pub fields: Vec<(String, DeclTy)>,
 }
@@ -33,6 +53,10 @@ pub struct ProcInfo<'p> {
     pub phi_witness_calls: BTreeSet<(usize, usize)>,
     /// Digest of the canonical text of the process's constraint set.
     pub constraint_digest: String,
+    /// Every call of another process, in evaluation order of the checker.
+    pub sites: Vec<CallSite>,
+    /// Types of every name the body binds (for `explain`'s linearity view).
+    pub env: BTreeMap<String, (Ty, Span)>,
 }
 
 pub struct Compiled<'p> {
@@ -40,11 +64,22 @@ pub struct Compiled<'p> {
     pub procs: Vec<ProcInfo<'p>>,
     /// Shapes per forge.
     pub shapes: Vec<BTreeMap<String, ShapeInfo>>,
+    /// Processes by (forge, name), so references resolve in O(log n).
+    pub by_name: BTreeMap<(usize, String), Vec<usize>>,
+    /// Bindings whose endpoints resolved, in declaration order.
+    pub binds: Vec<BindInfo<'p>>,
+    /// Binding indices between two processes, keyed both ways.
+    pub between: BTreeMap<(usize, usize), Vec<usize>>,
 }
 
 impl Compiled<'_> {
     pub fn shape(&self, forge: usize, name: &str) -> Option<&ShapeInfo> {
         self.shapes.get(forge).and_then(|m| m.get(name))
+    }
+
+    /// Bindings connecting `a` and `b`, in either direction.
+    pub fn binds_between(&self, a: usize, b: usize) -> &[usize] {
+        self.between.get(&(a, b)).map(Vec::as_slice).unwrap_or(&[])
     }
 }
 
@@ -198,21 +233,50 @@ pub(crate) fn compile<'p>(ck: &mut Checker<'_>, program: &'p Program) -> Option<
                 intrinsics: BTreeMap::new(),
                 phi_witness_calls: BTreeSet::new(),
                 constraint_digest: semantics::sha256(constraints.join("\n").as_bytes()),
+                sites: Vec::new(),
+                env: BTreeMap::new(),
             });
         }
     }
 
+    let mut by_name: BTreeMap<(usize, String), Vec<usize>> = BTreeMap::new();
+    for (i, p) in procs.iter().enumerate() {
+        by_name
+            .entry((p.forge, p.proc.name.name.clone()))
+            .or_default()
+            .push(i);
+    }
     let mut compiled = Compiled {
         program,
         procs,
         shapes,
+        by_name,
+        binds: Vec::new(),
+        between: BTreeMap::new(),
     };
 
     // Binding endpoints resolve inside their forge.
     for (fi, f) in program.forges.iter().enumerate() {
         for b in &f.binds {
-            for end in [&b.source, &b.target] {
-                if resolve_ref(&compiled, fi, &end.segments).len() != 1 {
+            let ends: Vec<Vec<usize>> = [&b.source, &b.target]
+                .iter()
+                .map(|e| resolve_ref(&compiled, fi, &e.segments))
+                .collect();
+            if let ([s], [t]) = (ends[0].as_slice(), ends[1].as_slice()) {
+                let k = compiled.binds.len();
+                compiled.binds.push(BindInfo {
+                    bind: b,
+                    source: *s,
+                    target: *t,
+                });
+                compiled.between.entry((*s, *t)).or_default().push(k);
+                if s != t {
+                    compiled.between.entry((*t, *s)).or_default().push(k);
+                }
+            }
+            check_contract(ck, b);
+            for (end, found) in [&b.source, &b.target].into_iter().zip(&ends) {
+                if found.len() != 1 {
                     ck.error(
                         "BIND-RESOLVE",
                         end.span,
@@ -228,10 +292,16 @@ pub(crate) fn compile<'p>(ck: &mut Checker<'_>, program: &'p Program) -> Option<
         }
     }
 
+    for p in &compiled.procs {
+        check_uses(ck, p.proc);
+    }
+
     // Bodies.
     let mut edges: Vec<(usize, usize, Span)> = Vec::new();
     for pi in 0..compiled.procs.len() {
-        let calls = check_proc(ck, &compiled, pi);
+        let (calls, sites, env) = check_proc(ck, &compiled, pi);
+        compiled.procs[pi].sites = sites;
+        compiled.procs[pi].env = env;
         for (span, target) in calls {
             match target {
                 Target::Proc(callee) => {
@@ -319,6 +389,13 @@ fn resolve_decl(ck: &mut Checker<'_>, forge: &Forge, ty: &Ident) -> DeclTy {
             range: None,
         };
     }
+    if ty.name == ck.tables.types.witness_type {
+        return DeclTy {
+            ty: Ty::Witness(Box::new(Ty::Unknown)),
+            name: ty.name.clone(),
+            range: None,
+        };
+    }
     if ty.name == MEASUREMENT {
         return DeclTy {
             ty: Ty::Measurement,
@@ -345,24 +422,157 @@ fn resolve_decl(ck: &mut Checker<'_>, forge: &Forge, ty: &Ident) -> DeclTy {
 /// Processes of forge `fi` a reference names: `name`, `R::name`, `Forge::R::name`.
 pub fn resolve_ref(c: &Compiled<'_>, fi: usize, segs: &[String]) -> Vec<usize> {
     let forge_name = &c.program.forges[fi].name.name;
-    c.procs
+    let (regime, name) = match segs {
+        [n] => (None, n),
+        [r, n] => (Some(Regime::parse(r)), n),
+        [f, r, n] if f == forge_name => (Some(Regime::parse(r)), n),
+        _ => return Vec::new(),
+    };
+    let Some(found) = c.by_name.get(&(fi, name.clone())) else {
+        return Vec::new();
+    };
+    found
         .iter()
-        .enumerate()
-        .filter(|(_, p)| {
-            p.forge == fi
-                && match segs {
-                    [n] => &p.proc.name.name == n,
-                    [r, n] => Regime::parse(r) == Some(p.proc.regime) && &p.proc.name.name == n,
-                    [f, r, n] => {
-                        f == forge_name
-                            && Regime::parse(r) == Some(p.proc.regime)
-                            && &p.proc.name.name == n
-                    }
-                    _ => false,
-                }
-        })
-        .map(|(i, _)| i)
+        .copied()
+        .filter(|i| regime.is_none_or(|r| r == Some(c.procs[*i].proc.regime)))
         .collect()
+}
+
+/// Calls found while checking a body: every callee by span, and the
+/// process-to-process call sites with what crosses them.
+pub(crate) struct Calls {
+    pub list: Vec<(Span, Target)>,
+    pub sites: Vec<CallSite>,
+}
+
+impl Calls {
+    fn push(&mut self, c: (Span, Target)) {
+        self.list.push(c);
+    }
+}
+
+/// Contract clauses on standard attributes are well-formed (§10.5.2).
+fn check_contract(ck: &mut Checker<'_>, b: &Bind) {
+    let tables = ck.tables;
+    for cl in &b.contract {
+        let Some(attr) = tables.contracts.attribute(&cl.key.name) else {
+            continue;
+        };
+        let ops = tables.contracts.ops_of(attr.value);
+        let value_ok = match attr.value {
+            semantics::AttrValue::Bool => matches!(cl.value.name.as_str(), "true" | "false"),
+            semantics::AttrValue::Int => cl.value.name.parse::<i64>().is_ok(),
+        };
+        let want = match attr.value {
+            semantics::AttrValue::Bool => "`true` or `false`",
+            semantics::AttrValue::Int => "an integer",
+        };
+        let m = &tables.contracts.malformed;
+        if !value_ok {
+            ck.fire(&m.id);
+            let d = Diagnostic::new(
+                tables,
+                m.code.as_deref().unwrap_or("E0141"),
+                Some((&m.id, &m.cite)),
+                format!(
+                    "contract clause `{} {} {}`: `{}` takes {want}",
+                    cl.key.name, cl.op.name, cl.value.name, cl.key.name
+                ),
+            )
+            .at(cl.value.span, format!("expected {want}"))
+            .also(cl.key.span, format!("standard attribute ({})", attr.id));
+            ck.diags.push(d);
+        } else if !ops.iter().any(|o| o == &cl.op.name) {
+            ck.fire(&m.id);
+            let d = Diagnostic::new(
+                tables,
+                m.code.as_deref().unwrap_or("E0141"),
+                Some((&m.id, &m.cite)),
+                format!(
+                    "contract clause `{} {} {}`: `{}` is compared with {}",
+                    cl.key.name,
+                    cl.op.name,
+                    cl.value.name,
+                    cl.key.name,
+                    ops.join(" ")
+                ),
+            )
+            .at(cl.op.span, "operator not allowed here");
+            ck.diags.push(d);
+        }
+    }
+}
+
+/// `uses` clauses of catalogued resources name their parameters correctly (§8.6).
+fn check_uses(ck: &mut Checker<'_>, p: &Proc) {
+    use semantics::ParamKind;
+    let tables = ck.tables;
+    let Some(rule) = tables.resources.rules.iter().find(|r| r.id == "RES-ARGS") else {
+        return;
+    };
+    for u in &p.uses {
+        let Some(res) = tables.resources.resource(&u.resource.name) else {
+            continue;
+        };
+        let mut problems: Vec<(Span, String)> = Vec::new();
+        for (i, (k, lit)) in u.args.iter().enumerate() {
+            match res.params.iter().find(|q| q.name == k.name) {
+                None => problems.push((
+                    k.span,
+                    format!("`{}` has no parameter `{}`", res.name, k.name),
+                )),
+                Some(q) => {
+                    let ok = matches!(
+                        (q.kind, &lit.value),
+                        (ParamKind::Int, LitValue::Int(_))
+                            | (ParamKind::Bool, LitValue::Bool(_))
+                            | (ParamKind::Str, LitValue::String(_))
+                    );
+                    if !ok {
+                        problems.push((
+                            lit.span,
+                            format!("`{}` takes a {:?} literal", k.name, q.kind),
+                        ));
+                    }
+                    if u.args[..i].iter().any(|(o, _)| o.name == k.name) {
+                        problems.push((k.span, format!("`{}` is given twice", k.name)));
+                    }
+                }
+            }
+        }
+        for q in res.params.iter().filter(|q| q.required) {
+            if !u.args.iter().any(|(k, _)| k.name == q.name) {
+                problems.push((
+                    u.resource.span,
+                    format!("`{}` needs `{}`", res.name, q.name),
+                ));
+            }
+        }
+        for (span, msg) in problems {
+            ck.fire(&rule.id);
+            let params: Vec<String> = res
+                .params
+                .iter()
+                .map(|q| {
+                    format!(
+                        "{}: {:?}{}",
+                        q.name,
+                        q.kind,
+                        if q.required { "" } else { " (optional)" }
+                    )
+                })
+                .collect();
+            let d = Diagnostic::new(
+                tables,
+                rule.code.as_deref().unwrap_or("E0142"),
+                Some((&rule.id, &rule.cite)),
+                format!("malformed `uses {}` clause: {msg}", res.name),
+            )
+            .at(span, msg.clone())
+            .note(format!("{}({})", res.name, params.join(", ")));
+            ck.diags.push(d);
+        }
+    }
 }
 
 fn construct_of(kind: &StmtKind) -> Option<Construct> {
@@ -372,6 +582,7 @@ fn construct_of(kind: &StmtKind) -> Option<Construct> {
         StmtKind::Prove { .. } => Construct::Prove,
         StmtKind::Return { .. } => Construct::Return,
         StmtKind::Effect { kind, .. } => Construct::Effect(kind.name.clone()),
+        StmtKind::Call { .. } => Construct::Call,
         StmtKind::Later { .. } => return None,
     })
 }
@@ -410,7 +621,15 @@ pub(crate) fn intrinsic_of<'t>(
 }
 
 /// Checks one body; returns the calls it makes (callee span, target).
-fn check_proc(ck: &mut Checker<'_>, c: &Compiled<'_>, pi: usize) -> Vec<(Span, Target)> {
+fn check_proc(
+    ck: &mut Checker<'_>,
+    c: &Compiled<'_>,
+    pi: usize,
+) -> (
+    Vec<(Span, Target)>,
+    Vec<CallSite>,
+    BTreeMap<String, (Ty, Span)>,
+) {
     let errors_before = ck.diags.len();
     let info = &c.procs[pi];
     let p = info.proc;
@@ -493,9 +712,11 @@ fn check_proc(ck: &mut Checker<'_>, c: &Compiled<'_>, pi: usize) -> Vec<(Span, T
         .iter()
         .enumerate()
         .filter_map(|(i, s)| match &s.kind {
-            StmtKind::Let { name, .. } | StmtKind::Prove { name, .. } => {
-                Some((name.name.clone(), i, name.span))
-            }
+            StmtKind::Let { name, .. }
+            | StmtKind::Prove { name, .. }
+            | StmtKind::Call {
+                result: Some(name), ..
+            } => Some((name.name.clone(), i, name.span)),
             _ => None,
         })
         .collect();
@@ -511,7 +732,10 @@ fn check_proc(ck: &mut Checker<'_>, c: &Compiled<'_>, pi: usize) -> Vec<(Span, T
             .entry(prm.name.name.clone())
             .or_insert((d.ty.clone(), prm.name.span));
     }
-    let mut calls = Vec::new();
+    let mut calls = Calls {
+        list: Vec::new(),
+        sites: Vec::new(),
+    };
     let mut return_at: Option<Span> = None;
     let mut reported_after_return = false;
 
@@ -637,6 +861,30 @@ fn check_proc(ck: &mut Checker<'_>, c: &Compiled<'_>, pi: usize) -> Vec<(Span, T
             StmtKind::Effect { payload, .. } => {
                 infer(ck, c, &scope, payload, &mut calls);
             }
+            StmtKind::Call { call, result } => {
+                let t = infer(ck, c, &scope, call, &mut calls);
+                match result {
+                    Some(name) => bind(ck, &mut scope, name, t),
+                    // In Q a discarded linear value is a linearity error
+                    // (the lowering gives it a binding nobody uses).
+                    None if t.fits(&Ty::Unit) || p.regime == Regime::Q => {}
+                    None => {
+                        let target = match &call.kind {
+                            ExprKind::Call { callee, .. } => callee.join("::"),
+                            _ => String::new(),
+                        };
+                        ck.error(
+                            "CALL-DISCARD",
+                            call.span,
+                            format!("the value ({t}) is discarded"),
+                            format!("call of `{target}` discards its {t} result"),
+                        )
+                        .help = Some(format!(
+                            "name the result: `\"result\": \"y\"` (JSON) or `call {target}(...) -> y;` (text)"
+                        ));
+                    }
+                }
+            }
             StmtKind::Return { expr } => {
                 return_at = Some(s.span);
                 match (expr, &info.ret) {
@@ -722,7 +970,24 @@ fn check_proc(ck: &mut Checker<'_>, c: &Compiled<'_>, pi: usize) -> Vec<(Span, T
     if p.regime == Regime::Q && ck.diags.len() == errors_before {
         crate::linearity::check(ck, c, pi, &env_types);
     }
-    calls
+    if p.regime == Regime::K && ck.diags.len() == errors_before {
+        let moves: BTreeSet<(usize, usize)> = calls
+            .sites
+            .iter()
+            .filter(|s| {
+                c.binds_between(pi, s.callee).iter().any(|b| {
+                    enforced(
+                        ck.tables,
+                        c.binds[*b].bind,
+                        semantics::AttrMeaning::LinearityEnforced,
+                    ) == Some(true)
+                })
+            })
+            .map(|s| (s.span.start, s.span.end))
+            .collect();
+        crate::linearity::check_k_moves(ck, c, pi, &env_types, moves);
+    }
+    (calls.list, calls.sites, env_types)
 }
 
 fn bind(ck: &mut Checker<'_>, scope: &mut Scope<'_>, name: &Ident, t: Ty) {
@@ -749,7 +1014,7 @@ fn infer(
     c: &Compiled<'_>,
     scope: &Scope<'_>,
     e: &Expr,
-    calls: &mut Vec<(Span, Target)>,
+    calls: &mut Calls,
 ) -> Ty {
     match &e.kind {
         ExprKind::Int(_) => Ty::Int,
@@ -947,6 +1212,17 @@ fn infer(
             };
             calls.push((*callee_span, Target::Proc(target)));
             let t = &c.procs[target];
+            calls.sites.push(CallSite {
+                callee: target,
+                span: *callee_span,
+                args_witness: arg_tys
+                    .iter()
+                    .any(|(a, _)| carries_witness(c, scope.forge, a)),
+                result_witness: t
+                    .ret
+                    .as_ref()
+                    .is_some_and(|d| carries_witness(c, t.forge, &d.ty)),
+            });
             if t.params.len() != args.len() {
                 ck.error(
                     "CALL-ARGS",
@@ -1071,7 +1347,7 @@ fn infer_intrinsic(
     callee: &[String],
     span: Span,
     args: &[Expr],
-    calls: &mut Vec<(Span, Target)>,
+    calls: &mut Calls,
 ) -> Option<Ty> {
     use semantics::datalog::{IntrinsicArg, IntrinsicResult};
     let tables = ck.tables;
@@ -1166,7 +1442,20 @@ fn resolve_call(
     match found.as_slice() {
         [] => {
             let last = callee.last().map(String::as_str).unwrap_or("");
-            if is_intrinsic(c, scope.forge, callee) {
+            let unary = &ck.tables.types.unary;
+            if callee.len() == 1 && unary.names.iter().any(|n| n == last) {
+                ck.fire(&unary.id);
+                let d = Diagnostic::new(
+                    ck.tables,
+                    &unary.code,
+                    Some((&unary.id, &unary.cite)),
+                    format!("`{last}(...)` is a unary operator, which DPL v0.1 does not have"),
+                )
+                .at(span, "unary operator")
+                .note("the v0.1 expression grammar (§3.8) has binary operators only")
+                .help("write `0 Sub x` for a negation, or `b Eq false` for a logical not");
+                ck.diags.push(d);
+            } else if is_intrinsic(c, scope.forge, callee) {
                 ck.error("INTRINSIC-RESERVED", span, "regime intrinsic", format!("intrinsic `{last}` is not implemented by this executor yet"))
                     .notes
                     .push("q_* intrinsics belong to Q execution and phi_witness to Φ resolution, which later versions of dustrun implement".into());
@@ -1186,17 +1475,11 @@ fn resolve_call(
                 ck.fire("CALL-SAME-REGIME");
                 return Some(*one);
             }
-            let fi = scope.forge;
-            let bound = c.program.forges[fi].binds.iter().any(|b| {
-                let s = resolve_ref(c, fi, &b.source.segments);
-                let t = resolve_ref(c, fi, &b.target.segments);
-                (s == [scope.proc] && t == [*one]) || (s == [*one] && t == [scope.proc])
-            });
-            if bound {
-                ck.error("EXEC-BINDING", span, "call across a binding", format!("calls across bindings (`{}` -> `{}`) are not implemented by this executor yet", caller.qname, target.qname))
-                    .notes
-                    .push("binding contracts (§10) and cross-regime calls come with a later version of dustrun; the program is rejected rather than run without them".into());
-            } else {
+            if !c.binds_between(scope.proc, *one).is_empty() {
+                ck.fire("CALL-BOUND");
+                return Some(*one);
+            }
+            {
                 ck.error(
                     "CALL-CROSS-REGIME",
                     span,
@@ -1324,4 +1607,61 @@ fn check_cycles(ck: &mut Checker<'_>, c: &Compiled<'_>, edges: &[(usize, usize, 
         }
     }
     acyclic
+}
+
+/// Whether a value of type `t` is, or contains, a PhiWitness.
+fn carries_witness(c: &Compiled<'_>, forge: usize, t: &Ty) -> bool {
+    fn go(c: &Compiled<'_>, forge: usize, t: &Ty, depth: usize) -> bool {
+        match t {
+            Ty::Witness(_) => true,
+            // Shapes may nest; the depth bound keeps a cyclic declaration finite.
+            Ty::Shape(s) if depth < 64 => c.shape(forge, s).is_some_and(|sh| {
+                sh.fields
+                    .iter()
+                    .any(|(_, d)| go(c, forge, &d.ty, depth + 1))
+            }),
+            _ => false,
+        }
+    }
+    go(c, forge, t, 0)
+}
+
+/// The value a binding's contract requires of a boolean standard attribute
+/// (`== v` requires v, `!= v` requires !v); None when no clause names it.
+/// Several clauses on one attribute: any that requires `false` wins, since
+/// every clause must hold.
+pub fn enforced(tables: &Tables, b: &Bind, meaning: semantics::AttrMeaning) -> Option<bool> {
+    bool_clauses(tables, b, meaning)
+        .into_iter()
+        .map(|(_, v)| v)
+        .reduce(|a, b| a && b)
+}
+
+/// The clauses of a binding on a boolean attribute with the given meaning,
+/// each with the value it requires.
+pub fn bool_clauses<'b>(
+    tables: &Tables,
+    b: &'b Bind,
+    meaning: semantics::AttrMeaning,
+) -> Vec<(usize, bool)> {
+    b.contract
+        .iter()
+        .enumerate()
+        .filter_map(|(i, cl)| {
+            let a = tables.contracts.attribute(&cl.key.name)?;
+            if a.meaning != meaning {
+                return None;
+            }
+            let v = match cl.value.name.as_str() {
+                "true" => true,
+                "false" => false,
+                _ => return None,
+            };
+            match cl.op.name.as_str() {
+                "==" => Some((i, v)),
+                "!=" => Some((i, !v)),
+                _ => None,
+            }
+        })
+        .collect()
 }

@@ -1,5 +1,8 @@
-//! Datalog rules as data (04-q-linearity.ron): parsed and checked here,
-//! evaluated by the engine with datafrog.
+//! Datalog rules as data (04-q-linearity.ron, 10-admission.ron): parsed and
+//! checked here, evaluated by the engine with datafrog. The input relations
+//! the engine's lowering emits are declared once, here, and every table's
+//! `inputs` must match them exactly: a renamed or retyped relation is
+//! refused at load instead of silently being empty.
 
 use crate::Regime;
 use serde::{Deserialize, Serialize};
@@ -7,8 +10,110 @@ use std::collections::{BTreeMap, BTreeSet};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Column {
+    /// A binding of a Q process.
     Var,
+    /// A program point of a Q process.
     Point,
+    /// A process of the program.
+    Proc,
+    /// A `bind` declaration.
+    Bind,
+    /// A contract clause of a binding.
+    Clause,
+    /// A `uses` clause of a process.
+    Use,
+}
+
+/// The input relations the engine lowers a Q process into (04-q-linearity.ron).
+pub const LINEARITY_INPUTS: &[(&str, &[Column])] = &[
+    ("edge", &[Column::Point, Column::Point]),
+    ("def", &[Column::Var, Column::Point]),
+    ("use", &[Column::Var, Column::Point]),
+    ("move", &[Column::Var, Column::Point]),
+    ("consume", &[Column::Var, Column::Point]),
+    ("check_live", &[Column::Var, Column::Point]),
+    ("read", &[Column::Var, Column::Point]),
+    ("linear", &[Column::Var]),
+    ("resource", &[Column::Var]),
+    ("exit", &[Column::Point]),
+];
+
+/// Names of the input relations the engine lowers a whole program into
+/// (10-admission.ron). The engine emits facts only through these constants.
+pub mod adm {
+    pub const ENTRY: &str = "entry";
+    pub const CALLS: &str = "calls";
+    pub const BIND: &str = "bind";
+    pub const EFFECT_IN: &str = "effect_in";
+    pub const EFFECTS_FORBIDDEN: &str = "effects_forbidden";
+    pub const WITNESS_FORBIDDEN: &str = "witness_forbidden";
+    pub const WITNESS_CROSSES: &str = "witness_crosses";
+    pub const LATENCY_EXCEEDED: &str = "latency_exceeded";
+    pub const PHI_NONEXISTENT: &str = "phi_nonexistent";
+    pub const PHI_UNDETERMINED: &str = "phi_undetermined";
+    pub const RESOURCE_UNAVAILABLE: &str = "resource_unavailable";
+    pub const RESOURCE_UNMET: &str = "resource_unmet";
+    pub const CALL_REFUSED: &str = "call_refused";
+    /// Derived relations the engine reads back (for verdicts and `explain`),
+    /// with their column kinds.
+    pub const REACHES: &str = "reaches";
+    pub const REFUSED: &str = "refused";
+    pub const CLAUSE_VIOLATED: &str = "clause_violated";
+}
+
+/// Derived relations of 10-admission.ron the engine reads.
+pub const ADMISSION_DERIVED: &[(&str, &[Column])] = &[
+    (adm::REACHES, &[Column::Proc]),
+    (adm::REFUSED, &[Column::Proc]),
+    (adm::CLAUSE_VIOLATED, &[Column::Bind, Column::Clause]),
+];
+
+/// The input relations of 10-admission.ron, with their column kinds.
+pub const ADMISSION_INPUTS: &[(&str, &[Column])] = &[
+    (adm::ENTRY, &[Column::Proc]),
+    (adm::CALLS, &[Column::Proc, Column::Proc]),
+    (adm::BIND, &[Column::Bind, Column::Proc, Column::Proc]),
+    (adm::EFFECT_IN, &[Column::Proc]),
+    (adm::EFFECTS_FORBIDDEN, &[Column::Bind, Column::Clause]),
+    (adm::WITNESS_FORBIDDEN, &[Column::Bind, Column::Clause]),
+    (adm::WITNESS_CROSSES, &[Column::Bind]),
+    (adm::LATENCY_EXCEEDED, &[Column::Bind, Column::Clause]),
+    (adm::PHI_NONEXISTENT, &[Column::Proc]),
+    (adm::PHI_UNDETERMINED, &[Column::Proc]),
+    (adm::RESOURCE_UNAVAILABLE, &[Column::Proc, Column::Use]),
+    (adm::RESOURCE_UNMET, &[Column::Proc, Column::Use]),
+    (adm::CALL_REFUSED, &[Column::Proc]),
+];
+
+/// The table's inputs must be exactly the relations the engine emits.
+fn check_inputs(inputs: &[InputDecl], expected: &[(&str, &[Column])]) -> Result<(), String> {
+    for i in inputs {
+        match expected.iter().find(|(n, _)| *n == i.name) {
+            None => {
+                let names: Vec<&str> = expected.iter().map(|(n, _)| *n).collect();
+                return Err(format!(
+                    "input `{}` is not a relation the engine emits (it emits: {})",
+                    i.name,
+                    names.join(", ")
+                ));
+            }
+            Some((_, cols)) if *cols != i.columns.as_slice() => {
+                return Err(format!(
+                    "input `{}` has columns {:?}; the engine emits {:?}",
+                    i.name, i.columns, cols
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    for (n, _) in expected {
+        if !inputs.iter().any(|i| i.name == *n) {
+            return Err(format!(
+                "input `{n}`, which the engine emits, is not declared"
+            ));
+        }
+    }
+    Ok(())
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -245,8 +350,13 @@ fn infer_columns(
                                 .position(|x| matches!(x, Term::Var(y) if y == v))
                                 .and_then(|j| bc.get(j))
                         });
-                        if other.is_some_and(|o| Some(o) != ac.get(i)) {
-                            return Err(format!("rule `{}`: variable `{v}` is used both as a binding and as a point", r.id));
+                        if let Some(o) = other.filter(|o| Some(*o) != ac.get(i)).map(Some) {
+                            return Err(format!(
+                                "rule `{}`: variable `{v}` is used both as a {:?} and as a {:?}",
+                                r.id,
+                                o.copied().unwrap_or(Column::Var),
+                                ac.get(i).copied().unwrap_or(Column::Var)
+                            ));
                         }
                     }
                 }
@@ -257,124 +367,224 @@ fn infer_columns(
     Ok(cols)
 }
 
-impl Linearity {
-    pub fn from_file(f: LinearityFile) -> Result<Linearity, String> {
-        let mut arity: BTreeMap<String, usize> = BTreeMap::new();
-        for i in &f.inputs {
-            if arity.insert(i.name.clone(), i.columns.len()).is_some() {
-                return Err(format!("input `{}` is declared twice", i.name));
+/// Strata of rules, checked, with the arity and column kinds of every relation.
+#[allow(clippy::type_complexity)]
+fn compile_rules(
+    inputs_decl: &[InputDecl],
+    raw: &[Vec<RawRule>],
+) -> Result<
+    (
+        Vec<Vec<Rule>>,
+        BTreeMap<String, usize>,
+        BTreeMap<String, Vec<Column>>,
+        BTreeMap<String, usize>,
+    ),
+    String,
+> {
+    struct F<'a> {
+        inputs: &'a [InputDecl],
+        strata: &'a [Vec<RawRule>],
+    }
+    // Same names as the table file's fields, so the checks read as before.
+    let f = F {
+        inputs: inputs_decl,
+        strata: raw,
+    };
+    let mut arity: BTreeMap<String, usize> = BTreeMap::new();
+    for i in f.inputs {
+        if arity.insert(i.name.clone(), i.columns.len()).is_some() {
+            return Err(format!("input `{}` is declared twice", i.name));
+        }
+    }
+    let inputs: BTreeSet<String> = f.inputs.iter().map(|i| i.name.clone()).collect();
+    // Stratum in which each derived relation is defined.
+    let mut defined_in: BTreeMap<String, usize> = BTreeMap::new();
+    for (si, stratum) in f.strata.iter().enumerate() {
+        for r in stratum {
+            let (head, neg) = parse_atom(&r.head).map_err(|e| format!("rule `{}`: {e}", r.id))?;
+            if neg {
+                return Err(format!("rule `{}`: a head cannot be negated", r.id));
+            }
+            if inputs.contains(&head.rel) {
+                return Err(format!(
+                    "rule `{}` derives input relation `{}`",
+                    r.id, head.rel
+                ));
+            }
+            match defined_in.get(&head.rel) {
+                Some(s) if *s != si => {
+                    return Err(format!("relation `{}` is derived in two strata", head.rel));
+                }
+                _ => {
+                    defined_in.insert(head.rel.clone(), si);
+                }
             }
         }
-        let inputs: BTreeSet<String> = f.inputs.iter().map(|i| i.name.clone()).collect();
-        // Stratum in which each derived relation is defined.
-        let mut defined_in: BTreeMap<String, usize> = BTreeMap::new();
-        for (si, stratum) in f.strata.iter().enumerate() {
-            for r in stratum {
-                let (head, neg) =
-                    parse_atom(&r.head).map_err(|e| format!("rule `{}`: {e}", r.id))?;
-                if neg {
-                    return Err(format!("rule `{}`: a head cannot be negated", r.id));
-                }
-                if inputs.contains(&head.rel) {
-                    return Err(format!(
-                        "rule `{}` derives input relation `{}`",
-                        r.id, head.rel
-                    ));
-                }
-                match defined_in.get(&head.rel) {
-                    Some(s) if *s != si => {
-                        return Err(format!("relation `{}` is derived in two strata", head.rel));
-                    }
-                    _ => {
-                        defined_in.insert(head.rel.clone(), si);
-                    }
-                }
+    }
+    let mut strata = Vec::new();
+    for (si, stratum) in f.strata.iter().enumerate() {
+        let mut rules = Vec::new();
+        for r in stratum {
+            let ctx = |e: String| format!("rule `{}`: {e}", r.id);
+            let (head, _) = parse_atom(&r.head).map_err(ctx)?;
+            if head.args.contains(&Term::Wild) {
+                return Err(ctx("the head cannot contain `_`".into()));
             }
-        }
-        let mut strata = Vec::new();
-        for (si, stratum) in f.strata.iter().enumerate() {
-            let mut rules = Vec::new();
-            for r in stratum {
-                let ctx = |e: String| format!("rule `{}`: {e}", r.id);
-                let (head, _) = parse_atom(&r.head).map_err(ctx)?;
-                if head.args.contains(&Term::Wild) {
-                    return Err(ctx("the head cannot contain `_`".into()));
+            let mut body = Vec::new();
+            let mut neg = Vec::new();
+            for b in &r.body {
+                let (a, negated) = parse_atom(b).map_err(ctx)?;
+                let known = inputs.contains(&a.rel) || defined_in.contains_key(&a.rel);
+                if !known {
+                    return Err(ctx(format!(
+                        "relation `{}` is neither an input nor derived",
+                        a.rel
+                    )));
                 }
-                let mut body = Vec::new();
-                let mut neg = Vec::new();
-                for b in &r.body {
-                    let (a, negated) = parse_atom(b).map_err(ctx)?;
-                    let known = inputs.contains(&a.rel) || defined_in.contains_key(&a.rel);
-                    if !known {
+                let stratum_of = defined_in.get(&a.rel).copied();
+                if negated {
+                    if stratum_of.is_some_and(|s| s >= si) {
                         return Err(ctx(format!(
-                            "relation `{}` is neither an input nor derived",
+                            "`!{}` negates a relation of this or a later stratum",
                             a.rel
                         )));
                     }
-                    let stratum_of = defined_in.get(&a.rel).copied();
-                    if negated {
-                        if stratum_of.is_some_and(|s| s >= si) {
-                            return Err(ctx(format!(
-                                "`!{}` negates a relation of this or a later stratum",
-                                a.rel
-                            )));
-                        }
-                        neg.push(a);
-                    } else {
-                        if stratum_of.is_some_and(|s| s > si) {
-                            return Err(ctx(format!("`{}` is derived in a later stratum", a.rel)));
-                        }
-                        body.push(a);
+                    neg.push(a);
+                } else {
+                    if stratum_of.is_some_and(|s| s > si) {
+                        return Err(ctx(format!("`{}` is derived in a later stratum", a.rel)));
                     }
+                    body.push(a);
                 }
-                if body.is_empty() {
-                    return Err(ctx("a rule needs at least one positive premise".into()));
+            }
+            if body.is_empty() {
+                return Err(ctx("a rule needs at least one positive premise".into()));
+            }
+            let bound: BTreeSet<&str> = body.iter().flat_map(|a| a.vars()).collect();
+            for v in head.vars().chain(neg.iter().flat_map(|a| a.vars())) {
+                if !bound.contains(v) {
+                    return Err(ctx(format!(
+                        "variable `{v}` is not bound by a positive premise"
+                    )));
                 }
-                let bound: BTreeSet<&str> = body.iter().flat_map(|a| a.vars()).collect();
-                for v in head.vars().chain(neg.iter().flat_map(|a| a.vars())) {
-                    if !bound.contains(v) {
+            }
+            for a in std::iter::once(&head).chain(&body).chain(&neg) {
+                match arity.get(&a.rel) {
+                    Some(n) if *n != a.args.len() => {
                         return Err(ctx(format!(
-                            "variable `{v}` is not bound by a positive premise"
+                            "`{}` has {} columns here and {n} elsewhere",
+                            a.rel,
+                            a.args.len()
                         )));
                     }
-                }
-                for a in std::iter::once(&head).chain(&body).chain(&neg) {
-                    match arity.get(&a.rel) {
-                        Some(n) if *n != a.args.len() => {
-                            return Err(ctx(format!(
-                                "`{}` has {} columns here and {n} elsewhere",
-                                a.rel,
-                                a.args.len()
-                            )));
-                        }
-                        Some(_) => {}
-                        None => {
-                            arity.insert(a.rel.clone(), a.args.len());
-                        }
+                    Some(_) => {}
+                    None => {
+                        arity.insert(a.rel.clone(), a.args.len());
                     }
                 }
-                let mut source = format!(
-                    "{} :- {}",
-                    r.head.trim(),
-                    r.body
-                        .iter()
-                        .map(|b| b.trim())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                );
-                source.push('.');
-                rules.push(Rule {
-                    id: r.id.clone(),
-                    cite: r.cite.clone(),
-                    head,
-                    body,
-                    neg,
-                    source,
-                });
             }
-            strata.push(rules);
+            let mut source = format!(
+                "{} :- {}",
+                r.head.trim(),
+                r.body
+                    .iter()
+                    .map(|b| b.trim())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            source.push('.');
+            rules.push(Rule {
+                id: r.id.clone(),
+                cite: r.cite.clone(),
+                head,
+                body,
+                neg,
+                source,
+            });
         }
-        let columns = infer_columns(&f.inputs, &strata)?;
+        strata.push(rules);
+    }
+    let columns = infer_columns(f.inputs, &strata)?;
+    Ok((strata, arity, columns, defined_in))
+}
+
+/// 10-admission.ron: whole-program admissibility as datalog (§7.4, §8.6,
+/// §10). The engine lowers the program into the inputs; each violation
+/// relation becomes an admission stop.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdmissionFile {
+    pub inputs: Vec<InputDecl>,
+    pub strata: Vec<Vec<RawRule>>,
+    /// In order of precedence: the first relation with a tuple decides.
+    /// `{N}` in a message names the entity in column N; labels name
+    /// columns whose entity has a span.
+    pub violations: Vec<Violation>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Admission {
+    pub inputs: Vec<InputDecl>,
+    pub strata: Vec<Vec<Rule>>,
+    pub violations: Vec<Violation>,
+    pub arity: BTreeMap<String, usize>,
+    pub columns: BTreeMap<String, Vec<Column>>,
+}
+
+impl Admission {
+    pub fn from_file(f: AdmissionFile) -> Result<Admission, String> {
+        check_inputs(&f.inputs, ADMISSION_INPUTS)?;
+        let (strata, arity, columns, defined_in) = compile_rules(&f.inputs, &f.strata)?;
+        for (name, cols) in ADMISSION_DERIVED {
+            match columns.get(*name) {
+                Some(c) if defined_in.contains_key(*name) && c.as_slice() == *cols => {}
+                _ => {
+                    return Err(format!(
+                        "the engine reads derived relation `{name}` with columns {cols:?}; no rule derives it so"
+                    ))
+                }
+            }
+        }
+        for v in &f.violations {
+            if !defined_in.contains_key(&v.relation) {
+                return Err(format!(
+                    "violation `{}` is not a derived relation",
+                    v.relation
+                ));
+            }
+            let cols = &columns[&v.relation];
+            if cols.first() != Some(&Column::Proc) {
+                return Err(format!(
+                    "violation `{}`: column 0 must be the process the verdict is about",
+                    v.relation
+                ));
+            }
+            if v.labels.is_empty() || v.labels.iter().any(|(c, _)| *c >= cols.len()) {
+                return Err(format!(
+                    "violation `{}` needs labels naming its columns (0..{})",
+                    v.relation,
+                    cols.len()
+                ));
+            }
+        }
+        Ok(Admission {
+            inputs: f.inputs,
+            strata,
+            violations: f.violations,
+            arity,
+            columns,
+        })
+    }
+
+    pub fn rules(&self) -> impl Iterator<Item = &Rule> {
+        self.strata.iter().flatten()
+    }
+}
+
+impl Linearity {
+    pub fn from_file(f: LinearityFile) -> Result<Linearity, String> {
+        check_inputs(&f.inputs, LINEARITY_INPUTS)?;
+        let (strata, arity, columns, defined_in) = compile_rules(&f.inputs, &f.strata)?;
         for v in &f.violations {
             let Some(cols) = defined_in
                 .contains_key(&v.relation)

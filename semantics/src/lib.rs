@@ -10,7 +10,7 @@ use std::path::Path;
 pub mod datalog;
 
 /// The table files, in load (and digest) order.
-pub const TABLE_FILES: [&str; 11] = [
+pub const TABLE_FILES: [&str; 14] = [
     "00-profile.ron",
     "04-regimes.ron",
     "04-q-linearity.ron",
@@ -20,13 +20,16 @@ pub const TABLE_FILES: [&str; 11] = [
     "08-k-steps.ron",
     "08-phi-steps.ron",
     "08-q-steps.ron",
+    "08-resources.ron",
     "09-time.ron",
+    "10-admission.ron",
+    "10-contracts.ron",
     "11-checks.ron",
 ];
 /// The error catalogue, loaded with the tables.
 pub const CATALOGUE_FILE: &str = "11-errors.ron";
 
-const DEFAULTS: [(&str, &str); 12] = [
+const DEFAULTS: [(&str, &str); 15] = [
     ("00-profile.ron", include_str!("../tables/00-profile.ron")),
     ("04-regimes.ron", include_str!("../tables/04-regimes.ron")),
     (
@@ -42,7 +45,19 @@ const DEFAULTS: [(&str, &str); 12] = [
         include_str!("../tables/08-phi-steps.ron"),
     ),
     ("08-q-steps.ron", include_str!("../tables/08-q-steps.ron")),
+    (
+        "08-resources.ron",
+        include_str!("../tables/08-resources.ron"),
+    ),
     ("09-time.ron", include_str!("../tables/09-time.ron")),
+    (
+        "10-admission.ron",
+        include_str!("../tables/10-admission.ron"),
+    ),
+    (
+        "10-contracts.ron",
+        include_str!("../tables/10-contracts.ron"),
+    ),
     ("11-checks.ron", include_str!("../tables/11-checks.ron")),
     ("11-errors.ron", include_str!("../tables/11-errors.ron")),
 ];
@@ -61,7 +76,20 @@ pub enum Construct {
     Constrain,
     Prove,
     Return,
+    /// The compiler's call statement (`let y = f(a)` lowered, §8.3).
+    Call,
     Effect(String),
+}
+
+impl Construct {
+    /// The constructs every regime table covers besides effects.
+    pub const BASE: [Construct; 5] = [
+        Construct::Let,
+        Construct::Constrain,
+        Construct::Prove,
+        Construct::Return,
+        Construct::Call,
+    ];
 }
 
 // ------------------------------------------------------------------ profile
@@ -210,6 +238,145 @@ pub struct TypesTable {
     pub primitives: Vec<Primitive>,
     pub aliases: Vec<Alias>,
     pub operators: Vec<OperatorRule>,
+    /// Spellings of unary operators (§3.8 has none in v0.1).
+    pub unary: UnaryRule,
+    /// Built-in type names besides primitives and shapes.
+    pub witness_type: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UnaryRule {
+    pub id: String,
+    pub code: String,
+    pub cite: String,
+    /// Call-like spellings the compiler renders (`Neg(x)`, `Not(b)`).
+    pub names: Vec<String>,
+}
+
+// ------------------------------------------------------------------ resources
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ParamKind {
+    Int,
+    Bool,
+    Str,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResourceParam {
+    pub name: String,
+    pub kind: ParamKind,
+    pub required: bool,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Realizable {
+    pub param: String,
+    pub values: Vec<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Deadline {
+    pub deadline: String,
+    pub jitter: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Resource {
+    pub id: String,
+    pub name: String,
+    pub cite: String,
+    pub realizer: bool,
+    pub params: Vec<ResourceParam>,
+    pub realizable: Vec<Realizable>,
+    #[serde(default)]
+    pub deadline: Option<Deadline>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NamedRule {
+    pub id: String,
+    #[serde(default)]
+    pub code: Option<String>,
+    pub cite: String,
+    pub summary: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResourceTable {
+    pub resources: Vec<Resource>,
+    pub rules: Vec<NamedRule>,
+}
+
+impl ResourceTable {
+    pub fn resource(&self, name: &str) -> Option<&Resource> {
+        self.resources.iter().find(|r| r.name == name)
+    }
+}
+
+// ------------------------------------------------------------------ contracts
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AttrValue {
+    Bool,
+    Int,
+}
+
+/// The primitive the engine implements for a standard attribute.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AttrMeaning {
+    WitnessTransfer,
+    EffectsAllowed,
+    Latency,
+    LinearityEnforced,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Attribute {
+    pub id: String,
+    pub key: String,
+    pub value: AttrValue,
+    pub meaning: AttrMeaning,
+    pub cite: String,
+    pub summary: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttrOps {
+    pub value: AttrValue,
+    pub ops: Vec<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContractTable {
+    pub attributes: Vec<Attribute>,
+    pub ops: Vec<AttrOps>,
+    pub unchecked: NamedRule,
+    pub malformed: NamedRule,
+}
+
+impl ContractTable {
+    pub fn attribute(&self, key: &str) -> Option<&Attribute> {
+        self.attributes.iter().find(|a| a.key == key)
+    }
+
+    pub fn ops_of(&self, v: AttrValue) -> &[String] {
+        self.ops
+            .iter()
+            .find(|o| o.value == v)
+            .map(|o| o.ops.as_slice())
+            .unwrap_or(&[])
+    }
 }
 
 // ------------------------------------------------------------------ effects
@@ -403,6 +570,9 @@ pub struct Tables {
     pub phi_steps: KSteps,
     pub phi: PhiTable,
     pub linearity: datalog::Linearity,
+    pub admission: datalog::Admission,
+    pub resources: ResourceTable,
+    pub contracts: ContractTable,
     pub time: TimeModel,
     pub checks: Vec<Check>,
     pub catalogue: Vec<CatalogueEntry>,
@@ -496,6 +666,16 @@ impl Tables {
                     message,
                 })?
             },
+            admission: {
+                let raw: datalog::AdmissionFile =
+                    parse("10-admission.ron", get("10-admission.ron")?)?;
+                datalog::Admission::from_file(raw).map_err(|message| TableError {
+                    file: "10-admission.ron".into(),
+                    message,
+                })?
+            },
+            resources: parse("08-resources.ron", get("08-resources.ron")?)?,
+            contracts: parse("10-contracts.ron", get("10-contracts.ron")?)?,
             time: parse("09-time.ron", get("09-time.ron")?)?,
             checks: parse("11-checks.ron", get("11-checks.ron")?)?,
             catalogue: parse(CATALOGUE_FILE, get(CATALOGUE_FILE)?)?,
@@ -605,6 +785,40 @@ impl Tables {
         for c in &self.checks {
             v.push(r(&c.id, "11-checks", &c.cite, c.summary.clone()));
         }
+        for rule in self.admission.rules() {
+            v.push(r(&rule.id, "10-admission", &rule.cite, rule.text()));
+        }
+        for a in &self.contracts.attributes {
+            v.push(r(&a.id, "10-contracts", &a.cite, a.summary.clone()));
+        }
+        for n in [&self.contracts.unchecked, &self.contracts.malformed] {
+            v.push(r(&n.id, "10-contracts", &n.cite, n.summary.clone()));
+        }
+        for x in &self.resources.resources {
+            v.push(r(
+                &x.id,
+                "08-resources",
+                &x.cite,
+                format!(
+                    "resource `{}`{}",
+                    x.name,
+                    if x.realizer { " (has a realizer)" } else { "" }
+                ),
+            ));
+        }
+        for n in &self.resources.rules {
+            v.push(r(&n.id, "08-resources", &n.cite, n.summary.clone()));
+        }
+        let u = &self.types.unary;
+        v.push(r(
+            &u.id,
+            "05-types",
+            &u.cite,
+            format!(
+                "unary operators ({}) are not DPL v0.1 expressions",
+                u.names.join(", ")
+            ),
+        ));
         for c in &self.phi.rules {
             v.push(r(&c.id, "07-phi", &c.cite, c.summary.clone()));
         }
@@ -753,6 +967,92 @@ impl Tables {
         for v in &self.linearity.violations {
             need_code("04-q-linearity.ron", &v.relation, Some(&v.code), true)?;
         }
+        for v in &self.admission.violations {
+            need_code("10-admission.ron", &v.relation, Some(&v.code), true)?;
+        }
+        need_code(
+            "10-contracts.ron",
+            &self.contracts.malformed.id,
+            self.contracts.malformed.code.as_deref(),
+            true,
+        )?;
+        for n in &self.resources.rules {
+            need_code("08-resources.ron", &n.id, n.code.as_deref(), false)?;
+        }
+        need_code(
+            "05-types.ron",
+            &self.types.unary.id,
+            Some(&self.types.unary.code),
+            true,
+        )?;
+        for a in &self.contracts.attributes {
+            if self.contracts.ops_of(a.value).is_empty() {
+                return Err(err(
+                    "10-contracts.ron",
+                    format!(
+                        "attribute `{}`: no operators for {:?} values",
+                        a.key, a.value
+                    ),
+                ));
+            }
+            if self
+                .contracts
+                .attributes
+                .iter()
+                .filter(|b| b.key == a.key)
+                .count()
+                != 1
+            {
+                return Err(err(
+                    "10-contracts.ron",
+                    format!("attribute `{}` appears twice", a.key),
+                ));
+            }
+        }
+        for x in &self.resources.resources {
+            if self
+                .resources
+                .resources
+                .iter()
+                .filter(|y| y.name == x.name)
+                .count()
+                != 1
+            {
+                return Err(err(
+                    "08-resources.ron",
+                    format!("resource `{}` appears twice", x.name),
+                ));
+            }
+            let known = |p: &str| x.params.iter().any(|q| q.name == p);
+            for rz in &x.realizable {
+                if !known(&rz.param) {
+                    return Err(err(
+                        "08-resources.ron",
+                        format!(
+                            "resource `{}`: realizable names unknown parameter `{}`",
+                            x.name, rz.param
+                        ),
+                    ));
+                }
+            }
+            if let Some(d) = &x.deadline {
+                for p in [&d.deadline, &d.jitter] {
+                    let int = x
+                        .params
+                        .iter()
+                        .any(|q| &q.name == p && q.kind == ParamKind::Int);
+                    if !int {
+                        return Err(err(
+                            "08-resources.ron",
+                            format!(
+                                "resource `{}`: deadline parameter `{p}` is not an Int parameter",
+                                x.name
+                            ),
+                        ));
+                    }
+                }
+            }
+        }
         for s in &self.q_steps.steps {
             if let Construct::Effect(k) = &s.construct {
                 if !self.effects.kinds.iter().any(|e| &e.kind == k) {
@@ -767,12 +1067,7 @@ impl Tables {
             ("08-q-steps.ron", &self.q_steps),
             ("08-phi-steps.ron", &self.phi_steps),
         ] {
-            for c in [
-                Construct::Let,
-                Construct::Constrain,
-                Construct::Prove,
-                Construct::Return,
-            ] {
+            for c in Construct::BASE {
                 if steps.steps.iter().filter(|s| s.construct == c).count() != 1 {
                     return Err(err(
                         file,
@@ -811,12 +1106,7 @@ impl Tables {
             }
         }
         // Regime table: exactly one row per regime x construct.
-        let mut constructs = vec![
-            Construct::Let,
-            Construct::Constrain,
-            Construct::Prove,
-            Construct::Return,
-        ];
+        let mut constructs = Construct::BASE.to_vec();
         constructs.extend(
             self.effects
                 .kinds

@@ -1,0 +1,799 @@
+//! Whole-program admission (§7.4, §8.6, §9, §10): the program and the run are
+//! lowered into the input relations of 10-admission.ron (names fixed in
+//! `semantics::datalog::adm`), the rules are evaluated with datafrog, and the
+//! first violation relation with a tuple stops the run. Runs after static
+//! validation, after the evaluation that decides every concrete call (effects
+//! only recorded), and before anything is realized.
+//!
+//! Rust computes only what datalog cannot: the static cost of a process
+//! (sums), the comparison of a latency clause, whether a type carries a
+//! witness, resource availability under the run configuration, and Φ
+//! existence (the solver). Everything that propagates (reachability,
+//! effects through calls, gating, contract and resource failure) is a rule.
+
+use crate::datalog::{self, Db, Tuple};
+use crate::diag::{Diagnostic, Label};
+use crate::phi;
+use crate::validate::{bool_clauses, Checker, Compiled};
+use dir_grammar::model::*;
+use dir_grammar::Span;
+use semantics::datalog::{adm, Column};
+use semantics::{AttrMeaning, Tables};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// What the run configuration says about resources.
+#[derive(Clone, Debug, Default)]
+pub struct ResourceConfig {
+    pub mode_simulate: bool,
+    pub deny: Vec<String>,
+    pub provide: Vec<String>,
+}
+
+/// The verdict of a Φ gate's existence question.
+#[derive(Clone, Debug)]
+pub enum Gate {
+    Exists { witness: String },
+    NonExistent { mus: Vec<(Span, String)> },
+    Undetermined(String),
+}
+
+/// An entity a tuple column refers to.
+#[derive(Clone, Debug)]
+pub struct Entity {
+    pub name: String,
+    pub span: Span,
+}
+
+/// A derived fact with the rule and premises that derived it.
+#[derive(Clone, Debug)]
+pub struct Derived {
+    pub fact: String,
+    pub rule: String,
+    pub cite: String,
+    pub premises: Vec<String>,
+}
+
+/// Everything admission decided, owned, for `explain` and diagnostics.
+#[derive(Clone, Debug, Default)]
+pub struct Record {
+    /// Static cost of each process (µs, 09-time.ron).
+    pub cost: Vec<u64>,
+    pub reached: BTreeSet<usize>,
+    pub gates: BTreeMap<usize, Gate>,
+    /// Per binding and clause: (verdict word, explanation, rule id).
+    pub clauses: BTreeMap<(usize, usize), (String, String, String)>,
+    /// Per (proc, uses index): (available, why, rule id).
+    pub uses: BTreeMap<(usize, usize), (bool, String, String)>,
+    /// Input facts and derived facts of interest, rendered.
+    pub facts: Vec<String>,
+    pub derived: Vec<Derived>,
+    pub fired: BTreeSet<String>,
+    /// Per process the run reaches: (verdict, deciding rule id).
+    pub verdicts: BTreeMap<usize, (String, String)>,
+}
+
+struct Ids {
+    clauses: Vec<(usize, usize)>,
+    uses: Vec<(usize, usize)>,
+}
+
+fn add(db: &mut Db, rel: &str, t: Tuple) {
+    db.entry(rel.to_string()).or_default().insert(t);
+}
+
+/// Static cost of every process: the cost model applied to its body and
+/// everything it calls, computed bottom-up over the (acyclic) call graph.
+/// Matches what evaluation charges: statements whose rule ticks, plus each
+/// call's cost and its callee's; Φ processes are timeless.
+pub fn static_costs(tables: &Tables, c: &Compiled<'_>) -> Vec<u64> {
+    let n = c.procs.len();
+    let own: Vec<u64> = c
+        .procs
+        .iter()
+        .map(|p| {
+            let steps = match p.proc.regime {
+                Regime::K => &tables.k_steps,
+                Regime::Q => &tables.q_steps,
+                Regime::Phi => return 0,
+            };
+            p.proc
+                .body
+                .iter()
+                .map(|s| {
+                    let Some(con) = construct(&s.kind) else {
+                        return 0;
+                    };
+                    let ticks = steps
+                        .steps
+                        .iter()
+                        .find(|r| r.construct == con)
+                        .is_some_and(|r| r.actions.contains(&semantics::Action::Tick));
+                    if !ticks {
+                        return 0;
+                    }
+                    tables
+                        .time
+                        .costs
+                        .iter()
+                        .find(|k| k.construct == con)
+                        .map(|k| k.cost_us)
+                        .unwrap_or(0)
+                })
+                .fold(0u64, u64::saturating_add)
+        })
+        .collect();
+    let mut cost: Vec<Option<u64>> = vec![None; n];
+    for start in 0..n {
+        if cost[start].is_some() {
+            continue;
+        }
+        // Iterative post-order: the call graph is acyclic (validated).
+        let mut stack = vec![(start, false)];
+        while let Some((p, done)) = stack.pop() {
+            if cost[p].is_some() {
+                continue;
+            }
+            if !done {
+                stack.push((p, true));
+                for s in &c.procs[p].sites {
+                    if cost[s.callee].is_none() {
+                        stack.push((s.callee, false));
+                    }
+                }
+                continue;
+            }
+            let timeless = c.procs[p].proc.regime == Regime::Phi;
+            let mut total = own[p];
+            for s in &c.procs[p].sites {
+                let call = if timeless {
+                    0
+                } else {
+                    tables.time.call_cost_us
+                };
+                total = total
+                    .saturating_add(call)
+                    .saturating_add(cost[s.callee].unwrap_or(0));
+            }
+            cost[p] = Some(if timeless { 0 } else { total });
+        }
+    }
+    cost.into_iter().map(|x| x.unwrap_or(0)).collect()
+}
+
+fn construct(k: &StmtKind) -> Option<semantics::Construct> {
+    use semantics::Construct;
+    Some(match k {
+        StmtKind::Let { .. } => Construct::Let,
+        StmtKind::Constrain { .. } => Construct::Constrain,
+        StmtKind::Prove { .. } => Construct::Prove,
+        StmtKind::Return { .. } => Construct::Return,
+        StmtKind::Call { .. } => Construct::Call,
+        StmtKind::Effect { kind, .. } => Construct::Effect(kind.name.clone()),
+        StmtKind::Later { .. } => return None,
+    })
+}
+
+/// Processes the entry reaches through calls (to choose which Φ gates to ask).
+fn reach(c: &Compiled<'_>, entry: usize) -> BTreeSet<usize> {
+    let mut seen = BTreeSet::new();
+    let mut stack = vec![entry];
+    while let Some(p) = stack.pop() {
+        if seen.insert(p) {
+            stack.extend(c.procs[p].sites.iter().map(|s| s.callee));
+        }
+    }
+    seen
+}
+
+fn compare(op: &str, a: i128, b: i128) -> bool {
+    match op {
+        "<" => a < b,
+        "<=" => a <= b,
+        ">" => a > b,
+        ">=" => a >= b,
+        "==" => a == b,
+        "!=" => a != b,
+        _ => false,
+    }
+}
+
+pub fn bind_text(c: &Compiled<'_>, k: usize) -> String {
+    let b = c.binds[k].bind;
+    format!("{} -> {}", b.source.text(), b.target.text())
+}
+
+pub fn clause_text(cl: &Clause) -> String {
+    format!("{} {} {}", cl.key.name, cl.op.name, cl.value.name)
+}
+
+pub fn uses_text(u: &Uses) -> String {
+    let args: Vec<String> = u
+        .args
+        .iter()
+        .map(|(k, l)| {
+            let v = match &l.value {
+                LitValue::Int(i) => i.to_string(),
+                LitValue::Bool(b) => b.to_string(),
+                LitValue::String(s) => format!("{s:?}"),
+                LitValue::Float(f) => f.to_string(),
+                LitValue::Char(ch) => format!("'{ch}'"),
+            };
+            format!("{} = {v}", k.name)
+        })
+        .collect();
+    format!("{}({})", u.resource.name, args.join(", "))
+}
+
+fn int_arg(u: &Uses, name: &str) -> Option<i64> {
+    u.args
+        .iter()
+        .find_map(|(k, l)| match (&l.value, k.name == name) {
+            (LitValue::Int(i), true) => Some(*i),
+            _ => None,
+        })
+}
+
+/// The admission of one run. `refused_in`: the process whose constraints
+/// failed for a concrete call, if evaluation stopped so.
+#[allow(clippy::too_many_arguments)]
+pub fn admit(
+    ck: &mut Checker<'_>,
+    c: &Compiled<'_>,
+    entry: usize,
+    res: &ResourceConfig,
+    refused_in: Option<usize>,
+    solver_budget: Option<u64>,
+    record_all: bool,
+) -> (Option<Diagnostic>, Record) {
+    let tables = ck.tables;
+    let mut rec = Record {
+        cost: static_costs(tables, c),
+        reached: reach(c, entry),
+        ..Record::default()
+    };
+    let mut db = Db::new();
+    for i in &tables.admission.inputs {
+        db.entry(i.name.clone()).or_default();
+    }
+    let mut notes: BTreeMap<(String, Tuple), String> = BTreeMap::new();
+    let mut ids = Ids {
+        clauses: Vec::new(),
+        uses: Vec::new(),
+    };
+
+    add(&mut db, adm::ENTRY, vec![entry as u32]);
+    for (pi, p) in c.procs.iter().enumerate() {
+        for s in &p.sites {
+            add(&mut db, adm::CALLS, vec![pi as u32, s.callee as u32]);
+        }
+        if p.proc
+            .body
+            .iter()
+            .any(|s| matches!(s.kind, StmtKind::Effect { .. }))
+        {
+            add(&mut db, adm::EFFECT_IN, vec![pi as u32]);
+        }
+    }
+
+    // Bindings and their clauses.
+    for (k, b) in c.binds.iter().enumerate() {
+        add(
+            &mut db,
+            adm::BIND,
+            vec![k as u32, b.source as u32, b.target as u32],
+        );
+        let crosses = c.procs[b.source]
+            .sites
+            .iter()
+            .any(|s| s.callee == b.target && s.args_witness)
+            || c.procs[b.target]
+                .sites
+                .iter()
+                .any(|s| s.callee == b.source && s.result_witness);
+        if crosses {
+            add(&mut db, adm::WITNESS_CROSSES, vec![k as u32]);
+            notes.insert(
+                (adm::WITNESS_CROSSES.into(), vec![k as u32]),
+                format!(
+                    "a call between `{}` and `{}` carries a PhiWitness to the target",
+                    c.procs[b.source].qname, c.procs[b.target].qname
+                ),
+            );
+        }
+        let forbidden_eff = bool_clauses(tables, b.bind, AttrMeaning::EffectsAllowed);
+        let forbidden_wit = bool_clauses(tables, b.bind, AttrMeaning::WitnessTransfer);
+        for (i, cl) in b.bind.contract.iter().enumerate() {
+            let cid = ids.clauses.len() as u32;
+            ids.clauses.push((k, i));
+            let attr = tables.contracts.attribute(&cl.key.name);
+            let verdict = match attr.map(|a| a.meaning) {
+                None => {
+                    let u = &tables.contracts.unchecked;
+                    ck.fire(&u.id);
+                    (
+                        "unchecked".to_string(),
+                        "not a standard attribute (§10.5.2)".to_string(),
+                        u.id.clone(),
+                    )
+                }
+                Some(AttrMeaning::EffectsAllowed) => {
+                    let allowed = forbidden_eff.iter().find(|(j, _)| *j == i).map(|x| x.1);
+                    if allowed == Some(false) {
+                        add(&mut db, adm::EFFECTS_FORBIDDEN, vec![k as u32, cid]);
+                    }
+                    (
+                        "pending".into(),
+                        if allowed == Some(false) {
+                            "the target and everything it calls may perform no effect".into()
+                        } else {
+                            "effects allowed".into()
+                        },
+                        attr.map(|a| a.id.clone()).unwrap_or_default(),
+                    )
+                }
+                Some(AttrMeaning::WitnessTransfer) => {
+                    let allowed = forbidden_wit.iter().find(|(j, _)| *j == i).map(|x| x.1);
+                    if allowed == Some(false) {
+                        add(&mut db, adm::WITNESS_FORBIDDEN, vec![k as u32, cid]);
+                    }
+                    (
+                        "pending".into(),
+                        if crosses {
+                            "a PhiWitness crosses this binding".into()
+                        } else {
+                            "no PhiWitness crosses this binding".into()
+                        },
+                        attr.map(|a| a.id.clone()).unwrap_or_default(),
+                    )
+                }
+                Some(AttrMeaning::Latency) => {
+                    let bound: i128 = cl.value.name.parse::<i64>().unwrap_or(0).into();
+                    let cost = rec.cost[b.target];
+                    let ok = compare(&cl.op.name, cost.into(), bound);
+                    let why = format!(
+                        "declared cost of `{}` is {cost} us; the clause needs {} {}",
+                        c.procs[b.target].qname, cl.op.name, cl.value.name
+                    );
+                    if !ok {
+                        add(&mut db, adm::LATENCY_EXCEEDED, vec![k as u32, cid]);
+                        notes.insert(
+                            (adm::LATENCY_EXCEEDED.into(), vec![k as u32, cid]),
+                            why.clone(),
+                        );
+                    }
+                    (
+                        "pending".into(),
+                        why,
+                        attr.map(|a| a.id.clone()).unwrap_or_default(),
+                    )
+                }
+                Some(AttrMeaning::LinearityEnforced) => (
+                    "holds".into(),
+                    "enforced statically: a K caller may not use a value it passed across".into(),
+                    attr.map(|a| a.id.clone()).unwrap_or_default(),
+                ),
+            };
+            if let Some(a) = attr {
+                if rec.reached.contains(&b.target) {
+                    ck.fire(&a.id);
+                }
+            }
+            rec.clauses.insert((k, i), verdict);
+        }
+    }
+
+    // Φ gates the run reaches.
+    let mut asked: BTreeMap<usize, Gate> = BTreeMap::new();
+    for b in &c.binds {
+        if c.procs[b.source].proc.regime != Regime::Phi || !rec.reached.contains(&b.target) {
+            continue;
+        }
+        if asked.contains_key(&b.source) {
+            continue;
+        }
+        let gate = gate(tables, c, b.source, solver_budget);
+        match &gate {
+            Gate::Exists { .. } => {
+                ck.fire("PHI-EXISTS");
+            }
+            Gate::NonExistent { mus } => {
+                ck.fire("PHI-NONEXISTENT");
+                add(&mut db, adm::PHI_NONEXISTENT, vec![b.source as u32]);
+                let texts: Vec<String> = mus.iter().map(|(_, t)| format!("`{t}`")).collect();
+                notes.insert(
+                    (adm::PHI_NONEXISTENT.into(), vec![b.source as u32]),
+                    format!(
+                        "no assignment of `{}`'s parameters satisfies its constraints; minimal inadmissible set: {}",
+                        c.procs[b.source].qname,
+                        texts.join(", ")
+                    ),
+                );
+            }
+            Gate::Undetermined(r) => {
+                ck.fire("PHI-UNDETERMINED");
+                add(&mut db, adm::PHI_UNDETERMINED, vec![b.source as u32]);
+                notes.insert(
+                    (adm::PHI_UNDETERMINED.into(), vec![b.source as u32]),
+                    format!("Φ resolution of `{}`: {r}", c.procs[b.source].qname),
+                );
+            }
+        }
+        asked.insert(b.source, gate);
+    }
+    rec.gates = asked;
+
+    // Resources (§8.6).
+    for (pi, p) in c.procs.iter().enumerate() {
+        for (ui, u) in p.proc.uses.iter().enumerate() {
+            let uid = ids.uses.len() as u32;
+            ids.uses.push((pi, ui));
+            let name = &u.resource.name;
+            let row = tables.resources.resource(name);
+            let (ok, why, rule) = if res.deny.iter().any(|d| d == name) {
+                (
+                    false,
+                    format!("`{name}` is denied by the run configuration"),
+                    "RES-REALIZER",
+                )
+            } else if res.mode_simulate {
+                (
+                    true,
+                    format!("simulate mode provides `{name}` as a simulated resource"),
+                    "RES-SIMULATED",
+                )
+            } else if res.provide.iter().any(|d| d == name) {
+                (
+                    true,
+                    format!("the resource manifest provides `{name}`"),
+                    "RES-REALIZER",
+                )
+            } else {
+                match row {
+                    None => (
+                        false,
+                        format!(
+                            "`{name}` has no realizer (08-resources.ron) and the run's manifest does not provide it"
+                        ),
+                        "RES-REALIZER",
+                    ),
+                    Some(r) if !r.realizer => (
+                        false,
+                        format!("`{name}` has no realizer"),
+                        "RES-REALIZER",
+                    ),
+                    Some(r) => {
+                        let bad = r.realizable.iter().find_map(|rz| {
+                            let given = u.args.iter().find(|(k, _)| k.name == rz.param)?;
+                            let v = match &given.1.value {
+                                LitValue::String(s) => s.clone(),
+                                LitValue::Int(i) => i.to_string(),
+                                LitValue::Bool(b) => b.to_string(),
+                                _ => String::new(),
+                            };
+                            (!rz.values.contains(&v)).then(|| {
+                                format!(
+                                    "the `{name}` realizer accepts {} = {}, not {v:?}",
+                                    rz.param,
+                                    rz.values.join(" | ")
+                                )
+                            })
+                        });
+                        match bad {
+                            Some(w) => (false, w, "RES-REALIZER"),
+                            None => (true, format!("`{name}` has a realizer"), "RES-REALIZER"),
+                        }
+                    }
+                }
+            };
+            if rec.reached.contains(&pi) {
+                ck.fire(rule);
+            }
+            if !ok {
+                add(&mut db, adm::RESOURCE_UNAVAILABLE, vec![pi as u32, uid]);
+                notes.insert(
+                    (adm::RESOURCE_UNAVAILABLE.into(), vec![pi as u32, uid]),
+                    why.clone(),
+                );
+            }
+            let mut verdict = (ok, why, rule.to_string());
+            if let Some(d) = row.and_then(|r| r.deadline.as_ref()) {
+                let deadline = int_arg(u, &d.deadline).unwrap_or(0);
+                let jitter = int_arg(u, &d.jitter).unwrap_or(0);
+                let limit = i128::from(deadline) - i128::from(jitter);
+                let cost = rec.cost[pi];
+                let why = format!(
+                    "declared cost of `{}` is {cost} us; {} needs at most {deadline} - {jitter} = {limit} us",
+                    p.qname, name
+                );
+                if i128::from(cost) > limit {
+                    add(&mut db, adm::RESOURCE_UNMET, vec![pi as u32, uid]);
+                    notes.insert(
+                        (adm::RESOURCE_UNMET.into(), vec![pi as u32, uid]),
+                        why.clone(),
+                    );
+                    verdict = (false, why, rule.to_string());
+                } else if ok {
+                    verdict.1 = format!("{}; {why}", verdict.1);
+                }
+            }
+            rec.uses.insert((pi, ui), verdict);
+        }
+    }
+
+    if let Some(p) = refused_in.filter(|p| *p != entry) {
+        add(&mut db, adm::CALL_REFUSED, vec![p as u32]);
+        notes.insert(
+            (adm::CALL_REFUSED.into(), vec![p as u32]),
+            format!(
+                "a concrete call into `{}` is inadmissible: its constraints fail for the values given",
+                c.procs[p].qname
+            ),
+        );
+    }
+
+    // Program facts are few per process; the budget still bounds them.
+    let budget = usize::MAX;
+    let adm_rules = &tables.admission;
+    let (db, fired) = match datalog::eval(&adm_rules.strata, &db, budget) {
+        Ok(r) => r,
+        Err(_) => return (None, rec),
+    };
+    rec.fired.extend(fired.iter().cloned());
+    ck.fired.extend(fired);
+
+    let entity = |col: Column, x: u32| -> Entity {
+        let x = x as usize;
+        match col {
+            Column::Proc => Entity {
+                name: c.procs.get(x).map(|p| p.qname.clone()).unwrap_or_default(),
+                span: c.procs.get(x).map(|p| p.proc.name.span).unwrap_or_default(),
+            },
+            Column::Bind => Entity {
+                name: bind_text(c, x),
+                span: c.binds.get(x).map(|b| b.bind.span).unwrap_or_default(),
+            },
+            Column::Clause => {
+                let (k, i) = ids.clauses.get(x).copied().unwrap_or((0, 0));
+                let cl = &c.binds[k].bind.contract[i];
+                Entity {
+                    name: clause_text(cl),
+                    span: cl.span,
+                }
+            }
+            Column::Use => {
+                let (pi, ui) = ids.uses.get(x).copied().unwrap_or((0, 0));
+                let u = &c.procs[pi].proc.uses[ui];
+                Entity {
+                    name: uses_text(u),
+                    span: u.span,
+                }
+            }
+            Column::Var | Column::Point => Entity {
+                name: x.to_string(),
+                span: Span::default(),
+            },
+        }
+    };
+    let show = |rel: &str, t: &[u32]| -> String {
+        let plain = rel.trim_start_matches('!');
+        let cols = adm_rules.columns.get(plain).cloned().unwrap_or_default();
+        let args: Vec<String> = t
+            .iter()
+            .enumerate()
+            .map(|(i, x)| {
+                if *x == u32::MAX {
+                    "_".into()
+                } else {
+                    entity(cols.get(i).copied().unwrap_or(Column::Proc), *x).name
+                }
+            })
+            .collect();
+        format!("{rel}({})", args.join(", "))
+    };
+
+    // Clause verdicts, now that the rules have decided them.
+    for (cid, (k, i)) in ids.clauses.iter().enumerate() {
+        if let Some(v) = rec.clauses.get_mut(&(*k, *i)) {
+            if v.0 == "pending" {
+                let broken = db
+                    .get(adm::CLAUSE_VIOLATED)
+                    .is_some_and(|r| r.contains(&vec![*k as u32, cid as u32]));
+                v.0 = if broken { "violated" } else { "holds" }.into();
+            }
+        }
+    }
+
+    // Per-process verdicts for `explain`: reached, refused, or stopped by a
+    // violation (column 0 of every violation relation is the process).
+    for t in db.get(adm::REACHES).into_iter().flatten() {
+        let rule = if t[0] as usize == entry {
+            "ADM-REACH-ENTRY"
+        } else {
+            "ADM-REACH-CALL"
+        };
+        rec.verdicts
+            .insert(t[0] as usize, ("admitted".into(), rule.into()));
+    }
+    for t in db.get(adm::REFUSED).into_iter().flatten() {
+        let rule = if db
+            .get(adm::CALL_REFUSED)
+            .is_some_and(|r| r.contains(&vec![t[0]]))
+        {
+            "ADM-REFUSED-HERE"
+        } else {
+            "ADM-REFUSED-CALLER"
+        };
+        rec.verdicts.insert(
+            t[0] as usize,
+            ("refused by a concrete call".into(), rule.into()),
+        );
+    }
+    for v in adm_rules.violations.iter().rev() {
+        for t in db.get(&v.relation).into_iter().flatten() {
+            let rule = adm_rules
+                .rules()
+                .find(|r| r.head.rel == v.relation)
+                .map(|r| r.id.clone())
+                .unwrap_or_default();
+            let word = match tables.entry(&v.code).map(|e| e.category) {
+                Some(semantics::Category::Undetermined) => "undetermined",
+                _ => "inadmissible",
+            };
+            rec.verdicts
+                .insert(t[0] as usize, (format!("{word} ({})", v.relation), rule));
+        }
+    }
+
+    if record_all {
+        for (rel, tuples) in &db {
+            let input = adm_rules.inputs.iter().any(|i| &i.name == rel);
+            for t in tuples {
+                let fact = show(rel, t);
+                if input {
+                    rec.facts.push(match notes.get(&(rel.clone(), t.clone())) {
+                        Some(n) => format!("{fact}  — {n}"),
+                        None => fact,
+                    });
+                    continue;
+                }
+                if let Some((rule, prem)) = adm_rules
+                    .rules()
+                    .filter(|r| &r.head.rel == rel)
+                    .find_map(|r| datalog::derivation(r, t, &db).map(|f| (r, f)))
+                {
+                    rec.derived.push(Derived {
+                        fact,
+                        rule: rule.id.clone(),
+                        cite: rule.cite.clone(),
+                        premises: prem.iter().map(|(r, ft)| show(r, ft)).collect(),
+                    });
+                }
+            }
+        }
+    }
+
+    // The first violation relation with a tuple decides.
+    for v in &adm_rules.violations {
+        let Some(t) = db.get(&v.relation).and_then(|r| r.iter().next()) else {
+            continue;
+        };
+        let cols = adm_rules
+            .columns
+            .get(&v.relation)
+            .cloned()
+            .unwrap_or_default();
+        let ents: Vec<Entity> = t
+            .iter()
+            .enumerate()
+            .map(|(i, x)| entity(cols.get(i).copied().unwrap_or(Column::Proc), *x))
+            .collect();
+        let Some((rule, prem)) = adm_rules
+            .rules()
+            .filter(|r| r.head.rel == v.relation)
+            .find_map(|r| datalog::derivation(r, t, &db).map(|f| (r, f)))
+        else {
+            continue;
+        };
+        let mut msg = v.message.clone();
+        for (i, e) in ents.iter().enumerate() {
+            msg = msg.replace(&format!("{{{i}}}"), &e.name);
+        }
+        let mut d = Diagnostic::new(tables, &v.code, Some((&rule.id, &rule.cite)), msg);
+        for (k, (col, label)) in v.labels.iter().enumerate() {
+            let span = ents.get(*col).map(|e| e.span).unwrap_or_default();
+            let l = Label {
+                span,
+                message: label.clone(),
+            };
+            if k == 0 {
+                d.primary = Some(l);
+            } else {
+                d.secondary.push(l);
+            }
+        }
+        let body: Vec<String> = prem.iter().map(|(r, ft)| show(r, ft)).collect();
+        d.notes.push(format!(
+            "derived by {}: {} :- {}",
+            rule.id,
+            show(&v.relation, t),
+            body.join(", ")
+        ));
+        // Why the input facts behind it hold, one level down.
+        let mut why: Vec<String> = Vec::new();
+        let mut frontier: Vec<(String, Tuple)> = prem.clone();
+        let mut seen = BTreeSet::new();
+        while let Some((r, ft)) = frontier.pop() {
+            if !seen.insert((r.clone(), ft.clone())) || seen.len() > 64 {
+                continue;
+            }
+            if let Some(n) = notes.get(&(r.clone(), ft.clone())) {
+                why.push(n.clone());
+            }
+            if let Some(sub) = adm_rules
+                .rules()
+                .filter(|x| x.head.rel == r)
+                .find_map(|x| datalog::derivation(x, &ft, &db))
+            {
+                frontier.extend(sub);
+            }
+        }
+        why.sort();
+        why.dedup();
+        d.notes.extend(why);
+        // A Φ process behind the verdict that has no solution: show its set.
+        for (i, x) in t.iter().enumerate() {
+            if cols.get(i) != Some(&Column::Proc) || i == 0 {
+                continue;
+            }
+            if let Some(Gate::NonExistent { mus }) = rec.gates.get(&(*x as usize)) {
+                for (span, _) in mus {
+                    d.secondary.push(Label {
+                        span: *span,
+                        message: "in the minimal inadmissible set".into(),
+                    });
+                }
+            }
+        }
+        if let Some(h) = &v.help {
+            d.help = Some(h.clone());
+        }
+        d.notes.push("no effect of this run occurred".into());
+        return (Some(d), rec);
+    }
+    (None, rec)
+}
+
+/// The existence question of a Φ gate: every parameter unknown.
+fn gate(tables: &Tables, c: &Compiled<'_>, p: usize, budget: Option<u64>) -> Gate {
+    let given = vec![None; c.procs[p].params.len()];
+    let q = match phi::question(tables, c, p, &given) {
+        Ok(q) => q,
+        Err(r) => return Gate::Undetermined(r),
+    };
+    match phi::resolve(tables, &q, budget) {
+        phi::Resolution::Exists { args, scope } => {
+            let info = &c.procs[p];
+            let parts: Vec<String> = info
+                .params
+                .iter()
+                .zip(args)
+                .map(|((n, d), v)| {
+                    let v = phi::name_shapes(v, &d.ty, c, info.forge);
+                    format!("{n} = {}", v.render())
+                })
+                .collect();
+            Gate::Exists {
+                witness: format!("{} ({scope})", parts.join(", ")),
+            }
+        }
+        phi::Resolution::NonExistent {
+            mus, constraints, ..
+        } => Gate::NonExistent {
+            mus: mus
+                .iter()
+                .map(|i| (constraints[*i].span, constraints[*i].text.clone()))
+                .collect(),
+        },
+        phi::Resolution::Undetermined(r) => Gate::Undetermined(r),
+    }
+}

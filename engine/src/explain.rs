@@ -1,0 +1,551 @@
+//! `dustrun explain FILE`: which rule admitted or rejected each process,
+//! binding, clause, resource and constraint of a run, as data (JSON, schema
+//! in docs/explain-schema.md) and rendered for people (human) and Graphviz
+//! (DOT). Built from what validation, evaluation and admission decided; never
+//! recomputes a verdict.
+
+use crate::admit::{self, Gate, Record};
+use crate::datalog;
+use crate::validate::Compiled;
+use crate::Source;
+use dir_grammar::model::*;
+use dir_grammar::print::expr_to_string;
+use dir_grammar::Span;
+use semantics::Tables;
+use serde::Serialize;
+use std::collections::BTreeSet;
+
+pub const EXPLAIN_VERSION: u32 = 1;
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Explanation {
+    pub entry: String,
+    pub procs: Vec<ProcX>,
+    pub calls: Vec<CallX>,
+    pub bindings: Vec<BindX>,
+    /// Input facts of the admission rules, with why they hold.
+    pub facts: Vec<String>,
+    /// Derived facts with the rule and premises that derived them.
+    pub derived: Vec<DerivedX>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ProcX {
+    pub name: String,
+    pub regime: String,
+    pub at: String,
+    pub reached: bool,
+    /// Declared cost under the time model (µs), Φ: 0.
+    pub cost_us: u64,
+    pub verdict: String,
+    pub rule: Option<String>,
+    pub constraints: Vec<ConstraintX>,
+    pub uses: Vec<UseX>,
+    /// Q processes: how each linear value is consumed (04-q-linearity.ron).
+    pub linearity: Vec<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ConstraintX {
+    pub predicate: String,
+    pub at: String,
+    /// `holds`, `false`, or `not evaluated` (the run stopped first, or the
+    /// process was not executed: Φ gates decide by resolution instead).
+    pub verdict: String,
+    pub rule: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct UseX {
+    pub resource: String,
+    pub at: String,
+    pub available: bool,
+    pub why: String,
+    pub rule: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct CallX {
+    pub from: String,
+    pub to: String,
+    pub at: String,
+    /// Bindings the call crosses (indices into `bindings`).
+    pub crosses: Vec<usize>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct BindX {
+    pub binding: String,
+    pub source: String,
+    pub target: String,
+    pub at: String,
+    pub target_reached: bool,
+    pub clauses: Vec<ClauseX>,
+    /// Φ sources: the gate's existence question, when the run reaches the target.
+    pub gate: Option<GateX>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ClauseX {
+    pub clause: String,
+    pub at: String,
+    /// `holds`, `violated`, or `unchecked` (not a standard attribute).
+    pub verdict: String,
+    pub why: String,
+    pub rule: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct GateX {
+    /// `admissible`, `non-existent` or `undetermined`.
+    pub verdict: String,
+    pub rule: String,
+    pub witness: Option<String>,
+    pub minimal_set: Vec<String>,
+    pub reason: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct DerivedX {
+    pub fact: String,
+    pub rule: String,
+    pub cite: String,
+    pub premises: Vec<String>,
+}
+
+fn at(src: &Source<'_>, span: Span) -> String {
+    let t = crate::trace_span(src, span);
+    format!("{}:{}:{}", t.file, t.line, t.column)
+}
+
+pub(crate) fn build(
+    tables: &Tables,
+    src: &Source<'_>,
+    c: &Compiled<'_>,
+    entry: usize,
+    rec: &Record,
+    log: &[(usize, Span, bool)],
+) -> Explanation {
+    let mut procs = Vec::new();
+    for (pi, p) in c.procs.iter().enumerate() {
+        let reached = rec.reached.contains(&pi);
+        let (verdict, rule) = match rec.verdicts.get(&pi) {
+            Some((v, r)) => (v.clone(), Some(r.clone())),
+            None => ("not reached".to_string(), None),
+        };
+        let exit_rule = match p.proc.regime {
+            Regime::K => &tables.k_steps.exit.id,
+            Regime::Q => &tables.q_steps.exit.id,
+            Regime::Phi => &tables.phi_steps.exit.id,
+        };
+        let constraints = p
+            .proc
+            .body
+            .iter()
+            .filter_map(|s| match &s.kind {
+                StmtKind::Constrain { predicate } => Some(predicate),
+                _ => None,
+            })
+            .map(|pred| {
+                let held = log
+                    .iter()
+                    .find(|(q, sp, _)| *q == pi && *sp == pred.span)
+                    .map(|(_, _, h)| *h);
+                ConstraintX {
+                    predicate: expr_to_string(pred),
+                    at: at(src, pred.span),
+                    verdict: match held {
+                        Some(true) => "holds".into(),
+                        Some(false) => "false".into(),
+                        None => "not evaluated".into(),
+                    },
+                    rule: match held {
+                        Some(false) => "ADM-CONSTRAINT".into(),
+                        _ => exit_rule.clone(),
+                    },
+                }
+            })
+            .collect();
+        let uses = p
+            .proc
+            .uses
+            .iter()
+            .enumerate()
+            .map(|(ui, u)| {
+                let (ok, why, rule) = rec.uses.get(&(pi, ui)).cloned().unwrap_or((
+                    false,
+                    String::new(),
+                    String::new(),
+                ));
+                UseX {
+                    resource: admit::uses_text(u),
+                    at: at(src, u.span),
+                    available: ok,
+                    why,
+                    rule,
+                }
+            })
+            .collect();
+        let linearity = if p.proc.regime == Regime::Q && reached {
+            linearity_view(tables, src, c, pi)
+        } else {
+            Vec::new()
+        };
+        procs.push(ProcX {
+            name: p.qname.clone(),
+            regime: p.proc.regime.symbol().into(),
+            at: at(src, p.proc.name.span),
+            reached,
+            cost_us: rec.cost.get(pi).copied().unwrap_or(0),
+            verdict,
+            rule,
+            constraints,
+            uses,
+            linearity,
+        });
+    }
+    let mut calls = Vec::new();
+    let mut seen = BTreeSet::new();
+    for (pi, p) in c.procs.iter().enumerate() {
+        for s in &p.sites {
+            if !seen.insert((pi, s.callee, s.span.start)) {
+                continue;
+            }
+            calls.push(CallX {
+                from: p.qname.clone(),
+                to: c.procs[s.callee].qname.clone(),
+                at: at(src, s.span),
+                crosses: c.binds_between(pi, s.callee).to_vec(),
+            });
+        }
+    }
+    let bindings = c
+        .binds
+        .iter()
+        .enumerate()
+        .map(|(k, b)| {
+            let clauses = b
+                .bind
+                .contract
+                .iter()
+                .enumerate()
+                .map(|(i, cl)| {
+                    let (v, why, rule) = rec.clauses.get(&(k, i)).cloned().unwrap_or_default();
+                    let rule = if v == "violated" {
+                        "ADM-CONTRACT".to_string()
+                    } else {
+                        rule
+                    };
+                    ClauseX {
+                        clause: admit::clause_text(cl),
+                        at: at(src, cl.span),
+                        verdict: v,
+                        why,
+                        rule,
+                    }
+                })
+                .collect();
+            let gate = rec
+                .gates
+                .get(&b.source)
+                .filter(|_| rec.reached.contains(&b.target))
+                .map(|g| match g {
+                    Gate::Exists { witness } => GateX {
+                        verdict: "admissible".into(),
+                        rule: "PHI-EXISTS".into(),
+                        witness: Some(witness.clone()),
+                        minimal_set: Vec::new(),
+                        reason: None,
+                    },
+                    Gate::NonExistent { mus } => GateX {
+                        verdict: "non-existent".into(),
+                        rule: "ADM-GATE-PHI".into(),
+                        witness: None,
+                        minimal_set: mus
+                            .iter()
+                            .map(|(s, t)| format!("{t} ({})", at(src, *s)))
+                            .collect(),
+                        reason: None,
+                    },
+                    Gate::Undetermined(r) => GateX {
+                        verdict: "undetermined".into(),
+                        rule: "ADM-GATE-UNDETERMINED".into(),
+                        witness: None,
+                        minimal_set: Vec::new(),
+                        reason: Some(r.clone()),
+                    },
+                });
+            BindX {
+                binding: admit::bind_text(c, k),
+                source: c.procs[b.source].qname.clone(),
+                target: c.procs[b.target].qname.clone(),
+                at: at(src, b.bind.span),
+                target_reached: rec.reached.contains(&b.target),
+                clauses,
+                gate,
+            }
+        })
+        .collect();
+    Explanation {
+        entry: c.procs[entry].qname.clone(),
+        procs,
+        calls,
+        bindings,
+        facts: rec.facts.clone(),
+        derived: rec
+            .derived
+            .iter()
+            .map(|d| DerivedX {
+                fact: d.fact.clone(),
+                rule: d.rule.clone(),
+                cite: d.cite.clone(),
+                premises: d.premises.clone(),
+            })
+            .collect(),
+    }
+}
+
+/// Q linearity as derived facts: for each linear value, where it is bound
+/// and the rule that found its consumption.
+fn linearity_view(tables: &Tables, src: &Source<'_>, c: &Compiled<'_>, pi: usize) -> Vec<String> {
+    let lin = &tables.linearity;
+    let lowered = crate::linearity::lower(lin, c, pi, &c.procs[pi].env, None);
+    let budget = tables.profile.budgets.linearity_facts as usize;
+    let Ok((db, _)) = datalog::eval(&lin.strata, &lowered.facts, budget) else {
+        return vec!["linearity analysis budget exhausted".into()];
+    };
+    let point = |p: u32| {
+        lowered
+            .points
+            .get(p as usize)
+            .map(|s| at(src, *s))
+            .unwrap_or_default()
+    };
+    let mut out = Vec::new();
+    for (v, name) in lowered.vars.iter().enumerate() {
+        let v = v as u32;
+        let def = db
+            .get("def")
+            .into_iter()
+            .flatten()
+            .find(|t| t[0] == v)
+            .map(|t| point(t[1]))
+            .unwrap_or_default();
+        let linear = db.get("linear").is_some_and(|r| r.contains(&vec![v]));
+        let uses: Vec<String> = db
+            .get("consuming")
+            .into_iter()
+            .flatten()
+            .filter(|t| t[0] == v)
+            .map(|t| {
+                let rule = lin
+                    .rules()
+                    .filter(|r| r.head.rel == "consuming")
+                    .find(|r| datalog::derivation(r, t, &db).is_some())
+                    .map(|r| r.id.clone())
+                    .unwrap_or_default();
+                format!("consumed at {} ({rule})", point(t[1]))
+            })
+            .collect();
+        let what = if linear { "linear" } else { "unit, exempt" };
+        out.push(if uses.is_empty() {
+            format!("{name} ({what}): bound at {def}, not consumed")
+        } else {
+            format!("{name} ({what}): bound at {def}, {}", uses.join(", "))
+        });
+    }
+    out
+}
+
+/// The derivation for people.
+pub fn human(x: &Explanation) -> String {
+    let mut s = String::new();
+    let mut w = |line: String| {
+        s.push_str(&line);
+        s.push('\n');
+    };
+    w(format!("entry: {}", x.entry));
+    w(String::new());
+    w("processes:".into());
+    for p in &x.procs {
+        let rule = p
+            .rule
+            .as_deref()
+            .map(|r| format!(" by {r}"))
+            .unwrap_or_default();
+        w(format!(
+            "  {} [{}] at {}: {}{rule}; declared cost {} us",
+            p.name, p.regime, p.at, p.verdict, p.cost_us
+        ));
+        for c in &p.constraints {
+            w(format!(
+                "    constrain {}  — {} ({}) at {}",
+                c.predicate, c.verdict, c.rule, c.at
+            ));
+        }
+        for u in &p.uses {
+            w(format!(
+                "    uses {}  — {} by {}: {}",
+                u.resource,
+                if u.available {
+                    "available"
+                } else {
+                    "not available"
+                },
+                u.rule,
+                u.why
+            ));
+        }
+        for l in &p.linearity {
+            w(format!("    linearity: {l}"));
+        }
+    }
+    if !x.calls.is_empty() {
+        w(String::new());
+        w("calls:".into());
+        for c in &x.calls {
+            let via = if c.crosses.is_empty() {
+                String::new()
+            } else {
+                let names: Vec<&str> = c
+                    .crosses
+                    .iter()
+                    .filter_map(|k| x.bindings.get(*k).map(|b| b.binding.as_str()))
+                    .collect();
+                format!(" across {}", names.join(", "))
+            };
+            w(format!("  {} -> {} at {}{via}", c.from, c.to, c.at));
+        }
+    }
+    if !x.bindings.is_empty() {
+        w(String::new());
+        w("bindings:".into());
+        for b in &x.bindings {
+            w(format!(
+                "  bind {} at {} (target {})",
+                b.binding,
+                b.at,
+                if b.target_reached {
+                    "reached"
+                } else {
+                    "not reached"
+                }
+            ));
+            if let Some(g) = &b.gate {
+                let detail = match (&g.witness, g.minimal_set.is_empty(), &g.reason) {
+                    (Some(wit), _, _) => format!("witness {wit}"),
+                    (_, false, _) => {
+                        format!("minimal inadmissible set: {}", g.minimal_set.join(", "))
+                    }
+                    (_, _, Some(r)) => r.clone(),
+                    _ => String::new(),
+                };
+                w(format!("    gate: {} by {}; {detail}", g.verdict, g.rule));
+            }
+            for c in &b.clauses {
+                w(format!(
+                    "    {}  — {} by {}: {} ({})",
+                    c.clause, c.verdict, c.rule, c.why, c.at
+                ));
+            }
+        }
+    }
+    if !x.derived.is_empty() {
+        w(String::new());
+        w("derivation (10-admission.ron):".into());
+        for d in &x.derived {
+            w(format!(
+                "  {}  by {} {} :- {}",
+                d.fact,
+                d.rule,
+                d.cite,
+                d.premises.join(", ")
+            ));
+        }
+    }
+    if !x.facts.is_empty() {
+        w(String::new());
+        w("input facts:".into());
+        for f in &x.facts {
+            w(format!("  {f}"));
+        }
+    }
+    s
+}
+
+fn dot_id(s: &str) -> String {
+    // A DOT quoted ID: only `"` and `\` need escaping.
+    let mut o = String::from("\"");
+    for ch in s.chars() {
+        match ch {
+            '"' | '\\' => {
+                o.push('\\');
+                o.push(ch);
+            }
+            // Graphviz's centred line break inside a label.
+            '\n' => o.push_str("\\n"),
+            _ => o.push(ch),
+        }
+    }
+    o.push('"');
+    o
+}
+
+/// The admissibility graph for Graphviz: processes as nodes (verdict in the
+/// label), calls as solid edges, bindings as dashed edges labelled with
+/// their clauses' verdicts.
+pub fn dot(x: &Explanation, outcome: &str) -> String {
+    let mut s = String::from("digraph admissibility {\n");
+    s.push_str("  rankdir=LR;\n");
+    s.push_str(&format!(
+        "  label={};\n",
+        dot_id(&format!("{}: {outcome}", x.entry))
+    ));
+    s.push_str("  node [shape=box];\n");
+    for p in &x.procs {
+        let rule = p.rule.as_deref().unwrap_or("");
+        let style = if p.verdict.starts_with("inadmissible") || p.verdict.starts_with("refused") {
+            ", color=red"
+        } else if p.reached {
+            ", style=bold"
+        } else {
+            ", style=dashed"
+        };
+        s.push_str(&format!(
+            "  {} [label={}{style}];\n",
+            dot_id(&p.name),
+            dot_id(&format!(
+                "{}\n{} {rule}\ncost {} us",
+                p.name, p.verdict, p.cost_us
+            ))
+        ));
+    }
+    for c in &x.calls {
+        s.push_str(&format!(
+            "  {} -> {} [label=\"call\"];\n",
+            dot_id(&c.from),
+            dot_id(&c.to)
+        ));
+    }
+    for b in &x.bindings {
+        let mut parts: Vec<String> = b
+            .clauses
+            .iter()
+            .map(|c| format!("{}: {}", c.clause, c.verdict))
+            .collect();
+        if let Some(g) = &b.gate {
+            parts.insert(0, format!("gate: {}", g.verdict));
+        }
+        let bad = b.clauses.iter().any(|c| c.verdict == "violated")
+            || b.gate.as_ref().is_some_and(|g| g.verdict != "admissible");
+        s.push_str(&format!(
+            "  {} -> {} [style=dashed, label={}{}];\n",
+            dot_id(&b.source),
+            dot_id(&b.target),
+            dot_id(&format!("bind\n{}", parts.join("\n"))),
+            if bad { ", color=red" } else { "" }
+        ));
+    }
+    s.push_str("}\n");
+    s
+}
