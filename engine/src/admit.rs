@@ -487,6 +487,9 @@ pub fn admit(
             };
             if rec.reached.contains(&pi) {
                 ck.fire(rule);
+                if let Some(r) = row {
+                    ck.fire(&r.id);
+                }
             }
             if !ok {
                 add(&mut db, adm::RESOURCE_UNAVAILABLE, vec![pi as u32, uid]);
@@ -627,6 +630,18 @@ pub fn admit(
             t[0] as usize,
             ("refused by a concrete call".into(), rule.into()),
         );
+    }
+    // Φ sources of gates the run reaches: their existence verdict.
+    for (p, g) in &rec.gates {
+        if rec.verdicts.contains_key(p) {
+            continue;
+        }
+        let (w, r) = match g {
+            Gate::Exists { .. } => ("Φ gate: admissible", "PHI-EXISTS"),
+            Gate::NonExistent { .. } => ("Φ gate: non-existent", "PHI-NONEXISTENT"),
+            Gate::Undetermined(_) => ("Φ gate: undetermined", "PHI-UNDETERMINED"),
+        };
+        rec.verdicts.insert(*p, (w.into(), r.into()));
     }
     for v in adm_rules.violations.iter().rev() {
         for t in db.get(&v.relation).into_iter().flatten() {

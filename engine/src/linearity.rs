@@ -235,19 +235,29 @@ pub(crate) fn lower(
                 let (name, span) = match result {
                     Some(r) => (r.name.clone(), r.span),
                     None => {
-                        let ret = match &call.kind {
-                            ExprKind::Call { callee_span, .. } => info
-                                .calls
-                                .get(&(callee_span.start, callee_span.end))
-                                .and_then(|t| c.procs[*t].ret.as_ref()),
-                            _ => None,
-                        };
-                        match ret {
-                            Some(d) if d.ty != Ty::Unit && !k => {
-                                (format!("the result of {}", expr_head(call)), call.span)
+                        // Call targets are resolved here: validation records
+                        // them only after the body is checked.
+                        let non_unit = match &call.kind {
+                            ExprKind::Call { callee, .. } => {
+                                match crate::validate::intrinsic_of(lin, c, info.forge, callee) {
+                                    Some(i) => i.result != IntrinsicResult::Unit,
+                                    None => match crate::validate::resolve_ref(c, info.forge, callee)
+                                        .as_slice()
+                                    {
+                                        [t] => c.procs[*t]
+                                            .ret
+                                            .as_ref()
+                                            .is_some_and(|d| d.ty != Ty::Unit),
+                                        _ => false,
+                                    },
+                                }
                             }
-                            _ => continue,
+                            _ => false,
+                        };
+                        if !non_unit || k {
+                            continue;
                         }
+                        (format!("the result of {}", expr_head(call)), call.span)
                     }
                 };
                 let resource = l.yields_resource(call);
@@ -306,6 +316,7 @@ pub(crate) fn check_k_moves(
     let before = ck.diags.len();
     report(ck, c, pi, &lowered, Some("use_after_move"));
     for d in &mut ck.diags[before..] {
+        d.help = Some("copy what the caller still needs before the call (e.g. `let id = t.id;`), or pass a value the caller does not use again".into());
         d.notes.push(
             "the value was passed across a binding whose contract says `linearity_enforced == true` (§10.5.2): the K caller gave it away".into(),
         );
@@ -314,7 +325,7 @@ pub(crate) fn check_k_moves(
 
 fn expr_head(e: &Expr) -> String {
     match &e.kind {
-        ExprKind::Call { callee, .. } => format!("`{}(...)`", callee.join("::")),
+        ExprKind::Call { callee, .. } => format!("{}(...)", callee.join("::")),
         _ => "the call".into(),
     }
 }

@@ -529,10 +529,12 @@ fn check_uses(ck: &mut Checker<'_>, p: &Proc) {
                             | (ParamKind::Str, LitValue::String(_))
                     );
                     if !ok {
-                        problems.push((
-                            lit.span,
-                            format!("`{}` takes a {:?} literal", k.name, q.kind),
-                        ));
+                        let want = match q.kind {
+                            ParamKind::Int => "an integer",
+                            ParamKind::Bool => "a boolean",
+                            ParamKind::Str => "a string",
+                        };
+                        problems.push((lit.span, format!("`{}` takes {want} literal", k.name)));
                     }
                     if u.args[..i].iter().any(|(o, _)| o.name == k.name) {
                         problems.push((k.span, format!("`{}` is given twice", k.name)));
