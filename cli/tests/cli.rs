@@ -375,3 +375,202 @@ fn the_corpus_runs_from_the_cli() {
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
     assert!(stdout(&o).contains(", 0 changed"));
 }
+
+const GATED: &str = "conformance/cases/programs/gate_never_called.dir";
+
+/// `explain FILE`: the human derivation names the deciding rule, its spec
+/// section and the spans of what it decided.
+#[test]
+fn explain_human_names_rules_spans_and_cites() {
+    let o = dustrun(&["explain", GATED]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let s = stdout(&o);
+    for want in [
+        "outcome: inadmissible",
+        "decided by: ADM-GATE-PHI (§10.6.1), E0205",
+        "Examples::K::main [K] at conformance/cases/programs/gate_never_called.dir:7:10: inadmissible (gated) by ADM-GATE-PHI",
+        "gate: non-existent by ADM-GATE-PHI; minimal inadmissible set: c.x Gt 0",
+        "latency_us < 5000  — holds by CONTRACT-LATENCY",
+        "reaches(Examples::K::main)  by ADM-REACH-ENTRY §8.1 :- entry(Examples::K::main)",
+        "uses Console(device = \"stdout\")  — available by RES-REALIZER",
+    ] {
+        assert!(s.contains(want), "missing `{want}` in:\n{s}");
+    }
+    // Nothing was realized: the explanation is all that reached stdout.
+    assert!(!s.contains("\n12\n"));
+}
+
+/// `explain FILE --format json`: the documented schema (docs/explain-schema.md).
+#[test]
+fn explain_json_follows_the_schema() {
+    let o = dustrun(&["explain", GATED, "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    assert_eq!(v["explain_version"], 1);
+    assert_eq!(v["outcome"], "inadmissible");
+    assert_eq!(v["error"]["rule"], "ADM-GATE-PHI");
+    assert_eq!(v["error"]["spec"], "§10.6.1");
+    let p = &v["program"];
+    assert_eq!(p["entry"], "Examples::K::main");
+    let procs = p["procs"].as_array().unwrap();
+    let main = procs
+        .iter()
+        .find(|x| x["name"] == "Examples::K::main")
+        .unwrap();
+    for key in [
+        "regime",
+        "at",
+        "reached",
+        "cost_us",
+        "verdict",
+        "rule",
+        "constraints",
+        "uses",
+        "linearity",
+    ] {
+        assert!(main.get(key).is_some(), "proc lacks `{key}`");
+    }
+    let b = &p["bindings"][0];
+    assert_eq!(b["gate"]["verdict"], "non-existent");
+    assert_eq!(b["clauses"][1]["verdict"], "holds");
+    assert!(p["derived"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|d| d["rule"] == "ADM-GATE-PHI" && d["cite"] == "§10.6.1"));
+}
+
+/// `explain FILE --format dot` parses with Graphviz itself: nodes for
+/// processes, edges for calls and bindings, verdicts in the labels.
+#[test]
+fn explain_dot_is_valid_graphviz() {
+    for case in [
+        GATED,
+        "conformance/cases/programs/effects_forbidden.dir",
+        "conformance/cases/programs/witness_transfer_allowed.dir",
+    ] {
+        let o = dustrun(&["explain", case, "--format", "dot"]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let dot = stdout(&o);
+        assert!(dot.starts_with("digraph admissibility {"), "{dot}");
+        assert!(dot.contains("style=dashed, label=\"bind"), "{dot}");
+        let mut child = Command::new("dot")
+            .args(["-Tcanon"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("Graphviz `dot` is installed (scripts/test installs it)");
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(dot.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{case}: dot refused the graph: {}\n{dot}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let dot = stdout(&dustrun(&[
+        "explain",
+        "conformance/cases/programs/effects_forbidden.dir",
+        "--format",
+        "dot",
+    ]));
+    assert!(dot.contains("\"Examples::K::main\" -> \"Examples::K::worker\" [label=\"call\"]"));
+    assert!(dot.contains("effects_allowed == false: violated"), "{dot}");
+}
+
+/// Φ runs: the witness, or the minimal inadmissible set; Q runs: the
+/// linearity derivation.
+#[test]
+fn explain_shows_phi_witnesses_sets_and_q_linearity() {
+    let s = stdout(&dustrun(&[
+        "explain",
+        "conformance/cases/phi/witness_two_unknowns.dir",
+    ]));
+    assert!(s.contains("Φ witness (exact):"), "{s}");
+    let s = stdout(&dustrun(&[
+        "explain",
+        "conformance/cases/phi/minimal_set.dir",
+    ]));
+    assert!(
+        s.contains("decided by: PHI-NONEXISTENT") && s.contains("minimal inadmissible set:"),
+        "{s}"
+    );
+    let s = stdout(&dustrun(&[
+        "explain",
+        "conformance/cases/programs/k_calls_q_transform.dir",
+    ]));
+    assert!(
+        s.contains("linearity: t (linear): bound at") && s.contains("(Q-CONSUMES-USE)"),
+        "{s}"
+    );
+    // Codes and rule ids still explain themselves.
+    let s = stdout(&dustrun(&["explain", "ADM-GATE-PHI"]));
+    assert!(s.contains("table: 10-admission.ron, spec: §10.6.1"), "{s}");
+    assert_eq!(
+        dustrun(&["explain", "no-such-thing"]).status.code(),
+        Some(2)
+    );
+}
+
+/// Resources from the command line: a denied Console stops the run before
+/// anything is printed; a manifest provides what has no realizer.
+#[test]
+fn resources_come_from_the_run_configuration() {
+    let o = dustrun(&[
+        "--deny-resource",
+        "Console",
+        "conformance/cases/programs/console_denied.dir",
+    ]);
+    assert_eq!(o.status.code(), Some(10));
+    assert_eq!(stdout(&o), "");
+    assert!(stderr(&o).contains("E0206"), "{}", stderr(&o));
+    let nuclear = "conformance/cases/programs/uses_unknown_resource.dir";
+    let o = dustrun(&[nuclear]);
+    assert_eq!(o.status.code(), Some(10));
+    assert_eq!(stdout(&o), "");
+    let d = temp_dir("manifest");
+    let m = d.join("resources.ron");
+    std::fs::write(&m, "(provide: [\"Nuclear\"])").unwrap();
+    let o = dustrun(&["--resources", m.to_str().unwrap(), nuclear]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "launch\n");
+    std::fs::write(&m, "(provide: [\"Nuclear\"], deny: [\"Nuclear\"])").unwrap();
+    assert_eq!(
+        dustrun(&["--resources", m.to_str().unwrap(), nuclear])
+            .status
+            .code(),
+        Some(10)
+    );
+    std::fs::write(&m, "not ron").unwrap();
+    assert_eq!(
+        dustrun(&["--resources", m.to_str().unwrap(), nuclear])
+            .status
+            .code(),
+        Some(2)
+    );
+    // Simulate mode provides it as a simulated resource.
+    assert_eq!(dustrun(&["--simulate", nuclear]).status.code(), Some(0));
+}
+
+/// The README's binding example: adding an impossible constraint to the Φ
+/// source stops the K target, which no longer prints anything.
+#[test]
+fn a_gated_program_realizes_nothing() {
+    let o = dustrun(&[GATED]);
+    assert_eq!(o.status.code(), Some(10), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "");
+    let o = dustrun(&[
+        "conformance/cases/programs/phi_to_k_contract.json",
+        "--entry",
+        "consume_phi_value",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "Φ-VALUE\n12\n");
+}

@@ -340,3 +340,151 @@ fn linearity_labels_point_at_the_later_use() {
         );
     }
 }
+
+/// The outcome and code of one corpus case under an engine.
+fn verdict(engine: &Engine, id: &str) -> (Outcome, Option<String>) {
+    let case = cases().into_iter().find(|c| c.id == id).unwrap();
+    let r = run_case(engine, &case).unwrap();
+    let t = r.report.trace;
+    (t.outcome, t.error.map(|e| e.code))
+}
+
+/// Replace one rule's body text in 10-admission.ron (asserting it was there).
+fn edit_admission(from: &'static str, to: &'static str) -> Engine {
+    edited_engine("10-admission.ron", move |t| {
+        let e = t.replace(from, to);
+        assert_ne!(e, t, "rule text `{from}` not found");
+        e
+    })
+}
+
+/// Program verdicts come from the datalog rows of 10-admission.ron: editing
+/// the gating, contract and resource rows changes the verdicts, with no
+/// code change.
+#[test]
+fn editing_admission_rows_changes_verdicts() {
+    let defaults = engine();
+    // Gating: a gate that only closes on undetermined sources lets the
+    // non-existent one through.
+    let id = "programs/gate_never_called.dir";
+    assert_eq!(
+        verdict(&defaults, id),
+        (Outcome::Inadmissible, Some("E0205".into()))
+    );
+    let e = edit_admission(
+        r#"body: ["reaches(T)", "bind(B, S, T)", "phi_nonexistent(S)"]"#,
+        r#"body: ["reaches(T)", "bind(B, S, T)", "phi_undetermined(S)"]"#,
+    );
+    assert_eq!(verdict(&e, id), (Outcome::Executed, None));
+
+    // Contract: a contract that binds only when its target is the entry
+    // no longer stops a run that reaches the target through a call.
+    let id = "programs/latency_unmet.dir";
+    assert_eq!(
+        verdict(&defaults, id),
+        (Outcome::Inadmissible, Some("E0204".into()))
+    );
+    let e = edit_admission(
+        r#"body: ["reaches(T)", "bind(B, _, T)", "clause_violated(B, C)"]"#,
+        r#"body: ["entry(T)", "bind(B, _, T)", "clause_violated(B, C)"]"#,
+    );
+    assert_eq!(verdict(&e, id), (Outcome::Executed, None));
+
+    // Effects propagate through calls by rule: without ADM-EFFECTFUL-CALL's
+    // propagation the callee's emit no longer violates `effects_allowed`.
+    let id = "programs/effects_forbidden.dir";
+    assert_eq!(
+        verdict(&defaults, id),
+        (Outcome::Inadmissible, Some("E0204".into()))
+    );
+    let e = edit_admission(
+        r#"body: ["calls(P, Q)", "effectful(Q)"]"#,
+        r#"body: ["calls(P, Q)", "effect_in(Q)", "effect_in(P)"]"#,
+    );
+    assert_eq!(verdict(&e, id), (Outcome::Executed, None));
+
+    // Resources: acquiring only for processes that were refused never
+    // stops the denied Console.
+    let id = "programs/console_denied.dir";
+    assert_eq!(
+        verdict(&defaults, id),
+        (Outcome::Inadmissible, Some("E0206".into()))
+    );
+    let e = edit_admission(
+        r#"body: ["reaches(P)", "resource_unavailable(P, U)"]"#,
+        r#"body: ["reaches(P)", "resource_unavailable(P, U)", "call_refused(P)"]"#,
+    );
+    assert_eq!(verdict(&e, id), (Outcome::Executed, None));
+
+    // Timer deadlines are a row too.
+    let id = "programs/timer_deadline.dir";
+    assert_eq!(
+        verdict(&defaults, id),
+        (Outcome::Inadmissible, Some("E0207".into()))
+    );
+    let e = edit_admission(
+        r#"body: ["reaches(P)", "resource_unmet(P, U)"]"#,
+        r#"body: ["reaches(P)", "resource_unmet(P, U)", "call_refused(P)"]"#,
+    );
+    assert_eq!(verdict(&e, id), (Outcome::Executed, None));
+}
+
+/// The table contract: the inputs of 10-admission.ron are exactly the
+/// relations the engine emits, and the derived relations it reads exist.
+#[test]
+fn renamed_admission_relations_are_refused() {
+    let load = |from: &str, to: &str| {
+        let files = Tables::default_files()
+            .into_iter()
+            .map(|(n, t)| {
+                let t = if n == "10-admission.ron" {
+                    let e = t.replace(from, to);
+                    assert_ne!(e, t);
+                    e
+                } else {
+                    t.to_string()
+                };
+                (n.to_string(), t)
+            })
+            .collect();
+        match Tables::from_sources(files) {
+            Ok(_) => panic!("renaming `{from}` must be refused"),
+            Err(e) => e.message,
+        }
+    };
+    let m = load(r#"(name: "entry","#, r#"(name: "entry_point","#);
+    assert!(
+        m.contains("entry_point") && m.contains("not a relation the engine emits"),
+        "{m}"
+    );
+    let m = load("reaches(", "reached(");
+    assert!(m.contains("reaches"), "{m}");
+}
+
+/// Oracle: the static cost admission checks (latency, Timer) is what
+/// evaluation charges, for every executed case.
+#[test]
+fn static_cost_equals_evaluated_cost() {
+    let engine = engine();
+    let mut checked = 0;
+    for case in cases() {
+        let mut cfg = case.run_config();
+        cfg.explain = true;
+        let bytes = std::fs::read(&case.path).unwrap();
+        let r = engine.run(
+            &engine::Source {
+                name: &case.id,
+                bytes: &bytes,
+            },
+            &cfg,
+        );
+        if r.trace.outcome != Outcome::Executed {
+            continue;
+        }
+        let x = r.explanation.expect("an executed run has an explanation");
+        let entry = x.procs.iter().find(|p| p.name == x.entry).unwrap();
+        assert_eq!(entry.cost_us, r.trace.time.cost_us, "{}", case.id);
+        checked += 1;
+    }
+    assert!(checked > 40, "{checked}");
+}

@@ -241,15 +241,17 @@ pub(crate) fn lower(
                             ExprKind::Call { callee, .. } => {
                                 match crate::validate::intrinsic_of(lin, c, info.forge, callee) {
                                     Some(i) => i.result != IntrinsicResult::Unit,
-                                    None => match crate::validate::resolve_ref(c, info.forge, callee)
-                                        .as_slice()
-                                    {
-                                        [t] => c.procs[*t]
-                                            .ret
-                                            .as_ref()
-                                            .is_some_and(|d| d.ty != Ty::Unit),
-                                        _ => false,
-                                    },
+                                    None => {
+                                        match crate::validate::resolve_ref(c, info.forge, callee)
+                                            .as_slice()
+                                        {
+                                            [t] => c.procs[*t]
+                                                .ret
+                                                .as_ref()
+                                                .is_some_and(|d| d.ty != Ty::Unit),
+                                            _ => false,
+                                        }
+                                    }
                                 }
                             }
                             _ => false,
@@ -264,10 +266,8 @@ pub(crate) fn lower(
                 let v = l.var(&name);
                 let at = l.point(span);
                 l.fact("def", vec![v, at]);
-                if result.is_none() || linear(&name) {
-                    if !k {
-                        l.fact("linear", vec![v]);
-                    }
+                if (result.is_none() || linear(&name)) && !k {
+                    l.fact("linear", vec![v]);
                 }
                 if resource {
                     l.resources.insert(name.clone());

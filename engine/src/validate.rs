@@ -622,16 +622,20 @@ pub(crate) fn intrinsic_of<'t>(
     }
 }
 
+/// What checking a body finds: calls by callee span, process call sites,
+/// and the types of the names it binds.
+type Checked = (
+    Vec<(Span, Target)>,
+    Vec<CallSite>,
+    BTreeMap<String, (Ty, Span)>,
+);
+
 /// Checks one body; returns the calls it makes (callee span, target).
 fn check_proc(
     ck: &mut Checker<'_>,
     c: &Compiled<'_>,
     pi: usize,
-) -> (
-    Vec<(Span, Target)>,
-    Vec<CallSite>,
-    BTreeMap<String, (Ty, Span)>,
-) {
+) -> Checked {
     let errors_before = ck.diags.len();
     let info = &c.procs[pi];
     let p = info.proc;
@@ -1641,9 +1645,9 @@ pub fn enforced(tables: &Tables, b: &Bind, meaning: semantics::AttrMeaning) -> O
 
 /// The clauses of a binding on a boolean attribute with the given meaning,
 /// each with the value it requires.
-pub fn bool_clauses<'b>(
+pub fn bool_clauses(
     tables: &Tables,
-    b: &'b Bind,
+    b: &Bind,
     meaning: semantics::AttrMeaning,
 ) -> Vec<(usize, bool)> {
     b.contract
