@@ -77,6 +77,9 @@ fn phi_program(n: usize) -> String {
 
 fn main() {
     let engine = Engine::new(Tables::defaults().expect("tables")).expect("engine");
+    if child_check(&engine) {
+        return;
+    }
     let mut missed = 0;
     for (name, n, limit) in TARGETS {
         let text = if name.starts_with("Q") {
@@ -131,7 +134,118 @@ fn main() {
             if ok { "ok" } else { "MISSED" }
         );
     }
+    missed += whole_program_scaling(&engine);
     if missed > 0 {
         std::process::exit(1);
     }
+}
+
+/// `n` K processes in a call tree (process i calls 2i+1 and 2i+2, so chains
+/// stay log n deep), each pair joined by a binding with a latency and an
+/// effects clause, half of them behind a Φ gate.
+fn bound_program(n: usize) -> String {
+    let mut s = String::from("dir 0.1;\nforge Bench {\n  proc Φ gate(g: i32) -> bool {\n    constrain g Gt 3;\n    return true;\n  }\n");
+    for i in 0..n {
+        s.push_str(&format!(
+            "  proc K p{i}() -> i64 uses Console(device = \"stdout\") {{\n    let a = {i};\n"
+        ));
+        for c in [2 * i + 1, 2 * i + 2] {
+            if c < n {
+                s.push_str(&format!("    call p{c}() -> r{c};\n"));
+            }
+        }
+        s.push_str("    return a;\n  }\n");
+    }
+    for i in 1..n {
+        s.push_str(&format!(
+            "  bind K::p{} -> K::p{i} {{ latency_us < 1000000000; effects_allowed == true }};\n",
+            (i - 1) / 2
+        ));
+        if i % 2 == 0 {
+            s.push_str(&format!("  bind Φ::gate -> K::p{i};\n"));
+        }
+    }
+    s.push_str("}\n");
+    s
+}
+
+/// One `check` of a generated whole program, timed (load, validate,
+/// evaluate, admit, and dropping everything).
+fn check_once(engine: &Engine, input: &str) -> Duration {
+    let cfg = RunConfig {
+        entry: Some("p0".into()),
+        ..RunConfig::new(Mode::Check)
+    };
+    let t = Instant::now();
+    let r = engine.run(
+        &Source {
+            name: "bench",
+            bytes: input.as_bytes(),
+        },
+        &cfg,
+    );
+    let outcome = r.trace.outcome;
+    let error = r.trace.error.clone();
+    drop(r);
+    let d = t.elapsed();
+    assert_eq!(outcome, engine::Outcome::Executed, "{error:?}");
+    d
+}
+
+/// Child mode: `DUSTRUN_BENCH_CHECK=N` times one check of N processes and
+/// prints the nanoseconds.
+fn child_check(engine: &Engine) -> bool {
+    let Some(n) = std::env::var("DUSTRUN_BENCH_CHECK")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+    else {
+        return false;
+    };
+    let input = bound_program(n);
+    println!("{}", check_once(engine, &input).as_nanos());
+    true
+}
+
+/// Whole-program admission is linear: `check` of 10x the processes and
+/// bindings takes at most 12x the time. Each measurement runs in a fresh
+/// process, as `dustrun check` does: repeated runs in one process would
+/// time the allocator's state left by the previous run, not the engine.
+fn whole_program_scaling(_engine: &Engine) -> usize {
+    let mut times = Vec::new();
+    for n in [10_000usize, 100_000] {
+        let input_len = bound_program(n).len();
+        let mut best = Duration::MAX;
+        for _ in 0..3 {
+            let exe = std::env::current_exe().expect("bench executable");
+            let out = std::process::Command::new(exe)
+                .env("DUSTRUN_BENCH_CHECK", n.to_string())
+                .output()
+                .expect("bench child runs");
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let ns: u64 = String::from_utf8_lossy(&out.stdout)
+                .trim()
+                .parse()
+                .expect("child prints nanoseconds");
+            best = best.min(Duration::from_nanos(ns));
+        }
+        println!(
+            "{:28} {n:>7} procs  {:>6.1} MiB  best {:>8.1} ms",
+            "check, procs + bindings",
+            input_len as f64 / (1024.0 * 1024.0),
+            best.as_secs_f64() * 1000.0
+        );
+        times.push(best);
+    }
+    let ratio = times[1].as_secs_f64() / times[0].as_secs_f64().max(1e-9);
+    let ok = ratio <= 12.0;
+    println!(
+        "{:28} 10x input -> {ratio:.1}x time  target <= 12x  {}",
+        "check scaling",
+        if ok { "ok" } else { "MISSED" }
+    );
+    usize::from(!ok)
 }

@@ -378,7 +378,9 @@ pub fn admit(
                     ck.fire(&a.id);
                 }
             }
-            rec.clauses.insert((k, i), verdict);
+            if record_all {
+                rec.clauses.insert((k, i), verdict);
+            }
         }
     }
 
@@ -519,7 +521,9 @@ pub fn admit(
                     verdict.1 = format!("{}; {why}", verdict.1);
                 }
             }
-            rec.uses.insert((pi, ui), verdict);
+            if record_all {
+                rec.uses.insert((pi, ui), verdict);
+            }
         }
     }
 

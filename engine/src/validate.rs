@@ -9,7 +9,7 @@ use dir_grammar::model::*;
 use dir_grammar::print::expr_to_string;
 use dir_grammar::Span;
 use semantics::{Construct, OpClass, PrimKind, Requirement, Tables, Verdict};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// The built-in record type `q_measure` returns.
 pub const MEASUREMENT: &str = "Measurement";
@@ -64,12 +64,14 @@ pub struct Compiled<'p> {
     pub procs: Vec<ProcInfo<'p>>,
     /// Shapes per forge.
     pub shapes: Vec<BTreeMap<String, ShapeInfo>>,
-    /// Processes by (forge, name), so references resolve in O(log n).
-    pub by_name: BTreeMap<(usize, String), Vec<usize>>,
+    /// Processes by (forge, name), so references resolve in O(1). Only
+    /// looked up, never iterated, so its order cannot reach any output.
+    pub by_name: HashMap<(usize, String), Vec<usize>>,
     /// Bindings whose endpoints resolved, in declaration order.
     pub binds: Vec<BindInfo<'p>>,
-    /// Binding indices between two processes, keyed both ways.
-    pub between: BTreeMap<(usize, usize), Vec<usize>>,
+    /// Binding indices between two processes, keyed both ways (looked up
+    /// only, never iterated).
+    pub between: HashMap<(usize, usize), Vec<usize>>,
 }
 
 impl Compiled<'_> {
@@ -107,7 +109,10 @@ impl<'t> Checker<'t> {
     }
 
     pub fn fire(&mut self, id: &str) {
-        self.fired.insert(id.to_string());
+        // Most fires repeat an id already recorded: no allocation then.
+        if !self.fired.contains(id) {
+            self.fired.insert(id.to_string());
+        }
     }
 
     /// A diagnostic for the check row `id` (its code and cite come from the table).
@@ -239,7 +244,7 @@ pub(crate) fn compile<'p>(ck: &mut Checker<'_>, program: &'p Program) -> Option<
         }
     }
 
-    let mut by_name: BTreeMap<(usize, String), Vec<usize>> = BTreeMap::new();
+    let mut by_name: HashMap<(usize, String), Vec<usize>> = HashMap::new();
     for (i, p) in procs.iter().enumerate() {
         by_name
             .entry((p.forge, p.proc.name.name.clone()))
@@ -252,7 +257,7 @@ pub(crate) fn compile<'p>(ck: &mut Checker<'_>, program: &'p Program) -> Option<
         shapes,
         by_name,
         binds: Vec::new(),
-        between: BTreeMap::new(),
+        between: HashMap::new(),
     };
 
     // Binding endpoints resolve inside their forge.
@@ -428,7 +433,7 @@ pub fn resolve_ref(c: &Compiled<'_>, fi: usize, segs: &[String]) -> Vec<usize> {
         [f, r, n] if f == forge_name => (Some(Regime::parse(r)), n),
         _ => return Vec::new(),
     };
-    let Some(found) = c.by_name.get(&(fi, name.clone())) else {
+    let Some(found) = c.by_name.get(&(fi, name.to_string())) else {
         return Vec::new();
     };
     found
@@ -631,11 +636,7 @@ type Checked = (
 );
 
 /// Checks one body; returns the calls it makes (callee span, target).
-fn check_proc(
-    ck: &mut Checker<'_>,
-    c: &Compiled<'_>,
-    pi: usize,
-) -> Checked {
+fn check_proc(ck: &mut Checker<'_>, c: &Compiled<'_>, pi: usize) -> Checked {
     let errors_before = ck.diags.len();
     let info = &c.procs[pi];
     let p = info.proc;
