@@ -96,11 +96,30 @@ pub(crate) fn pest_error(
         LoadErrorKind::ExprSyntax => "malformed expression",
         _ => "malformed textual DIR",
     };
-    LoadError::new(
-        kind,
-        format!("{what}: {message}"),
-        Span::new(map(a), map(b)),
-    )
+    // A prefix `-x` or `!b` where an expression belongs: say what it is.
+    let unary = match (&e.line_col, kind) {
+        (pest::error::LineColLocation::Pos((_, col)), k) if k != LoadErrorKind::JsonSyntax => e
+            .line()
+            .chars()
+            .nth(col.saturating_sub(1))
+            .filter(|c| *c == '-' || *c == '!')
+            .filter(|_| message.contains("expression")),
+        _ => None,
+    };
+    let err = match unary {
+        Some(op) => LoadError::new(
+            kind,
+            format!("{what}: `{op}` as a prefix is a unary operator, which DPL v0.1 does not have"),
+            Span::new(map(a), map(a) + 1),
+        )
+        .note("the v0.1 expression grammar (§3.8) has binary operators only: write `0 Sub x` for `-x`, `b Eq false` for `!b`"),
+        None => LoadError::new(
+            kind,
+            format!("{what}: {message}"),
+            Span::new(map(a), map(b)),
+        ),
+    };
+    err
 }
 
 fn join_or(items: &[String]) -> String {

@@ -1465,7 +1465,7 @@ fn resolve_call(
             } else if is_intrinsic(c, scope.forge, callee) {
                 ck.error("INTRINSIC-RESERVED", span, "regime intrinsic", format!("intrinsic `{last}` is not implemented by this executor yet"))
                     .notes
-                    .push("q_* intrinsics belong to Q execution and phi_witness to Φ resolution, which later versions of dustrun implement".into());
+                    .push("names starting with `phi_` are reserved for Φ intrinsics; DPL v0.1 as dustrun implements it has only `phi_witness`".into());
             } else {
                 ck.error(
                     "CALL-UNKNOWN",
@@ -1618,19 +1618,22 @@ fn check_cycles(ck: &mut Checker<'_>, c: &Compiled<'_>, edges: &[(usize, usize, 
 
 /// Whether a value of type `t` is, or contains, a PhiWitness.
 fn carries_witness(c: &Compiled<'_>, forge: usize, t: &Ty) -> bool {
-    fn go(c: &Compiled<'_>, forge: usize, t: &Ty, depth: usize) -> bool {
+    // Each shape is visited once (shapes may nest, even cyclically), so this
+    // is linear in the forge's declarations.
+    let mut seen: BTreeSet<&str> = BTreeSet::new();
+    let mut stack: Vec<&Ty> = vec![t];
+    while let Some(t) = stack.pop() {
         match t {
-            Ty::Witness(_) => true,
-            // Shapes may nest; the depth bound keeps a cyclic declaration finite.
-            Ty::Shape(s) if depth < 64 => c.shape(forge, s).is_some_and(|sh| {
-                sh.fields
-                    .iter()
-                    .any(|(_, d)| go(c, forge, &d.ty, depth + 1))
-            }),
-            _ => false,
+            Ty::Witness(_) => return true,
+            Ty::Shape(s) if seen.insert(s.as_str()) => {
+                if let Some(sh) = c.shape(forge, s) {
+                    stack.extend(sh.fields.iter().map(|(_, d)| &d.ty));
+                }
+            }
+            _ => {}
         }
     }
-    go(c, forge, t, 0)
+    false
 }
 
 /// The value a binding's contract requires of a boolean standard attribute
