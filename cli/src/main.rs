@@ -460,6 +460,27 @@ impl Out<'_> {
             Err(code) => return code,
         };
         let report = self.engine.run(&src, &cfg);
+        if let Some(path) = &common.trace_out {
+            if let Err(e) = std::fs::write(path, report.trace.to_json()) {
+                return self.usage(
+                    engine::codes::IO,
+                    format!(
+                        "cannot write trace to `{}`: {}",
+                        display_name(path),
+                        e.kind()
+                    ),
+                );
+            }
+        }
+        // A usage stop (bad `--arg`, say) is not a run to explain.
+        if report
+            .diagnostics
+            .first()
+            .is_some_and(|d| d.category == Category::Usage)
+        {
+            self.diagnostics(&src, &report.diagnostics);
+            return 2;
+        }
         let t = &report.trace;
         let outcome = serde_json::to_value(t.outcome)
             .ok()

@@ -353,7 +353,7 @@ fn verdict(engine: &Engine, id: &str) -> (Outcome, Option<String>) {
 fn edit_admission(from: &'static str, to: &'static str) -> Engine {
     edited_engine("10-admission.ron", move |t| {
         let e = t.replace(from, to);
-        assert_ne!(e, t, "rule text `{from}` not found");
+        assert!(e != t, "rule text `{from}` not found in 10-admission.ron");
         e
     })
 }
@@ -372,8 +372,8 @@ fn editing_admission_rows_changes_verdicts() {
         (Outcome::Inadmissible, Some("E0205".into()))
     );
     let e = edit_admission(
-        r#"body: ["reaches(T)", "bind(B, S, T)", "phi_nonexistent(S)"]"#,
-        r#"body: ["reaches(T)", "bind(B, S, T)", "phi_undetermined(S)"]"#,
+        r#"body: ["reaches(T)", "bind(B, S, T)", "phi_fails(S)"]"#,
+        r#"body: ["reaches(T)", "bind(B, S, T)", "phi_unknown(S)"]"#,
     );
     assert_eq!(verdict(&e, id), (Outcome::Executed, None));
 
@@ -412,7 +412,7 @@ fn editing_admission_rows_changes_verdicts() {
     );
     let e = edit_admission(
         r#"body: ["reaches(P)", "resource_unavailable(P, U)"]"#,
-        r#"body: ["reaches(P)", "resource_unavailable(P, U)", "call_refused(P)"]"#,
+        r#"body: ["reaches(P)", "resource_unavailable(P, U)", "constraint_failed(P)"]"#,
     );
     assert_eq!(verdict(&e, id), (Outcome::Executed, None));
 
@@ -424,7 +424,7 @@ fn editing_admission_rows_changes_verdicts() {
     );
     let e = edit_admission(
         r#"body: ["reaches(P)", "resource_unmet(P, U)"]"#,
-        r#"body: ["reaches(P)", "resource_unmet(P, U)", "call_refused(P)"]"#,
+        r#"body: ["reaches(P)", "resource_unmet(P, U)", "constraint_failed(P)"]"#,
     );
     assert_eq!(verdict(&e, id), (Outcome::Executed, None));
 }

@@ -70,6 +70,8 @@ pub struct Record {
     pub fired: BTreeSet<String>,
     /// Per process the run reaches: (verdict, deciding rule id).
     pub verdicts: BTreeMap<usize, (String, String)>,
+    /// The violation relation that stopped the run, if any.
+    pub stop: Option<String>,
 }
 
 struct Ids {
@@ -255,6 +257,11 @@ pub fn admit(
     for i in &tables.admission.inputs {
         db.entry(i.name.clone()).or_default();
     }
+    for (pi, p) in c.procs.iter().enumerate() {
+        if p.proc.regime == Regime::Phi {
+            add(&mut db, adm::PHI_PROC, vec![pi as u32]);
+        }
+    }
     let mut notes: BTreeMap<(String, Tuple), String> = BTreeMap::new();
     let mut ids = Ids {
         clauses: Vec::new(),
@@ -367,11 +374,20 @@ pub fn admit(
                         attr.map(|a| a.id.clone()).unwrap_or_default(),
                     )
                 }
-                Some(AttrMeaning::LinearityEnforced) => (
-                    "holds".into(),
-                    "enforced statically: a K caller may not use a value it passed across".into(),
-                    attr.map(|a| a.id.clone()).unwrap_or_default(),
-                ),
+                Some(AttrMeaning::LinearityEnforced) => {
+                    let on = bool_clauses(tables, b.bind, AttrMeaning::LinearityEnforced)
+                        .iter()
+                        .any(|(j, v)| *j == i && *v);
+                    (
+                        "holds".into(),
+                        if on {
+                            "enforced statically: values crossing stay linear (a K caller gives away what it passes)".into()
+                        } else {
+                            "not enforced: values crossing are copied".into()
+                        },
+                        attr.map(|a| a.id.clone()).unwrap_or_default(),
+                    )
+                }
             };
             if let Some(a) = attr {
                 if rec.reached.contains(&b.target) {
@@ -384,43 +400,54 @@ pub fn admit(
         }
     }
 
-    // Φ gates the run reaches.
+    // Φ gates the run reaches, and the Φ gates of those gates (§10.6.1:
+    // admissibility transfers along Φ bindings).
     let mut asked: BTreeMap<usize, Gate> = BTreeMap::new();
+    let mut into: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
     for b in &c.binds {
-        if c.procs[b.source].proc.regime != Regime::Phi || !rec.reached.contains(&b.target) {
+        if c.procs[b.source].proc.regime == Regime::Phi {
+            into.entry(b.target).or_default().push(b.source);
+        }
+    }
+    let mut work: Vec<usize> = rec
+        .reached
+        .iter()
+        .flat_map(|t| into.get(t).into_iter().flatten().copied())
+        .collect();
+    while let Some(src) = work.pop() {
+        if asked.contains_key(&src) {
             continue;
         }
-        if asked.contains_key(&b.source) {
-            continue;
-        }
-        let gate = gate(tables, c, b.source, solver_budget);
+        work.extend(into.get(&src).into_iter().flatten().copied());
+        let b_source = src;
+        let gate = gate(tables, c, src, solver_budget);
         match &gate {
             Gate::Exists { .. } => {
                 ck.fire("PHI-EXISTS");
             }
             Gate::NonExistent { mus } => {
                 ck.fire("PHI-NONEXISTENT");
-                add(&mut db, adm::PHI_NONEXISTENT, vec![b.source as u32]);
+                add(&mut db, adm::PHI_NONEXISTENT, vec![b_source as u32]);
                 let texts: Vec<String> = mus.iter().map(|(_, t)| format!("`{t}`")).collect();
                 notes.insert(
-                    (adm::PHI_NONEXISTENT.into(), vec![b.source as u32]),
+                    (adm::PHI_NONEXISTENT.into(), vec![b_source as u32]),
                     format!(
                         "no assignment of `{}`'s parameters satisfies its constraints; minimal inadmissible set: {}",
-                        c.procs[b.source].qname,
+                        c.procs[b_source].qname,
                         texts.join(", ")
                     ),
                 );
             }
             Gate::Undetermined(r) => {
                 ck.fire("PHI-UNDETERMINED");
-                add(&mut db, adm::PHI_UNDETERMINED, vec![b.source as u32]);
+                add(&mut db, adm::PHI_UNDETERMINED, vec![b_source as u32]);
                 notes.insert(
-                    (adm::PHI_UNDETERMINED.into(), vec![b.source as u32]),
-                    format!("Φ resolution of `{}`: {r}", c.procs[b.source].qname),
+                    (adm::PHI_UNDETERMINED.into(), vec![b_source as u32]),
+                    format!("Φ resolution of `{}`: {r}", c.procs[b_source].qname),
                 );
             }
         }
-        asked.insert(b.source, gate);
+        asked.insert(b_source, gate);
     }
     rec.gates = asked;
 
@@ -431,10 +458,29 @@ pub fn admit(
             ids.uses.push((pi, ui));
             let name = &u.resource.name;
             let row = tables.resources.resource(name);
+            let bad_arg = row.filter(|r| r.realizer).and_then(|r| {
+                r.realizable.iter().find_map(|rz| {
+                    let given = u.args.iter().find(|(k, _)| k.name == rz.param)?;
+                    let v = match &given.1.value {
+                        LitValue::String(s) => s.clone(),
+                        LitValue::Int(i) => i.to_string(),
+                        LitValue::Bool(b) => b.to_string(),
+                        _ => String::new(),
+                    };
+                    (!rz.values.contains(&v)).then(|| {
+                        format!(
+                            "the `{name}` realizer accepts {} = {}, not {v:?} (a manifest cannot change what a realizer does; `--simulate` simulates it)",
+                            rz.param,
+                            rz.values.join(" | ")
+                        )
+                    })
+                })
+            });
+            let has_realizer = row.is_some_and(|r| r.realizer);
             let (ok, why, rule) = if res.deny.iter().any(|d| d == name) {
                 (
                     false,
-                    format!("`{name}` is denied by the run configuration"),
+                    format!("`{name}` is denied by the run configuration (`--deny-resource` or the manifest's `deny` list); a denial overrides every provision, in every mode"),
                     "RES-REALIZER",
                 )
             } else if res.mode_simulate {
@@ -443,6 +489,10 @@ pub fn admit(
                     format!("simulate mode provides `{name}` as a simulated resource"),
                     "RES-SIMULATED",
                 )
+            } else if let Some(w) = bad_arg {
+                (false, w, "RES-REALIZER")
+            } else if has_realizer {
+                (true, format!("`{name}` has a realizer"), "RES-REALIZER")
             } else if res.provide.iter().any(|d| d == name) {
                 (
                     true,
@@ -450,42 +500,13 @@ pub fn admit(
                     "RES-REALIZER",
                 )
             } else {
-                match row {
-                    None => (
-                        false,
-                        format!(
-                            "`{name}` has no realizer (08-resources.ron) and the run's manifest does not provide it"
-                        ),
-                        "RES-REALIZER",
+                (
+                    false,
+                    format!(
+                        "`{name}` has no realizer (08-resources.ron): a `--resources` manifest `(provide: [\"{name}\"])` provides it, or `--simulate` simulates it"
                     ),
-                    Some(r) if !r.realizer => (
-                        false,
-                        format!("`{name}` has no realizer"),
-                        "RES-REALIZER",
-                    ),
-                    Some(r) => {
-                        let bad = r.realizable.iter().find_map(|rz| {
-                            let given = u.args.iter().find(|(k, _)| k.name == rz.param)?;
-                            let v = match &given.1.value {
-                                LitValue::String(s) => s.clone(),
-                                LitValue::Int(i) => i.to_string(),
-                                LitValue::Bool(b) => b.to_string(),
-                                _ => String::new(),
-                            };
-                            (!rz.values.contains(&v)).then(|| {
-                                format!(
-                                    "the `{name}` realizer accepts {} = {}, not {v:?}",
-                                    rz.param,
-                                    rz.values.join(" | ")
-                                )
-                            })
-                        });
-                        match bad {
-                            Some(w) => (false, w, "RES-REALIZER"),
-                            None => (true, format!("`{name}` has a realizer"), "RES-REALIZER"),
-                        }
-                    }
-                }
+                    "RES-REALIZER",
+                )
             };
             if rec.reached.contains(&pi) {
                 ck.fire(rule);
@@ -527,14 +548,21 @@ pub fn admit(
         }
     }
 
-    if let Some(p) = refused_in.filter(|p| *p != entry) {
-        add(&mut db, adm::CALL_REFUSED, vec![p as u32]);
+    if let Some(p) = refused_in {
+        add(&mut db, adm::CONSTRAINT_FAILED, vec![p as u32]);
         notes.insert(
-            (adm::CALL_REFUSED.into(), vec![p as u32]),
-            format!(
-                "a concrete call into `{}` is inadmissible: its constraints fail for the values given",
-                c.procs[p].qname
-            ),
+            (adm::CONSTRAINT_FAILED.into(), vec![p as u32]),
+            if p == entry {
+                format!(
+                    "a constraint of the entry `{}` does not hold",
+                    c.procs[p].qname
+                )
+            } else {
+                format!(
+                    "a concrete call into `{}` is inadmissible: its constraints fail for the values given",
+                    c.procs[p].qname
+                )
+            },
         );
     }
 
@@ -623,17 +651,20 @@ pub fn admit(
     }
     for t in db.get(adm::REFUSED).into_iter().flatten() {
         let rule = if db
-            .get(adm::CALL_REFUSED)
+            .get(adm::CONSTRAINT_FAILED)
             .is_some_and(|r| r.contains(&vec![t[0]]))
         {
             "ADM-REFUSED-HERE"
         } else {
             "ADM-REFUSED-CALLER"
         };
-        rec.verdicts.insert(
-            t[0] as usize,
-            ("refused by a concrete call".into(), rule.into()),
-        );
+        let word = if t[0] as usize == entry {
+            "refused: a constraint does not hold"
+        } else {
+            "refused by a concrete call"
+        };
+        rec.verdicts
+            .insert(t[0] as usize, (word.into(), rule.into()));
     }
     // Φ sources of gates the run reaches: their existence verdict.
     for (p, g) in &rec.gates {
@@ -777,6 +808,7 @@ pub fn admit(
             d.help = Some(h.clone());
         }
         d.notes.push("no effect of this run occurred".into());
+        rec.stop = Some(v.relation.clone());
         return (Some(d), rec);
     }
     (None, rec)
@@ -854,7 +886,7 @@ mod tests {
         add(&mut facts, adm::RESOURCE_UNAVAILABLE, vec![7, 0]);
         add(&mut facts, adm::RESOURCE_UNAVAILABLE, vec![11, 1]);
         add(&mut facts, adm::RESOURCE_UNMET, vec![8, 2]);
-        add(&mut facts, adm::CALL_REFUSED, vec![6]);
+        add(&mut facts, adm::CONSTRAINT_FAILED, vec![6]);
         let (fast, _) = datalog::eval(&rules.strata, &facts, usize::MAX).unwrap();
         let slow = datalog::eval_naive(&rules.strata, &facts);
         assert_eq!(fast, slow);

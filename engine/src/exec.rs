@@ -45,6 +45,8 @@ pub struct Machine<'c, 'p> {
     pub constraint_log: Vec<(usize, Span, bool)>,
     /// The process whose constraints failed, when the run stopped so.
     pub refused_in: Option<usize>,
+    /// Depth of Φ frames being evaluated: inside one, nothing ticks.
+    timeless: u32,
 }
 
 fn value_type_name(v: &Value) -> &'static str {
@@ -130,6 +132,7 @@ impl<'c, 'p> Machine<'c, 'p> {
             binding: None,
             constraint_log: Vec::new(),
             refused_in: None,
+            timeless: 0,
         }
     }
 
@@ -218,7 +221,16 @@ impl<'c, 'p> Machine<'c, 'p> {
     }
 
     /// Run process `pi` with argument values (already range-checked).
+    /// Everything a Φ process evaluates, calls included, is timeless (§9).
     pub fn run_proc(&mut self, pi: usize, args: Vec<Value>) -> Result<Value, Stop> {
+        let phi = self.c.procs[pi].proc.regime == Regime::Phi;
+        self.timeless += u32::from(phi);
+        let r = self.run_body(pi, args);
+        self.timeless -= u32::from(phi);
+        r
+    }
+
+    fn run_body(&mut self, pi: usize, args: Vec<Value>) -> Result<Value, Stop> {
         let info = &self.c.procs[pi];
         let p = info.proc;
         let mut env: Env = info
@@ -306,6 +318,7 @@ impl<'c, 'p> Machine<'c, 'p> {
                                 StmtKind::Prove { from, .. } => from.span,
                                 _ => s.span,
                             };
+                            self.refused_in = Some(pi);
                             return Err(Box::new(self
                                 .fail("ADM-PROVE", from, "this predicate is false", "the predicate of `prove` does not hold")
                                 .note("no witness is constructed for a false predicate, and no effect of this run occurred")));
@@ -314,10 +327,11 @@ impl<'c, 'p> Machine<'c, 'p> {
                         self.check_size(&w, s.span)?;
                         reg = Some(w);
                     }
-                    Action::Tick => {
+                    Action::Tick if self.timeless == 0 => {
                         self.tick += 1;
                         self.cost_us = self.cost_us.saturating_add(self.step_cost[ti][si]);
                     }
+                    Action::Tick => {}
                     Action::Record => {
                         if let StmtKind::Effect { kind, .. } = &s.kind {
                             let payload = reg.as_ref().map(Value::render).unwrap_or_default();
@@ -510,7 +524,7 @@ impl<'c, 'p> Machine<'c, 'p> {
                 }
                 self.step(*callee_span)?;
                 // Φ is timeless (§9): calls made inside it cost nothing.
-                if self.c.procs[pi].proc.regime != Regime::Phi {
+                if self.timeless == 0 {
                     self.cost_us = self.cost_us.saturating_add(self.tables.time.call_cost_us);
                 }
                 self.run_proc(target, vals)

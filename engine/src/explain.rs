@@ -504,7 +504,10 @@ pub fn dot(x: &Explanation, outcome: &str) -> String {
     s.push_str("  node [shape=box];\n");
     for p in &x.procs {
         let rule = p.rule.as_deref().unwrap_or("");
-        let style = if p.verdict.starts_with("inadmissible") || p.verdict.starts_with("refused") {
+        let style = if p.verdict.starts_with("inadmissible")
+            || p.verdict.starts_with("refused")
+            || p.verdict.contains("non-existent")
+        {
             ", color=red"
         } else if p.reached {
             ", style=bold"

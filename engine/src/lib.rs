@@ -289,6 +289,11 @@ impl Engine {
         let info = &compiled.procs[entry];
         trace.config.entry_resolved = Some(info.qname.clone());
         let is_phi = info.proc.regime == Regime::Phi;
+        let res_cfg = admit::ResourceConfig {
+            mode_simulate: cfg.mode == Mode::Simulate,
+            deny: cfg.deny_resources.clone(),
+            provide: cfg.provide_resources.clone(),
+        };
         let given = match self.entry_args(&compiled, entry, &cfg.args, is_phi) {
             Ok(a) => a,
             Err(d) => {
@@ -309,11 +314,51 @@ impl Engine {
                     args
                 }
                 Err((d, mus)) => {
+                    // The entry's own question failed; a definite verdict of
+                    // whole-program admission still outranks "undetermined".
+                    let (adm_stop, mut record) = admit::admit(
+                        &mut ck,
+                        &compiled,
+                        entry,
+                        &res_cfg,
+                        None,
+                        cfg.solver_budget,
+                        cfg.explain,
+                    );
+                    let word = match d.category {
+                        Category::Undetermined => "Φ entry: undetermined",
+                        _ => "Φ entry: non-existent",
+                    };
+                    record
+                        .verdicts
+                        .insert(entry, (word.into(), d.rule.clone().unwrap_or_default()));
+                    let explanation = cfg.explain.then(|| {
+                        Box::new(explain::build(
+                            &self.tables,
+                            src,
+                            &compiled,
+                            entry,
+                            &record,
+                            &[],
+                        ))
+                    });
                     let fired = ck.fired.iter().cloned().collect();
-                    let mut report = stop(trace, vec![*d], fired);
-                    if let Some(e) = report.trace.error.as_mut() {
-                        e.mus = mus;
-                    }
+                    let mut report = match adm_stop {
+                        Some(a)
+                            if d.category == Category::Undetermined
+                                && a.category == Category::Inadmissible =>
+                        {
+                            stop(trace, vec![a], fired)
+                        }
+                        _ => {
+                            let mut r = stop(trace, vec![*d], fired);
+                            if let Some(e) = r.trace.error.as_mut() {
+                                e.mus = mus;
+                            }
+                            r
+                        }
+                    };
+                    report.explanation = explanation;
                     return report;
                 }
             }
@@ -323,11 +368,6 @@ impl Engine {
         let result = m.run_proc(entry, args);
         // Whole-program admission: decided after every concrete call has
         // been evaluated (effects only recorded), before anything is realized.
-        let res_cfg = admit::ResourceConfig {
-            mode_simulate: cfg.mode == Mode::Simulate,
-            deny: cfg.deny_resources.clone(),
-            provide: cfg.provide_resources.clone(),
-        };
         let refused = match &result {
             Err(d) if d.category == Category::Inadmissible => m.refused_in,
             _ => None,
@@ -354,6 +394,21 @@ impl Engine {
         let mut fired = ck.fired;
         fired.extend(m.fired_ids());
         if let Some(d) = adm_stop {
+            // A refused run is reported by evaluation's own diagnostic (the
+            // constraint, with its values), with the rule that refused it.
+            let d = match (&result, record.stop.as_deref()) {
+                (Err(own), Some(semantics::datalog::adm::RUN_REFUSED)) => {
+                    let mut own = (**own).clone();
+                    own.notes.extend(
+                        d.notes
+                            .iter()
+                            .filter(|n| n.starts_with("derived by"))
+                            .cloned(),
+                    );
+                    own
+                }
+                _ => d,
+            };
             let mut report = stop(trace, vec![d], fired.into_iter().collect());
             report.explanation = explanation;
             return report;

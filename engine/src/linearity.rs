@@ -32,6 +32,9 @@ struct Lower<'a> {
     /// K lowering: mentions are non-consuming (`check_live`), except in the
     /// arguments of these calls (by callee span), which move (§10.5.2).
     k_moves: Option<BTreeSet<(usize, usize)>>,
+    /// K lowering: bindings holding a linear value received across such a
+    /// binding; they stay linear in the caller.
+    k_linear: BTreeSet<String>,
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -82,8 +85,8 @@ impl Lower<'_> {
                     let rel = match (mode, &self.k_moves) {
                         (Mode::Read, _) => "read",
                         (Mode::Move, _) => "move",
-                        (Mode::Consume, Some(_)) => "check_live",
-                        (Mode::Consume, None) => "use",
+                        (Mode::Consume, Some(_)) if !self.k_linear.contains(n) => "check_live",
+                        (Mode::Consume, _) => "use",
                     };
                     self.mention(n, e.span, rel);
                 }
@@ -168,14 +171,23 @@ impl Lower<'_> {
     }
 }
 
+/// K lowering: the callee spans whose arguments move, and the bindings that
+/// hold linear values received across an enforcing binding.
+pub(crate) type KMode = (BTreeSet<(usize, usize)>, BTreeSet<String>);
+
 pub(crate) fn lower(
     lin: &Linearity,
     c: &Compiled<'_>,
     pi: usize,
     types: &BTreeMap<String, (Ty, Span)>,
-    k_moves: Option<BTreeSet<(usize, usize)>>,
+    k_mode: Option<KMode>,
 ) -> Lowered {
-    let k = k_moves.is_some();
+    let k = k_mode.is_some();
+    let (k_moves, k_linear) = match k_mode {
+        Some((m, l)) => (Some(m), l),
+        None => (None, BTreeSet::new()),
+    };
+    let k_lin = k_linear.clone();
     let info = &c.procs[pi];
     let p = info.proc;
     let mut l = Lower {
@@ -188,14 +200,18 @@ pub(crate) fn lower(
         points: Vec::new(),
         resources: BTreeSet::new(),
         k_moves,
+        k_linear,
     };
     // Relations exist even when empty, so rules over them are well defined.
     for i in &lin.inputs {
         l.facts.entry(i.name.clone()).or_default();
     }
     let entry = l.point(p.name.span);
-    // K values are copyable: only moves across bindings constrain them.
-    let linear = |name: &str| !k && !matches!(types.get(name), Some((Ty::Unit, _)));
+    // K values are copyable: only moves across bindings, and linear values
+    // received across them, constrain them.
+    let linear = |name: &str| {
+        (!k || k_lin.contains(name)) && !matches!(types.get(name), Some((Ty::Unit, _)))
+    };
     for prm in &p.params {
         let v = l.var(&prm.name.name);
         l.fact("def", vec![v, entry]);
@@ -220,7 +236,11 @@ pub(crate) fn lower(
                 if linear(&name.name) {
                     l.fact("linear", vec![v]);
                 }
-                if resource {
+                if resource
+                    || (k
+                        && linear(&name.name)
+                        && matches!(types.get(&name.name), Some((Ty::Resource(_), _))))
+                {
                     l.resources.insert(name.name.clone());
                     l.fact("resource", vec![v]);
                 }
@@ -266,10 +286,14 @@ pub(crate) fn lower(
                 let v = l.var(&name);
                 let at = l.point(span);
                 l.fact("def", vec![v, at]);
-                if (result.is_none() || linear(&name)) && !k {
+                if (result.is_none() && !k) || linear(&name) {
                     l.fact("linear", vec![v]);
                 }
-                if resource {
+                if resource
+                    || (k
+                        && linear(&name)
+                        && matches!(types.get(&name), Some((Ty::Resource(_), _))))
+                {
                     l.resources.insert(name.clone());
                     l.fact("resource", vec![v]);
                 }
@@ -297,28 +321,32 @@ pub(crate) fn check(
     report(ck, c, pi, &lowered, None);
 }
 
-/// K callers across bindings with `linearity_enforced == true`: a value
-/// passed on is moved, and the caller may not use it again (brief 4.1).
-/// The same rules as Q linearity decide it; only their use-after-move
-/// verdicts apply to K.
+/// K callers across bindings with `linearity_enforced == true` (§10.5.2,
+/// brief 4.1): a value passed on is moved, and the caller may not use it
+/// again; a value received across such a binding stays linear in the
+/// caller (used exactly once; a resource consumed or passed on). The same
+/// rules as Q linearity decide it.
 pub(crate) fn check_k_moves(
     ck: &mut Checker<'_>,
     c: &Compiled<'_>,
     pi: usize,
     types: &BTreeMap<String, (Ty, Span)>,
     moves: BTreeSet<(usize, usize)>,
+    linear: BTreeSet<String>,
 ) {
-    if moves.is_empty() {
+    if moves.is_empty() && linear.is_empty() {
         return;
     }
     ck.fire("CALL-LINEAR-MOVE");
-    let lowered = lower(&ck.tables.linearity, c, pi, types, Some(moves));
+    let lowered = lower(&ck.tables.linearity, c, pi, types, Some((moves, linear)));
     let before = ck.diags.len();
-    report(ck, c, pi, &lowered, Some("use_after_move"));
+    report(ck, c, pi, &lowered, None);
     for d in &mut ck.diags[before..] {
-        d.help = Some("copy what the caller still needs before the call (e.g. `let id = t.id;`), or pass a value the caller does not use again".into());
+        if d.code == "E0161" {
+            d.help = Some("copy what the caller still needs before the call (e.g. `let id = t.id;`), or pass a value the caller does not use again".into());
+        }
         d.notes.push(
-            "the value was passed across a binding whose contract says `linearity_enforced == true` (§10.5.2): the K caller gave it away".into(),
+            "linear values crossing a binding whose contract says `linearity_enforced == true` stay linear (§10.5.2): a K caller gives away what it passes and keeps what it receives linear".into(),
         );
     }
 }

@@ -181,6 +181,22 @@ pub(crate) fn compile<'p>(ck: &mut Checker<'_>, program: &'p Program) -> Option<
         for s in &f.shapes {
             let what = || format!("shape `{}`", s.name.name);
             first_definition(ck, &mut seen, s.name.name.as_str(), s.name.span, what);
+            // A shape may not take the name of a built-in type: every
+            // signature naming it would silently mean the built-in.
+            let n = s.name.name.as_str();
+            let builtin = tables.canonical_type(n).is_some()
+                || tables.linearity.resource_types.iter().any(|r| r == n)
+                || n == tables.types.witness_type
+                || n == MEASUREMENT;
+            if builtin {
+                ck.error(
+                    "DEF-DUPLICATE",
+                    s.name.span,
+                    "a built-in type has this name",
+                    format!("shape `{n}` is defined twice: `{n}` is a built-in type"),
+                )
+                .help = Some("choose another name for the shape".into());
+            }
         }
         let mut m = BTreeMap::new();
         for s in &f.shapes {
@@ -331,6 +347,7 @@ pub(crate) fn compile<'p>(ck: &mut Checker<'_>, program: &'p Program) -> Option<
 
     if check_cycles(ck, &compiled, &edges) {
         check_depth(ck, &compiled, &edges);
+        check_reached_effects(ck, &compiled);
     }
 
     if ck.diags.is_empty() {
@@ -459,6 +476,32 @@ impl Calls {
 /// Contract clauses on standard attributes are well-formed (§10.5.2).
 fn check_contract(ck: &mut Checker<'_>, b: &Bind) {
     let tables = ck.tables;
+    // Every clause must hold (§10.7): two clauses requiring opposite values
+    // of one boolean attribute can never both hold.
+    for a in &tables.contracts.attributes {
+        let req = bool_clauses(tables, b, a.meaning);
+        if let (Some((i, v)), Some((j, _))) =
+            (req.first(), req.iter().find(|(_, w)| w != &req[0].1))
+        {
+            let m = &tables.contracts.malformed;
+            ck.fire(&m.id);
+            let (ci, cj) = (&b.contract[*i], &b.contract[*j]);
+            let d = Diagnostic::new(
+                tables,
+                m.code.as_deref().unwrap_or("E0141"),
+                Some((&m.id, &m.cite)),
+                format!(
+                    "contract clauses contradict each other: `{}` requires {v}, `{}` requires {}",
+                    clause_str(ci),
+                    clause_str(cj),
+                    !v
+                ),
+            )
+            .at(cj.span, "contradicts the earlier clause")
+            .also(ci.span, "earlier clause");
+            ck.diags.push(d);
+        }
+    }
     for cl in &b.contract {
         let Some(attr) = tables.contracts.attribute(&cl.key.name) else {
             continue;
@@ -506,6 +549,10 @@ fn check_contract(ck: &mut Checker<'_>, b: &Bind) {
             ck.diags.push(d);
         }
     }
+}
+
+fn clause_str(cl: &Clause) -> String {
+    format!("{} {} {}", cl.key.name, cl.op.name, cl.value.name)
 }
 
 /// `uses` clauses of catalogued resources name their parameters correctly (§8.6).
@@ -992,7 +1039,28 @@ fn check_proc(ck: &mut Checker<'_>, c: &Compiled<'_>, pi: usize) -> Checked {
             })
             .map(|s| (s.span.start, s.span.end))
             .collect();
-        crate::linearity::check_k_moves(ck, c, pi, &env_types, moves);
+        // `let y = f(...)` / `call f(...) -> y` across an enforcing binding:
+        // y holds a linear value.
+        let linear: BTreeSet<String> = p
+            .body
+            .iter()
+            .filter_map(|s| match &s.kind {
+                StmtKind::Let { name, expr }
+                | StmtKind::Call {
+                    call: expr,
+                    result: Some(name),
+                } => match &expr.kind {
+                    ExprKind::Call { callee_span, .. }
+                        if moves.contains(&(callee_span.start, callee_span.end)) =>
+                    {
+                        Some(name.name.clone())
+                    }
+                    _ => None,
+                },
+                _ => None,
+            })
+            .collect();
+        crate::linearity::check_k_moves(ck, c, pi, &env_types, moves, linear);
     }
     (calls.list, calls.sites, env_types)
 }
@@ -1500,13 +1568,23 @@ fn resolve_call(
                         caller.qname, target.qname
                     ),
                 )
-                .help = Some(format!(
-                    "declare `bind {}::{} -> {}::{}` (or the reverse) with its contract",
-                    target.proc.regime.symbol(),
-                    target.proc.name.name,
-                    caller.proc.regime.symbol(),
-                    caller.proc.name.name
-                ));
+                .help = Some(if target.proc.regime == Regime::Phi {
+                    format!(
+                        "declare a binding between them: `bind {c} -> {t}`, or `bind {t} -> {c}`, which also gates `{cn}` on `{tn}` having an admissible assignment (§10.6.1)",
+                        c = format!("{}::{}", caller.proc.regime.symbol(), caller.proc.name.name),
+                        t = format!("{}::{}", target.proc.regime.symbol(), target.proc.name.name),
+                        cn = caller.proc.name.name,
+                        tn = target.proc.name.name,
+                    )
+                } else {
+                    format!(
+                        "declare a binding between them, with its contract: `bind {}::{} -> {}::{}` (either direction)",
+                        caller.proc.regime.symbol(),
+                        caller.proc.name.name,
+                        target.proc.regime.symbol(),
+                        target.proc.name.name
+                    )
+                });
             }
             None
         }
@@ -1520,6 +1598,105 @@ fn resolve_call(
             )
             .help = Some("qualify the call with the regime, e.g. `K::name(...)`".into());
             None
+        }
+    }
+}
+
+/// Effects a process performs or reaches through calls are subject to its
+/// own regime's rows (§6.5.2, §6.5.3): a Q or Φ process that calls a K
+/// process which emits would otherwise perform that effect. The regime row
+/// of the effect kind decides, as for an effect written in the body.
+fn check_reached_effects(ck: &mut Checker<'_>, c: &Compiled<'_>) {
+    let tables = ck.tables;
+    let n = c.procs.len();
+    // Kinds each process reaches, bottom-up over the acyclic call graph.
+    let mut reach: Vec<Option<BTreeSet<String>>> = vec![None; n];
+    for start in 0..n {
+        let mut stack = vec![(start, false)];
+        while let Some((p, done)) = stack.pop() {
+            if reach[p].is_some() {
+                continue;
+            }
+            if !done {
+                stack.push((p, true));
+                stack.extend(
+                    c.procs[p]
+                        .sites
+                        .iter()
+                        .filter(|s| reach[s.callee].is_none())
+                        .map(|s| (s.callee, false)),
+                );
+                continue;
+            }
+            let mut kinds: BTreeSet<String> = c.procs[p]
+                .proc
+                .body
+                .iter()
+                .filter_map(|s| match &s.kind {
+                    StmtKind::Effect { kind, .. } => Some(kind.name.clone()),
+                    _ => None,
+                })
+                .collect();
+            for s in &c.procs[p].sites {
+                if let Some(k) = &reach[s.callee] {
+                    kinds.extend(k.iter().cloned());
+                }
+            }
+            reach[p] = Some(kinds);
+        }
+    }
+    for (pi, p) in c.procs.iter().enumerate() {
+        let regime = regime_of(p.proc.regime);
+        let mut reported = BTreeSet::new();
+        for s in &p.sites {
+            let Some(kinds) = &reach[s.callee] else {
+                continue;
+            };
+            for k in kinds {
+                let construct = Construct::Effect(k.clone());
+                let Some(row) = tables
+                    .regimes
+                    .statements
+                    .iter()
+                    .find(|r| r.regime == regime && r.construct == construct)
+                else {
+                    continue;
+                };
+                if row.verdict != Verdict::Forbidden || !reported.insert(k.clone()) {
+                    continue;
+                }
+                ck.fire(&row.id);
+                let what = semantics::construct_name(&construct);
+                let d = Diagnostic::new(
+                    tables,
+                    row.code.as_deref().unwrap_or("E0101"),
+                    Some((&row.id, &row.cite)),
+                    semantics::fill(
+                        row.message
+                            .as_deref()
+                            .unwrap_or("{construct} is not allowed in a {regime} process"),
+                        &[
+                            ("construct", &what),
+                            ("regime", p.proc.regime.symbol()),
+                            ("proc", &p.proc.name.name),
+                        ],
+                    ),
+                )
+                .at(
+                    s.span,
+                    format!("this call reaches {what} in `{}`", c.procs[s.callee].qname),
+                )
+                .also(
+                    p.proc.regime_span,
+                    format!("the process is {}", p.proc.regime.symbol()),
+                )
+                .note(format!(
+                    "an effect reached through calls is performed by `{}` itself (§6.5)",
+                    c.procs[pi].qname
+                ))
+                .help_opt(row.help.as_ref());
+                ck.diags.push(d);
+            }
         }
     }
 }

@@ -53,12 +53,16 @@ pub mod adm {
     pub const PHI_UNDETERMINED: &str = "phi_undetermined";
     pub const RESOURCE_UNAVAILABLE: &str = "resource_unavailable";
     pub const RESOURCE_UNMET: &str = "resource_unmet";
-    pub const CALL_REFUSED: &str = "call_refused";
+    pub const CONSTRAINT_FAILED: &str = "constraint_failed";
+    pub const PHI_PROC: &str = "phi_proc";
     /// Derived relations the engine reads back (for verdicts and `explain`),
     /// with their column kinds.
     pub const REACHES: &str = "reaches";
     pub const REFUSED: &str = "refused";
     pub const CLAUSE_VIOLATED: &str = "clause_violated";
+    /// The violation relation whose stop is evaluation's own diagnostic
+    /// (the constraint that failed, with its values).
+    pub const RUN_REFUSED: &str = "run_refused";
 }
 
 /// Derived relations of 10-admission.ron the engine reads.
@@ -66,6 +70,7 @@ pub const ADMISSION_DERIVED: &[(&str, &[Column])] = &[
     (adm::REACHES, &[Column::Proc]),
     (adm::REFUSED, &[Column::Proc]),
     (adm::CLAUSE_VIOLATED, &[Column::Bind, Column::Clause]),
+    (adm::RUN_REFUSED, &[Column::Proc]),
 ];
 
 /// The input relations of 10-admission.ron, with their column kinds.
@@ -82,7 +87,8 @@ pub const ADMISSION_INPUTS: &[(&str, &[Column])] = &[
     (adm::PHI_UNDETERMINED, &[Column::Proc]),
     (adm::RESOURCE_UNAVAILABLE, &[Column::Proc, Column::Use]),
     (adm::RESOURCE_UNMET, &[Column::Proc, Column::Use]),
-    (adm::CALL_REFUSED, &[Column::Proc]),
+    (adm::CONSTRAINT_FAILED, &[Column::Proc]),
+    (adm::PHI_PROC, &[Column::Proc]),
 ];
 
 /// The table's inputs must be exactly the relations the engine emits.
