@@ -89,6 +89,19 @@ struct CommonArgs {
     resources: Option<PathBuf>,
 }
 
+/// A resource manifest names a few resources; anything larger is not one.
+const MAX_MANIFEST_BYTES: usize = 1024 * 1024;
+
+/// At most `cap` bytes of a file.
+fn read_capped(path: &Path, cap: usize) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    std::fs::File::open(path)?
+        .take(cap as u64)
+        .read_to_end(&mut out)?;
+    Ok(out)
+}
+
 /// `--resources FILE`.
 #[derive(serde::Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -211,7 +224,7 @@ fn real_main() -> u8 {
                 };
                 out.explain_file(Path::new(&what), mode, &common, format)
             } else {
-                explain(&engine, &what)
+                explain(&engine, &what, format)
             }
         }
         Some(Cmd::Conformance { corpus, snapshots }) => conformance(&engine, &corpus, &snapshots),
@@ -294,12 +307,16 @@ impl Out<'_> {
     /// The file's display name and bytes, or the exit code of the diagnostic.
     fn read(&self, file: &Path) -> Result<(String, Vec<u8>), u8> {
         let name = display_name(file);
-        std::fs::read(file).map(|b| (name.clone(), b)).map_err(|e| {
-            self.usage(
-                engine::codes::IO,
-                format!("cannot read `{name}`: {}", e.kind()),
-            )
-        })
+        // One byte past the limit is enough for the loader to refuse the
+        // input (E0002); reading further could exhaust memory (/dev/zero).
+        read_capped(file, dir_grammar::limits::MAX_INPUT_BYTES + 1)
+            .map(|b| (name.clone(), b))
+            .map_err(|e| {
+                self.usage(
+                    engine::codes::IO,
+                    format!("cannot read `{name}`: {}", e.kind()),
+                )
+            })
     }
 
     fn run_file(
@@ -385,10 +402,21 @@ impl Out<'_> {
         args: Vec<(String, String)>,
         explain: bool,
     ) -> Result<RunConfig, u8> {
+        if let Some(bad) = common.deny_resource.iter().find(|n| {
+            !n.chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                || !n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        }) {
+            return Err(self.usage(
+                engine::codes::ARG,
+                format!("`--deny-resource {bad}`: give the resource's name, e.g. `--deny-resource Console`"),
+            ));
+        }
         let mut deny = common.deny_resource.clone();
         let mut provide = Vec::new();
         if let Some(path) = &common.resources {
-            let text = std::fs::read_to_string(path).map_err(|e| {
+            let bytes = read_capped(path, MAX_MANIFEST_BYTES + 1).map_err(|e| {
                 self.usage(
                     engine::codes::IO,
                     format!(
@@ -398,6 +426,16 @@ impl Out<'_> {
                     ),
                 )
             })?;
+            if bytes.len() > MAX_MANIFEST_BYTES {
+                return Err(self.usage(
+                    engine::codes::IO,
+                    format!(
+                        "resource manifest `{}` is larger than {MAX_MANIFEST_BYTES} bytes",
+                        display_name(path)
+                    ),
+                ));
+            }
+            let text = String::from_utf8_lossy(&bytes);
             let m: Manifest = ron::from_str(&text).map_err(|e| {
                 self.usage(
                     engine::codes::IO,
@@ -738,12 +776,28 @@ fn rules(engine: &Engine, export: Option<&Path>) -> u8 {
     0
 }
 
-fn explain(engine: &Engine, code: &str) -> u8 {
+fn explain(engine: &Engine, code: &str, format: ExplainFormat) -> u8 {
     let raw = code.trim();
+    if format == ExplainFormat::Dot {
+        eprintln!(
+            "usage error: `--format dot` draws a program's admissibility graph; give a DIR file"
+        );
+        return 2;
+    }
+    let json = format == ExplainFormat::Json;
     if let Some(r) = engine.tables().rules().into_iter().find(|r| r.id == raw) {
+        let code = engine.tables().check(&r.id).and_then(|c| c.code.clone());
+        if json {
+            let v = serde_json::json!({
+                "rule": r.id, "table": format!("{}.ron", r.table), "spec": r.cite,
+                "summary": r.summary, "code": code,
+            });
+            println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+            return 0;
+        }
         println!("{}: {}", r.id, r.summary);
         println!("table: {}.ron, spec: {}", r.table, r.cite);
-        if let Some(c) = engine.tables().check(&r.id).and_then(|c| c.code.clone()) {
+        if let Some(c) = code {
             println!("reports: {c} (`dustrun explain {c}`)");
         }
         return 0;
@@ -757,6 +811,23 @@ fn explain(engine: &Engine, code: &str) -> u8 {
     }
     let code = raw.to_ascii_uppercase();
     match engine.tables().entry(&code) {
+        Some(e) if json => {
+            let rules: Vec<&str> = engine
+                .tables()
+                .checks
+                .iter()
+                .filter(|c| c.code.as_deref() == Some(code.as_str()))
+                .map(|c| c.id.as_str())
+                .collect();
+            let v = serde_json::json!({
+                "code": e.code, "title": e.title,
+                "category": render::category_word(e.category),
+                "exit": exit_code(e.category), "kind": e.kind, "spec": e.cite,
+                "explanation": e.explanation, "rules": rules,
+            });
+            println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+            0
+        }
         Some(e) => {
             println!("{}: {}", e.code, e.title);
             println!(

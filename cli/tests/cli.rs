@@ -574,3 +574,35 @@ fn a_gated_program_realizes_nothing() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(stdout(&o), "Φ-VALUE\n12\n");
 }
+
+/// Endless inputs are read only up to the limit: the size diagnostic comes
+/// at once, for programs and for resource manifests alike.
+#[test]
+fn endless_inputs_stop_at_the_limit() {
+    let o = dustrun(&["/dev/zero"]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(stderr(&o).contains("E0002"), "{}", stderr(&o));
+    let o = dustrun(&["--resources", "/dev/zero", "examples/hello.dir"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "");
+    let o = dustrun(&[
+        "--deny-resource",
+        "Console(device = \"stdout\")",
+        "examples/hello.dir",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("give the resource's name"),
+        "{}",
+        stderr(&o)
+    );
+    let o = dustrun(&["explain", "E0206", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    assert_eq!(v["exit"], 10);
+    assert_eq!(
+        dustrun(&["explain", "E0206", "--format", "dot"])
+            .status
+            .code(),
+        Some(2)
+    );
+}

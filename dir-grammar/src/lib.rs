@@ -27,8 +27,7 @@ pub fn load(bytes: &[u8]) -> Result<Program, LoadError> {
         return Err(LoadError::new(
             LoadErrorKind::TooLarge,
             format!(
-                "input is {} bytes; the limit is {} bytes",
-                bytes.len(),
+                "input exceeds the limit of {} bytes",
                 limits::MAX_INPUT_BYTES
             ),
             Span::new(0, 0),

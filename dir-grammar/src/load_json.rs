@@ -117,6 +117,31 @@ fn ident(v: &Json, path: &str) -> Result<Ident, LoadError> {
     Ok(Ident::new(s.value.clone(), s.span))
 }
 
+/// A name the program declares or refers to: an identifier (letter or `_`,
+/// then letters, digits, `_`), as in textual DIR. Anything else could not
+/// be printed back as text, or would print as different text.
+fn id_name(v: &Json, path: &str) -> Result<Ident, LoadError> {
+    let id = ident(v, path)?;
+    let ok = id
+        .name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && id
+            .name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !ok {
+        return Err(LoadError::new(
+            LoadErrorKind::JsonShape,
+            format!("{path} must be an identifier, found {:?}", id.name),
+            v.span,
+        )
+        .note("identifiers start with a letter or `_`, followed by letters, digits or `_`"));
+    }
+    Ok(id)
+}
+
 fn expr_at(v: &Json, path: &str) -> Result<Expr, LoadError> {
     let s = string(v, path)?;
     parse_expr(&s.value, &|i| s.file_offset(i))
@@ -125,13 +150,13 @@ fn expr_at(v: &Json, path: &str) -> Result<Expr, LoadError> {
 
 fn forge(v: &Json, path: &str) -> Result<Forge, LoadError> {
     let mut o = Obj::new(v, path)?;
-    let name = ident(o.req("name")?, &format!("{path}.name"))?;
+    let name = id_name(o.req("name")?, &format!("{path}.name"))?;
     let mut shapes = Vec::new();
     if let Some(s) = o.opt("shapes") {
         for (i, sh) in arr(s, &format!("{path}.shapes"))?.iter().enumerate() {
             let p = format!("{path}.shapes[{i}]");
             let mut so = Obj::new(sh, &p)?;
-            let name = ident(so.req("name")?, &format!("{p}.name"))?;
+            let name = id_name(so.req("name")?, &format!("{p}.name"))?;
             let fields = fields(so.req("fields")?, &format!("{p}.fields"))?;
             so.finish()?;
             shapes.push(Shape {
@@ -168,7 +193,7 @@ fn fields(v: &Json, path: &str) -> Result<Vec<Field>, LoadError> {
     for (i, f) in arr(v, path)?.iter().enumerate() {
         let p = format!("{path}[{i}]");
         let mut fo = Obj::new(f, &p)?;
-        let name = ident(fo.req("name")?, &format!("{p}.name"))?;
+        let name = id_name(fo.req("name")?, &format!("{p}.name"))?;
         let ty = ident(fo.req("ty")?, &format!("{p}.ty"))?;
         fo.finish()?;
         out.push(Field { name, ty });
@@ -188,7 +213,7 @@ fn proc(v: &Json, path: &str) -> Result<Proc, LoadError> {
         )
         .note("DPL v0.1 has exactly three regimes: K, Q and Φ (§4.2)")
     })?;
-    let name = ident(o.req("name")?, &format!("{path}.name"))?;
+    let name = id_name(o.req("name")?, &format!("{path}.name"))?;
     let params = match o.opt("params") {
         Some(p) => fields(p, &format!("{path}.params"))?,
         None => Vec::new(),
@@ -210,7 +235,7 @@ fn proc(v: &Json, path: &str) -> Result<Proc, LoadError> {
     let mut qualifiers = Vec::new();
     if let Some(q) = o.opt("qualifiers") {
         for (i, qv) in arr(q, &format!("{path}.qualifiers"))?.iter().enumerate() {
-            qualifiers.push(ident(qv, &format!("{path}.qualifiers[{i}]"))?);
+            qualifiers.push(id_name(qv, &format!("{path}.qualifiers[{i}]"))?);
         }
     }
     let body = stmts(o.req("body")?, &format!("{path}.body"))?;
@@ -232,7 +257,7 @@ fn proc(v: &Json, path: &str) -> Result<Proc, LoadError> {
 
 fn use_clause(v: &Json, path: &str) -> Result<Uses, LoadError> {
     let mut o = Obj::new(v, path)?;
-    let resource = ident(o.req("resource")?, &format!("{path}.resource"))?;
+    let resource = id_name(o.req("resource")?, &format!("{path}.resource"))?;
     let mut args = Vec::new();
     if let Some(a) = o.opt("args") {
         for (i, av) in arr(a, &format!("{path}.args"))?.iter().enumerate() {
@@ -242,7 +267,7 @@ fn use_clause(v: &Json, path: &str) -> Result<Uses, LoadError> {
                 return Err(shape(av, &p, "a two-element array [name, literal]"));
             };
             args.push((
-                ident(k, &format!("{p}[0]"))?,
+                id_name(k, &format!("{p}[0]"))?,
                 literal(lit, &format!("{p}[1]"))?,
             ));
         }
@@ -273,13 +298,23 @@ fn literal(v: &Json, path: &str) -> Result<Literal, LoadError> {
         })?),
         ("Bool", JsonKind::Bool(b)) => LitValue::Bool(*b),
         ("String", JsonKind::Str(s)) => LitValue::String(s.value.clone()),
-        ("Float", JsonKind::Number(n)) => LitValue::Float(n.parse().map_err(|_| {
-            LoadError::new(
-                LoadErrorKind::JsonShape,
-                format!("{p} must be a number"),
-                val.span,
-            )
-        })?),
+        ("Float", JsonKind::Number(n)) => {
+            let f: f64 = n.parse().map_err(|_| {
+                LoadError::new(
+                    LoadErrorKind::JsonShape,
+                    format!("{p} must be a number"),
+                    val.span,
+                )
+            })?;
+            if !f.is_finite() {
+                return Err(LoadError::new(
+                    LoadErrorKind::IntegerRange,
+                    format!("{p} is `{n}`, which is not a finite f64"),
+                    val.span,
+                ));
+            }
+            LitValue::Float(f)
+        }
         ("Char", JsonKind::Str(s)) if s.value.chars().count() == 1 => {
             LitValue::Char(s.value.chars().next().unwrap_or('\0'))
         }
@@ -324,7 +359,7 @@ fn stmt(v: &Json, path: &str) -> Result<Stmt, LoadError> {
     let kind = match tag.value.as_str() {
         "Let" => {
             let mut o = Obj::new(body, &p)?;
-            let name = ident(o.req("name")?, &format!("{p}.name"))?;
+            let name = id_name(o.req("name")?, &format!("{p}.name"))?;
             let expr = expr_at(o.req("expr")?, &format!("{p}.expr"))?;
             o.finish()?;
             StmtKind::Let { name, expr }
@@ -337,14 +372,14 @@ fn stmt(v: &Json, path: &str) -> Result<Stmt, LoadError> {
         }
         "Prove" => {
             let mut o = Obj::new(body, &p)?;
-            let name = ident(o.req("name")?, &format!("{p}.name"))?;
+            let name = id_name(o.req("name")?, &format!("{p}.name"))?;
             let from = expr_at(o.req("from")?, &format!("{p}.from"))?;
             o.finish()?;
             StmtKind::Prove { name, from }
         }
         "Effect" => {
             let mut o = Obj::new(body, &p)?;
-            let kind = ident(o.req("kind")?, &format!("{p}.kind"))?;
+            let kind = id_name(o.req("kind")?, &format!("{p}.kind"))?;
             let payload = expr_at(o.req("payload")?, &format!("{p}.payload"))?;
             o.finish()?;
             StmtKind::Effect { kind, payload }
@@ -380,7 +415,7 @@ fn stmt(v: &Json, path: &str) -> Result<Stmt, LoadError> {
                     kind: JsonKind::Null,
                     ..
                 }) => None,
-                Some(r) => Some(ident(r, &format!("{p}.result"))?),
+                Some(r) => Some(id_name(r, &format!("{p}.result"))?),
             };
             o.finish()?;
             StmtKind::Call {
@@ -420,7 +455,7 @@ fn bind(v: &Json, path: &str) -> Result<Bind, LoadError> {
         for (i, cv) in arr(c, &format!("{path}.contract"))?.iter().enumerate() {
             let p = format!("{path}.contract[{i}]");
             let mut co = Obj::new(cv, &p)?;
-            let key = ident(co.req("key")?, &format!("{p}.key"))?;
+            let key = id_name(co.req("key")?, &format!("{p}.key"))?;
             let op = ident(co.req("op")?, &format!("{p}.op"))?;
             let value = ident(co.req("value")?, &format!("{p}.value"))?;
             co.finish()?;

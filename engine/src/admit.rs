@@ -187,6 +187,25 @@ fn reach(c: &Compiled<'_>, entry: usize) -> BTreeSet<usize> {
     seen
 }
 
+/// A static cost that saturated u64 is larger than every bound.
+const SATURATED: u64 = u64::MAX;
+
+fn cost_text(cost: u64) -> String {
+    if cost == SATURATED {
+        format!("more than {} us (the sum saturates)", u64::MAX - 1)
+    } else {
+        format!("{cost} us")
+    }
+}
+
+/// `cost op bound`, with a saturated cost as +infinity.
+fn cost_compare(op: &str, cost: u64, bound: i128) -> bool {
+    if cost == SATURATED {
+        return matches!(op, ">" | ">=" | "!=");
+    }
+    compare(op, cost.into(), bound)
+}
+
 fn compare(op: &str, a: i128, b: i128) -> bool {
     match op {
         "<" => a < b,
@@ -356,10 +375,13 @@ pub fn admit(
                 Some(AttrMeaning::Latency) => {
                     let bound: i128 = cl.value.name.parse::<i64>().unwrap_or(0).into();
                     let cost = rec.cost[b.target];
-                    let ok = compare(&cl.op.name, cost.into(), bound);
+                    let ok = cost_compare(&cl.op.name, cost, bound);
                     let why = format!(
-                        "declared cost of `{}` is {cost} us; the clause needs {} {}",
-                        c.procs[b.target].qname, cl.op.name, cl.value.name
+                        "declared cost of `{}` is {}; the clause needs {} {}",
+                        c.procs[b.target].qname,
+                        cost_text(cost),
+                        cl.op.name,
+                        cl.value.name
                     );
                     if !ok {
                         add(&mut db, adm::LATENCY_EXCEEDED, vec![k as u32, cid]);
@@ -528,10 +550,12 @@ pub fn admit(
                 let limit = i128::from(deadline) - i128::from(jitter);
                 let cost = rec.cost[pi];
                 let why = format!(
-                    "declared cost of `{}` is {cost} us; {} needs at most {deadline} - {jitter} = {limit} us",
-                    p.qname, name
+                    "declared cost of `{}` is {}; {} needs at most {deadline} - {jitter} = {limit} us",
+                    p.qname,
+                    cost_text(cost),
+                    name
                 );
-                if i128::from(cost) > limit {
+                if cost == SATURATED || i128::from(cost) > limit {
                     add(&mut db, adm::RESOURCE_UNMET, vec![pi as u32, uid]);
                     notes.insert(
                         (adm::RESOURCE_UNMET.into(), vec![pi as u32, uid]),
@@ -569,10 +593,19 @@ pub fn admit(
     // Program facts are few per process; the budget still bounds them.
     let budget = usize::MAX;
     let adm_rules = &tables.admission;
-    let (db, fired) = match datalog::eval(&adm_rules.strata, &db, budget) {
+    // Ranks (the round each fact first appeared) only for `explain`, where
+    // every derived fact is shown with the premises that first derived it.
+    let mut ranks = datalog::Ranks::new();
+    let (db, fired) = match datalog::eval_ranked(
+        &adm_rules.strata,
+        &db,
+        budget,
+        record_all.then_some(&mut ranks),
+    ) {
         Ok(r) => r,
         Err(_) => return (None, rec),
     };
+    let der = datalog::Deriver::new(&db, record_all.then_some(&ranks));
     rec.fired.extend(fired.iter().cloned());
     ck.fired.extend(fired);
 
@@ -709,7 +742,7 @@ pub fn admit(
                 if let Some((rule, prem)) = adm_rules
                     .rules()
                     .filter(|r| &r.head.rel == rel)
-                    .find_map(|r| datalog::derivation(r, t, &db).map(|f| (r, f)))
+                    .find_map(|r| der.derivation(r, t).map(|f| (r, f)))
                 {
                     rec.derived.push(Derived {
                         fact,
@@ -740,7 +773,7 @@ pub fn admit(
         let Some((rule, prem)) = adm_rules
             .rules()
             .filter(|r| r.head.rel == v.relation)
-            .find_map(|r| datalog::derivation(r, t, &db).map(|f| (r, f)))
+            .find_map(|r| der.derivation(r, t).map(|f| (r, f)))
         else {
             continue;
         };
@@ -782,7 +815,7 @@ pub fn admit(
             if let Some(sub) = adm_rules
                 .rules()
                 .filter(|x| x.head.rel == r)
-                .find_map(|x| datalog::derivation(x, &ft, &db))
+                .find_map(|x| der.derivation(x, &ft))
             {
                 frontier.extend(sub);
             }

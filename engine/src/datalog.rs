@@ -104,8 +104,24 @@ pub fn eval(
     facts: &Db,
     budget: usize,
 ) -> Result<(Db, BTreeSet<String>), OverBudget> {
+    eval_ranked(strata, facts, budget, None)
+}
+
+/// The evaluation round in which each derived tuple first appeared (inputs
+/// have rank 0): a derivation whose premises all rank lower is the one that
+/// first derived the tuple.
+pub type Ranks = BTreeMap<(String, Tuple), u32>;
+
+/// `eval`, also recording ranks when asked.
+pub fn eval_ranked(
+    strata: &[Vec<Rule>],
+    facts: &Db,
+    budget: usize,
+    mut ranks: Option<&mut Ranks>,
+) -> Result<(Db, BTreeSet<String>), OverBudget> {
     let mut db = facts.clone();
     let mut fired = BTreeSet::new();
+    let mut round: u32 = 0;
     for stratum in strata {
         let mut rule_bodies: Vec<(String, Variable<Tuple>)> = Vec::new();
         let mut it = Iteration::new();
@@ -216,6 +232,14 @@ pub fn eval(
                 .sum();
             if tuples > budget {
                 return Err(OverBudget { tuples });
+            }
+            round += 1;
+            if let Some(r) = ranks.as_deref_mut() {
+                for (name, v) in heads.iter().zip(&heads_vars) {
+                    for t in v.recent.borrow().elements.iter() {
+                        r.entry((name.to_string(), t.clone())).or_insert(round);
+                    }
+                }
             }
             for op in &ops {
                 op.apply();
@@ -352,6 +376,139 @@ pub fn eval_naive(strata: &[Vec<Rule>], facts: &Db) -> Db {
         }
     }
     db
+}
+
+/// Tuples of a relation by the value of one column: (relation, column) ->
+/// value -> tuples.
+type ColumnIndex = BTreeMap<(String, usize), BTreeMap<u32, Vec<Tuple>>>;
+
+/// Derivations over a fixed point, with per-column indexes built on demand
+/// so that explaining every derived fact stays near-linear, and (given the
+/// ranks of the evaluation) the premises that first derived each tuple.
+pub struct Deriver<'d> {
+    db: &'d Db,
+    ranks: Option<&'d Ranks>,
+    index: std::cell::RefCell<ColumnIndex>,
+}
+
+impl<'d> Deriver<'d> {
+    pub fn new(db: &'d Db, ranks: Option<&'d Ranks>) -> Deriver<'d> {
+        Deriver {
+            db,
+            ranks,
+            index: Default::default(),
+        }
+    }
+
+    fn rank(&self, rel: &str, t: &Tuple) -> u32 {
+        self.ranks
+            .and_then(|r| r.get(&(rel.to_string(), t.clone())).copied())
+            .unwrap_or(0)
+    }
+
+    /// Tuples of `rel` whose column `col` is `v`.
+    fn matching(&self, rel: &str, col: usize, v: u32) -> Vec<Tuple> {
+        let key = (rel.to_string(), col);
+        let mut idx = self.index.borrow_mut();
+        let m = idx.entry(key).or_insert_with(|| {
+            let mut m: BTreeMap<u32, Vec<Tuple>> = BTreeMap::new();
+            for t in self.db.get(rel).into_iter().flatten() {
+                if let Some(x) = t.get(col) {
+                    m.entry(*x).or_default().push(t.clone());
+                }
+            }
+            m
+        });
+        m.get(&v).cloned().unwrap_or_default()
+    }
+
+    /// The premises (negated ones marked `!`) of the first derivation of
+    /// `tuple` by `rule`, if the rule derives it.
+    pub fn derivation(&self, rule: &Rule, tuple: &[u32]) -> Option<Vec<(String, Tuple)>> {
+        let head_rank = self.rank(&rule.head.rel, &tuple.to_vec());
+        let mut b: BTreeMap<String, u32> = rule
+            .head
+            .vars()
+            .map(str::to_string)
+            .zip(tuple.iter().copied())
+            .collect();
+        let ordered = bound_first(rule, &b);
+        if !self.search(&ordered.body, rule, head_rank, &mut b) {
+            return None;
+        }
+        let inst = |a: &Atom| -> Tuple {
+            a.args
+                .iter()
+                .map(|t| match t {
+                    Term::Var(v) => b.get(v).copied().unwrap_or(0),
+                    Term::Wild => u32::MAX,
+                })
+                .collect()
+        };
+        let mut facts: Vec<(String, Tuple)> =
+            rule.body.iter().map(|a| (a.rel.clone(), inst(a))).collect();
+        facts.extend(rule.neg.iter().map(|a| (format!("!{}", a.rel), inst(a))));
+        Some(facts)
+    }
+
+    fn search(
+        &self,
+        atoms: &[Atom],
+        rule: &Rule,
+        head_rank: u32,
+        b: &mut BTreeMap<String, u32>,
+    ) -> bool {
+        let Some((atom, rest)) = atoms.split_first() else {
+            return !rule.neg.iter().any(|n| {
+                self.db.get(&n.rel).into_iter().flatten().any(|t| {
+                    n.args.iter().zip(t).all(|(a, x)| match a {
+                        Term::Wild => true,
+                        Term::Var(v) => b.get(v) == Some(x),
+                    })
+                })
+            });
+        };
+        let bound = atom.args.iter().enumerate().find_map(|(i, t)| match t {
+            Term::Var(v) => b.get(v).map(|x| (i, *x)),
+            Term::Wild => None,
+        });
+        let candidates: Vec<Tuple> = match bound {
+            Some((col, v)) => self.matching(&atom.rel, col, v),
+            None => self
+                .db
+                .get(&atom.rel)
+                .into_iter()
+                .flatten()
+                .cloned()
+                .collect(),
+        };
+        for t in candidates {
+            // Premises that appeared no earlier than the head did not
+            // derive it first (ranks known only for derived relations).
+            if self.ranks.is_some() && head_rank > 0 && self.rank(&atom.rel, &t) >= head_rank {
+                continue;
+            }
+            let mut added = Vec::new();
+            let ok = atom.args.iter().zip(&t).all(|(a, x)| match a {
+                Term::Wild => true,
+                Term::Var(v) => match b.get(v) {
+                    Some(y) => y == x,
+                    None => {
+                        b.insert(v.clone(), *x);
+                        added.push(v.clone());
+                        true
+                    }
+                },
+            });
+            if ok && self.search(rest, rule, head_rank, b) {
+                return true;
+            }
+            for v in added {
+                b.remove(&v);
+            }
+        }
+        false
+    }
 }
 
 /// One derivation of `tuple` in the head relation of `rule`: the body facts

@@ -13,7 +13,7 @@ use dir_grammar::print::expr_to_string;
 use dir_grammar::Span;
 use semantics::Tables;
 use serde::Serialize;
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 
 pub const EXPLAIN_VERSION: u32 = 1;
 
@@ -68,7 +68,10 @@ pub struct UseX {
 pub struct CallX {
     pub from: String,
     pub to: String,
+    /// The first call site.
     pub at: String,
+    /// How many call sites of `to` `from` has.
+    pub sites: usize,
     /// Bindings the call crosses (indices into `bindings`).
     pub crosses: Vec<usize>,
 }
@@ -113,9 +116,17 @@ pub struct DerivedX {
     pub premises: Vec<String>,
 }
 
-fn at(src: &Source<'_>, span: Span) -> String {
-    let t = crate::trace_span(src, span);
-    format!("{}:{}:{}", t.file, t.line, t.column)
+/// `file:line:column` of spans in one input, through a line index built once.
+struct Locator<'a> {
+    name: &'a str,
+    index: dir_grammar::span::LineIndex<'a>,
+}
+
+impl Locator<'_> {
+    fn at(&self, span: Span) -> String {
+        let (line, col) = self.index.line_col(span.start);
+        format!("{}:{line}:{col}", self.name)
+    }
 }
 
 pub(crate) fn build(
@@ -126,6 +137,16 @@ pub(crate) fn build(
     rec: &Record,
     log: &[(usize, Span, bool)],
 ) -> Explanation {
+    // The valid UTF-8 prefix, as traces locate spans.
+    let text = match std::str::from_utf8(src.bytes) {
+        Ok(t) => t,
+        Err(e) => std::str::from_utf8(&src.bytes[..e.valid_up_to()]).unwrap_or(""),
+    };
+    let loc = Locator {
+        name: src.name,
+        index: dir_grammar::span::LineIndex::new(text),
+    };
+    let at = |s: Span| loc.at(s);
     let mut procs = Vec::new();
     for (pi, p) in c.procs.iter().enumerate() {
         let reached = rec.reached.contains(&pi);
@@ -153,7 +174,7 @@ pub(crate) fn build(
                     .map(|(_, _, h)| *h);
                 ConstraintX {
                     predicate: expr_to_string(pred),
-                    at: at(src, pred.span),
+                    at: at(pred.span),
                     verdict: match held {
                         Some(true) => "holds".into(),
                         Some(false) => "false".into(),
@@ -179,7 +200,7 @@ pub(crate) fn build(
                 ));
                 UseX {
                     resource: admit::uses_text(u),
-                    at: at(src, u.span),
+                    at: at(u.span),
                     available: ok,
                     why,
                     rule,
@@ -187,14 +208,14 @@ pub(crate) fn build(
             })
             .collect();
         let linearity = if p.proc.regime == Regime::Q && reached {
-            linearity_view(tables, src, c, pi)
+            linearity_view(tables, &loc, c, pi)
         } else {
             Vec::new()
         };
         procs.push(ProcX {
             name: p.qname.clone(),
             regime: p.proc.regime.symbol().into(),
-            at: at(src, p.proc.name.span),
+            at: at(p.proc.name.span),
             reached,
             cost_us: rec.cost.get(pi).copied().unwrap_or(0),
             verdict,
@@ -204,17 +225,22 @@ pub(crate) fn build(
             linearity,
         });
     }
-    let mut calls = Vec::new();
-    let mut seen = BTreeSet::new();
+    // One entry per caller and callee (the first call site, and how many),
+    // so the output stays proportional to the program.
+    let mut calls: Vec<CallX> = Vec::new();
+    let mut index: BTreeMap<(usize, usize), usize> = BTreeMap::new();
     for (pi, p) in c.procs.iter().enumerate() {
         for s in &p.sites {
-            if !seen.insert((pi, s.callee, s.span.start)) {
+            if let Some(k) = index.get(&(pi, s.callee)) {
+                calls[*k].sites += 1;
                 continue;
             }
+            index.insert((pi, s.callee), calls.len());
             calls.push(CallX {
                 from: p.qname.clone(),
                 to: c.procs[s.callee].qname.clone(),
-                at: at(src, s.span),
+                at: at(s.span),
+                sites: 1,
                 crosses: c.binds_between(pi, s.callee).to_vec(),
             });
         }
@@ -238,7 +264,7 @@ pub(crate) fn build(
                     };
                     ClauseX {
                         clause: admit::clause_text(cl),
-                        at: at(src, cl.span),
+                        at: at(cl.span),
                         verdict: v,
                         why,
                         rule,
@@ -263,7 +289,7 @@ pub(crate) fn build(
                         witness: None,
                         minimal_set: mus
                             .iter()
-                            .map(|(s, t)| format!("{t} ({})", at(src, *s)))
+                            .map(|(s, t)| format!("{t} ({})", at(*s)))
                             .collect(),
                         reason: None,
                     },
@@ -279,7 +305,7 @@ pub(crate) fn build(
                 binding: admit::bind_text(c, k),
                 source: c.procs[b.source].qname.clone(),
                 target: c.procs[b.target].qname.clone(),
-                at: at(src, b.bind.span),
+                at: at(b.bind.span),
                 target_reached: rec.reached.contains(&b.target),
                 clauses,
                 gate,
@@ -307,7 +333,7 @@ pub(crate) fn build(
 
 /// Q linearity as derived facts: for each linear value, where it is bound
 /// and the rule that found its consumption.
-fn linearity_view(tables: &Tables, src: &Source<'_>, c: &Compiled<'_>, pi: usize) -> Vec<String> {
+fn linearity_view(tables: &Tables, loc: &Locator<'_>, c: &Compiled<'_>, pi: usize) -> Vec<String> {
     let lin = &tables.linearity;
     let lowered = crate::linearity::lower(lin, c, pi, &c.procs[pi].env, None);
     let budget = tables.profile.budgets.linearity_facts as usize;
@@ -318,7 +344,7 @@ fn linearity_view(tables: &Tables, src: &Source<'_>, c: &Compiled<'_>, pi: usize
         lowered
             .points
             .get(p as usize)
-            .map(|s| at(src, *s))
+            .map(|s| loc.at(*s))
             .unwrap_or_default()
     };
     let mut out = Vec::new();
@@ -414,7 +440,12 @@ pub fn human(x: &Explanation) -> String {
                     .collect();
                 format!(" across {}", names.join(", "))
             };
-            w(format!("  {} -> {} at {}{via}", c.from, c.to, c.at));
+            let more = if c.sites > 1 {
+                format!(" ({} call sites)", c.sites)
+            } else {
+                String::new()
+            };
+            w(format!("  {} -> {} at {}{more}{via}", c.from, c.to, c.at));
         }
     }
     if !x.bindings.is_empty() {

@@ -509,11 +509,17 @@ fn check_contract(ck: &mut Checker<'_>, b: &Bind) {
         let ops = tables.contracts.ops_of(attr.value);
         let value_ok = match attr.value {
             semantics::AttrValue::Bool => matches!(cl.value.name.as_str(), "true" | "false"),
-            semantics::AttrValue::Int => cl.value.name.parse::<i64>().is_ok(),
+            // Decimal digits with an optional `-`, within i64 (no `+5`).
+            semantics::AttrValue::Int => {
+                let digits = cl.value.name.strip_prefix('-').unwrap_or(&cl.value.name);
+                !digits.is_empty()
+                    && digits.bytes().all(|b| b.is_ascii_digit())
+                    && cl.value.name.parse::<i64>().is_ok()
+            }
         };
         let want = match attr.value {
             semantics::AttrValue::Bool => "`true` or `false`",
-            semantics::AttrValue::Int => "an integer",
+            semantics::AttrValue::Int => "a decimal integer within i64",
         };
         let m = &tables.contracts.malformed;
         if !value_ok {
@@ -587,6 +593,14 @@ fn check_uses(ck: &mut Checker<'_>, p: &Proc) {
                             ParamKind::Str => "a string",
                         };
                         problems.push((lit.span, format!("`{}` takes {want} literal", k.name)));
+                    }
+                    if let (Some(min), LitValue::Int(v)) = (q.min, &lit.value) {
+                        if *v < min {
+                            problems.push((
+                                lit.span,
+                                format!("`{}` is at least {min}, not {v}", k.name),
+                            ));
+                        }
                     }
                     if u.args[..i].iter().any(|(o, _)| o.name == k.name) {
                         problems.push((k.span, format!("`{}` is given twice", k.name)));
@@ -1028,6 +1042,8 @@ fn check_proc(ck: &mut Checker<'_>, c: &Compiled<'_>, pi: usize) -> Checked {
         let moves: BTreeSet<(usize, usize)> = calls
             .sites
             .iter()
+            // Only Q values are linear: what crosses to or from a Q process.
+            .filter(|s| c.procs[s.callee].proc.regime == Regime::Q)
             .filter(|s| {
                 c.binds_between(pi, s.callee).iter().any(|b| {
                     enforced(
@@ -1733,10 +1749,12 @@ fn check_depth(ck: &mut Checker<'_>, c: &Compiled<'_>, edges: &[(usize, usize, S
         ck.error(
             "CALL-DEPTH",
             c.procs[v].proc.name.span,
-            format!("starts a call chain {} deep", depth[v]),
+            format!("starts a chain of {} nested processes", depth[v]),
             format!(
-                "the call chain from `{}` is {} calls deep; the limit is {MAX_CALL_DEPTH}",
-                c.procs[v].qname, depth[v]
+                "the call chain from `{}` nests {} processes ({} calls); the limit is {MAX_CALL_DEPTH} processes",
+                c.procs[v].qname,
+                depth[v],
+                depth[v] - 1
             ),
         );
     }

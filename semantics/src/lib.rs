@@ -269,6 +269,9 @@ pub struct ResourceParam {
     pub name: String,
     pub kind: ParamKind,
     pub required: bool,
+    /// Smallest value an Int parameter takes (durations are never negative).
+    #[serde(default)]
+    pub min: Option<i64>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
