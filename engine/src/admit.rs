@@ -938,5 +938,33 @@ mod tests {
             fast["refused"].contains(&vec![0]),
             "refusal propagates to callers"
         );
+
+        // Every derived fact is explained by the premises that first derived
+        // it: each derived premise appeared in an earlier round.
+        let mut ranks = datalog::Ranks::new();
+        let (db, _) =
+            datalog::eval_ranked(&rules.strata, &facts, usize::MAX, Some(&mut ranks)).unwrap();
+        assert_eq!(db, fast);
+        let der = datalog::Deriver::new(&db, Some(&ranks));
+        let mut explained = 0;
+        for r in rules.rules() {
+            for t in db.get(&r.head.rel).into_iter().flatten() {
+                let Some(prem) = rules
+                    .rules()
+                    .filter(|x| x.head.rel == r.head.rel)
+                    .find_map(|x| der.derivation(x, t))
+                else {
+                    panic!("no derivation of {}({t:?})", r.head.rel);
+                };
+                let head = ranks[&(r.head.rel.clone(), t.clone())];
+                for (rel, pt) in prem {
+                    if let Some(pr) = ranks.get(&(rel.clone(), pt.clone())) {
+                        assert!(*pr < head, "{rel}({pt:?}) ranks {pr}, not before {head}");
+                    }
+                }
+                explained += 1;
+            }
+        }
+        assert!(explained > 20, "{explained}");
     }
 }
