@@ -335,36 +335,17 @@ impl Out<'_> {
             name: &name,
             bytes: &bytes,
         };
-        let mut args = Vec::new();
-        for a in &common.args {
-            match a.split_once('=') {
-                Some((n, v)) if !n.trim().is_empty() => {
-                    args.push((n.trim().to_string(), v.to_string()))
-                }
-                _ => {
-                    return self.usage(
-                        engine::codes::ARG,
-                        format!("`--arg {a}`: expected NAME=EXPR"),
-                    )
-                }
-            }
-        }
+        let args = match self.entry_args(common) {
+            Ok(a) => a,
+            Err(code) => return code,
+        };
         let cfg = match self.config(common, mode, args, false) {
             Ok(c) => c,
             Err(code) => return code,
         };
         let report = self.engine.run(&src, &cfg);
-        if let Some(path) = &common.trace_out {
-            if let Err(e) = std::fs::write(path, report.trace.to_json()) {
-                return self.usage(
-                    engine::codes::IO,
-                    format!(
-                        "cannot write trace to `{}`: {}",
-                        display_name(path),
-                        e.kind()
-                    ),
-                );
-            }
+        if let Err(code) = self.write_trace(common, &report) {
+            return code;
         }
         if report.trace.outcome != Outcome::Executed {
             if emit_trace {
@@ -392,6 +373,42 @@ impl Out<'_> {
                 0
             }
         }
+    }
+
+    /// `--arg NAME=EXPR` pairs, in the order given.
+    fn entry_args(&self, common: &CommonArgs) -> Result<Vec<(String, String)>, u8> {
+        let mut args = Vec::new();
+        for a in &common.args {
+            match a.split_once('=') {
+                Some((n, v)) if !n.trim().is_empty() => {
+                    args.push((n.trim().to_string(), v.to_string()))
+                }
+                _ => {
+                    return Err(self.usage(
+                        engine::codes::ARG,
+                        format!("`--arg {a}`: expected NAME=EXPR"),
+                    ))
+                }
+            }
+        }
+        Ok(args)
+    }
+
+    /// `--trace-out FILE`, whatever the outcome.
+    fn write_trace(&self, common: &CommonArgs, report: &Report) -> Result<(), u8> {
+        let Some(path) = &common.trace_out else {
+            return Ok(());
+        };
+        std::fs::write(path, report.trace.to_json()).map_err(|e| {
+            self.usage(
+                engine::codes::IO,
+                format!(
+                    "cannot write trace to `{}`: {}",
+                    display_name(path),
+                    e.kind()
+                ),
+            )
+        })
     }
 
     /// The run configuration from the common options (reads `--resources`).
@@ -479,36 +496,17 @@ impl Out<'_> {
             name: &name,
             bytes: &bytes,
         };
-        let mut args = Vec::new();
-        for a in &common.args {
-            match a.split_once('=') {
-                Some((n, v)) if !n.trim().is_empty() => {
-                    args.push((n.trim().to_string(), v.to_string()))
-                }
-                _ => {
-                    return self.usage(
-                        engine::codes::ARG,
-                        format!("`--arg {a}`: expected NAME=EXPR"),
-                    )
-                }
-            }
-        }
+        let args = match self.entry_args(common) {
+            Ok(a) => a,
+            Err(code) => return code,
+        };
         let cfg = match self.config(common, mode, args, true) {
             Ok(c) => c,
             Err(code) => return code,
         };
         let report = self.engine.run(&src, &cfg);
-        if let Some(path) = &common.trace_out {
-            if let Err(e) = std::fs::write(path, report.trace.to_json()) {
-                return self.usage(
-                    engine::codes::IO,
-                    format!(
-                        "cannot write trace to `{}`: {}",
-                        display_name(path),
-                        e.kind()
-                    ),
-                );
-            }
+        if let Err(code) = self.write_trace(common, &report) {
+            return code;
         }
         // A usage stop (bad `--arg`, say) is not a run to explain.
         if report

@@ -781,25 +781,17 @@ pub fn admit(
         for (i, e) in ents.iter().enumerate() {
             msg = msg.replace(&format!("{{{i}}}"), &e.name);
         }
-        let mut d = Diagnostic::new(tables, &v.code, Some((&rule.id, &rule.cite)), msg);
-        for (k, (col, label)) in v.labels.iter().enumerate() {
-            let span = ents.get(*col).map(|e| e.span).unwrap_or_default();
-            let l = Label {
-                span,
+        let mut d = Diagnostic::new(tables, &v.code, Some((&rule.id, &rule.cite)), msg).labelled(
+            v.labels.iter().map(|(col, label)| Label {
+                span: ents.get(*col).map(|e| e.span).unwrap_or_default(),
                 message: label.clone(),
-            };
-            if k == 0 {
-                d.primary = Some(l);
-            } else {
-                d.secondary.push(l);
-            }
-        }
+            }),
+        );
         let body: Vec<String> = prem.iter().map(|(r, ft)| show(r, ft)).collect();
-        d.notes.push(format!(
-            "derived by {}: {} :- {}",
-            rule.id,
-            show(&v.relation, t),
-            body.join(", ")
+        d.notes.push(crate::diag::derived_note(
+            &rule.id,
+            &show(&v.relation, t),
+            &body,
         ));
         // Why the input facts behind it hold, one level down.
         let mut why: Vec<String> = Vec::new();

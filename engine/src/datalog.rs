@@ -514,25 +514,5 @@ impl<'d> Deriver<'d> {
 /// One derivation of `tuple` in the head relation of `rule`: the body facts
 /// (negated premises marked `!`) it was derived from.
 pub fn derivation(rule: &Rule, tuple: &[u32], db: &Db) -> Option<Vec<(String, Tuple)>> {
-    let seed: BTreeMap<String, u32> = rule
-        .head
-        .vars()
-        .map(str::to_string)
-        .zip(tuple.iter().copied())
-        .collect();
-    let ordered = bound_first(rule, &seed);
-    let b = solutions(&ordered, db, seed, 1).into_iter().next()?;
-    let inst = |a: &Atom| -> Tuple {
-        a.args
-            .iter()
-            .map(|t| match t {
-                Term::Var(v) => b.get(v).copied().unwrap_or(0),
-                Term::Wild => u32::MAX,
-            })
-            .collect()
-    };
-    let mut facts: Vec<(String, Tuple)> =
-        rule.body.iter().map(|a| (a.rel.clone(), inst(a))).collect();
-    facts.extend(rule.neg.iter().map(|a| (format!("!{}", a.rel), inst(a))));
-    Some(facts)
+    Deriver::new(db, None).derivation(rule, tuple)
 }

@@ -29,6 +29,11 @@ pub struct Diagnostic {
     pub help: Option<String>,
 }
 
+/// The note that shows a datalog derivation: `derived by RULE: head :- body`.
+pub fn derived_note(rule: &str, head: &str, body: &[String]) -> String {
+    format!("derived by {rule}: {head} :- {}", body.join(", "))
+}
+
 impl Diagnostic {
     /// A diagnostic for catalogue `code`. The cite is the rule's when a rule
     /// decided it, the catalogue entry's otherwise.
@@ -87,6 +92,18 @@ impl Diagnostic {
 
     pub fn help(mut self, help: impl Into<String>) -> Diagnostic {
         self.help = Some(help.into());
+        self
+    }
+
+    /// Labels in order: the first is the primary location, the rest secondary.
+    pub fn labelled(mut self, labels: impl IntoIterator<Item = Label>) -> Diagnostic {
+        for (k, l) in labels.into_iter().enumerate() {
+            if k == 0 {
+                self.primary = Some(l);
+            } else {
+                self.secondary.push(l);
+            }
+        }
         self
     }
 

@@ -437,26 +437,19 @@ fn report(
                 &v.code,
                 Some((&rule.id, &rule.cite)),
                 v.message.replace("{0}", &binding),
-            );
-            for (k, (col, label)) in v.labels.iter().enumerate() {
+            )
+            .labelled(v.labels.iter().map(|(col, label)| {
                 let point = t.get(*col).copied().unwrap_or(0) as usize;
-                let span = lowered.points.get(point).copied().unwrap_or_default();
-                let l = Label {
-                    span,
+                Label {
+                    span: lowered.points.get(point).copied().unwrap_or_default(),
                     message: label.clone(),
-                };
-                if k == 0 {
-                    d.primary = Some(l);
-                } else {
-                    d.secondary.push(l);
                 }
-            }
+            }));
             let body: Vec<String> = facts.iter().map(|(r, ft)| show(r, ft)).collect();
-            d.notes.push(format!(
-                "derived by {}: {} :- {}",
-                rule.id,
-                show(&v.relation, t),
-                body.join(", ")
+            d.notes.push(crate::diag::derived_note(
+                &rule.id,
+                &show(&v.relation, t),
+                &body,
             ));
             if let Some(h) = &v.help {
                 d.help = Some(h.clone());

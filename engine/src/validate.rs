@@ -888,30 +888,20 @@ fn check_proc(ck: &mut Checker<'_>, c: &Compiled<'_>, pi: usize) -> Checked {
                     ck.fire(&row.id);
                     if row.verdict == Verdict::Forbidden {
                         let what = semantics::construct_name(&construct);
-                        let d = Diagnostic::new(
-                            tables,
-                            row.code.as_deref().unwrap_or("E0101"),
-                            Some((&row.id, &row.cite)),
-                            semantics::fill(
-                                row.message
-                                    .as_deref()
-                                    .unwrap_or("{construct} is not allowed in a {regime} process"),
-                                &[
-                                    ("construct", &what),
-                                    ("regime", p.regime.symbol()),
-                                    ("proc", &p.name.name),
-                                ],
-                            ),
-                        )
-                        .at(
-                            s.span,
-                            format!("{what} in {} process `{}`", p.regime.symbol(), p.name.name),
-                        )
-                        .also(
-                            p.regime_span,
-                            format!("the process is {}", p.regime.symbol()),
-                        )
-                        .help_opt(row.help.as_ref());
+                        let d = forbidden_construct(tables, row, &construct, p)
+                            .at(
+                                s.span,
+                                format!(
+                                    "{what} in {} process `{}`",
+                                    p.regime.symbol(),
+                                    p.name.name
+                                ),
+                            )
+                            .also(
+                                p.regime_span,
+                                format!("the process is {}", p.regime.symbol()),
+                            )
+                            .help_opt(row.help.as_ref());
                         ck.diags.push(d);
                     }
                 }
@@ -1683,38 +1673,51 @@ fn check_reached_effects(ck: &mut Checker<'_>, c: &Compiled<'_>) {
                 }
                 ck.fire(&row.id);
                 let what = semantics::construct_name(&construct);
-                let d = Diagnostic::new(
-                    tables,
-                    row.code.as_deref().unwrap_or("E0101"),
-                    Some((&row.id, &row.cite)),
-                    semantics::fill(
-                        row.message
-                            .as_deref()
-                            .unwrap_or("{construct} is not allowed in a {regime} process"),
-                        &[
-                            ("construct", &what),
-                            ("regime", p.proc.regime.symbol()),
-                            ("proc", &p.proc.name.name),
-                        ],
-                    ),
-                )
-                .at(
-                    s.span,
-                    format!("this call reaches {what} in `{}`", c.procs[s.callee].qname),
-                )
-                .also(
-                    p.proc.regime_span,
-                    format!("the process is {}", p.proc.regime.symbol()),
-                )
-                .note(format!(
-                    "an effect reached through calls is performed by `{}` itself (§6.5)",
-                    c.procs[pi].qname
-                ))
-                .help_opt(row.help.as_ref());
+                let d = forbidden_construct(tables, row, &construct, p.proc)
+                    .at(
+                        s.span,
+                        format!("this call reaches {what} in `{}`", c.procs[s.callee].qname),
+                    )
+                    .also(
+                        p.proc.regime_span,
+                        format!("the process is {}", p.proc.regime.symbol()),
+                    )
+                    .note(format!(
+                        "an effect reached through calls is performed by `{}` itself (§6.5)",
+                        c.procs[pi].qname
+                    ))
+                    .help_opt(row.help.as_ref());
                 ck.diags.push(d);
             }
         }
     }
+}
+
+/// The diagnostic of a regime row that forbids a construct in a process
+/// (its code, cite, message template and help come from the row).
+fn forbidden_construct(
+    tables: &Tables,
+    row: &semantics::StatementRule,
+    construct: &Construct,
+    p: &Proc,
+) -> Diagnostic {
+    let what = semantics::construct_name(construct);
+    Diagnostic::new(
+        tables,
+        row.code.as_deref().unwrap_or("E0101"),
+        Some((&row.id, &row.cite)),
+        semantics::fill(
+            row.message
+                .as_deref()
+                .unwrap_or("{construct} is not allowed in a {regime} process"),
+            &[
+                ("construct", &what),
+                ("regime", p.regime.symbol()),
+                ("proc", &p.name.name),
+            ],
+        ),
+    )
+    .help_opt(row.help.as_ref())
 }
 
 /// Deepest call chain the evaluator accepts (it recurses once per call).
