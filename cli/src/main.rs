@@ -327,26 +327,14 @@ impl Out<'_> {
         emit_trace: bool,
         ledger: Option<&Path>,
     ) -> u8 {
-        let (name, bytes) = match self.read(file) {
-            Ok(nb) => nb,
-            Err(c) => return c,
+        let (name, bytes, report) = match self.execute(file, mode, common, false) {
+            Ok(r) => r,
+            Err(code) => return code,
         };
         let src = Source {
             name: &name,
             bytes: &bytes,
         };
-        let args = match self.entry_args(common) {
-            Ok(a) => a,
-            Err(code) => return code,
-        };
-        let cfg = match self.config(common, mode, args, false) {
-            Ok(c) => c,
-            Err(code) => return code,
-        };
-        let report = self.engine.run(&src, &cfg);
-        if let Err(code) = self.write_trace(common, &report) {
-            return code;
-        }
         if report.trace.outcome != Outcome::Executed {
             if emit_trace {
                 print!("{}", report.trace.to_json());
@@ -373,6 +361,29 @@ impl Out<'_> {
                 0
             }
         }
+    }
+
+    /// Read the file, run it with the common options, write `--trace-out`:
+    /// the display name, the bytes and the report.
+    fn execute(
+        &self,
+        file: &Path,
+        mode: Mode,
+        common: &CommonArgs,
+        explain: bool,
+    ) -> Result<(String, Vec<u8>, Report), u8> {
+        let (name, bytes) = self.read(file)?;
+        let args = self.entry_args(common)?;
+        let cfg = self.config(common, mode, args, explain)?;
+        let report = self.engine.run(
+            &Source {
+                name: &name,
+                bytes: &bytes,
+            },
+            &cfg,
+        );
+        self.write_trace(common, &report)?;
+        Ok((name, bytes, report))
     }
 
     /// `--arg NAME=EXPR` pairs, in the order given.
@@ -488,26 +499,14 @@ impl Out<'_> {
         common: &CommonArgs,
         format: ExplainFormat,
     ) -> u8 {
-        let (name, bytes) = match self.read(file) {
-            Ok(nb) => nb,
-            Err(c) => return c,
+        let (name, bytes, report) = match self.execute(file, mode, common, true) {
+            Ok(r) => r,
+            Err(code) => return code,
         };
         let src = Source {
             name: &name,
             bytes: &bytes,
         };
-        let args = match self.entry_args(common) {
-            Ok(a) => a,
-            Err(code) => return code,
-        };
-        let cfg = match self.config(common, mode, args, true) {
-            Ok(c) => c,
-            Err(code) => return code,
-        };
-        let report = self.engine.run(&src, &cfg);
-        if let Err(code) = self.write_trace(common, &report) {
-            return code;
-        }
         // A usage stop (bad `--arg`, say) is not a run to explain.
         if report
             .diagnostics

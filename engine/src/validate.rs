@@ -522,35 +522,33 @@ fn check_contract(ck: &mut Checker<'_>, b: &Bind) {
             semantics::AttrValue::Int => "a decimal integer within i64",
         };
         let m = &tables.contracts.malformed;
-        if !value_ok {
-            ck.fire(&m.id);
-            let d = Diagnostic::new(
+        let malformed = |message: String| {
+            Diagnostic::new(
                 tables,
                 m.code.as_deref().unwrap_or("E0141"),
                 Some((&m.id, &m.cite)),
-                format!(
-                    "contract clause `{} {} {}`: `{}` takes {want}",
-                    cl.key.name, cl.op.name, cl.value.name, cl.key.name
-                ),
+                message,
             )
+        };
+        if !value_ok {
+            ck.fire(&m.id);
+            let d = malformed(format!(
+                "contract clause `{} {} {}`: `{}` takes {want}",
+                cl.key.name, cl.op.name, cl.value.name, cl.key.name
+            ))
             .at(cl.value.span, format!("expected {want}"))
             .also(cl.key.span, format!("standard attribute ({})", attr.id));
             ck.diags.push(d);
         } else if !ops.iter().any(|o| o == &cl.op.name) {
             ck.fire(&m.id);
-            let d = Diagnostic::new(
-                tables,
-                m.code.as_deref().unwrap_or("E0141"),
-                Some((&m.id, &m.cite)),
-                format!(
-                    "contract clause `{} {} {}`: `{}` is compared with {}",
-                    cl.key.name,
-                    cl.op.name,
-                    cl.value.name,
-                    cl.key.name,
-                    ops.join(" ")
-                ),
-            )
+            let d = malformed(format!(
+                "contract clause `{} {} {}`: `{}` is compared with {}",
+                cl.key.name,
+                cl.op.name,
+                cl.value.name,
+                cl.key.name,
+                ops.join(" ")
+            ))
             .at(cl.op.span, "operator not allowed here");
             ck.diags.push(d);
         }
