@@ -63,6 +63,7 @@ const REQUIRED_CHECKS: &[&str] = &[
     "CALL-BOUND",
     "CALL-LINEAR-MOVE",
     "EXEC-BUDGET",
+    "PRED-PURE",
     "Q-ANALYSIS-BUDGET",
     "ADM-CONSTRAINT",
     "ADM-PROVE",

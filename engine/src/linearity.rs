@@ -43,6 +43,8 @@ enum Mode {
     Read,
     /// K caller: an argument passed across a binding that enforces linearity.
     Move,
+    /// Inside a predicate, an argument of a call: it would be consumed.
+    ReadConsume,
 }
 
 impl Lower<'_> {
@@ -83,7 +85,8 @@ impl Lower<'_> {
             ExprKind::Path(segs) => {
                 if let [n] = segs.as_slice() {
                     let rel = match (mode, &self.k_moves) {
-                        (Mode::Read, _) => "read",
+                        (Mode::Read, _) | (Mode::ReadConsume, Some(_)) => "read",
+                        (Mode::ReadConsume, None) => "read_consume",
                         (Mode::Move, _) => "move",
                         (Mode::Consume, Some(_)) if !self.k_linear.contains(n) => "check_live",
                         (Mode::Consume, _) => "use",
@@ -91,11 +94,25 @@ impl Lower<'_> {
                     self.mention(n, e.span, rel);
                 }
             }
+            // Inside a predicate, an operand or a field read only reads,
+            // even within a call's argument.
             ExprKind::Binary { lhs, rhs, .. } => {
-                self.expr(lhs, mode);
-                self.expr(rhs, mode);
+                let m = if mode == Mode::ReadConsume {
+                    Mode::Read
+                } else {
+                    mode
+                };
+                self.expr(lhs, m);
+                self.expr(rhs, m);
             }
-            ExprKind::Field { base, .. } => self.expr(base, mode),
+            ExprKind::Field { base, .. } => {
+                let m = if mode == Mode::ReadConsume {
+                    Mode::Read
+                } else {
+                    mode
+                };
+                self.expr(base, m)
+            }
             ExprKind::Call {
                 callee,
                 args,
@@ -119,10 +136,13 @@ impl Lower<'_> {
                     if let (IntrinsicArg::Binding, [arg]) = (i.arg, args.as_slice()) {
                         if let ExprKind::Path(s) = &arg.kind {
                             if let ([n], Some(flow)) = (s.as_slice(), &i.flow) {
-                                let flow = if mode == Mode::Read {
-                                    "read".to_string()
-                                } else {
-                                    flow.clone()
+                                // In a predicate, only a non-consuming flow reads.
+                                let flow = match mode {
+                                    Mode::Read | Mode::ReadConsume if flow == "check_live" => {
+                                        "read".to_string()
+                                    }
+                                    Mode::Read | Mode::ReadConsume => "read_consume".to_string(),
+                                    _ => flow.clone(),
                                 };
                                 self.mention_flow(n, arg.span, &flow);
                                 return;
@@ -133,8 +153,15 @@ impl Lower<'_> {
                         return;
                     }
                 }
+                // A process call inside a predicate would consume what it
+                // is passed (§7.5.2).
+                let m = if mode == Mode::Read {
+                    Mode::ReadConsume
+                } else {
+                    mode
+                };
                 for a in args {
-                    self.expr(a, mode);
+                    self.expr(a, m);
                 }
             }
             ExprKind::Struct { fields, .. } => {

@@ -24,6 +24,8 @@ pub struct CallSite {
     pub args_witness: bool,
     /// The callee's result type carries a PhiWitness.
     pub result_witness: bool,
+    /// The call is inside a `constrain` predicate or a `prove` source.
+    pub in_predicate: bool,
 }
 
 /// A binding whose endpoints resolved.
@@ -465,6 +467,8 @@ pub fn resolve_ref(c: &Compiled<'_>, fi: usize, segs: &[String]) -> Vec<usize> {
 pub(crate) struct Calls {
     pub list: Vec<(Span, Target)>,
     pub sites: Vec<CallSite>,
+    /// Checking a predicate (`constrain`, `prove` source) right now.
+    pub in_predicate: bool,
 }
 
 impl Calls {
@@ -801,6 +805,7 @@ fn check_proc(ck: &mut Checker<'_>, c: &Compiled<'_>, pi: usize) -> Checked {
     let mut calls = Calls {
         list: Vec::new(),
         sites: Vec::new(),
+        in_predicate: false,
     };
     let mut return_at: Option<Span> = None;
     let mut reported_after_return = false;
@@ -911,7 +916,9 @@ fn check_proc(ck: &mut Checker<'_>, c: &Compiled<'_>, pi: usize) -> Checked {
                 bind(ck, &mut scope, name, t);
             }
             StmtKind::Prove { name, from } => {
+                calls.in_predicate = true;
                 let t = infer(ck, c, &scope, from, &mut calls);
+                calls.in_predicate = false;
                 bind(ck, &mut scope, name, Ty::Witness(Box::new(t)));
             }
             StmtKind::Effect { payload, .. } => {
@@ -1010,7 +1017,9 @@ fn check_proc(ck: &mut Checker<'_>, c: &Compiled<'_>, pi: usize) -> Checked {
     let env_types = scope_all.env.clone();
     for s in &p.body {
         if let StmtKind::Constrain { predicate } = &s.kind {
+            calls.in_predicate = true;
             let t = infer(ck, c, &scope_all, predicate, &mut calls);
+            calls.in_predicate = false;
             if !t.fits(&Ty::Bool) {
                 ck.error(
                     "CONSTRAIN-BOOL",
@@ -1301,6 +1310,7 @@ fn infer(
                     .ret
                     .as_ref()
                     .is_some_and(|d| carries_witness(c, t.forge, &d.ty)),
+                in_predicate: calls.in_predicate,
             });
             if t.params.len() != args.len() {
                 ck.error(
@@ -1650,9 +1660,26 @@ fn check_reached_effects(ck: &mut Checker<'_>, c: &Compiled<'_>) {
         }
     }
     for (pi, p) in c.procs.iter().enumerate() {
+        // Predicates are side-effect free (§7.2, §7.5.2) in every regime.
+        for s in p.sites.iter().filter(|s| s.in_predicate) {
+            let Some(k) = reach[s.callee].as_ref().and_then(|k| k.iter().next()) else {
+                continue;
+            };
+            ck.error(
+                "PRED-PURE",
+                s.span,
+                format!("reaches effect `{k}` in `{}`", c.procs[s.callee].qname),
+                format!(
+                    "a call inside a constraint or `prove` of `{}` reaches effect `{k}`",
+                    p.qname
+                ),
+            )
+            .notes
+            .push("constraints and `prove` sources are side-effect free (§7.2, §7.5.2): nothing in a predicate is ever performed".into());
+        }
         let regime = regime_of(p.proc.regime);
         let mut reported = BTreeSet::new();
-        for s in &p.sites {
+        for s in p.sites.iter().filter(|s| !s.in_predicate) {
             let Some(kinds) = &reach[s.callee] else {
                 continue;
             };

@@ -33,6 +33,7 @@ pub const LINEARITY_INPUTS: &[(&str, &[Column])] = &[
     ("consume", &[Column::Var, Column::Point]),
     ("check_live", &[Column::Var, Column::Point]),
     ("read", &[Column::Var, Column::Point]),
+    ("read_consume", &[Column::Var, Column::Point]),
     ("linear", &[Column::Var]),
     ("resource", &[Column::Var]),
     ("exit", &[Column::Point]),
