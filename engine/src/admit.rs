@@ -531,6 +531,8 @@ pub fn admit(
                 )
             };
             if rec.reached.contains(&pi) {
+                // Acquisition only decides availability: no effect (§8.6).
+                ck.fire("USES-NO-EFFECT");
                 ck.fire(rule);
                 if let Some(r) = row {
                     ck.fire(&r.id);

@@ -176,6 +176,69 @@ pub(crate) fn compile<'p>(ck: &mut Checker<'_>, program: &'p Program) -> Option<
         }
     }
 
+    // Non-empty later-version fields (§14.5).
+    let later_field = |ck: &mut Checker<'_>, field: &str, j: &dir_grammar::json::Json| {
+        let non_empty = !matches!(
+            &j.kind,
+            dir_grammar::json::JsonKind::Array(a) if a.is_empty()
+        ) && !matches!(&j.kind, dir_grammar::json::JsonKind::Null);
+        if let Some(r) = tables
+            .profile
+            .later_fields
+            .iter()
+            .find(|r| r.field == field)
+            .filter(|_| non_empty)
+        {
+            ck.fire(&r.id);
+            let d = Diagnostic::new(
+                tables,
+                &r.code,
+                Some((&r.id, &r.cite)),
+                format!("a non-empty `{field}` requires a later DPL version (DPL {})", r.since),
+            )
+            .at(j.span, format!("`{field}` is a DPL {} field", r.since))
+            .note(format!(
+                "dustrun implements DPL {}; programs that need a later version are rejected, never guessed at",
+                tables.profile.dpl_version
+            ));
+            ck.diags.push(d);
+        }
+    };
+    if let Some(t) = &program.types {
+        later_field(ck, "types", t);
+    }
+    for f in &program.forges {
+        for p in &f.procs {
+            if let Some(l) = &p.locals {
+                later_field(ck, "locals", l);
+            }
+        }
+    }
+
+    // Forges are named once (§12.5).
+    let mut forge_names: BTreeMap<&str, Span> = BTreeMap::new();
+    for f in &program.forges {
+        match forge_names.get(f.name.name.as_str()) {
+            Some(prev) => {
+                let prev = *prev;
+                ck.error(
+                    "FORGE-DUPLICATE",
+                    f.name.span,
+                    "defined again here",
+                    format!("forge `{}` is defined twice", f.name.name),
+                )
+                .secondary
+                .push(crate::diag::Label {
+                    span: prev,
+                    message: "first defined here".into(),
+                });
+            }
+            None => {
+                forge_names.insert(&f.name.name, f.name.span);
+            }
+        }
+    }
+
     // Shapes, per forge (all names first, so fields may name any shape).
     let mut shapes: Vec<BTreeMap<String, ShapeInfo>> = Vec::new();
     for f in &program.forges {
@@ -299,7 +362,7 @@ pub(crate) fn compile<'p>(ck: &mut Checker<'_>, program: &'p Program) -> Option<
             }
             check_contract(ck, b);
             for (end, found) in [&b.source, &b.target].into_iter().zip(&ends) {
-                if found.len() != 1 {
+                if found.is_empty() {
                     ck.error(
                         "BIND-RESOLVE",
                         end.span,
@@ -310,7 +373,51 @@ pub(crate) fn compile<'p>(ck: &mut Checker<'_>, program: &'p Program) -> Option<
                             f.name.name
                         ),
                     );
+                } else if found.len() > 1 {
+                    let names: Vec<&str> = found
+                        .iter()
+                        .map(|i| compiled.procs[*i].qname.as_str())
+                        .collect();
+                    ck.error(
+                        "BIND-AMBIGUOUS",
+                        end.span,
+                        "names several processes",
+                        format!(
+                            "binding endpoint `{}` is ambiguous: it names {}",
+                            end.text(),
+                            names.join(", ")
+                        ),
+                    )
+                    .help = Some("qualify it with the regime, e.g. `K::name`".into());
                 }
+            }
+        }
+    }
+    // Every entity is uniquely identifiable (§12.5): one binding per
+    // source and target.
+    let mut seen_binds: BTreeMap<(usize, usize), Span> = BTreeMap::new();
+    for b in &compiled.binds {
+        match seen_binds.get(&(b.source, b.target)) {
+            Some(prev) => {
+                let prev = *prev;
+                ck.error(
+                    "BIND-DUPLICATE",
+                    b.bind.span,
+                    "declared again here",
+                    format!(
+                        "binding `{} -> {}` is declared twice",
+                        b.bind.source.text(),
+                        b.bind.target.text()
+                    ),
+                )
+                .secondary
+                .push(crate::diag::Label {
+                    span: prev,
+                    message: "first declared here".into(),
+                });
+            }
+            None => {
+                seen_binds.insert((b.source, b.target), b.bind.span);
             }
         }
     }
@@ -1272,6 +1379,23 @@ fn infer(
             if matches!(callee.as_slice(), [n] if n == PHI_WITNESS)
                 && resolve_ref(c, scope.forge, callee).is_empty()
             {
+                // A witness exists only because constraints hold (§7.7):
+                // only a Φ process may build one.
+                let caller = &c.procs[scope.proc];
+                if caller.proc.regime != Regime::Phi {
+                    ck.error(
+                        "INTRINSIC-REGIME",
+                        *callee_span,
+                        "a Φ intrinsic",
+                        format!(
+                            "`{PHI_WITNESS}` is an intrinsic of the Φ regime, called from {} process `{}`",
+                            caller.proc.regime.symbol(),
+                            caller.proc.name.name
+                        ),
+                    )
+                    .help = Some("a witness exists only because a Φ process's constraints hold (§7.7): build it in a Φ process with `prove` or `phi_witness`, and bind that process to this one".into());
+                    return Ty::Unknown;
+                }
                 ck.fire("PHI-WITNESS-DIGEST");
                 calls.push((*callee_span, Target::PhiWitness));
                 let tys: Vec<Ty> = args.iter().map(|a| infer(ck, c, scope, a, calls)).collect();
@@ -1545,9 +1669,9 @@ fn resolve_call(
                 .help("write `0 Sub x` for a negation, or `b Eq false` for a logical not");
                 ck.diags.push(d);
             } else if is_intrinsic(c, scope.forge, callee) {
-                ck.error("INTRINSIC-RESERVED", span, "regime intrinsic", format!("intrinsic `{last}` is not implemented by this executor yet"))
+                ck.error("INTRINSIC-RESERVED", span, "reserved name", format!("`{last}` is a reserved Φ intrinsic name, and no such intrinsic exists"))
                     .notes
-                    .push("names starting with `phi_` are reserved for Φ intrinsics; DPL v0.1 as dustrun implements it has only `phi_witness`".into());
+                    .push("names starting with `phi_` are reserved for Φ intrinsics; DPL v0.1 has only `phi_witness`".into());
             } else {
                 ck.error(
                     "CALL-UNKNOWN",

@@ -101,7 +101,20 @@ pub struct Profile {
     pub dir_versions: Vec<String>,
     pub later_dir: RuleRef,
     pub later_statements: Vec<LaterStatement>,
+    /// Top-level and per-process fields of later DIR versions (non-empty).
+    pub later_fields: Vec<LaterField>,
     pub budgets: Budgets,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LaterField {
+    pub id: String,
+    /// `types` (program) or `locals` (process).
+    pub field: String,
+    pub since: String,
+    pub code: String,
+    pub cite: String,
 }
 
 /// Deterministic evaluation budgets: work is counted, never timed.
@@ -714,6 +727,14 @@ impl Tables {
                 format!("`{}` requires DPL {}", s.statement, s.since),
             ));
         }
+        for f in &self.profile.later_fields {
+            v.push(r(
+                &f.id,
+                "00-profile",
+                &f.cite,
+                format!("a non-empty `{}` requires DPL {}", f.field, f.since),
+            ));
+        }
         for s in &self.regimes.statements {
             v.push(r(
                 &s.id,
@@ -947,6 +968,9 @@ impl Tables {
         )?;
         for s in &self.profile.later_statements {
             need_code("00-profile.ron", &s.id, Some(&s.code), true)?;
+        }
+        for f in &self.profile.later_fields {
+            need_code("00-profile.ron", &f.id, Some(&f.code), true)?;
         }
         for s in &self.regimes.statements {
             need_code(
