@@ -606,3 +606,32 @@ fn endless_inputs_stop_at_the_limit() {
         Some(2)
     );
 }
+
+/// `explain` follows the evaluation: a process called twice shows its
+/// constraint false if either call refused, and the refusal reaches the
+/// entry through the calls that led to it, not through every static edge.
+#[test]
+fn explain_follows_the_refusing_calls() {
+    let d = temp_dir("refpath");
+    let f = d.join("refpath.dir");
+    std::fs::write(
+        &f,
+        "dir 0.1;\nforge E {\n  proc K c(n: i64) -> i64 { constrain n Gt 0; return n; }\n  proc K b() -> i64 { let v = c(5); return v; }\n  proc K a() -> i64 { let v = c(0 Sub 1); return v; }\n  proc K main() -> i64 { let y = b(); let x = a(); return x; }\n}\n",
+    )
+    .unwrap();
+    let s = stdout(&dustrun(&["explain", f.to_str().unwrap()]));
+    assert!(
+        s.contains("constrain n Gt 0  — false (ADM-CONSTRAINT)"),
+        "{s}"
+    );
+    assert!(
+        s.contains("E::K::b [K] at refpath.dir:4:10: admitted by ADM-REACH-CALL"),
+        "{s}"
+    );
+    assert!(
+        s.contains(
+            "E::K::a [K] at refpath.dir:5:10: refused by a concrete call by ADM-REFUSED-CALLER"
+        ),
+        "{s}"
+    );
+}

@@ -117,6 +117,30 @@ fn ident(v: &Json, path: &str) -> Result<Ident, LoadError> {
     Ok(Ident::new(s.value.clone(), s.span))
 }
 
+/// A type as the compiler spells it: an identifier, or a later version's
+/// regime-wrapped form such as `K[Int]` (rejected by validation, not here).
+fn type_name(v: &Json, path: &str) -> Result<Ident, LoadError> {
+    let id = ident(v, path)?;
+    let ok = id
+        .name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && id
+            .name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '[' || c == ']');
+    if !ok {
+        return Err(LoadError::new(
+            LoadErrorKind::JsonShape,
+            format!("{path} must be a type name, found {:?}", id.name),
+            v.span,
+        )
+        .note("type names are identifiers (`i32`, `Candidate`), or a later version's `K[Int]`"));
+    }
+    Ok(id)
+}
+
 /// A name the program declares or refers to: an identifier (letter or `_`,
 /// then letters, digits, `_`), as in textual DIR. Anything else could not
 /// be printed back as text, or would print as different text.
@@ -194,7 +218,7 @@ fn fields(v: &Json, path: &str) -> Result<Vec<Field>, LoadError> {
         let p = format!("{path}[{i}]");
         let mut fo = Obj::new(f, &p)?;
         let name = id_name(fo.req("name")?, &format!("{p}.name"))?;
-        let ty = ident(fo.req("ty")?, &format!("{p}.ty"))?;
+        let ty = type_name(fo.req("ty")?, &format!("{p}.ty"))?;
         fo.finish()?;
         out.push(Field { name, ty });
     }
@@ -230,7 +254,7 @@ fn proc(v: &Json, path: &str) -> Result<Proc, LoadError> {
             kind: JsonKind::Null,
             ..
         }) => None,
-        Some(r) => Some(ident(r, &format!("{path}.ret"))?),
+        Some(r) => Some(type_name(r, &format!("{path}.ret"))?),
     };
     let mut qualifiers = Vec::new();
     if let Some(q) = o.opt("qualifiers") {

@@ -72,6 +72,8 @@ pub struct Record {
     pub verdicts: BTreeMap<usize, (String, String)>,
     /// The violation relation that stopped the run, if any.
     pub stop: Option<String>,
+    /// Per Φ gate source: (verdict, rule) after the rules (chains included).
+    pub gate_status: BTreeMap<usize, (String, String)>,
 }
 
 struct Ids {
@@ -263,6 +265,8 @@ pub fn admit(
     entry: usize,
     res: &ResourceConfig,
     refused_in: Option<usize>,
+    refusal_path: &[usize],
+    admitted: &BTreeSet<usize>,
     solver_budget: Option<u64>,
     record_all: bool,
 ) -> (Option<Diagnostic>, Record) {
@@ -301,6 +305,17 @@ pub fn admit(
         }
     }
 
+    // Per caller and callee: whether some call passes a witness in its
+    // arguments, or gets one back (one pass, whatever the bindings).
+    let mut carries: BTreeMap<(usize, usize), (bool, bool)> = BTreeMap::new();
+    for (pi, p) in c.procs.iter().enumerate() {
+        for s in &p.sites {
+            let e = carries.entry((pi, s.callee)).or_default();
+            e.0 |= s.args_witness;
+            e.1 |= s.result_witness;
+        }
+    }
+
     // Bindings and their clauses.
     for (k, b) in c.binds.iter().enumerate() {
         add(
@@ -308,14 +323,12 @@ pub fn admit(
             adm::BIND,
             vec![k as u32, b.source as u32, b.target as u32],
         );
-        let crosses = c.procs[b.source]
-            .sites
-            .iter()
-            .any(|s| s.callee == b.target && s.args_witness)
-            || c.procs[b.target]
-                .sites
-                .iter()
-                .any(|s| s.callee == b.source && s.result_witness);
+        let crosses = carries
+            .get(&(b.source, b.target))
+            .is_some_and(|(args, _)| *args)
+            || carries
+                .get(&(b.target, b.source))
+                .is_some_and(|(_, result)| *result);
         if crosses {
             add(&mut db, adm::WITNESS_CROSSES, vec![k as u32]);
             notes.insert(
@@ -442,7 +455,14 @@ pub fn admit(
         }
         work.extend(into.get(&src).into_iter().flatten().copied());
         let b_source = src;
-        let gate = gate(tables, c, src, solver_budget);
+        let mut gate = gate(tables, c, src, solver_budget);
+        // A concrete call of the source that evaluation admitted shows an
+        // assignment exists, whatever the solver could decide (§8.4.3).
+        if matches!(gate, Gate::Undetermined(_)) && admitted.contains(&src) {
+            gate = Gate::Exists {
+                witness: "the arguments of a concrete call this run admitted".into(),
+            };
+        }
         match &gate {
             Gate::Exists { .. } => {
                 ck.fire("PHI-EXISTS");
@@ -574,6 +594,9 @@ pub fn admit(
         }
     }
 
+    for w in refusal_path.windows(2) {
+        add(&mut db, adm::REFUSAL_PATH, vec![w[0] as u32, w[1] as u32]);
+    }
     if let Some(p) = refused_in {
         add(&mut db, adm::CONSTRAINT_FAILED, vec![p as u32]);
         notes.insert(
@@ -701,17 +724,29 @@ pub fn admit(
         rec.verdicts
             .insert(t[0] as usize, (word.into(), rule.into()));
     }
-    // Φ sources of gates the run reaches: their existence verdict.
-    for (p, g) in &rec.gates {
-        if rec.verdicts.contains_key(p) {
-            continue;
-        }
-        let (w, r) = match g {
-            Gate::Exists { .. } => ("Φ gate: admissible", "PHI-EXISTS"),
-            Gate::NonExistent { .. } => ("Φ gate: non-existent", "PHI-NONEXISTENT"),
-            Gate::Undetermined(_) => ("Φ gate: undetermined", "PHI-UNDETERMINED"),
+    // Φ sources of gates the run reaches: admissible unless the rules
+    // derived otherwise (their own question, or a Φ gate of theirs).
+    let derived_by = |rel: &str, p: usize| -> Option<String> {
+        let t = vec![p as u32];
+        db.get(rel).is_some_and(|r| r.contains(&t)).then(|| {
+            adm_rules
+                .rules()
+                .filter(|r| r.head.rel == rel)
+                .find(|r| der.derivation(r, &t).is_some())
+                .map(|r| r.id.clone())
+                .unwrap_or_default()
+        })
+    };
+    for p in rec.gates.keys().copied().collect::<Vec<_>>() {
+        let status = if let Some(r) = derived_by(adm::PHI_FAILS, p) {
+            ("Φ gate: not admissible".to_string(), r)
+        } else if let Some(r) = derived_by(adm::PHI_UNKNOWN, p) {
+            ("Φ gate: undetermined".to_string(), r)
+        } else {
+            ("Φ gate: admissible".to_string(), "PHI-EXISTS".to_string())
         };
-        rec.verdicts.insert(*p, (w.into(), r.into()));
+        rec.gate_status.insert(p, status.clone());
+        rec.verdicts.entry(p).or_insert(status);
     }
     for v in adm_rules.violations.iter().rev() {
         for t in db.get(&v.relation).into_iter().flatten() {
@@ -914,6 +949,9 @@ mod tests {
         add(&mut facts, adm::RESOURCE_UNAVAILABLE, vec![11, 1]);
         add(&mut facts, adm::RESOURCE_UNMET, vec![8, 2]);
         add(&mut facts, adm::CONSTRAINT_FAILED, vec![6]);
+        for p in 0..6u32 {
+            add(&mut facts, adm::REFUSAL_PATH, vec![p, p + 1]);
+        }
         let (fast, _) = datalog::eval(&rules.strata, &facts, usize::MAX).unwrap();
         let slow = datalog::eval_naive(&rules.strata, &facts);
         assert_eq!(fast, slow);

@@ -47,6 +47,12 @@ pub struct Machine<'c, 'p> {
     pub refused_in: Option<usize>,
     /// Depth of Φ frames being evaluated: inside one, nothing ticks.
     timeless: u32,
+    /// Processes evaluated to the end with their constraints holding.
+    pub admitted: BTreeSet<usize>,
+    /// The processes being evaluated, outermost first.
+    stack: Vec<usize>,
+    /// The stack when a constraint refused the run.
+    pub refusal_path: Vec<usize>,
 }
 
 fn value_type_name(v: &Value) -> &'static str {
@@ -133,6 +139,9 @@ impl<'c, 'p> Machine<'c, 'p> {
             constraint_log: Vec::new(),
             refused_in: None,
             timeless: 0,
+            admitted: BTreeSet::new(),
+            stack: Vec::new(),
+            refusal_path: Vec::new(),
         }
     }
 
@@ -225,8 +234,16 @@ impl<'c, 'p> Machine<'c, 'p> {
     pub fn run_proc(&mut self, pi: usize, args: Vec<Value>) -> Result<Value, Stop> {
         let phi = self.c.procs[pi].proc.regime == Regime::Phi;
         self.timeless += u32::from(phi);
+        self.stack.push(pi);
         let r = self.run_body(pi, args);
         self.timeless -= u32::from(phi);
+        if r.is_ok() {
+            self.admitted.insert(pi);
+        } else if self.refusal_path.is_empty() && self.refused_in.is_some() {
+            // The calls that led to the refusal, outermost first.
+            self.refusal_path = self.stack.clone();
+        }
+        self.stack.pop();
         r
     }
 

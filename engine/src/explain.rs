@@ -168,10 +168,12 @@ pub(crate) fn build(
                 _ => None,
             })
             .map(|pred| {
-                let held = log
-                    .iter()
-                    .find(|(q, sp, _)| *q == pi && *sp == pred.span)
-                    .map(|(_, _, h)| *h);
+                // A process may be evaluated several times: false if any
+                // evaluation found it false.
+                let mut held: Option<bool> = None;
+                for (_, _, h) in log.iter().filter(|(q, sp, _)| *q == pi && *sp == pred.span) {
+                    held = Some(held.unwrap_or(true) && *h);
+                }
                 ConstraintX {
                     predicate: expr_to_string(pred),
                     at: at(pred.span),
@@ -271,11 +273,24 @@ pub(crate) fn build(
                     }
                 })
                 .collect();
+            let status = rec.gate_status.get(&b.source);
+            let gated_upstream = status.is_some_and(|(v, _)| v != "Φ gate: admissible");
             let gate = rec
                 .gates
                 .get(&b.source)
                 .filter(|_| rec.reached.contains(&b.target))
                 .map(|g| match g {
+                    // Its own question has a solution, but a Φ gate of its
+                    // own is not admissible (or undecided): so neither is it.
+                    Gate::Exists { witness } if gated_upstream => GateX {
+                        verdict: status
+                            .map(|(v, _)| v.trim_start_matches("Φ gate: ").to_string())
+                            .unwrap_or_default(),
+                        rule: status.map(|(_, r)| r.clone()).unwrap_or_default(),
+                        witness: Some(witness.clone()),
+                        minimal_set: Vec::new(),
+                        reason: Some("its own question has a solution, but a Φ process gating it is not admissible".into()),
+                    },
                     Gate::Exists { witness } => GateX {
                         verdict: "admissible".into(),
                         rule: "PHI-EXISTS".into(),
@@ -464,6 +479,7 @@ pub fn human(x: &Explanation) -> String {
             ));
             if let Some(g) = &b.gate {
                 let detail = match (&g.witness, g.minimal_set.is_empty(), &g.reason) {
+                    (Some(wit), _, Some(r)) => format!("{r} (its own witness: {wit})"),
                     (Some(wit), _, _) => format!("witness {wit}"),
                     (_, false, _) => {
                         format!("minimal inadmissible set: {}", g.minimal_set.join(", "))

@@ -327,6 +327,8 @@ impl Engine {
                         entry,
                         &res_cfg,
                         None,
+                        &[],
+                        &Default::default(),
                         cfg.solver_budget,
                         cfg.explain,
                     );
@@ -383,6 +385,8 @@ impl Engine {
             entry,
             &res_cfg,
             refused,
+            &m.refusal_path,
+            &m.admitted,
             cfg.solver_budget,
             cfg.explain,
         );

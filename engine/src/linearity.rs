@@ -85,8 +85,8 @@ impl Lower<'_> {
             ExprKind::Path(segs) => {
                 if let [n] = segs.as_slice() {
                     let rel = match (mode, &self.k_moves) {
-                        (Mode::Read, _) | (Mode::ReadConsume, Some(_)) => "read",
-                        (Mode::ReadConsume, None) => "read_consume",
+                        (Mode::Read, _) => "read",
+                        (Mode::ReadConsume, _) => "read_consume",
                         (Mode::Move, _) => "move",
                         (Mode::Consume, Some(_)) if !self.k_linear.contains(n) => "check_live",
                         (Mode::Consume, _) => "use",
@@ -119,12 +119,13 @@ impl Lower<'_> {
                 callee_span,
             } => {
                 if let Some(moves) = &self.k_moves {
-                    let m = if mode == Mode::Consume
-                        && moves.contains(&(callee_span.start, callee_span.end))
-                    {
-                        Mode::Move
-                    } else {
-                        mode
+                    let crossing = moves.contains(&(callee_span.start, callee_span.end));
+                    let m = match mode {
+                        Mode::Consume if crossing => Mode::Move,
+                        // Passing a value to Q inside a predicate would
+                        // move it: predicates only read (§7.5.2).
+                        Mode::Read if crossing => Mode::ReadConsume,
+                        _ => mode,
                     };
                     for a in args {
                         self.expr(a, m);
@@ -245,7 +246,10 @@ pub(crate) fn lower(
         if linear(&prm.name.name) {
             l.fact("linear", vec![v]);
         }
-        if matches!(types.get(&prm.name.name), Some((Ty::Resource(_), _))) {
+        // In K only linear values are tracked resources.
+        if matches!(types.get(&prm.name.name), Some((Ty::Resource(_), _)))
+            && (!k || linear(&prm.name.name))
+        {
             l.resources.insert(prm.name.name.clone());
             l.fact("resource", vec![v]);
         }

@@ -454,6 +454,10 @@ pub(crate) fn compile<'p>(ck: &mut Checker<'_>, program: &'p Program) -> Option<
         }
     }
 
+    if ck.diags.is_empty() {
+        check_k_linearity(ck, &compiled);
+    }
+
     if check_cycles(ck, &compiled, &edges) {
         check_depth(ck, &compiled, &edges);
         check_reached_effects(ck, &compiled);
@@ -1142,46 +1146,6 @@ fn check_proc(ck: &mut Checker<'_>, c: &Compiled<'_>, pi: usize) -> Checked {
     if p.regime == Regime::Q && ck.diags.len() == errors_before {
         crate::linearity::check(ck, c, pi, &env_types);
     }
-    if p.regime == Regime::K && ck.diags.len() == errors_before {
-        let moves: BTreeSet<(usize, usize)> = calls
-            .sites
-            .iter()
-            // Only Q values are linear: what crosses to or from a Q process.
-            .filter(|s| c.procs[s.callee].proc.regime == Regime::Q)
-            .filter(|s| {
-                c.binds_between(pi, s.callee).iter().any(|b| {
-                    enforced(
-                        ck.tables,
-                        c.binds[*b].bind,
-                        semantics::AttrMeaning::LinearityEnforced,
-                    ) == Some(true)
-                })
-            })
-            .map(|s| (s.span.start, s.span.end))
-            .collect();
-        // `let y = f(...)` / `call f(...) -> y` across an enforcing binding:
-        // y holds a linear value.
-        let linear: BTreeSet<String> = p
-            .body
-            .iter()
-            .filter_map(|s| match &s.kind {
-                StmtKind::Let { name, expr }
-                | StmtKind::Call {
-                    call: expr,
-                    result: Some(name),
-                } => match &expr.kind {
-                    ExprKind::Call { callee_span, .. }
-                        if moves.contains(&(callee_span.start, callee_span.end)) =>
-                    {
-                        Some(name.name.clone())
-                    }
-                    _ => None,
-                },
-                _ => None,
-            })
-            .collect();
-        crate::linearity::check_k_moves(ck, c, pi, &env_types, moves, linear);
-    }
     (calls.list, calls.sites, env_types)
 }
 
@@ -1839,6 +1803,82 @@ fn check_reached_effects(ck: &mut Checker<'_>, c: &Compiled<'_>) {
                 ck.diags.push(d);
             }
         }
+    }
+}
+
+/// Whether a call between `a` and `b` crosses a binding whose contract
+/// enforces linearity.
+fn crosses_enforcing(tables: &Tables, c: &Compiled<'_>, a: usize, b: usize) -> bool {
+    c.binds_between(a, b).iter().any(|k| {
+        enforced(
+            tables,
+            c.binds[*k].bind,
+            semantics::AttrMeaning::LinearityEnforced,
+        ) == Some(true)
+    })
+}
+
+/// K processes on the K side of a binding that enforces linearity with a Q
+/// process (§10.5.2, brief 4.1): values they pass to Q are moved; values
+/// they receive from Q (as a call's result, or as parameters when Q calls
+/// them) stay linear. Decided by the linearity rules after every body is
+/// checked, since a K process's parameters depend on its Q callers.
+fn check_k_linearity(ck: &mut Checker<'_>, c: &Compiled<'_>) {
+    let tables = ck.tables;
+    // K processes a Q process calls across an enforcing binding.
+    let mut linear_params: BTreeSet<usize> = BTreeSet::new();
+    for (qi, q) in c.procs.iter().enumerate() {
+        if q.proc.regime != Regime::Q {
+            continue;
+        }
+        for s in &q.sites {
+            if c.procs[s.callee].proc.regime == Regime::K
+                && crosses_enforcing(tables, c, qi, s.callee)
+            {
+                linear_params.insert(s.callee);
+            }
+        }
+    }
+    for (pi, p) in c.procs.iter().enumerate() {
+        if p.proc.regime != Regime::K {
+            continue;
+        }
+        let moves: BTreeSet<(usize, usize)> = p
+            .sites
+            .iter()
+            // Only Q values are linear: what crosses to or from a Q process.
+            .filter(|s| c.procs[s.callee].proc.regime == Regime::Q)
+            .filter(|s| crosses_enforcing(tables, c, pi, s.callee))
+            .map(|s| (s.span.start, s.span.end))
+            .collect();
+        // A binding that holds a value received across: the call itself,
+        // or a struct literal with it in a field.
+        fn carries(e: &Expr, moves: &BTreeSet<(usize, usize)>) -> bool {
+            match &e.kind {
+                ExprKind::Call { callee_span, .. } => {
+                    moves.contains(&(callee_span.start, callee_span.end))
+                }
+                ExprKind::Struct { fields, .. } => fields.iter().any(|(_, f)| carries(f, moves)),
+                _ => false,
+            }
+        }
+        let mut linear: BTreeSet<String> = p
+            .proc
+            .body
+            .iter()
+            .filter_map(|s| match &s.kind {
+                StmtKind::Let { name, expr }
+                | StmtKind::Call {
+                    call: expr,
+                    result: Some(name),
+                } if carries(expr, &moves) => Some(name.name.clone()),
+                _ => None,
+            })
+            .collect();
+        if linear_params.contains(&pi) {
+            linear.extend(p.params.iter().map(|(n, _)| n.clone()));
+        }
+        crate::linearity::check_k_moves(ck, c, pi, &p.env, moves, linear);
     }
 }
 

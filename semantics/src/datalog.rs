@@ -56,6 +56,7 @@ pub mod adm {
     pub const RESOURCE_UNMET: &str = "resource_unmet";
     pub const CONSTRAINT_FAILED: &str = "constraint_failed";
     pub const PHI_PROC: &str = "phi_proc";
+    pub const REFUSAL_PATH: &str = "refusal_path";
     /// Derived relations the engine reads back (for verdicts and `explain`),
     /// with their column kinds.
     pub const REACHES: &str = "reaches";
@@ -64,6 +65,8 @@ pub mod adm {
     /// The violation relation whose stop is evaluation's own diagnostic
     /// (the constraint that failed, with its values).
     pub const RUN_REFUSED: &str = "run_refused";
+    pub const PHI_FAILS: &str = "phi_fails";
+    pub const PHI_UNKNOWN: &str = "phi_unknown";
 }
 
 /// Derived relations of 10-admission.ron the engine reads.
@@ -72,6 +75,8 @@ pub const ADMISSION_DERIVED: &[(&str, &[Column])] = &[
     (adm::REFUSED, &[Column::Proc]),
     (adm::CLAUSE_VIOLATED, &[Column::Bind, Column::Clause]),
     (adm::RUN_REFUSED, &[Column::Proc]),
+    (adm::PHI_FAILS, &[Column::Proc]),
+    (adm::PHI_UNKNOWN, &[Column::Proc]),
 ];
 
 /// The input relations of 10-admission.ron, with their column kinds.
@@ -90,6 +95,7 @@ pub const ADMISSION_INPUTS: &[(&str, &[Column])] = &[
     (adm::RESOURCE_UNMET, &[Column::Proc, Column::Use]),
     (adm::CONSTRAINT_FAILED, &[Column::Proc]),
     (adm::PHI_PROC, &[Column::Proc]),
+    (adm::REFUSAL_PATH, &[Column::Proc, Column::Proc]),
 ];
 
 /// The table's inputs must be exactly the relations the engine emits.
