@@ -9,7 +9,7 @@ use crate::value::Value;
 use dir_grammar::model::*;
 use dir_grammar::print::expr_to_string;
 use dir_grammar::Span;
-use semantics::{Action, Construct, KSteps, OpClass, Tables};
+use semantics::{Action, Construct, KSteps, OpClass, PrimKind, Tables};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// One recorded effect.
@@ -258,7 +258,6 @@ impl<'c, 'p> Machine<'c, 'p> {
             .collect();
         let mut deferred: Vec<&Expr> = Vec::new();
         let mut result = Value::Unit;
-        let mut returned_span = p.name.span;
         'body: for s in &p.body {
             self.step(s.span)?;
             // Validation rejects statements without a row (later versions).
@@ -362,10 +361,6 @@ impl<'c, 'p> Machine<'c, 'p> {
                     }
                     Action::Return => {
                         result = reg.take().unwrap_or(Value::Unit);
-                        returned_span = match &s.kind {
-                            StmtKind::Return { expr: Some(e) } => e.span,
-                            _ => s.span,
-                        };
                         break 'body;
                     }
                     Action::CheckConstraints => {
@@ -381,9 +376,6 @@ impl<'c, 'p> Machine<'c, 'p> {
             if *action == Action::CheckConstraints {
                 self.check_constraints(pi, &env, &deferred)?;
             }
-        }
-        if let Some(d) = &info.ret {
-            self.check_range(&result, d.range, &d.name, returned_span)?;
         }
         Ok(result)
     }
@@ -440,26 +432,6 @@ impl<'c, 'p> Machine<'c, 'p> {
         Err(Box::new(d.note("constraints hold process-wide (§7.3); the run is inadmissible and no effect of it occurred")))
     }
 
-    fn check_range(
-        &mut self,
-        v: &Value,
-        range: Option<(i64, i64)>,
-        ty: &str,
-        span: Span,
-    ) -> Result<(), Stop> {
-        if let (Value::Int(i), Some((lo, hi))) = (v, range) {
-            if *i < lo || *i > hi {
-                return Err(self.fail(
-                    "FAIL-RANGE",
-                    span,
-                    format!("this is {i}"),
-                    format!("value {i} is out of range for `{ty}` ({lo}..={hi})"),
-                ));
-            }
-        }
-        Ok(())
-    }
-
     fn eval(&mut self, pi: usize, env: &Env, e: &Expr) -> Result<Value, Stop> {
         match &e.kind {
             ExprKind::Int(i) => Ok(Value::Int(*i)),
@@ -490,7 +462,7 @@ impl<'c, 'p> Machine<'c, 'p> {
                 // Operands are evaluated strictly, left to right (no short circuit).
                 let l = self.eval(pi, env, lhs)?;
                 let r = self.eval(pi, env, rhs)?;
-                self.binary(*op, *op_span, l, r)
+                self.binary(pi, *op, *op_span, l, r)
             }
             ExprKind::Field { base, field } => {
                 let b = self.eval(pi, env, base)?;
@@ -534,9 +506,8 @@ impl<'c, 'p> Machine<'c, 'p> {
                     ));
                 };
                 let mut vals = Vec::with_capacity(args.len());
-                for (a, (_, d)) in args.iter().zip(&self.c.procs[target].params) {
+                for a in args {
                     let v = self.eval(pi, env, a)?;
-                    self.check_range(&v, d.range, &d.name, a.span)?;
                     vals.push(v);
                 }
                 self.step(*callee_span)?;
@@ -561,8 +532,8 @@ impl<'c, 'p> Machine<'c, 'p> {
                     ));
                 };
                 let mut out = Vec::with_capacity(shape.fields.len());
-                for (fname, d) in &shape.fields {
-                    let Some((_, v, sp)) = given.iter().find(|(n, _, _)| n == fname) else {
+                for (fname, _) in &shape.fields {
+                    let Some((_, v, _)) = given.iter().find(|(n, _, _)| n == fname) else {
                         return Err(self.fail(
                             "STRUCT-FIELDS",
                             e.span,
@@ -570,7 +541,6 @@ impl<'c, 'p> Machine<'c, 'p> {
                             format!("missing field `{fname}`"),
                         ));
                     };
-                    self.check_range(v, d.range, &d.name, *sp)?;
                     out.push((fname.clone(), v.clone()));
                 }
                 let v = Value::structure(name.name.clone(), out);
@@ -653,8 +623,40 @@ impl<'c, 'p> Machine<'c, 'p> {
         })
     }
 
-    fn binary(&mut self, op: BinOp, span: Span, l: Value, r: Value) -> Result<Value, Stop> {
-        apply_op(self.tables, op, &l, &r).map_err(|fault| match fault {
+    fn binary(
+        &mut self,
+        pi: usize,
+        op: BinOp,
+        span: Span,
+        l: Value,
+        r: Value,
+    ) -> Result<Value, Stop> {
+        // The operation happens in its operands' type (§5.2): i32 results
+        // overflow at the i32 bounds, f32 results round to single precision.
+        let width = self.c.procs[pi]
+            .op_width
+            .get(&(span.start, span.end))
+            .and_then(|w| self.tables.canonical_type(w))
+            .map(|p| (p.name.clone(), p.kind.clone()));
+        let wname = width
+            .as_ref()
+            .map(|(n, _)| n.clone())
+            .unwrap_or_else(|| "i64".into());
+        let result = apply_op(self.tables, op, &l, &r).and_then(|v| match (&v, &width) {
+            (Value::Int(i), Some((_, PrimKind::Int { min, max }))) if *i < *min || *i > *max => {
+                Err(OpFault::Overflow)
+            }
+            (Value::Float(f), Some((_, PrimKind::Float { single: true }))) => {
+                let g = f64::from(*f as f32);
+                if g.is_finite() {
+                    Ok(Value::Float(g))
+                } else {
+                    Err(OpFault::NotFinite)
+                }
+            }
+            _ => Ok(v),
+        });
+        result.map_err(|fault| match fault {
             OpFault::DivZero => self.fail(
                 "FAIL-DIV-ZERO",
                 span,
@@ -664,9 +666,9 @@ impl<'c, 'p> Machine<'c, 'p> {
             OpFault::Overflow => self.fail(
                 "FAIL-OVERFLOW",
                 span,
-                "overflows i64",
+                format!("overflows {wname}"),
                 format!(
-                    "integer overflow: {} {} {} is outside i64",
+                    "integer overflow: {} {} {} is outside {wname}",
                     l.render(),
                     op.word(),
                     r.render()

@@ -64,6 +64,7 @@ const REQUIRED_CHECKS: &[&str] = &[
     "CALL-LINEAR-MOVE",
     "EXEC-BUDGET",
     "PRED-PURE",
+    "TYPE-LITERAL",
     "BIND-AMBIGUOUS",
     "BIND-DUPLICATE",
     "FORGE-DUPLICATE",
@@ -73,7 +74,6 @@ const REQUIRED_CHECKS: &[&str] = &[
     "ADM-PROVE",
     "FAIL-DIV-ZERO",
     "FAIL-OVERFLOW",
-    "FAIL-RANGE",
     "FAIL-FLOAT",
 ];
 
@@ -718,13 +718,17 @@ fn const_value(
 ) -> Result<Value, String> {
     use types::Ty;
     match (&e.kind, ty) {
-        (ExprKind::Int(i), Ty::Int) => match range {
+        (ExprKind::Int(i), Ty::Int(_)) => match range {
             Some((lo, hi)) if *i < lo || *i > hi => {
                 Err(format!("{i} is out of range for `{ty_name}` ({lo}..={hi})"))
             }
             _ => Ok(Value::Int(*i)),
         },
-        (ExprKind::Float(f), Ty::Float) => Ok(Value::Float(*f)),
+        (ExprKind::Float(f), Ty::Float(w)) => Ok(Value::Float(if w == "f32" {
+            f64::from(*f as f32)
+        } else {
+            *f
+        })),
         (ExprKind::Bool(b), Ty::Bool) => Ok(Value::Bool(*b)),
         (ExprKind::Str(s), Ty::Str) => Ok(Value::Str(s.clone())),
         (ExprKind::Struct { name, fields }, Ty::Shape(s)) if &name.name == s => {

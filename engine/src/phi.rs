@@ -92,7 +92,7 @@ impl Builder<'_> {
             return Err("a parameter's shape nests too deeply for the solver".into());
         }
         match ty {
-            Ty::Int => {
+            Ty::Int(_) => {
                 let (lo, hi) = range.unwrap_or((i64::MIN, i64::MAX));
                 let (l, h) = (lo.max(i32::MIN as i64) as i32, hi.min(i32::MAX as i64) as i32);
                 if (l as i64, h as i64) != (lo, hi) {

@@ -4,8 +4,17 @@ use std::fmt;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Ty {
-    Int,
-    Float,
+    /// An integer of the named width (`i32`, `i64`): distinct types (§5.2).
+    Int(String),
+    /// A float of the named width (`f32`, `f64`).
+    Float(String),
+    /// An integer literal, or an expression of literals only: untyped until
+    /// its context gives it a width (§5.3.1).
+    IntLit,
+    FloatLit,
+    /// A `let` bound to an untyped literal: its type is decided by its uses
+    /// (an index into the body's literal variables).
+    Var(usize),
     Bool,
     Str,
     Unit,
@@ -23,26 +32,34 @@ pub enum Ty {
 
 impl Ty {
     /// Whether a value of type `self` may stand where `other` is expected.
-    /// Integer widths share one kind; ranges are checked when a value is
-    /// stored (brief 3: out-of-range stores are failures).
+    /// Widths are distinct types; an untyped literal fits every width of its
+    /// kind. Literal variables are unified by the checker before this is
+    /// asked (an unresolved one fits, as error recovery).
     pub fn fits(&self, other: &Ty) -> bool {
         match (self, other) {
-            (Ty::Unknown, _) | (_, Ty::Unknown) => true,
+            (Ty::Unknown, _) | (_, Ty::Unknown) | (Ty::Var(_), _) | (_, Ty::Var(_)) => true,
+            (Ty::IntLit, Ty::Int(_) | Ty::IntLit) | (Ty::Int(_), Ty::IntLit) => true,
+            (Ty::FloatLit, Ty::Float(_) | Ty::FloatLit) | (Ty::Float(_), Ty::FloatLit) => true,
             (Ty::Witness(a), Ty::Witness(b)) => a.fits(b),
             (a, b) => a == b,
         }
     }
 
     pub fn is_numeric(&self) -> bool {
-        matches!(self, Ty::Int | Ty::Float | Ty::Unknown)
+        matches!(
+            self,
+            Ty::Int(_) | Ty::Float(_) | Ty::IntLit | Ty::FloatLit | Ty::Var(_) | Ty::Unknown
+        )
     }
 }
 
 impl fmt::Display for Ty {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Ty::Int => write!(f, "integer"),
-            Ty::Float => write!(f, "float"),
+            Ty::Int(n) | Ty::Float(n) => write!(f, "{n}"),
+            Ty::IntLit => write!(f, "an integer literal"),
+            Ty::FloatLit => write!(f, "a float literal"),
+            Ty::Var(_) => write!(f, "a literal-bound value"),
             Ty::Bool => write!(f, "bool"),
             Ty::Str => write!(f, "String"),
             Ty::Unit => write!(f, "Unit"),

@@ -59,6 +59,9 @@ pub struct ProcInfo<'p> {
     pub sites: Vec<CallSite>,
     /// Types of every name the body binds (for `explain`'s linearity view).
     pub env: BTreeMap<String, (Ty, Span)>,
+    /// The type each arithmetic or comparison operator works in, by the
+    /// operator's span: i32 arithmetic overflows at the i32 bounds.
+    pub op_width: BTreeMap<(usize, usize), String>,
 }
 
 pub struct Compiled<'p> {
@@ -321,6 +324,7 @@ pub(crate) fn compile<'p>(ck: &mut Checker<'_>, program: &'p Program) -> Option<
                 constraint_digest: semantics::sha256(constraints.join("\n").as_bytes()),
                 sites: Vec::new(),
                 env: BTreeMap::new(),
+                op_width: BTreeMap::new(),
             });
         }
     }
@@ -429,9 +433,10 @@ pub(crate) fn compile<'p>(ck: &mut Checker<'_>, program: &'p Program) -> Option<
     // Bodies.
     let mut edges: Vec<(usize, usize, Span)> = Vec::new();
     for pi in 0..compiled.procs.len() {
-        let (calls, sites, env) = check_proc(ck, &compiled, pi);
+        let (calls, sites, env, op_width) = check_proc(ck, &compiled, pi);
         compiled.procs[pi].sites = sites;
         compiled.procs[pi].env = env;
+        compiled.procs[pi].op_width = op_width;
         for (span, target) in calls {
             match target {
                 Target::Proc(callee) => {
@@ -503,10 +508,36 @@ fn first_definition<K: Ord>(
 }
 
 fn resolve_decl(ck: &mut Checker<'_>, forge: &Forge, ty: &Ident) -> DeclTy {
+    if let Some(l) = ck
+        .tables
+        .types
+        .later_types
+        .iter()
+        .find(|l| l.spelling == ty.name)
+    {
+        ck.fire(&l.id);
+        let d = Diagnostic::new(
+            ck.tables,
+            &l.code,
+            Some((&l.id, &l.cite)),
+            format!(
+                "type `{}` requires a later DPL version (DPL {})",
+                ty.name, l.since
+            ),
+        )
+        .at(ty.span, format!("`{}` is a DPL {} type", ty.name, l.since))
+        .note("DPL v0.1 integers are i32 and i64 (§5.3)");
+        ck.diags.push(d);
+        return DeclTy {
+            ty: Ty::Unknown,
+            name: ty.name.clone(),
+            range: None,
+        };
+    }
     if let Some(p) = ck.tables.canonical_type(&ty.name) {
         let (t, range) = match p.kind {
-            PrimKind::Int { min, max } => (Ty::Int, Some((min, max))),
-            PrimKind::Float => (Ty::Float, None),
+            PrimKind::Int { min, max } => (Ty::Int(p.name.clone()), Some((min, max))),
+            PrimKind::Float { .. } => (Ty::Float(p.name.clone()), None),
             PrimKind::Bool => (Ty::Bool, None),
             PrimKind::Str => (Ty::Str, None),
             PrimKind::Unit => (Ty::Unit, None),
@@ -580,11 +611,119 @@ pub(crate) struct Calls {
     pub sites: Vec<CallSite>,
     /// Checking a predicate (`constrain`, `prove` source) right now.
     pub in_predicate: bool,
+    /// Literal-bound `let`s: (integer?, resolved type).
+    pub vars: Vec<(bool, Option<Ty>)>,
+    /// Arithmetic and comparison operators with their operand type.
+    pub ops: Vec<(Span, Ty)>,
+    /// `let name = <integer literal>`: (variable, literal, span), range-checked
+    /// once its type is known.
+    pub lit_lets: Vec<(usize, i64, Span)>,
 }
 
 impl Calls {
     fn push(&mut self, c: (Span, Target)) {
         self.list.push(c);
+    }
+
+    /// The type a literal variable stands for, so far.
+    fn resolve(&self, t: &Ty) -> Ty {
+        let mut t = t.clone();
+        // Each variable points only to an unresolved one or a type: a chain
+        // is at most as long as the table.
+        for _ in 0..=self.vars.len() {
+            match &t {
+                Ty::Var(i) => match self.vars.get(*i).and_then(|v| v.1.clone()) {
+                    Some(u) => t = u,
+                    None => return t,
+                },
+                _ => return t,
+            }
+        }
+        t
+    }
+
+    /// Make `a` and `b` one type where untyped literals allow it (§5.3.1);
+    /// false when they cannot be.
+    fn unify(&mut self, a: &Ty, b: &Ty) -> bool {
+        let (a, b) = (self.resolve(a), self.resolve(b));
+        match (&a, &b) {
+            (Ty::Var(i), Ty::Var(j)) => {
+                if i == j {
+                    return true;
+                }
+                if self.vars[*i].0 != self.vars[*j].0 {
+                    return false;
+                }
+                self.vars[*i].1 = Some(Ty::Var(*j));
+                true
+            }
+            (Ty::Var(i), t) | (t, Ty::Var(i)) => {
+                let int = self.vars[*i].0;
+                match t {
+                    Ty::Int(_) if int => {
+                        self.vars[*i].1 = Some(t.clone());
+                        true
+                    }
+                    Ty::Float(_) if !int => {
+                        self.vars[*i].1 = Some(t.clone());
+                        true
+                    }
+                    Ty::IntLit => int,
+                    Ty::FloatLit => !int,
+                    Ty::Unknown => true,
+                    _ => false,
+                }
+            }
+            _ => a.fits(&b),
+        }
+    }
+
+    /// The more specific of two unified numeric types.
+    fn meet(&self, a: &Ty, b: &Ty) -> Ty {
+        let (a, b) = (self.resolve(a), self.resolve(b));
+        let rank = |t: &Ty| match t {
+            Ty::Int(_) | Ty::Float(_) => 3,
+            Ty::Var(_) => 2,
+            Ty::IntLit | Ty::FloatLit => 1,
+            _ => 0,
+        };
+        if rank(&b) > rank(&a) {
+            b
+        } else {
+            a
+        }
+    }
+}
+
+/// A `let` bound to an untyped literal gets a variable its uses decide.
+fn literal_var(calls: &mut Calls, t: Ty, e: &Expr) -> Ty {
+    let int = match calls.resolve(&t) {
+        Ty::IntLit => true,
+        Ty::FloatLit => false,
+        other => return other,
+    };
+    let v = calls.vars.len();
+    calls.vars.push((int, None));
+    if let ExprKind::Int(i) = e.kind {
+        calls.lit_lets.push((v, i, e.span));
+    }
+    Ty::Var(v)
+}
+
+/// A literal written where a width is known must fit it (§5.3.1).
+fn check_literal(ck: &mut Checker<'_>, e: &Expr, t: &Ty) {
+    let (ExprKind::Int(v), Ty::Int(w)) = (&e.kind, t) else {
+        return;
+    };
+    if let Some(PrimKind::Int { min, max }) = ck.tables.canonical_type(w).map(|p| p.kind.clone()) {
+        if *v < min || *v > max {
+            ck.error(
+                "TYPE-LITERAL",
+                e.span,
+                format!("does not fit `{w}`"),
+                format!("literal {v} does not fit `{w}` ({min}..={max})"),
+            );
+        }
     }
 }
 
@@ -807,6 +946,7 @@ type Checked = (
     Vec<(Span, Target)>,
     Vec<CallSite>,
     BTreeMap<String, (Ty, Span)>,
+    BTreeMap<(usize, usize), String>,
 );
 
 /// Checks one body; returns the calls it makes (callee span, target).
@@ -917,6 +1057,9 @@ fn check_proc(ck: &mut Checker<'_>, c: &Compiled<'_>, pi: usize) -> Checked {
         list: Vec::new(),
         sites: Vec::new(),
         in_predicate: false,
+        vars: Vec::new(),
+        ops: Vec::new(),
+        lit_lets: Vec::new(),
     };
     let mut return_at: Option<Span> = None;
     let mut reported_after_return = false;
@@ -1024,6 +1167,7 @@ fn check_proc(ck: &mut Checker<'_>, c: &Compiled<'_>, pi: usize) -> Checked {
         match &s.kind {
             StmtKind::Let { name, expr } => {
                 let t = infer(ck, c, &scope, expr, &mut calls);
+                let t = literal_var(&mut calls, t, expr);
                 bind(ck, &mut scope, name, t);
             }
             StmtKind::Prove { name, from } => {
@@ -1038,7 +1182,10 @@ fn check_proc(ck: &mut Checker<'_>, c: &Compiled<'_>, pi: usize) -> Checked {
             StmtKind::Call { call, result } => {
                 let t = infer(ck, c, &scope, call, &mut calls);
                 match result {
-                    Some(name) => bind(ck, &mut scope, name, t),
+                    Some(name) => {
+                        let t = literal_var(&mut calls, t, call);
+                        bind(ck, &mut scope, name, t)
+                    }
                     // In Q a discarded linear value is a linearity error
                     // (the lowering gives it a binding nobody uses).
                     None if t.fits(&Ty::Unit) || p.regime == Regime::Q => {}
@@ -1077,7 +1224,8 @@ fn check_proc(ck: &mut Checker<'_>, c: &Compiled<'_>, pi: usize) -> Checked {
                     }
                     (Some(e), Some(d)) => {
                         let t = infer(ck, c, &scope, e, &mut calls);
-                        if !t.fits(&d.ty) {
+                        check_literal(ck, e, &d.ty);
+                        if !calls.unify(&t, &d.ty) {
                             let rs = p.ret.as_ref().map(|r| r.span).unwrap_or(p.name.span);
                             ck.error(
                                 "RET-TYPE",
@@ -1131,7 +1279,7 @@ fn check_proc(ck: &mut Checker<'_>, c: &Compiled<'_>, pi: usize) -> Checked {
             calls.in_predicate = true;
             let t = infer(ck, c, &scope_all, predicate, &mut calls);
             calls.in_predicate = false;
-            if !t.fits(&Ty::Bool) {
+            if !calls.unify(&t, &Ty::Bool) {
                 ck.error(
                     "CONSTRAIN-BOOL",
                     predicate.span,
@@ -1141,12 +1289,55 @@ fn check_proc(ck: &mut Checker<'_>, c: &Compiled<'_>, pi: usize) -> Checked {
             }
         }
     }
+    // Literal variables no use decided take the default widths (05-types.ron);
+    // then every literal-bound `let` and every operator has its type.
+    let defaults = &tables.types.literal_defaults;
+    let mut used_default = false;
+    for i in 0..calls.vars.len() {
+        if matches!(calls.resolve(&Ty::Var(i)), Ty::Var(_)) {
+            let root = match calls.resolve(&Ty::Var(i)) {
+                Ty::Var(r) => r,
+                _ => i,
+            };
+            calls.vars[root].1 = Some(if calls.vars[root].0 {
+                Ty::Int(defaults.integer.clone())
+            } else {
+                Ty::Float(defaults.float.clone())
+            });
+            used_default = true;
+        }
+    }
+    if used_default {
+        ck.fire(&defaults.id);
+    }
+    for (v, lit, span) in std::mem::take(&mut calls.lit_lets) {
+        let t = calls.resolve(&Ty::Var(v));
+        let e = Expr {
+            kind: ExprKind::Int(lit),
+            span,
+        };
+        check_literal(ck, &e, &t);
+    }
+    let mut op_width: BTreeMap<(usize, usize), String> = BTreeMap::new();
+    for (span, t) in std::mem::take(&mut calls.ops) {
+        let w = match calls.resolve(&t) {
+            Ty::Int(w) | Ty::Float(w) => w,
+            Ty::IntLit => defaults.integer.clone(),
+            Ty::FloatLit => defaults.float.clone(),
+            _ => continue,
+        };
+        op_width.insert((span.start, span.end), w);
+    }
+    let env_types: BTreeMap<String, (Ty, Span)> = env_types
+        .into_iter()
+        .map(|(n, (t, s))| (n, (calls.resolve(&t), s)))
+        .collect();
     // Linearity is decided only on bodies that type-check: a misuse of an
     // unknown name would otherwise be reported twice.
     if p.regime == Regime::Q && ck.diags.len() == errors_before {
         crate::linearity::check(ck, c, pi, &env_types);
     }
-    (calls.list, calls.sites, env_types)
+    (calls.list, calls.sites, env_types, op_width)
 }
 
 fn bind(ck: &mut Checker<'_>, scope: &mut Scope<'_>, name: &Ident, t: Ty) {
@@ -1176,8 +1367,8 @@ fn infer(
     calls: &mut Calls,
 ) -> Ty {
     match &e.kind {
-        ExprKind::Int(_) => Ty::Int,
-        ExprKind::Float(_) => Ty::Float,
+        ExprKind::Int(_) => Ty::IntLit,
+        ExprKind::Float(_) => Ty::FloatLit,
         ExprKind::Bool(_) => Ty::Bool,
         ExprKind::Str(_) => Ty::Str,
         ExprKind::Path(segs) => {
@@ -1227,26 +1418,47 @@ fn infer(
             };
             ck.fire(&row.id);
             let class = row.class;
-            let same_numeric = l.is_numeric() && r.is_numeric() && l.fits(&r);
+            let (l, r) = (calls.resolve(&l), calls.resolve(&r));
+            let numeric = l.is_numeric() && r.is_numeric();
             let (ok, result, need) = match class {
-                OpClass::Arith => (
-                    same_numeric,
-                    if l == Ty::Unknown {
-                        r.clone()
-                    } else {
-                        l.clone()
-                    },
-                    "two numeric operands of one kind",
+                OpClass::Arith => {
+                    let ok = numeric && calls.unify(&l, &r);
+                    (ok, calls.meet(&l, &r), "two numeric operands of one type")
+                }
+                OpClass::Compare => (
+                    numeric && calls.unify(&l, &r),
+                    Ty::Bool,
+                    "two numeric operands of one type",
                 ),
-                OpClass::Compare => (same_numeric, Ty::Bool, "two numeric operands of one kind"),
                 OpClass::Logic => (
-                    l.fits(&Ty::Bool) && r.fits(&Ty::Bool),
+                    calls.unify(&l, &Ty::Bool) && calls.unify(&r, &Ty::Bool),
                     Ty::Bool,
                     "two bool operands",
                 ),
-                OpClass::Equality => (l.fits(&r), Ty::Bool, "two operands of the same type"),
+                OpClass::Equality => (
+                    calls.unify(&l, &r),
+                    Ty::Bool,
+                    "two operands of the same type",
+                ),
             };
             if ok {
+                let mut operands = calls.meet(&l, &r);
+                // Arithmetic on literals only is untyped too: a variable,
+                // so the use of its result decides the operation's type.
+                if class == OpClass::Arith && matches!(operands, Ty::IntLit | Ty::FloatLit) {
+                    calls.vars.push((operands == Ty::IntLit, None));
+                    operands = Ty::Var(calls.vars.len() - 1);
+                }
+                let result = if class == OpClass::Arith {
+                    operands.clone()
+                } else {
+                    result
+                };
+                check_literal(ck, lhs, &operands);
+                check_literal(ck, rhs, &operands);
+                if matches!(class, OpClass::Arith | OpClass::Compare) {
+                    calls.ops.push((*op_span, operands));
+                }
                 return result;
             }
             let d = ck.error(
@@ -1272,6 +1484,7 @@ fn infer(
         }
         ExprKind::Field { base, field } => {
             let bt = infer(ck, c, scope, base, calls);
+            let bt = calls.resolve(&bt);
             match &bt {
                 Ty::Unknown => Ty::Unknown,
                 Ty::Shape(s) => match c
@@ -1418,8 +1631,9 @@ fn infer(
                     message: "defined here".into(),
                 });
             } else {
-                for ((at, asp), (pn, pd)) in arg_tys.iter().zip(&t.params) {
-                    if !at.fits(&pd.ty) {
+                for (((at, asp), (pn, pd)), ae) in arg_tys.iter().zip(&t.params).zip(args) {
+                    check_literal(ck, ae, &pd.ty);
+                    if !calls.unify(at, &pd.ty) {
                         ck.error(
                             "CALL-ARGS",
                             *asp,
@@ -1472,7 +1686,12 @@ fn infer(
                             format!("shape `{}` has no field `{}`", name.name, fname.name),
                         );
                     }
-                    Some((_, d)) if !t.fits(&d.ty) => {
+                    Some((_, d))
+                        if !{
+                            check_literal(ck, fe, &d.ty);
+                            calls.unify(&t, &d.ty)
+                        } =>
+                    {
                         ck.error(
                             "TYPE-PLACE",
                             fe.span,

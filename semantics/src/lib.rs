@@ -207,8 +207,14 @@ pub struct RegimeTable {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum PrimKind {
-    Int { min: i64, max: i64 },
-    Float,
+    Int {
+        min: i64,
+        max: i64,
+    },
+    /// `single`: results round to single precision after each operation.
+    Float {
+        single: bool,
+    },
     Bool,
     Str,
     Unit,
@@ -255,6 +261,29 @@ pub struct TypesTable {
     pub unary: UnaryRule,
     /// Built-in type names besides primitives and shapes.
     pub witness_type: String,
+    /// The type an untyped literal takes when no use decides it.
+    pub literal_defaults: LiteralDefaults,
+    /// Type spellings of later DPL versions, rejected (§14.5).
+    pub later_types: Vec<LaterType>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LiteralDefaults {
+    pub id: String,
+    pub cite: String,
+    pub integer: String,
+    pub float: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LaterType {
+    pub id: String,
+    pub spelling: String,
+    pub since: String,
+    pub code: String,
+    pub cite: String,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -833,6 +862,24 @@ impl Tables {
         for n in &self.resources.rules {
             v.push(r(&n.id, "08-resources", &n.cite, n.summary.clone()));
         }
+        let d = &self.types.literal_defaults;
+        v.push(r(
+            &d.id,
+            "05-types",
+            &d.cite,
+            format!(
+                "an untyped literal no use decides is {} (integers) or {} (floats)",
+                d.integer, d.float
+            ),
+        ));
+        for t in &self.types.later_types {
+            v.push(r(
+                &t.id,
+                "05-types",
+                &t.cite,
+                format!("type `{}` requires DPL {}", t.spelling, t.since),
+            ));
+        }
         let u = &self.types.unary;
         v.push(r(
             &u.id,
@@ -1012,6 +1059,24 @@ impl Tables {
             Some(&self.types.unary.code),
             true,
         )?;
+        for t in &self.types.later_types {
+            need_code("05-types.ron", &t.id, Some(&t.code), true)?;
+        }
+        let d = &self.types.literal_defaults;
+        let int_ok = matches!(
+            self.canonical_type(&d.integer).map(|p| &p.kind),
+            Some(PrimKind::Int { .. })
+        );
+        let float_ok = matches!(
+            self.canonical_type(&d.float).map(|p| &p.kind),
+            Some(PrimKind::Float { .. })
+        );
+        if !int_ok || !float_ok {
+            return Err(err(
+                "05-types.ron",
+                "literal_defaults name an integer and a float primitive".into(),
+            ));
+        }
         for a in &self.contracts.attributes {
             if self.contracts.ops_of(a.value).is_empty() {
                 return Err(err(
