@@ -435,7 +435,16 @@ impl<'c, 'p> Machine<'c, 'p> {
     fn eval(&mut self, pi: usize, env: &Env, e: &Expr) -> Result<Value, Stop> {
         match &e.kind {
             ExprKind::Int(i) => Ok(Value::Int(*i)),
-            ExprKind::Float(f) => Ok(Value::Float(*f)),
+            ExprKind::Float(f) => Ok(Value::Float(
+                if self.c.procs[pi]
+                    .f32_lits
+                    .contains(&(e.span.start, e.span.end))
+                {
+                    f64::from(*f as f32)
+                } else {
+                    *f
+                },
+            )),
             ExprKind::Bool(b) => Ok(Value::Bool(*b)),
             ExprKind::Str(s) => Ok(Value::Str(s.clone())),
             ExprKind::Path(segs) => {

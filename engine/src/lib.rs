@@ -586,7 +586,7 @@ impl Engine {
             };
             let e = dir_grammar::parse_standalone(text)
                 .map_err(|e| Box::new(arg_err(format!("`--arg {pn}={text}`: {}", e.message))))?;
-            let v = const_value(c, info.forge, &e, &d.ty, &d.name, d.range)
+            let v = const_value(&self.tables, c, info.forge, &e, &d.ty, &d.name, d.range)
                 .map_err(|m| Box::new(arg_err(format!("`--arg {pn}={text}`: {m}"))))?;
             out.push(Some(v));
         }
@@ -709,6 +709,7 @@ impl Engine {
 }
 
 fn const_value(
+    tables: &Tables,
     c: &Compiled<'_>,
     forge: usize,
     e: &Expr,
@@ -724,11 +725,19 @@ fn const_value(
             }
             _ => Ok(Value::Int(*i)),
         },
-        (ExprKind::Float(f), Ty::Float(w)) => Ok(Value::Float(if w == "f32" {
-            f64::from(*f as f32)
-        } else {
-            *f
-        })),
+        (ExprKind::Float(f), Ty::Float(w)) => {
+            // Single precision when the table says so (05-types.ron).
+            let single = matches!(
+                tables.canonical_type(w).map(|p| &p.kind),
+                Some(semantics::PrimKind::Float { single: true })
+            );
+            let v = if single { f64::from(*f as f32) } else { *f };
+            if v.is_finite() {
+                Ok(Value::Float(v))
+            } else {
+                Err(format!("{f} does not fit `{ty_name}`"))
+            }
+        }
         (ExprKind::Bool(b), Ty::Bool) => Ok(Value::Bool(*b)),
         (ExprKind::Str(s), Ty::Str) => Ok(Value::Str(s.clone())),
         (ExprKind::Struct { name, fields }, Ty::Shape(s)) if &name.name == s => {
@@ -747,7 +756,7 @@ fn const_value(
                 };
                 out.push((
                     fname.clone(),
-                    const_value(c, forge, fe, &d.ty, &d.name, d.range)?,
+                    const_value(tables, c, forge, fe, &d.ty, &d.name, d.range)?,
                 ));
             }
             if let Some((extra, _)) = fields

@@ -62,6 +62,8 @@ pub struct ProcInfo<'p> {
     /// The type each arithmetic or comparison operator works in, by the
     /// operator's span: i32 arithmetic overflows at the i32 bounds.
     pub op_width: BTreeMap<(usize, usize), String>,
+    /// Float literals of type f32 (by span): evaluated at single precision.
+    pub f32_lits: BTreeSet<(usize, usize)>,
 }
 
 pub struct Compiled<'p> {
@@ -325,6 +327,7 @@ pub(crate) fn compile<'p>(ck: &mut Checker<'_>, program: &'p Program) -> Option<
                 sites: Vec::new(),
                 env: BTreeMap::new(),
                 op_width: BTreeMap::new(),
+                f32_lits: BTreeSet::new(),
             });
         }
     }
@@ -433,7 +436,8 @@ pub(crate) fn compile<'p>(ck: &mut Checker<'_>, program: &'p Program) -> Option<
     // Bodies.
     let mut edges: Vec<(usize, usize, Span)> = Vec::new();
     for pi in 0..compiled.procs.len() {
-        let (calls, sites, env, op_width) = check_proc(ck, &compiled, pi);
+        let (calls, sites, env, op_width, f32_lits) = check_proc(ck, &compiled, pi);
+        compiled.procs[pi].f32_lits = f32_lits;
         compiled.procs[pi].sites = sites;
         compiled.procs[pi].env = env;
         compiled.procs[pi].op_width = op_width;
@@ -615,9 +619,9 @@ pub(crate) struct Calls {
     pub vars: Vec<(bool, Option<Ty>)>,
     /// Arithmetic and comparison operators with their operand type.
     pub ops: Vec<(Span, Ty)>,
-    /// `let name = <integer literal>`: (variable, literal, span), range-checked
-    /// once its type is known.
-    pub lit_lets: Vec<(usize, i64, Span)>,
+    /// Literals that met a type (an operand, a place, a literal-bound
+    /// `let`), checked against it once literal variables are decided.
+    pub lits: Vec<(Lit, Span, Ty)>,
 }
 
 impl Calls {
@@ -674,6 +678,10 @@ impl Calls {
                     _ => false,
                 }
             }
+            (Ty::Witness(x), Ty::Witness(y)) => {
+                let (x, y) = ((**x).clone(), (**y).clone());
+                self.unify(&x, &y)
+            }
             _ => a.fits(&b),
         }
     }
@@ -704,27 +712,66 @@ fn literal_var(calls: &mut Calls, t: Ty, e: &Expr) -> Ty {
     };
     let v = calls.vars.len();
     calls.vars.push((int, None));
-    if let ExprKind::Int(i) = e.kind {
-        calls.lit_lets.push((v, i, e.span));
-    }
+    check_literal(calls, e, &Ty::Var(v));
     Ty::Var(v)
 }
 
-/// A literal written where a width is known must fit it (§5.3.1).
-fn check_literal(ck: &mut Checker<'_>, e: &Expr, t: &Ty) {
-    let (ExprKind::Int(v), Ty::Int(w)) = (&e.kind, t) else {
-        return;
+/// A numeric literal as written.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Lit {
+    Int(i64),
+    Float(f64),
+}
+
+/// A literal written where a type meets it: checked (it must fit, §5.3.1)
+/// once every literal variable of the body is decided.
+fn check_literal(calls: &mut Calls, e: &Expr, t: &Ty) {
+    let lit = match e.kind {
+        ExprKind::Int(v) => Lit::Int(v),
+        ExprKind::Float(f) => Lit::Float(f),
+        _ => return,
     };
-    if let Some(PrimKind::Int { min, max }) = ck.tables.canonical_type(w).map(|p| p.kind.clone()) {
-        if *v < min || *v > max {
-            ck.error(
-                "TYPE-LITERAL",
-                e.span,
-                format!("does not fit `{w}`"),
-                format!("literal {v} does not fit `{w}` ({min}..={max})"),
-            );
+    calls.lits.push((lit, e.span, t.clone()));
+}
+
+/// The deferred literal checks; returns the spans of f32 literals (their
+/// values are rounded to single precision when evaluated).
+fn check_literals(ck: &mut Checker<'_>, calls: &mut Calls) -> BTreeSet<(usize, usize)> {
+    let mut f32_lits = BTreeSet::new();
+    for (lit, span, t) in std::mem::take(&mut calls.lits) {
+        let t = calls.resolve(&t);
+        let kind = match &t {
+            Ty::Int(w) | Ty::Float(w) => ck
+                .tables
+                .canonical_type(w)
+                .map(|p| (w.clone(), p.kind.clone())),
+            _ => None,
+        };
+        match (lit, kind) {
+            (Lit::Int(v), Some((w, PrimKind::Int { min, max }))) if v < min || v > max => {
+                ck.error(
+                    "TYPE-LITERAL",
+                    span,
+                    format!("does not fit `{w}`"),
+                    format!("literal {v} does not fit `{w}` ({min}..={max})"),
+                );
+            }
+            (Lit::Float(f), Some((w, PrimKind::Float { single: true }))) => {
+                if (f as f32).is_finite() {
+                    f32_lits.insert((span.start, span.end));
+                } else {
+                    ck.error(
+                        "TYPE-LITERAL",
+                        span,
+                        format!("does not fit `{w}`"),
+                        format!("literal {f} does not fit `{w}` (it is beyond single precision)"),
+                    );
+                }
+            }
+            _ => {}
         }
     }
+    f32_lits
 }
 
 /// Contract clauses on standard attributes are well-formed (§10.5.2).
@@ -947,6 +994,7 @@ type Checked = (
     Vec<CallSite>,
     BTreeMap<String, (Ty, Span)>,
     BTreeMap<(usize, usize), String>,
+    BTreeSet<(usize, usize)>,
 );
 
 /// Checks one body; returns the calls it makes (callee span, target).
@@ -1059,7 +1107,7 @@ fn check_proc(ck: &mut Checker<'_>, c: &Compiled<'_>, pi: usize) -> Checked {
         in_predicate: false,
         vars: Vec::new(),
         ops: Vec::new(),
-        lit_lets: Vec::new(),
+        lits: Vec::new(),
     };
     let mut return_at: Option<Span> = None;
     let mut reported_after_return = false;
@@ -1174,6 +1222,7 @@ fn check_proc(ck: &mut Checker<'_>, c: &Compiled<'_>, pi: usize) -> Checked {
                 calls.in_predicate = true;
                 let t = infer(ck, c, &scope, from, &mut calls);
                 calls.in_predicate = false;
+                let t = literal_var(&mut calls, t, from);
                 bind(ck, &mut scope, name, Ty::Witness(Box::new(t)));
             }
             StmtKind::Effect { payload, .. } => {
@@ -1224,8 +1273,9 @@ fn check_proc(ck: &mut Checker<'_>, c: &Compiled<'_>, pi: usize) -> Checked {
                     }
                     (Some(e), Some(d)) => {
                         let t = infer(ck, c, &scope, e, &mut calls);
-                        check_literal(ck, e, &d.ty);
+                        check_literal(&mut calls, e, &d.ty);
                         if !calls.unify(&t, &d.ty) {
+                            let t = calls.resolve(&t);
                             let rs = p.ret.as_ref().map(|r| r.span).unwrap_or(p.name.span);
                             ck.error(
                                 "RET-TYPE",
@@ -1280,6 +1330,7 @@ fn check_proc(ck: &mut Checker<'_>, c: &Compiled<'_>, pi: usize) -> Checked {
             let t = infer(ck, c, &scope_all, predicate, &mut calls);
             calls.in_predicate = false;
             if !calls.unify(&t, &Ty::Bool) {
+                let t = calls.resolve(&t);
                 ck.error(
                     "CONSTRAIN-BOOL",
                     predicate.span,
@@ -1310,14 +1361,7 @@ fn check_proc(ck: &mut Checker<'_>, c: &Compiled<'_>, pi: usize) -> Checked {
     if used_default {
         ck.fire(&defaults.id);
     }
-    for (v, lit, span) in std::mem::take(&mut calls.lit_lets) {
-        let t = calls.resolve(&Ty::Var(v));
-        let e = Expr {
-            kind: ExprKind::Int(lit),
-            span,
-        };
-        check_literal(ck, &e, &t);
-    }
+    let f32_lits = check_literals(ck, &mut calls);
     let mut op_width: BTreeMap<(usize, usize), String> = BTreeMap::new();
     for (span, t) in std::mem::take(&mut calls.ops) {
         let w = match calls.resolve(&t) {
@@ -1337,7 +1381,7 @@ fn check_proc(ck: &mut Checker<'_>, c: &Compiled<'_>, pi: usize) -> Checked {
     if p.regime == Regime::Q && ck.diags.len() == errors_before {
         crate::linearity::check(ck, c, pi, &env_types);
     }
-    (calls.list, calls.sites, env_types, op_width)
+    (calls.list, calls.sites, env_types, op_width, f32_lits)
 }
 
 fn bind(ck: &mut Checker<'_>, scope: &mut Scope<'_>, name: &Ident, t: Ty) {
@@ -1454,8 +1498,8 @@ fn infer(
                 } else {
                     result
                 };
-                check_literal(ck, lhs, &operands);
-                check_literal(ck, rhs, &operands);
+                check_literal(calls, lhs, &operands);
+                check_literal(calls, rhs, &operands);
                 if matches!(class, OpClass::Arith | OpClass::Compare) {
                     calls.ops.push((*op_span, operands));
                 }
@@ -1576,7 +1620,7 @@ fn infer(
                 ck.fire("PHI-WITNESS-DIGEST");
                 calls.push((*callee_span, Target::PhiWitness));
                 let tys: Vec<Ty> = args.iter().map(|a| infer(ck, c, scope, a, calls)).collect();
-                if tys.len() != 1 || !tys[0].fits(&Ty::Str) {
+                if tys.len() != 1 || !calls.unify(&tys[0], &Ty::Str) {
                     ck.error(
                         "CALL-ARGS",
                         e.span,
@@ -1632,8 +1676,9 @@ fn infer(
                 });
             } else {
                 for (((at, asp), (pn, pd)), ae) in arg_tys.iter().zip(&t.params).zip(args) {
-                    check_literal(ck, ae, &pd.ty);
+                    check_literal(calls, ae, &pd.ty);
                     if !calls.unify(at, &pd.ty) {
+                        let at = calls.resolve(at);
                         ck.error(
                             "CALL-ARGS",
                             *asp,
@@ -1688,10 +1733,11 @@ fn infer(
                     }
                     Some((_, d))
                         if !{
-                            check_literal(ck, fe, &d.ty);
+                            check_literal(calls, fe, &d.ty);
                             calls.unify(&t, &d.ty)
                         } =>
                     {
+                        let t = calls.resolve(&t);
                         ck.error(
                             "TYPE-PLACE",
                             fe.span,
