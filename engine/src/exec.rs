@@ -642,16 +642,9 @@ impl<'c, 'p> Machine<'c, 'p> {
     ) -> Result<Value, Stop> {
         // The operation happens in its operands' type (§5.2): i32 results
         // overflow at the i32 bounds, f32 results round to single precision.
-        let width = self.c.procs[pi]
-            .op_width
-            .get(&(span.start, span.end))
-            .and_then(|w| self.tables.canonical_type(w))
-            .map(|p| (p.name.clone(), p.kind.clone()));
-        let wname = width
-            .as_ref()
-            .map(|(n, _)| n.clone())
-            .unwrap_or_else(|| "i64".into());
-        let result = apply_op(self.tables, op, &l, &r).and_then(|v| match (&v, &width) {
+        let width = self.c.procs[pi].op_width.get(&(span.start, span.end));
+        let wname = width.map(|(n, _)| n.as_str()).unwrap_or("i64");
+        let result = apply_op(self.tables, op, &l, &r).and_then(|v| match (&v, width) {
             (Value::Int(i), Some((_, PrimKind::Int { min, max }))) if *i < *min || *i > *max => {
                 Err(OpFault::Overflow)
             }

@@ -61,7 +61,7 @@ pub struct ProcInfo<'p> {
     pub env: BTreeMap<String, (Ty, Span)>,
     /// The type each arithmetic or comparison operator works in, by the
     /// operator's span: i32 arithmetic overflows at the i32 bounds.
-    pub op_width: BTreeMap<(usize, usize), String>,
+    pub op_width: BTreeMap<(usize, usize), (String, PrimKind)>,
     /// Float literals of type f32 (by span): evaluated at single precision.
     pub f32_lits: BTreeSet<(usize, usize)>,
 }
@@ -993,7 +993,7 @@ type Checked = (
     Vec<(Span, Target)>,
     Vec<CallSite>,
     BTreeMap<String, (Ty, Span)>,
-    BTreeMap<(usize, usize), String>,
+    BTreeMap<(usize, usize), (String, PrimKind)>,
     BTreeSet<(usize, usize)>,
 );
 
@@ -1362,7 +1362,7 @@ fn check_proc(ck: &mut Checker<'_>, c: &Compiled<'_>, pi: usize) -> Checked {
         ck.fire(&defaults.id);
     }
     let f32_lits = check_literals(ck, &mut calls);
-    let mut op_width: BTreeMap<(usize, usize), String> = BTreeMap::new();
+    let mut op_width: BTreeMap<(usize, usize), (String, PrimKind)> = BTreeMap::new();
     for (span, t) in std::mem::take(&mut calls.ops) {
         let w = match calls.resolve(&t) {
             Ty::Int(w) | Ty::Float(w) => w,
@@ -1370,7 +1370,9 @@ fn check_proc(ck: &mut Checker<'_>, c: &Compiled<'_>, pi: usize) -> Checked {
             Ty::FloatLit => defaults.float.clone(),
             _ => continue,
         };
-        op_width.insert((span.start, span.end), w);
+        if let Some(kind) = tables.canonical_type(&w).map(|p| p.kind.clone()) {
+            op_width.insert((span.start, span.end), (w, kind));
+        }
     }
     let env_types: BTreeMap<String, (Ty, Span)> = env_types
         .into_iter()
