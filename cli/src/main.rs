@@ -18,7 +18,7 @@ const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (implements DPL v0.1,
     version = VERSION,
     about = "The reference executor of the Dust Programming Language (DPL v0.1)",
     args_conflicts_with_subcommands = true,
-    after_help = "Exit codes: 0 executed, 2 usage or I/O error, 3 load error, 4 rejected, 10 inadmissible, 11 failed, 12 undetermined, 1 conformance changes"
+    after_help = "Exit codes: 0 executed, 1 conformance changes, 2 usage or I/O error, 3 load error, 4 rejected, 10 inadmissible, 11 failed, 12 undetermined, 15 realization failed"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -163,7 +163,36 @@ enum To {
     Json,
 }
 
+/// Standard output could not be written (closed, full): the command stops
+/// with exit 2 instead of a panic.
+struct StdoutFailed(std::io::ErrorKind);
+
+/// `print!` that reports a failed write instead of panicking.
+macro_rules! say {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let mut out = std::io::stdout().lock();
+        if let Err(e) = write!(out, $($t)*).and_then(|_| out.flush()) {
+            std::panic::panic_any(StdoutFailed(e.kind()));
+        }
+    }};
+}
+
+/// `println!` that reports a failed write instead of panicking.
+macro_rules! sayln {
+    () => { say!("\n") };
+    ($($t:tt)*) => {{ say!($($t)*); say!("\n"); }};
+}
+
 fn main() -> ExitCode {
+    // A failed write to stdout unwinds to here as `StdoutFailed`; keep the
+    // default report for every other panic.
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if info.payload().downcast_ref::<StdoutFailed>().is_none() {
+            default_hook(info);
+        }
+    }));
     // Parse and evaluate on a thread with a large stack: every recursion is
     // bounded by documented limits, this is only a safety margin.
     let handle = std::thread::Builder::new()
@@ -171,6 +200,14 @@ fn main() -> ExitCode {
         .spawn(real_main);
     match handle.map(|h| h.join()) {
         Ok(Ok(code)) => ExitCode::from(code),
+        Ok(Err(payload)) if payload.downcast_ref::<StdoutFailed>().is_some() => {
+            let kind = payload
+                .downcast_ref::<StdoutFailed>()
+                .map(|f| f.0)
+                .unwrap_or(std::io::ErrorKind::Other);
+            eprintln!("error: cannot write to standard output: {kind}");
+            ExitCode::from(2)
+        }
         _ => {
             eprintln!("dustrun: internal error (please report it with the input that caused it)");
             ExitCode::from(101)
@@ -337,7 +374,7 @@ impl Out<'_> {
         };
         if report.trace.outcome != Outcome::Executed {
             if emit_trace {
-                print!("{}", report.trace.to_json());
+                say!("{}", report.trace.to_json());
             }
             self.diagnostics(&src, &report.diagnostics);
             return report
@@ -347,17 +384,17 @@ impl Out<'_> {
                 .unwrap_or(4);
         }
         if emit_trace {
-            print!("{}", report.trace.to_json());
+            say!("{}", report.trace.to_json());
             return 0;
         }
         match mode {
             Mode::Realize => self.realize(&report, ledger),
             Mode::Simulate => {
-                print!("{}", summary(&report, "simulated, not realized"));
+                say!("{}", summary(&report, "simulated, not realized"));
                 0
             }
             Mode::Check => {
-                print!("{}", summary(&report, "would occur when run"));
+                say!("{}", summary(&report, "would occur when run"));
                 0
             }
         }
@@ -579,7 +616,7 @@ impl Out<'_> {
                 s
             }
         };
-        print!("{text}");
+        say!("{text}");
         0
     }
 
@@ -625,27 +662,40 @@ impl Out<'_> {
                 }
             }
         }
+        // Effects are enacted in order; the first that cannot be enacted
+        // stops the run (exit 15). Those before it happened and cannot be
+        // taken back (§6.6): the message says how many.
+        let total = report.events.len();
         let mut stdout = std::io::stdout().lock();
-        for e in &report.events {
-            match realizer(&e.kind) {
-                Some(Realizer::Stdout) => {
-                    let _ = stdout.write_all(e.payload.as_bytes());
-                    let _ = stdout.write_all(b"\n");
-                }
+        for (n, e) in report.events.iter().enumerate() {
+            let done = match realizer(&e.kind) {
+                Some(Realizer::Stdout) => stdout
+                    .write_all(e.payload.as_bytes())
+                    .and_then(|_| stdout.write_all(b"\n"))
+                    .and_then(|_| stdout.flush()),
                 Some(Realizer::Ledger) => {
-                    let _ = stdout.flush();
-                    if let Some(f) = ledger_file.as_mut() {
-                        let rec = serde_json::json!({
-                            "kind": e.kind, "payload": e.payload, "tick": e.tick, "proc": e.proc,
-                            "dir_digest": report.trace.dir_digest,
-                        });
-                        let _ = writeln!(f, "{rec}");
+                    let rec = serde_json::json!({
+                        "kind": e.kind, "payload": e.payload, "tick": e.tick, "proc": e.proc,
+                        "dir_digest": report.trace.dir_digest,
+                    });
+                    match ledger_file.as_mut() {
+                        Some(f) => writeln!(f, "{rec}").and_then(|_| f.flush()),
+                        None => Ok(()),
                     }
                 }
-                None => {}
+                None => Ok(()),
+            };
+            if let Err(err) = done {
+                eprintln!(
+                    "error: realization failed: effect {} of {total} (`{}` at tick {}) could not be enacted: {}; {n} effect(s) before it were realized",
+                    n + 1,
+                    e.kind,
+                    e.tick,
+                    err.kind()
+                );
+                return 15;
             }
         }
-        let _ = stdout.flush();
         0
     }
 
@@ -664,7 +714,7 @@ impl Out<'_> {
                     To::Text => dir_grammar::print::to_text(&p),
                     To::Json => dir_grammar::print::to_json(&p),
                 };
-                print!("{s}");
+                say!("{s}");
                 0
             }
             Err(e) => {
@@ -750,7 +800,7 @@ fn rules(engine: &Engine, export: Option<&Path>) -> u8 {
                 return 2;
             }
         }
-        println!(
+        sayln!(
             "wrote {} table files to {}; run with `--rules {}`",
             Tables::default_files().len(),
             display_name(dir),
@@ -760,16 +810,11 @@ fn rules(engine: &Engine, export: Option<&Path>) -> u8 {
     }
     let rules = engine.tables().rules();
     let w = rules.iter().map(|r| r.id.len()).max().unwrap_or(0);
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "{:w$}  {:8}  {:11}  summary", "rule", "spec", "table");
+    sayln!("{:w$}  {:8}  {:11}  summary", "rule", "spec", "table");
     for r in rules {
-        let _ = writeln!(
-            out,
-            "{:w$}  {:8}  {:11}  {}",
-            r.id, r.cite, r.table, r.summary
-        );
+        sayln!("{:w$}  {:8}  {:11}  {}", r.id, r.cite, r.table, r.summary);
     }
-    let _ = writeln!(out, "rules digest: {}", engine.tables().digest);
+    sayln!("rules digest: {}", engine.tables().digest);
     0
 }
 
@@ -789,13 +834,13 @@ fn explain(engine: &Engine, code: &str, format: ExplainFormat) -> u8 {
                 "rule": r.id, "table": format!("{}.ron", r.table), "spec": r.cite,
                 "summary": r.summary, "code": code,
             });
-            println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+            sayln!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
             return 0;
         }
-        println!("{}: {}", r.id, r.summary);
-        println!("table: {}.ron, spec: {}", r.table, r.cite);
+        sayln!("{}: {}", r.id, r.summary);
+        sayln!("table: {}.ron, spec: {}", r.table, r.cite);
         if let Some(c) = code {
-            println!("reports: {c} (`dustrun explain {c}`)");
+            sayln!("reports: {c} (`dustrun explain {c}`)");
         }
         return 0;
     }
@@ -822,20 +867,20 @@ fn explain(engine: &Engine, code: &str, format: ExplainFormat) -> u8 {
                 "exit": exit_code(e.category), "kind": e.kind, "spec": e.cite,
                 "explanation": e.explanation, "rules": rules,
             });
-            println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+            sayln!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
             0
         }
         Some(e) => {
-            println!("{}: {}", e.code, e.title);
-            println!(
+            sayln!("{}: {}", e.code, e.title);
+            sayln!(
                 "category: {} (exit {}), trace kind: {}, spec: {}",
                 render::category_word(e.category),
                 exit_code(e.category),
                 e.kind,
                 e.cite
             );
-            println!();
-            println!("{}", e.explanation);
+            sayln!();
+            sayln!("{}", e.explanation);
             let rules: Vec<String> = engine
                 .tables()
                 .checks
@@ -844,8 +889,8 @@ fn explain(engine: &Engine, code: &str, format: ExplainFormat) -> u8 {
                 .map(|c| c.id.clone())
                 .collect();
             if !rules.is_empty() {
-                println!();
-                println!("rules reporting it: {}", rules.join(", "));
+                sayln!();
+                sayln!("rules reporting it: {}", rules.join(", "));
             }
             0
         }
@@ -891,15 +936,15 @@ fn conformance(engine: &Engine, corpus: &Path, snapshots: &Path) -> u8 {
             Some(expected) if expected == got => {}
             Some(expected) => {
                 changed += 1;
-                println!("changed  {}: {} -> {}", case.id, fmt(&expected), fmt(&got));
+                sayln!("changed  {}: {} -> {}", case.id, fmt(&expected), fmt(&got));
             }
             None => {
                 changed += 1;
-                println!("new      {}: {} (no snapshot)", case.id, fmt(&got));
+                sayln!("new      {}: {} (no snapshot)", case.id, fmt(&got));
             }
         }
     }
-    println!("{} cases, {} changed", cases.len(), changed);
+    sayln!("{} cases, {} changed", cases.len(), changed);
     if changed == 0 {
         0
     } else {

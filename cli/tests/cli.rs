@@ -635,3 +635,62 @@ fn explain_follows_the_refusing_calls() {
         "{s}"
     );
 }
+
+/// Output that cannot be written is never reported as success: realizing an
+/// effect into a full device stops with exit 15 and says how many effects
+/// were realized; other commands exit 2 — never a panic.
+#[test]
+fn failed_output_is_not_success() {
+    let full = || {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .expect("/dev/full")
+    };
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_dustrun"))
+            .current_dir(repo())
+            .args(args)
+            .stdout(full())
+            .output()
+            .expect("dustrun runs")
+    };
+    let o = run(&["examples/hello.dir"]);
+    assert_eq!(o.status.code(), Some(15), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("realization failed")
+            && stderr(&o).contains("0 effect(s) before it were realized"),
+        "{}",
+        stderr(&o)
+    );
+    for args in [
+        &["--simulate", "examples/hello.dir"][..],
+        &["fmt", "examples/hello.dir"][..],
+        &["rules"][..],
+        &["explain", "examples/hello.dir"][..],
+    ] {
+        let o = run(args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(!stderr(&o).contains("panicked"), "{args:?}: {}", stderr(&o));
+    }
+    // A reader that goes away: the pipe breaks partway through.
+    let d = temp_dir("pipe");
+    let f = d.join("many.dir");
+    let mut text = String::from("dir 0.1;\nforge F {\n  proc K main() {\n");
+    for i in 0..20000 {
+        text.push_str(&format!(
+            "    emit \"line {i} xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\";\n"
+        ));
+    }
+    text.push_str("    return;\n  }\n}\n");
+    std::fs::write(&f, text).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dustrun"))
+        .arg(&f)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(15), "{}", stderr(&o));
+}

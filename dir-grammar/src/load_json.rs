@@ -117,9 +117,10 @@ fn ident(v: &Json, path: &str) -> Result<Ident, LoadError> {
     Ok(Ident::new(s.value.clone(), s.span))
 }
 
-/// A type as the compiler spells it: an identifier, or a later version's
-/// regime-wrapped form such as `K[Int]` (rejected by validation, not here).
-fn type_name(v: &Json, path: &str) -> Result<Ident, LoadError> {
+/// A string that must be an identifier (letter or `_`, then letters,
+/// digits, `_`, and the `extra` characters): anything else could not be
+/// printed back as textual DIR, or would print as different text.
+fn word(v: &Json, path: &str, extra: &[char], what: &str, note: &str) -> Result<Ident, LoadError> {
     let id = ident(v, path)?;
     let ok = id
         .name
@@ -129,41 +130,39 @@ fn type_name(v: &Json, path: &str) -> Result<Ident, LoadError> {
         && id
             .name
             .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '[' || c == ']');
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || extra.contains(&c));
     if !ok {
         return Err(LoadError::new(
             LoadErrorKind::JsonShape,
-            format!("{path} must be a type name, found {:?}", id.name),
+            format!("{path} must be {what}, found {:?}", id.name),
             v.span,
         )
-        .note("type names are identifiers (`i32`, `Candidate`), or a later version's `K[Int]`"));
+        .note(note.to_string()));
     }
     Ok(id)
 }
 
-/// A name the program declares or refers to: an identifier (letter or `_`,
-/// then letters, digits, `_`), as in textual DIR. Anything else could not
-/// be printed back as text, or would print as different text.
+/// A type as the compiler spells it: an identifier, or a later version's
+/// regime-wrapped form such as `K[Int]` (rejected by validation, not here).
+fn type_name(v: &Json, path: &str) -> Result<Ident, LoadError> {
+    word(
+        v,
+        path,
+        &['[', ']'],
+        "a type name",
+        "type names are identifiers (`i32`, `Candidate`), or a later version's `K[Int]`",
+    )
+}
+
+/// A name the program declares or refers to.
 fn id_name(v: &Json, path: &str) -> Result<Ident, LoadError> {
-    let id = ident(v, path)?;
-    let ok = id
-        .name
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && id
-            .name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_');
-    if !ok {
-        return Err(LoadError::new(
-            LoadErrorKind::JsonShape,
-            format!("{path} must be an identifier, found {:?}", id.name),
-            v.span,
-        )
-        .note("identifiers start with a letter or `_`, followed by letters, digits or `_`"));
-    }
-    Ok(id)
+    word(
+        v,
+        path,
+        &[],
+        "an identifier",
+        "identifiers start with a letter or `_`, followed by letters, digits or `_`",
+    )
 }
 
 fn expr_at(v: &Json, path: &str) -> Result<Expr, LoadError> {
