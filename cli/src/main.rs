@@ -89,6 +89,14 @@ struct CommonArgs {
     resources: Option<PathBuf>,
 }
 
+/// Whether two paths name one existing file (after links and `..`).
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => false,
+    }
+}
+
 /// A resource manifest names a few resources; anything larger is not one.
 const MAX_MANIFEST_BYTES: usize = 1024 * 1024;
 
@@ -279,6 +287,21 @@ fn real_main() -> u8 {
                 eprintln!("usage error: --emit-trace would mix the trace with realized output on stdout; use --trace-out FILE, or --simulate");
                 return 2;
             }
+            // Writing the trace or the ledger over the program would destroy it.
+            if cli
+                .run
+                .ledger
+                .as_deref()
+                .is_some_and(|t| same_file(t, &file))
+            {
+                return out.usage(
+                    engine::codes::IO,
+                    format!(
+                        "`--ledger {}` names the program itself; nothing was run",
+                        display_name(&file)
+                    ),
+                );
+            }
             out.run_file(
                 &file,
                 mode,
@@ -409,6 +432,19 @@ impl Out<'_> {
         common: &CommonArgs,
         explain: bool,
     ) -> Result<(String, Vec<u8>, Report), u8> {
+        if common
+            .trace_out
+            .as_deref()
+            .is_some_and(|t| same_file(t, file))
+        {
+            return Err(self.usage(
+                engine::codes::IO,
+                format!(
+                    "`--trace-out {}` names the program itself; nothing was run",
+                    display_name(file)
+                ),
+            ));
+        }
         let (name, bytes) = self.read(file)?;
         let args = self.entry_args(common)?;
         let cfg = self.config(common, mode, args, explain)?;

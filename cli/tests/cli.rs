@@ -694,3 +694,25 @@ fn failed_output_is_not_success() {
     let o = child.wait_with_output().unwrap();
     assert_eq!(o.status.code(), Some(15), "{}", stderr(&o));
 }
+
+/// `--trace-out` or `--ledger` naming the program itself is refused before
+/// anything runs, and the program is left intact.
+#[test]
+fn outputs_never_overwrite_the_program() {
+    let d = temp_dir("selfwrite");
+    let f = d.join("prog.dir");
+    let text = std::fs::read_to_string(repo().join("examples/hello.dir")).unwrap();
+    std::fs::write(&f, &text).unwrap();
+    let p = f.to_str().unwrap();
+    for args in [
+        vec![p, "--trace-out", p],
+        vec![p, "--ledger", p],
+        vec!["check", p, "--trace-out", p],
+        vec!["explain", p, "--trace-out", p],
+    ] {
+        let o = dustrun(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert_eq!(stdout(&o), "", "{args:?}");
+        assert_eq!(std::fs::read_to_string(&f).unwrap(), text, "{args:?}");
+    }
+}
