@@ -261,6 +261,47 @@ pub fn eval_ranked(
     Ok((db, fired))
 }
 
+/// Extend `b` so that `atom` matches tuple `t`: the variables it bound (to
+/// undo with `unbind`), or None when it does not match (`b` unchanged).
+fn bind_atom(atom: &Atom, t: &[u32], b: &mut BTreeMap<String, u32>) -> Option<Vec<String>> {
+    let mut added = Vec::new();
+    let ok = atom.args.iter().zip(t).all(|(a, x)| match a {
+        Term::Wild => true,
+        Term::Var(v) => match b.get(v) {
+            Some(y) => y == x,
+            None => {
+                b.insert(v.clone(), *x);
+                added.push(v.clone());
+                true
+            }
+        },
+    });
+    if ok {
+        Some(added)
+    } else {
+        unbind(b, added);
+        None
+    }
+}
+
+fn unbind(b: &mut BTreeMap<String, u32>, added: Vec<String>) {
+    for v in added {
+        b.remove(&v);
+    }
+}
+
+/// Whether a negated premise of `rule` holds under `b` (blocking it).
+fn blocked(rule: &Rule, db: &Db, b: &BTreeMap<String, u32>) -> bool {
+    rule.neg.iter().any(|n| {
+        db.get(&n.rel).into_iter().flatten().any(|t| {
+            n.args.iter().zip(t).all(|(a, x)| match a {
+                Term::Wild => true,
+                Term::Var(v) => b.get(v) == Some(x),
+            })
+        })
+    })
+}
+
 /// Bindings of a rule's variables that satisfy its body against `db`, in a
 /// fixed order; `seed` pre-binds variables (e.g. from a head tuple).
 fn solutions(
@@ -281,37 +322,15 @@ fn solutions(
             return;
         }
         let Some((atom, rest)) = atoms.split_first() else {
-            let blocked = rule.neg.iter().any(|n| {
-                db.get(&n.rel).into_iter().flatten().any(|t| {
-                    n.args.iter().zip(t).all(|(a, x)| match a {
-                        Term::Wild => true,
-                        Term::Var(v) => b.get(v) == Some(x),
-                    })
-                })
-            });
-            if !blocked {
+            if !blocked(rule, db, b) {
                 out.push(b.clone());
             }
             return;
         };
         for t in db.get(&atom.rel).into_iter().flatten() {
-            let mut added = Vec::new();
-            let ok = atom.args.iter().zip(t).all(|(a, x)| match a {
-                Term::Wild => true,
-                Term::Var(v) => match b.get(v) {
-                    Some(y) => y == x,
-                    None => {
-                        b.insert(v.clone(), *x);
-                        added.push(v.clone());
-                        true
-                    }
-                },
-            });
-            if ok {
+            if let Some(added) = bind_atom(atom, t, b) {
                 go(rest, rule, db, b, out, limit);
-            }
-            for v in added {
-                b.remove(&v);
+                unbind(b, added);
             }
         }
     }
@@ -459,14 +478,7 @@ impl<'d> Deriver<'d> {
         b: &mut BTreeMap<String, u32>,
     ) -> bool {
         let Some((atom, rest)) = atoms.split_first() else {
-            return !rule.neg.iter().any(|n| {
-                self.db.get(&n.rel).into_iter().flatten().any(|t| {
-                    n.args.iter().zip(t).all(|(a, x)| match a {
-                        Term::Wild => true,
-                        Term::Var(v) => b.get(v) == Some(x),
-                    })
-                })
-            });
+            return !blocked(rule, self.db, b);
         };
         let bound = atom.args.iter().enumerate().find_map(|(i, t)| match t {
             Term::Var(v) => b.get(v).map(|x| (i, *x)),
@@ -488,23 +500,11 @@ impl<'d> Deriver<'d> {
             if self.ranks.is_some() && head_rank > 0 && self.rank(&atom.rel, &t) >= head_rank {
                 continue;
             }
-            let mut added = Vec::new();
-            let ok = atom.args.iter().zip(&t).all(|(a, x)| match a {
-                Term::Wild => true,
-                Term::Var(v) => match b.get(v) {
-                    Some(y) => y == x,
-                    None => {
-                        b.insert(v.clone(), *x);
-                        added.push(v.clone());
-                        true
-                    }
-                },
-            });
-            if ok && self.search(rest, rule, head_rank, b) {
-                return true;
-            }
-            for v in added {
-                b.remove(&v);
+            if let Some(added) = bind_atom(atom, &t, b) {
+                if self.search(rest, rule, head_rank, b) {
+                    return true;
+                }
+                unbind(b, added);
             }
         }
         false
