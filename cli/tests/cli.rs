@@ -389,7 +389,7 @@ fn explain_human_names_rules_spans_and_cites() {
         "outcome: inadmissible",
         "decided by: ADM-GATE-PHI (§10.6.1), E0205",
         "Examples::K::main [K] at conformance/cases/programs/gate_never_called.dir:7:10: inadmissible (gated) by ADM-GATE-PHI",
-        "gate: non-existent by ADM-GATE-PHI; minimal inadmissible set: c.x Gt 0",
+        "gate: not admissible by ADM-PHI-FAILS; minimal inadmissible set: c.x Gt 0",
         "latency_us < 5000  — holds by CONTRACT-LATENCY",
         "reaches(Examples::K::main)  by ADM-REACH-ENTRY §8.1 :- entry(Examples::K::main)",
         "uses Console(device = \"stdout\")  — available by RES-REALIZER",
@@ -431,7 +431,8 @@ fn explain_json_follows_the_schema() {
         assert!(main.get(key).is_some(), "proc lacks `{key}`");
     }
     let b = &p["bindings"][0];
-    assert_eq!(b["gate"]["verdict"], "non-existent");
+    assert_eq!(b["gate"]["verdict"], "not admissible");
+    assert_eq!(b["gate"]["rule"], "ADM-PHI-FAILS");
     assert_eq!(b["clauses"][1]["verdict"], "holds");
     assert!(p["derived"]
         .as_array()

@@ -538,3 +538,22 @@ fn spec_coverage_is_true() {
     }
     assert!(rows > 40, "{rows} rows");
 }
+
+/// Admission is bounded like every analysis: past the profile's fact
+/// budget the run is undetermined (E0401), never silently admitted.
+#[test]
+fn admission_respects_its_fact_budget() {
+    let e = edited_engine("00-profile.ron", |t| {
+        let e = t.replace("admission_facts: 10000000", "admission_facts: 1");
+        assert!(e != t, "budget row not found");
+        e
+    });
+    assert_eq!(
+        verdict(&e, "programs/k_asks_phi_value.dir"),
+        (Outcome::Undetermined, Some("E0401".into()))
+    );
+    assert_eq!(
+        verdict(&engine(), "programs/k_asks_phi_value.dir"),
+        (Outcome::Executed, None)
+    );
+}

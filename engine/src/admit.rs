@@ -615,8 +615,9 @@ pub fn admit(
         );
     }
 
-    // Program facts are few per process; the budget still bounds them.
-    let budget = usize::MAX;
+    // The default rules derive a few facts per process, binding and clause;
+    // edited rules could derive far more, so the profile's budget bounds them.
+    let budget = tables.profile.budgets.admission_facts as usize;
     let adm_rules = &tables.admission;
     // Ranks (the round each fact first appeared) only for `explain`, where
     // every derived fact is shown with the premises that first derived it.
@@ -628,7 +629,19 @@ pub fn admit(
         record_all.then_some(&mut ranks),
     ) {
         Ok(r) => r,
-        Err(_) => return (None, rec),
+        Err(e) => {
+            let d = Checker::check_diag(
+                tables,
+                "EXEC-BUDGET",
+                format!(
+                    "whole-program admission derived more than {budget} facts ({} so far)",
+                    e.tuples
+                ),
+            )
+            .note("the admission rules (10-admission.ron) are bounded so that no program or table edit can exhaust memory; the outcome is undetermined");
+            ck.fire("EXEC-BUDGET");
+            return (Some(d), rec);
+        }
     };
     let der = datalog::Deriver::new(&db, record_all.then_some(&ranks));
     rec.fired.extend(fired.iter().cloned());
@@ -684,63 +697,59 @@ pub fn admit(
         format!("{rel}({})", args.join(", "))
     };
 
+    // The rule (of the table) that first derived a fact, if it holds.
+    let derived_by = |rel: &str, t: &[u32]| -> Option<String> {
+        db.get(rel).is_some_and(|r| r.contains(t)).then(|| {
+            adm_rules
+                .rules()
+                .filter(|r| r.head.rel == rel)
+                .find(|r| der.derivation(r, t).is_some())
+                .map(|r| r.id.clone())
+                .unwrap_or_default()
+        })
+    };
+
     // Clause verdicts, now that the rules have decided them.
     for (cid, (k, i)) in ids.clauses.iter().enumerate() {
         if let Some(v) = rec.clauses.get_mut(&(*k, *i)) {
             if v.0 == "pending" {
-                let broken = db
-                    .get(adm::CLAUSE_VIOLATED)
-                    .is_some_and(|r| r.contains(&vec![*k as u32, cid as u32]));
-                v.0 = if broken { "violated" } else { "holds" }.into();
+                match derived_by(adm::CLAUSE_VIOLATED, &[*k as u32, cid as u32]) {
+                    Some(rule) => {
+                        v.0 = "violated".into();
+                        v.2 = rule;
+                    }
+                    None => v.0 = "holds".into(),
+                }
             }
         }
     }
 
-    // Per-process verdicts for `explain`: reached, refused, or stopped by a
-    // violation (column 0 of every violation relation is the process).
+    // Per-process verdicts for `explain`: reached, refused, a Φ gate's
+    // status, or stopped by a violation (column 0 of every violation
+    // relation is the process); each with the rule that derived it.
     for t in db.get(adm::REACHES).into_iter().flatten() {
-        let rule = if t[0] as usize == entry {
-            "ADM-REACH-ENTRY"
-        } else {
-            "ADM-REACH-CALL"
-        };
-        rec.verdicts
-            .insert(t[0] as usize, ("admitted".into(), rule.into()));
+        if let Some(rule) = derived_by(adm::REACHES, t) {
+            rec.verdicts
+                .insert(t[0] as usize, ("admitted".into(), rule));
+        }
     }
     for t in db.get(adm::REFUSED).into_iter().flatten() {
-        let rule = if db
-            .get(adm::CONSTRAINT_FAILED)
-            .is_some_and(|r| r.contains(&vec![t[0]]))
-        {
-            "ADM-REFUSED-HERE"
-        } else {
-            "ADM-REFUSED-CALLER"
-        };
         let word = if t[0] as usize == entry {
             "refused: a constraint does not hold"
         } else {
             "refused by a concrete call"
         };
-        rec.verdicts
-            .insert(t[0] as usize, (word.into(), rule.into()));
+        if let Some(rule) = derived_by(adm::REFUSED, t) {
+            rec.verdicts.insert(t[0] as usize, (word.into(), rule));
+        }
     }
     // Φ sources of gates the run reaches: admissible unless the rules
     // derived otherwise (their own question, or a Φ gate of theirs).
-    let derived_by = |rel: &str, p: usize| -> Option<String> {
-        let t = vec![p as u32];
-        db.get(rel).is_some_and(|r| r.contains(&t)).then(|| {
-            adm_rules
-                .rules()
-                .filter(|r| r.head.rel == rel)
-                .find(|r| der.derivation(r, &t).is_some())
-                .map(|r| r.id.clone())
-                .unwrap_or_default()
-        })
-    };
     for p in rec.gates.keys().copied().collect::<Vec<_>>() {
-        let status = if let Some(r) = derived_by(adm::PHI_FAILS, p) {
+        let t = [p as u32];
+        let status = if let Some(r) = derived_by(adm::PHI_FAILS, &t) {
             ("Φ gate: not admissible".to_string(), r)
-        } else if let Some(r) = derived_by(adm::PHI_UNKNOWN, p) {
+        } else if let Some(r) = derived_by(adm::PHI_UNKNOWN, &t) {
             ("Φ gate: undetermined".to_string(), r)
         } else {
             ("Φ gate: admissible".to_string(), "PHI-EXISTS".to_string())
@@ -749,18 +758,15 @@ pub fn admit(
         rec.verdicts.entry(p).or_insert(status);
     }
     for v in adm_rules.violations.iter().rev() {
+        let word = match tables.entry(&v.code).map(|e| e.category) {
+            Some(semantics::Category::Undetermined) => "undetermined",
+            _ => "inadmissible",
+        };
         for t in db.get(&v.relation).into_iter().flatten() {
-            let rule = adm_rules
-                .rules()
-                .find(|r| r.head.rel == v.relation)
-                .map(|r| r.id.clone())
-                .unwrap_or_default();
-            let word = match tables.entry(&v.code).map(|e| e.category) {
-                Some(semantics::Category::Undetermined) => "undetermined",
-                _ => "inadmissible",
-            };
-            rec.verdicts
-                .insert(t[0] as usize, (format!("{word} ({})", v.relation), rule));
+            if let Some(rule) = derived_by(&v.relation, t) {
+                rec.verdicts
+                    .insert(t[0] as usize, (format!("{word} ({})", v.relation), rule));
+            }
         }
     }
 

@@ -11,6 +11,7 @@ use crate::Source;
 use dir_grammar::model::*;
 use dir_grammar::print::expr_to_string;
 use dir_grammar::Span;
+use semantics::datalog::lin;
 use semantics::Tables;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -259,11 +260,6 @@ pub(crate) fn build(
                 .enumerate()
                 .map(|(i, cl)| {
                     let (v, why, rule) = rec.clauses.get(&(k, i)).cloned().unwrap_or_default();
-                    let rule = if v == "violated" {
-                        "ADM-CONTRACT".to_string()
-                    } else {
-                        rule
-                    };
                     ClauseX {
                         clause: admit::clause_text(cl),
                         at: at(cl.span),
@@ -273,48 +269,37 @@ pub(crate) fn build(
                     }
                 })
                 .collect();
-            let status = rec.gate_status.get(&b.source);
-            let gated_upstream = status.is_some_and(|(v, _)| v != "Φ gate: admissible");
+            // The verdict and rule are the admission rules' (chains of Φ
+            // gates included); the details come from the gate's own question.
             let gate = rec
                 .gates
                 .get(&b.source)
                 .filter(|_| rec.reached.contains(&b.target))
-                .map(|g| match g {
-                    // Its own question has a solution, but a Φ gate of its
-                    // own is not admissible (or undecided): so neither is it.
-                    Gate::Exists { witness } if gated_upstream => GateX {
-                        verdict: status
-                            .map(|(v, _)| v.trim_start_matches("Φ gate: ").to_string())
-                            .unwrap_or_default(),
-                        rule: status.map(|(_, r)| r.clone()).unwrap_or_default(),
-                        witness: Some(witness.clone()),
-                        minimal_set: Vec::new(),
-                        reason: Some("its own question has a solution, but a Φ process gating it is not admissible".into()),
-                    },
-                    Gate::Exists { witness } => GateX {
-                        verdict: "admissible".into(),
-                        rule: "PHI-EXISTS".into(),
-                        witness: Some(witness.clone()),
-                        minimal_set: Vec::new(),
-                        reason: None,
-                    },
-                    Gate::NonExistent { mus } => GateX {
-                        verdict: "non-existent".into(),
-                        rule: "ADM-GATE-PHI".into(),
-                        witness: None,
-                        minimal_set: mus
-                            .iter()
-                            .map(|(s, t)| format!("{t} ({})", at(*s)))
-                            .collect(),
-                        reason: None,
-                    },
-                    Gate::Undetermined(r) => GateX {
-                        verdict: "undetermined".into(),
-                        rule: "ADM-GATE-UNDETERMINED".into(),
-                        witness: None,
-                        minimal_set: Vec::new(),
-                        reason: Some(r.clone()),
-                    },
+                .map(|g| {
+                    let (word, rule) = rec.gate_status.get(&b.source).cloned().unwrap_or_default();
+                    let verdict = word.trim_start_matches("Φ gate: ").to_string();
+                    let (witness, minimal_set, reason) = match g {
+                        Gate::Exists { witness } => (
+                            Some(witness.clone()),
+                            Vec::new(),
+                            (verdict != "admissible").then(|| {
+                                "its own question has a solution, but a Φ process gating it is not admissible".to_string()
+                            }),
+                        ),
+                        Gate::NonExistent { mus } => (
+                            None,
+                            mus.iter().map(|(s, t)| format!("{t} ({})", at(*s))).collect(),
+                            None,
+                        ),
+                        Gate::Undetermined(r) => (None, Vec::new(), Some(r.clone())),
+                    };
+                    GateX {
+                        verdict,
+                        rule,
+                        witness,
+                        minimal_set,
+                        reason,
+                    }
                 });
             BindX {
                 binding: admit::bind_text(c, k),
@@ -366,22 +351,22 @@ fn linearity_view(tables: &Tables, loc: &Locator<'_>, c: &Compiled<'_>, pi: usiz
     for (v, name) in lowered.vars.iter().enumerate() {
         let v = v as u32;
         let def = db
-            .get("def")
+            .get(lin::DEF)
             .into_iter()
             .flatten()
             .find(|t| t[0] == v)
             .map(|t| point(t[1]))
             .unwrap_or_default();
-        let linear = db.get("linear").is_some_and(|r| r.contains(&vec![v]));
+        let linear = db.get(lin::LINEAR).is_some_and(|r| r.contains(&vec![v]));
         let uses: Vec<String> = db
-            .get("consuming")
+            .get(lin::CONSUMING)
             .into_iter()
             .flatten()
             .filter(|t| t[0] == v)
             .map(|t| {
                 let rule = lin
                     .rules()
-                    .filter(|r| r.head.rel == "consuming")
+                    .filter(|r| r.head.rel == lin::CONSUMING)
                     .find(|r| datalog::derivation(r, t, &db).is_some())
                     .map(|r| r.id.clone())
                     .unwrap_or_default();

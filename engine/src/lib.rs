@@ -64,6 +64,8 @@ const REQUIRED_CHECKS: &[&str] = &[
     "CALL-LINEAR-MOVE",
     "EXEC-BUDGET",
     "PRED-PURE",
+    "PHI-NONEXISTENT",
+    "PHI-UNDETERMINED",
     "TYPE-LITERAL",
     "BIND-AMBIGUOUS",
     "BIND-DUPLICATE",
@@ -75,6 +77,17 @@ const REQUIRED_CHECKS: &[&str] = &[
     "FAIL-DIV-ZERO",
     "FAIL-OVERFLOW",
     "FAIL-FLOAT",
+];
+
+/// Rows of tables other than 11-checks that the engine fires by id; each
+/// must exist (a renamed row is refused at start-up, never silently skipped).
+const REQUIRED_ROWS: &[&str] = &[
+    "PHI-EXISTS",
+    "PHI-CONCRETE",
+    "PHI-WITNESS-ORDER",
+    "RES-REALIZER",
+    "RES-SIMULATED",
+    "RES-ARGS",
 ];
 
 /// Catalogue codes the engine and CLI use directly.
@@ -163,6 +176,15 @@ impl Engine {
             if tables.check(id).is_none() {
                 return Err(format!(
                     "11-checks.ron: the engine needs rule `{id}`, which is missing"
+                ));
+            }
+        }
+        let rows: std::collections::BTreeSet<String> =
+            tables.rules().into_iter().map(|r| r.id).collect();
+        for id in REQUIRED_ROWS {
+            if !rows.contains(*id) {
+                return Err(format!(
+                    "the engine needs table row `{id}`, which is missing"
                 ));
             }
         }

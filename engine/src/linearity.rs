@@ -8,7 +8,7 @@ use crate::types::Ty;
 use crate::validate::{Checker, Compiled};
 use dir_grammar::model::*;
 use dir_grammar::Span;
-use semantics::datalog::{IntrinsicArg, IntrinsicResult, Linearity};
+use semantics::datalog::{lin, IntrinsicArg, IntrinsicResult, Linearity};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// A process lowered to facts, with the names behind the numbers.
@@ -57,7 +57,7 @@ impl Lower<'_> {
         let p = self.points.len() as u32;
         self.points.push(span);
         if p > 0 {
-            self.fact("edge", vec![p - 1, p]);
+            self.fact(lin::EDGE, vec![p - 1, p]);
         }
         p
     }
@@ -85,11 +85,11 @@ impl Lower<'_> {
             ExprKind::Path(segs) => {
                 if let [n] = segs.as_slice() {
                     let rel = match (mode, &self.k_moves) {
-                        (Mode::Read, _) => "read",
-                        (Mode::ReadConsume, _) => "read_consume",
-                        (Mode::Move, _) => "move",
-                        (Mode::Consume, Some(_)) if !self.k_linear.contains(n) => "check_live",
-                        (Mode::Consume, _) => "use",
+                        (Mode::Read, _) => lin::READ,
+                        (Mode::ReadConsume, _) => lin::READ_CONSUME,
+                        (Mode::Move, _) => lin::MOVE,
+                        (Mode::Consume, Some(_)) if !self.k_linear.contains(n) => lin::CHECK_LIVE,
+                        (Mode::Consume, _) => lin::USE,
                     };
                     self.mention(n, e.span, rel);
                 }
@@ -139,10 +139,10 @@ impl Lower<'_> {
                             if let ([n], Some(flow)) = (s.as_slice(), &i.flow) {
                                 // In a predicate, only a non-consuming flow reads.
                                 let flow = match mode {
-                                    Mode::Read | Mode::ReadConsume if flow == "check_live" => {
-                                        "read".to_string()
+                                    Mode::Read | Mode::ReadConsume if flow == lin::CHECK_LIVE => {
+                                        lin::READ.to_string()
                                     }
-                                    Mode::Read | Mode::ReadConsume => "read_consume".to_string(),
+                                    Mode::Read | Mode::ReadConsume => lin::READ_CONSUME.to_string(),
                                     _ => flow.clone(),
                                 };
                                 self.mention_flow(n, arg.span, &flow);
@@ -242,16 +242,16 @@ pub(crate) fn lower(
     };
     for prm in &p.params {
         let v = l.var(&prm.name.name);
-        l.fact("def", vec![v, entry]);
+        l.fact(lin::DEF, vec![v, entry]);
         if linear(&prm.name.name) {
-            l.fact("linear", vec![v]);
+            l.fact(lin::LINEAR, vec![v]);
         }
         // In K only linear values are tracked resources.
         if matches!(types.get(&prm.name.name), Some((Ty::Resource(_), _)))
             && (!k || linear(&prm.name.name))
         {
             l.resources.insert(prm.name.name.clone());
-            l.fact("resource", vec![v]);
+            l.fact(lin::RESOURCE, vec![v]);
         }
     }
     let mut last = p.name.span;
@@ -263,9 +263,9 @@ pub(crate) fn lower(
                 let resource = l.yields_resource(expr);
                 let v = l.var(&name.name);
                 let at = l.point(name.span);
-                l.fact("def", vec![v, at]);
+                l.fact(lin::DEF, vec![v, at]);
                 if linear(&name.name) {
-                    l.fact("linear", vec![v]);
+                    l.fact(lin::LINEAR, vec![v]);
                 }
                 if resource
                     || (k
@@ -273,7 +273,7 @@ pub(crate) fn lower(
                         && matches!(types.get(&name.name), Some((Ty::Resource(_), _))))
                 {
                     l.resources.insert(name.name.clone());
-                    l.fact("resource", vec![v]);
+                    l.fact(lin::RESOURCE, vec![v]);
                 }
             }
             StmtKind::Constrain { predicate } => l.expr(predicate, Mode::Read),
@@ -316,9 +316,9 @@ pub(crate) fn lower(
                 let resource = l.yields_resource(call);
                 let v = l.var(&name);
                 let at = l.point(span);
-                l.fact("def", vec![v, at]);
+                l.fact(lin::DEF, vec![v, at]);
                 if (result.is_none() && !k) || linear(&name) {
-                    l.fact("linear", vec![v]);
+                    l.fact(lin::LINEAR, vec![v]);
                 }
                 if resource
                     || (k
@@ -326,14 +326,14 @@ pub(crate) fn lower(
                         && matches!(types.get(&name), Some((Ty::Resource(_), _))))
                 {
                     l.resources.insert(name.clone());
-                    l.fact("resource", vec![v]);
+                    l.fact(lin::RESOURCE, vec![v]);
                 }
             }
             StmtKind::Return { expr: None } | StmtKind::Later { .. } => {}
         }
     }
     let exit = l.point(last);
-    l.fact("exit", vec![exit]);
+    l.fact(lin::EXIT, vec![exit]);
     Lowered {
         facts: l.facts,
         vars: l.vars,
@@ -528,21 +528,21 @@ mod tests {
             facts.entry(r.to_string()).or_default().insert(t);
         };
         for p in 0..11 {
-            add("edge", vec![p, p + 1]);
+            add(lin::EDGE, vec![p, p + 1]);
         }
-        add("exit", vec![11]);
+        add(lin::EXIT, vec![11]);
         for v in 0..4 {
-            add("def", vec![v, v]);
-            add("linear", vec![v]);
+            add(lin::DEF, vec![v, v]);
+            add(lin::LINEAR, vec![v]);
         }
-        add("resource", vec![3]);
-        add("use", vec![0, 4]);
-        add("use", vec![0, 6]);
-        add("move", vec![1, 5]);
-        add("check_live", vec![1, 7]);
-        add("consume", vec![2, 8]);
-        add("use", vec![2, 9]);
-        add("read", vec![3, 10]);
+        add(lin::RESOURCE, vec![3]);
+        add(lin::USE, vec![0, 4]);
+        add(lin::USE, vec![0, 6]);
+        add(lin::MOVE, vec![1, 5]);
+        add(lin::CHECK_LIVE, vec![1, 7]);
+        add(lin::CONSUME, vec![2, 8]);
+        add(lin::USE, vec![2, 9]);
+        add(lin::READ, vec![3, 10]);
         let (fast, _) = datalog::eval(&lin.strata, &facts, usize::MAX).unwrap();
         let slow = datalog::eval_naive(&lin.strata, &facts);
         assert_eq!(fast, slow);

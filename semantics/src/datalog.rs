@@ -24,19 +24,38 @@ pub enum Column {
     Use,
 }
 
-/// The input relations the engine lowers a Q process into (04-q-linearity.ron).
+/// Names of the relations the engine lowers a Q process into, or reads
+/// back (04-q-linearity.ron). The engine names them only through these.
+pub mod lin {
+    pub const EDGE: &str = "edge";
+    pub const DEF: &str = "def";
+    pub const USE: &str = "use";
+    pub const MOVE: &str = "move";
+    pub const CONSUME: &str = "consume";
+    /// The one non-consuming intrinsic flow: inside a predicate it reads.
+    pub const CHECK_LIVE: &str = "check_live";
+    pub const READ: &str = "read";
+    pub const READ_CONSUME: &str = "read_consume";
+    pub const LINEAR: &str = "linear";
+    pub const RESOURCE: &str = "resource";
+    pub const EXIT: &str = "exit";
+    /// Derived: the binding is consumed at the point (read by `explain`).
+    pub const CONSUMING: &str = "consuming";
+}
+
+/// The input relations of 04-q-linearity.ron, with their column kinds.
 pub const LINEARITY_INPUTS: &[(&str, &[Column])] = &[
-    ("edge", &[Column::Point, Column::Point]),
-    ("def", &[Column::Var, Column::Point]),
-    ("use", &[Column::Var, Column::Point]),
-    ("move", &[Column::Var, Column::Point]),
-    ("consume", &[Column::Var, Column::Point]),
-    ("check_live", &[Column::Var, Column::Point]),
-    ("read", &[Column::Var, Column::Point]),
-    ("read_consume", &[Column::Var, Column::Point]),
-    ("linear", &[Column::Var]),
-    ("resource", &[Column::Var]),
-    ("exit", &[Column::Point]),
+    (lin::EDGE, &[Column::Point, Column::Point]),
+    (lin::DEF, &[Column::Var, Column::Point]),
+    (lin::USE, &[Column::Var, Column::Point]),
+    (lin::MOVE, &[Column::Var, Column::Point]),
+    (lin::CONSUME, &[Column::Var, Column::Point]),
+    (lin::CHECK_LIVE, &[Column::Var, Column::Point]),
+    (lin::READ, &[Column::Var, Column::Point]),
+    (lin::READ_CONSUME, &[Column::Var, Column::Point]),
+    (lin::LINEAR, &[Column::Var]),
+    (lin::RESOURCE, &[Column::Var]),
+    (lin::EXIT, &[Column::Point]),
 ];
 
 /// Names of the input relations the engine lowers a whole program into
@@ -598,6 +617,14 @@ impl Linearity {
     pub fn from_file(f: LinearityFile) -> Result<Linearity, String> {
         check_inputs(&f.inputs, LINEARITY_INPUTS)?;
         let (strata, arity, columns, defined_in) = compile_rules(&f.inputs, &f.strata)?;
+        if columns.get(lin::CONSUMING).map(Vec::as_slice) != Some(&[Column::Var, Column::Point][..])
+            || !defined_in.contains_key(lin::CONSUMING)
+        {
+            return Err(format!(
+                "the engine reads derived relation `{}(Var, Point)`; no rule derives it so",
+                lin::CONSUMING
+            ));
+        }
         for v in &f.violations {
             let Some(cols) = defined_in
                 .contains_key(&v.relation)

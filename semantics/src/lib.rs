@@ -127,6 +127,8 @@ pub struct Budgets {
     pub value_nodes: u64,
     /// Facts the linearity analysis of one Q process may derive.
     pub linearity_facts: u64,
+    /// Facts whole-program admission (10-admission.ron) may derive.
+    pub admission_facts: u64,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
