@@ -70,8 +70,10 @@ pub struct Record {
     pub fired: BTreeSet<String>,
     /// Per process the run reaches: (verdict, deciding rule id).
     pub verdicts: BTreeMap<usize, (String, String)>,
-    /// The violation relation that stopped the run, if any.
+    /// The violation relation that stopped the run, if any, and the
+    /// derivation of its tuple.
     pub stop: Option<String>,
+    pub stop_derivation: Option<String>,
     /// Per Φ gate source: (verdict, rule) after the rules (chains included).
     pub gate_status: BTreeMap<usize, (String, String)>,
 }
@@ -831,11 +833,9 @@ pub fn admit(
             }),
         );
         let body: Vec<String> = prem.iter().map(|(r, ft)| show(r, ft)).collect();
-        d.notes.push(crate::diag::derived_note(
-            &rule.id,
-            &show(&v.relation, t),
-            &body,
-        ));
+        let derived = crate::diag::derived_note(&rule.id, &show(&v.relation, t), &body);
+        d.notes.push(derived.clone());
+        rec.stop_derivation = Some(derived);
         // Why the input facts behind it hold, one level down.
         let mut why: Vec<String> = Vec::new();
         let mut frontier: Vec<(String, Tuple)> = prem.clone();

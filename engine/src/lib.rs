@@ -316,6 +316,19 @@ impl Engine {
         let info = &compiled.procs[entry];
         trace.config.entry_resolved = Some(info.qname.clone());
         let is_phi = info.proc.regime == Regime::Phi;
+        // The derivation `explain` shows, when the configuration asks for it.
+        let explain_of = |record: &admit::Record, log: &[(usize, Span, bool)]| {
+            cfg.explain.then(|| {
+                Box::new(explain::build(
+                    &self.tables,
+                    src,
+                    &compiled,
+                    entry,
+                    record,
+                    log,
+                ))
+            })
+        };
         let res_cfg = admit::ResourceConfig {
             mode_simulate: cfg.mode == Mode::Simulate,
             deny: cfg.deny_resources.clone(),
@@ -361,16 +374,7 @@ impl Engine {
                     record
                         .verdicts
                         .insert(entry, (word.into(), d.rule.clone().unwrap_or_default()));
-                    let explanation = cfg.explain.then(|| {
-                        Box::new(explain::build(
-                            &self.tables,
-                            src,
-                            &compiled,
-                            entry,
-                            &record,
-                            &[],
-                        ))
-                    });
+                    let explanation = explain_of(&record, &[]);
                     let fired = ck.fired.iter().cloned().collect();
                     let mut report = match adm_stop {
                         Some(a)
@@ -412,16 +416,7 @@ impl Engine {
             cfg.solver_budget,
             cfg.explain,
         );
-        let explanation = cfg.explain.then(|| {
-            Box::new(explain::build(
-                &self.tables,
-                src,
-                &compiled,
-                entry,
-                &record,
-                &m.constraint_log,
-            ))
-        });
+        let explanation = explain_of(&record, &m.constraint_log);
         let mut fired = ck.fired;
         fired.extend(m.fired_ids());
         if let Some(d) = adm_stop {
@@ -430,12 +425,7 @@ impl Engine {
             let d = match (&result, record.stop.as_deref()) {
                 (Err(own), Some(semantics::datalog::adm::RUN_REFUSED)) => {
                     let mut own = (**own).clone();
-                    own.notes.extend(
-                        d.notes
-                            .iter()
-                            .filter(|n| n.starts_with("derived by"))
-                            .cloned(),
-                    );
+                    own.notes.extend(record.stop_derivation.iter().cloned());
                     own
                 }
                 _ => d,
