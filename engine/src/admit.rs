@@ -67,7 +67,6 @@ pub struct Record {
     /// Input facts and derived facts of interest, rendered.
     pub facts: Vec<String>,
     pub derived: Vec<Derived>,
-    pub fired: BTreeSet<String>,
     /// Per process the run reaches: (verdict, deciding rule id).
     pub verdicts: BTreeMap<usize, (String, String)>,
     /// The violation relation that stopped the run, if any, and the
@@ -646,7 +645,6 @@ pub fn admit(
         }
     };
     let der = datalog::Deriver::new(&db, record_all.then_some(&ranks));
-    rec.fired.extend(fired.iter().cloned());
     ck.fired.extend(fired);
 
     let entity = |col: Column, x: u32| -> Entity {
