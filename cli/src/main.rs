@@ -10,6 +10,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+mod fds;
+mod ledger;
+
 const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (implements DPL v0.1, DIR 0.1)");
 
 #[derive(Parser)]
@@ -18,7 +21,7 @@ const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (implements DPL v0.1,
     version = VERSION,
     about = "The reference executor of the Dust Programming Language (DPL v0.1)",
     args_conflicts_with_subcommands = true,
-    after_help = "Exit codes: 0 executed, 1 conformance changes, 2 usage or I/O error, 3 load error, 4 rejected, 10 inadmissible, 11 failed, 12 undetermined, 15 realization failed"
+    after_help = "Exit codes: 0 executed, 1 conformance changes or a ledger that does not verify, 2 usage or I/O error, 3 load error, 4 rejected, 10 inadmissible, 11 failed, 12 undetermined, 13 replay diverged, 14 replay refused (artifact or tables changed), 15 realization failed, 70 internal error"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -54,6 +57,20 @@ struct RunArgs {
     /// Record and show effects without realizing them.
     #[arg(long)]
     simulate: bool,
+    /// Re-run the run a trace (`--trace-out`) records and confirm the new
+    /// trace is identical (exit 0), or name the first divergence (exit 13).
+    #[arg(long, value_name = "TRACE", conflicts_with_all = [
+        "file", "simulate", "emit_trace", "entry", "args", "max_steps",
+        "solver_budget", "deny_resource", "resources", "embed_dir",
+    ])]
+    replay: Option<PathBuf>,
+    /// With `--replay`: the DIR artifact (default: embedded in the trace,
+    /// else the recorded name next to the trace).
+    #[arg(long, value_name = "FILE", requires = "replay")]
+    dir: Option<PathBuf>,
+    /// With `--replay`: enact the effects again instead of simulating.
+    #[arg(long, requires = "replay")]
+    realize: bool,
     #[command(flatten)]
     common: CommonArgs,
     /// Print the trace JSON on stdout instead of the human output.
@@ -78,9 +95,12 @@ struct CommonArgs {
     /// Φ solver work per query (search-loop polls); past it: undetermined.
     #[arg(long, value_name = "N")]
     solver_budget: Option<u64>,
-    /// Also write the trace JSON to FILE (whatever the outcome).
+    /// Also write the trace JSON to FILE (whatever the outcome; atomically).
     #[arg(long, value_name = "FILE")]
     trace_out: Option<PathBuf>,
+    /// Store the DIR program in the trace, so it replays on its own.
+    #[arg(long)]
+    embed_dir: bool,
     /// Make resource NAME unavailable (repeatable; §8.6).
     #[arg(long = "deny-resource", value_name = "NAME")]
     deny_resource: Vec<String>,
@@ -156,6 +176,11 @@ enum Cmd {
         #[command(flatten)]
         common: CommonArgs,
     },
+    /// The ledger of observe/seal effects.
+    Ledger {
+        #[command(subcommand)]
+        cmd: LedgerCmd,
+    },
     /// Run the conformance corpus and list cases whose outcome changed.
     Conformance {
         #[arg(long, value_name = "DIR", default_value = "conformance/cases")]
@@ -163,6 +188,12 @@ enum Cmd {
         #[arg(long, value_name = "DIR", default_value = "conformance/snapshots")]
         snapshots: PathBuf,
     },
+}
+
+#[derive(Subcommand)]
+enum LedgerCmd {
+    /// Check a ledger's hash chain; name the first bad record (exit 1).
+    Verify { file: PathBuf },
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -173,16 +204,28 @@ enum To {
 
 /// Standard output could not be written (closed, full): the command stops
 /// with exit 2 instead of a panic.
-struct StdoutFailed(std::io::ErrorKind);
+struct StdoutFailed(String);
 
 /// `print!` that reports a failed write instead of panicking.
 macro_rules! say {
     ($($t:tt)*) => {{
         use std::io::Write as _;
+        if fds::stdout_was_closed() {
+            std::panic::panic_any(StdoutFailed("it is closed".into()));
+        }
         let mut out = std::io::stdout().lock();
         if let Err(e) = write!(out, $($t)*).and_then(|_| out.flush()) {
-            std::panic::panic_any(StdoutFailed(e.kind()));
+            std::panic::panic_any(StdoutFailed(e.kind().to_string()));
         }
+    }};
+}
+
+/// `eprintln!` that never panics: when stderr itself fails there is nobody
+/// left to tell, and the exit code still says what happened.
+macro_rules! warn {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr().lock(), $($t)*);
     }};
 }
 
@@ -209,16 +252,16 @@ fn main() -> ExitCode {
     match handle.map(|h| h.join()) {
         Ok(Ok(code)) => ExitCode::from(code),
         Ok(Err(payload)) if payload.downcast_ref::<StdoutFailed>().is_some() => {
-            let kind = payload
+            let why = payload
                 .downcast_ref::<StdoutFailed>()
-                .map(|f| f.0)
-                .unwrap_or(std::io::ErrorKind::Other);
-            eprintln!("error: cannot write to standard output: {kind}");
+                .map(|f| f.0.clone())
+                .unwrap_or_default();
+            warn!("usage error[E0020]: cannot write to standard output: {why}");
             ExitCode::from(2)
         }
         _ => {
-            eprintln!("dustrun: internal error (please report it with the input that caused it)");
-            ExitCode::from(101)
+            warn!("dustrun: internal error (please report it with the input that caused it)");
+            ExitCode::from(70)
         }
     }
 }
@@ -231,6 +274,9 @@ fn exit_code(c: Category) -> u8 {
         Category::Inadmissible => 10,
         Category::Failure => 11,
         Category::Undetermined => 12,
+        Category::ReplayDiverged => 13,
+        Category::ReplayRefused => 14,
+        Category::Realization => 15,
     }
 }
 
@@ -243,16 +289,25 @@ fn real_main() -> u8 {
     let engine = match tables.map_err(|e| e.to_string()).and_then(Engine::new) {
         Ok(e) => e,
         Err(e) => {
-            eprintln!("usage error[E0023]: invalid rule tables: {e}");
+            warn!("usage error[E0023]: invalid rule tables: {e}");
             return 2;
         }
     };
     let out = Out {
         engine: &engine,
         format: cli.error_format,
+        rules: cli.rules.clone(),
     };
     match cli.cmd {
-        Some(Cmd::Check { file, common }) => out.run_file(&file, Mode::Check, &common, false, None),
+        Some(Cmd::Check { file, common }) => {
+            if let Err(code) = out.guard(&[&file], &common, None) {
+                return code;
+            }
+            out.run_file(&file, Mode::Check, &common, false, None)
+        }
+        Some(Cmd::Ledger {
+            cmd: LedgerCmd::Verify { file },
+        }) => out.verify_ledger(&file),
         Some(Cmd::Fmt { to, file }) => out.fmt(&file, to),
         Some(Cmd::Rules { export }) => rules(&engine, export.as_deref()),
         Some(Cmd::Explain {
@@ -262,6 +317,9 @@ fn real_main() -> u8 {
             common,
         }) => {
             if Path::new(&what).is_file() {
+                if let Err(code) = out.guard(&[Path::new(&what)], &common, None) {
+                    return code;
+                }
                 let mode = if simulate {
                     Mode::Simulate
                 } else {
@@ -274,8 +332,11 @@ fn real_main() -> u8 {
         }
         Some(Cmd::Conformance { corpus, snapshots }) => conformance(&engine, &corpus, &snapshots),
         None => {
+            if let Some(trace) = &cli.run.replay {
+                return out.replay(trace, &cli.run);
+            }
             let Some(file) = cli.run.file else {
-                eprintln!("usage: dustrun [OPTIONS] FILE   (see `dustrun --help`)");
+                warn!("usage: dustrun [OPTIONS] FILE   (see `dustrun --help`)");
                 return 2;
             };
             let mode = if cli.run.simulate {
@@ -284,23 +345,11 @@ fn real_main() -> u8 {
                 Mode::Realize
             };
             if mode == Mode::Realize && cli.run.emit_trace {
-                eprintln!("usage error: --emit-trace would mix the trace with realized output on stdout; use --trace-out FILE, or --simulate");
+                warn!("usage error: --emit-trace would mix the trace with realized output on stdout; use --trace-out FILE, or --simulate");
                 return 2;
             }
-            // Writing the trace or the ledger over the program would destroy it.
-            if cli
-                .run
-                .ledger
-                .as_deref()
-                .is_some_and(|t| same_file(t, &file))
-            {
-                return out.usage(
-                    engine::codes::IO,
-                    format!(
-                        "`--ledger {}` names the program itself; nothing was run",
-                        display_name(&file)
-                    ),
-                );
+            if let Err(code) = out.guard(&[&file], &cli.run.common, cli.run.ledger.as_deref()) {
+                return code;
             }
             out.run_file(
                 &file,
@@ -316,6 +365,74 @@ fn real_main() -> u8 {
 struct Out<'e> {
     engine: &'e Engine,
     format: Format,
+    /// `--rules DIR`, which no output may write into.
+    rules: Option<PathBuf>,
+}
+
+/// Whether `out` would be written inside directory `dir`.
+fn inside(out: &Path, dir: &Path) -> bool {
+    let parent = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    match (
+        std::fs::canonicalize(parent),
+        std::fs::canonicalize(dir),
+        out.file_name(),
+    ) {
+        (Ok(p), Ok(d), Some(_)) => p.starts_with(d),
+        _ => false,
+    }
+}
+
+/// `--trace-out FILE`, written atomically: a temporary file next to FILE is
+/// created before the run (so an unwritable place stops the run before any
+/// effect) and renamed over FILE once the trace is complete.
+struct TraceOut {
+    dest: PathBuf,
+    tmp: PathBuf,
+    file: Option<std::fs::File>,
+}
+
+impl TraceOut {
+    fn prepare(dest: &Path) -> std::io::Result<TraceOut> {
+        let Some(name) = dest.file_name() else {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "not a file name",
+            ));
+        };
+        let tmp = dest.with_file_name(format!(
+            ".{}.dustrun-{}.tmp",
+            name.to_string_lossy(),
+            std::process::id()
+        ));
+        let file = std::fs::File::create(&tmp)?;
+        Ok(TraceOut {
+            dest: dest.to_path_buf(),
+            tmp,
+            file: Some(file),
+        })
+    }
+
+    fn commit(mut self, json: &str) -> std::io::Result<()> {
+        let Some(mut f) = self.file.take() else {
+            return Ok(());
+        };
+        f.write_all(json.as_bytes())?;
+        f.sync_all()?;
+        drop(f);
+        std::fs::rename(&self.tmp, &self.dest)
+    }
+}
+
+impl Drop for TraceOut {
+    fn drop(&mut self) {
+        // Not committed (or the commit failed): leave no temporary behind.
+        if self.tmp.exists() {
+            let _ = std::fs::remove_file(&self.tmp);
+        }
+    }
 }
 
 /// The name a file is shown under: as given, or its file name when absolute
@@ -379,6 +496,56 @@ impl Out<'_> {
             })
     }
 
+    /// Refuse, before anything runs, an output (`--trace-out`, `--ledger`)
+    /// that would overwrite an input: the program, the resource manifest,
+    /// the rule tables, or the other output.
+    fn guard(
+        &self,
+        inputs: &[&Path],
+        common: &CommonArgs,
+        ledger: Option<&Path>,
+    ) -> Result<(), u8> {
+        let mut ins: Vec<(&str, &Path)> = inputs.iter().map(|p| ("the program", *p)).collect();
+        if let Some(m) = &common.resources {
+            ins.push(("the resource manifest", m));
+        }
+        let outs = [
+            ("--trace-out", common.trace_out.as_deref()),
+            ("--ledger", ledger),
+        ];
+        for (flag, out) in outs {
+            let Some(out) = out else { continue };
+            let hit = ins
+                .iter()
+                .find(|(_, i)| same_file(out, i))
+                .map(|(what, _)| what.to_string())
+                .or_else(|| {
+                    self.rules
+                        .as_deref()
+                        .filter(|d| inside(out, d))
+                        .map(|_| "inside the rule tables (`--rules`)".to_string())
+                });
+            if let Some(what) = hit {
+                return Err(self.usage(
+                    engine::codes::IO,
+                    format!(
+                        "`{flag} {}` names {what}, which it would overwrite; nothing was run",
+                        display_name(out)
+                    ),
+                ));
+            }
+        }
+        if let (Some(t), Some(l)) = (&common.trace_out, ledger) {
+            if t == l || same_file(t, l) {
+                return Err(self.usage(
+                    engine::codes::IO,
+                    "`--trace-out` and `--ledger` name the same file; nothing was run".into(),
+                ));
+            }
+        }
+        Ok(())
+    }
+
     fn run_file(
         &self,
         file: &Path,
@@ -387,7 +554,7 @@ impl Out<'_> {
         emit_trace: bool,
         ledger: Option<&Path>,
     ) -> u8 {
-        let (name, bytes, report) = match self.execute(file, mode, common, false) {
+        let (name, bytes, mut report) = match self.execute(file, mode, common, false) {
             Ok(r) => r,
             Err(code) => return code,
         };
@@ -395,6 +562,16 @@ impl Out<'_> {
             name: &name,
             bytes: &bytes,
         };
+        let trace_out = match self.prepare_trace(common) {
+            Ok(t) => t,
+            Err(code) => return code,
+        };
+        if report.trace.outcome == Outcome::Executed && mode == Mode::Realize {
+            return self.realize(&src, &mut report, ledger, trace_out);
+        }
+        if let Err(code) = self.commit_trace(trace_out, &report) {
+            return code;
+        }
         if report.trace.outcome != Outcome::Executed {
             if emit_trace {
                 say!("{}", report.trace.to_json());
@@ -411,20 +588,14 @@ impl Out<'_> {
             return 0;
         }
         match mode {
-            Mode::Realize => self.realize(&report, ledger),
-            Mode::Simulate => {
-                say!("{}", summary(&report, "simulated, not realized"));
-                0
-            }
-            Mode::Check => {
-                say!("{}", summary(&report, "would occur when run"));
-                0
-            }
+            Mode::Simulate => say!("{}", summary(&report, "simulated, not realized")),
+            _ => say!("{}", summary(&report, "would occur when run")),
         }
+        0
     }
 
-    /// Read the file, run it with the common options, write `--trace-out`:
-    /// the display name, the bytes and the report.
+    /// Read the file and run it with the common options: the display name,
+    /// the bytes and the report.
     fn execute(
         &self,
         file: &Path,
@@ -432,19 +603,6 @@ impl Out<'_> {
         common: &CommonArgs,
         explain: bool,
     ) -> Result<(String, Vec<u8>, Report), u8> {
-        if common
-            .trace_out
-            .as_deref()
-            .is_some_and(|t| same_file(t, file))
-        {
-            return Err(self.usage(
-                engine::codes::IO,
-                format!(
-                    "`--trace-out {}` names the program itself; nothing was run",
-                    display_name(file)
-                ),
-            ));
-        }
         let (name, bytes) = self.read(file)?;
         let args = self.entry_args(common)?;
         let cfg = self.config(common, mode, args, explain)?;
@@ -455,7 +613,6 @@ impl Out<'_> {
             },
             &cfg,
         );
-        self.write_trace(common, &report)?;
         Ok((name, bytes, report))
     }
 
@@ -478,19 +635,32 @@ impl Out<'_> {
         Ok(args)
     }
 
-    /// `--trace-out FILE`, whatever the outcome.
-    fn write_trace(&self, common: &CommonArgs, report: &Report) -> Result<(), u8> {
+    /// `--trace-out FILE`: its temporary file, made before anything is
+    /// realized.
+    fn prepare_trace(&self, common: &CommonArgs) -> Result<Option<TraceOut>, u8> {
         let Some(path) = &common.trace_out else {
-            return Ok(());
+            return Ok(None);
         };
-        std::fs::write(path, report.trace.to_json()).map_err(|e| {
+        TraceOut::prepare(path).map(Some).map_err(|e| {
             self.usage(
                 engine::codes::IO,
                 format!(
-                    "cannot write trace to `{}`: {}",
+                    "cannot write trace to `{}`: {}; nothing was run",
                     display_name(path),
                     e.kind()
                 ),
+            )
+        })
+    }
+
+    /// Complete `--trace-out` with the run's trace.
+    fn commit_trace(&self, out: Option<TraceOut>, report: &Report) -> Result<(), u8> {
+        let Some(out) = out else { return Ok(()) };
+        let name = display_name(&out.dest);
+        out.commit(&report.trace.to_json()).map_err(|e| {
+            self.usage(
+                engine::codes::IO,
+                format!("cannot write trace to `{name}`: {}", e.kind()),
             )
         })
     }
@@ -562,6 +732,7 @@ impl Out<'_> {
             deny_resources: deny,
             provide_resources: provide,
             explain,
+            embed_dir: common.embed_dir,
         })
     }
 
@@ -576,6 +747,13 @@ impl Out<'_> {
             Ok(r) => r,
             Err(code) => return code,
         };
+        let trace_out = match self.prepare_trace(common) {
+            Ok(t) => t,
+            Err(code) => return code,
+        };
+        if let Err(code) = self.commit_trace(trace_out, &report) {
+            return code;
+        }
         let src = Source {
             name: &name,
             bytes: &bytes,
@@ -656,9 +834,34 @@ impl Out<'_> {
         0
     }
 
-    /// Hand each recorded effect to its realizer, in program order. Checked
-    /// first: a missing realizer stops the run before any effect occurs.
-    fn realize(&self, report: &Report, ledger: Option<&Path>) -> u8 {
+    /// A usage stop after the run was decided but before any effect: the
+    /// trace says `not-run`, and nothing is realized.
+    fn refuse(
+        &self,
+        src: &Source<'_>,
+        report: &mut Report,
+        trace_out: Option<TraceOut>,
+        code: &str,
+        message: String,
+    ) -> u8 {
+        let d = Diagnostic::new(self.engine.tables(), code, None, message);
+        report.not_run(src, d);
+        let written = self.commit_trace(trace_out, report);
+        self.diagnostics(src, &report.diagnostics);
+        written.err().unwrap_or(2)
+    }
+
+    /// Hand each recorded effect to its realizer (effects table), in program
+    /// order, and complete `--trace-out` with what was realized. Everything
+    /// that can be known before the first effect (a realizer missing, a
+    /// ledger that does not verify, stdout closed) stops the run first.
+    fn realize(
+        &self,
+        src: &Source<'_>,
+        report: &mut Report,
+        ledger: Option<&Path>,
+        trace_out: Option<TraceOut>,
+    ) -> u8 {
         let tables = self.engine.tables();
         let realizer = |kind: &str| {
             tables
@@ -668,31 +871,39 @@ impl Out<'_> {
                 .find(|k| k.kind == kind)
                 .map(|k| k.realizer)
         };
-        let needs_ledger = report
-            .events
-            .iter()
-            .any(|e| realizer(&e.kind) == Some(Realizer::Ledger));
-        let mut ledger_file = None;
-        if needs_ledger {
+        let uses = |r: Realizer| report.events.iter().any(|e| realizer(&e.kind) == Some(r));
+        let mut book = None;
+        if uses(Realizer::Ledger) || ledger.is_some_and(Path::exists) {
             let Some(path) = ledger else {
-                return self.usage(
-                    engine::codes::NO_REALIZER,
-                    "this run performs observe/seal effects, which realize mode appends to a ledger: give `--ledger FILE`, or use `--simulate`; nothing was realized".into(),
-                );
+                return self.refuse(src, report, trace_out, engine::codes::NO_REALIZER,
+                    "this run performs observe/seal effects, which realize mode appends to a ledger: give `--ledger FILE`, or use `--simulate`; nothing was realized".into());
             };
-            match std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(path)
-            {
-                Ok(f) => ledger_file = Some(f),
-                Err(e) => {
-                    return self.usage(
+            match ledger::Ledger::open(path) {
+                Ok(l) => book = Some(l),
+                Err(ledger::LedgerError::Io(e)) => {
+                    return self.refuse(
+                        src,
+                        report,
+                        trace_out,
                         engine::codes::IO,
                         format!(
-                            "cannot open ledger `{}`: {}; nothing was realized",
+                            "cannot use ledger `{}`: {}; nothing was realized",
                             display_name(path),
-                            e.kind()
+                            e
+                        ),
+                    )
+                }
+                Err(ledger::LedgerError::Bad(b)) => {
+                    return self.refuse(
+                        src,
+                        report,
+                        trace_out,
+                        engine::codes::LEDGER,
+                        format!(
+                            "ledger `{}` does not verify: record {} {}; nothing was realized",
+                            display_name(path),
+                            b.record,
+                            b.why
                         ),
                     )
                 }
@@ -700,38 +911,249 @@ impl Out<'_> {
         }
         // Effects are enacted in order; the first that cannot be enacted
         // stops the run (exit 15). Those before it happened and cannot be
-        // taken back (§6.6): the message says how many.
+        // taken back (§6.6): the trace and the message say how many.
         let total = report.events.len();
+        let mut failed = None;
         let mut stdout = std::io::stdout().lock();
         for (n, e) in report.events.iter().enumerate() {
-            let done = match realizer(&e.kind) {
-                Some(Realizer::Stdout) => stdout
-                    .write_all(e.payload.as_bytes())
-                    .and_then(|_| stdout.write_all(b"\n"))
-                    .and_then(|_| stdout.flush()),
-                Some(Realizer::Ledger) => {
-                    let rec = serde_json::json!({
-                        "kind": e.kind, "payload": e.payload, "tick": e.tick, "proc": e.proc,
-                        "dir_digest": report.trace.dir_digest,
-                    });
-                    match ledger_file.as_mut() {
-                        Some(f) => writeln!(f, "{rec}").and_then(|_| f.flush()),
-                        None => Ok(()),
-                    }
+            let r = realizer(&e.kind);
+            let done = match r {
+                Some(Realizer::Stdout) if fds::stdout_was_closed() => Err(std::io::Error::new(
+                    std::io::ErrorKind::BrokenPipe,
+                    "standard output is closed",
+                )),
+                Some(Realizer::Stdout) => {
+                    let mut line = Vec::with_capacity(e.payload.len() + 1);
+                    line.extend_from_slice(e.payload.as_bytes());
+                    line.push(b'\n');
+                    stdout.write_all(&line).and_then(|_| stdout.flush())
                 }
+                Some(Realizer::Ledger) => match book.as_mut() {
+                    Some(l) => l.append(&report.trace.run, e.tick, &e.proc, &e.kind, &e.payload),
+                    None => Ok(()),
+                },
                 None => Ok(()),
             };
             if let Err(err) = done {
-                eprintln!(
-                    "error: realization failed: effect {} of {total} (`{}` at tick {}) could not be enacted: {}; {n} effect(s) before it were realized",
+                let name = match r {
+                    Some(Realizer::Ledger) => "ledger",
+                    _ => "stdout",
+                };
+                failed = Some((n, name, err));
+                break;
+            }
+        }
+        drop(stdout);
+        let realized = failed.as_ref().map_or(total, |f| f.0);
+        report.trace.realization = Some(engine::trace::Realization {
+            realized,
+            failed: failed
+                .as_ref()
+                .map(|(n, name, err)| engine::trace::RealizationFailure {
+                    effect: *n,
+                    realizer: name.to_string(),
+                    error: io_words(err),
+                }),
+        });
+        let written = self.commit_trace(trace_out, report);
+        if let Some((n, name, err)) = failed {
+            let e = &report.events[n];
+            let d = Diagnostic::new(
+                tables,
+                engine::codes::REALIZATION,
+                None,
+                format!(
+                    "effect {} of {total} (`{}` at tick {}) could not be enacted on {name}: {}; {n} effect(s) before it were realized and cannot be taken back",
                     n + 1,
                     e.kind,
                     e.tick,
-                    err.kind()
+                    io_words(&err)
+                ),
+            );
+            self.diagnostics(src, &[d]);
+            return 15;
+        }
+        written.err().unwrap_or(0)
+    }
+
+    /// `dustrun ledger verify FILE`.
+    fn verify_ledger(&self, file: &Path) -> u8 {
+        let name = display_name(file);
+        match ledger::verify(file) {
+            Ok(n) => {
+                sayln!("ledger `{name}`: {n} record(s), the hash chain verifies");
+                0
+            }
+            Err(ledger::LedgerError::Io(e)) => self.usage(
+                engine::codes::IO,
+                format!("cannot read ledger `{name}`: {e}"),
+            ),
+            Err(ledger::LedgerError::Bad(b)) => {
+                self.usage(
+                    engine::codes::LEDGER,
+                    format!(
+                        "ledger `{name}` does not verify: record {} {}",
+                        b.record, b.why
+                    ),
                 );
-                return 15;
+                1
             }
         }
+    }
+
+    /// `dustrun --replay TRACE [--dir FILE] [--realize]` (brief §12).
+    fn replay(&self, trace: &Path, run: &RunArgs) -> u8 {
+        let tname = display_name(trace);
+        let bytes = match read_capped(trace, MAX_TRACE_BYTES + 1) {
+            Ok(b) if b.len() > MAX_TRACE_BYTES => {
+                return self.usage(
+                    engine::codes::IO,
+                    format!("trace `{tname}` is larger than {MAX_TRACE_BYTES} bytes"),
+                )
+            }
+            Ok(b) => b,
+            Err(e) => {
+                return self.usage(
+                    engine::codes::IO,
+                    format!("cannot read trace `{tname}`: {}", e.kind()),
+                )
+            }
+        };
+        let rec = match engine::replay::parse(&bytes) {
+            Ok(r) => r,
+            Err(why) => {
+                return self.usage(engine::codes::IO, format!("cannot replay `{tname}`: {why}"))
+            }
+        };
+        // The artifact: --dir, else embedded, else the recorded name beside
+        // the trace (then in the current directory).
+        let (dir_bytes, from) = if let Some(d) = &run.dir {
+            match self.read(d) {
+                Ok((_, b)) => (b, format!("`{}`", display_name(d))),
+                Err(code) => return code,
+            }
+        } else if let Some(b) = &rec.embedded {
+            (b.clone(), "the trace".to_string())
+        } else {
+            let recorded = Path::new(&rec.name);
+            let beside = trace.parent().map(|p| p.join(recorded));
+            let found = beside
+                .iter()
+                .map(PathBuf::as_path)
+                .chain([recorded])
+                .find(|p| p.is_file());
+            match found {
+                Some(p) => match self.read(p) {
+                    Ok((_, b)) => (b, format!("`{}`", display_name(p))),
+                    Err(code) => return code,
+                },
+                None => {
+                    return self.usage(
+                        engine::codes::IO,
+                        format!(
+                            "the trace's artifact `{}` is neither embedded nor found beside the trace or here; give it with `--dir FILE`",
+                            rec.name
+                        ),
+                    )
+                }
+            }
+        };
+        let refused = |what: String| {
+            let d = Diagnostic::new(
+                self.engine.tables(),
+                engine::codes::REPLAY_REFUSED,
+                None,
+                format!("{what}; nothing was run"),
+            );
+            self.diagnostics(
+                &Source {
+                    name: "",
+                    bytes: b"",
+                },
+                &[d],
+            );
+            14
+        };
+        let digest = semantics::sha256(&dir_bytes);
+        if digest != rec.digest {
+            return refused(format!(
+                "the artifact changed: `{}` (from {from}) has digest {digest}, the trace recorded {}",
+                rec.name, rec.digest
+            ));
+        }
+        let tables = &self.engine.tables().digest;
+        if *tables != rec.rules_digest {
+            return refused(format!(
+                "the rule tables changed: their digest is {tables}, the trace recorded {}",
+                rec.rules_digest
+            ));
+        }
+        if run.realize && rec.config.mode != Mode::Realize {
+            return self.usage(
+                engine::codes::ARG,
+                format!(
+                    "`--realize` enacts a realized run again, but `{tname}` records a {} run (which provides different resources); replay it without `--realize`",
+                    rec.config.mode.name()
+                ),
+            );
+        }
+        let mut inputs: Vec<&Path> = vec![trace];
+        inputs.extend(run.dir.as_deref());
+        if let Err(code) = self.guard(&inputs, &run.common, run.ledger.as_deref()) {
+            return code;
+        }
+        let trace_out = match self.prepare_trace(&run.common) {
+            Ok(t) => t,
+            Err(code) => return code,
+        };
+        let src = Source {
+            name: &rec.name,
+            bytes: &dir_bytes,
+        };
+        let mut report = self.engine.run(&src, &rec.config);
+        let now: serde_json::Value =
+            serde_json::from_str(&report.trace.to_json()).unwrap_or_default();
+        if let Some(d) = engine::replay::first_divergence(&rec.json, &now) {
+            // A run that differs from its record is never realized.
+            let written = self.commit_trace(trace_out, &report);
+            let diag = Diagnostic::new(
+                self.engine.tables(),
+                engine::codes::REPLAY_DIVERGED,
+                None,
+                format!(
+                    "replay of `{tname}` diverged at `{}`: recorded {}, now {}",
+                    if d.path.is_empty() {
+                        "(the whole trace)"
+                    } else {
+                        &d.path
+                    },
+                    clip(&d.recorded),
+                    clip(&d.now)
+                ),
+            );
+            self.diagnostics(&src, &[diag]);
+            return written.err().unwrap_or(13);
+        }
+        let t = &report.trace;
+        let line = format!(
+            "replay identical: `{}` ({}) {}, {} effect(s); the trace matches `{tname}`",
+            rec.name,
+            short(&rec.digest),
+            t.outcome.name(),
+            t.effects.events.len()
+        );
+        if run.realize && t.outcome == Outcome::Executed && rec.config.mode == Mode::Realize {
+            // stdout belongs to the realized effects: confirm on stderr.
+            let code = self.realize(&src, &mut report, run.ledger.as_deref(), trace_out);
+            if code == 0 {
+                warn!("{line}");
+            }
+            return code;
+        }
+        if let Err(code) = self.commit_trace(trace_out, &report) {
+            return code;
+        }
+        sayln!("{line}");
         0
     }
 
@@ -761,6 +1183,36 @@ impl Out<'_> {
     }
 }
 
+/// A trace is a few times its program; anything larger is not one.
+const MAX_TRACE_BYTES: usize = 8 * dir_grammar::limits::MAX_INPUT_BYTES;
+
+/// An I/O error in stable words: the kind for an OS error (no error
+/// numbers or platform wording in traces), the message for our own.
+fn io_words(e: &std::io::Error) -> String {
+    if e.raw_os_error().is_some() {
+        e.kind().to_string()
+    } else {
+        e.to_string()
+    }
+}
+
+/// `sha256:0123456789ab…` for one-line messages.
+fn short(digest: &str) -> String {
+    match digest.get(..19) {
+        Some(s) if digest.len() > 19 => format!("{s}…"),
+        _ => digest.to_string(),
+    }
+}
+
+/// A JSON value in a one-line message.
+fn clip(v: &str) -> String {
+    if v.chars().count() > 120 {
+        format!("{}…", v.chars().take(120).collect::<String>())
+    } else {
+        v.to_string()
+    }
+}
+
 fn summary(r: &Report, effect_word: &str) -> String {
     let t = &r.trace;
     let mut s = String::new();
@@ -776,7 +1228,8 @@ fn summary(r: &Report, effect_word: &str) -> String {
         t.config
             .entry_resolved
             .as_deref()
-            .unwrap_or(&t.config.entry)
+            .or(t.config.entry.as_deref())
+            .unwrap_or("main")
     ));
     if t.effects.events.is_empty() {
         s.push_str(&format!("effects: none ({effect_word})\n"));
@@ -811,7 +1264,7 @@ fn summary(r: &Report, effect_word: &str) -> String {
 fn rules(engine: &Engine, export: Option<&Path>) -> u8 {
     if let Some(dir) = export {
         if let Err(e) = std::fs::create_dir_all(dir) {
-            eprintln!(
+            warn!(
                 "usage error[E0020]: cannot create `{}`: {}",
                 display_name(dir),
                 e.kind()
@@ -821,14 +1274,14 @@ fn rules(engine: &Engine, export: Option<&Path>) -> u8 {
         for (name, text) in Tables::default_files() {
             let p = dir.join(name);
             if p.exists() {
-                eprintln!(
+                warn!(
                     "usage error[E0020]: `{}` exists; export into an empty directory",
                     display_name(&p)
                 );
                 return 2;
             }
             if let Err(e) = std::fs::write(&p, text) {
-                eprintln!(
+                warn!(
                     "usage error[E0020]: cannot write `{}`: {}",
                     display_name(&p),
                     e.kind()
@@ -857,9 +1310,7 @@ fn rules(engine: &Engine, export: Option<&Path>) -> u8 {
 fn explain(engine: &Engine, code: &str, format: ExplainFormat) -> u8 {
     let raw = code.trim();
     if format == ExplainFormat::Dot {
-        eprintln!(
-            "usage error: `--format dot` draws a program's admissibility graph; give a DIR file"
-        );
+        warn!("usage error: `--format dot` draws a program's admissibility graph; give a DIR file");
         return 2;
     }
     let json = format == ExplainFormat::Json;
@@ -884,7 +1335,7 @@ fn explain(engine: &Engine, code: &str, format: ExplainFormat) -> u8 {
         && raw.to_ascii_uppercase().starts_with('E')
         && raw[1..].chars().all(|c| c.is_ascii_digit());
     if !looks_like_code {
-        eprintln!("usage error: `{raw}` is neither a file, an error code (E0201) nor a rule id (`dustrun rules` lists them)");
+        warn!("usage error: `{raw}` is neither a file, an error code (E0201) nor a rule id (`dustrun rules` lists them)");
         return 2;
     }
     let code = raw.to_ascii_uppercase();
@@ -931,7 +1382,7 @@ fn explain(engine: &Engine, code: &str, format: ExplainFormat) -> u8 {
             0
         }
         None => {
-            eprintln!("usage error: `{code}` is not an error code of this executor (codes look like E0201; `dustrun rules` lists the rules)");
+            warn!("usage error: `{code}` is not an error code of this executor (codes look like E0201; `dustrun rules` lists the rules)");
             2
         }
     }
@@ -941,7 +1392,7 @@ fn conformance(engine: &Engine, corpus: &Path, snapshots: &Path) -> u8 {
     let cases = match conformance::discover(corpus) {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("usage error[E0020]: {e}");
+            warn!("usage error[E0020]: {e}");
             return 2;
         }
     };
@@ -950,7 +1401,7 @@ fn conformance(engine: &Engine, corpus: &Path, snapshots: &Path) -> u8 {
         let result = match conformance::run_case(engine, case) {
             Ok(r) => r,
             Err(e) => {
-                eprintln!("usage error[E0020]: {e}");
+                warn!("usage error[E0020]: {e}");
                 return 2;
             }
         };

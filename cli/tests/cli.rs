@@ -122,7 +122,10 @@ fn trace_output() {
     assert_eq!(t["returned"]["Int"], 37);
     assert_eq!(t["time"]["tick"], 6);
     assert_eq!(t["effects"]["events"].as_array().unwrap().len(), 3);
-    assert!(t["dir_digest"].as_str().unwrap().starts_with("sha256:"));
+    assert!(t["artifact"]["digest"]
+        .as_str()
+        .unwrap()
+        .starts_with("sha256:"));
 
     let d = temp_dir("trace");
     let out = d.join("t.json");

@@ -70,6 +70,7 @@ impl Case {
             deny_resources: self.config.deny_resources.clone(),
             provide_resources: self.config.provide_resources.clone(),
             explain: false,
+            embed_dir: false,
         }
     }
 }

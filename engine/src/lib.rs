@@ -10,6 +10,7 @@ pub mod explain;
 mod linearity;
 mod phi;
 pub mod render;
+pub mod replay;
 mod solve;
 pub mod trace;
 mod types;
@@ -96,6 +97,10 @@ pub mod codes {
     pub const ARG: &str = "E0021";
     pub const NO_REALIZER: &str = "E0022";
     pub const TABLES: &str = "E0023";
+    pub const LEDGER: &str = "E0024";
+    pub const REALIZATION: &str = "E0025";
+    pub const REPLAY_REFUSED: &str = "E0026";
+    pub const REPLAY_DIVERGED: &str = "E0027";
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -132,6 +137,8 @@ pub struct RunConfig {
     pub provide_resources: Vec<String>,
     /// Collect the derivation `dustrun explain` shows.
     pub explain: bool,
+    /// Store the input in the trace (`--embed-dir`).
+    pub embed_dir: bool,
 }
 
 impl RunConfig {
@@ -145,6 +152,7 @@ impl RunConfig {
             deny_resources: Vec::new(),
             provide_resources: Vec::new(),
             explain: false,
+            embed_dir: false,
         }
     }
 }
@@ -164,6 +172,48 @@ pub struct Report {
     /// The derivation, when the configuration asked for it and the run got
     /// as far as admission.
     pub explanation: Option<Box<explain::Explanation>>,
+}
+
+impl Report {
+    /// A usage stop found after the engine decided the run but before any
+    /// effect was realized (no realizer, unusable ledger): the run did not
+    /// happen, and its trace says so (brief §1).
+    pub fn not_run(&mut self, src: &Source<'_>, d: Diagnostic) {
+        let t = &mut self.trace;
+        t.outcome = Outcome::NotRun;
+        t.phi = None;
+        t.returned = None;
+        t.effects = Effects::default();
+        t.time = Time::default();
+        t.error = Some(trace_error(src, &d));
+        t.realization = None;
+        self.events.clear();
+        self.diagnostics = vec![d];
+    }
+}
+
+/// The trace's `error` for a stop's first diagnostic.
+fn trace_error(src: &Source<'_>, d: &Diagnostic) -> TraceError {
+    TraceError {
+        kind: d.kind.clone(),
+        code: d.code.clone(),
+        category: format!("{:?}", d.category).to_lowercase(),
+        message: d.message.clone(),
+        rule: d.rule.clone(),
+        spec: d.cite.clone(),
+        mus: None,
+        span: d.primary.as_ref().map(|l| trace_span(src, l.span)),
+    }
+}
+
+/// What ledger records name their run by: the artifact and the
+/// configuration as requested (before the entry is resolved).
+fn run_digest(t: &Trace) -> String {
+    let v = serde_json::json!({
+        "artifact": t.artifact.digest,
+        "config": t.config,
+    });
+    semantics::sha256(v.to_string().as_bytes())
 }
 
 pub struct Engine {
@@ -196,7 +246,16 @@ impl Engine {
                 ));
             }
         }
-        for c in [codes::IO, codes::ARG, codes::NO_REALIZER, codes::TABLES] {
+        for c in [
+            codes::IO,
+            codes::ARG,
+            codes::NO_REALIZER,
+            codes::TABLES,
+            codes::LEDGER,
+            codes::REALIZATION,
+            codes::REPLAY_REFUSED,
+            codes::REPLAY_DIVERGED,
+        ] {
             if tables.entry(c).is_none() {
                 return Err(format!(
                     "11-errors.ron: the engine needs code `{c}`, which is missing"
@@ -249,13 +308,28 @@ impl Engine {
             trace_version: TRACE_VERSION,
             dustrun: env!("CARGO_PKG_VERSION").to_string(),
             dpl: self.tables.profile.dpl_version.clone(),
-            dir_digest: semantics::sha256(src.bytes),
+            artifact: Artifact {
+                name: src.name.to_string(),
+                digest: semantics::sha256(src.bytes),
+                embedded: cfg.embed_dir.then(|| Embedded::of(src.bytes)),
+            },
+            run: String::new(),
             config: Config {
-                entry: cfg.entry.clone().unwrap_or_else(|| "main".into()),
+                entry: cfg.entry.clone(),
                 entry_resolved: None,
                 mode: cfg.mode.name().into(),
-                args: cfg.args.iter().cloned().collect(),
+                args: cfg
+                    .args
+                    .iter()
+                    .map(|(name, value)| Arg {
+                        name: name.clone(),
+                        value: value.clone(),
+                    })
+                    .collect(),
                 max_steps: budget.steps,
+                solver_budget: cfg
+                    .solver_budget
+                    .unwrap_or(self.tables.phi.solver.polls_per_query),
                 deny_resources: cfg.deny_resources.clone(),
                 provide_resources: cfg.provide_resources.clone(),
                 profile: format!("dpl-{}", self.tables.profile.dpl_version),
@@ -268,26 +342,20 @@ impl Engine {
             time: Time::default(),
             rules: Vec::new(),
             error: None,
+            realization: None,
         };
+        trace.run = run_digest(&trace);
         let stop = |mut trace: Trace, diags: Vec<Diagnostic>, fired: Vec<String>| -> Report {
             let first = &diags[0];
             trace.outcome = match first.category {
                 Category::Inadmissible => Outcome::Inadmissible,
                 Category::Failure => Outcome::Failed,
                 Category::Undetermined => Outcome::Undetermined,
+                Category::Usage => Outcome::NotRun,
                 _ => Outcome::Rejected,
             };
             trace.rules = fired;
-            trace.error = Some(TraceError {
-                kind: first.kind.clone(),
-                code: first.code.clone(),
-                category: format!("{:?}", first.category).to_lowercase(),
-                message: first.message.clone(),
-                rule: first.rule.clone(),
-                spec: first.cite.clone(),
-                mus: None,
-                span: first.primary.as_ref().map(|l| trace_span(src, l.span)),
-            });
+            trace.error = Some(trace_error(src, first));
             Report {
                 trace,
                 diagnostics: diags,

@@ -30,6 +30,9 @@ pub fn category_word(c: Category) -> &'static str {
         Category::Inadmissible => "inadmissible",
         Category::Failure => "failure",
         Category::Undetermined => "undetermined",
+        Category::Realization => "realization failed",
+        Category::ReplayDiverged => "replay diverged",
+        Category::ReplayRefused => "replay refused",
     }
 }
 

@@ -3,9 +3,8 @@
 
 use serde::Serialize;
 use serde_json::Value as Json;
-use std::collections::BTreeMap;
 
-pub const TRACE_VERSION: u32 = 2;
+pub const TRACE_VERSION: u32 = 3;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -15,6 +14,23 @@ pub enum Outcome {
     Inadmissible,
     Failed,
     Undetermined,
+    /// A usage stop before admission (bad argument, missing realizer,
+    /// unusable ledger): nothing ran, nothing was realized (brief §1).
+    #[serde(rename = "not-run")]
+    NotRun,
+}
+
+impl Outcome {
+    pub fn name(self) -> &'static str {
+        match self {
+            Outcome::Executed => "executed",
+            Outcome::Rejected => "rejected",
+            Outcome::Inadmissible => "inadmissible",
+            Outcome::Failed => "failed",
+            Outcome::Undetermined => "undetermined",
+            Outcome::NotRun => "not-run",
+        }
+    }
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -22,7 +38,10 @@ pub struct Trace {
     pub trace_version: u32,
     pub dustrun: String,
     pub dpl: String,
-    pub dir_digest: String,
+    pub artifact: Artifact,
+    /// sha256 over the artifact digest and the configuration as requested:
+    /// what ledger records name their run by.
+    pub run: String,
     pub config: Config,
     pub outcome: Outcome,
     /// Φ resolution of the entry: the canonical witness for its unknowns.
@@ -35,18 +54,79 @@ pub struct Trace {
     pub rules: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<TraceError>,
+    /// Realize mode only: which effects were enacted (set by the realizer).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub realization: Option<Realization>,
+}
+
+/// The DIR program a run executed.
+#[derive(Clone, Debug, Serialize)]
+pub struct Artifact {
+    /// Display name (as given, or the file name when the path was absolute).
+    pub name: String,
+    /// sha256 of the input bytes.
+    pub digest: String,
+    /// The input itself (`--embed-dir`), so the trace replays on its own.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub embedded: Option<Embedded>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub enum Embedded {
+    /// Input that is valid UTF-8, as text.
+    #[serde(rename = "utf8")]
+    Utf8(String),
+    /// Any other input, as lowercase hex.
+    #[serde(rename = "hex")]
+    Hex(String),
+}
+
+impl Embedded {
+    pub fn of(bytes: &[u8]) -> Embedded {
+        match std::str::from_utf8(bytes) {
+            Ok(s) => Embedded::Utf8(s.to_string()),
+            Err(_) => Embedded::Hex(bytes.iter().map(|b| format!("{b:02x}")).collect()),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Realization {
+    /// Effects enacted, counting from the first in program order.
+    pub realized: usize,
+    /// The effect that could not be enacted (every later one was not tried).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failed: Option<RealizationFailure>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct RealizationFailure {
+    /// 0-based index into `effects.events`.
+    pub effect: usize,
+    pub realizer: String,
+    pub error: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Arg {
+    pub name: String,
+    pub value: String,
 }
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Config {
-    /// The entry as requested (`main` when not given).
-    pub entry: String,
+    /// The entry as requested; null when not given (then `main`, or the
+    /// program's only process).
+    pub entry: Option<String>,
     /// The process that ran, `Forge::Regime::name` (null when not resolved).
     pub entry_resolved: Option<String>,
     pub mode: String,
-    pub args: BTreeMap<String, String>,
+    /// `--arg` values in the order given.
+    pub args: Vec<Arg>,
     /// Step budget in force (profile default or `--max-steps`).
     pub max_steps: u64,
+    /// Φ solver polls per query in force (07-phi.ron or `--solver-budget`).
+    pub solver_budget: u64,
     /// `--deny-resource` names, as given.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub deny_resources: Vec<String>,

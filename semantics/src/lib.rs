@@ -524,6 +524,12 @@ pub enum Category {
     Inadmissible,
     Failure,
     Undetermined,
+    /// An admitted run's effect could not be enacted (brief §1, exit 15).
+    Realization,
+    /// `--replay`: the new trace differs from the recorded one (exit 13).
+    ReplayDiverged,
+    /// `--replay`: the artifact or the rule tables changed (exit 14).
+    ReplayRefused,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
