@@ -387,15 +387,26 @@ fn inside(out: &Path, dir: &Path) -> bool {
 
 /// `--trace-out FILE`, written atomically: a temporary file next to FILE is
 /// created before the run (so an unwritable place stops the run before any
-/// effect) and renamed over FILE once the trace is complete.
+/// effect) and renamed over FILE once the trace is complete. A FILE that
+/// exists and is not a regular file (`/dev/stdout`, a FIFO, `/dev/null`) is
+/// written in place: renaming over it would replace the device itself.
 struct TraceOut {
     dest: PathBuf,
-    tmp: PathBuf,
+    /// None when writing in place.
+    tmp: Option<PathBuf>,
     file: Option<std::fs::File>,
 }
 
 impl TraceOut {
     fn prepare(dest: &Path) -> std::io::Result<TraceOut> {
+        if std::fs::metadata(dest).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
+            let file = std::fs::OpenOptions::new().write(true).open(dest)?;
+            return Ok(TraceOut {
+                dest: dest.to_path_buf(),
+                tmp: None,
+                file: Some(file),
+            });
+        }
         let Some(name) = dest.file_name() else {
             return Err(std::io::Error::new(
                 std::io::ErrorKind::InvalidInput,
@@ -407,10 +418,14 @@ impl TraceOut {
             name.to_string_lossy(),
             std::process::id()
         ));
-        let file = std::fs::File::create(&tmp)?;
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&tmp)?;
         Ok(TraceOut {
             dest: dest.to_path_buf(),
-            tmp,
+            tmp: Some(tmp),
             file: Some(file),
         })
     }
@@ -420,17 +435,23 @@ impl TraceOut {
             return Ok(());
         };
         f.write_all(json.as_bytes())?;
+        f.flush()?;
+        let Some(tmp) = &self.tmp else {
+            return Ok(());
+        };
         f.sync_all()?;
         drop(f);
-        std::fs::rename(&self.tmp, &self.dest)
+        std::fs::rename(tmp, &self.dest)
     }
 }
 
 impl Drop for TraceOut {
     fn drop(&mut self) {
         // Not committed (or the commit failed): leave no temporary behind.
-        if self.tmp.exists() {
-            let _ = std::fs::remove_file(&self.tmp);
+        if let Some(tmp) = &self.tmp {
+            if tmp.exists() {
+                let _ = std::fs::remove_file(tmp);
+            }
         }
     }
 }
@@ -1074,19 +1095,8 @@ impl Out<'_> {
             );
             14
         };
-        let digest = semantics::sha256(&dir_bytes);
-        if digest != rec.digest {
-            return refused(format!(
-                "the artifact changed: `{}` (from {from}) has digest {digest}, the trace recorded {}",
-                rec.name, rec.digest
-            ));
-        }
-        let tables = &self.engine.tables().digest;
-        if *tables != rec.rules_digest {
-            return refused(format!(
-                "the rule tables changed: their digest is {tables}, the trace recorded {}",
-                rec.rules_digest
-            ));
+        if let Some(why) = rec.changed(&dir_bytes, &self.engine.tables().digest) {
+            return refused(format!("{why} (artifact read from {from})"));
         }
         if run.realize && rec.config.mode != Mode::Realize {
             return self.usage(

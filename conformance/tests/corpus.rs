@@ -141,6 +141,48 @@ fn runs_are_deterministic() {
     }
 }
 
+/// Brief §12: every case's trace replays to an identical trace, and an
+/// edited artifact or edited tables are refused by digest before anything
+/// runs.
+#[test]
+fn every_case_replays_identically_and_edits_are_refused() {
+    use engine::replay;
+    let engine = engine();
+    let tables = &engine.tables().digest;
+    let mut replayed = 0;
+    for case in cases() {
+        let r = run_case(&engine, &case).unwrap();
+        let recorded = r.report.trace.to_json();
+        let rec = replay::parse(recorded.as_bytes()).unwrap_or_else(|e| panic!("{}: {e}", case.id));
+        let bytes = std::fs::read(&case.path).unwrap();
+        assert_eq!(rec.changed(&bytes, tables), None, "{}", case.id);
+        let src = engine::Source {
+            name: &rec.name,
+            bytes: &bytes,
+        };
+        let again = engine.run(&src, &rec.config);
+        let now: serde_json::Value = serde_json::from_str(&again.trace.to_json()).unwrap();
+        assert_eq!(
+            replay::first_divergence(&rec.json, &now),
+            None,
+            "{}",
+            case.id
+        );
+        let mut edited = bytes.clone();
+        edited.extend_from_slice(b"\n");
+        let why = rec
+            .changed(&edited, tables)
+            .expect("an edit changes the digest");
+        assert!(why.contains("the artifact changed"), "{why}");
+        let why = rec
+            .changed(&bytes, "sha256:other")
+            .expect("other tables are refused");
+        assert!(why.contains("the rule tables changed"), "{why}");
+        replayed += 1;
+    }
+    assert!(replayed > 200);
+}
+
 #[test]
 fn no_effect_unless_executed_and_every_code_is_catalogued() {
     let engine = engine();

@@ -115,6 +115,27 @@ pub fn parse(bytes: &[u8]) -> Result<Recorded, String> {
     })
 }
 
+impl Recorded {
+    /// Why this trace cannot be replayed against `dir` under tables with
+    /// digest `tables`: the digest that changed, or `None` when both match.
+    pub fn changed(&self, dir: &[u8], tables: &str) -> Option<String> {
+        let digest = semantics::sha256(dir);
+        if digest != self.digest {
+            return Some(format!(
+                "the artifact changed: `{}` has digest {digest}, the trace recorded {}",
+                self.name, self.digest
+            ));
+        }
+        if tables != self.rules_digest {
+            return Some(format!(
+                "the rule tables changed: their digest is {tables}, the trace recorded {}",
+                self.rules_digest
+            ));
+        }
+        None
+    }
+}
+
 /// `a.b.c` into a JSON object.
 fn pointer<'j>(json: &'j Json, path: &str) -> Option<&'j Json> {
     path.split('.').try_fold(json, |v, k| v.get(k))
