@@ -115,17 +115,17 @@ impl Chain {
                 }));
             }
             let rec: Record = serde_json::from_slice(&buf)
-                .map_err(|e| bad(format!("not a ledger record: {e}")))?;
+                .map_err(|e| bad(format!("is not a ledger record ({e})")))?;
             if rec.n != record {
-                return Err(bad(format!("numbered {}, expected {record}", rec.n)));
+                return Err(bad(format!("is numbered {}", rec.n)));
             }
             if rec.prev != self.last {
                 return Err(bad(format!(
-                    "`prev` is {}, but the record before it hashes to {}",
+                    "has `prev` {}, but the record before it hashes to {}",
                     rec.prev, self.last
                 )));
             }
-            let (_, hash) = line(&Body {
+            let (canonical, hash) = line(&Body {
                 n: rec.n,
                 run: &rec.run,
                 tick: rec.tick,
@@ -136,9 +136,14 @@ impl Chain {
             });
             if hash != rec.hash {
                 return Err(bad(format!(
-                    "its contents hash to {hash}, but it says {}",
+                    "says `hash` {}, but its contents hash to {hash}",
                     rec.hash
                 )));
+            }
+            // Only the exact bytes dustrun writes: a record re-spaced,
+            // re-escaped or with its keys reordered is not the one hashed.
+            if canonical != buf {
+                return Err(bad("is not in the ledger's canonical form".into()));
             }
             self.count = record;
             self.last = hash;
@@ -202,6 +207,14 @@ impl Ledger {
 
     /// Verify what other runs appended since we last looked.
     fn catch_up(&mut self) -> Result<(), LedgerError> {
+        // Append-only: a ledger shorter than what we verified was cut by
+        // someone else, and appending to it would fork the chain.
+        if self.file.metadata()?.len() < self.offset {
+            return Err(LedgerError::Io(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "the ledger was truncated while this run appended to it",
+            )));
+        }
         self.file.seek(SeekFrom::Start(self.offset))?;
         let mut chain = self.chain.clone();
         let n = chain.feed(&self.file)?;
@@ -211,6 +224,8 @@ impl Ledger {
     }
 
     /// Append one record: the effect is realized once this returns `Ok`.
+    /// On failure, whether the record reached the file: written but not
+    /// synced (or not unlocked) still counts as realized.
     pub fn append(
         &mut self,
         run: &str,
@@ -218,11 +233,18 @@ impl Ledger {
         proc: &str,
         kind: &str,
         payload: &str,
-    ) -> std::io::Result<()> {
-        self.file.lock()?;
+    ) -> Result<(), AppendError> {
+        self.file.lock().map_err(AppendError::not_written)?;
         let r = self.append_locked(run, tick, proc, kind, payload);
         let u = self.file.unlock();
-        r.and(u)
+        match (r, u) {
+            (Err(e), _) => Err(e),
+            (Ok(()), Err(e)) => Err(AppendError {
+                written: true,
+                error: e,
+            }),
+            (Ok(()), Ok(())) => Ok(()),
+        }
     }
 
     fn append_locked(
@@ -232,17 +254,19 @@ impl Ledger {
         proc: &str,
         kind: &str,
         payload: &str,
-    ) -> std::io::Result<()> {
-        self.catch_up().map_err(|e| match e {
-            LedgerError::Io(e) => e,
-            LedgerError::Bad(b) => std::io::Error::new(
-                std::io::ErrorKind::InvalidData,
-                format!(
-                    "another writer left record {} that does not verify: {}",
-                    b.record, b.why
+    ) -> Result<(), AppendError> {
+        self.catch_up()
+            .map_err(|e| match e {
+                LedgerError::Io(e) => e,
+                LedgerError::Bad(b) => std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    format!(
+                        "another writer left record {} that does not verify: it {}",
+                        b.record, b.why
+                    ),
                 ),
-            ),
-        })?;
+            })
+            .map_err(AppendError::not_written)?;
         let (bytes, hash) = line(&Body {
             n: self.chain.count + 1,
             run,
@@ -255,15 +279,37 @@ impl Ledger {
         if let Err(e) = self.file.write_all(&bytes) {
             // A record cut short (full disk, file size limit) is not a
             // record: take the torn bytes back so the chain stays valid and
-            // the failed effect is not half-realized.
-            let _ = self.file.set_len(self.offset);
-            return Err(e);
+            // the failed effect is not half-realized. Never grow the file.
+            if self.file.metadata().is_ok_and(|m| m.len() > self.offset) {
+                let _ = self.file.set_len(self.offset);
+            }
+            return Err(AppendError::not_written(e));
         }
-        self.file.sync_data()?;
         self.offset += bytes.len() as u64;
         self.chain.count += 1;
         self.chain.last = hash;
-        Ok(())
+        self.file.sync_data().map_err(|e| AppendError {
+            written: true,
+            error: e,
+        })
+    }
+}
+
+/// A failed append.
+#[derive(Debug)]
+pub struct AppendError {
+    /// The record is in the file (the effect happened) although the append
+    /// did not complete (sync or unlock failed).
+    pub written: bool,
+    pub error: std::io::Error,
+}
+
+impl AppendError {
+    fn not_written(error: std::io::Error) -> AppendError {
+        AppendError {
+            written: false,
+            error,
+        }
     }
 }
 
@@ -313,6 +359,45 @@ mod tests {
         match verify(&p) {
             Err(LedgerError::Bad(b)) => assert_eq!(b.record, 4, "{}", b.why),
             other => panic!("{other:?}"),
+        }
+        let _ = std::fs::remove_file(&p);
+    }
+
+    #[test]
+    fn a_ledger_cut_under_a_writer_stops_it() {
+        let p = temp("cut");
+        let mut l = Ledger::open(&p).unwrap();
+        l.append("sha256:r", 1, "p", "seal", "a").unwrap();
+        l.append("sha256:r", 2, "p", "seal", "b").unwrap();
+        std::fs::write(&p, "").unwrap();
+        let e = l.append("sha256:r", 3, "p", "seal", "c").unwrap_err();
+        assert!(!e.written);
+        assert!(e.error.to_string().contains("truncated"), "{}", e.error);
+        assert_eq!(
+            std::fs::read(&p).unwrap(),
+            b"",
+            "nothing appended to a cut ledger"
+        );
+        let _ = std::fs::remove_file(&p);
+    }
+
+    #[test]
+    fn only_the_canonical_bytes_verify() {
+        let p = temp("canon");
+        Ledger::open(&p)
+            .unwrap()
+            .append("sha256:r", 1, "p", "seal", "a")
+            .unwrap();
+        let text = std::fs::read_to_string(&p).unwrap();
+        for variant in [
+            text.replace('\n', "\r\n"),
+            text.replacen(",\"run\"", ", \"run\"", 1),
+        ] {
+            std::fs::write(&p, variant).unwrap();
+            match verify(&p) {
+                Err(LedgerError::Bad(b)) => assert_eq!(b.record, 1),
+                other => panic!("{other:?}"),
+            }
         }
         let _ = std::fs::remove_file(&p);
     }

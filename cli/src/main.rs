@@ -77,7 +77,7 @@ struct RunArgs {
     #[arg(long)]
     emit_trace: bool,
     /// Append observe/seal effects to this ledger file (realize mode).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with = "simulate")]
     ledger: Option<PathBuf>,
 }
 
@@ -109,10 +109,23 @@ struct CommonArgs {
     resources: Option<PathBuf>,
 }
 
-/// Whether two paths name one existing file (after links and `..`).
+/// Where a path leads once links and `..` are resolved; for a file that
+/// does not exist yet, its resolved folder joined with its name.
+fn resolved(p: &Path) -> Option<PathBuf> {
+    if let Ok(r) = std::fs::canonicalize(p) {
+        return Some(r);
+    }
+    let parent = match p.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    Some(std::fs::canonicalize(parent).ok()?.join(p.file_name()?))
+}
+
+/// Whether two paths name one file, existing or about to be created.
 fn same_file(a: &Path, b: &Path) -> bool {
-    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
-        (Ok(x), Ok(y)) => x == y,
+    match (resolved(a), resolved(b)) {
+        (Some(x), Some(y)) => x == y,
         _ => false,
     }
 }
@@ -300,7 +313,7 @@ fn real_main() -> u8 {
     };
     match cli.cmd {
         Some(Cmd::Check { file, common }) => {
-            if let Err(code) = out.guard(&[&file], &common, None) {
+            if let Err(code) = out.guard(&[("the program", &file)], &common, None) {
                 return code;
             }
             out.run_file(&file, Mode::Check, &common, false, None)
@@ -317,7 +330,7 @@ fn real_main() -> u8 {
             common,
         }) => {
             if Path::new(&what).is_file() {
-                if let Err(code) = out.guard(&[Path::new(&what)], &common, None) {
+                if let Err(code) = out.guard(&[("the program", Path::new(&what))], &common, None) {
                     return code;
                 }
                 let mode = if simulate {
@@ -348,7 +361,11 @@ fn real_main() -> u8 {
                 warn!("usage error: --emit-trace would mix the trace with realized output on stdout; use --trace-out FILE, or --simulate");
                 return 2;
             }
-            if let Err(code) = out.guard(&[&file], &cli.run.common, cli.run.ledger.as_deref()) {
+            if let Err(code) = out.guard(
+                &[("the program", &file)],
+                &cli.run.common,
+                cli.run.ledger.as_deref(),
+            ) {
                 return code;
             }
             out.run_file(
@@ -399,7 +416,16 @@ struct TraceOut {
 
 impl TraceOut {
     fn prepare(dest: &Path) -> std::io::Result<TraceOut> {
-        if std::fs::metadata(dest).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
+        let meta = std::fs::metadata(dest);
+        if meta.as_ref().is_ok_and(|m| m.is_dir())
+            || dest.as_os_str().to_string_lossy().ends_with('/')
+        {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "it names a directory, not a file",
+            ));
+        }
+        if meta.is_ok_and(|m| !m.is_file()) {
             let file = std::fs::OpenOptions::new().write(true).open(dest)?;
             return Ok(TraceOut {
                 dest: dest.to_path_buf(),
@@ -413,21 +439,32 @@ impl TraceOut {
                 "not a file name",
             ));
         };
-        let tmp = dest.with_file_name(format!(
-            ".{}.dustrun-{}.tmp",
-            name.to_string_lossy(),
-            std::process::id()
-        ));
-        let file = std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .open(&tmp)?;
-        Ok(TraceOut {
-            dest: dest.to_path_buf(),
-            tmp: Some(tmp),
-            file: Some(file),
-        })
+        // A fresh file, never one that exists (a planted symlink would
+        // redirect the trace): try a few names.
+        let mut last = None;
+        for n in 0..16 {
+            let tmp = dest.with_file_name(format!(
+                ".{}.dustrun-{}-{n}.tmp",
+                name.to_string_lossy(),
+                std::process::id()
+            ));
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&tmp)
+            {
+                Ok(file) => {
+                    return Ok(TraceOut {
+                        dest: dest.to_path_buf(),
+                        tmp: Some(tmp),
+                        file: Some(file),
+                    })
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => last = Some(e),
+                Err(e) => return Err(e),
+            }
+        }
+        Err(last.unwrap_or_else(|| std::io::Error::other("no temporary name is free")))
     }
 
     fn commit(mut self, json: &str) -> std::io::Result<()> {
@@ -490,31 +527,44 @@ impl Out<'_> {
         }
     }
 
-    fn usage(&self, code: &str, message: String) -> u8 {
-        let d = Diagnostic::new(self.engine.tables(), code, None, message);
+    fn usage_diag(&self, code: &str, message: String) -> Box<Diagnostic> {
+        Box::new(Diagnostic::new(self.engine.tables(), code, None, message))
+    }
+
+    /// Report a usage stop that has no source location; exit 2.
+    fn report_usage(&self, d: Box<Diagnostic>) -> u8 {
         self.diagnostics(
             &Source {
                 name: "",
                 bytes: b"",
             },
-            &[d],
+            &[*d],
         );
         2
     }
 
-    /// The file's display name and bytes, or the exit code of the diagnostic.
-    fn read(&self, file: &Path) -> Result<(String, Vec<u8>), u8> {
+    fn usage(&self, code: &str, message: String) -> u8 {
+        self.report_usage(self.usage_diag(code, message))
+    }
+
+    /// The file's display name and bytes.
+    fn read_src(&self, file: &Path) -> Result<(String, Vec<u8>), Box<Diagnostic>> {
         let name = display_name(file);
         // One byte past the limit is enough for the loader to refuse the
         // input (E0002); reading further could exhaust memory (/dev/zero).
         read_capped(file, dir_grammar::limits::MAX_INPUT_BYTES + 1)
             .map(|b| (name.clone(), b))
             .map_err(|e| {
-                self.usage(
+                self.usage_diag(
                     engine::codes::IO,
-                    format!("cannot read `{name}`: {}", e.kind()),
+                    format!("cannot read `{name}`: {}", io_words(&e)),
                 )
             })
+    }
+
+    /// [`Self::read_src`], reporting a failure; the exit code.
+    fn read(&self, file: &Path) -> Result<(String, Vec<u8>), u8> {
+        self.read_src(file).map_err(|d| self.report_usage(d))
     }
 
     /// Refuse, before anything runs, an output (`--trace-out`, `--ledger`)
@@ -522,11 +572,11 @@ impl Out<'_> {
     /// the rule tables, or the other output.
     fn guard(
         &self,
-        inputs: &[&Path],
+        inputs: &[(&str, &Path)],
         common: &CommonArgs,
         ledger: Option<&Path>,
     ) -> Result<(), u8> {
-        let mut ins: Vec<(&str, &Path)> = inputs.iter().map(|p| ("the program", *p)).collect();
+        let mut ins: Vec<(&str, &Path)> = inputs.to_vec();
         if let Some(m) = &common.resources {
             ins.push(("the resource manifest", m));
         }
@@ -557,7 +607,7 @@ impl Out<'_> {
             }
         }
         if let (Some(t), Some(l)) = (&common.trace_out, ledger) {
-            if t == l || same_file(t, l) {
+            if same_file(t, l) {
                 return Err(self.usage(
                     engine::codes::IO,
                     "`--trace-out` and `--ledger` name the same file; nothing was run".into(),
@@ -575,17 +625,18 @@ impl Out<'_> {
         emit_trace: bool,
         ledger: Option<&Path>,
     ) -> u8 {
-        let (name, bytes, mut report) = match self.execute(file, mode, common, false) {
-            Ok(r) => r,
+        let mut trace_out = match self.prepare_trace(common) {
+            Ok(t) => t,
             Err(code) => return code,
         };
+        let (name, bytes, mut report) =
+            match self.execute(file, mode, common, false, &mut trace_out) {
+                Ok(r) => r,
+                Err(code) => return code,
+            };
         let src = Source {
             name: &name,
             bytes: &bytes,
-        };
-        let trace_out = match self.prepare_trace(common) {
-            Ok(t) => t,
-            Err(code) => return code,
         };
         if report.trace.outcome == Outcome::Executed && mode == Mode::Realize {
             return self.realize(&src, &mut report, ledger, trace_out);
@@ -616,17 +667,37 @@ impl Out<'_> {
     }
 
     /// Read the file and run it with the common options: the display name,
-    /// the bytes and the report.
+    /// the bytes and the report. A usage stop before the run (unreadable
+    /// program, malformed option) is reported here, and `--trace-out` gets
+    /// a `not-run` trace for it instead of keeping an earlier run's.
     fn execute(
         &self,
         file: &Path,
         mode: Mode,
         common: &CommonArgs,
         explain: bool,
+        trace_out: &mut Option<TraceOut>,
     ) -> Result<(String, Vec<u8>, Report), u8> {
-        let (name, bytes) = self.read(file)?;
-        let args = self.entry_args(common)?;
-        let cfg = self.config(common, mode, args, explain)?;
+        let (name, bytes) = match self.read_src(file) {
+            Ok(nb) => nb,
+            Err(d) => {
+                return Err(self.stop_before_run(
+                    display_name(file),
+                    &[],
+                    common,
+                    mode,
+                    d,
+                    trace_out,
+                ))
+            }
+        };
+        let cfg = match self
+            .entry_args(common)
+            .and_then(|args| self.config(common, mode, args, explain))
+        {
+            Ok(c) => c,
+            Err(d) => return Err(self.stop_before_run(name, &bytes, common, mode, d, trace_out)),
+        };
         let report = self.engine.run(
             &Source {
                 name: &name,
@@ -637,8 +708,39 @@ impl Out<'_> {
         Ok((name, bytes, report))
     }
 
+    /// A usage stop before the engine ran: report it, and write the
+    /// `not-run` trace (with the configuration as far as it was given).
+    fn stop_before_run(
+        &self,
+        name: String,
+        bytes: &[u8],
+        common: &CommonArgs,
+        mode: Mode,
+        d: Box<Diagnostic>,
+        trace_out: &mut Option<TraceOut>,
+    ) -> u8 {
+        let src = Source { name: &name, bytes };
+        let mut cfg = RunConfig::new(mode);
+        cfg.entry = common.entry.clone();
+        cfg.args = common
+            .args
+            .iter()
+            .map(|a| match a.split_once('=') {
+                Some((n, v)) => (n.trim().to_string(), v.to_string()),
+                None => (a.clone(), String::new()),
+            })
+            .collect();
+        cfg.max_steps = common.max_steps;
+        cfg.solver_budget = common.solver_budget;
+        cfg.deny_resources = common.deny_resource.clone();
+        let report = self.engine.refused(&src, &cfg, *d);
+        let written = self.commit_trace(trace_out.take(), &report);
+        self.diagnostics(&src, &report.diagnostics);
+        written.err().unwrap_or(2)
+    }
+
     /// `--arg NAME=EXPR` pairs, in the order given.
-    fn entry_args(&self, common: &CommonArgs) -> Result<Vec<(String, String)>, u8> {
+    fn entry_args(&self, common: &CommonArgs) -> Result<Vec<(String, String)>, Box<Diagnostic>> {
         let mut args = Vec::new();
         for a in &common.args {
             match a.split_once('=') {
@@ -646,7 +748,7 @@ impl Out<'_> {
                     args.push((n.trim().to_string(), v.to_string()))
                 }
                 _ => {
-                    return Err(self.usage(
+                    return Err(self.usage_diag(
                         engine::codes::ARG,
                         format!("`--arg {a}`: expected NAME=EXPR"),
                     ))
@@ -668,7 +770,7 @@ impl Out<'_> {
                 format!(
                     "cannot write trace to `{}`: {}; nothing was run",
                     display_name(path),
-                    e.kind()
+                    io_words(&e)
                 ),
             )
         })
@@ -693,14 +795,14 @@ impl Out<'_> {
         mode: Mode,
         args: Vec<(String, String)>,
         explain: bool,
-    ) -> Result<RunConfig, u8> {
+    ) -> Result<RunConfig, Box<Diagnostic>> {
         if let Some(bad) = common.deny_resource.iter().find(|n| {
             !n.chars()
                 .next()
                 .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
                 || !n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
         }) {
-            return Err(self.usage(
+            return Err(self.usage_diag(
                 engine::codes::ARG,
                 format!("`--deny-resource {bad}`: give the resource's name, e.g. `--deny-resource Console`"),
             ));
@@ -709,17 +811,17 @@ impl Out<'_> {
         let mut provide = Vec::new();
         if let Some(path) = &common.resources {
             let bytes = read_capped(path, MAX_MANIFEST_BYTES + 1).map_err(|e| {
-                self.usage(
+                self.usage_diag(
                     engine::codes::IO,
                     format!(
                         "cannot read resource manifest `{}`: {}",
                         display_name(path),
-                        e.kind()
+                        io_words(&e)
                     ),
                 )
             })?;
             if bytes.len() > MAX_MANIFEST_BYTES {
-                return Err(self.usage(
+                return Err(self.usage_diag(
                     engine::codes::IO,
                     format!(
                         "resource manifest `{}` is larger than {MAX_MANIFEST_BYTES} bytes",
@@ -729,7 +831,7 @@ impl Out<'_> {
             }
             let text = String::from_utf8_lossy(&bytes);
             let m: Manifest = ron::from_str(&text).map_err(|e| {
-                self.usage(
+                self.usage_diag(
                     engine::codes::IO,
                     format!(
                         "resource manifest `{}` is not `(provide: [..], deny: [..])`: {e}",
@@ -764,12 +866,12 @@ impl Out<'_> {
         common: &CommonArgs,
         format: ExplainFormat,
     ) -> u8 {
-        let (name, bytes, report) = match self.execute(file, mode, common, true) {
-            Ok(r) => r,
+        let mut trace_out = match self.prepare_trace(common) {
+            Ok(t) => t,
             Err(code) => return code,
         };
-        let trace_out = match self.prepare_trace(common) {
-            Ok(t) => t,
+        let (name, bytes, report) = match self.execute(file, mode, common, true, &mut trace_out) {
+            Ok(r) => r,
             Err(code) => return code,
         };
         if let Err(code) = self.commit_trace(trace_out, &report) {
@@ -892,9 +994,30 @@ impl Out<'_> {
                 .find(|k| k.kind == kind)
                 .map(|k| k.realizer)
         };
-        let uses = |r: Realizer| report.events.iter().any(|e| realizer(&e.kind) == Some(r));
+        let Some(kinds) = report
+            .events
+            .iter()
+            .map(|e| realizer(&e.kind))
+            .collect::<Option<Vec<Realizer>>>()
+        else {
+            // The tables' loader requires a realizer for every kind.
+            warn!("dustrun: internal error: an effect kind has no realizer (please report it)");
+            return 70;
+        };
+        let total = report.events.len();
+        // Standard output closed before dustrun started: no effect is
+        // tried, and the run is a realization failure (brief §1).
+        if let Some(first) = kinds.iter().position(|k| *k == Realizer::Stdout) {
+            if fds::stdout_was_closed() {
+                let err = std::io::Error::new(
+                    std::io::ErrorKind::BrokenPipe,
+                    "standard output is closed",
+                );
+                return self.realization_failed(src, report, trace_out, 0, first, "stdout", &err);
+            }
+        }
         let mut book = None;
-        if uses(Realizer::Ledger) || ledger.is_some_and(Path::exists) {
+        if kinds.contains(&Realizer::Ledger) || ledger.is_some_and(Path::exists) {
             let Some(path) = ledger else {
                 return self.refuse(src, report, trace_out, engine::codes::NO_REALIZER,
                     "this run performs observe/seal effects, which realize mode appends to a ledger: give `--ledger FILE`, or use `--simulate`; nothing was realized".into());
@@ -910,7 +1033,7 @@ impl Out<'_> {
                         format!(
                             "cannot use ledger `{}`: {}; nothing was realized",
                             display_name(path),
-                            e
+                            io_words(&e)
                         ),
                     )
                 }
@@ -933,68 +1056,91 @@ impl Out<'_> {
         // Effects are enacted in order; the first that cannot be enacted
         // stops the run (exit 15). Those before it happened and cannot be
         // taken back (§6.6): the trace and the message say how many.
-        let total = report.events.len();
-        let mut failed = None;
         let mut stdout = std::io::stdout().lock();
-        for (n, e) in report.events.iter().enumerate() {
-            let r = realizer(&e.kind);
-            let done = match r {
-                Some(Realizer::Stdout) if fds::stdout_was_closed() => Err(std::io::Error::new(
-                    std::io::ErrorKind::BrokenPipe,
-                    "standard output is closed",
-                )),
-                Some(Realizer::Stdout) => {
+        for (n, (e, kind)) in report.events.iter().zip(&kinds).enumerate() {
+            let failed = match kind {
+                Realizer::Stdout => {
                     let mut line = Vec::with_capacity(e.payload.len() + 1);
                     line.extend_from_slice(e.payload.as_bytes());
                     line.push(b'\n');
-                    stdout.write_all(&line).and_then(|_| stdout.flush())
+                    stdout
+                        .write_all(&line)
+                        .and_then(|_| stdout.flush())
+                        .err()
+                        .map(|err| (n, "stdout", err))
                 }
-                Some(Realizer::Ledger) => match book.as_mut() {
-                    Some(l) => l.append(&report.trace.run, e.tick, &e.proc, &e.kind, &e.payload),
-                    None => Ok(()),
+                Realizer::Ledger => match book.as_mut() {
+                    Some(l) => l
+                        .append(&report.trace.run, e.tick, &e.proc, &e.kind, &e.payload)
+                        .err()
+                        // A record written but not synced happened.
+                        .map(|a| (n + usize::from(a.written), "ledger", a.error)),
+                    None => None,
                 },
-                None => Ok(()),
             };
-            if let Err(err) = done {
-                let name = match r {
-                    Some(Realizer::Ledger) => "ledger",
-                    _ => "stdout",
-                };
-                failed = Some((n, name, err));
-                break;
+            if let Some((realized, name, err)) = failed {
+                drop(stdout);
+                return self.realization_failed(src, report, trace_out, realized, n, name, &err);
             }
         }
         drop(stdout);
-        let realized = failed.as_ref().map_or(total, |f| f.0);
+        report.trace.realization = Some(engine::trace::Realization {
+            realized: total,
+            failed: None,
+        });
+        self.commit_trace(trace_out, report)
+            .err()
+            .map(|_| {
+                warn!("note: the run itself completed: its {total} effect(s) were realized");
+                2
+            })
+            .unwrap_or(0)
+    }
+
+    /// Effect `effect` could not be enacted; `realized` effects were (from
+    /// the first, in order). Exit 15, the trace recording both.
+    #[allow(clippy::too_many_arguments)]
+    fn realization_failed(
+        &self,
+        src: &Source<'_>,
+        report: &mut Report,
+        trace_out: Option<TraceOut>,
+        realized: usize,
+        effect: usize,
+        realizer: &str,
+        err: &std::io::Error,
+    ) -> u8 {
+        let total = report.events.len();
         report.trace.realization = Some(engine::trace::Realization {
             realized,
-            failed: failed
-                .as_ref()
-                .map(|(n, name, err)| engine::trace::RealizationFailure {
-                    effect: *n,
-                    realizer: name.to_string(),
-                    error: io_words(err),
-                }),
+            failed: Some(engine::trace::RealizationFailure {
+                effect,
+                realizer: realizer.to_string(),
+                error: io_words(err),
+            }),
         });
-        let written = self.commit_trace(trace_out, report);
-        if let Some((n, name, err)) = failed {
-            let e = &report.events[n];
-            let d = Diagnostic::new(
-                tables,
-                engine::codes::REALIZATION,
-                None,
-                format!(
-                    "effect {} of {total} (`{}` at tick {}) could not be enacted on {name}: {}; {n} effect(s) before it were realized and cannot be taken back",
-                    n + 1,
-                    e.kind,
-                    e.tick,
-                    io_words(&err)
-                ),
-            );
-            self.diagnostics(src, &[d]);
-            return 15;
-        }
-        written.err().unwrap_or(0)
+        let _ = self.commit_trace(trace_out, report);
+        let e = &report.events[effect];
+        let what = if realized > effect {
+            format!(
+                "effect {} of {total} (`{}` at tick {}) was written to the {realizer} but could not be completed: {}; {realized} effect(s) were realized and cannot be taken back",
+                effect + 1,
+                e.kind,
+                e.tick,
+                io_words(err)
+            )
+        } else {
+            format!(
+                "effect {} of {total} (`{}` at tick {}) could not be enacted on {realizer}: {}; {realized} effect(s) before it were realized and cannot be taken back",
+                effect + 1,
+                e.kind,
+                e.tick,
+                io_words(err)
+            )
+        };
+        let d = Diagnostic::new(self.engine.tables(), engine::codes::REALIZATION, None, what);
+        self.diagnostics(src, &[d]);
+        15
     }
 
     /// `dustrun ledger verify FILE`.
@@ -1048,13 +1194,19 @@ impl Out<'_> {
         };
         // The artifact: --dir, else embedded, else the recorded name beside
         // the trace (then in the current directory).
-        let (dir_bytes, from) = if let Some(d) = &run.dir {
+        if run.ledger.is_some() && !run.realize {
+            return self.usage(
+                engine::codes::ARG,
+                "`--ledger` is where a realized replay appends: give `--realize` too, or leave `--ledger` out".into(),
+            );
+        }
+        let (dir_bytes, from, artifact) = if let Some(d) = &run.dir {
             match self.read(d) {
-                Ok((_, b)) => (b, format!("`{}`", display_name(d))),
+                Ok((_, b)) => (b, format!("`{}`", display_name(d)), Some(d.clone())),
                 Err(code) => return code,
             }
         } else if let Some(b) = &rec.embedded {
-            (b.clone(), "the trace".to_string())
+            (b.clone(), "the trace".to_string(), None)
         } else {
             let recorded = Path::new(&rec.name);
             let beside = trace.parent().map(|p| p.join(recorded));
@@ -1065,7 +1217,7 @@ impl Out<'_> {
                 .find(|p| p.is_file());
             match found {
                 Some(p) => match self.read(p) {
-                    Ok((_, b)) => (b, format!("`{}`", display_name(p))),
+                    Ok((_, b)) => (b, format!("`{}`", display_name(p)), Some(p.to_path_buf())),
                     Err(code) => return code,
                 },
                 None => {
@@ -1107,8 +1259,8 @@ impl Out<'_> {
                 ),
             );
         }
-        let mut inputs: Vec<&Path> = vec![trace];
-        inputs.extend(run.dir.as_deref());
+        let mut inputs: Vec<(&str, &Path)> = vec![("the replayed trace", trace)];
+        inputs.extend(artifact.as_deref().map(|a| ("the program", a)));
         if let Err(code) = self.guard(&inputs, &run.common, run.ledger.as_deref()) {
             return code;
         }
@@ -1121,8 +1273,25 @@ impl Out<'_> {
             bytes: &dir_bytes,
         };
         let mut report = self.engine.run(&src, &rec.config);
-        let now: serde_json::Value =
-            serde_json::from_str(&report.trace.to_json()).unwrap_or_default();
+        let Ok(now) = serde_json::to_value(&report.trace) else {
+            warn!("dustrun: internal error: a trace did not serialize (please report it)");
+            return 70;
+        };
+        let recorded_outcome = rec.json.get("outcome").and_then(|o| o.as_str());
+        if recorded_outcome == Some("not-run") && report.trace.outcome != Outcome::NotRun {
+            // Refused by the realizer checks (no ledger, say) after the
+            // engine admitted it: the recorded run never happened.
+            return self.usage(
+                engine::codes::ARG,
+                format!(
+                    "`{tname}` records a run refused before anything ran ({}); there is nothing to replay",
+                    rec.json
+                        .pointer("/error/code")
+                        .and_then(|c| c.as_str())
+                        .unwrap_or("not-run")
+                ),
+            );
+        }
         if let Some(d) = engine::replay::first_divergence(&rec.json, &now) {
             // A run that differs from its record is never realized.
             let written = self.commit_trace(trace_out, &report);
@@ -1160,6 +1329,8 @@ impl Out<'_> {
             }
             return code;
         }
+        // Nothing was enacted: the replay's own trace says so.
+        report.trace.config.mode = Mode::Simulate.name().into();
         if let Err(code) = self.commit_trace(trace_out, &report) {
             return code;
         }

@@ -388,7 +388,15 @@ fn concurrent_runs_extend_one_verifiable_chain() {
     let o = dustrun(&["ledger", "verify", ledger.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1));
     let e = text(&o.stderr);
-    assert!(e.contains("E0024") && e.contains("record 8 "), "{e}");
+    let n = text_before
+        .lines()
+        .position(|l| l.contains("effect number 000007"))
+        .unwrap()
+        + 1;
+    assert!(
+        e.contains("E0024") && e.contains(&format!("record {n} ")),
+        "{e}"
+    );
     let trace = d.join("t.json");
     let o = dustrun(&[
         "examples/audit_log.json",
@@ -573,4 +581,179 @@ fn replay_realize_enacts_again_only_when_identical() {
     let o = dustrun(&["--replay", t, "--realize", "--ledger", l]);
     assert_eq!(o.status.code(), Some(13));
     assert_eq!(text(&o.stdout), "", "a divergent run is never realized");
+}
+
+/// A program that observes, seals and then emits.
+fn obs_emit(dir: &Path) -> PathBuf {
+    let p = dir.join("obs_emit.dir");
+    std::fs::write(
+        &p,
+        "dir 0.1;\nforge O {\n  proc K main() -> i64 {\n    let x = 7;\n    observe x;\n    seal x;\n    emit x;\n    return x;\n  }\n}\n",
+    )
+    .unwrap();
+    p
+}
+
+#[test]
+fn what_is_known_before_the_first_effect_stops_the_run_first() {
+    let d = temp_dir("first");
+    let prog = obs_emit(&d);
+    let p = prog.to_str().unwrap();
+    let ledger = d.join("l.jsonl");
+    let l = ledger.to_str().unwrap();
+    // stdout closed: not even the ledger effects before the emit happen.
+    let trace = d.join("t.json");
+    let o = sh(&format!(
+        "exec \"$D\" '{p}' --ledger '{l}' --trace-out '{}' >&-",
+        trace.display()
+    ));
+    assert_eq!(o.status.code(), Some(15), "{}", text(&o.stderr));
+    assert!(!ledger.exists() || std::fs::read(&ledger).unwrap().is_empty());
+    let t = json(&trace);
+    assert_eq!(t["realization"]["realized"], 0);
+    assert_eq!(t["realization"]["failed"]["effect"], 2, "the emit");
+
+    // --trace-out naming a directory: refused before any effect.
+    for bad in [
+        d.to_str().unwrap().to_string(),
+        format!("{}/new/", d.display()),
+    ] {
+        let o = dustrun(&[p, "--ledger", l, "--trace-out", &bad]);
+        assert_eq!(o.status.code(), Some(2), "{bad}: {}", text(&o.stderr));
+        assert_eq!(text(&o.stdout), "", "{bad}");
+        assert!(!ledger.exists(), "{bad}");
+    }
+
+    // --ledger and --trace-out naming one new file, spelled differently.
+    let o = cmd(&[p, "--ledger", "same.l", "--trace-out", "./same.l"])
+        .current_dir(&d)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    assert!(!d.join("same.l").exists());
+
+    // --ledger with --simulate would be silently ignored: refused.
+    assert_eq!(
+        dustrun(&["--simulate", p, "--ledger", l]).status.code(),
+        Some(2)
+    );
+
+    // OS wording never reaches a trace.
+    let o = dustrun(&[
+        p,
+        "--ledger",
+        &format!("{}/nodir/x.l", d.display()),
+        "--trace-out",
+        trace.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let t = json(&trace);
+    assert_eq!(t["outcome"], "not-run");
+    let m = t["error"]["message"].as_str().unwrap();
+    assert!(!m.contains("os error"), "{m}");
+}
+
+#[test]
+fn a_usage_stop_replaces_an_earlier_trace() {
+    let d = temp_dir("stale");
+    let trace = d.join("t.json");
+    for args in [
+        vec!["examples/hello.dir", "--arg", "foo"],
+        vec!["missing.dir"],
+        vec!["examples/hello.dir", "--deny-resource", "1x"],
+    ] {
+        std::fs::write(&trace, "STALE").unwrap();
+        let mut a = args.clone();
+        a.extend(["--trace-out", trace.to_str().unwrap()]);
+        let o = dustrun(&a);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        let t = json(&trace);
+        assert_eq!(t["outcome"], "not-run", "{args:?}");
+        assert!(t["error"]["code"].as_str().unwrap().starts_with("E002"));
+    }
+}
+
+#[test]
+fn the_temporary_trace_never_follows_a_planted_link() {
+    let d = temp_dir("planted");
+    let precious = d.join("precious.txt");
+    std::fs::write(&precious, "precious").unwrap();
+    let o = Command::new("sh")
+        .current_dir(&d)
+        .env("D", BIN)
+        .env("P", repo().join("examples/hello.dir"))
+        .args([
+            "-c",
+            "ln -s precious.txt .t.json.dustrun-$$-0.tmp; exec \"$D\" --simulate \"$P\" --trace-out t.json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert_eq!(std::fs::read_to_string(&precious).unwrap(), "precious");
+    assert!(json(&d.join("t.json"))["trace_version"].is_number());
+}
+
+#[test]
+fn replay_guards_its_inputs_and_tells_what_it_did() {
+    let d = temp_dir("replay-guard");
+    let prog = d.join("hello.dir");
+    std::fs::copy(repo().join("examples/hello.dir"), &prog).unwrap();
+    let trace = d.join("h.json");
+    let t = trace.to_str().unwrap();
+    assert_eq!(
+        dustrun(&[prog.to_str().unwrap(), "--trace-out", t])
+            .status
+            .code(),
+        Some(0)
+    );
+    // The program found by its recorded name is an input too.
+    let o = dustrun(&["--replay", t, "--trace-out", prog.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    assert_eq!(
+        std::fs::read(&prog).unwrap(),
+        std::fs::read(repo().join("examples/hello.dir")).unwrap()
+    );
+    let o = dustrun(&["--replay", t, "--trace-out", t]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("the replayed trace"));
+    // A simulated replay's own trace says it simulated.
+    let again = d.join("again.json");
+    let o = dustrun(&["--replay", t, "--trace-out", again.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let v = json(&again);
+    assert_eq!(v["config"]["mode"], "simulate");
+    assert_eq!(v["run"], json(&trace)["run"], "the same run");
+    // --ledger without --realize would be ignored: refused.
+    assert_eq!(
+        dustrun(&["--replay", t, "--ledger", "x.l"]).status.code(),
+        Some(2)
+    );
+    // A run refused before realization has nothing to replay.
+    let nr = d.join("nr.json");
+    let o = dustrun(&[
+        "examples/audit_log.json",
+        "--trace-out",
+        nr.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let o = dustrun(&[
+        "--replay",
+        nr.to_str().unwrap(),
+        "--dir",
+        "examples/audit_log.json",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("nothing to replay"),
+        "{}",
+        text(&o.stderr)
+    );
+    // A hostile trace naming an absolute path is refused, never read.
+    let mut v = json(&trace);
+    v["artifact"]["name"] = "/etc/passwd".into();
+    let abs = d.join("abs.json");
+    std::fs::write(&abs, v.to_string()).unwrap();
+    let o = dustrun(&["--replay", abs.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("absolute path"));
 }

@@ -145,12 +145,14 @@ pub fn run_case(engine: &Engine, case: &Case) -> Result<CaseResult, String> {
     Ok(CaseResult { report, rendered })
 }
 
-/// The reviewed surface of a case: its trace (rule-table digest redacted so
+/// The reviewed surface of a case: its trace (rule-table and run digests redacted so
 /// editing one table does not churn every snapshot; the `rules` list still
 /// shows what changed) and its rendered diagnostics.
 pub fn snapshot_text(r: &CaseResult) -> String {
     let mut t = r.report.trace.clone();
     t.config.rules_digest = "[rules-digest]".into();
+    // The run digest covers the configuration, rules digest included.
+    t.run = "[run-digest]".into();
     let mut s = t.to_json();
     if !r.rendered.is_empty() {
         s.push_str("--- diagnostics ---\n");

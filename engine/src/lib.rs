@@ -187,8 +187,31 @@ impl Report {
         t.time = Time::default();
         t.error = Some(trace_error(src, &d));
         t.realization = None;
+        // Nothing ran: no rule decided anything of this run.
+        t.rules.clear();
         self.events.clear();
         self.diagnostics = vec![d];
+    }
+}
+
+impl Engine {
+    /// The report of a usage stop found before the engine could run (the
+    /// program unreadable, an option malformed): a `not-run` trace, so a
+    /// `--trace-out` never keeps an earlier run's trace.
+    pub fn refused(&self, src: &Source<'_>, cfg: &RunConfig, d: Diagnostic) -> Report {
+        let mut r = self.run_skeleton(src, cfg);
+        r.not_run(src, d);
+        r
+    }
+
+    /// A report with the trace's header filled in and nothing decided.
+    fn run_skeleton(&self, src: &Source<'_>, cfg: &RunConfig) -> Report {
+        Report {
+            trace: self.trace_header(src, cfg),
+            diagnostics: Vec::new(),
+            events: Vec::new(),
+            explanation: None,
+        }
     }
 }
 
@@ -209,9 +232,13 @@ fn trace_error(src: &Source<'_>, d: &Diagnostic) -> TraceError {
 /// What ledger records name their run by: the artifact and the
 /// configuration as requested (before the entry is resolved).
 fn run_digest(t: &Trace) -> String {
+    let mut config = serde_json::to_value(&t.config).unwrap_or_default();
+    if let Some(m) = config.as_object_mut() {
+        m.remove("mode");
+    }
     let v = serde_json::json!({
         "artifact": t.artifact.digest,
-        "config": t.config,
+        "config": config,
     });
     semantics::sha256(v.to_string().as_bytes())
 }
@@ -299,11 +326,8 @@ impl Engine {
         dir_grammar::on_parse_stack(|| self.run_here(src, cfg))
     }
 
-    fn run_here(&self, src: &Source<'_>, cfg: &RunConfig) -> Report {
-        let budget = exec::Budget {
-            steps: cfg.max_steps.unwrap_or(self.tables.profile.budgets.steps),
-            value_nodes: self.tables.profile.budgets.value_nodes,
-        };
+    /// The trace's header: artifact, configuration and run digest.
+    fn trace_header(&self, src: &Source<'_>, cfg: &RunConfig) -> Trace {
         let mut trace = Trace {
             trace_version: TRACE_VERSION,
             dustrun: env!("CARGO_PKG_VERSION").to_string(),
@@ -326,7 +350,7 @@ impl Engine {
                         value: value.clone(),
                     })
                     .collect(),
-                max_steps: budget.steps,
+                max_steps: cfg.max_steps.unwrap_or(self.tables.profile.budgets.steps),
                 solver_budget: cfg
                     .solver_budget
                     .unwrap_or(self.tables.phi.solver.polls_per_query),
@@ -345,6 +369,15 @@ impl Engine {
             realization: None,
         };
         trace.run = run_digest(&trace);
+        trace
+    }
+
+    fn run_here(&self, src: &Source<'_>, cfg: &RunConfig) -> Report {
+        let budget = exec::Budget {
+            steps: cfg.max_steps.unwrap_or(self.tables.profile.budgets.steps),
+            value_nodes: self.tables.profile.budgets.value_nodes,
+        };
+        let mut trace = self.trace_header(src, cfg);
         let stop = |mut trace: Trace, diags: Vec<Diagnostic>, fired: Vec<String>| -> Report {
             let first = &diags[0];
             trace.outcome = match first.category {

@@ -28,10 +28,52 @@ pub struct Recorded {
     pub config: RunConfig,
 }
 
+/// A trace nests at most a few levels per level of a value (values are at
+/// most `MAX_VALUE_DEPTH` deep); anything deeper is not a trace.
+pub const MAX_TRACE_NESTING: usize = 4 * crate::exec::MAX_VALUE_DEPTH as usize + 64;
+
+/// The deepest `[`/`{` nesting of a JSON text (strings skipped).
+fn nesting(bytes: &[u8]) -> usize {
+    let (mut depth, mut max, mut in_str, mut escaped) = (0usize, 0usize, false, false);
+    for &b in bytes {
+        if in_str {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_str = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_str = true,
+            b'[' | b'{' => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    max
+}
+
 /// Read a trace written by `--trace-out`; the message says what is wrong.
+/// Values nest deeper than serde_json's default limit allows, so the limit
+/// is replaced by [`MAX_TRACE_NESTING`], checked before parsing (the caller
+/// runs on a stack sized for it).
 pub fn parse(bytes: &[u8]) -> Result<Recorded, String> {
-    let json: Json =
-        serde_json::from_slice(bytes).map_err(|e| format!("not a trace (invalid JSON: {e})"))?;
+    let depth = nesting(bytes);
+    if depth > MAX_TRACE_NESTING {
+        return Err(format!(
+            "not a trace (nested {depth} levels deep; a trace nests at most {MAX_TRACE_NESTING})"
+        ));
+    }
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    de.disable_recursion_limit();
+    let json: Json = serde::Deserialize::deserialize(&mut de)
+        .and_then(|v| de.end().map(|_| v))
+        .map_err(|e| format!("not a trace (invalid JSON: {e})"))?;
     let version = json.get("trace_version").and_then(Json::as_u64);
     if version != Some(u64::from(TRACE_VERSION)) {
         return Err(match version {
@@ -91,8 +133,16 @@ pub fn parse(bytes: &[u8]) -> Result<Recorded, String> {
             unembed(v).ok_or("`artifact.embedded` is neither {\"utf8\": …} nor {\"hex\": …}")?,
         ),
     };
+    let name = text("artifact.name")?;
+    // dustrun never records an absolute path; a trace that does was not
+    // written by it, and must not make replay read arbitrary files.
+    if std::path::Path::new(&name).has_root() {
+        return Err(format!(
+            "the artifact name `{name}` is an absolute path, which dustrun never records"
+        ));
+    }
     Ok(Recorded {
-        name: text("artifact.name")?,
+        name,
         digest: text("artifact.digest")?,
         rules_digest: text("config.rules_digest")?,
         config: RunConfig {
@@ -224,7 +274,9 @@ fn diverge(a: &Json, b: &Json, path: &str) -> Option<Divergence> {
             y.get(x.len())
                 .and_then(|w| diverge_absent(None, Some(w), &format!("{path}[{}]", x.len())))
         }
-        _ if a == b => None,
+        // Leaves compare by their JSON text: `-0.0` and `0.0` are equal
+        // numbers but different traces.
+        _ if a == b && serde_json::to_string(a).ok() == serde_json::to_string(b).ok() => None,
         _ => found(Some(a), Some(b)),
     }
 }
@@ -287,6 +339,27 @@ mod tests {
         assert_eq!(first_divergence(&a, &b), None);
         let c = json!({"config": {"mode": "simulate", "entry": "other"}});
         assert_eq!(first_divergence(&a, &c).unwrap().path, "config.entry");
+    }
+
+    #[test]
+    fn negative_zero_is_not_zero() {
+        let a: Json = serde_json::from_str(r#"{"returned": {"Float": -0.0}}"#).unwrap();
+        let b: Json = serde_json::from_str(r#"{"returned": {"Float": 0.0}}"#).unwrap();
+        assert_eq!(first_divergence(&a, &b).unwrap().path, "returned.Float");
+    }
+
+    #[test]
+    fn deep_traces_parse_and_deeper_input_is_refused() {
+        let deep = |n: usize| format!("{}1{}", "[".repeat(n), "]".repeat(n));
+        assert_eq!(nesting(deep(300).as_bytes()), 300);
+        assert_eq!(nesting(br#"{"a": "[[[{{"}"#), 1);
+        let e = parse(deep(300).as_bytes()).err().unwrap();
+        assert!(
+            e.contains("trace_version"),
+            "past serde's default limit: {e}"
+        );
+        let e = parse(deep(MAX_TRACE_NESTING + 1).as_bytes()).err().unwrap();
+        assert!(e.contains("levels deep"), "{e}");
     }
 
     #[test]

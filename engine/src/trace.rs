@@ -39,10 +39,11 @@ pub struct Trace {
     pub dustrun: String,
     pub dpl: String,
     pub artifact: Artifact,
-    /// sha256 over the artifact digest and the configuration as requested:
-    /// what ledger records name their run by.
-    pub run: String,
     pub config: Config,
+    /// sha256 over the artifact digest and the configuration as requested
+    /// (the mode aside: a simulated replay is the same run): what ledger
+    /// records name their run by.
+    pub run: String,
     pub outcome: Outcome,
     /// Φ resolution of the entry: the canonical witness for its unknowns.
     #[serde(skip_serializing_if = "Option::is_none")]
