@@ -740,6 +740,64 @@ mod tests {
         (v.unsigned_abs(), v < 0)
     }
 
+    /// One solver per question: the witness search (a binary search per
+    /// unknown) reuses it through assumptions.
+    #[test]
+    fn one_solver_per_question() {
+        let tables = Tables::defaults().unwrap();
+        let n = 12;
+        let wide = (i32::MIN as i64, i32::MAX as i64);
+        // x_i - x_{i+1} ≤ -3 and x_0 ≥ 100: the witness is x_i = 100 + 3i.
+        let mut formulas: Vec<Form> = (0..n - 1)
+            .map(|i| {
+                Form::Atom(
+                    Lin {
+                        terms: vec![(i, 1), (i + 1, -1)],
+                        c: 3,
+                    },
+                    Rel::Le,
+                )
+            })
+            .collect();
+        formulas.push(Form::Atom(
+            Lin {
+                terms: vec![(0, -1)],
+                c: 100,
+            },
+            Rel::Le,
+        ));
+        let q = Question {
+            leaves: (0..n)
+                .map(|i| Leaf {
+                    param: i,
+                    path: Vec::new(),
+                    kind: LeafKind::Int,
+                })
+                .collect(),
+            problem: Problem {
+                domains: vec![wide; n],
+                formulas,
+            },
+            constraints: Vec::new(),
+        };
+        let before = crate::solve::CONSTRUCTED.with(|c| c.get());
+        match resolve(&tables, &q, None) {
+            Resolution::Exists { args, scope } => {
+                assert_eq!(scope, "exact");
+                let got: Vec<i64> = args
+                    .iter()
+                    .map(|v| match v {
+                        Value::Int(i) => *i,
+                        other => panic!("{other:?}"),
+                    })
+                    .collect();
+                assert_eq!(got, (0..n as i64).map(|i| 100 + 3 * i).collect::<Vec<_>>());
+            }
+            _ => panic!("the witness exists"),
+        }
+        assert_eq!(crate::solve::CONSTRUCTED.with(|c| c.get()) - before, 1);
+    }
+
     /// The canonical witness is the lexicographically first satisfying
     /// assignment in the witness order, and every minimal set is minimal,
     /// on random small problems checked by brute force.
