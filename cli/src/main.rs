@@ -195,12 +195,56 @@ enum Cmd {
         cmd: LedgerCmd,
     },
     /// Run the conformance corpus and list cases whose outcome changed.
+    ///
+    /// With `--backend CMD`: judge an execution backend against dustrun on
+    /// the built-in corpus (or CASES): its stdout against the reference's
+    /// emit payloads, and whether it executes exactly the runs dustrun
+    /// admits. CMD runs through `sh -c` with shell-quoted placeholders:
+    /// {dir} the case as JSON DIR, {src} a source case, {entry}, {args} the
+    /// case's own dustrun flags, {tmp} a fresh working folder.
     Conformance {
         #[arg(long, value_name = "DIR", default_value = "conformance/cases")]
         corpus: PathBuf,
         #[arg(long, value_name = "DIR", default_value = "conformance/snapshots")]
         snapshots: PathBuf,
+        /// The backend to judge (a shell command with placeholders).
+        #[arg(long, value_name = "CMD")]
+        backend: Option<String>,
+        /// For source cases: prints the case's DIR JSON ({src}).
+        #[arg(long, value_name = "CMD", requires = "backend")]
+        compiler: Option<String>,
+        /// Cases judged at once (default: the machine's cores).
+        #[arg(long, value_name = "N", requires = "backend")]
+        jobs: Option<usize>,
+        /// Per backend run; past it the case is a backend error.
+        #[arg(long, value_name = "N", default_value_t = 10_000, requires = "backend")]
+        timeout_ms: u64,
+        /// Also compare exit codes (for backends that use dustrun's).
+        #[arg(long, requires = "backend")]
+        exact_exit: bool,
+        #[arg(long, value_enum, default_value_t = ReportFormat::Human, requires = "backend")]
+        format: ReportFormat,
+        /// Write the report to FILE instead of standard output.
+        #[arg(long, value_name = "FILE", requires = "backend")]
+        report: Option<PathBuf>,
+        /// Resource manifest for the reference (as `dustrun FILE`).
+        #[arg(long, value_name = "FILE", requires = "backend")]
+        resources: Option<PathBuf>,
+        /// Make resource NAME unavailable to the reference (repeatable).
+        #[arg(long = "deny-resource", value_name = "NAME", requires = "backend")]
+        deny_resource: Vec<String>,
+        /// DIR files, directories, or source files (default: the corpus).
+        #[arg(requires = "backend")]
+        cases: Vec<PathBuf>,
     },
+}
+
+/// `dustrun conformance --backend`'s report format.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ReportFormat {
+    Human,
+    Json,
+    Html,
 }
 
 #[derive(Subcommand)]
@@ -343,7 +387,46 @@ fn real_main() -> u8 {
                 explain(&engine, &what, format)
             }
         }
-        Some(Cmd::Conformance { corpus, snapshots }) => conformance(&engine, &corpus, &snapshots),
+        Some(Cmd::Conformance {
+            corpus,
+            snapshots,
+            backend: None,
+            ..
+        }) => conformance(&engine, &corpus, &snapshots),
+        Some(Cmd::Conformance {
+            backend: Some(backend),
+            compiler,
+            jobs,
+            timeout_ms,
+            exact_exit,
+            format,
+            report,
+            resources,
+            deny_resource,
+            cases,
+            ..
+        }) => {
+            let common = CommonArgs {
+                resources,
+                deny_resource,
+                ..CommonArgs::default()
+            };
+            let cfg = match out.config(&common, Mode::Realize, Vec::new(), false) {
+                Ok(c) => c,
+                Err(d) => return out.report_usage(d),
+            };
+            let o = conformance::judge::Options {
+                backend,
+                compiler,
+                timeout: std::time::Duration::from_millis(timeout_ms),
+                exact_exit,
+                jobs: jobs
+                    .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
+                provide: cfg.provide_resources,
+                deny: cfg.deny_resources,
+            };
+            judge_backend(&out, &o, &cases, format, report.as_deref())
+        }
         None => {
             if let Some(trace) = &cli.run.replay {
                 return out.replay(trace, &cli.run);
@@ -1566,6 +1649,84 @@ fn explain(engine: &Engine, code: &str, format: ExplainFormat) -> u8 {
             warn!("usage error: `{code}` is not an error code of this executor (codes look like E0201; `dustrun rules` lists the rules)");
             2
         }
+    }
+}
+
+/// `dustrun conformance --backend CMD`: 0 when the backend conforms, 1
+/// when it disagrees or fails, 2 for usage errors.
+fn judge_backend(
+    out: &Out<'_>,
+    o: &conformance::judge::Options,
+    paths: &[PathBuf],
+    format: ReportFormat,
+    report: Option<&Path>,
+) -> u8 {
+    use conformance::judge;
+    use std::io::IsTerminal;
+    let cases = if paths.is_empty() {
+        judge::builtin()
+    } else {
+        judge::from_paths(paths)
+    };
+    let cases = match cases {
+        Ok(c) => c,
+        Err(e) => return out.usage(engine::codes::IO, e),
+    };
+    if cases.is_empty() {
+        return out.usage(engine::codes::IO, "no cases to judge".into());
+    }
+    let scratch = std::env::temp_dir().join(format!("dustrun-conformance-{}", std::process::id()));
+    if let Err(e) = std::fs::create_dir_all(&scratch) {
+        return out.usage(
+            engine::codes::IO,
+            format!("cannot make a scratch folder: {}", io_words(&e)),
+        );
+    }
+    let terminal = std::io::stderr().is_terminal();
+    let progress = |done: usize, total: usize| {
+        if terminal {
+            let width = 30;
+            let filled = done * width / total.max(1);
+            let _ = write!(
+                std::io::stderr(),
+                "\r[{}{}] {done}/{total}",
+                "#".repeat(filled),
+                " ".repeat(width - filled)
+            );
+        }
+    };
+    let reports = judge::judge_all(out.engine, &cases, o, &scratch, &progress);
+    if terminal {
+        warn!();
+    }
+    let _ = std::fs::remove_dir_all(&scratch);
+    let text = match format {
+        ReportFormat::Human => judge::human(&reports),
+        ReportFormat::Json => judge::json(&o.backend, &reports),
+        ReportFormat::Html => judge::html(&o.backend, &reports),
+    };
+    match report {
+        Some(path) => {
+            if let Err(e) = std::fs::write(path, &text) {
+                return out.usage(
+                    engine::codes::IO,
+                    format!(
+                        "cannot write the report to `{}`: {}",
+                        display_name(path),
+                        io_words(&e)
+                    ),
+                );
+            }
+            if format != ReportFormat::Human {
+                say!("{}", judge::human(&reports));
+            }
+        }
+        None => say!("{text}"),
+    }
+    if judge::passed(&reports) {
+        0
+    } else {
+        1
     }
 }
 

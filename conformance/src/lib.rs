@@ -2,6 +2,8 @@
 //! `cases/<area>/`, each with an optional `<name>.case` run configuration,
 //! and one reviewed snapshot per case under `snapshots/`.
 
+pub mod judge;
+
 use engine::{Engine, Mode, Report, RunConfig, Source};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
