@@ -429,6 +429,8 @@ struct Oracle<'a> {
     /// Conflicts left for the whole resolution.
     total_left: u64,
     queries_left: u64,
+    /// Box half-widths (07-phi.ron), widest first.
+    boxes: Vec<i64>,
 }
 
 impl Oracle<'_> {
@@ -468,6 +470,7 @@ pub fn resolve(tables: &Tables, q: &Question, polls_override: Option<u64>) -> Re
             .total_polls
             .max(polls_override.unwrap_or(0)),
         queries_left: tables.phi.solver.max_queries,
+        boxes: tables.phi.box_exponents.iter().map(|k| 1i64 << k).collect(),
     };
     let mut s = o.session(&all, &[]);
     match o.ask(&mut s, &all, &[]) {
@@ -485,8 +488,7 @@ pub fn resolve(tables: &Tables, q: &Question, polls_override: Option<u64>) -> Re
         Answer::Unrepresentable(why) => {
             // Search inside boxes: a solution found there is a witness
             // (canonical within the box); none found is not non-existence.
-            for k in &tables.phi.box_exponents {
-                let r = 1i64 << k;
+            for r in o.boxes.clone() {
                 let bounds: Vec<(usize, i64, i64)> =
                     (0..q.problem.domains.len()).map(|v| (v, -r, r)).collect();
                 let mut b = o.session(&all, &bounds);
@@ -512,20 +514,31 @@ pub fn resolve(tables: &Tables, q: &Question, polls_override: Option<u64>) -> Re
 /// step starting from the solver's own refutation (its core).
 fn minimal_set(q: &Question, o: &mut Oracle<'_>, core: Vec<usize>) -> Resolution {
     let mut set = core;
-    let mut minimal = true;
-    // One solver over the declared domains serves every subset; a subset
-    // it cannot post exactly gets a solver whose domains that subset's
-    // propagation narrowed.
-    let mut shared = o.session(&[], &[]);
+    // Elements kept because the question without them was undecided: the
+    // set is minimal when none of them is left in the end (an element
+    // whose removal leaves a satisfiable set stays necessary in every
+    // subset).
+    let mut undecided = Vec::new();
     let mut i = 0;
     while i < set.len() {
         let rest: Vec<usize> = set.iter().copied().filter(|x| *x != set[i]).collect();
-        let mut a = o.ask(&mut shared, &rest, &[]);
-        let mut boxed = shared.boxed();
-        if matches!(a, Answer::Unrepresentable(_)) || (boxed && matches!(a, Answer::Unsat(_))) {
-            let mut own = o.session(&rest, &[]);
-            a = o.ask(&mut own, &rest, &[]);
-            boxed = own.boxed() && !own.refuted();
+        // A solver per subset, its domains narrowed by that subset's own
+        // propagation: over the bare declared domains the solver's
+        // propagation can crawl through a wide domain one step at a time.
+        let mut own = o.session(&rest, &[]);
+        let mut a = o.ask(&mut own, &rest, &[]);
+        let boxed = own.boxed() && !own.refuted();
+        if matches!(a, Answer::Unrepresentable(_)) {
+            // A solution inside a box still proves the rest satisfiable.
+            for r in o.boxes.clone() {
+                let bounds: Vec<(usize, i64, i64)> =
+                    (0..q.problem.domains.len()).map(|v| (v, -r, r)).collect();
+                let mut b = o.session(&rest, &bounds);
+                if let found @ Answer::Sat(_) = o.ask(&mut b, &rest, &[]) {
+                    a = found;
+                    break;
+                }
+            }
         }
         match a {
             Answer::Unsat(core) if !boxed => {
@@ -535,10 +548,11 @@ fn minimal_set(q: &Question, o: &mut Oracle<'_>, core: Vec<usize>) -> Resolution
                 continue;
             }
             Answer::Sat(_) => {}
-            _ => minimal = false,
+            _ => undecided.push(set[i]),
         }
         i += 1;
     }
+    let minimal = !set.iter().any(|x| undecided.contains(x));
     Resolution::NonExistent {
         mus: set,
         constraints: q.constraints.clone(),

@@ -184,14 +184,30 @@ pub const PROPAGATION_ROUNDS: usize = 256;
 /// Only values no solution can take are removed, so the question is
 /// unchanged; this alone refutes `x + y = 1 ∧ x > 0 ∧ y > 0` over any
 /// domains, and usually brings i64 questions within the solver's range.
+#[cfg(test)]
 pub fn propagate(forms: &[&Form], domains: &mut [(i128, i128)]) -> bool {
+    propagation(forms, domains) != Propagation::Refuted
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Propagation {
+    Refuted,
+    /// A fixed point: nothing more follows from bounds.
+    Fixpoint,
+    /// Still narrowing after the last round (a cycle of constraints
+    /// approaching a contradiction step by step, say).
+    Capped,
+}
+
+/// Bounds propagation (see [`propagate`]), saying how it ended.
+fn propagation(forms: &[&Form], domains: &mut [(i128, i128)]) -> Propagation {
     let mut atoms: Vec<(&Lin, Rel)> = Vec::new();
     for f in forms {
         let mut flat = Vec::new();
         conjuncts(f, &mut flat);
         for g in flat {
             match g {
-                Form::Const(false) => return false,
+                Form::Const(false) => return Propagation::Refuted,
                 Form::Atom(l, r) if *r != Rel::Ne => atoms.push((l, *r)),
                 _ => {}
             }
@@ -215,7 +231,7 @@ pub fn propagate(forms: &[&Form], domains: &mut [(i128, i128)]) -> bool {
                 });
                 let Some(total_min) = total_min else { continue };
                 if total_min > 0 {
-                    return false;
+                    return Propagation::Refuted;
                 }
                 for (v, a) in &l.terms {
                     let a = sign * a;
@@ -240,16 +256,16 @@ pub fn propagate(forms: &[&Form], domains: &mut [(i128, i128)]) -> bool {
                         }
                     }
                     if d.0 > d.1 {
-                        return false;
+                        return Propagation::Refuted;
                     }
                 }
             }
         }
         if !changed {
-            break;
+            return Propagation::Fixpoint;
         }
     }
-    true
+    Propagation::Capped
 }
 
 /// Whether an atom can be posted exactly over these domains: its
@@ -408,6 +424,20 @@ pub fn refute(forms: &[&Form], domains: &[(i128, i128)]) -> bool {
     }
 }
 
+/// Whether the formulas are refuted over the domains without search:
+/// bounds propagation (narrowing `domains`), then, when propagation is
+/// still narrowing at its round limit, Fourier–Motzkin. Exact: both are
+/// sound over the integers. Every query goes through it first, so the
+/// solver never meets a refutation it could only approach one step at a
+/// time.
+pub fn presolve(forms: &[&Form], domains: &mut [(i128, i128)]) -> bool {
+    match propagation(forms, domains) {
+        Propagation::Refuted => true,
+        Propagation::Fixpoint => false,
+        Propagation::Capped => refute(forms, domains),
+    }
+}
+
 /// The least and greatest values of `lin` over the domains (None when
 /// they leave i128).
 fn range(lin: &Lin, domains: &[(i128, i128)]) -> Option<(i128, i128)> {
@@ -526,6 +556,8 @@ pub struct Session {
     base: Vec<usize>,
     /// The formulas are unsatisfiable already by propagation (`base`).
     refuted: bool,
+    /// The question's formulas, for the per-query pre-check.
+    formulas: Vec<Form>,
     budget: Budget,
 }
 
@@ -636,7 +668,7 @@ impl Session {
             refuted |= d.0 > d.1;
         }
         let forms: Vec<&Form> = base.iter().map(|i| &p.formulas[*i]).collect();
-        refuted = refuted || !propagate(&forms, &mut domains) || refute(&forms, &domains);
+        refuted = refuted || presolve(&forms, &mut domains) || refute(&forms, &domains);
         let mut s = Session {
             solver: None,
             vars: Vec::new(),
@@ -644,6 +676,7 @@ impl Session {
             domains,
             base: base.to_vec(),
             refuted,
+            formulas: p.formulas.clone(),
             budget,
         };
         if refuted {
@@ -750,7 +783,7 @@ impl Session {
             match self.selectors.get(*i) {
                 Some(Ok(s)) => {
                     assumptions.push(*s);
-                    owner.push(Some(*i));
+                    owner.push(Owner::Formula(*i));
                 }
                 Some(Err(why)) => return Answer::Unrepresentable(why.clone()),
                 None => return Answer::Unknown("the solver could not be initialised".into()),
@@ -765,7 +798,7 @@ impl Session {
         for (i, sel) in self.selectors.iter().enumerate() {
             if let (Ok(sel), false) = (sel, active.contains(&i)) {
                 assumptions.push(!*sel);
-                owner.push(None);
+                owner.push(Owner::Query);
             }
         }
         for (v, lo, hi) in bounds {
@@ -777,43 +810,134 @@ impl Session {
             }
             if (*lo as i128) > dlo {
                 assumptions.push(x.lit(solver, IntLitMeaning::GreaterEq(*lo)));
-                owner.push(None);
+                owner.push(Owner::Query);
             }
             if (*hi as i128) < dhi {
                 assumptions.push(x.lit(solver, IntLitMeaning::Less(*hi + 1)));
-                owner.push(None);
+                owner.push(Owner::Query);
             }
         }
-        self.budget.learned.set(0);
-        self.budget.limit.set(*work);
-        let vars = &self.vars;
-        let mut values = None;
-        let mut core = Vec::new();
-        let status = solver
-            .solve()
-            .assuming(assumptions.iter().copied())
-            .on_solution(|sol| values = Some(vars.iter().map(|v| Valuation::val(v, sol)).collect()))
-            .on_failure(|chk: &dyn AssumptionChecker| {
-                core = assumptions
-                    .iter()
-                    .zip(&owner)
-                    .filter(|(a, _)| chk.fail(**a))
-                    .filter_map(|(_, o)| *o)
-                    .collect()
-            })
-            .satisfy();
-        *work = work.saturating_sub(self.budget.learned.get());
-        match (status, values) {
-            (Status::Satisfied, Some(v)) => Answer::Sat(v),
-            (Status::Unsatisfiable, _) => {
-                let mut core: Vec<usize> = core;
-                core.extend(self.base.iter().copied());
-                core.sort_unstable();
-                core.dedup();
-                Answer::Unsat(core)
-            }
-            _ => Answer::Unknown("the solver budget was exhausted".into()),
+        // The same exact pre-check as at construction, for this query.
+        let mut narrowed = self.domains.clone();
+        for (v, lo, hi) in bounds {
+            let d = &mut narrowed[*v];
+            *d = (d.0.max(*lo as i128), d.1.min(*hi as i128));
         }
+        let forms: Vec<&Form> = active.iter().map(|i| &self.formulas[*i]).collect();
+        if presolve(&forms, &mut narrowed) {
+            let mut core: Vec<usize> = active.to_vec();
+            core.sort_unstable();
+            return Answer::Unsat(core);
+        }
+        // First inside a small box around zero (as assumptions): over wide
+        // domains the solver's propagation can crawl one value at a time,
+        // while most questions have small solutions. A model found there is
+        // a model; a refutation that did not use the box is a refutation.
+        // Only otherwise is the whole domain searched.
+        let mut probe = assumptions.clone();
+        let mut probe_owner = owner.clone();
+        for (v, x) in self.vars.iter().enumerate() {
+            let (lo, hi) = narrowed[v];
+            if hi - lo > 2 * PROBE_BOX {
+                if lo < -PROBE_BOX {
+                    probe.push(x.lit(solver, IntLitMeaning::GreaterEq(-PROBE_BOX as i64)));
+                    probe_owner.push(Owner::Probe);
+                }
+                if hi > PROBE_BOX {
+                    probe.push(x.lit(solver, IntLitMeaning::Less(PROBE_BOX as i64 + 1)));
+                    probe_owner.push(Owner::Probe);
+                }
+            }
+        }
+        let probed = probe.len() > assumptions.len();
+        if probed {
+            match run(solver, &self.vars, &self.budget, &probe, &probe_owner, work) {
+                Run::Sat(v) => return Answer::Sat(v),
+                Run::Unsat { core, probe: false } => return self.unsat(core),
+                Run::Unknown => return Answer::Unknown("the solver budget was exhausted".into()),
+                Run::Unsat { probe: true, .. } => {}
+            }
+        }
+        match run(solver, &self.vars, &self.budget, &assumptions, &owner, work) {
+            Run::Sat(v) => Answer::Sat(v),
+            Run::Unsat { core, .. } => self.unsat(core),
+            Run::Unknown => Answer::Unknown("the solver budget was exhausted".into()),
+        }
+    }
+
+    /// An unsatisfiable answer: the core's formulas and the base (whose
+    /// propagation narrowed the domains the refutation used).
+    fn unsat(&self, mut core: Vec<usize>) -> Answer {
+        core.extend(self.base.iter().copied());
+        core.sort_unstable();
+        core.dedup();
+        Answer::Unsat(core)
+    }
+}
+
+/// Half-width of the box a query first searches.
+const PROBE_BOX: i128 = 1 << 10;
+
+/// What an assumption stands for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Owner {
+    Formula(usize),
+    /// A bound of the query, or a formula switched off.
+    Query,
+    /// The probing box.
+    Probe,
+}
+
+enum Run {
+    Sat(Vec<i64>),
+    /// The formulas of the refutation, and whether it used the probe box.
+    Unsat {
+        core: Vec<usize>,
+        probe: bool,
+    },
+    Unknown,
+}
+
+/// One solver call under assumptions, within `*work` conflicts.
+fn run(
+    solver: &mut Solver,
+    vars: &[View<i64>],
+    budget: &Budget,
+    assumptions: &[View<bool>],
+    owner: &[Owner],
+    work: &mut u64,
+) -> Run {
+    budget.learned.set(0);
+    budget.limit.set(*work);
+    let mut values = None;
+    let mut failed: Vec<Owner> = Vec::new();
+    let status = solver
+        .solve()
+        .assuming(assumptions.iter().copied())
+        .on_solution(|sol| values = Some(vars.iter().map(|v| Valuation::val(v, sol)).collect()))
+        .on_failure(|chk: &dyn AssumptionChecker| {
+            failed = assumptions
+                .iter()
+                .zip(owner)
+                .filter(|(a, _)| chk.fail(**a))
+                .map(|(_, o)| *o)
+                .collect()
+        })
+        .satisfy();
+    *work = work.saturating_sub(budget.learned.get());
+    match (status, values) {
+        (Status::Satisfied, Some(v)) => Run::Sat(v),
+        (Status::Unsatisfiable, _) => Run::Unsat {
+            probe: failed.contains(&Owner::Probe),
+            core: failed
+                .iter()
+                .filter_map(|o| match o {
+                    Owner::Formula(i) => Some(*i),
+                    _ => None,
+                })
+                .collect(),
+        },
+        _ => Run::Unknown,
     }
 }
 
