@@ -525,7 +525,7 @@ fn minimal_set(q: &Question, o: &mut Oracle<'_>, core: Vec<usize>) -> Resolution
         // A solver per subset, its domains narrowed by that subset's own
         // propagation: over the bare declared domains the solver's
         // propagation can crawl through a wide domain one step at a time.
-        let mut own = o.session(&rest, &[]);
+        let mut own = o.session(&rest, &[]).with_probe();
         let mut a = o.ask(&mut own, &rest, &[]);
         let boxed = own.boxed() && !own.refuted();
         if matches!(a, Answer::Unrepresentable(_)) {

@@ -558,6 +558,8 @@ pub struct Session {
     refuted: bool,
     /// The question's formulas, for the per-query pre-check.
     formulas: Vec<Form>,
+    /// Search near zero first (see `with_probe`).
+    probe: bool,
     budget: Budget,
 }
 
@@ -677,6 +679,7 @@ impl Session {
             base: base.to_vec(),
             refuted,
             formulas: p.formulas.clone(),
+            probe: false,
             budget,
         };
         if refuted {
@@ -748,6 +751,14 @@ impl Session {
         }));
         s.solver = Some(solver);
         s
+    }
+
+    /// Search a box of ±2^10 first in every query: for the many small
+    /// sub-questions of the minimal-set search, where a subset that lost
+    /// its bounds leaves the solver wide domains to crawl through.
+    pub fn with_probe(mut self) -> Session {
+        self.probe = true;
+        self
     }
 
     /// Propagation alone refuted the base formulas (under the bounds).
@@ -836,7 +847,7 @@ impl Session {
         // Only otherwise is the whole domain searched.
         let mut probe = assumptions.clone();
         let mut probe_owner = owner.clone();
-        for (v, x) in self.vars.iter().enumerate() {
+        for (v, x) in self.vars.iter().enumerate().filter(|_| self.probe) {
             let (lo, hi) = narrowed[v];
             if hi - lo > 2 * PROBE_BOX {
                 if lo < -PROBE_BOX {
