@@ -6,7 +6,7 @@
 //! inadmissible set (deletion-based). Every witness is verified by evaluating
 //! the process concretely.
 
-use crate::solve::{Answer, Form, Lin, Problem, Rel, Session, SOLVER_LIMIT};
+use crate::solve::{self, Answer, Form, Lin, Problem, Rel};
 use crate::types::Ty;
 use crate::validate::Compiled;
 use crate::value::Value;
@@ -74,9 +74,9 @@ struct Builder<'a> {
     c: &'a Compiled<'a>,
     forge: usize,
     leaves: Vec<Leaf>,
-    domains: Vec<(i64, i64)>,
-    /// Each unknown's type range.
-    ranges: Vec<(i128, i128)>,
+    domains: Vec<(i32, i32)>,
+    /// The declared domain was wider than i32 (i64 unknowns).
+    clamped: bool,
 }
 
 impl Builder<'_> {
@@ -94,16 +94,18 @@ impl Builder<'_> {
         match ty {
             Ty::Int(_) => {
                 let (lo, hi) = range.unwrap_or((i64::MIN, i64::MAX));
+                let (l, h) = (lo.max(i32::MIN as i64) as i32, hi.min(i32::MAX as i64) as i32);
+                if (l as i64, h as i64) != (lo, hi) {
+                    self.clamped = true;
+                }
                 let v = self.domains.len();
-                self.domains.push((lo, hi));
-                self.ranges.push((lo as i128, hi as i128));
+                self.domains.push((l, h));
                 self.leaves.push(Leaf { param, path, kind: LeafKind::Int });
                 Ok(Sym::Int(Lin::var(v)))
             }
             Ty::Bool => {
                 let v = self.domains.len();
                 self.domains.push((0, 1));
-                self.ranges.push((0, 1));
                 self.leaves.push(Leaf { param, path, kind: LeafKind::Bool });
                 // b ⇔ b ≥ 1 ⇔ 1 - b ≤ 0
                 Ok(Sym::Bool(Form::Atom(Lin::constant(1).sub(&Lin::var(v)), Rel::Le)))
@@ -181,14 +183,6 @@ fn sym_eq(a: &Sym, b: &Sym) -> Result<Sym, Reason> {
 struct Eval<'a> {
     tables: &'a Tables,
     env: BTreeMap<String, Sym>,
-    /// Each unknown's type range (what its arithmetic must stay within).
-    ranges: Vec<(i128, i128)>,
-    /// Evaluability conditions of what is being evaluated: every
-    /// intermediate integer stays within its type (a witness must not fault
-    /// when the process is evaluated concretely).
-    side: std::cell::RefCell<Vec<Form>>,
-    /// The conditions each `let` brought, added wherever it is used.
-    let_side: BTreeMap<String, Vec<Form>>,
 }
 
 impl Eval<'_> {
@@ -200,12 +194,7 @@ impl Eval<'_> {
             ExprKind::Str(s) => Sym::Val(Value::Str(s.clone())),
             ExprKind::Path(segs) => match self.env.get(&segs.join("::")) {
                 Some(Sym::Opaque(why)) => return Err(why.clone()),
-                Some(v) => {
-                    if let Some(conds) = self.let_side.get(&segs.join("::")) {
-                        self.side.borrow_mut().extend(conds.iter().cloned());
-                    }
-                    v.clone()
-                }
+                Some(v) => v.clone(),
                 None => {
                     return Err(format!(
                         "`{}` is not available to the solver",
@@ -289,13 +278,6 @@ impl Eval<'_> {
                 if l.c.abs() > limit || l.terms.iter().any(|(_, k)| k.abs() > limit) {
                     return Err("coefficients beyond what the solver represents".into());
                 }
-                // The result has its operands' type (widths never mix).
-                if let Some((v, _)) = l.terms.first() {
-                    let (lo, hi) = self.ranges[*v];
-                    let mut side = self.side.borrow_mut();
-                    side.push(Form::Atom(Lin::constant(lo).sub(&l), Rel::Le));
-                    side.push(Form::Atom(l.sub(&Lin::constant(hi)), Rel::Le));
-                }
                 Ok(Sym::Int(l))
             }
             Some(Compare) => {
@@ -333,6 +315,7 @@ pub struct Question {
     pub leaves: Vec<Leaf>,
     pub problem: Problem,
     pub constraints: Vec<Constraint>,
+    clamped: bool,
 }
 
 /// Evaluate the body symbolically. `given[i]` is the value of parameter i,
@@ -349,23 +332,19 @@ pub fn question(
         forge: info.forge,
         leaves: Vec::new(),
         domains: Vec::new(),
-        ranges: Vec::new(),
+        clamped: false,
     };
-    let mut env = BTreeMap::new();
+    let mut ev = Eval {
+        tables,
+        env: BTreeMap::new(),
+    };
     for (i, (name, d)) in info.params.iter().enumerate() {
         let s = match given.get(i).cloned().flatten() {
             Some(v) => Sym::Val(v),
             None => b.unknown(i, Vec::new(), &d.ty, d.range, 0)?,
         };
-        env.insert(name.clone(), s);
+        ev.env.insert(name.clone(), s);
     }
-    let mut ev = Eval {
-        tables,
-        env,
-        ranges: b.ranges.clone(),
-        side: Default::default(),
-        let_side: BTreeMap::new(),
-    };
     let mut formulas = Vec::new();
     let mut constraints = Vec::new();
     // Lets are definitions over the unknowns; constraints see the whole body (§7.3).
@@ -378,10 +357,7 @@ pub fn question(
         else {
             continue;
         };
-        ev.side.borrow_mut().clear();
         let v = ev.expr(expr).unwrap_or_else(Sym::Opaque);
-        let conds = ev.side.take();
-        ev.let_side.insert(name.name.clone(), conds);
         ev.env.insert(name.name.clone(), v);
     }
     for (i, s) in info.proc.body.iter().enumerate() {
@@ -394,16 +370,8 @@ pub fn question(
             },
             _ => continue,
         };
-        ev.side.borrow_mut().clear();
         let f = as_form(&ev.expr(pred)?).ok_or("a constraint that is not boolean")?;
-        let mut side = ev.side.take();
-        side.dedup();
-        formulas.push(if side.is_empty() {
-            f
-        } else {
-            side.insert(0, f);
-            Form::And(side)
-        });
+        formulas.push(f);
         constraints.push(Constraint {
             stmt: i,
             span: pred.span,
@@ -417,37 +385,59 @@ pub fn question(
             formulas,
         },
         constraints,
+        clamped: b.clamped,
     })
 }
 
-/// Runs queries against the budgets: one session (solver) per question,
-/// a box only when the question cannot be posted exactly.
+/// Runs queries against the budget and widens to boxes when needed.
 struct Oracle<'a> {
     q: &'a Question,
-    /// Conflicts per query.
-    work: u64,
-    /// Conflicts left for the whole resolution.
+    polls: u64,
+    /// Polls left for the whole resolution.
     total_left: u64,
     queries_left: u64,
-    /// Box half-widths (07-phi.ron), widest first.
-    boxes: Vec<i64>,
+    boxes: Vec<i32>,
+    /// A query was answered inside a box narrower than the domains.
+    boxed: Option<i32>,
 }
 
 impl Oracle<'_> {
-    fn ask(&mut self, s: &mut Session, active: &[usize], bounds: &[(usize, i64, i64)]) -> Answer {
+    /// `within_box`: the caller asks about the box itself (witness search,
+    /// canonical within the box), so an answer inside it is final. Otherwise
+    /// only a solution found in a box is final; "none in the box" is unknown.
+    fn ask(&mut self, active: &[usize], bounds: &[(usize, i32, i32)], within_box: bool) -> Answer {
         if self.queries_left == 0 || self.total_left == 0 {
             return Answer::Unknown("the solver budget was exhausted".into());
         }
         self.queries_left -= 1;
-        let granted = self.work.min(self.total_left);
-        let mut left = granted;
-        let a = s.query(active, bounds, &mut left);
-        self.total_left -= granted - left;
+        let a = self.solve(active, bounds);
+        if !matches!(a, Answer::Unrepresentable(_)) {
+            return a;
+        }
+        // Not representable over the full domains: search inside boxes.
+        for r in self.boxes.clone() {
+            let mut b = bounds.to_vec();
+            b.extend((0..self.q.problem.domains.len()).map(|v| (v, -r, r)));
+            match self.solve(active, &b) {
+                Answer::Unrepresentable(_) => continue,
+                Answer::Unsat if !within_box => return Answer::Unknown(format!("no solution within ±{r}, and the constraints' values leave the solver's i32 range beyond it")),
+                other => {
+                    self.boxed = Some(self.boxed.map_or(r, |x| x.min(r)));
+                    return other;
+                }
+            }
+        }
         a
     }
+}
 
-    fn session(&self, base: &[usize], bounds: &[(usize, i64, i64)]) -> Session {
-        Session::new(&self.q.problem, base, bounds)
+impl Oracle<'_> {
+    fn solve(&mut self, active: &[usize], bounds: &[(usize, i32, i32)]) -> Answer {
+        let granted = self.polls.min(self.total_left);
+        let mut polls = granted;
+        let a = solve::solve(&self.q.problem, active, bounds, &mut polls);
+        self.total_left -= granted - polls;
+        a
     }
 }
 
@@ -463,135 +453,54 @@ pub fn resolve(tables: &Tables, q: &Question, polls_override: Option<u64>) -> Re
     let all: Vec<usize> = (0..q.problem.formulas.len()).collect();
     let mut o = Oracle {
         q,
-        work: polls_override.unwrap_or(tables.phi.solver.polls_per_query),
+        polls: polls_override.unwrap_or(tables.phi.solver.polls_per_query),
         total_left: tables
             .phi
             .solver
             .total_polls
             .max(polls_override.unwrap_or(0)),
         queries_left: tables.phi.solver.max_queries,
-        boxes: tables.phi.box_exponents.iter().map(|k| 1i64 << k).collect(),
+        boxes: tables.phi.box_exponents.iter().map(|k| 1i32 << k).collect(),
+        boxed: None,
     };
-    let mut s = o.session(&all, &[]);
-    match o.ask(&mut s, &all, &[]) {
-        Answer::Sat(model) => {
-            let scope = (!s.boxed()).then(|| "exact".to_string());
-            witness(tables, q, &mut o, &mut s, &all, model, scope)
-        }
-        // Propagation over the declared domains refuted it: exact.
-        Answer::Unsat(core) if s.refuted() => minimal_set(q, &mut o, core),
-        Answer::Unsat(_) if s.boxed() => Resolution::Undetermined(format!(
-            "no solution within ±2^62, and an unknown's declared type is wider than the solver's exact range (±{SOLVER_LIMIT})"
-        )),
-        Answer::Unsat(core) => minimal_set(q, &mut o, core),
-        Answer::Unknown(r) => Resolution::Undetermined(r),
-        Answer::Unrepresentable(why) => {
-            // Search inside boxes: a solution found there is a witness
-            // (canonical within the box); none found is not non-existence.
-            for r in o.boxes.clone() {
-                let bounds: Vec<(usize, i64, i64)> =
-                    (0..q.problem.domains.len()).map(|v| (v, -r, r)).collect();
-                let mut b = o.session(&all, &bounds);
-                match o.ask(&mut b, &all, &[]) {
-                    Answer::Unrepresentable(_) => continue,
-                    Answer::Sat(model) => {
-                        return witness(tables, q, &mut o, &mut b, &all, model, Some(format!("box ±{r}")))
-                    }
-                    Answer::Unsat(_) => {
-                        return Resolution::Undetermined(format!(
-                            "no solution within ±{r}, and beyond it {why}"
-                        ))
-                    }
-                    Answer::Unknown(r) => return Resolution::Undetermined(r),
+    match o.ask(&all, &[], false) {
+        Answer::Unknown(r) | Answer::Unrepresentable(r) => Resolution::Undetermined(r),
+        Answer::Unsat if q.clamped => Resolution::Undetermined(
+            "no solution within i32, and an unknown's declared type (i64) is wider than the solver represents".into(),
+        ),
+        Answer::Unsat => {
+            // Deletion-based shrinking of the whole set to a minimal one.
+            let mut set = all.clone();
+            let mut minimal = true;
+            for i in all {
+                let rest: Vec<usize> = set.iter().copied().filter(|x| *x != i).collect();
+                match o.ask(&rest, &[], false) {
+                    Answer::Unsat => set = rest,
+                    Answer::Sat(_) => {}
+                    Answer::Unknown(_) | Answer::Unrepresentable(_) => minimal = false,
                 }
             }
-            Resolution::Undetermined(why)
+            Resolution::NonExistent { mus: set, constraints: q.constraints.clone(), minimal }
         }
+        Answer::Sat(_) => witness(tables, q, &mut o, &all),
     }
 }
 
-/// Deletion-based shrinking of an inadmissible set to a minimal one, each
-/// step starting from the solver's own refutation (its core).
-fn minimal_set(q: &Question, o: &mut Oracle<'_>, core: Vec<usize>) -> Resolution {
-    let mut set = core;
-    // Elements kept because the question without them was undecided: the
-    // set is minimal when none of them is left in the end (an element
-    // whose removal leaves a satisfiable set stays necessary in every
-    // subset).
-    let mut undecided = Vec::new();
-    let mut i = 0;
-    while i < set.len() {
-        let rest: Vec<usize> = set.iter().copied().filter(|x| *x != set[i]).collect();
-        // A solver per subset, its domains narrowed by that subset's own
-        // propagation: over the bare declared domains the solver's
-        // propagation can crawl through a wide domain one step at a time.
-        let mut own = o.session(&rest, &[]).with_probe();
-        let mut a = o.ask(&mut own, &rest, &[]);
-        let boxed = own.boxed() && !own.refuted();
-        if matches!(a, Answer::Unrepresentable(_)) {
-            // A solution inside a box still proves the rest satisfiable.
-            for r in o.boxes.clone() {
-                let bounds: Vec<(usize, i64, i64)> =
-                    (0..q.problem.domains.len()).map(|v| (v, -r, r)).collect();
-                let mut b = o.session(&rest, &bounds);
-                if let found @ Answer::Sat(_) = o.ask(&mut b, &rest, &[]) {
-                    a = found;
-                    break;
-                }
-            }
-        }
-        match a {
-            Answer::Unsat(core) if !boxed => {
-                // Smaller still: keep only what the refutation used.
-                set = rest.into_iter().filter(|x| core.contains(x)).collect();
-                i = 0;
-                continue;
-            }
-            Answer::Sat(_) => {}
-            _ => undecided.push(set[i]),
-        }
-        i += 1;
-    }
-    let minimal = !set.iter().any(|x| undecided.contains(x));
-    Resolution::NonExistent {
-        mus: set,
-        constraints: q.constraints.clone(),
-        minimal,
-    }
-}
-
-/// Successive optimisation in the witness order of 07-phi.ron, on the
-/// question's one solver. `scope` is None when the solver searched a box
-/// of ±2^62 narrower than the declared domains.
-fn witness(
-    tables: &Tables,
-    q: &Question,
-    o: &mut Oracle<'_>,
-    s: &mut Session,
-    all: &[usize],
-    mut model: Vec<i64>,
-    scope: Option<String>,
-) -> Resolution {
+/// Successive optimisation in the witness order of 07-phi.ron.
+fn witness(tables: &Tables, q: &Question, o: &mut Oracle<'_>, all: &[usize]) -> Resolution {
     let order = &tables.phi.witness_order;
-    let mut fixed: Vec<(usize, i64, i64)> = Vec::new();
+    let mut fixed: Vec<(usize, i32, i32)> = Vec::new();
     for (v, leaf) in q.leaves.iter().enumerate() {
-        let try_fix = |o: &mut Oracle<'_>,
-                       s: &mut Session,
-                       fixed: &Vec<(usize, i64, i64)>,
-                       x: i64,
-                       model: &mut Vec<i64>|
-         -> Result<bool, Reason> {
-            let mut b = fixed.clone();
-            b.push((v, x, x));
-            match o.ask(s, all, &b) {
-                Answer::Sat(m) => {
-                    *model = m;
-                    Ok(true)
+        let try_fix =
+            |o: &mut Oracle<'_>, fixed: &Vec<(usize, i32, i32)>, x: i32| -> Result<bool, Reason> {
+                let mut b = fixed.clone();
+                b.push((v, x, x));
+                match o.ask(all, &b, true) {
+                    Answer::Sat(_) => Ok(true),
+                    Answer::Unsat => Ok(false),
+                    Answer::Unknown(r) | Answer::Unrepresentable(r) => Err(r),
                 }
-                Answer::Unsat(_) => Ok(false),
-                Answer::Unknown(r) | Answer::Unrepresentable(r) => Err(r),
-            }
-        };
+            };
         let value = match leaf.kind {
             LeafKind::Bool => {
                 let first = if order.booleans == BooleanOrder::FalseFirst {
@@ -599,62 +508,56 @@ fn witness(
                 } else {
                     1
                 };
-                if model[v] == first {
-                    first
-                } else {
-                    match try_fix(o, s, &fixed, first, &mut model) {
-                        Ok(true) => first,
-                        Ok(false) => 1 - first,
-                        Err(r) => return Resolution::Undetermined(r),
-                    }
+                match try_fix(o, &fixed, first) {
+                    Ok(true) => first,
+                    Ok(false) => 1 - first,
+                    Err(r) => return Resolution::Undetermined(r),
                 }
             }
             LeafKind::Int => {
-                // Smallest m with a solution in [-m, m]: binary search,
-                // starting from the last model's distance from zero.
-                let (mut a, mut b) = (0i64, model[v].unsigned_abs().min(i64::MAX as u64) as i64);
+                let (lo, hi) = q.problem.domains[v];
+                let max_abs = (lo as i64)
+                    .abs()
+                    .max((hi as i64).abs())
+                    .min(i32::MAX as i64) as i32;
+                // Smallest m with a solution in [-m, m]: binary search.
+                let (mut a, mut b) = (0i32, max_abs);
                 while a < b {
                     let m = a + (b - a) / 2;
                     let mut bounds = fixed.clone();
                     bounds.push((v, -m, m));
-                    match o.ask(s, all, &bounds) {
-                        Answer::Sat(found) => {
-                            b = found[v].unsigned_abs() as i64;
-                            model = found;
-                        }
-                        Answer::Unsat(_) => a = m + 1,
+                    match o.ask(all, &bounds, true) {
+                        Answer::Sat(_) => b = m,
+                        Answer::Unsat => a = m + 1,
                         Answer::Unknown(r) | Answer::Unrepresentable(r) => {
                             return Resolution::Undetermined(r)
                         }
                     }
                 }
                 let (first, second) = match order.integers {
-                    IntegerOrder::NearestZeroNonNegativeFirst => (a, -a),
-                    IntegerOrder::NearestZeroNegativeFirst => (-a, a),
+                    IntegerOrder::NearestZeroNonNegativeFirst => (a, a.saturating_neg()),
+                    IntegerOrder::NearestZeroNegativeFirst => (a.saturating_neg(), a),
                 };
-                if model[v] == first {
-                    first
-                } else {
-                    match try_fix(o, s, &fixed, first, &mut model) {
-                        Ok(true) => first,
-                        Ok(false) => second,
-                        Err(r) => return Resolution::Undetermined(r),
-                    }
+                match try_fix(o, &fixed, first) {
+                    Ok(true) => first,
+                    Ok(false) => second,
+                    Err(r) => return Resolution::Undetermined(r),
                 }
             }
         };
         fixed.push((v, value, value));
     }
-    let values: Vec<i64> = fixed.iter().map(|f| f.1).collect();
-    // When no formula links two unknowns, the solutions are a product of
-    // per-unknown sets, and every value outside a box is farther from zero
-    // than every value inside: the box's canonical witness is then the
-    // canonical one.
+    let values: Vec<i32> = fixed.iter().map(|f| f.1).collect();
+    // A wider declared type (i64) searched within i32 is a box too. When no
+    // formula links two unknowns, the solutions are a product of per-unknown
+    // sets, and every value outside a box is farther from zero than every
+    // value inside: the box's canonical witness is then the canonical one.
     let independent = q.problem.formulas.iter().all(|f| unknowns(f).len() <= 1);
-    let scope = match scope {
+    let scope = match (o.boxed, q.clamped) {
         _ if independent => "exact".to_string(),
-        Some(s) => s,
-        None => format!("box ±{SOLVER_LIMIT}"),
+        (Some(r), _) => format!("box ±{r}"),
+        (None, true) => format!("box ±{}", i32::MAX),
+        (None, false) => "exact".to_string(),
     };
     Resolution::Exists {
         args: Vec::new(),
@@ -673,7 +576,7 @@ fn unknowns(f: &Form) -> std::collections::BTreeSet<usize> {
 }
 
 impl Resolution {
-    fn with_values(self, q: &Question, values: &[i64]) -> Resolution {
+    fn with_values(self, q: &Question, values: &[i32]) -> Resolution {
         match self {
             Resolution::Exists { scope, .. } => Resolution::Exists {
                 args: assemble(q, values),
@@ -685,18 +588,18 @@ impl Resolution {
 }
 
 /// Leaf values back into parameter values (unknown parameters only, in order).
-fn assemble(q: &Question, values: &[i64]) -> Vec<Value> {
+fn assemble(q: &Question, values: &[i32]) -> Vec<Value> {
     // Group leaves by parameter, rebuilding shapes field by field.
-    fn build(leaves: &[(&Leaf, i64)], depth: usize) -> Value {
+    fn build(leaves: &[(&Leaf, i32)], depth: usize) -> Value {
         if let [(leaf, v)] = leaves {
             if leaf.path.len() == depth {
                 return match leaf.kind {
-                    LeafKind::Int => Value::Int(*v),
+                    LeafKind::Int => Value::Int(*v as i64),
                     LeafKind::Bool => Value::Bool(*v != 0),
                 };
             }
         }
-        let mut fields: Vec<(String, Vec<(&Leaf, i64)>)> = Vec::new();
+        let mut fields: Vec<(String, Vec<(&Leaf, i32)>)> = Vec::new();
         for (leaf, v) in leaves {
             let name = leaf.path[depth].clone();
             match fields.iter_mut().find(|(n, _)| *n == name) {
@@ -712,7 +615,7 @@ fn assemble(q: &Question, values: &[i64]) -> Vec<Value> {
                 .collect(),
         )
     }
-    let mut params: Vec<(usize, Vec<(&Leaf, i64)>)> = Vec::new();
+    let mut params: Vec<(usize, Vec<(&Leaf, i32)>)> = Vec::new();
     for (leaf, v) in q.leaves.iter().zip(values) {
         match params.iter_mut().find(|(p, _)| *p == leaf.param) {
             Some((_, g)) => g.push((leaf, *v)),
@@ -750,66 +653,8 @@ mod tests {
     use crate::solve::Lin;
 
     /// 0, 1, -1, 2, -2, ...
-    fn key(v: i64) -> (u64, bool) {
+    fn key(v: i32) -> (u32, bool) {
         (v.unsigned_abs(), v < 0)
-    }
-
-    /// One solver per question: the witness search (a binary search per
-    /// unknown) reuses it through assumptions.
-    #[test]
-    fn one_solver_per_question() {
-        let tables = Tables::defaults().unwrap();
-        let n = 12;
-        let wide = (i32::MIN as i64, i32::MAX as i64);
-        // x_i - x_{i+1} ≤ -3 and x_0 ≥ 100: the witness is x_i = 100 + 3i.
-        let mut formulas: Vec<Form> = (0..n - 1)
-            .map(|i| {
-                Form::Atom(
-                    Lin {
-                        terms: vec![(i, 1), (i + 1, -1)],
-                        c: 3,
-                    },
-                    Rel::Le,
-                )
-            })
-            .collect();
-        formulas.push(Form::Atom(
-            Lin {
-                terms: vec![(0, -1)],
-                c: 100,
-            },
-            Rel::Le,
-        ));
-        let q = Question {
-            leaves: (0..n)
-                .map(|i| Leaf {
-                    param: i,
-                    path: Vec::new(),
-                    kind: LeafKind::Int,
-                })
-                .collect(),
-            problem: Problem {
-                domains: vec![wide; n],
-                formulas,
-            },
-            constraints: Vec::new(),
-        };
-        let before = crate::solve::CONSTRUCTED.with(|c| c.get());
-        match resolve(&tables, &q, None) {
-            Resolution::Exists { args, scope } => {
-                assert_eq!(scope, "exact");
-                let got: Vec<i64> = args
-                    .iter()
-                    .map(|v| match v {
-                        Value::Int(i) => *i,
-                        other => panic!("{other:?}"),
-                    })
-                    .collect();
-                assert_eq!(got, (0..n as i64).map(|i| 100 + 3 * i).collect::<Vec<_>>());
-            }
-            _ => panic!("the witness exists"),
-        }
-        assert_eq!(crate::solve::CONSTRUCTED.with(|c| c.get()) - before, 1);
     }
 
     /// The canonical witness is the lexicographically first satisfying
@@ -828,8 +673,8 @@ mod tests {
         let (mut sat, mut unsat) = (0, 0);
         for _ in 0..150 {
             let n = 1 + next(3) as usize;
-            let domains: Vec<(i64, i64)> = (0..n)
-                .map(|_| (-(next(4) as i64) - 1, next(4) as i64 + 1))
+            let domains: Vec<(i32, i32)> = (0..n)
+                .map(|_| (-(next(4) as i32) - 1, next(4) as i32 + 1))
                 .collect();
             let nf = 1 + next(4) as usize;
             let formulas: Vec<Form> = (0..nf)
@@ -870,6 +715,7 @@ mod tests {
                         text: format!("#{i}"),
                     })
                     .collect(),
+                clamped: false,
             };
             let all = crate::solve::assignments(&domains);
             let sat_under = |set: &[usize]| {
@@ -885,8 +731,8 @@ mod tests {
                 (Resolution::Exists { args, scope }, Some(b)) => {
                     sat += 1;
                     assert_eq!(scope, "exact");
-                    let got: Vec<i64> = args.iter().map(|v| match v {
-                        Value::Int(i) => *i,
+                    let got: Vec<i32> = args.iter().map(|v| match v {
+                        Value::Int(i) => *i as i32,
                         other => panic!("{other:?}"),
                     }).collect();
                     assert_eq!(got, b, "canonical witness of {formulas:?} over {domains:?}");

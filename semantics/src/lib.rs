@@ -1176,12 +1176,10 @@ impl Tables {
                 }
             }
         }
-        // A box ±2^k lies within the solver's exact range ±2^62.
-        if self.phi.box_exponents.iter().any(|k| *k == 0 || *k > 61) {
+        if self.phi.box_exponents.iter().any(|k| *k == 0 || *k > 29) {
             return Err(err(
                 "07-phi.ron",
-                "box exponents lie in 1..=61 (a box lies within the solver's exact range ±2^62)"
-                    .into(),
+                "box exponents lie in 1..=29 (a box's width must fit i32)".into(),
             ));
         }
         // Every construct a regime allows has a transition row of that regime.
