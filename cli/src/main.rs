@@ -805,14 +805,7 @@ impl Out<'_> {
         let src = Source { name: &name, bytes };
         let mut cfg = RunConfig::new(mode);
         cfg.entry = common.entry.clone();
-        cfg.args = common
-            .args
-            .iter()
-            .map(|a| match a.split_once('=') {
-                Some((n, v)) => (n.trim().to_string(), v.to_string()),
-                None => (a.clone(), String::new()),
-            })
-            .collect();
+        cfg.args = common.args.iter().map(|a| RunConfig::arg(a)).collect();
         cfg.max_steps = common.max_steps;
         cfg.solver_budget = common.solver_budget;
         cfg.deny_resources = common.deny_resource.clone();

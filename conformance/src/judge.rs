@@ -8,7 +8,7 @@
 //! observable from outside and are not compared.
 
 use crate::CaseConfig;
-use engine::{Engine, Mode, Outcome, RunConfig, Source};
+use engine::{Engine, Mode, Outcome, Source};
 use serde::Serialize;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -374,33 +374,9 @@ pub fn judge(engine: &Engine, case: &JudgeCase, o: &Options, scratch: &Path) -> 
         }
     };
     // The reference: realize-mode admission, effects captured.
-    let mut cfg = RunConfig::new(Mode::Realize);
-    cfg.entry = case.config.entry.clone();
-    cfg.args = case
-        .config
-        .args
-        .iter()
-        .map(|a| match a.split_once('=') {
-            Some((n, v)) => (n.trim().to_string(), v.to_string()),
-            None => (a.clone(), String::new()),
-        })
-        .collect();
-    cfg.max_steps = case.config.max_steps;
-    cfg.solver_budget = case.config.solver_budget;
-    cfg.deny_resources = case
-        .config
-        .deny_resources
-        .iter()
-        .chain(&o.deny)
-        .cloned()
-        .collect();
-    cfg.provide_resources = case
-        .config
-        .provide_resources
-        .iter()
-        .chain(&o.provide)
-        .cloned()
-        .collect();
+    let mut cfg = case.config.run_config(Mode::Realize);
+    cfg.deny_resources.extend(o.deny.iter().cloned());
+    cfg.provide_resources.extend(o.provide.iter().cloned());
     let r = engine.run(
         &Source {
             name: &case.name,

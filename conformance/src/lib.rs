@@ -52,28 +52,25 @@ impl Case {
     }
 
     pub fn run_config(&self) -> RunConfig {
-        RunConfig {
-            entry: self.config.entry.clone(),
-            mode: match self.config.mode.as_deref() {
-                Some("check") => Mode::Check,
-                _ => Mode::Simulate,
-            },
-            args: self
-                .config
-                .args
-                .iter()
-                .map(|a| match a.split_once('=') {
-                    Some((n, v)) => (n.trim().to_string(), v.to_string()),
-                    None => (a.clone(), String::new()),
-                })
-                .collect(),
-            max_steps: self.config.max_steps,
-            solver_budget: self.config.solver_budget,
-            deny_resources: self.config.deny_resources.clone(),
-            provide_resources: self.config.provide_resources.clone(),
-            explain: false,
-            embed_dir: false,
-        }
+        let mode = match self.config.mode.as_deref() {
+            Some("check") => Mode::Check,
+            _ => Mode::Simulate,
+        };
+        self.config.run_config(mode)
+    }
+}
+
+impl CaseConfig {
+    /// The run this configuration asks for, in `mode`.
+    pub fn run_config(&self, mode: Mode) -> RunConfig {
+        let mut cfg = RunConfig::new(mode);
+        cfg.entry = self.entry.clone();
+        cfg.args = self.args.iter().map(|a| RunConfig::arg(a)).collect();
+        cfg.max_steps = self.max_steps;
+        cfg.solver_budget = self.solver_budget;
+        cfg.deny_resources = self.deny_resources.clone();
+        cfg.provide_resources = self.provide_resources.clone();
+        cfg
     }
 }
 

@@ -142,6 +142,15 @@ pub struct RunConfig {
 }
 
 impl RunConfig {
+    /// `NAME=EXPR` as the entry argument pair (a text without `=` is a
+    /// name with an empty expression, which entry resolution refuses).
+    pub fn arg(a: &str) -> (String, String) {
+        match a.split_once('=') {
+            Some((n, v)) => (n.trim().to_string(), v.to_string()),
+            None => (a.to_string(), String::new()),
+        }
+    }
+
     pub fn new(mode: Mode) -> RunConfig {
         RunConfig {
             entry: None,
