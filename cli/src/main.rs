@@ -92,7 +92,7 @@ struct CommonArgs {
     /// Step budget (statements and calls evaluated); past it the run is undetermined.
     #[arg(long, value_name = "N")]
     max_steps: Option<u64>,
-    /// Φ solver work per query (search-loop polls); past it: undetermined.
+    /// Φ solver work per query (conflicts); past it: undetermined.
     #[arg(long, value_name = "N")]
     solver_budget: Option<u64>,
     /// Also write the trace JSON to FILE (whatever the outcome; atomically).

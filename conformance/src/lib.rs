@@ -23,7 +23,7 @@ pub struct CaseConfig {
     /// Step budget override (`--max-steps`).
     #[serde(default)]
     pub max_steps: Option<u64>,
-    /// Φ solver polls per query (`--solver-budget`).
+    /// Φ solver conflicts per query (`--solver-budget`).
     #[serde(default)]
     pub solver_budget: Option<u64>,
     /// `--deny-resource` names.

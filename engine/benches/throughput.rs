@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 const TARGETS: &[(&str, usize, Duration)] = &[
     ("Q linearity chain", 10_000, Duration::from_millis(1500)),
     ("Φ witness, 24 unknowns", 24, Duration::from_millis(1500)),
+    // Issue 10: 64 linked i32 unknowns, one solver, ≤ 100 ms.
+    ("Φ witness, 64 unknowns", 64, Duration::from_millis(100)),
     (
         "straight-line K, text",
         100_000,

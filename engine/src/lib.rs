@@ -129,7 +129,7 @@ pub struct RunConfig {
     pub args: Vec<(String, String)>,
     /// Overrides the profile's step budget.
     pub max_steps: Option<u64>,
-    /// Overrides the Φ solver's polls per query (07-phi.ron).
+    /// Overrides the Φ solver's conflicts per query (07-phi.ron).
     pub solver_budget: Option<u64>,
     /// `--deny-resource NAME`: never available (§8.6).
     pub deny_resources: Vec<String>,
@@ -362,7 +362,7 @@ impl Engine {
                 max_steps: cfg.max_steps.unwrap_or(self.tables.profile.budgets.steps),
                 solver_budget: cfg
                     .solver_budget
-                    .unwrap_or(self.tables.phi.solver.polls_per_query),
+                    .unwrap_or(self.tables.phi.solver.conflicts_per_query),
                 deny_resources: cfg.deny_resources.clone(),
                 provide_resources: cfg.provide_resources.clone(),
                 profile: format!("dpl-{}", self.tables.profile.dpl_version),

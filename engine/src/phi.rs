@@ -6,14 +6,14 @@
 //! inadmissible set (deletion-based). Every witness is verified by evaluating
 //! the process concretely.
 
-use crate::solve::{self, Answer, Form, Lin, Problem, Rel};
+use crate::solve::{self, Form, Lin, Outcome, Pref, Problem, Rel};
 use crate::types::Ty;
 use crate::validate::Compiled;
 use crate::value::Value;
 use dir_grammar::model::*;
 use dir_grammar::print::expr_to_string;
 use dir_grammar::Span;
-use semantics::{BooleanOrder, IntegerOrder, Tables};
+use semantics::{BooleanOrder, IntegerOrder, PrimKind, Tables};
 use std::collections::BTreeMap;
 
 /// A value during symbolic evaluation.
@@ -56,7 +56,7 @@ pub type Reason = String;
 
 pub enum Resolution {
     /// Existence: the canonical witness (a value per unknown parameter) and
-    /// whether it was searched in a box narrower than the declared domains.
+    /// the scope it was decided over (always the declared domains: "exact").
     Exists {
         args: Vec<Value>,
         scope: String,
@@ -74,9 +74,7 @@ struct Builder<'a> {
     c: &'a Compiled<'a>,
     forge: usize,
     leaves: Vec<Leaf>,
-    domains: Vec<(i32, i32)>,
-    /// The declared domain was wider than i32 (i64 unknowns).
-    clamped: bool,
+    domains: Vec<(i64, i64)>,
 }
 
 impl Builder<'_> {
@@ -93,13 +91,8 @@ impl Builder<'_> {
         }
         match ty {
             Ty::Int(_) => {
-                let (lo, hi) = range.unwrap_or((i64::MIN, i64::MAX));
-                let (l, h) = (lo.max(i32::MIN as i64) as i32, hi.min(i32::MAX as i64) as i32);
-                if (l as i64, h as i64) != (lo, hi) {
-                    self.clamped = true;
-                }
                 let v = self.domains.len();
-                self.domains.push((l, h));
+                self.domains.push(range.unwrap_or((i64::MIN, i64::MAX)));
                 self.leaves.push(Leaf { param, path, kind: LeafKind::Int });
                 Ok(Sym::Int(Lin::var(v)))
             }
@@ -183,6 +176,14 @@ fn sym_eq(a: &Sym, b: &Sym) -> Result<Sym, Reason> {
 struct Eval<'a> {
     tables: &'a Tables,
     env: BTreeMap<String, Sym>,
+    /// The type each arithmetic operator computes in (by operator span).
+    widths: &'a BTreeMap<(usize, usize), (String, PrimKind)>,
+    /// The unknowns' domains, to skip range conditions that always hold.
+    domains: Vec<(i64, i64)>,
+    /// Evaluability (§5.2): every arithmetic result over unknowns must stay
+    /// within its type, or concrete evaluation faults. Collected per
+    /// statement and posed with it.
+    side: std::cell::RefCell<Vec<Form>>,
 }
 
 impl Eval<'_> {
@@ -239,12 +240,45 @@ impl Eval<'_> {
                         .into(),
                 )
             }
-            ExprKind::Binary { op, lhs, rhs, .. } => {
+            ExprKind::Binary {
+                op,
+                lhs,
+                rhs,
+                op_span,
+            } => {
                 let l = self.expr(lhs)?;
                 let r = self.expr(rhs)?;
-                self.binary(*op, l, r)?
+                let v = self.binary(*op, l, r)?;
+                if let Sym::Int(lin) = &v {
+                    self.within_type(lin, (op_span.start, op_span.end));
+                }
+                v
             }
         })
+    }
+
+    /// Require an arithmetic result to lie in its operator's type, unless
+    /// the unknowns' domains already keep it there.
+    fn within_type(&self, lin: &Lin, op: (usize, usize)) {
+        let (min, max) = match self.widths.get(&op) {
+            Some((_, PrimKind::Int { min, max })) => (*min as i128, *max as i128),
+            _ => (i64::MIN as i128, i64::MAX as i128),
+        };
+        let mut lo = lin.c;
+        let mut hi = lin.c;
+        for (v, a) in &lin.terms {
+            let (dl, dh) = self.domains[*v];
+            let (x, y) = (a * dl as i128, a * dh as i128);
+            lo += x.min(y);
+            hi += x.max(y);
+        }
+        if lo >= min && hi <= max {
+            return;
+        }
+        self.side.borrow_mut().push(Form::And(vec![
+            Form::Atom(Lin::constant(min).sub(lin), Rel::Le),
+            Form::Atom(lin.sub(&Lin::constant(max)), Rel::Le),
+        ]));
     }
 
     fn binary(&self, op: BinOp, l: Sym, r: Sym) -> Result<Sym, Reason> {
@@ -315,7 +349,6 @@ pub struct Question {
     pub leaves: Vec<Leaf>,
     pub problem: Problem,
     pub constraints: Vec<Constraint>,
-    clamped: bool,
 }
 
 /// Evaluate the body symbolically. `given[i]` is the value of parameter i,
@@ -332,11 +365,13 @@ pub fn question(
         forge: info.forge,
         leaves: Vec::new(),
         domains: Vec::new(),
-        clamped: false,
     };
     let mut ev = Eval {
         tables,
         env: BTreeMap::new(),
+        widths: &info.op_width,
+        domains: Vec::new(),
+        side: Default::default(),
     };
     for (i, (name, d)) in info.params.iter().enumerate() {
         let s = match given.get(i).cloned().flatten() {
@@ -345,10 +380,11 @@ pub fn question(
         };
         ev.env.insert(name.clone(), s);
     }
+    ev.domains = b.domains.clone();
     let mut formulas = Vec::new();
     let mut constraints = Vec::new();
     // Lets are definitions over the unknowns; constraints see the whole body (§7.3).
-    for s in &info.proc.body {
+    for (i, s) in info.proc.body.iter().enumerate() {
         let (StmtKind::Let { name, expr }
         | StmtKind::Call {
             call: expr,
@@ -357,7 +393,23 @@ pub fn question(
         else {
             continue;
         };
+        ev.side.borrow_mut().clear();
         let v = ev.expr(expr).unwrap_or_else(Sym::Opaque);
+        let side = std::mem::take(&mut *ev.side.borrow_mut());
+        // A let is evaluated whether or not a constraint uses it, so its
+        // evaluability is a condition of its own (named by the let).
+        if !side.is_empty() && !matches!(v, Sym::Opaque(_)) {
+            formulas.push(Form::And(side));
+            constraints.push(Constraint {
+                stmt: i,
+                span: expr.span,
+                text: format!(
+                    "let {} = {} (evaluates without overflow)",
+                    name.name,
+                    expr_to_string(expr)
+                ),
+            });
+        }
         ev.env.insert(name.name.clone(), v);
     }
     for (i, s) in info.proc.body.iter().enumerate() {
@@ -370,8 +422,15 @@ pub fn question(
             },
             _ => continue,
         };
+        ev.side.borrow_mut().clear();
         let f = as_form(&ev.expr(pred)?).ok_or("a constraint that is not boolean")?;
-        formulas.push(f);
+        let mut side = std::mem::take(&mut *ev.side.borrow_mut());
+        formulas.push(if side.is_empty() {
+            f
+        } else {
+            side.push(f);
+            Form::And(side)
+        });
         constraints.push(Constraint {
             stmt: i,
             span: pred.span,
@@ -385,198 +444,57 @@ pub fn question(
             formulas,
         },
         constraints,
-        clamped: b.clamped,
     })
 }
 
-/// Runs queries against the budget and widens to boxes when needed.
-struct Oracle<'a> {
-    q: &'a Question,
-    polls: u64,
-    /// Polls left for the whole resolution.
-    total_left: u64,
-    queries_left: u64,
-    boxes: Vec<i32>,
-    /// A query was answered inside a box narrower than the domains.
-    boxed: Option<i32>,
-}
-
-impl Oracle<'_> {
-    /// `within_box`: the caller asks about the box itself (witness search,
-    /// canonical within the box), so an answer inside it is final. Otherwise
-    /// only a solution found in a box is final; "none in the box" is unknown.
-    fn ask(&mut self, active: &[usize], bounds: &[(usize, i32, i32)], within_box: bool) -> Answer {
-        if self.queries_left == 0 || self.total_left == 0 {
-            return Answer::Unknown("the solver budget was exhausted".into());
-        }
-        self.queries_left -= 1;
-        let a = self.solve(active, bounds);
-        if !matches!(a, Answer::Unrepresentable(_)) {
-            return a;
-        }
-        // Not representable over the full domains: search inside boxes.
-        for r in self.boxes.clone() {
-            let mut b = bounds.to_vec();
-            b.extend((0..self.q.problem.domains.len()).map(|v| (v, -r, r)));
-            match self.solve(active, &b) {
-                Answer::Unrepresentable(_) => continue,
-                Answer::Unsat if !within_box => return Answer::Unknown(format!("no solution within ±{r}, and the constraints' values leave the solver's i32 range beyond it")),
-                other => {
-                    self.boxed = Some(self.boxed.map_or(r, |x| x.min(r)));
-                    return other;
-                }
-            }
-        }
-        a
-    }
-}
-
-impl Oracle<'_> {
-    fn solve(&mut self, active: &[usize], bounds: &[(usize, i32, i32)]) -> Answer {
-        let granted = self.polls.min(self.total_left);
-        let mut polls = granted;
-        let a = solve::solve(&self.q.problem, active, bounds, &mut polls);
-        self.total_left -= granted - polls;
-        a
-    }
-}
-
-/// Decide existence; produce the canonical witness or a minimal set.
-pub fn resolve(tables: &Tables, q: &Question, polls_override: Option<u64>) -> Resolution {
-    if q.leaves.len() as u64 > tables.phi.solver.max_unknowns {
+/// Decide existence with one solver: the canonical witness in the order of
+/// 07-phi.ron, or a minimal inadmissible set.
+pub fn resolve(tables: &Tables, q: &Question, conflicts_override: Option<u64>) -> Resolution {
+    let budget = &tables.phi.solver;
+    if q.leaves.len() as u64 > budget.max_unknowns {
         return Resolution::Undetermined(format!(
             "the question has {} unknowns; the solver budget allows {}",
             q.leaves.len(),
-            tables.phi.solver.max_unknowns
+            budget.max_unknowns
         ));
     }
-    let all: Vec<usize> = (0..q.problem.formulas.len()).collect();
-    let mut o = Oracle {
-        q,
-        polls: polls_override.unwrap_or(tables.phi.solver.polls_per_query),
-        total_left: tables
-            .phi
-            .solver
-            .total_polls
-            .max(polls_override.unwrap_or(0)),
-        queries_left: tables.phi.solver.max_queries,
-        boxes: tables.phi.box_exponents.iter().map(|k| 1i32 << k).collect(),
-        boxed: None,
-    };
-    match o.ask(&all, &[], false) {
-        Answer::Unknown(r) | Answer::Unrepresentable(r) => Resolution::Undetermined(r),
-        Answer::Unsat if q.clamped => Resolution::Undetermined(
-            "no solution within i32, and an unknown's declared type (i64) is wider than the solver represents".into(),
-        ),
-        Answer::Unsat => {
-            // Deletion-based shrinking of the whole set to a minimal one.
-            let mut set = all.clone();
-            let mut minimal = true;
-            for i in all {
-                let rest: Vec<usize> = set.iter().copied().filter(|x| *x != i).collect();
-                match o.ask(&rest, &[], false) {
-                    Answer::Unsat => set = rest,
-                    Answer::Sat(_) => {}
-                    Answer::Unknown(_) | Answer::Unrepresentable(_) => minimal = false,
-                }
-            }
-            Resolution::NonExistent { mus: set, constraints: q.constraints.clone(), minimal }
-        }
-        Answer::Sat(_) => witness(tables, q, &mut o, &all),
-    }
-}
-
-/// Successive optimisation in the witness order of 07-phi.ron.
-fn witness(tables: &Tables, q: &Question, o: &mut Oracle<'_>, all: &[usize]) -> Resolution {
     let order = &tables.phi.witness_order;
-    let mut fixed: Vec<(usize, i32, i32)> = Vec::new();
-    for (v, leaf) in q.leaves.iter().enumerate() {
-        let try_fix =
-            |o: &mut Oracle<'_>, fixed: &Vec<(usize, i32, i32)>, x: i32| -> Result<bool, Reason> {
-                let mut b = fixed.clone();
-                b.push((v, x, x));
-                match o.ask(all, &b, true) {
-                    Answer::Sat(_) => Ok(true),
-                    Answer::Unsat => Ok(false),
-                    Answer::Unknown(r) | Answer::Unrepresentable(r) => Err(r),
-                }
-            };
-        let value = match leaf.kind {
-            LeafKind::Bool => {
-                let first = if order.booleans == BooleanOrder::FalseFirst {
-                    0
-                } else {
-                    1
-                };
-                match try_fix(o, &fixed, first) {
-                    Ok(true) => first,
-                    Ok(false) => 1 - first,
-                    Err(r) => return Resolution::Undetermined(r),
-                }
-            }
-            LeafKind::Int => {
-                let (lo, hi) = q.problem.domains[v];
-                let max_abs = (lo as i64)
-                    .abs()
-                    .max((hi as i64).abs())
-                    .min(i32::MAX as i64) as i32;
-                // Smallest m with a solution in [-m, m]: binary search.
-                let (mut a, mut b) = (0i32, max_abs);
-                while a < b {
-                    let m = a + (b - a) / 2;
-                    let mut bounds = fixed.clone();
-                    bounds.push((v, -m, m));
-                    match o.ask(all, &bounds, true) {
-                        Answer::Sat(_) => b = m,
-                        Answer::Unsat => a = m + 1,
-                        Answer::Unknown(r) | Answer::Unrepresentable(r) => {
-                            return Resolution::Undetermined(r)
-                        }
-                    }
-                }
-                let (first, second) = match order.integers {
-                    IntegerOrder::NearestZeroNonNegativeFirst => (a, a.saturating_neg()),
-                    IntegerOrder::NearestZeroNegativeFirst => (a.saturating_neg(), a),
-                };
-                match try_fix(o, &fixed, first) {
-                    Ok(true) => first,
-                    Ok(false) => second,
-                    Err(r) => return Resolution::Undetermined(r),
-                }
-            }
-        };
-        fixed.push((v, value, value));
-    }
-    let values: Vec<i32> = fixed.iter().map(|f| f.1).collect();
-    // A wider declared type (i64) searched within i32 is a box too. When no
-    // formula links two unknowns, the solutions are a product of per-unknown
-    // sets, and every value outside a box is farther from zero than every
-    // value inside: the box's canonical witness is then the canonical one.
-    let independent = q.problem.formulas.iter().all(|f| unknowns(f).len() <= 1);
-    let scope = match (o.boxed, q.clamped) {
-        _ if independent => "exact".to_string(),
-        (Some(r), _) => format!("box ±{r}"),
-        (None, true) => format!("box ±{}", i32::MAX),
-        (None, false) => "exact".to_string(),
+    let prefs: Vec<Pref> = q
+        .leaves
+        .iter()
+        .map(|leaf| match leaf.kind {
+            LeafKind::Bool => Pref::Boolean {
+                true_first: order.booleans == BooleanOrder::TrueFirst,
+            },
+            LeafKind::Int => Pref::Integer {
+                negative_first: order.integers == IntegerOrder::NearestZeroNegativeFirst,
+            },
+        })
+        .collect();
+    let per_query = conflicts_override.unwrap_or(budget.conflicts_per_query);
+    let limits = solve::Budget {
+        conflicts_per_query: per_query,
+        total_conflicts: budget.total_conflicts.max(per_query),
+        max_queries: budget.max_queries,
+        max_clauses: budget.max_clauses,
     };
-    Resolution::Exists {
-        args: Vec::new(),
-        scope,
-    }
-    .with_values(q, &values)
-}
-
-/// The unknowns a formula mentions.
-fn unknowns(f: &Form) -> std::collections::BTreeSet<usize> {
-    match f {
-        Form::Const(_) => Default::default(),
-        Form::Atom(l, _) => l.terms.iter().map(|(v, _)| *v).collect(),
-        Form::And(fs) | Form::Or(fs) => fs.iter().flat_map(unknowns).collect(),
+    match solve::resolve(&q.problem, &prefs, &limits) {
+        Outcome::Sat(values) => Resolution::Exists {
+            args: Vec::new(),
+            scope: "exact".into(),
+        }
+        .with_values(q, &values),
+        Outcome::Unsat { core, minimal } => Resolution::NonExistent {
+            mus: core,
+            constraints: q.constraints.clone(),
+            minimal,
+        },
+        Outcome::Unknown(r) => Resolution::Undetermined(r),
     }
 }
 
 impl Resolution {
-    fn with_values(self, q: &Question, values: &[i32]) -> Resolution {
+    fn with_values(self, q: &Question, values: &[i64]) -> Resolution {
         match self {
             Resolution::Exists { scope, .. } => Resolution::Exists {
                 args: assemble(q, values),
@@ -588,18 +506,18 @@ impl Resolution {
 }
 
 /// Leaf values back into parameter values (unknown parameters only, in order).
-fn assemble(q: &Question, values: &[i32]) -> Vec<Value> {
+fn assemble(q: &Question, values: &[i64]) -> Vec<Value> {
     // Group leaves by parameter, rebuilding shapes field by field.
-    fn build(leaves: &[(&Leaf, i32)], depth: usize) -> Value {
+    fn build(leaves: &[(&Leaf, i64)], depth: usize) -> Value {
         if let [(leaf, v)] = leaves {
             if leaf.path.len() == depth {
                 return match leaf.kind {
-                    LeafKind::Int => Value::Int(*v as i64),
+                    LeafKind::Int => Value::Int(*v),
                     LeafKind::Bool => Value::Bool(*v != 0),
                 };
             }
         }
-        let mut fields: Vec<(String, Vec<(&Leaf, i32)>)> = Vec::new();
+        let mut fields: Vec<(String, Vec<(&Leaf, i64)>)> = Vec::new();
         for (leaf, v) in leaves {
             let name = leaf.path[depth].clone();
             match fields.iter_mut().find(|(n, _)| *n == name) {
@@ -615,7 +533,7 @@ fn assemble(q: &Question, values: &[i32]) -> Vec<Value> {
                 .collect(),
         )
     }
-    let mut params: Vec<(usize, Vec<(&Leaf, i32)>)> = Vec::new();
+    let mut params: Vec<(usize, Vec<(&Leaf, i64)>)> = Vec::new();
     for (leaf, v) in q.leaves.iter().zip(values) {
         match params.iter_mut().find(|(p, _)| *p == leaf.param) {
             Some((_, g)) => g.push((leaf, *v)),
@@ -653,7 +571,7 @@ mod tests {
     use crate::solve::Lin;
 
     /// 0, 1, -1, 2, -2, ...
-    fn key(v: i32) -> (u32, bool) {
+    fn key(v: i64) -> (u64, bool) {
         (v.unsigned_abs(), v < 0)
     }
 
@@ -673,8 +591,8 @@ mod tests {
         let (mut sat, mut unsat) = (0, 0);
         for _ in 0..150 {
             let n = 1 + next(3) as usize;
-            let domains: Vec<(i32, i32)> = (0..n)
-                .map(|_| (-(next(4) as i32) - 1, next(4) as i32 + 1))
+            let domains: Vec<(i64, i64)> = (0..n)
+                .map(|_| (-(next(4) as i64) - 1, next(4) as i64 + 1))
                 .collect();
             let nf = 1 + next(4) as usize;
             let formulas: Vec<Form> = (0..nf)
@@ -715,7 +633,6 @@ mod tests {
                         text: format!("#{i}"),
                     })
                     .collect(),
-                clamped: false,
             };
             let all = crate::solve::assignments(&domains);
             let sat_under = |set: &[usize]| {
@@ -731,8 +648,8 @@ mod tests {
                 (Resolution::Exists { args, scope }, Some(b)) => {
                     sat += 1;
                     assert_eq!(scope, "exact");
-                    let got: Vec<i32> = args.iter().map(|v| match v {
-                        Value::Int(i) => *i as i32,
+                    let got: Vec<i64> = args.iter().map(|v| match v {
+                        Value::Int(i) => *i,
                         other => panic!("{other:?}"),
                     }).collect();
                     assert_eq!(got, b, "canonical witness of {formulas:?} over {domains:?}");

@@ -1,19 +1,25 @@
-//! The one door to the constraint solver (pumpkin-solver, pinned). Φ
-//! resolution states its questions as a `Problem` of integer unknowns and
-//! formulas over linear terms; every query builds a fresh solver, so answers
-//! do not depend on earlier queries.
+//! The one door to the SAT solver (batsat, pinned). Φ resolution states its
+//! questions as a `Problem` of integer unknowns over their declared domains
+//! and formulas over linear terms; `resolve` decides one question with one
+//! solver: existence, then either the canonical witness or a minimal
+//! inadmissible set, all by incremental solving under assumptions.
 //!
-//! Pumpkin's domains are i32 and its linear propagators compute partial sums
-//! in i32: a constraint is posted only when every partial sum it can form over
-//! the current domains fits i32 (`safe`); otherwise the query answers
-//! `Unknown` instead of risking an overflow. Work is counted in search-loop
-//! polls (never time), so budgets are reproducible.
+//! The question is bit-blasted: each unknown is a two's-complement word as
+//! wide as its domain needs (64 bits for i64), and each linear term is
+//! computed with adders in a word wide enough that no partial sum can wrap
+//! (the width is derived from the coefficients' and domains' bit lengths).
+//! Arithmetic in the encoding is therefore exact integer arithmetic, with
+//! no range the solver cannot represent: every answer is over the declared
+//! domains. Only the work budget (conflicts, queries, clauses; counted,
+//! never timed) can leave a question undetermined.
+//!
+//! Why a SAT solver and not a CP solver: pumpkin-solver keeps domains and
+//! partial sums in i32, and huub's linear propagation overflows i64 and can
+//! crawl through a wide domain one value per step, beyond any budget. A CDCL
+//! solver's work is all conflicts and propagations, which the budget counts.
 
-use pumpkin_conflict_resolvers::resolvers::ResolutionResolver;
-use pumpkin_solver::core::results::{ProblemSolution, SatisfactionResult};
-use pumpkin_solver::core::termination::TerminationCondition;
-use pumpkin_solver::core::variables::{DomainId, Literal, TransformableVariable};
-use pumpkin_solver::Solver;
+use batsat::{lbool, Callbacks, ClauseKind, Lit, SolverInterface, SolverOpts};
+use std::cell::Cell;
 
 /// `Σ aᵢ·xᵢ + c`, exact.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -85,7 +91,7 @@ pub enum Form {
 
 /// Every assignment over small domains, in lexicographic order (tests).
 #[cfg(test)]
-pub fn assignments(domains: &[(i32, i32)]) -> Vec<Vec<i32>> {
+pub fn assignments(domains: &[(i64, i64)]) -> Vec<Vec<i64>> {
     let mut out = vec![Vec::new()];
     for (lo, hi) in domains {
         out = out
@@ -100,7 +106,7 @@ impl Form {
     /// The formula's truth under an assignment (the reference the solver is
     /// tested against).
     #[cfg(test)]
-    pub fn holds(&self, x: &[i32]) -> bool {
+    pub fn holds(&self, x: &[i64]) -> bool {
         match self {
             Form::Const(b) => *b,
             Form::Atom(l, rel) => {
@@ -129,479 +135,1086 @@ impl Form {
     }
 }
 
-/// A satisfaction question: unknowns with i32 domains, and formulas.
+/// A satisfaction question: unknowns with their declared domains, and formulas.
 #[derive(Clone, Debug)]
 pub struct Problem {
-    pub domains: Vec<(i32, i32)>,
+    pub domains: Vec<(i64, i64)>,
     pub formulas: Vec<Form>,
 }
 
+/// Which value of an unknown the canonical witness tries first (07-phi.ron).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pref {
+    /// Nearest zero; at equal distance the non-negative value first unless
+    /// `negative_first`.
+    Integer { negative_first: bool },
+    /// A 0/1 unknown: `false` first unless `true_first`.
+    Boolean { true_first: bool },
+}
+
+/// Work allowed for one question, counted, never timed.
+#[derive(Clone, Copy, Debug)]
+pub struct Budget {
+    /// Conflicts one solver call may spend.
+    pub conflicts_per_query: u64,
+    /// Conflicts all calls of the question may spend together.
+    pub total_conflicts: u64,
+    /// Solver calls (existence, witness bits, minimal-set deletions).
+    pub max_queries: u64,
+    /// Clauses the encoding may have.
+    pub max_clauses: u64,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Answer {
-    Sat(Vec<i32>),
-    Unsat,
-    /// Not decided: the budget ran out.
+pub enum Outcome {
+    /// The canonical witness, a value per unknown.
+    Sat(Vec<i64>),
+    /// No assignment: a subset of the formulas that cannot hold together;
+    /// `minimal` unless some deletion test was undecided.
+    Unsat { core: Vec<usize>, minimal: bool },
+    /// Not decided within the budget.
     Unknown(String),
-    /// Not posed: the question leaves what the solver represents (i32).
-    Unrepresentable(String),
 }
 
-/// Counts polls of the solver's search loop against a budget.
-struct Polls<'a> {
-    left: &'a mut u64,
-    exhausted: bool,
+thread_local! {
+    static SOLVERS_BUILT: Cell<u64> = const { Cell::new(0) };
 }
 
-impl TerminationCondition for Polls<'_> {
-    fn should_stop(&mut self) -> bool {
-        if *self.left == 0 {
-            self.exhausted = true;
-            return true;
+/// Solvers constructed on this thread so far (tests check one per question).
+#[cfg(test)]
+pub fn solvers_built() -> u64 {
+    SOLVERS_BUILT.with(|c| c.get())
+}
+
+/// Counts conflicts (one learnt clause each) against the current allowance;
+/// the solver polls `stop` before every decision and after every conflict.
+struct Meter {
+    conflicts: u64,
+    limit: u64,
+}
+
+impl Callbacks for Meter {
+    fn on_new_clause(&mut self, _: &[Lit], kind: ClauseKind) {
+        if kind == ClauseKind::Learnt {
+            self.conflicts += 1;
         }
-        *self.left -= 1;
-        false
+    }
+
+    fn stop(&self) -> bool {
+        self.conflicts >= self.limit
     }
 }
 
-fn fits(v: i128) -> bool {
-    v >= i32::MIN as i128 && v <= i32::MAX as i128
+/// A bit of the encoding: a constant or a solver literal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum B {
+    C(bool),
+    L(Lit),
 }
 
-/// Whether posting a multi-term atom can overflow pumpkin's i32 arithmetic
-/// over these domains: each scaled view's bounds, and `rhs - Σ others` for
-/// every term (the propagators' partial sums), must fit i32 (for `Eq` also
-/// in the mirrored direction).
-fn safe(lin: &Lin, rel: Rel, domains: &[(i32, i32)]) -> bool {
-    if !fits(lin.c) || !fits(-lin.c) || lin.terms.iter().any(|(_, a)| !fits(*a) || !fits(-*a)) {
-        return false;
-    }
-    let mut ranges = Vec::new();
-    for (v, a) in &lin.terms {
-        let (lo, hi) = domains[*v];
-        let (x, y) = (a * lo as i128, a * hi as i128);
-        if !fits(x) || !fits(y) || (rel == Rel::Eq && (!fits(-x) || !fits(-y))) {
-            return false;
+impl std::ops::Not for B {
+    type Output = B;
+    fn not(self) -> B {
+        match self {
+            B::C(b) => B::C(!b),
+            B::L(l) => B::L(!l),
         }
-        ranges.push((x.min(y), x.max(y)));
-    }
-    let total_lo: i128 = ranges.iter().map(|r| r.0).sum();
-    let total_hi: i128 = ranges.iter().map(|r| r.1).sum();
-    let rhs = -lin.c;
-    ranges.iter().all(|(lo, hi)| {
-        let (others_lo, others_hi) = (total_lo - lo, total_hi - hi);
-        let ok = fits(rhs - others_lo) && fits(rhs - others_hi);
-        ok && (rel != Rel::Eq || (fits(-rhs + others_lo) && fits(-rhs + others_hi)))
-    })
-}
-
-fn atoms<'f>(f: &'f Form, out: &mut Vec<(&'f Lin, Rel)>) {
-    match f {
-        Form::Atom(l, r) if l.terms.len() > 1 => out.push((l, *r)),
-        Form::And(fs) | Form::Or(fs) => fs.iter().for_each(|g| atoms(g, out)),
-        _ => {}
     }
 }
 
-/// Whether every multi-term atom of these formulas is safe over `domains`
-/// (single-term atoms become domain bounds or predicates, always exact).
-pub fn representable(formulas: &[&Form], domains: &[(i32, i32)]) -> bool {
-    let mut all = Vec::new();
-    for f in formulas {
-        atoms(f, &mut all);
+/// Why encoding stopped.
+enum Halt {
+    Clauses(u64),
+    Width(usize),
+}
+
+impl Halt {
+    fn reason(&self) -> String {
+        match self {
+            Halt::Clauses(n) => {
+                format!("the question needs more than {n} clauses, the solver budget's limit")
+            }
+            Halt::Width(w) => format!(
+                "a constraint needs {w}-bit arithmetic, beyond the solver's {MAX_WIDTH} bits"
+            ),
+        }
     }
-    all.iter().all(|(l, r)| safe(l, *r, domains))
 }
 
-/// `a·x + c REL 0` for one unknown, as an exact statement about x.
-enum Unary {
-    Const(bool),
-    Le(i128),
-    Ge(i128),
-    Is(i128),
-    Not(i128),
+/// Widest word a linear term may need. Coefficients are bounded by 2^62 and
+/// domains by i64, so a term needs at most 126 bits; this leaves room for
+/// sums of many terms.
+const MAX_WIDTH: usize = 192;
+
+/// Bits an unsigned magnitude occupies.
+fn bitlen(u: u128) -> usize {
+    (128 - u.leading_zeros()) as usize
 }
 
-fn unary(a: i128, c: i128, rel: Rel) -> Unary {
-    match rel {
-        // a·x ≤ -c
-        Rel::Le if a > 0 => Unary::Le((-c).div_euclid(a)),
-        Rel::Le => Unary::Ge(-((-c).div_euclid(-a))),
-        Rel::Eq | Rel::Ne => {
-            let exact = (-c) % a == 0;
-            match (rel, exact) {
-                (Rel::Eq, true) => Unary::Is(-c / a),
-                (Rel::Eq, false) => Unary::Const(false),
-                (_, true) => Unary::Not(-c / a),
-                (_, false) => Unary::Const(true),
+/// Bits of the narrowest two's-complement word holding `v`.
+fn sbits(v: i64) -> usize {
+    let m = if v < 0 { !v } else { v };
+    65 - m.leading_zeros() as usize
+}
+
+fn gcd(a: u128, b: u128) -> u128 {
+    if b == 0 {
+        a
+    } else {
+        gcd(b, a % b)
+    }
+}
+
+fn konst(v: i128, w: usize) -> Vec<B> {
+    (0..w)
+        .map(|i| B::C(if i < 127 { (v >> i) & 1 == 1 } else { v < 0 }))
+        .collect()
+}
+
+fn sext(x: &[B], w: usize) -> Vec<B> {
+    let s = *x.last().unwrap_or(&B::C(false));
+    x.iter()
+        .copied()
+        .chain(std::iter::repeat(s))
+        .take(w)
+        .collect()
+}
+
+/// Gates over the solver, each a fresh literal defined by its full Tseitin
+/// clauses; constants fold, so constant operands cost nothing.
+struct Enc {
+    s: batsat::Solver<Meter>,
+    clauses: u64,
+    max_clauses: u64,
+    words: std::collections::BTreeMap<Vec<(usize, i128)>, Vec<B>>,
+}
+
+type R<T> = Result<T, Halt>;
+
+impl Enc {
+    /// A new input literal (an unknown's bit, a selector): the solver
+    /// decides on these.
+    fn fresh(&mut self) -> B {
+        B::L(Lit::new(self.s.new_var_default(), true))
+    }
+
+    /// A new gate output. Every gate is defined by its full Tseitin clauses,
+    /// so unit propagation values it once its inputs are valued: the solver
+    /// need not decide on it, which keeps each incremental call to the
+    /// inputs.
+    fn gate(&mut self) -> B {
+        B::L(Lit::new(self.s.new_var(lbool::UNDEF, false), true))
+    }
+
+    fn clause(&mut self, lits: &[B]) -> R<()> {
+        let mut c = Vec::with_capacity(lits.len());
+        for l in lits {
+            match l {
+                B::C(true) => return Ok(()),
+                B::C(false) => {}
+                B::L(x) => c.push(*x),
+            }
+        }
+        self.clauses += 1;
+        if self.clauses > self.max_clauses {
+            return Err(Halt::Clauses(self.max_clauses));
+        }
+        self.s.add_clause_reuse(&mut c);
+        Ok(())
+    }
+
+    fn and(&mut self, a: B, b: B) -> R<B> {
+        Ok(match (a, b) {
+            (B::C(false), _) | (_, B::C(false)) => B::C(false),
+            (B::C(true), x) | (x, B::C(true)) => x,
+            _ if a == b => a,
+            _ if a == !b => B::C(false),
+            _ => {
+                let g = self.gate();
+                self.clause(&[!g, a])?;
+                self.clause(&[!g, b])?;
+                self.clause(&[g, !a, !b])?;
+                g
+            }
+        })
+    }
+
+    fn xor(&mut self, a: B, b: B) -> R<B> {
+        Ok(match (a, b) {
+            (B::C(x), y) | (y, B::C(x)) => {
+                if x {
+                    !y
+                } else {
+                    y
+                }
+            }
+            _ if a == b => B::C(false),
+            _ if a == !b => B::C(true),
+            _ => {
+                let g = self.gate();
+                self.clause(&[!g, a, b])?;
+                self.clause(&[!g, !a, !b])?;
+                self.clause(&[g, !a, b])?;
+                self.clause(&[g, a, !b])?;
+                g
+            }
+        })
+    }
+
+    /// At least two of three (the carry of a full adder).
+    fn maj(&mut self, a: B, b: B, c: B) -> R<B> {
+        for (k, x, y) in [(a, b, c), (b, a, c), (c, a, b)] {
+            match k {
+                B::C(true) => return Ok(!self.and(!x, !y)?),
+                B::C(false) => return self.and(x, y),
+                _ => {}
+            }
+        }
+        if a == b || a == c {
+            return Ok(a);
+        }
+        if b == c {
+            return Ok(b);
+        }
+        let g = self.gate();
+        for (x, y) in [(a, b), (a, c), (b, c)] {
+            self.clause(&[!x, !y, g])?;
+            self.clause(&[x, y, !g])?;
+        }
+        Ok(g)
+    }
+
+    /// `if c then t else e`.
+    fn ite(&mut self, c: B, t: B, e: B) -> R<B> {
+        Ok(match c {
+            B::C(true) => t,
+            B::C(false) => e,
+            _ if t == e => t,
+            _ => {
+                let g = self.gate();
+                self.clause(&[!c, !t, g])?;
+                self.clause(&[!c, t, !g])?;
+                self.clause(&[c, !e, g])?;
+                self.clause(&[c, e, !g])?;
+                g
+            }
+        })
+    }
+
+    fn and_all(&mut self, xs: &[B]) -> R<B> {
+        let mut lits = Vec::new();
+        for x in xs {
+            match x {
+                B::C(true) => {}
+                B::C(false) => return Ok(B::C(false)),
+                l => {
+                    if lits.contains(&!*l) {
+                        return Ok(B::C(false));
+                    }
+                    if !lits.contains(l) {
+                        lits.push(*l);
+                    }
+                }
+            }
+        }
+        match lits.as_slice() {
+            [] => Ok(B::C(true)),
+            [x] => Ok(*x),
+            _ => {
+                let g = self.gate();
+                let mut back = vec![g];
+                for x in &lits {
+                    self.clause(&[!g, *x])?;
+                    back.push(!*x);
+                }
+                self.clause(&back)?;
+                Ok(g)
             }
         }
     }
-}
 
-/// Flatten top-level conjunctions.
-fn conjuncts<'f>(f: &'f Form, out: &mut Vec<&'f Form>) {
-    match f {
-        Form::And(fs) => fs.iter().for_each(|g| conjuncts(g, out)),
-        other => out.push(other),
+    /// `a + b` modulo 2^w (both of width w).
+    fn add(&mut self, a: &[B], b: &[B]) -> R<Vec<B>> {
+        let mut carry = B::C(false);
+        let mut out = Vec::with_capacity(a.len());
+        for (x, y) in a.iter().zip(b) {
+            let t = self.xor(*x, *y)?;
+            out.push(self.xor(t, carry)?);
+            carry = self.maj(*x, *y, carry)?;
+        }
+        Ok(out)
     }
-}
 
-fn clamp(v: i128) -> i32 {
-    v.clamp(i32::MIN as i128, i32::MAX as i128) as i32
-}
+    fn neg(&mut self, a: &[B]) -> R<Vec<B>> {
+        let inv: Vec<B> = a.iter().map(|b| !*b).collect();
+        self.add(&inv, &konst(1, a.len()))
+    }
 
-struct Poster<'s> {
-    solver: &'s mut Solver,
-    vars: &'s [DomainId],
-    tag: pumpkin_solver::core::proof::ConstraintTag,
-}
+    /// `k·x` in a word of width w (exact when the product fits w).
+    fn mul_const(&mut self, x: &[B], k: i128, w: usize) -> R<Vec<B>> {
+        let xs = sext(x, w);
+        let m = k.unsigned_abs();
+        let mut acc = konst(0, w);
+        for j in 0..w.min(128) {
+            if (m >> j) & 1 == 1 {
+                let shifted: Vec<B> = (0..w)
+                    .map(|i| if i < j { B::C(false) } else { xs[i - j] })
+                    .collect();
+                acc = self.add(&acc, &shifted)?;
+            }
+        }
+        if k < 0 {
+            acc = self.neg(&acc)?;
+        }
+        Ok(acc)
+    }
 
-impl Poster<'_> {
-    /// A literal equivalent to a single-unknown (or constant) atom.
-    fn unary_literal(&mut self, l: &Lin, rel: Rel) -> Literal {
-        use pumpkin_solver::core::predicate;
-        let Some(&(v, a)) = l.terms.first() else {
-            let holds = match rel {
+    /// `Σ aᵢ·xᵢ` (normalised terms) in a word wide enough that nothing
+    /// wraps; one word per distinct sum, so atoms over the same sum share it.
+    fn word(&mut self, terms: &[(usize, i128)], vars: &[Vec<B>]) -> R<Vec<B>> {
+        if let Some(w) = self.words.get(terms) {
+            return Ok(w.clone());
+        }
+        let w = match terms {
+            [(v, 1)] => vars[*v].clone(),
+            _ => {
+                let mut bits = 1;
+                for (v, a) in terms {
+                    bits = bits.max(vars[*v].len() + bitlen(a.unsigned_abs()));
+                }
+                // n terms below 2^(bits-1) in magnitude sum below 2^(bits-1+bitlen(n)).
+                let w = bits + bitlen(terms.len() as u128) + 1;
+                if w > MAX_WIDTH {
+                    return Err(Halt::Width(w));
+                }
+                let mut acc = konst(0, w);
+                for (v, a) in terms {
+                    let t = self.mul_const(&vars[*v], *a, w)?;
+                    acc = self.add(&acc, &t)?;
+                }
+                acc
+            }
+        };
+        self.words.insert(terms.to_vec(), w.clone());
+        Ok(w)
+    }
+
+    /// `u ≥ k`: the sign bit of `u - k`, computed in a word that holds both.
+    fn ge_const(&mut self, u: &[B], k: i128) -> R<B> {
+        let w = u.len().max(bitlen(k.unsigned_abs()) + 1) + 1;
+        let u = sext(u, w);
+        let minus_k = konst(k.wrapping_neg(), w);
+        let mut carry = B::C(false);
+        for i in 0..w - 1 {
+            carry = self.maj(u[i], minus_k[i], carry)?;
+        }
+        let t = self.xor(u[w - 1], minus_k[w - 1])?;
+        Ok(!self.xor(t, carry)?)
+    }
+
+    /// `Σ aᵢ·xᵢ + c REL 0`, normalised first (divided by the coefficients'
+    /// gcd, leading coefficient positive) so equal sums share one word and
+    /// the atom is a comparison of that word with a constant.
+    fn atom(&mut self, l: &Lin, rel: Rel, vars: &[Vec<B>]) -> R<B> {
+        let Some(first) = l.terms.first() else {
+            return Ok(B::C(match rel {
                 Rel::Le => l.c <= 0,
                 Rel::Eq => l.c == 0,
                 Rel::Ne => l.c != 0,
-            };
-            return if holds {
-                self.solver.get_true_literal()
-            } else {
-                self.solver.get_false_literal()
-            };
+            }));
         };
-        let x = self.vars[v];
-        let pred = match unary(a, l.c, rel) {
-            Unary::Const(true) => return self.solver.get_true_literal(),
-            Unary::Const(false) => return self.solver.get_false_literal(),
-            Unary::Le(b) if b >= i32::MAX as i128 => return self.solver.get_true_literal(),
-            Unary::Le(b) if b < i32::MIN as i128 => return self.solver.get_false_literal(),
-            Unary::Ge(b) if b <= i32::MIN as i128 => return self.solver.get_true_literal(),
-            Unary::Ge(b) if b > i32::MAX as i128 => return self.solver.get_false_literal(),
-            Unary::Is(b) | Unary::Not(b) if !fits(b) => {
-                return if matches!(unary(a, l.c, rel), Unary::Is(_)) {
-                    self.solver.get_false_literal()
+        let g = l
+            .terms
+            .iter()
+            .fold(0u128, |g, (_, a)| gcd(g, a.unsigned_abs())) as i128;
+        let sign = if first.1 < 0 { -1 } else { 1 };
+        let mut terms: Vec<(usize, i128)> =
+            l.terms.iter().map(|(v, a)| (*v, sign * (a / g))).collect();
+        terms.sort();
+        let u = self.word(&terms, vars)?;
+        // Σ a·x ≤ -c ⇔ g·sign·U ≤ -c.
+        let k = -l.c;
+        Ok(match rel {
+            Rel::Le if sign > 0 => !self.ge_const(&u, k.div_euclid(g) + 1)?,
+            // -g·U ≤ k ⇔ U ≥ ⌈-k/g⌉
+            Rel::Le => self.ge_const(&u, -(k.div_euclid(g)))?,
+            Rel::Eq | Rel::Ne => {
+                let eq = if k % g != 0 {
+                    B::C(false)
                 } else {
-                    self.solver.get_true_literal()
+                    let m = sign * (k / g);
+                    let w = u.len().max(bitlen(m.unsigned_abs()) + 1);
+                    let bits: Vec<B> = sext(&u, w)
+                        .iter()
+                        .zip(konst(m, w))
+                        .map(|(b, c)| if c == B::C(true) { *b } else { !*b })
+                        .collect();
+                    self.and_all(&bits)?
+                };
+                if rel == Rel::Eq {
+                    eq
+                } else {
+                    !eq
                 }
             }
-            Unary::Le(b) => {
-                let b = b as i32;
-                predicate![x <= b]
-            }
-            Unary::Ge(b) => {
-                let b = b as i32;
-                predicate![x >= b]
-            }
-            Unary::Is(b) => {
-                let b = b as i32;
-                predicate![x == b]
-            }
-            Unary::Not(b) => {
-                let b = b as i32;
-                predicate![x != b]
-            }
-        };
-        self.solver.new_literal_for_predicate(pred, self.tag)
+        })
     }
 
-    fn post(&mut self, f: &Form, guard: Option<Literal>) {
-        match f {
-            Form::Const(true) => {}
-            Form::Const(false) => {
-                let clause: Vec<_> = guard
-                    .map(|g| (!g).get_true_predicate())
-                    .into_iter()
-                    .collect();
-                self.solver.add_clause(clause, self.tag);
-            }
-            Form::Atom(l, rel) if l.terms.len() <= 1 => {
-                let lit = self.unary_literal(l, *rel);
-                let mut clause = vec![lit.get_true_predicate()];
-                if let Some(g) = guard {
-                    clause.push((!g).get_true_predicate());
-                }
-                self.solver.add_clause(clause, self.tag);
-            }
-            Form::Atom(l, rel) => {
-                let terms: Vec<_> = l
-                    .terms
+    /// A bit equivalent to the formula.
+    fn form(&mut self, f: &Form, vars: &[Vec<B>]) -> R<B> {
+        Ok(match f {
+            Form::Const(b) => B::C(*b),
+            Form::Atom(l, rel) => self.atom(l, *rel, vars)?,
+            Form::And(fs) => {
+                let parts = fs
                     .iter()
-                    .map(|(v, a)| self.vars[*v].scaled(*a as i32))
-                    .collect();
-                let rhs = (-l.c) as i32;
-                let tag = self.tag;
-                macro_rules! add {
-                    ($c:expr) => {
-                        match guard {
-                            Some(g) => self.solver.add_constraint($c).implied_by(g),
-                            None => self.solver.add_constraint($c).post(),
-                        }
-                    };
-                }
-                match rel {
-                    Rel::Le => add!(pumpkin_constraints::less_than_or_equals(terms, rhs, tag)),
-                    Rel::Eq => add!(pumpkin_constraints::equals(terms, rhs, tag)),
-                    Rel::Ne => add!(pumpkin_constraints::not_equals(terms, rhs, tag)),
-                }
+                    .map(|g| self.form(g, vars))
+                    .collect::<R<Vec<B>>>()?;
+                self.and_all(&parts)?
             }
-            Form::And(fs) => fs.iter().for_each(|g| self.post(g, guard)),
             Form::Or(fs) => {
-                let lits: Vec<Literal> = fs.iter().map(|_| self.solver.new_literal()).collect();
-                for (g, l) in fs.iter().zip(&lits) {
-                    self.post(g, Some(*l));
-                }
-                let mut clause: Vec<_> = lits.iter().map(|l| l.get_true_predicate()).collect();
-                if let Some(g) = guard {
-                    clause.push((!g).get_true_predicate());
-                }
-                self.solver.add_clause(clause, self.tag);
+                let parts = fs
+                    .iter()
+                    .map(|g| self.form(g, vars).map(|b| !b))
+                    .collect::<R<Vec<B>>>()?;
+                !self.and_all(&parts)?
             }
+        })
+    }
+
+    /// An unknown as the narrowest word holding its domain, constrained to it.
+    fn unknown(&mut self, lo: i64, hi: i64, index: usize, vars: &mut Vec<Vec<B>>) -> R<()> {
+        let w = sbits(lo).max(sbits(hi));
+        let mut bits: Vec<B> = (0..w - 1).map(|_| self.fresh()).collect();
+        bits.push(if lo >= 0 {
+            B::C(false)
+        } else if hi < 0 {
+            B::C(true)
+        } else {
+            self.fresh()
+        });
+        let top = 1i128 << (w - 1);
+        let (min, max) = match bits[w - 1] {
+            B::C(false) => (0, top - 1),
+            B::C(true) => (-top, -1),
+            _ => (-top, top - 1),
+        };
+        vars.push(bits);
+        let x = Lin::var(index);
+        if (lo as i128) > min {
+            // lo - x ≤ 0
+            let b = self.form(
+                &Form::Atom(Lin::constant(lo as i128).sub(&x), Rel::Le),
+                vars,
+            )?;
+            self.clause(&[b])?;
         }
+        if (hi as i128) < max {
+            let b = self.form(
+                &Form::Atom(x.sub(&Lin::constant(hi as i128)), Rel::Le),
+                vars,
+            )?;
+            self.clause(&[b])?;
+        }
+        Ok(())
     }
 }
 
-/// Decide the formulas `active` of `p` with the unknowns' domains narrowed by
-/// `bounds`. Uses at most `*polls` search-loop polls, decrementing it.
-pub fn solve(
-    p: &Problem,
-    active: &[usize],
-    bounds: &[(usize, i32, i32)],
-    polls: &mut u64,
-) -> Answer {
-    let mut domains = p.domains.clone();
-    for (v, lo, hi) in bounds {
-        let d = &mut domains[*v];
-        *d = ((*lo).max(d.0), (*hi).min(d.1));
-        if d.0 > d.1 {
-            return Answer::Unsat;
+enum Query {
+    Sat,
+    Unsat(Vec<Lit>),
+    Unknown(String),
+}
+
+/// One solver for one question, with its budget.
+struct Session {
+    enc: Enc,
+    vars: Vec<Vec<B>>,
+    magnitudes: Vec<Vec<B>>,
+    selectors: Vec<Lit>,
+    model: Vec<lbool>,
+    budget: Budget,
+    conflicts_left: u64,
+    queries_left: u64,
+}
+
+impl Session {
+    fn new(p: &Problem, budget: &Budget) -> R<Session> {
+        SOLVERS_BUILT.with(|c| c.set(c.get() + 1));
+        let meter = Meter {
+            conflicts: 0,
+            limit: 0,
+        };
+        let mut enc = Enc {
+            s: batsat::Solver::new(SolverOpts::default(), meter),
+            clauses: 0,
+            max_clauses: budget.max_clauses,
+            words: Default::default(),
+        };
+        let mut vars = Vec::new();
+        for (i, (lo, hi)) in p.domains.iter().enumerate() {
+            enc.unknown(*lo, *hi, i, &mut vars)?;
+        }
+        let mut selectors = Vec::new();
+        for f in &p.formulas {
+            let b = enc.form(f, &vars)?;
+            let B::L(sel) = enc.fresh() else {
+                unreachable!("fresh literals are never constants")
+            };
+            enc.clause(&[B::L(!sel), b])?;
+            selectors.push(sel);
+        }
+        // |x| for the witness search, built before the first model is taken
+        // so that every model values it.
+        let mut magnitudes = Vec::new();
+        for x in &vars {
+            let w = x.len() + 1;
+            let wide = sext(x, w);
+            let minus = enc.neg(&wide)?;
+            let sign = x[x.len() - 1];
+            let mut mag = Vec::with_capacity(w);
+            for i in 0..w {
+                mag.push(enc.ite(sign, minus[i], wide[i])?);
+            }
+            magnitudes.push(mag);
+        }
+        Ok(Session {
+            enc,
+            vars,
+            magnitudes,
+            selectors,
+            model: Vec::new(),
+            budget: *budget,
+            conflicts_left: budget.total_conflicts,
+            queries_left: budget.max_queries,
+        })
+    }
+
+    fn query(&mut self, assumptions: &[Lit]) -> Query {
+        if self.queries_left == 0 || self.conflicts_left == 0 {
+            return Query::Unknown("the solver budget was exhausted".into());
+        }
+        self.queries_left -= 1;
+        let grant = self.budget.conflicts_per_query.min(self.conflicts_left);
+        let meter = self.enc.s.cb_mut();
+        meter.conflicts = 0;
+        meter.limit = grant;
+        let r = self.enc.s.solve_limited(assumptions);
+        let used = self.enc.s.cb().conflicts.min(grant);
+        self.conflicts_left -= used;
+        if r == lbool::TRUE {
+            self.model = self.enc.s.get_model().to_vec();
+            Query::Sat
+        } else if r == lbool::FALSE {
+            Query::Unsat(self.enc.s.unsat_core().to_vec())
+        } else {
+            Query::Unknown("the solver budget was exhausted".into())
         }
     }
-    // Top-level single-unknown atoms become exact domain bounds.
-    let mut flat = Vec::new();
-    for i in active {
-        conjuncts(&p.formulas[*i], &mut flat);
+
+    /// The bit's value in the last model.
+    fn val(&self, b: B) -> bool {
+        match b {
+            B::C(x) => x,
+            B::L(l) => (self.model.get(l.var().idx() as usize) == Some(&lbool::TRUE)) == l.sign(),
+        }
     }
-    let mut forms: Vec<&Form> = Vec::new();
-    for f in flat {
-        match f {
-            Form::Const(true) => {}
-            Form::Const(false) => return Answer::Unsat,
-            Form::Atom(l, rel) if l.terms.len() == 1 && *rel != Rel::Ne => {
-                let (v, a) = l.terms[0];
-                let d = &mut domains[v];
-                match unary(a, l.c, *rel) {
-                    Unary::Le(b) if b < d.0 as i128 => return Answer::Unsat,
-                    Unary::Ge(b) if b > d.1 as i128 => return Answer::Unsat,
-                    Unary::Le(b) => d.1 = d.1.min(clamp(b)),
-                    Unary::Ge(b) => d.0 = d.0.max(clamp(b)),
-                    Unary::Is(b) if fits(b) => *d = (d.0.max(b as i32), d.1.min(b as i32)),
-                    Unary::Const(true) | Unary::Not(_) => {}
-                    _ => return Answer::Unsat,
+
+    /// Make `want` hold if any model under the fixes so far allows it, and
+    /// fix the bit either way. The last model satisfies every fix.
+    fn prefer(&mut self, want: B) -> Result<(), String> {
+        let B::L(l) = want else { return Ok(()) };
+        if self.val(want) {
+            return self.fix(want);
+        }
+        match self.query(&[l]) {
+            Query::Sat => self.fix(want),
+            Query::Unsat(_) => self.fix(!want),
+            Query::Unknown(r) => Err(r),
+        }
+    }
+
+    fn fix(&mut self, b: B) -> Result<(), String> {
+        self.enc.clause(&[b]).map_err(|h| h.reason())
+    }
+
+    /// Deletion-based shrinking, refined by the solver's cores.
+    fn minimal_set(&mut self, core: Vec<Lit>) -> (Vec<usize>, bool) {
+        let mut set: Vec<usize> = (0..self.selectors.len())
+            .filter(|i| core.contains(&!self.selectors[*i]))
+            .collect();
+        if set.is_empty() {
+            set = (0..self.selectors.len()).collect();
+        }
+        let mut minimal = true;
+        let mut i = 0;
+        while i < set.len() {
+            let rest: Vec<usize> = set.iter().copied().filter(|x| *x != set[i]).collect();
+            let lits: Vec<Lit> = rest.iter().map(|x| self.selectors[*x]).collect();
+            match self.query(&lits) {
+                Query::Unsat(core) => {
+                    // Members before i are necessary, so every core keeps them.
+                    set = rest
+                        .into_iter()
+                        .filter(|x| core.contains(&!self.selectors[*x]))
+                        .collect();
                 }
-                if d.0 > d.1 {
-                    return Answer::Unsat;
+                Query::Sat => i += 1,
+                Query::Unknown(_) => {
+                    minimal = false;
+                    i += 1;
                 }
             }
-            other => forms.push(other),
         }
+        (set, minimal)
     }
-    // Pumpkin tracks predicates by domain width, which must itself fit i32.
-    if domains
-        .iter()
-        .any(|(lo, hi)| *hi as i64 - *lo as i64 > i32::MAX as i64)
-    {
-        return Answer::Unrepresentable(
-            "an unknown's domain is wider than the solver's i32 range".into(),
-        );
-    }
-    if !representable(&forms, &domains) {
-        return Answer::Unrepresentable(
-            "a constraint's intermediate values can leave the solver's i32 range".into(),
-        );
-    }
-    let mut solver = Solver::default();
-    let vars: Vec<DomainId> = domains
-        .iter()
-        .map(|(lo, hi)| solver.new_bounded_integer(*lo, *hi))
-        .collect();
-    let tag = solver.new_constraint_tag();
-    let mut poster = Poster {
-        solver: &mut solver,
-        vars: &vars,
-        tag,
-    };
-    for f in &forms {
-        poster.post(f, None);
-    }
-    let mut brancher = solver.default_brancher();
-    let mut resolver = ResolutionResolver::default();
-    let mut term = Polls {
-        left: polls,
-        exhausted: false,
-    };
-    let result = solver.satisfy(&mut brancher, &mut term, &mut resolver);
-    let answer = match result {
-        SatisfactionResult::Satisfiable(s) => Answer::Sat(
-            vars.iter()
-                .map(|v| s.solution().get_integer_value(*v))
-                .collect(),
-        ),
-        SatisfactionResult::Unsatisfiable(..) => Answer::Unsat,
-        SatisfactionResult::Unknown(..) => {
-            Answer::Unknown("the solver budget was exhausted".into())
+
+    /// Successive preference, bit by bit from the most significant, in the
+    /// order of the unknowns.
+    fn witness(&mut self, prefs: &[Pref]) -> Result<Vec<i64>, String> {
+        for s in self.selectors.clone() {
+            self.fix(B::L(s))?;
         }
-    };
-    if term.exhausted {
-        return Answer::Unknown("the solver budget was exhausted".into());
+        for (v, pref) in prefs.iter().enumerate() {
+            let x = self.vars[v].clone();
+            match pref {
+                Pref::Boolean { true_first } => {
+                    let bit = x[0];
+                    self.prefer(if *true_first { bit } else { !bit })?;
+                }
+                Pref::Integer { negative_first } => {
+                    let sign = x[x.len() - 1];
+                    let mag = self.magnitudes[v].clone();
+                    for bit in mag.iter().rev() {
+                        self.prefer(!*bit)?;
+                    }
+                    if mag.iter().any(|b| self.val(*b)) {
+                        self.prefer(if *negative_first { sign } else { !sign })?;
+                    }
+                }
+            }
+        }
+        Ok(self.vars.iter().map(|x| self.value(x)).collect())
     }
-    answer
+
+    fn value(&self, x: &[B]) -> i64 {
+        let mut v: i128 = 0;
+        for (i, b) in x.iter().enumerate() {
+            if self.val(*b) {
+                v |= 1 << i;
+            }
+        }
+        if self.val(x[x.len() - 1]) {
+            v -= 1 << x.len();
+        }
+        v as i64
+    }
+}
+
+/// Decide one question with one solver: the canonical witness when an
+/// assignment exists, a minimal inadmissible set when none does.
+pub fn resolve(p: &Problem, prefs: &[Pref], budget: &Budget) -> Outcome {
+    let mut s = match Session::new(p, budget) {
+        Ok(s) => s,
+        Err(h) => return Outcome::Unknown(h.reason()),
+    };
+    let all = s.selectors.clone();
+    match s.query(&all) {
+        Query::Unknown(r) => Outcome::Unknown(r),
+        Query::Unsat(core) => {
+            let (core, minimal) = s.minimal_set(core);
+            Outcome::Unsat { core, minimal }
+        }
+        Query::Sat => match s.witness(prefs) {
+            Ok(values) => Outcome::Sat(values),
+            Err(r) => Outcome::Unknown(r),
+        },
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn le(terms: &[(usize, i128)], c: i128) -> Form {
+    const BUDGET: Budget = Budget {
+        conflicts_per_query: 100_000,
+        total_conflicts: 1_000_000,
+        max_queries: 10_000,
+        max_clauses: 4_000_000,
+    };
+    const I32: (i64, i64) = (i32::MIN as i64, i32::MAX as i64);
+    const I64: (i64, i64) = (i64::MIN, i64::MAX);
+
+    fn ints(n: usize) -> Vec<Pref> {
+        vec![
+            Pref::Integer {
+                negative_first: false
+            };
+            n
+        ]
+    }
+
+    fn atom(terms: &[(usize, i128)], c: i128, rel: Rel) -> Form {
         Form::Atom(
             Lin {
                 terms: terms.to_vec(),
                 c,
             },
-            Rel::Le,
+            rel,
         )
     }
 
-    #[test]
-    fn decides_small_problems() {
-        let full = (i32::MIN, i32::MAX);
-        // x ≥ 11 ∧ x ≤ -1: unsatisfiable.
-        // Unary constraints narrow a full domain exactly before the solver sees it.
-        let p = Problem {
-            domains: vec![full],
-            formulas: vec![le(&[(0, -1)], 11), le(&[(0, 1)], 1)],
-        };
-        assert_eq!(solve(&p, &[0, 1], &[], &mut 100_000), Answer::Unsat);
-        // x ≥ 11 alone is satisfiable, and the model satisfies it.
-        match solve(&p, &[0], &[], &mut 100_000) {
-            Answer::Sat(m) => assert!(m[0] >= 11),
-            other => panic!("{other:?}"),
+    fn le(terms: &[(usize, i128)], c: i128) -> Form {
+        atom(terms, c, Rel::Le)
+    }
+
+    /// 0, 1, -1, 2, -2, ...
+    fn key(v: i64) -> (u64, bool) {
+        (v.unsigned_abs(), v < 0)
+    }
+
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self, n: u64) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0 % n
         }
-        // Disjunction: x ≤ -5 ∨ x ≥ 5, with x ∈ [-1, 6] forces x ∈ {5, 6}.
-        let p = Problem {
-            domains: vec![(-1, 6)],
-            formulas: vec![Form::Or(vec![le(&[(0, 1)], 5), le(&[(0, -1)], 5)])],
+        fn range(&mut self, lo: i64, hi: i64) -> i64 {
+            lo + (self.next((hi - lo) as u64 + 1)) as i64
+        }
+    }
+
+    /// The questions of issue 10, over the declared domains.
+    #[test]
+    fn textbook_questions_are_decided_exactly() {
+        let unsat3 = Outcome::Unsat {
+            core: vec![0, 1, 2],
+            minimal: true,
         };
-        match solve(&p, &[0], &[], &mut 100_000) {
-            Answer::Sat(m) => assert!(m[0] >= 5),
-            other => panic!("{other:?}"),
+        let cases = [
+            // a > 5, b < 3, a < b (and b ≥ -100, not needed) over i32.
+            (
+                vec![I32, I32],
+                vec![
+                    le(&[(0, -1)], 6),
+                    le(&[(1, 1)], -2),
+                    le(&[(0, 1), (1, -1)], 1),
+                    le(&[(1, -1)], -100),
+                ],
+                unsat3.clone(),
+            ),
+            // 3x + 5y = 1, x ≥ 0, y ≥ 0 over i32.
+            (
+                vec![I32, I32],
+                vec![
+                    atom(&[(0, 3), (1, 5)], -1, Rel::Eq),
+                    le(&[(0, -1)], 0),
+                    le(&[(1, -1)], 0),
+                ],
+                unsat3,
+            ),
+            // x + y = 10^12, x > 0, y > 0 over i64.
+            (
+                vec![I64, I64],
+                vec![
+                    atom(&[(0, 1), (1, 1)], -1_000_000_000_000, Rel::Eq),
+                    le(&[(0, -1)], 1),
+                    le(&[(1, -1)], 1),
+                ],
+                Outcome::Sat(vec![1, 999_999_999_999]),
+            ),
+        ];
+        for (domains, formulas, expected) in cases {
+            let p = Problem { domains, formulas };
+            assert_eq!(resolve(&p, &ints(2), &BUDGET), expected, "{p:?}");
         }
     }
 
     #[test]
-    fn refuses_what_could_overflow() {
-        let full = (i32::MIN, i32::MAX);
-        // x + y ≥ 11 over two full i32 domains: partial sums (and the
-        // domains' widths) leave i32.
+    fn the_ends_of_i64_are_exact() {
+        // x ≤ i64::MIN + 1 ∧ x ≠ i64::MIN: the only value is MIN + 1.
         let p = Problem {
-            domains: vec![full, full],
-            formulas: vec![le(&[(0, -1), (1, -1)], 11)],
+            domains: vec![I64],
+            formulas: vec![
+                le(&[(0, 1)], -(i64::MIN as i128 + 1)),
+                atom(&[(0, 1)], -(i64::MIN as i128), Rel::Ne),
+            ],
         };
-        assert!(matches!(
-            solve(&p, &[0], &[], &mut 100_000),
-            Answer::Unrepresentable(_)
-        ));
-        // The same within ±2^29 is fine.
-        let b = 1 << 29;
-        assert!(matches!(
-            solve(&p, &[0], &[(0, -b, b), (1, -b, b)], &mut 100_000),
-            Answer::Sat(_)
-        ));
+        assert_eq!(
+            resolve(&p, &ints(1), &BUDGET),
+            Outcome::Sat(vec![i64::MIN + 1])
+        );
+        // x - y ≥ 2^63 + 1 over i64: only x = MAX, y = MIN - ... impossible
+        // beyond the range, so exactly the pairs with x - y = 2^64 - 1.
+        let p = Problem {
+            domains: vec![I64, I64],
+            formulas: vec![le(&[(0, -1), (1, 1)], (1i128 << 64) - 1)],
+        };
+        assert_eq!(
+            resolve(&p, &ints(2), &BUDGET),
+            Outcome::Sat(vec![i64::MAX, i64::MIN])
+        );
     }
-}
 
-#[cfg(test)]
-mod agreement {
-    use super::*;
-
-    /// Random small problems: the solver's verdict agrees with brute force,
-    /// and every model it returns satisfies the formulas.
     #[test]
-    fn solver_agrees_with_brute_force() {
-        let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
-        let mut next = move |n: u64| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed % n
+    fn booleans_follow_their_preference() {
+        let p = Problem {
+            domains: vec![(0, 1), (0, 1)],
+            formulas: vec![],
         };
-        let mut unsat = 0;
-        for _ in 0..300 {
-            let nvars = 1 + next(3) as usize;
-            let domains: Vec<(i32, i32)> = (0..nvars)
-                .map(|_| (-(next(5) as i32), next(5) as i32))
+        let prefs = [
+            Pref::Boolean { true_first: false },
+            Pref::Boolean { true_first: true },
+        ];
+        assert_eq!(resolve(&p, &prefs, &BUDGET), Outcome::Sat(vec![0, 1]));
+        let prefs = [Pref::Integer {
+            negative_first: true,
+        }];
+        let p = Problem {
+            domains: vec![(-5, 5)],
+            formulas: vec![le(&[(0, -1)], 3)],
+        };
+        // |x| ≥ 3, negative first: -3.
+        let p2 = Problem {
+            domains: p.domains.clone(),
+            formulas: vec![Form::Or(vec![le(&[(0, -1)], 3), le(&[(0, 1)], 3)])],
+        };
+        assert_eq!(resolve(&p2, &prefs, &BUDGET), Outcome::Sat(vec![-3]));
+        assert_eq!(resolve(&p, &prefs, &BUDGET), Outcome::Sat(vec![3]));
+    }
+
+    #[test]
+    fn one_solver_per_question() {
+        let p = Problem {
+            domains: vec![I32; 4],
+            formulas: vec![
+                le(&[(0, -1), (1, -1)], 10),
+                atom(&[(2, 1), (3, -2)], -7, Rel::Eq),
+                le(&[(0, 1)], -3),
+            ],
+        };
+        let before = solvers_built();
+        assert!(matches!(resolve(&p, &ints(4), &BUDGET), Outcome::Sat(_)));
+        assert_eq!(solvers_built() - before, 1);
+        let q = Problem {
+            domains: vec![I32; 2],
+            formulas: vec![
+                le(&[(0, 1), (1, -1)], 1),
+                le(&[(1, 1), (0, -1)], 0),
+                le(&[(0, 1)], 0),
+            ],
+        };
+        let before = solvers_built();
+        assert!(matches!(
+            resolve(&q, &ints(2), &BUDGET),
+            Outcome::Unsat { .. }
+        ));
+        assert_eq!(solvers_built() - before, 1);
+    }
+
+    #[test]
+    fn budgets_stop_the_solver() {
+        // Parity over wide domains needs search; with no conflicts allowed
+        // and one query, the answer is undetermined, never a guess.
+        let p = Problem {
+            domains: vec![I64, I64, I64],
+            formulas: vec![atom(
+                &[(0, 6), (1, 10), (2, 14)],
+                -1_000_000_000_001,
+                Rel::Eq,
+            )],
+        };
+        let tight = Budget {
+            conflicts_per_query: 0,
+            ..BUDGET
+        };
+        assert!(matches!(resolve(&p, &ints(3), &tight), Outcome::Unknown(_)));
+        let tiny = Budget {
+            max_clauses: 50,
+            ..BUDGET
+        };
+        match resolve(&p, &ints(3), &tiny) {
+            Outcome::Unknown(r) => assert!(r.contains("clauses"), "{r}"),
+            other => panic!("{other:?}"),
+        }
+        // And with the budget, parity refutes it exactly.
+        assert_eq!(
+            resolve(&p, &ints(3), &BUDGET),
+            Outcome::Unsat {
+                core: vec![0],
+                minimal: true
+            }
+        );
+    }
+
+    /// Random small problems: the verdict, the canonical witness and the
+    /// minimality of every set agree with brute force.
+    #[test]
+    fn agrees_with_brute_force() {
+        let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+        let (mut sat, mut unsat) = (0, 0);
+        for _ in 0..400 {
+            let n = 1 + rng.next(3) as usize;
+            let domains: Vec<(i64, i64)> = (0..n)
+                .map(|_| {
+                    let lo = rng.range(-6, 2);
+                    (lo, lo + rng.range(0, 7))
+                })
                 .collect();
-            let atom = |next: &mut dyn FnMut(u64) -> u64| {
-                let k = 1 + next(nvars as u64) as usize;
+            let atom_of = |rng: &mut Rng| {
+                let k = 1 + rng.next(n as u64) as usize;
                 let mut terms: Vec<(usize, i128)> = (0..k)
-                    .map(|_| (next(nvars as u64) as usize, next(7) as i128 - 3))
+                    .map(|_| (rng.next(n as u64) as usize, rng.range(-4, 4) as i128))
                     .collect();
                 terms.sort();
                 terms.dedup_by_key(|t| t.0);
                 terms.retain(|t| t.1 != 0);
-                let rel = [Rel::Le, Rel::Eq, Rel::Ne][next(3) as usize];
-                Form::Atom(
-                    Lin {
-                        terms,
-                        c: next(13) as i128 - 6,
-                    },
-                    rel,
-                )
+                let rel = [Rel::Le, Rel::Le, Rel::Eq, Rel::Ne][rng.next(4) as usize];
+                atom(&terms, rng.range(-8, 8) as i128, rel)
             };
-            let nforms = 1 + next(4) as usize;
-            let formulas: Vec<Form> = (0..nforms)
-                .map(|_| {
-                    if next(3) == 0 {
-                        Form::Or(vec![atom(&mut next), atom(&mut next)])
-                    } else {
-                        atom(&mut next)
-                    }
+            let nf = 1 + rng.next(5) as usize;
+            let formulas: Vec<Form> = (0..nf)
+                .map(|_| match rng.next(5) {
+                    0 => Form::Or(vec![atom_of(&mut rng), atom_of(&mut rng)]),
+                    1 => Form::And(vec![atom_of(&mut rng), atom_of(&mut rng).not()]),
+                    _ => atom_of(&mut rng),
+                })
+                .collect();
+            let prefs: Vec<Pref> = (0..n)
+                .map(|_| Pref::Integer {
+                    negative_first: rng.next(2) == 0,
                 })
                 .collect();
             let p = Problem {
                 domains: domains.clone(),
                 formulas: formulas.clone(),
             };
-            let active: Vec<usize> = (0..nforms).collect();
-            // Brute force.
-            let exists = assignments(&domains)
+            let all = assignments(&domains);
+            let holds = |set: &[usize], x: &[i64]| set.iter().all(|i| formulas[*i].holds(x));
+            let every: Vec<usize> = (0..nf).collect();
+            let order = |x: &Vec<i64>| {
+                x.iter()
+                    .zip(&prefs)
+                    .map(|(v, p)| match p {
+                        Pref::Integer {
+                            negative_first: true,
+                        } => (v.unsigned_abs(), *v >= 0),
+                        _ => key(*v),
+                    })
+                    .collect::<Vec<_>>()
+            };
+            let best = all
                 .iter()
-                .any(|x| formulas.iter().all(|f| f.holds(x)));
-            match solve(&p, &active, &[], &mut 1_000_000) {
-                Answer::Sat(m) => {
-                    assert!(exists, "solver found a model brute force does not: {p:?}");
-                    assert!(
-                        formulas.iter().all(|f| f.holds(&m)),
-                        "model {m:?} violates {p:?}"
-                    );
-                    assert!(m
-                        .iter()
-                        .zip(&domains)
-                        .all(|(v, (lo, hi))| lo <= v && v <= hi));
+                .filter(|x| holds(&every, x))
+                .min_by_key(|x| order(x))
+                .cloned();
+            match (resolve(&p, &prefs, &BUDGET), best) {
+                (Outcome::Sat(got), Some(b)) => {
+                    sat += 1;
+                    assert_eq!(got, b, "canonical witness of {formulas:?} over {domains:?}");
                 }
-                Answer::Unsat => {
+                (Outcome::Unsat { core, minimal }, None) => {
                     unsat += 1;
+                    assert!(minimal);
                     assert!(
-                        !exists,
-                        "solver says unsat, brute force finds a model: {p:?}"
-                    )
+                        !all.iter().any(|x| holds(&core, x)),
+                        "{core:?} must be inadmissible"
+                    );
+                    for i in &core {
+                        let rest: Vec<usize> = core.iter().copied().filter(|j| j != i).collect();
+                        assert!(
+                            all.iter().any(|x| holds(&rest, x)),
+                            "dropping #{i} must make {core:?} of {formulas:?} satisfiable"
+                        );
+                    }
                 }
-                other => panic!("{other:?} for {p:?}"),
+                (r, b) => panic!("{formulas:?} over {domains:?}: brute force {b:?}, solver {r:?}"),
             }
         }
-        // Both verdicts occur, so the comparison tests something.
-        assert!(unsat > 20 && unsat < 280, "{unsat} unsatisfiable of 300");
+        assert!(sat > 50 && unsat > 50, "{sat} satisfiable, {unsat} not");
+    }
+
+    /// Wide domains, where brute force is impossible: planted solutions must
+    /// be found (and every model checked), planted contradictions refuted.
+    #[test]
+    fn planted_answers_on_wide_domains() {
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        for round in 0..60 {
+            let n = 2 + rng.next(4) as usize;
+            let wide = if round % 2 == 0 { I32 } else { I64 };
+            let point: Vec<i64> = (0..n).map(|_| rng.range(wide.0 / 4, wide.1 / 4)).collect();
+            let mut formulas = Vec::new();
+            for _ in 0..1 + rng.next(4) {
+                let mut terms: Vec<(usize, i128)> = Vec::new();
+                for v in 0..n {
+                    let a = rng.range(-9, 9) as i128;
+                    if rng.next(2) == 0 && a != 0 {
+                        terms.push((v, a));
+                    }
+                }
+                let at: i128 = terms.iter().map(|(v, a)| a * point[*v] as i128).sum();
+                let slack = rng.range(0, 1000) as i128;
+                formulas.push(match rng.next(3) {
+                    0 => atom(&terms, -at, Rel::Eq),
+                    1 => le(&terms, -at - slack),
+                    _ => atom(&terms, -at + 1 + slack, Rel::Ne),
+                });
+            }
+            let p = Problem {
+                domains: vec![wide; n],
+                formulas: formulas.clone(),
+            };
+            match resolve(&p, &ints(n), &BUDGET) {
+                Outcome::Sat(m) => {
+                    assert!(
+                        formulas.iter().all(|f| f.holds(&m)),
+                        "model {m:?} of {formulas:?}"
+                    )
+                }
+                other => panic!("{formulas:?} has the planted {point:?}, solver {other:?}"),
+            }
+            // A contradiction: L ≤ k and L ≥ k + 1 for a random linear L, plus noise.
+            let terms: Vec<(usize, i128)> = (0..n).map(|v| (v, rng.range(1, 9) as i128)).collect();
+            let k = rng.range(-1_000_000, 1_000_000) as i128;
+            let mut forms = formulas.clone();
+            forms.push(le(&terms, -k));
+            let neg: Vec<(usize, i128)> = terms.iter().map(|(v, a)| (*v, -a)).collect();
+            forms.push(le(&neg, k + 1));
+            let last = forms.len();
+            let p = Problem {
+                domains: vec![wide; n],
+                formulas: forms,
+            };
+            match resolve(&p, &ints(n), &BUDGET) {
+                Outcome::Unsat {
+                    core,
+                    minimal: true,
+                } => {
+                    // The planted constraints hold together (the point), so
+                    // the set has a half of the contradiction; and dropping
+                    // any member leaves a satisfiable rest, checked on the
+                    // model concretely.
+                    assert!(core.contains(&(last - 2)) || core.contains(&(last - 1)));
+                    for i in &core {
+                        let rest: Vec<Form> = core
+                            .iter()
+                            .filter(|j| *j != i)
+                            .map(|j| p.formulas[*j].clone())
+                            .collect();
+                        let q = Problem {
+                            domains: p.domains.clone(),
+                            formulas: rest.clone(),
+                        };
+                        match resolve(&q, &ints(n), &BUDGET) {
+                            Outcome::Sat(m) => assert!(rest.iter().all(|f| f.holds(&m))),
+                            other => panic!("dropping #{i} of {core:?}: {other:?}"),
+                        }
+                    }
+                }
+                other => panic!("planted contradiction, solver {other:?}"),
+            }
+        }
     }
 }

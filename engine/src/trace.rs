@@ -126,7 +126,7 @@ pub struct Config {
     pub args: Vec<Arg>,
     /// Step budget in force (profile default or `--max-steps`).
     pub max_steps: u64,
-    /// Φ solver polls per query in force (07-phi.ron or `--solver-budget`).
+    /// Φ solver conflicts per query in force (07-phi.ron or `--solver-budget`).
     pub solver_budget: u64,
     /// `--deny-resource` names, as given.
     #[serde(skip_serializing_if = "Vec::is_empty")]

@@ -577,11 +577,16 @@ pub struct WitnessOrder {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SolverBudget {
-    pub polls_per_query: u64,
-    pub total_polls: u64,
+    /// Conflicts one solver call may spend (`--solver-budget` overrides).
+    pub conflicts_per_query: u64,
+    /// Conflicts all calls of one question may spend together.
+    pub total_conflicts: u64,
+    /// Solver calls per question (existence, witness bits, minimal-set tests).
     pub max_queries: u64,
     /// Unknowns one question may have (each costs a witness search).
     pub max_unknowns: u64,
+    /// Clauses the encoding of one question may have.
+    pub max_clauses: u64,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -597,7 +602,6 @@ pub struct PhiRule {
 pub struct PhiTable {
     pub witness_order: WitnessOrder,
     pub solver: SolverBudget,
-    pub box_exponents: Vec<u32>,
     pub rules: Vec<PhiRule>,
 }
 
@@ -1175,12 +1179,6 @@ impl Tables {
                     ));
                 }
             }
-        }
-        if self.phi.box_exponents.iter().any(|k| *k == 0 || *k > 29) {
-            return Err(err(
-                "07-phi.ron",
-                "box exponents lie in 1..=29 (a box's width must fit i32)".into(),
-            ));
         }
         // Every construct a regime allows has a transition row of that regime.
         for row in self
