@@ -763,7 +763,9 @@ impl Engine {
                     ),
                 );
                 for (k, m) in members.iter().enumerate() {
-                    let label = if k == 0 {
+                    let label = if members.len() == 1 {
+                        "cannot hold for any value of the unknowns"
+                    } else if k == 0 {
                         "cannot hold together with the others marked"
                     } else {
                         "in the minimal inadmissible set"
@@ -781,7 +783,14 @@ impl Engine {
                     );
                 }
                 d = d.note(format!("minimal inadmissible set: {}", texts.join(", ")));
-                d = d.note(if minimal {
+                if members.iter().any(|m| m.evaluability) {
+                    d = d.note(
+                        "arithmetic over the unknowns must stay within its type (§5.2): an assignment that would overflow does not count",
+                    );
+                }
+                d = d.note(if minimal && members.len() == 1 {
+                    "on its own it is unsatisfiable over the declared types".to_string()
+                } else if minimal {
                     "dropping any one of them makes the rest satisfiable".to_string()
                 } else {
                     "the set is inadmissible; its minimality could not be established within the budget".to_string()

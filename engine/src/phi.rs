@@ -49,6 +49,8 @@ pub struct Constraint {
     pub stmt: usize,
     pub span: Span,
     pub text: String,
+    /// Its formula includes evaluability conditions (no overflow, §5.2).
+    pub evaluability: bool,
 }
 
 /// Why a question cannot be decided.
@@ -408,6 +410,7 @@ pub fn question(
                     name.name,
                     expr_to_string(expr)
                 ),
+                evaluability: true,
             });
         }
         ev.env.insert(name.name.clone(), v);
@@ -425,6 +428,7 @@ pub fn question(
         ev.side.borrow_mut().clear();
         let f = as_form(&ev.expr(pred)?).ok_or("a constraint that is not boolean")?;
         let mut side = std::mem::take(&mut *ev.side.borrow_mut());
+        let evaluability = !side.is_empty();
         formulas.push(if side.is_empty() {
             f
         } else {
@@ -435,6 +439,7 @@ pub fn question(
             stmt: i,
             span: pred.span,
             text: expr_to_string(pred),
+            evaluability,
         });
     }
     Ok(Question {
@@ -631,6 +636,7 @@ mod tests {
                         stmt: i,
                         span: Span::default(),
                         text: format!("#{i}"),
+                        evaluability: false,
                     })
                     .collect(),
             };

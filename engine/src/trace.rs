@@ -184,8 +184,8 @@ pub struct MusEntry {
 pub struct PhiTrace {
     /// Unknown parameter -> its value in the canonical witness (tagged).
     pub witness: Json,
-    /// `exact`, or `box ±N` when the solver searched a box narrower than
-    /// the declared domains (the witness is canonical within that box).
+    /// Always `exact`: the question is decided over the declared domains
+    /// (the field stays so trace v3 consumers keep their shape).
     pub scope: String,
 }
 
