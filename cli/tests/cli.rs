@@ -1,23 +1,11 @@
 //! End-to-end tests of the `dustrun` binary: stdout bytes, exit codes,
 //! diagnostics formats and the table-editing workflow.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output};
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
-
-fn dustrun(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_dustrun"))
-        .current_dir(repo())
-        .args(args)
-        .output()
-        .expect("dustrun runs")
-}
+mod common;
+use common::{dustrun, repo};
 
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()

@@ -15,7 +15,7 @@ mod text;
 
 pub use error::{limits, LoadError, LoadErrorKind};
 pub use expr::parse_standalone;
-pub use load_json::{load_json, LATER_STATEMENTS};
+pub use load_json::load_json;
 pub use model::*;
 pub use span::Span;
 pub use text::load_text;

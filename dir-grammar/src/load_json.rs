@@ -7,12 +7,11 @@ use crate::json::{parse_json, JStr, Json, JsonKind};
 use crate::model::*;
 use crate::span::Span;
 
-/// Statement tags a later DIR version defines; they load verbatim and are
-/// rejected by validation under v0.1 (§14.5).
-pub const LATER_STATEMENTS: &[&str] = &[
-    "Assign", "If", "While", "For", "Break", "Continue", "Alloc", "Dealloc", "Load", "Store",
-    "Index", "Field",
-];
+/// A capitalised ASCII identifier, the shape of every DIR statement tag.
+fn is_statement_tag(t: &str) -> bool {
+    t.starts_with(|c: char| c.is_ascii_uppercase())
+        && t.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
 
 pub fn load_json(src: &str) -> Result<Program, LoadError> {
     let root = parse_json(src)?;
@@ -453,7 +452,10 @@ fn stmt(v: &Json, path: &str) -> Result<Stmt, LoadError> {
                 result,
             }
         }
-        t if LATER_STATEMENTS.contains(&t) => StmtKind::Later {
+        // Any other statement-like tag is a statement of a later DIR (like
+        // `@Name {...}` in the textual form): the engine decides, from the
+        // profile table, whether it is a known later statement or unknown.
+        t if is_statement_tag(t) => StmtKind::Later {
             kind: Ident::new(t, tag.span),
             body: body.clone(),
         },

@@ -181,6 +181,31 @@ impl StmtKind {
             StmtKind::Later { kind, .. } => &kind.name,
         }
     }
+
+    /// The expression an `Eval` action evaluates.
+    pub fn evaluated(&self) -> Option<&Expr> {
+        match self {
+            StmtKind::Let { expr, .. } => Some(expr),
+            StmtKind::Prove { from, .. } => Some(from),
+            StmtKind::Effect { payload, .. } => Some(payload),
+            StmtKind::Return { expr } => expr.as_ref(),
+            StmtKind::Constrain { predicate } => Some(predicate),
+            StmtKind::Call { call, .. } => Some(call),
+            StmtKind::Later { .. } => None,
+        }
+    }
+
+    /// The name a `Bind` action binds.
+    pub fn bound(&self) -> Option<&Ident> {
+        match self {
+            StmtKind::Let { name, .. }
+            | StmtKind::Prove { name, .. }
+            | StmtKind::Call {
+                result: Some(name), ..
+            } => Some(name),
+            _ => None,
+        }
+    }
 }
 
 /// A binding `source -> target` with its contract clauses (§10).

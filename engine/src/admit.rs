@@ -105,7 +105,7 @@ pub fn static_costs(tables: &Tables, c: &Compiled<'_>) -> Vec<u64> {
                 .body
                 .iter()
                 .map(|s| {
-                    let Some(con) = construct(&s.kind) else {
+                    let Some(con) = crate::types::construct_of(&s.kind) else {
                         return 0;
                     };
                     let ticks = steps
@@ -163,19 +163,6 @@ pub fn static_costs(tables: &Tables, c: &Compiled<'_>) -> Vec<u64> {
         }
     }
     cost.into_iter().map(|x| x.unwrap_or(0)).collect()
-}
-
-fn construct(k: &StmtKind) -> Option<semantics::Construct> {
-    use semantics::Construct;
-    Some(match k {
-        StmtKind::Let { .. } => Construct::Let,
-        StmtKind::Constrain { .. } => Construct::Constrain,
-        StmtKind::Prove { .. } => Construct::Prove,
-        StmtKind::Return { .. } => Construct::Return,
-        StmtKind::Call { .. } => Construct::Call,
-        StmtKind::Effect { kind, .. } => Construct::Effect(kind.name.clone()),
-        StmtKind::Later { .. } => return None,
-    })
 }
 
 /// Processes the entry reaches through calls (to choose which Φ gates to ask).

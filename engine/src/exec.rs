@@ -9,7 +9,7 @@ use crate::value::Value;
 use dir_grammar::model::*;
 use dir_grammar::print::expr_to_string;
 use dir_grammar::Span;
-use semantics::{Action, Construct, KSteps, OpClass, PrimKind, Tables};
+use semantics::{Action, KSteps, PrimKind, Tables};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// One recorded effect.
@@ -96,20 +96,6 @@ type Env = BTreeMap<String, Value>;
 
 /// Why a run stops during evaluation (boxed: diagnostics are large).
 pub type Stop = Box<Diagnostic>;
-
-/// Whether a table construct is the form of this statement (no allocation:
-/// this runs once per executed statement).
-fn matches_construct(c: &Construct, kind: &StmtKind) -> bool {
-    match (c, kind) {
-        (Construct::Let, StmtKind::Let { .. })
-        | (Construct::Constrain, StmtKind::Constrain { .. })
-        | (Construct::Prove, StmtKind::Prove { .. })
-        | (Construct::Return, StmtKind::Return { .. })
-        | (Construct::Call, StmtKind::Call { .. }) => true,
-        (Construct::Effect(k), StmtKind::Effect { kind, .. }) => k == &kind.name,
-        _ => false,
-    }
-}
 
 impl<'c, 'p> Machine<'c, 'p> {
     pub fn new(tables: &'c Tables, c: &'c Compiled<'p>, budget: Budget) -> Machine<'c, 'p> {
@@ -265,7 +251,7 @@ impl<'c, 'p> Machine<'c, 'p> {
             let Some(si) = table
                 .steps
                 .iter()
-                .position(|st| matches_construct(&st.construct, &s.kind))
+                .position(|st| crate::types::is_construct(&st.construct, &s.kind))
             else {
                 // Unreachable with validated tables (every allowed construct
                 // has a transition row); reported, never guessed.
@@ -295,30 +281,13 @@ impl<'c, 'p> Machine<'c, 'p> {
                             } => Some(name.name.clone()),
                             _ => None,
                         };
-                        let e = match &s.kind {
-                            StmtKind::Let { expr, .. } => Some(expr),
-                            StmtKind::Prove { from, .. } => Some(from),
-                            StmtKind::Effect { payload, .. } => Some(payload),
-                            StmtKind::Return { expr } => expr.as_ref(),
-                            StmtKind::Constrain { predicate } => Some(predicate),
-                            StmtKind::Call { call, .. } => Some(call),
-                            StmtKind::Later { .. } => None,
-                        };
-                        reg = Some(match e {
+                        reg = Some(match s.kind.evaluated() {
                             Some(e) => self.eval(pi, &env, e)?,
                             None => Value::Unit,
                         });
                     }
                     Action::Bind => {
-                        if let (
-                            StmtKind::Let { name, .. }
-                            | StmtKind::Prove { name, .. }
-                            | StmtKind::Call {
-                                result: Some(name), ..
-                            },
-                            Some(v),
-                        ) = (&s.kind, &reg)
-                        {
+                        if let (Some(name), Some(v)) = (s.kind.bound(), &reg) {
                             env.insert(name.name.clone(), v.clone());
                         }
                     }
@@ -701,67 +670,65 @@ pub(crate) enum OpFault {
     Operands,
 }
 
-/// The value semantics of a binary operator (§5.2, §11.3, §13.7), by the
-/// class its row in 05-types.ron gives it. Shared by evaluation and by Φ
+/// What an operation does, per operand kind.
+pub(crate) enum Operation {
+    Arith(fn(i64, i64) -> Option<i64>, fn(f64, f64) -> f64),
+    Order(fn(std::cmp::Ordering) -> bool),
+    Equal,
+    Connective(fn(bool, bool) -> bool),
+}
+
+pub(crate) fn operation(m: semantics::OpMeaning) -> Operation {
+    use semantics::OpMeaning::*;
+    use std::cmp::Ordering;
+    match m {
+        Add => Operation::Arith(i64::checked_add, |a, b| a + b),
+        Subtract => Operation::Arith(i64::checked_sub, |a, b| a - b),
+        Multiply => Operation::Arith(i64::checked_mul, |a, b| a * b),
+        Divide => Operation::Arith(i64::checked_div, |a, b| a / b),
+        Less => Operation::Order(|o| o == Ordering::Less),
+        LessOrEqual => Operation::Order(|o| o != Ordering::Greater),
+        Greater => Operation::Order(|o| o == Ordering::Greater),
+        GreaterOrEqual => Operation::Order(|o| o != Ordering::Less),
+        Equal => Operation::Equal,
+        And => Operation::Connective(|a, b| a && b),
+        Or => Operation::Connective(|a, b| a || b),
+    }
+}
+
+/// The value semantics of a binary operator (§5.2, §11.3, §13.7): the
+/// operation its row in 05-types.ron names. Shared by evaluation and by Φ
 /// resolution's constant folding.
 pub(crate) fn apply_op(tables: &Tables, op: BinOp, l: &Value, r: &Value) -> Result<Value, OpFault> {
-    let class = tables.op_class(op.word());
-    match (class, l, r) {
-        (Some(OpClass::Arith), Value::Int(a), Value::Int(b)) => {
-            if op == BinOp::Div && *b == 0 {
-                return Err(OpFault::DivZero);
-            }
-            let v = match op {
-                BinOp::Add => a.checked_add(*b),
-                BinOp::Sub => a.checked_sub(*b),
-                BinOp::Mul => a.checked_mul(*b),
-                BinOp::Div => a.checked_div(*b),
-                _ => None,
-            };
-            v.map(Value::Int).ok_or(OpFault::Overflow)
+    // Every DIR operator has a row (checked when the tables load).
+    let Some(row) = tables.operator(op.word()) else {
+        return Err(OpFault::Operands);
+    };
+    let divides = row.meaning == semantics::OpMeaning::Divide;
+    match (operation(row.meaning), l, r) {
+        (Operation::Arith(..), Value::Int(_), Value::Int(0)) if divides => Err(OpFault::DivZero),
+        (Operation::Arith(..), Value::Float(_), Value::Float(b)) if divides && *b == 0.0 => {
+            Err(OpFault::DivZero)
         }
-        (Some(OpClass::Arith), Value::Float(a), Value::Float(b)) => {
-            if op == BinOp::Div && *b == 0.0 {
-                return Err(OpFault::DivZero);
-            }
-            let v = match op {
-                BinOp::Add => a + b,
-                BinOp::Sub => a - b,
-                BinOp::Mul => a * b,
-                _ => a / b,
-            };
+        (Operation::Arith(f, _), Value::Int(a), Value::Int(b)) => {
+            f(*a, *b).map(Value::Int).ok_or(OpFault::Overflow)
+        }
+        (Operation::Arith(_, f), Value::Float(a), Value::Float(b)) => {
+            let v = f(*a, *b);
             if v.is_finite() {
                 Ok(Value::Float(v))
             } else {
                 Err(OpFault::NotFinite)
             }
         }
-        (Some(OpClass::Compare), Value::Int(a), Value::Int(b)) => {
-            Ok(Value::Bool(compare(op, a.cmp(b))))
-        }
-        (Some(OpClass::Compare), Value::Float(a), Value::Float(b)) => a
+        (Operation::Order(f), Value::Int(a), Value::Int(b)) => Ok(Value::Bool(f(a.cmp(b)))),
+        (Operation::Order(f), Value::Float(a), Value::Float(b)) => a
             .partial_cmp(b)
-            .map(|o| Value::Bool(compare(op, o)))
+            .map(|o| Value::Bool(f(o)))
             .ok_or(OpFault::Operands),
-        (Some(OpClass::Logic), Value::Bool(a), Value::Bool(b)) => {
-            Ok(Value::Bool(if op == BinOp::And {
-                *a && *b
-            } else {
-                *a || *b
-            }))
-        }
-        (Some(OpClass::Equality), a, b) => Ok(Value::Bool(a == b)),
+        (Operation::Connective(f), Value::Bool(a), Value::Bool(b)) => Ok(Value::Bool(f(*a, *b))),
+        (Operation::Equal, a, b) => Ok(Value::Bool(a == b)),
+        // Operands of other kinds than the operation takes.
         _ => Err(OpFault::Operands),
-    }
-}
-
-fn compare(op: BinOp, o: std::cmp::Ordering) -> bool {
-    use std::cmp::Ordering::*;
-    match op {
-        BinOp::Lt => o == Less,
-        BinOp::Le => o != Greater,
-        BinOp::Gt => o == Greater,
-        BinOp::Ge => o != Less,
-        _ => false,
     }
 }

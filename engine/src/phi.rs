@@ -13,7 +13,7 @@ use crate::value::Value;
 use dir_grammar::model::*;
 use dir_grammar::print::expr_to_string;
 use dir_grammar::Span;
-use semantics::{BooleanOrder, IntegerOrder, PrimKind, Tables};
+use semantics::{Action, BooleanOrder, IntegerOrder, PrimKind, Tables};
 use std::collections::BTreeMap;
 
 /// A value during symbolic evaluation.
@@ -283,66 +283,66 @@ impl Eval<'_> {
         ]));
     }
 
+    /// The operation of the operator's row (05-types.ron), symbolically.
     fn binary(&self, op: BinOp, l: Sym, r: Sym) -> Result<Sym, Reason> {
-        let class = self.tables.op_class(op.word());
-        use semantics::OpClass::*;
         if let (Sym::Val(a), Sym::Val(b)) = (&l, &r) {
             // Concrete operands: the ordinary semantics.
             return crate::exec::apply_op(self.tables, op, a, b)
                 .map(Sym::Val)
                 .map_err(|f| format!("evaluating constants faults ({f:?})"));
         }
-        match class {
-            Some(Arith) => {
-                let (a, b) = (
-                    as_lin(&l).ok_or("arithmetic beyond the solver")?,
-                    as_lin(&r).ok_or("arithmetic beyond the solver")?,
-                );
-                // Operands are bounded by 2^62 (checked below), so no single
-                // operation can overflow the i128 arithmetic of `Lin`.
-                let l = match op {
-                    BinOp::Add => a.add(&b),
-                    BinOp::Sub => a.sub(&b),
-                    BinOp::Mul if a.terms.is_empty() => b.scale(a.c),
-                    BinOp::Mul if b.terms.is_empty() => a.scale(b.c),
-                    BinOp::Mul => {
-                        return Err("a product of unknowns (non-linear) is beyond the solver".into())
-                    }
-                    _ => return Err("division involving unknowns is beyond the solver".into()),
-                };
-                let limit = 1i128 << 62;
-                if l.c.abs() > limit || l.terms.iter().any(|(_, k)| k.abs() > limit) {
-                    return Err("coefficients beyond what the solver represents".into());
-                }
-                Ok(Sym::Int(l))
+        let meaning = self
+            .tables
+            .operator(op.word())
+            .map(|row| row.meaning)
+            .ok_or("an operator without a row in 05-types.ron")?;
+        use semantics::OpMeaning::*;
+        let lin =
+            |s: &Sym, what: &str| as_lin(s).ok_or_else(|| format!("{what} beyond the solver"));
+        let form = |s: &Sym| as_form(s).ok_or("logic beyond the solver");
+        let both =
+            |what: &str| -> Result<(Lin, Lin), Reason> { Ok((lin(&l, what)?, lin(&r, what)?)) };
+        let compare = |what: fn(Lin, Lin) -> Form| -> Result<Sym, Reason> {
+            let (a, b) = both("comparison")?;
+            Ok(Sym::Bool(what(a, b)))
+        };
+        // Operands are bounded by 2^62 (checked below), so no single
+        // operation can overflow the i128 arithmetic of `Lin`.
+        let l = match meaning {
+            Add => {
+                let (a, b) = both("arithmetic")?;
+                a.add(&b)
             }
-            Some(Compare) => {
-                let (a, b) = (
-                    as_lin(&l).ok_or("comparison beyond the solver")?,
-                    as_lin(&r).ok_or("comparison beyond the solver")?,
-                );
-                let one = Lin::constant(1);
-                Ok(Sym::Bool(match op {
-                    BinOp::Le => Form::Atom(a.sub(&b), Rel::Le),
-                    BinOp::Lt => Form::Atom(a.sub(&b).add(&one), Rel::Le),
-                    BinOp::Ge => Form::Atom(b.sub(&a), Rel::Le),
-                    _ => Form::Atom(b.sub(&a).add(&one), Rel::Le),
-                }))
+            Subtract => {
+                let (a, b) = both("arithmetic")?;
+                a.sub(&b)
             }
-            Some(Logic) => {
-                let (a, b) = (
-                    as_form(&l).ok_or("logic beyond the solver")?,
-                    as_form(&r).ok_or("logic beyond the solver")?,
-                );
-                Ok(Sym::Bool(if op == BinOp::And {
-                    Form::And(vec![a, b])
+            Multiply => {
+                let (a, b) = both("arithmetic")?;
+                if a.terms.is_empty() {
+                    b.scale(a.c)
+                } else if b.terms.is_empty() {
+                    a.scale(b.c)
                 } else {
-                    Form::Or(vec![a, b])
-                }))
+                    return Err("a product of unknowns (non-linear) is beyond the solver".into());
+                }
             }
-            Some(Equality) => sym_eq(&l, &r),
-            None => Err("unknown operator".into()),
+            Divide => return Err("division involving unknowns is beyond the solver".into()),
+            LessOrEqual => return compare(|a, b| Form::Atom(a.sub(&b), Rel::Le)),
+            Less => return compare(|a, b| Form::Atom(a.sub(&b).add(&Lin::constant(1)), Rel::Le)),
+            GreaterOrEqual => return compare(|a, b| Form::Atom(b.sub(&a), Rel::Le)),
+            Greater => {
+                return compare(|a, b| Form::Atom(b.sub(&a).add(&Lin::constant(1)), Rel::Le))
+            }
+            And => return Ok(Sym::Bool(Form::And(vec![form(&l)?, form(&r)?]))),
+            Or => return Ok(Sym::Bool(Form::Or(vec![form(&l)?, form(&r)?]))),
+            Equal => return sym_eq(&l, &r),
+        };
+        let limit = 1i128 << 62;
+        if l.c.abs() > limit || l.terms.iter().any(|(_, k)| k.abs() > limit) {
+            return Err("coefficients beyond what the solver represents".into());
         }
+        Ok(Sym::Int(l))
     }
 }
 
@@ -383,65 +383,96 @@ pub fn question(
         ev.env.insert(name.clone(), s);
     }
     ev.domains = b.domains.clone();
-    let mut formulas = Vec::new();
-    let mut constraints = Vec::new();
-    // Lets are definitions over the unknowns; constraints see the whole body (§7.3).
+    // The body runs through the Φ step rows (08-phi-steps.ron), the same
+    // rows concrete evaluation applies, with symbolic values: `Eval`
+    // evaluates, `Bind` binds, `Witness` requires the value not to be false,
+    // `Defer` keeps a constraint for the exit row's `CheckConstraints`.
+    let steps = &tables.phi_steps;
+    let mut parts: Vec<(Form, Constraint)> = Vec::new();
+    let mut deferred: Vec<(usize, &Expr)> = Vec::new();
     for (i, s) in info.proc.body.iter().enumerate() {
-        let (StmtKind::Let { name, expr }
-        | StmtKind::Call {
-            call: expr,
-            result: Some(name),
-        }) = &s.kind
+        let Some(row) = steps
+            .steps
+            .iter()
+            .find(|r| crate::types::is_construct(&r.construct, &s.kind))
         else {
+            // Validation admits no statement without a Φ row.
             continue;
         };
         ev.side.borrow_mut().clear();
-        let v = ev.expr(expr).unwrap_or_else(Sym::Opaque);
-        let side = std::mem::take(&mut *ev.side.borrow_mut());
-        // A let is evaluated whether or not a constraint uses it, so its
-        // evaluability is a condition of its own (named by the let).
-        if !side.is_empty() && !matches!(v, Sym::Opaque(_)) {
-            formulas.push(Form::And(side));
-            constraints.push(Constraint {
-                stmt: i,
-                span: expr.span,
-                text: format!(
-                    "let {} = {} (evaluates without overflow)",
-                    name.name,
-                    expr_to_string(expr)
-                ),
-                evaluability: true,
-            });
+        let mut reg: Option<Sym> = None;
+        let mut witnessed = false;
+        for action in &row.actions {
+            match action {
+                Action::Eval => {
+                    reg = Some(match s.kind.evaluated() {
+                        Some(e) => ev.expr(e).unwrap_or_else(Sym::Opaque),
+                        None => Sym::Val(Value::Unit),
+                    })
+                }
+                Action::Bind => {
+                    if let (Some(name), Some(v)) = (s.kind.bound(), &reg) {
+                        ev.env.insert(name.name.clone(), v.clone());
+                    }
+                }
+                Action::Defer => {
+                    if let StmtKind::Constrain { predicate } = &s.kind {
+                        deferred.push((i, predicate));
+                    }
+                }
+                Action::Witness => {
+                    let from = s.kind.evaluated().ok_or("a witness of nothing")?;
+                    let side = std::mem::take(&mut *ev.side.borrow_mut());
+                    match reg.take() {
+                        // A predicate must hold (§7.6); a value needs nothing.
+                        Some(Sym::Bool(f)) => parts.push(condition(i, from, side, f)),
+                        Some(Sym::Val(Value::Bool(b))) => {
+                            parts.push(condition(i, from, side, Form::Const(b)))
+                        }
+                        Some(Sym::Opaque(why)) => return Err(why),
+                        _ => {}
+                    }
+                    witnessed = true;
+                    reg = Some(Sym::Opaque(
+                        "a PhiWitness is not available to the solver".into(),
+                    ));
+                }
+                Action::Return => break,
+                Action::Tick | Action::Record | Action::CheckConstraints => {}
+            }
         }
-        ev.env.insert(name.name.clone(), v);
+        // What was evaluated must evaluate (§5.2), whether or not a
+        // constraint uses it: a condition of its own, named by the statement.
+        let side = std::mem::take(&mut *ev.side.borrow_mut());
+        if let (false, false, Some(e)) = (side.is_empty(), witnessed, s.kind.evaluated()) {
+            if !matches!(reg, Some(Sym::Opaque(_))) {
+                let text = match s.kind.bound() {
+                    Some(n) => format!("let {} = {}", n.name, expr_to_string(e)),
+                    None => format!("{} {}", s.kind.tag().to_lowercase(), expr_to_string(e)),
+                };
+                parts.push((
+                    Form::And(side),
+                    Constraint {
+                        stmt: i,
+                        span: e.span,
+                        text: format!("{text} (evaluates without overflow)"),
+                        evaluability: true,
+                    },
+                ));
+            }
+        }
     }
-    for (i, s) in info.proc.body.iter().enumerate() {
-        let pred = match &s.kind {
-            StmtKind::Constrain { predicate } => predicate,
-            // A `prove` over a predicate requires it to hold (§7.6).
-            StmtKind::Prove { from, .. } => match ev.expr(from) {
-                Ok(Sym::Bool(_)) | Ok(Sym::Val(Value::Bool(_))) => from,
-                _ => continue,
-            },
-            _ => continue,
-        };
-        ev.side.borrow_mut().clear();
-        let f = as_form(&ev.expr(pred)?).ok_or("a constraint that is not boolean")?;
-        let mut side = std::mem::take(&mut *ev.side.borrow_mut());
-        let evaluability = !side.is_empty();
-        formulas.push(if side.is_empty() {
-            f
-        } else {
-            side.push(f);
-            Form::And(side)
-        });
-        constraints.push(Constraint {
-            stmt: i,
-            span: pred.span,
-            text: expr_to_string(pred),
-            evaluability,
-        });
+    if steps.exit.actions.contains(&Action::CheckConstraints) {
+        for (i, pred) in deferred {
+            ev.side.borrow_mut().clear();
+            let f = as_form(&ev.expr(pred)?).ok_or("a constraint that is not boolean")?;
+            let side = std::mem::take(&mut *ev.side.borrow_mut());
+            parts.push(condition(i, pred, side, f));
+        }
     }
+    // In body order, as the constraints are written.
+    parts.sort_by_key(|(_, c)| c.stmt);
+    let (formulas, constraints) = parts.into_iter().unzip();
     Ok(Question {
         leaves: b.leaves,
         problem: Problem {
@@ -450,6 +481,27 @@ pub fn question(
         },
         constraints,
     })
+}
+
+/// A predicate that must hold, with the evaluability conditions of its
+/// arithmetic.
+fn condition(stmt: usize, pred: &Expr, mut side: Vec<Form>, f: Form) -> (Form, Constraint) {
+    let evaluability = !side.is_empty();
+    let form = if side.is_empty() {
+        f
+    } else {
+        side.push(f);
+        Form::And(side)
+    };
+    (
+        form,
+        Constraint {
+            stmt,
+            span: pred.span,
+            text: expr_to_string(pred),
+            evaluability,
+        },
+    )
 }
 
 /// Decide existence with one solver: the canonical witness in the order of

@@ -1,6 +1,30 @@
-//! Static types of the checker.
+//! Static types of the checker, and the construct of each statement.
 
+use dir_grammar::model::StmtKind;
+use semantics::Construct;
 use std::fmt;
+
+/// The construct (table key) of a statement; None for later statements.
+pub fn construct_of(kind: &StmtKind) -> Option<Construct> {
+    Some(match kind {
+        StmtKind::Let { .. } => Construct::Let,
+        StmtKind::Constrain { .. } => Construct::Constrain,
+        StmtKind::Prove { .. } => Construct::Prove,
+        StmtKind::Return { .. } => Construct::Return,
+        StmtKind::Effect { kind, .. } => Construct::Effect(kind.name.clone()),
+        StmtKind::Call { .. } => Construct::Call,
+        StmtKind::Later { .. } => return None,
+    })
+}
+
+/// Whether a statement is of a construct (`construct_of` without allocating).
+pub fn is_construct(c: &Construct, kind: &StmtKind) -> bool {
+    match (c, kind) {
+        (Construct::Effect(k), StmtKind::Effect { kind, .. }) => k == &kind.name,
+        (Construct::Effect(_), _) | (_, StmtKind::Effect { .. }) => false,
+        (c, kind) => construct_of(kind).as_ref() == Some(c),
+    }
+}
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Ty {

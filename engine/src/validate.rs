@@ -942,18 +942,6 @@ fn check_uses(ck: &mut Checker<'_>, p: &Proc) {
     }
 }
 
-fn construct_of(kind: &StmtKind) -> Option<Construct> {
-    Some(match kind {
-        StmtKind::Let { .. } => Construct::Let,
-        StmtKind::Constrain { .. } => Construct::Constrain,
-        StmtKind::Prove { .. } => Construct::Prove,
-        StmtKind::Return { .. } => Construct::Return,
-        StmtKind::Effect { kind, .. } => Construct::Effect(kind.name.clone()),
-        StmtKind::Call { .. } => Construct::Call,
-        StmtKind::Later { .. } => return None,
-    })
-}
-
 fn later_span(s: &Stmt) -> Span {
     match &s.kind {
         StmtKind::Later { kind, .. } => kind.span,
@@ -1128,7 +1116,7 @@ fn check_proc(ck: &mut Checker<'_>, c: &Compiled<'_>, pi: usize) -> Checked {
             });
         }
         // Regime legality (table 04) or later-version rejection (table 00).
-        match construct_of(&s.kind) {
+        match crate::types::construct_of(&s.kind) {
             None => {
                 let tag = s.kind.tag();
                 match tables

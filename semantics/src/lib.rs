@@ -244,12 +244,45 @@ pub enum OpClass {
     Equality,
 }
 
+/// The operation an operator performs: what evaluation and Φ resolution
+/// compute. Each belongs to one typing class (`OpMeaning::class`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum OpMeaning {
+    Add,
+    Subtract,
+    Multiply,
+    Divide,
+    Less,
+    LessOrEqual,
+    Greater,
+    GreaterOrEqual,
+    Equal,
+    And,
+    Or,
+}
+
+impl OpMeaning {
+    /// The typing class this operation belongs to.
+    pub fn class(self) -> OpClass {
+        use OpMeaning::*;
+        match self {
+            Add | Subtract | Multiply | Divide => OpClass::Arith,
+            Less | LessOrEqual | Greater | GreaterOrEqual => OpClass::Compare,
+            Equal => OpClass::Equality,
+            And | Or => OpClass::Logic,
+        }
+    }
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OperatorRule {
     pub id: String,
     pub op: String,
     pub class: OpClass,
+    /// The operation: arithmetic on numbers of one type (integers fault on
+    /// overflow, floats are IEEE), an ordering, equality, or a connective.
+    pub meaning: OpMeaning,
     pub cite: String,
 }
 
@@ -909,13 +942,9 @@ impl Tables {
         v
     }
 
-    /// The typing class of an operator (`Add`, `Eq`, ...) from 05-types.ron.
-    pub fn op_class(&self, op: &str) -> Option<OpClass> {
-        self.types
-            .operators
-            .iter()
-            .find(|o| o.op == op)
-            .map(|o| o.class)
+    /// The row of an operator (`Add`, `Eq`, ...) in 05-types.ron.
+    pub fn operator(&self, op: &str) -> Option<&OperatorRule> {
+        self.types.operators.iter().find(|o| o.op == op)
     }
 
     pub fn check(&self, id: &str) -> Option<&Check> {
@@ -1168,6 +1197,16 @@ impl Tables {
             }
         }
         for (file, steps) in [
+            ("08-k-steps.ron", &self.k_steps),
+            ("08-q-steps.ron", &self.q_steps),
+            ("08-phi-steps.ron", &self.phi_steps),
+        ] {
+            for s in &steps.steps {
+                check_actions(&s.id, Some(&s.construct), &s.actions).map_err(|m| err(file, m))?;
+            }
+            check_actions(&steps.exit.id, None, &steps.exit.actions).map_err(|m| err(file, m))?;
+        }
+        for (file, steps) in [
             ("08-q-steps.ron", &self.q_steps),
             ("08-phi-steps.ron", &self.phi_steps),
         ] {
@@ -1247,11 +1286,23 @@ impl Tables {
                     ),
                 ));
             }
-            if !self.time.costs.iter().any(|k| &k.construct == c) {
-                return Err(err(
-                    "09-time.ron",
-                    format!("no cost for {}", construct_name(c)),
-                ));
+            match self.time.costs.iter().filter(|k| &k.construct == c).count() {
+                1 => {}
+                0 => {
+                    return Err(err(
+                        "09-time.ron",
+                        format!("no cost for {}", construct_name(c)),
+                    ))
+                }
+                n => {
+                    return Err(err(
+                        "09-time.ron",
+                        format!(
+                            "{n} costs for {}; exactly one is required",
+                            construct_name(c)
+                        ),
+                    ))
+                }
             }
         }
         for s in &self.effects.kinds {
@@ -1269,7 +1320,59 @@ impl Tables {
                 ));
             }
         }
-        // Types: aliases resolve; operators cover every operator exactly once.
+        // Types: names once each, ranges non-empty; aliases resolve;
+        // operators cover every operator exactly once.
+        let mut names = std::collections::BTreeSet::new();
+        for p in &self.types.primitives {
+            if !names.insert(p.name.as_str()) {
+                return Err(err(
+                    "05-types.ron",
+                    format!("primitive `{}` appears twice", p.name),
+                ));
+            }
+            if let PrimKind::Int { min, max } = p.kind {
+                if min > max {
+                    return Err(err(
+                        "05-types.ron",
+                        format!("primitive `{}`: the range {min}..={max} is empty", p.name),
+                    ));
+                }
+            }
+        }
+        for a in &self.types.aliases {
+            if !names.insert(a.spelling.as_str()) {
+                return Err(err(
+                    "05-types.ron",
+                    format!(
+                        "alias `{}` repeats a type name or another alias",
+                        a.spelling
+                    ),
+                ));
+            }
+        }
+        let mut later = std::collections::BTreeSet::new();
+        for l in &self.profile.later_statements {
+            if !later.insert(l.statement.as_str()) {
+                return Err(err(
+                    "00-profile.ron",
+                    format!("later statement `{}` appears twice", l.statement),
+                ));
+            }
+            if !l.statement.starts_with(|c: char| c.is_ascii_uppercase())
+                || !l.statement.chars().all(|c| c.is_ascii_alphanumeric())
+                || V01_STATEMENTS.contains(&l.statement.as_str())
+            {
+                return Err(err(
+                    "00-profile.ron",
+                    format!(
+                        "row `{}`: `{}` is not a statement name outside DIR v0.1 (a capitalised identifier other than {})",
+                        l.id,
+                        l.statement,
+                        V01_STATEMENTS.join(", ")
+                    ),
+                ));
+            }
+        }
         for a in &self.types.aliases {
             if !self.types.primitives.iter().any(|p| p.name == a.canonical) {
                 return Err(err(
@@ -1291,9 +1394,91 @@ impl Tables {
                 ));
             }
         }
+        for o in &self.types.operators {
+            if o.meaning.class() != o.class {
+                return Err(err(
+                    "05-types.ron",
+                    format!(
+                        "row `{}`: class {:?} does not fit meaning {:?}, an operation of class {:?}",
+                        o.id,
+                        o.class,
+                        o.meaning,
+                        o.meaning.class()
+                    ),
+                ));
+            }
+        }
         Ok(())
     }
 }
+
+/// The actions the rule applier can perform for a construct (None: the
+/// process-exit row), in the order they may come.
+pub fn actions_for(construct: Option<&Construct>) -> &'static [Action] {
+    use Action::*;
+    match construct {
+        Some(Construct::Let) | Some(Construct::Call) => &[Eval, Bind, Tick],
+        Some(Construct::Constrain) => &[Defer, Tick],
+        Some(Construct::Prove) => &[Eval, Witness, Bind, Tick],
+        Some(Construct::Effect(_)) => &[Eval, Tick, Record],
+        Some(Construct::Return) => &[Eval, Tick, Return],
+        None => &[CheckConstraints],
+    }
+}
+
+/// A step row's actions: only those the applier performs for its
+/// construct, each once, in the applier's order (evaluate before binding,
+/// witnessing or recording; return last), with what the construct needs.
+fn check_actions(
+    id: &str,
+    construct: Option<&Construct>,
+    actions: &[Action],
+) -> Result<(), String> {
+    let allowed = actions_for(construct);
+    let what = construct.map_or("the process exit".to_string(), construct_name);
+    let mut last = None;
+    for a in actions {
+        let Some(pos) = allowed.iter().position(|x| x == a) else {
+            return Err(format!(
+                "row `{id}`: action {a:?} is not performed for {what} (allowed, in order: {allowed:?})"
+            ));
+        };
+        if last.is_some_and(|l| pos <= l) {
+            return Err(format!(
+                "row `{id}`: actions must come once each, in the order {allowed:?}"
+            ));
+        }
+        last = Some(pos);
+    }
+    let has = |a: Action| actions.contains(&a);
+    let needs_eval = [
+        Action::Bind,
+        Action::Witness,
+        Action::Record,
+        Action::Return,
+    ];
+    if let Some(a) = needs_eval.iter().find(|a| has(**a)) {
+        if !has(Action::Eval) {
+            return Err(format!(
+                "row `{id}`: {a:?} needs the value of an earlier Eval"
+            ));
+        }
+    }
+    if construct == Some(&Construct::Prove) && has(Action::Bind) && !has(Action::Witness) {
+        return Err(format!(
+            "row `{id}`: a prove binds a witness (§7.6), so Bind needs Witness"
+        ));
+    }
+    if construct == Some(&Construct::Return) && !has(Action::Return) {
+        return Err(format!("row `{id}`: a return row must end with Return"));
+    }
+    Ok(())
+}
+
+/// The statement tags of DIR v0.1 (JSON object keys; the textual forms are
+/// keywords). Any other tag is a later statement (00-profile.ron) or an
+/// unknown one.
+pub const V01_STATEMENTS: &[&str] = &["Let", "Constrain", "Prove", "Effect", "Return", "Call"];
 
 /// Fill `{key}` placeholders of a message template.
 pub fn fill(template: &str, vars: &[(&str, &str)]) -> String {
