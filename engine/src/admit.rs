@@ -453,10 +453,10 @@ pub fn admit(
         }
         match &gate {
             Gate::Exists { .. } => {
-                ck.fire("PHI-EXISTS");
+                ck.fire(crate::registry::PHI_EXISTS);
             }
             Gate::NonExistent { mus } => {
-                ck.fire("PHI-NONEXISTENT");
+                ck.fire(crate::registry::PHI_NONEXISTENT);
                 add(&mut db, adm::PHI_NONEXISTENT, vec![b_source as u32]);
                 let texts: Vec<String> = mus.iter().map(|(_, t)| format!("`{t}`")).collect();
                 notes.insert(
@@ -469,7 +469,7 @@ pub fn admit(
                 );
             }
             Gate::Undetermined(r) => {
-                ck.fire("PHI-UNDETERMINED");
+                ck.fire(crate::registry::PHI_UNDETERMINED);
                 add(&mut db, adm::PHI_UNDETERMINED, vec![b_source as u32]);
                 notes.insert(
                     (adm::PHI_UNDETERMINED.into(), vec![b_source as u32]),
@@ -511,23 +511,27 @@ pub fn admit(
                 (
                     false,
                     format!("`{name}` is denied by the run configuration (`--deny-resource` or the manifest's `deny` list); a denial overrides every provision, in every mode"),
-                    "RES-REALIZER",
+                    crate::registry::RES_REALIZER,
                 )
             } else if res.mode_simulate {
                 (
                     true,
                     format!("simulate mode provides `{name}` as a simulated resource"),
-                    "RES-SIMULATED",
+                    crate::registry::RES_SIMULATED,
                 )
             } else if let Some(w) = bad_arg {
-                (false, w, "RES-REALIZER")
+                (false, w, crate::registry::RES_REALIZER)
             } else if has_realizer {
-                (true, format!("`{name}` has a realizer"), "RES-REALIZER")
+                (
+                    true,
+                    format!("`{name}` has a realizer"),
+                    crate::registry::RES_REALIZER,
+                )
             } else if res.provide.iter().any(|d| d == name) {
                 (
                     true,
                     format!("the resource manifest provides `{name}`"),
-                    "RES-REALIZER",
+                    crate::registry::RES_REALIZER,
                 )
             } else {
                 (
@@ -535,12 +539,12 @@ pub fn admit(
                     format!(
                         "`{name}` has no realizer (08-resources.ron): a `--resources` manifest `(provide: [\"{name}\"])` provides it, or `--simulate` simulates it"
                     ),
-                    "RES-REALIZER",
+                    crate::registry::RES_REALIZER,
                 )
             };
             if rec.reached.contains(&pi) {
                 // Acquisition only decides availability: no effect (§8.6).
-                ck.fire("USES-NO-EFFECT");
+                ck.fire(crate::registry::USES_NO_EFFECT);
                 ck.fire(rule);
                 if let Some(r) = row {
                     ck.fire(&r.id);
@@ -620,14 +624,14 @@ pub fn admit(
         Err(e) => {
             let d = Checker::check_diag(
                 tables,
-                "EXEC-BUDGET",
+                crate::registry::EXEC_BUDGET,
                 format!(
                     "whole-program admission derived more than {budget} facts ({} so far)",
                     e.tuples
                 ),
             )
             .note("the admission rules (10-admission.ron) are bounded so that no program or table edit can exhaust memory; the outcome is undetermined");
-            ck.fire("EXEC-BUDGET");
+            ck.fire(crate::registry::EXEC_BUDGET);
             return (Some(d), rec);
         }
     };
@@ -739,7 +743,10 @@ pub fn admit(
         } else if let Some(r) = derived_by(adm::PHI_UNKNOWN, &t) {
             ("Φ gate: undetermined".to_string(), r)
         } else {
-            ("Φ gate: admissible".to_string(), "PHI-EXISTS".to_string())
+            (
+                "Φ gate: admissible".to_string(),
+                crate::registry::PHI_EXISTS.to_string(),
+            )
         };
         rec.gate_status.insert(p, status.clone());
         rec.verdicts.entry(p).or_insert(status);

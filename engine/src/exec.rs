@@ -146,7 +146,7 @@ impl<'c, 'p> Machine<'c, 'p> {
         if self.steps > self.budget.steps {
             return Err(Box::new(
                 self.fail(
-                    "EXEC-BUDGET",
+                    crate::registry::EXEC_BUDGET,
                     span,
                     "budget exhausted here",
                     format!("evaluation needs more than {} steps", self.budget.steps),
@@ -161,7 +161,7 @@ impl<'c, 'p> Machine<'c, 'p> {
         if v.depth() > MAX_VALUE_DEPTH {
             return Err(Box::new(
                 self.fail(
-                    "EXEC-BUDGET",
+                    crate::registry::EXEC_BUDGET,
                     span,
                     "value nested too deeply",
                     format!("this value nests deeper than {MAX_VALUE_DEPTH} levels"),
@@ -172,7 +172,7 @@ impl<'c, 'p> Machine<'c, 'p> {
         if v.size() > self.budget.value_nodes {
             return Err(Box::new(
                 self.fail(
-                    "EXEC-BUDGET",
+                    crate::registry::EXEC_BUDGET,
                     span,
                     "value too large",
                     format!("this value has more than {} nodes", self.budget.value_nodes),
@@ -305,7 +305,7 @@ impl<'c, 'p> Machine<'c, 'p> {
                             };
                             self.refused_in = Some(pi);
                             return Err(Box::new(self
-                                .fail("ADM-PROVE", from, "this predicate is false", "the predicate of `prove` does not hold")
+                                .fail(crate::registry::ADM_PROVE, from, "this predicate is false", "the predicate of `prove` does not hold")
                                 .note("no witness is constructed for a false predicate, and no effect of this run occurred")));
                         }
                         let w = self.witness(pi, Value::Str(info.constraint_digest.clone()), v);
@@ -369,7 +369,7 @@ impl<'c, 'p> Machine<'c, 'p> {
         self.refused_in = Some(pi);
         let info = &self.c.procs[pi];
         let mut d = *self.fail(
-            "ADM-CONSTRAINT",
+            crate::registry::ADM_CONSTRAINT,
             first.span,
             "this constraint is false",
             format!(
@@ -424,7 +424,7 @@ impl<'c, 'p> Machine<'c, 'p> {
                 found.cloned().ok_or_else(|| {
                     let name = segs.join("::");
                     self.fail(
-                        "NAME-UNKNOWN",
+                        crate::registry::NAME_UNKNOWN,
                         e.span,
                         "unbound at run time",
                         format!("`{name}` has no value"),
@@ -446,7 +446,7 @@ impl<'c, 'p> Machine<'c, 'p> {
                 let b = self.eval(pi, env, base)?;
                 b.field(&field.name).cloned().ok_or_else(|| {
                     self.fail(
-                        "FIELD-UNKNOWN",
+                        crate::registry::FIELD_UNKNOWN,
                         field.span,
                         "no such field",
                         format!("no field `{}`", field.name),
@@ -477,7 +477,7 @@ impl<'c, 'p> Machine<'c, 'p> {
                     .get(&(callee_span.start, callee_span.end))
                 else {
                     return Err(self.fail(
-                        "CALL-UNKNOWN",
+                        crate::registry::CALL_UNKNOWN,
                         *callee_span,
                         "unresolved",
                         "call target was not resolved",
@@ -503,7 +503,7 @@ impl<'c, 'p> Machine<'c, 'p> {
                 }
                 let Some(shape) = self.c.shape(forge, &name.name) else {
                     return Err(self.fail(
-                        "SHAPE-UNKNOWN",
+                        crate::registry::SHAPE_UNKNOWN,
                         name.span,
                         "unknown shape",
                         format!("unknown shape `{}`", name.name),
@@ -513,7 +513,7 @@ impl<'c, 'p> Machine<'c, 'p> {
                 for (fname, _) in &shape.fields {
                     let Some((_, v, _)) = given.iter().find(|(n, _, _)| n == fname) else {
                         return Err(self.fail(
-                            "STRUCT-FIELDS",
+                            crate::registry::STRUCT_FIELDS,
                             e.span,
                             "missing field",
                             format!("missing field `{fname}`"),
@@ -629,13 +629,13 @@ impl<'c, 'p> Machine<'c, 'p> {
         });
         result.map_err(|fault| match fault {
             OpFault::DivZero => self.fail(
-                "FAIL-DIV-ZERO",
+                crate::registry::FAIL_DIV_ZERO,
                 span,
                 "division by zero",
                 format!("division of {} by zero", l.render()),
             ),
             OpFault::Overflow => self.fail(
-                "FAIL-OVERFLOW",
+                crate::registry::FAIL_OVERFLOW,
                 span,
                 format!("overflows {wname}"),
                 format!(
@@ -646,13 +646,13 @@ impl<'c, 'p> Machine<'c, 'p> {
                 ),
             ),
             OpFault::NotFinite => self.fail(
-                "FAIL-FLOAT",
+                crate::registry::FAIL_FLOAT,
                 span,
                 "not finite",
                 format!("`{}` produced a float that is not finite", op.word()),
             ),
             OpFault::Operands => self.fail(
-                "TYPE-OPERANDS",
+                crate::registry::TYPE_OPERANDS,
                 span,
                 "operand types",
                 format!("`{}` cannot combine these values", op.word()),

@@ -184,7 +184,7 @@ pub(crate) fn build(
                         None => "not evaluated".into(),
                     },
                     rule: match held {
-                        Some(false) => "ADM-CONSTRAINT".into(),
+                        Some(false) => crate::registry::ADM_CONSTRAINT.into(),
                         _ => exit_rule.clone(),
                     },
                 }

@@ -9,6 +9,7 @@ mod exec;
 pub mod explain;
 mod linearity;
 mod phi;
+mod registry;
 pub mod render;
 pub mod replay;
 mod solve;
@@ -27,69 +28,6 @@ use dir_grammar::{LoadError, Span};
 use trace::*;
 use validate::{Checker, Compiled};
 use value::Value;
-
-/// Rule ids the engine refers to by name; each must exist in the tables.
-const REQUIRED_CHECKS: &[&str] = &[
-    "NAME-UNKNOWN",
-    "LET-NO-REBIND",
-    "SHAPE-UNKNOWN",
-    "FIELD-UNKNOWN",
-    "STRUCT-FIELDS",
-    "TYPE-UNKNOWN",
-    "DEF-DUPLICATE",
-    "TYPE-OPERANDS",
-    "TYPE-PLACE",
-    "CONSTRAIN-BOOL",
-    "RET-MISSING",
-    "RET-UNEXPECTED",
-    "RET-TYPE",
-    "RET-LAST",
-    "EFFECT-KIND-UNKNOWN",
-    "QUALIFIER-UNKNOWN",
-    "CALL-UNKNOWN",
-    "CALL-AMBIGUOUS",
-    "CALL-ARGS",
-    "CALL-SAME-REGIME",
-    "CALL-CROSS-REGIME",
-    "CALL-NO-RECURSION",
-    "CALL-DEPTH",
-    "BIND-RESOLVE",
-    "INTRINSIC-RESERVED",
-    "PHI-WITNESS-DIGEST",
-    "INTRINSIC-REGIME",
-    "INTRINSIC-ARG",
-    "ENTRY-RESOLVE",
-    "ENTRY-AMBIGUOUS",
-    "CALL-DISCARD",
-    "CALL-BOUND",
-    "CALL-LINEAR-MOVE",
-    "EXEC-BUDGET",
-    "PRED-PURE",
-    "PHI-NONEXISTENT",
-    "PHI-UNDETERMINED",
-    "TYPE-LITERAL",
-    "BIND-AMBIGUOUS",
-    "BIND-DUPLICATE",
-    "FORGE-DUPLICATE",
-    "USES-NO-EFFECT",
-    "Q-ANALYSIS-BUDGET",
-    "ADM-CONSTRAINT",
-    "ADM-PROVE",
-    "FAIL-DIV-ZERO",
-    "FAIL-OVERFLOW",
-    "FAIL-FLOAT",
-];
-
-/// Rows of tables other than 11-checks that the engine fires by id; each
-/// must exist (a renamed row is refused at start-up, never silently skipped).
-const REQUIRED_ROWS: &[&str] = &[
-    "PHI-EXISTS",
-    "PHI-CONCRETE",
-    "PHI-WITNESS-ORDER",
-    "RES-REALIZER",
-    "RES-SIMULATED",
-    "RES-ARGS",
-];
 
 /// Catalogue codes the engine and CLI use directly.
 pub mod codes {
@@ -258,22 +196,7 @@ pub struct Engine {
 
 impl Engine {
     pub fn new(tables: Tables) -> Result<Engine, String> {
-        for id in REQUIRED_CHECKS {
-            if tables.check(id).is_none() {
-                return Err(format!(
-                    "11-checks.ron: the engine needs rule `{id}`, which is missing"
-                ));
-            }
-        }
-        let rows: std::collections::BTreeSet<String> =
-            tables.rules().into_iter().map(|r| r.id).collect();
-        for id in REQUIRED_ROWS {
-            if !rows.contains(*id) {
-                return Err(format!(
-                    "the engine needs table row `{id}`, which is missing"
-                ));
-            }
-        }
+        registry::check(&tables)?;
         for k in dir_grammar::LoadErrorKind::ALL {
             if tables.entry_for_key(k.key()).is_none() {
                 return Err(format!(
@@ -453,7 +376,7 @@ impl Engine {
         };
         let args: Vec<Value> = if given.iter().all(Option::is_some) {
             if is_phi {
-                ck.fire("PHI-CONCRETE");
+                ck.fire(crate::registry::PHI_CONCRETE);
             }
             given.into_iter().flatten().collect()
         } else {
@@ -618,15 +541,15 @@ impl Engine {
         }
         match found.as_slice() {
             [one] => {
-                ck.fire("ENTRY-RESOLVE");
+                ck.fire(crate::registry::ENTRY_RESOLVE);
                 Ok(*one)
             }
             [] => {
-                ck.fire("ENTRY-RESOLVE");
+                ck.fire(crate::registry::ENTRY_RESOLVE);
                 let names: Vec<&str> = c.procs.iter().map(|p| p.qname.as_str()).collect();
                 let mut d = Checker::check_diag(
                     &self.tables,
-                    "ENTRY-RESOLVE",
+                    crate::registry::ENTRY_RESOLVE,
                     format!("entry process `{name}` not found"),
                 );
                 d = d.note(if names.is_empty() {
@@ -639,11 +562,11 @@ impl Engine {
                 )))
             }
             many => {
-                ck.fire("ENTRY-AMBIGUOUS");
+                ck.fire(crate::registry::ENTRY_AMBIGUOUS);
                 let names: Vec<&str> = many.iter().map(|i| c.procs[*i].qname.as_str()).collect();
                 let mut d = Checker::check_diag(
                     &self.tables,
-                    "ENTRY-AMBIGUOUS",
+                    crate::registry::ENTRY_AMBIGUOUS,
                     format!("entry `{name}` is ambiguous: it names {}", names.join(", ")),
                 );
                 for i in many {
@@ -727,10 +650,10 @@ impl Engine {
     ) -> Result<(Vec<Value>, PhiTrace), (Box<Diagnostic>, Option<Vec<MusEntry>>)> {
         let info = &c.procs[entry];
         let undetermined = |ck: &mut Checker<'_>, reason: String| {
-            ck.fire("PHI-UNDETERMINED");
+            ck.fire(crate::registry::PHI_UNDETERMINED);
             let d = Checker::check_diag(
                 &self.tables,
-                "PHI-UNDETERMINED",
+                crate::registry::PHI_UNDETERMINED,
                 format!("Φ resolution of `{}` is undetermined: {reason}", info.qname),
             )
             .at(
@@ -751,12 +674,12 @@ impl Engine {
                 constraints,
                 minimal,
             } => {
-                ck.fire("PHI-NONEXISTENT");
+                ck.fire(crate::registry::PHI_NONEXISTENT);
                 let members: Vec<&phi::Constraint> = mus.iter().map(|i| &constraints[*i]).collect();
                 let texts: Vec<String> = members.iter().map(|m| format!("`{}`", m.text)).collect();
                 let mut d = Checker::check_diag(
                     &self.tables,
-                    "PHI-NONEXISTENT",
+                    crate::registry::PHI_NONEXISTENT,
                     format!(
                         "no assignment of the unknowns of `{}` satisfies its constraints",
                         info.qname
@@ -806,8 +729,8 @@ impl Engine {
                 Err((Box::new(d), Some(mus)))
             }
             phi::Resolution::Exists { args, scope } => {
-                ck.fire("PHI-EXISTS");
-                ck.fire("PHI-WITNESS-ORDER");
+                ck.fire(crate::registry::PHI_EXISTS);
+                ck.fire(crate::registry::PHI_WITNESS_ORDER);
                 let mut unknown = args.into_iter();
                 let mut full = Vec::new();
                 let mut witness = serde_json::Map::new();

@@ -368,7 +368,7 @@ pub(crate) fn check_k_moves(
     if moves.is_empty() && linear.is_empty() {
         return;
     }
-    ck.fire("CALL-LINEAR-MOVE");
+    ck.fire(crate::registry::CALL_LINEAR_MOVE);
     let lowered = lower(&ck.tables.linearity, c, pi, types, Some((moves, linear)));
     let before = ck.diags.len();
     report(ck, c, pi, &lowered, None);
@@ -403,7 +403,7 @@ fn report(
         Err(e) => {
             let p = c.procs[pi].proc;
             ck.error(
-                "Q-ANALYSIS-BUDGET",
+                crate::registry::Q_ANALYSIS_BUDGET,
                 p.name.span,
                 "linearity analysis stopped here",
                 format!(

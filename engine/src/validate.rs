@@ -227,7 +227,7 @@ pub(crate) fn compile<'p>(ck: &mut Checker<'_>, program: &'p Program) -> Option<
             Some(prev) => {
                 let prev = *prev;
                 ck.error(
-                    "FORGE-DUPLICATE",
+                    crate::registry::FORGE_DUPLICATE,
                     f.name.span,
                     "defined again here",
                     format!("forge `{}` is defined twice", f.name.name),
@@ -260,7 +260,7 @@ pub(crate) fn compile<'p>(ck: &mut Checker<'_>, program: &'p Program) -> Option<
                 || n == MEASUREMENT;
             if builtin {
                 ck.error(
-                    "DEF-DUPLICATE",
+                    crate::registry::DEF_DUPLICATE,
                     s.name.span,
                     "a built-in type has this name",
                     format!("shape `{n}` is defined twice: `{n}` is a built-in type"),
@@ -371,7 +371,7 @@ pub(crate) fn compile<'p>(ck: &mut Checker<'_>, program: &'p Program) -> Option<
             for (end, found) in [&b.source, &b.target].into_iter().zip(&ends) {
                 if found.is_empty() {
                     ck.error(
-                        "BIND-RESOLVE",
+                        crate::registry::BIND_RESOLVE,
                         end.span,
                         "no such process in this forge",
                         format!(
@@ -386,7 +386,7 @@ pub(crate) fn compile<'p>(ck: &mut Checker<'_>, program: &'p Program) -> Option<
                         .map(|i| compiled.procs[*i].qname.as_str())
                         .collect();
                     ck.error(
-                        "BIND-AMBIGUOUS",
+                        crate::registry::BIND_AMBIGUOUS,
                         end.span,
                         "names several processes",
                         format!(
@@ -408,7 +408,7 @@ pub(crate) fn compile<'p>(ck: &mut Checker<'_>, program: &'p Program) -> Option<
             Some(prev) => {
                 let prev = *prev;
                 ck.error(
-                    "BIND-DUPLICATE",
+                    crate::registry::BIND_DUPLICATE,
                     b.bind.span,
                     "declared again here",
                     format!(
@@ -492,7 +492,7 @@ fn first_definition<K: Ord>(
         Some(prev) => {
             let prev = *prev;
             ck.error(
-                "DEF-DUPLICATE",
+                crate::registry::DEF_DUPLICATE,
                 span,
                 "defined again here",
                 format!("{} is defined twice", what()),
@@ -580,7 +580,7 @@ fn resolve_decl(ck: &mut Checker<'_>, forge: &Forge, ty: &Ident) -> DeclTy {
             range: None,
         };
     }
-    ck.error("TYPE-UNKNOWN", ty.span, "unknown type", format!("unknown type `{}`", ty.name))
+    ck.error(crate::registry::TYPE_UNKNOWN, ty.span, "unknown type", format!("unknown type `{}`", ty.name))
         .help = Some("types are primitive (i32, i64, bool, ...), compiler aliases (Int, Bool, ...) or shapes of this forge".into());
     DeclTy {
         ty: Ty::Unknown,
@@ -750,7 +750,7 @@ fn check_literals(ck: &mut Checker<'_>, calls: &mut Calls) -> BTreeSet<(usize, u
         match (lit, kind) {
             (Lit::Int(v), Some((w, PrimKind::Int { min, max }))) if v < min || v > max => {
                 ck.error(
-                    "TYPE-LITERAL",
+                    crate::registry::TYPE_LITERAL,
                     span,
                     format!("does not fit `{w}`"),
                     format!("literal {v} does not fit `{w}` ({min}..={max})"),
@@ -761,7 +761,7 @@ fn check_literals(ck: &mut Checker<'_>, calls: &mut Calls) -> BTreeSet<(usize, u
                     f32_lits.insert((span.start, span.end));
                 } else {
                     ck.error(
-                        "TYPE-LITERAL",
+                        crate::registry::TYPE_LITERAL,
                         span,
                         format!("does not fit `{w}`"),
                         format!("literal {f} does not fit `{w}` (it is beyond single precision)"),
@@ -864,7 +864,12 @@ fn clause_str(cl: &Clause) -> String {
 fn check_uses(ck: &mut Checker<'_>, p: &Proc) {
     use semantics::ParamKind;
     let tables = ck.tables;
-    let Some(rule) = tables.resources.rules.iter().find(|r| r.id == "RES-ARGS") else {
+    let Some(rule) = tables
+        .resources
+        .rules
+        .iter()
+        .find(|r| r.id == crate::registry::RES_ARGS)
+    else {
         return;
     };
     for u in &p.uses {
@@ -1026,7 +1031,7 @@ fn check_proc(ck: &mut Checker<'_>, c: &Compiled<'_>, pi: usize) -> Checked {
             }
             None => {
                 ck.error(
-                    "QUALIFIER-UNKNOWN",
+                    crate::registry::QUALIFIER_UNKNOWN,
                     q.span,
                     "unknown qualifier",
                     format!("unknown qualifier `{}`", q.name),
@@ -1104,7 +1109,7 @@ fn check_proc(ck: &mut Checker<'_>, c: &Compiled<'_>, pi: usize) -> Checked {
         if let (Some(rs), false) = (return_at, reported_after_return) {
             reported_after_return = true;
             ck.error(
-                "RET-LAST",
+                crate::registry::RET_LAST,
                 s.span,
                 "statement after `return`",
                 "`return` must be the last statement of a process",
@@ -1164,7 +1169,7 @@ fn check_proc(ck: &mut Checker<'_>, c: &Compiled<'_>, pi: usize) -> Checked {
                     .map(|k| k.kind.as_str())
                     .collect();
                 ck.error(
-                    "EFFECT-KIND-UNKNOWN",
+                    crate::registry::EFFECT_KIND_UNKNOWN,
                     span,
                     "unknown effect kind",
                     format!("unknown effect kind `{kind}`"),
@@ -1232,7 +1237,7 @@ fn check_proc(ck: &mut Checker<'_>, c: &Compiled<'_>, pi: usize) -> Checked {
                             _ => String::new(),
                         };
                         ck.error(
-                            "CALL-DISCARD",
+                            crate::registry::CALL_DISCARD,
                             call.span,
                             format!("the value ({t}) is discarded"),
                             format!("call of `{target}` discards its {t} result"),
@@ -1249,7 +1254,7 @@ fn check_proc(ck: &mut Checker<'_>, c: &Compiled<'_>, pi: usize) -> Checked {
                     (Some(e), None) => {
                         infer(ck, c, &scope, e, &mut calls);
                         ck.error(
-                            "RET-UNEXPECTED",
+                            crate::registry::RET_UNEXPECTED,
                             e.span,
                             "value returned here",
                             format!(
@@ -1266,7 +1271,7 @@ fn check_proc(ck: &mut Checker<'_>, c: &Compiled<'_>, pi: usize) -> Checked {
                             let t = calls.resolve(&t);
                             let rs = p.ret.as_ref().map(|r| r.span).unwrap_or(p.name.span);
                             ck.error(
-                                "RET-TYPE",
+                                crate::registry::RET_TYPE,
                                 e.span,
                                 format!("this is {t}"),
                                 format!(
@@ -1283,7 +1288,7 @@ fn check_proc(ck: &mut Checker<'_>, c: &Compiled<'_>, pi: usize) -> Checked {
                     }
                     (None, Some(d)) => {
                         ck.error(
-                            "RET-MISSING",
+                            crate::registry::RET_MISSING,
                             s.span,
                             "returns no value",
                             format!(
@@ -1300,7 +1305,7 @@ fn check_proc(ck: &mut Checker<'_>, c: &Compiled<'_>, pi: usize) -> Checked {
     }
     if let (Some(d), None) = (&info.ret, return_at) {
         ck.error(
-            "RET-MISSING",
+            crate::registry::RET_MISSING,
             p.name.span,
             "no `return` in this process",
             format!(
@@ -1320,7 +1325,7 @@ fn check_proc(ck: &mut Checker<'_>, c: &Compiled<'_>, pi: usize) -> Checked {
             if !calls.unify(&t, &Ty::Bool) {
                 let t = calls.resolve(&t);
                 ck.error(
-                    "CONSTRAIN-BOOL",
+                    crate::registry::CONSTRAIN_BOOL,
                     predicate.span,
                     format!("this is {t}"),
                     "a constraint's predicate must be boolean",
@@ -1378,7 +1383,7 @@ fn bind(ck: &mut Checker<'_>, scope: &mut Scope<'_>, name: &Ident, t: Ty) {
     if let Some((_, prev)) = scope.lookup(&name.name) {
         let prev = *prev;
         ck.error(
-            "LET-NO-REBIND",
+            crate::registry::LET_NO_REBIND,
             name.span,
             "bound again here",
             format!("`{}` is already bound in this process", name.name),
@@ -1416,7 +1421,7 @@ fn infer(
                     .find(|(m, _, _)| m == n)
                     .map(|(_, i, s)| (*i, *s));
                 let d = ck.error(
-                    "NAME-UNKNOWN",
+                    crate::registry::NAME_UNKNOWN,
                     e.span,
                     "not found in this scope",
                     format!("unknown identifier `{n}`"),
@@ -1430,7 +1435,7 @@ fn infer(
                 }
             } else {
                 ck.error(
-                    "NAME-UNKNOWN",
+                    crate::registry::NAME_UNKNOWN,
                     e.span,
                     "a process is not a value",
                     format!("`{}` is not a value", segs.join("::")),
@@ -1496,7 +1501,7 @@ fn infer(
                 return result;
             }
             let d = ck.error(
-                "TYPE-OPERANDS",
+                crate::registry::TYPE_OPERANDS,
                 *op_span,
                 format!("`{}` needs {need}", op.word()),
                 format!("`{}` cannot combine {l} and {r}", op.word()),
@@ -1532,7 +1537,7 @@ fn infer(
                             .map(|sh| sh.fields.iter().map(|(n, _)| n.clone()).collect())
                             .unwrap_or_default();
                         ck.error(
-                            "FIELD-UNKNOWN",
+                            crate::registry::FIELD_UNKNOWN,
                             field.span,
                             format!("no field `{}` on `{s}`", field.name),
                             format!("shape `{s}` has no field `{}`", field.name),
@@ -1546,7 +1551,7 @@ fn infer(
                     "id" if bt != Ty::Measurement => Ty::Str,
                     "ty" => Ty::Str,
                     _ => {
-                        ck.error("FIELD-UNKNOWN", field.span, "no such field", format!("{bt} has no field `{}`", field.name))
+                        ck.error(crate::registry::FIELD_UNKNOWN, field.span, "no such field", format!("{bt} has no field `{}`", field.name))
                             .help = Some("a Measurement has the fields resource and ty; a resource has id and ty".into());
                         Ty::Unknown
                     }
@@ -1556,7 +1561,7 @@ fn infer(
                     "subject" => (**sub).clone(),
                     _ => {
                         ck.error(
-                            "FIELD-UNKNOWN",
+                            crate::registry::FIELD_UNKNOWN,
                             field.span,
                             "no such witness field",
                             format!("a witness has no field `{}`", field.name),
@@ -1570,7 +1575,7 @@ fn infer(
                 },
                 other => {
                     ck.error(
-                        "FIELD-UNKNOWN",
+                        crate::registry::FIELD_UNKNOWN,
                         field.span,
                         format!("{other} has no fields"),
                         format!("field access `.{}` on a value of type {other}", field.name),
@@ -1595,7 +1600,7 @@ fn infer(
                 let caller = &c.procs[scope.proc];
                 if caller.proc.regime != Regime::Phi {
                     ck.error(
-                        "INTRINSIC-REGIME",
+                        crate::registry::INTRINSIC_REGIME,
                         *callee_span,
                         "a Φ intrinsic",
                         format!(
@@ -1607,12 +1612,12 @@ fn infer(
                     .help = Some("a witness exists only because a Φ process's constraints hold (§7.7): build it in a Φ process with `prove` or `phi_witness`, and bind that process to this one".into());
                     return Ty::Unknown;
                 }
-                ck.fire("PHI-WITNESS-DIGEST");
+                ck.fire(crate::registry::PHI_WITNESS_DIGEST);
                 calls.push((*callee_span, Target::PhiWitness));
                 let tys: Vec<Ty> = args.iter().map(|a| infer(ck, c, scope, a, calls)).collect();
                 if tys.len() != 1 || !calls.unify(&tys[0], &Ty::Str) {
                     ck.error(
-                        "CALL-ARGS",
+                        crate::registry::CALL_ARGS,
                         e.span,
                         "expected one String",
                         "`phi_witness` takes one argument: the constraint digest (a String)",
@@ -1649,7 +1654,7 @@ fn infer(
             });
             if t.params.len() != args.len() {
                 ck.error(
-                    "CALL-ARGS",
+                    crate::registry::CALL_ARGS,
                     e.span,
                     format!("{} argument(s) given", args.len()),
                     format!(
@@ -1670,7 +1675,7 @@ fn infer(
                     if !calls.unify(at, &pd.ty) {
                         let at = calls.resolve(at);
                         ck.error(
-                            "CALL-ARGS",
+                            crate::registry::CALL_ARGS,
                             *asp,
                             format!("this is {at}"),
                             format!("argument for `{pn}` of `{}` must be `{}`", t.qname, pd.name),
@@ -1686,7 +1691,7 @@ fn infer(
                     infer(ck, c, scope, fe, calls);
                 }
                 ck.error(
-                    "SHAPE-UNKNOWN",
+                    crate::registry::SHAPE_UNKNOWN,
                     name.span,
                     "no such shape in this forge",
                     format!("unknown shape `{}`", name.name),
@@ -1699,7 +1704,7 @@ fn infer(
                 if let Some(prev) = given.get(fname.name.as_str()) {
                     let prev = *prev;
                     ck.error(
-                        "STRUCT-FIELDS",
+                        crate::registry::STRUCT_FIELDS,
                         fname.span,
                         "given again here",
                         format!("field `{}` is given twice", fname.name),
@@ -1715,7 +1720,7 @@ fn infer(
                 match shape.fields.iter().find(|(n, _)| n == &fname.name) {
                     None => {
                         ck.error(
-                            "STRUCT-FIELDS",
+                            crate::registry::STRUCT_FIELDS,
                             fname.span,
                             "not a field of this shape",
                             format!("shape `{}` has no field `{}`", name.name, fname.name),
@@ -1729,7 +1734,7 @@ fn infer(
                     {
                         let t = calls.resolve(&t);
                         ck.error(
-                            "TYPE-PLACE",
+                            crate::registry::TYPE_PLACE,
                             fe.span,
                             format!("this is {t}"),
                             format!(
@@ -1749,7 +1754,7 @@ fn infer(
                 .collect();
             if !missing.is_empty() {
                 ck.error(
-                    "STRUCT-FIELDS",
+                    crate::registry::STRUCT_FIELDS,
                     e.span,
                     format!("missing {}", missing.join(", ")),
                     format!(
@@ -1789,7 +1794,7 @@ fn infer_intrinsic(
     let caller = &c.procs[scope.proc];
     if regime_of(caller.proc.regime) != i.regime {
         ck.error(
-            "INTRINSIC-REGIME",
+            crate::registry::INTRINSIC_REGIME,
             span,
             format!("a {:?} intrinsic", i.regime),
             format!(
@@ -1808,7 +1813,7 @@ fn infer_intrinsic(
         [a] => a,
         _ => {
             ck.error(
-                "INTRINSIC-ARG",
+                crate::registry::INTRINSIC_ARG,
                 span,
                 format!("{} argument(s) given", args.len()),
                 format!("`{}` takes exactly one argument", i.name),
@@ -1825,7 +1830,7 @@ fn infer_intrinsic(
                 "a binding"
             };
             ck.error(
-                "INTRINSIC-ARG",
+                crate::registry::INTRINSIC_ARG,
                 arg.span,
                 format!("expected {want}"),
                 format!("the argument of `{}` must be {want}", i.name),
@@ -1838,7 +1843,7 @@ fn infer_intrinsic(
             let known = lin.resource_types.contains(&name) || c.shape(scope.forge, &name).is_some();
             if !known {
                 ck.error(
-                    "INTRINSIC-ARG",
+                    crate::registry::INTRINSIC_ARG,
                     arg.span,
                     "not a resource type or shape",
                     format!(
@@ -1888,12 +1893,12 @@ fn resolve_call(
                 .help("write `0 Sub x` for a negation, or `b Eq false` for a logical not");
                 ck.diags.push(d);
             } else if is_intrinsic(c, scope.forge, callee) {
-                ck.error("INTRINSIC-RESERVED", span, "reserved name", format!("`{last}` is a reserved Φ intrinsic name, and no such intrinsic exists"))
+                ck.error(crate::registry::INTRINSIC_RESERVED, span, "reserved name", format!("`{last}` is a reserved Φ intrinsic name, and no such intrinsic exists"))
                     .notes
                     .push("names starting with `phi_` are reserved for Φ intrinsics; DPL v0.1 has only `phi_witness`".into());
             } else {
                 ck.error(
-                    "CALL-UNKNOWN",
+                    crate::registry::CALL_UNKNOWN,
                     span,
                     "no such process in this forge",
                     format!("cannot find process `{name}`"),
@@ -1904,16 +1909,16 @@ fn resolve_call(
         [one] => {
             let target = &c.procs[*one];
             if target.proc.regime == caller.proc.regime {
-                ck.fire("CALL-SAME-REGIME");
+                ck.fire(crate::registry::CALL_SAME_REGIME);
                 return Some(*one);
             }
             if !c.binds_between(scope.proc, *one).is_empty() {
-                ck.fire("CALL-BOUND");
+                ck.fire(crate::registry::CALL_BOUND);
                 return Some(*one);
             }
             {
                 ck.error(
-                    "CALL-CROSS-REGIME",
+                    crate::registry::CALL_CROSS_REGIME,
                     span,
                     format!(
                         "{} calls {} without a binding",
@@ -1948,7 +1953,7 @@ fn resolve_call(
         many => {
             let names: Vec<&str> = many.iter().map(|i| c.procs[*i].qname.as_str()).collect();
             ck.error(
-                "CALL-AMBIGUOUS",
+                crate::registry::CALL_AMBIGUOUS,
                 span,
                 "ambiguous",
                 format!("`{name}` names several processes: {}", names.join(", ")),
@@ -2009,7 +2014,7 @@ fn check_reached_effects(ck: &mut Checker<'_>, c: &Compiled<'_>) {
                 continue;
             };
             ck.error(
-                "PRED-PURE",
+                crate::registry::PRED_PURE,
                 s.span,
                 format!("reaches effect `{k}` in `{}`", c.procs[s.callee].qname),
                 format!(
@@ -2194,7 +2199,7 @@ fn check_depth(ck: &mut Checker<'_>, c: &Compiled<'_>, edges: &[(usize, usize, S
     }
     if let Some(v) = (0..n).find(|v| depth[*v] > MAX_CALL_DEPTH) {
         ck.error(
-            "CALL-DEPTH",
+            crate::registry::CALL_DEPTH,
             c.procs[v].proc.name.span,
             format!("starts a chain of {} nested processes", depth[v]),
             format!(
@@ -2241,7 +2246,7 @@ fn check_cycles(ck: &mut Checker<'_>, c: &Compiled<'_>, edges: &[(usize, usize, 
                         names.push(c.procs[w].qname.as_str());
                         acyclic = false;
                         ck.error(
-                            "CALL-NO-RECURSION",
+                            crate::registry::CALL_NO_RECURSION,
                             span,
                             "this call closes a cycle",
                             format!("recursive call: {}", names.join(" -> ")),
