@@ -323,20 +323,6 @@ fn main() -> ExitCode {
     }
 }
 
-fn exit_code(c: Category) -> u8 {
-    match c {
-        Category::Usage => 2,
-        Category::Load => 3,
-        Category::Error => 4,
-        Category::Inadmissible => 10,
-        Category::Failure => 11,
-        Category::Undetermined => 12,
-        Category::ReplayDiverged => 13,
-        Category::ReplayRefused => 14,
-        Category::Realization => 15,
-    }
-}
-
 fn real_main() -> u8 {
     let cli = Cli::parse();
     let tables = match &cli.rules {
@@ -735,7 +721,7 @@ impl Out<'_> {
             return report
                 .diagnostics
                 .first()
-                .map(|d| exit_code(d.category))
+                .map(|d| Category::exit_code(d.category))
                 .unwrap_or(4);
         }
         if emit_trace {
@@ -1608,7 +1594,7 @@ fn explain(engine: &Engine, code: &str, format: ExplainFormat) -> u8 {
             let v = serde_json::json!({
                 "code": e.code, "title": e.title,
                 "category": render::category_word(e.category),
-                "exit": exit_code(e.category), "kind": e.kind, "spec": e.cite,
+                "exit": Category::exit_code(e.category), "kind": e.kind, "spec": e.cite,
                 "explanation": e.explanation, "rules": rules,
             });
             sayln!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
@@ -1619,7 +1605,7 @@ fn explain(engine: &Engine, code: &str, format: ExplainFormat) -> u8 {
             sayln!(
                 "category: {} (exit {}), trace kind: {}, spec: {}",
                 render::category_word(e.category),
-                exit_code(e.category),
+                Category::exit_code(e.category),
                 e.kind,
                 e.cite
             );

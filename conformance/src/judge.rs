@@ -302,16 +302,14 @@ fn run_shell(cmd: &str, dir: &Path, timeout: Duration) -> Ran {
     Ran { status, stdout }
 }
 
-/// The exit code dustrun gives an outcome.
-fn outcome_exit(o: Outcome, code: Option<&str>) -> i32 {
-    match o {
-        Outcome::Executed => 0,
-        Outcome::Rejected if code.is_some_and(|c| c < "E0100") => 3,
-        Outcome::Rejected => 4,
-        Outcome::Inadmissible => 10,
-        Outcome::Failed => 11,
-        Outcome::Undetermined => 12,
-        Outcome::NotRun => 2,
+/// The exit code dustrun gives a run: 0 when executed, else its stop's
+/// category's (the catalogue entry of its code).
+fn reference_exit(engine: &Engine, o: Outcome, code: Option<&str>) -> i32 {
+    match (o, code.and_then(|c| engine.tables().entry(c))) {
+        (Outcome::Executed, _) => 0,
+        (_, Some(e)) => i32::from(e.category.exit_code()),
+        // A stop always carries a catalogued code (checked at start-up).
+        (_, None) => i32::from(semantics::Category::Internal.exit_code()),
     }
 }
 
@@ -487,11 +485,11 @@ pub fn judge(engine: &Engine, case: &JudgeCase, o: &Options, scratch: &Path) -> 
         }
     } else if let Some(d) = first_line_divergence(&report.expected, &report.actual) {
         Verdict::Disagree { divergence: d }
-    } else if o.exact_exit && exit != outcome_exit(t.outcome, code) {
+    } else if o.exact_exit && exit != reference_exit(engine, t.outcome, code) {
         Verdict::Disagree {
             divergence: format!(
                 "exit code: the reference's is {}, the backend's {exit}",
-                outcome_exit(t.outcome, code)
+                reference_exit(engine, t.outcome, code)
             ),
         }
     } else {

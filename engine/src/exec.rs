@@ -258,7 +258,7 @@ impl<'c, 'p> Machine<'c, 'p> {
                 return Err(Box::new(
                     Diagnostic::new(
                         self.tables,
-                        "E0140",
+                        crate::codes::INTERNAL,
                         None,
                         format!(
                             "no {} transition rule for this statement",

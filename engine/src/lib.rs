@@ -39,6 +39,8 @@ pub mod codes {
     pub const REALIZATION: &str = "E0025";
     pub const REPLAY_REFUSED: &str = "E0026";
     pub const REPLAY_DIVERGED: &str = "E0027";
+    /// A state the engine believes unreachable.
+    pub const INTERNAL: &str = "E0501";
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -214,6 +216,7 @@ impl Engine {
             codes::REALIZATION,
             codes::REPLAY_REFUSED,
             codes::REPLAY_DIVERGED,
+            codes::INTERNAL,
         ] {
             if tables.entry(c).is_none() {
                 return Err(format!(
@@ -312,13 +315,7 @@ impl Engine {
         let mut trace = self.trace_header(src, cfg);
         let stop = |mut trace: Trace, diags: Vec<Diagnostic>, fired: Vec<String>| -> Report {
             let first = &diags[0];
-            trace.outcome = match first.category {
-                Category::Inadmissible => Outcome::Inadmissible,
-                Category::Failure => Outcome::Failed,
-                Category::Undetermined => Outcome::Undetermined,
-                Category::Usage => Outcome::NotRun,
-                _ => Outcome::Rejected,
-            };
+            trace.outcome = Outcome::of(first.category);
             trace.rules = fired;
             trace.error = Some(trace_error(src, first));
             Report {

@@ -33,6 +33,7 @@ pub fn category_word(c: Category) -> &'static str {
         Category::Realization => "realization failed",
         Category::ReplayDiverged => "replay diverged",
         Category::ReplayRefused => "replay refused",
+        Category::Internal => "internal error",
     }
 }
 

@@ -18,6 +18,9 @@ pub enum Outcome {
     /// unusable ledger): nothing ran, nothing was realized (brief §1).
     #[serde(rename = "not-run")]
     NotRun,
+    /// A state the engine believes unreachable (exit 70).
+    #[serde(rename = "internal-error")]
+    Internal,
 }
 
 impl Outcome {
@@ -29,6 +32,21 @@ impl Outcome {
             Outcome::Failed => "failed",
             Outcome::Undetermined => "undetermined",
             Outcome::NotRun => "not-run",
+            Outcome::Internal => "internal-error",
+        }
+    }
+
+    /// The outcome of a run stopped by a diagnostic of this category (the
+    /// one map from categories to outcomes).
+    pub fn of(c: semantics::Category) -> Outcome {
+        use semantics::Category::*;
+        match c {
+            Inadmissible => Outcome::Inadmissible,
+            Failure => Outcome::Failed,
+            Undetermined => Outcome::Undetermined,
+            Usage => Outcome::NotRun,
+            Internal => Outcome::Internal,
+            Load | Error | Realization | ReplayDiverged | ReplayRefused => Outcome::Rejected,
         }
     }
 }
@@ -205,5 +223,32 @@ impl Trace {
         let mut s = serde_json::to_string_pretty(self).unwrap_or_default();
         s.push('\n');
         s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Outcome;
+    use semantics::Category;
+
+    /// Every category maps to the outcome and exit code brief §1 gives it;
+    /// an internal error is never disguised as another outcome.
+    #[test]
+    fn categories_map_to_outcomes_and_exit_codes() {
+        let all = [
+            (Category::Usage, Outcome::NotRun, 2),
+            (Category::Load, Outcome::Rejected, 3),
+            (Category::Error, Outcome::Rejected, 4),
+            (Category::Inadmissible, Outcome::Inadmissible, 10),
+            (Category::Failure, Outcome::Failed, 11),
+            (Category::Undetermined, Outcome::Undetermined, 12),
+            (Category::ReplayDiverged, Outcome::Rejected, 13),
+            (Category::ReplayRefused, Outcome::Rejected, 14),
+            (Category::Realization, Outcome::Rejected, 15),
+            (Category::Internal, Outcome::Internal, 70),
+        ];
+        for (c, o, code) in all {
+            assert_eq!((Outcome::of(c), c.exit_code()), (o, code), "{c:?}");
+        }
     }
 }

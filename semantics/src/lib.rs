@@ -563,6 +563,28 @@ pub enum Category {
     ReplayDiverged,
     /// `--replay`: the artifact or the rule tables changed (exit 14).
     ReplayRefused,
+    /// A state the engine believes unreachable (brief §1, exit 70): never
+    /// disguised as "not implemented".
+    Internal,
+}
+
+impl Category {
+    /// The process exit code of a run that stops with this category (brief
+    /// §1), the one map the CLI and the backend judge use.
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Category::Usage => 2,
+            Category::Load => 3,
+            Category::Error => 4,
+            Category::Inadmissible => 10,
+            Category::Failure => 11,
+            Category::Undetermined => 12,
+            Category::ReplayDiverged => 13,
+            Category::ReplayRefused => 14,
+            Category::Realization => 15,
+            Category::Internal => 70,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
