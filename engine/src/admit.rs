@@ -12,9 +12,10 @@
 //! effects through calls, gating, contract and resource failure) is a rule.
 
 use crate::datalog::{self, Db, Tuple};
+use crate::diag::Checker;
 use crate::diag::{Diagnostic, Label};
 use crate::phi;
-use crate::validate::{bool_clauses, Checker, Compiled};
+use crate::validate::{bool_clauses, Compiled};
 use dir_grammar::model::*;
 use dir_grammar::Span;
 use semantics::datalog::{adm, Column};

@@ -3,6 +3,7 @@
 
 use dir_grammar::Span;
 use semantics::{Category, Tables};
+use std::collections::BTreeSet;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Label {
@@ -112,5 +113,59 @@ impl Diagnostic {
             self.help = Some(h.clone());
         }
         self
+    }
+}
+
+/// The diagnostic factory of validation, linearity, evaluation and
+/// admission: diagnostics for table rows, and the rule ids that fired.
+pub(crate) struct Checker<'t> {
+    pub tables: &'t Tables,
+    pub diags: Vec<Diagnostic>,
+    pub fired: BTreeSet<String>,
+}
+
+impl<'t> Checker<'t> {
+    pub fn new(tables: &'t Tables) -> Checker<'t> {
+        Checker {
+            tables,
+            diags: Vec::new(),
+            fired: BTreeSet::new(),
+        }
+    }
+
+    pub fn fire(&mut self, id: &str) {
+        // Most fires repeat an id already recorded: no allocation then.
+        if !self.fired.contains(id) {
+            self.fired.insert(id.to_string());
+        }
+    }
+
+    /// A diagnostic for the check row `id` (its code and cite come from the table).
+    pub fn check_diag(tables: &Tables, id: &str, message: impl Into<String>) -> Diagnostic {
+        match tables.check(id) {
+            Some(c) => Diagnostic::new(
+                tables,
+                c.code.as_deref().unwrap_or(crate::codes::INTERNAL),
+                Some((&c.id, &c.cite)),
+                message,
+            ),
+            // Unreachable: the registry checks every id the engine uses.
+            None => Diagnostic::new(tables, crate::codes::INTERNAL, None, message)
+                .note(format!("rule `{id}` is missing from the tables")),
+        }
+    }
+
+    pub(crate) fn error(
+        &mut self,
+        id: &str,
+        span: Span,
+        label: impl Into<String>,
+        message: impl Into<String>,
+    ) -> &mut Diagnostic {
+        self.fire(id);
+        let d = Checker::check_diag(self.tables, id, message).at(span, label);
+        self.diags.push(d);
+        let n = self.diags.len() - 1;
+        &mut self.diags[n]
     }
 }

@@ -3,8 +3,9 @@
 //! table (`08-k-steps.ron`). Effects are only recorded here; realizing them is
 //! the caller's job once the whole run is admitted.
 
+use crate::diag::Checker;
 use crate::diag::Diagnostic;
-use crate::validate::{Checker, Compiled};
+use crate::validate::{Compiled, Target};
 use crate::value::Value;
 use dir_grammar::model::*;
 use dir_grammar::print::expr_to_string;
@@ -456,26 +457,22 @@ impl<'c, 'p> Machine<'c, 'p> {
             ExprKind::Call {
                 callee_span, args, ..
             } => {
-                if self.c.procs[pi]
-                    .phi_witness_calls
-                    .contains(&(callee_span.start, callee_span.end))
-                {
-                    let digest = match args.first() {
-                        Some(a) => self.eval(pi, env, a)?,
-                        None => Value::Str(String::new()),
-                    };
-                    return Ok(self.witness(pi, digest, Value::Unit));
-                }
-                if let Some(&i) = self.c.procs[pi]
-                    .intrinsics
+                let target = match self.c.procs[pi]
+                    .targets
                     .get(&(callee_span.start, callee_span.end))
                 {
-                    return self.intrinsic(pi, env, i, args);
-                }
-                let Some(&target) = self.c.procs[pi]
-                    .calls
-                    .get(&(callee_span.start, callee_span.end))
-                else {
+                    Some(Target::PhiWitness) => {
+                        let digest = match args.first() {
+                            Some(a) => self.eval(pi, env, a)?,
+                            None => Value::Str(String::new()),
+                        };
+                        return Ok(self.witness(pi, digest, Value::Unit));
+                    }
+                    Some(Target::Intrinsic(i)) => return self.intrinsic(pi, env, *i, args),
+                    Some(Target::Proc(p)) => Some(*p),
+                    None => None,
+                };
+                let Some(target) = target else {
                     return Err(self.fail(
                         crate::registry::CALL_UNKNOWN,
                         *callee_span,

@@ -23,10 +23,11 @@ pub use exec::Event;
 pub use semantics::{Category, Tables};
 pub use trace::{Outcome, Trace};
 
+use diag::Checker;
 use dir_grammar::model::*;
 use dir_grammar::{LoadError, Span};
 use trace::*;
-use validate::{Checker, Compiled};
+use validate::Compiled;
 use value::Value;
 
 /// Catalogue codes the engine and CLI use directly.

@@ -3,9 +3,10 @@
 //! rules of 04-q-linearity.ron derive the violations, before anything runs.
 
 use crate::datalog::{self, Db, Tuple};
+use crate::diag::Checker;
 use crate::diag::{Diagnostic, Label};
 use crate::types::Ty;
-use crate::validate::{Checker, Compiled};
+use crate::validate::Compiled;
 use dir_grammar::model::*;
 use dir_grammar::Span;
 use semantics::datalog::{lin, IntrinsicArg, IntrinsicResult, Linearity};

@@ -1,0 +1,457 @@
+//! Process bodies: statement by statement, against the regime table and
+//! the scope rules (§5.6, §7.3).
+
+#[allow(unused_imports)]
+use super::*;
+
+pub(crate) fn later_span(s: &Stmt) -> Span {
+    match &s.kind {
+        StmtKind::Later { kind, .. } => kind.span,
+        _ => s.span,
+    }
+}
+
+/// What checking a body finds: calls by callee span, process call sites,
+/// and the types of the names it binds.
+pub(crate) type Checked = (
+    Vec<(Span, Target)>,
+    Vec<CallSite>,
+    BTreeMap<String, (Ty, Span)>,
+    BTreeMap<(usize, usize), (String, PrimKind)>,
+    BTreeSet<(usize, usize)>,
+);
+
+/// Checks one body; returns the calls it makes (callee span, target).
+pub(crate) fn check_proc(ck: &mut Checker<'_>, c: &Compiled<'_>, pi: usize) -> Checked {
+    let errors_before = ck.diags.len();
+    let info = &c.procs[pi];
+    let p = info.proc;
+    let regime = regime_of(p.regime);
+    let tables = ck.tables;
+
+    // Qualifiers (§4.3, §4.4.3).
+    for q in &p.qualifiers {
+        match tables
+            .regimes
+            .qualifiers
+            .iter()
+            .find(|r| r.regime == regime && r.qualifier == q.name)
+        {
+            Some(r) => {
+                ck.fire(&r.id);
+                if r.requirement == Requirement::Forbidden {
+                    let d = Diagnostic::new(
+                        tables,
+                        r.code.as_deref().unwrap_or("E0103"),
+                        Some((&r.id, &r.cite)),
+                        semantics::fill(
+                            r.message.as_deref().unwrap_or(
+                                "qualifier `{qualifier}` is not allowed on a {regime} process",
+                            ),
+                            &[
+                                ("qualifier", &q.name),
+                                ("regime", p.regime.symbol()),
+                                ("proc", &p.name.name),
+                            ],
+                        ),
+                    )
+                    .at(q.span, "not allowed here")
+                    .help_opt(r.help.as_ref());
+                    ck.diags.push(d);
+                }
+            }
+            None => {
+                ck.error(
+                    crate::registry::QUALIFIER_UNKNOWN,
+                    q.span,
+                    "unknown qualifier",
+                    format!("unknown qualifier `{}`", q.name),
+                );
+            }
+        }
+    }
+    for r in tables
+        .regimes
+        .qualifiers
+        .iter()
+        .filter(|r| r.regime == regime && r.requirement == Requirement::Required)
+    {
+        if !p.qualifiers.iter().any(|q| q.name == r.qualifier) {
+            ck.fire(&r.id);
+            let d = Diagnostic::new(
+                tables,
+                r.code.as_deref().unwrap_or("E0102"),
+                Some((&r.id, &r.cite)),
+                semantics::fill(
+                    r.message.as_deref().unwrap_or(
+                        "{regime} process `{proc}` lacks the required qualifier `{qualifier}`",
+                    ),
+                    &[
+                        ("qualifier", &r.qualifier),
+                        ("regime", p.regime.symbol()),
+                        ("proc", &p.name.name),
+                    ],
+                ),
+            )
+            .at(p.name.span, format!("`{}` required here", r.qualifier))
+            .also(p.regime_span, format!("regime {}", p.regime.symbol()))
+            .help_opt(r.help.as_ref());
+            ck.diags.push(d);
+        }
+    }
+
+    let all_defs: Vec<(String, usize, Span)> = p
+        .body
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| match &s.kind {
+            StmtKind::Let { name, .. }
+            | StmtKind::Prove { name, .. }
+            | StmtKind::Call {
+                result: Some(name), ..
+            } => Some((name.name.clone(), i, name.span)),
+            _ => None,
+        })
+        .collect();
+    let mut scope = Scope {
+        forge: info.forge,
+        proc: pi,
+        env: BTreeMap::new(),
+        all_defs: &all_defs,
+    };
+    for (prm, (_, d)) in p.params.iter().zip(&info.params) {
+        scope
+            .env
+            .entry(prm.name.name.clone())
+            .or_insert((d.ty.clone(), prm.name.span));
+    }
+    let mut calls = Calls {
+        list: Vec::new(),
+        sites: Vec::new(),
+        in_predicate: false,
+        vars: Vec::new(),
+        ops: Vec::new(),
+        lits: Vec::new(),
+    };
+    let mut return_at: Option<Span> = None;
+    let mut reported_after_return = false;
+
+    for s in &p.body {
+        if let (Some(rs), false) = (return_at, reported_after_return) {
+            reported_after_return = true;
+            ck.error(
+                crate::registry::RET_LAST,
+                s.span,
+                "statement after `return`",
+                "`return` must be the last statement of a process",
+            )
+            .secondary
+            .push(crate::diag::Label {
+                span: rs,
+                message: "the process returns here".into(),
+            });
+        }
+        // Regime legality (table 04) or later-version rejection (table 00).
+        match crate::types::construct_of(&s.kind) {
+            None => {
+                let tag = s.kind.tag();
+                match tables
+                    .profile
+                    .later_statements
+                    .iter()
+                    .find(|l| l.statement == tag)
+                {
+                    Some(l) => {
+                        ck.fire(&l.id);
+                        let d = Diagnostic::new(tables, &l.code, Some((&l.id, &l.cite)), format!("`{tag}` requires a later DPL version (DPL {})", l.since))
+                            .at(later_span(s), format!("`{tag}` is a DPL {} statement", l.since))
+                            .note(format!("dustrun implements DPL {}; programs that need a later version are rejected, never guessed at", tables.profile.dpl_version));
+                        ck.diags.push(d);
+                    }
+                    None => {
+                        let r = &tables.profile.later_dir;
+                        ck.fire(&r.id);
+                        let d = Diagnostic::new(
+                            tables,
+                            &r.code,
+                            Some((&r.id, &r.cite)),
+                            format!(
+                                "`{tag}` is not a DPL {} statement",
+                                tables.profile.dpl_version
+                            ),
+                        )
+                        .at(later_span(s), "not supported");
+                        ck.diags.push(d);
+                    }
+                }
+                continue;
+            }
+            Some(Construct::Effect(kind))
+                if !tables.effects.kinds.iter().any(|k| k.kind == kind) =>
+            {
+                let span = match &s.kind {
+                    StmtKind::Effect { kind, .. } => kind.span,
+                    _ => s.span,
+                };
+                let known: Vec<&str> = tables
+                    .effects
+                    .kinds
+                    .iter()
+                    .map(|k| k.kind.as_str())
+                    .collect();
+                ck.error(
+                    crate::registry::EFFECT_KIND_UNKNOWN,
+                    span,
+                    "unknown effect kind",
+                    format!("unknown effect kind `{kind}`"),
+                )
+                .help = Some(format!("effect kinds are {}", known.join(", ")));
+            }
+            Some(construct) => {
+                if let Some(row) = tables
+                    .regimes
+                    .statements
+                    .iter()
+                    .find(|r| r.regime == regime && r.construct == construct)
+                {
+                    ck.fire(&row.id);
+                    if row.verdict == Verdict::Forbidden {
+                        let what = semantics::construct_name(&construct);
+                        let d = forbidden_construct(tables, row, &construct, p)
+                            .at(
+                                s.span,
+                                format!(
+                                    "{what} in {} process `{}`",
+                                    p.regime.symbol(),
+                                    p.name.name
+                                ),
+                            )
+                            .also(
+                                p.regime_span,
+                                format!("the process is {}", p.regime.symbol()),
+                            )
+                            .help_opt(row.help.as_ref());
+                        ck.diags.push(d);
+                    }
+                }
+            }
+        }
+        match &s.kind {
+            StmtKind::Let { name, expr } => {
+                let t = infer(ck, c, &scope, expr, &mut calls);
+                let t = literal_var(&mut calls, t, expr);
+                bind(ck, &mut scope, name, t);
+            }
+            StmtKind::Prove { name, from } => {
+                calls.in_predicate = true;
+                let t = infer(ck, c, &scope, from, &mut calls);
+                calls.in_predicate = false;
+                let t = literal_var(&mut calls, t, from);
+                bind(ck, &mut scope, name, Ty::Witness(Box::new(t)));
+            }
+            StmtKind::Effect { payload, .. } => {
+                infer(ck, c, &scope, payload, &mut calls);
+            }
+            StmtKind::Call { call, result } => {
+                let t = infer(ck, c, &scope, call, &mut calls);
+                match result {
+                    Some(name) => {
+                        let t = literal_var(&mut calls, t, call);
+                        bind(ck, &mut scope, name, t)
+                    }
+                    // In Q a discarded linear value is a linearity error
+                    // (the lowering gives it a binding nobody uses).
+                    None if t.fits(&Ty::Unit) || p.regime == Regime::Q => {}
+                    None => {
+                        let target = match &call.kind {
+                            ExprKind::Call { callee, .. } => callee.join("::"),
+                            _ => String::new(),
+                        };
+                        ck.error(
+                            crate::registry::CALL_DISCARD,
+                            call.span,
+                            format!("the value ({t}) is discarded"),
+                            format!("call of `{target}` discards its {t} result"),
+                        )
+                        .help = Some(format!(
+                            "name the result: `\"result\": \"y\"` (JSON) or `call {target}(...) -> y;` (text)"
+                        ));
+                    }
+                }
+            }
+            StmtKind::Return { expr } => {
+                return_at = Some(s.span);
+                match (expr, &info.ret) {
+                    (Some(e), None) => {
+                        infer(ck, c, &scope, e, &mut calls);
+                        ck.error(
+                            crate::registry::RET_UNEXPECTED,
+                            e.span,
+                            "value returned here",
+                            format!(
+                                "process `{}` has no return type but returns a value",
+                                p.name.name
+                            ),
+                        )
+                        .help = Some("declare the return type, or write `return;`".into());
+                    }
+                    (Some(e), Some(d)) => {
+                        let t = infer(ck, c, &scope, e, &mut calls);
+                        check_literal(&mut calls, e, &d.ty);
+                        if !calls.unify(&t, &d.ty) {
+                            let t = calls.resolve(&t);
+                            let rs = p.ret.as_ref().map(|r| r.span).unwrap_or(p.name.span);
+                            ck.error(
+                                crate::registry::RET_TYPE,
+                                e.span,
+                                format!("this is {t}"),
+                                format!(
+                                    "process `{}` returns {t}, but declares `{}`",
+                                    p.name.name, d.name
+                                ),
+                            )
+                            .secondary
+                            .push(crate::diag::Label {
+                                span: rs,
+                                message: "declared here".into(),
+                            });
+                        }
+                    }
+                    (None, Some(d)) => {
+                        ck.error(
+                            crate::registry::RET_MISSING,
+                            s.span,
+                            "returns no value",
+                            format!(
+                                "process `{}` must return a value of type `{}`",
+                                p.name.name, d.name
+                            ),
+                        );
+                    }
+                    (None, None) => {}
+                }
+            }
+            StmtKind::Constrain { .. } | StmtKind::Later { .. } => {}
+        }
+    }
+    if let (Some(d), None) = (&info.ret, return_at) {
+        ck.error(
+            crate::registry::RET_MISSING,
+            p.name.span,
+            "no `return` in this process",
+            format!(
+                "process `{}` declares return type `{}` but never returns",
+                p.name.name, d.name
+            ),
+        );
+    }
+    // Constraints see the whole process (§7.3).
+    let scope_all = scope;
+    let env_types = scope_all.env.clone();
+    for s in &p.body {
+        if let StmtKind::Constrain { predicate } = &s.kind {
+            calls.in_predicate = true;
+            let t = infer(ck, c, &scope_all, predicate, &mut calls);
+            calls.in_predicate = false;
+            if !calls.unify(&t, &Ty::Bool) {
+                let t = calls.resolve(&t);
+                ck.error(
+                    crate::registry::CONSTRAIN_BOOL,
+                    predicate.span,
+                    format!("this is {t}"),
+                    "a constraint's predicate must be boolean",
+                );
+            }
+        }
+    }
+    // Literal variables no use decided take the default widths (05-types.ron);
+    // then every literal-bound `let` and every operator has its type.
+    let defaults = &tables.types.literal_defaults;
+    let mut used_default = false;
+    for i in 0..calls.vars.len() {
+        if matches!(calls.resolve(&Ty::Var(i)), Ty::Var(_)) {
+            let root = match calls.resolve(&Ty::Var(i)) {
+                Ty::Var(r) => r,
+                _ => i,
+            };
+            calls.vars[root].1 = Some(if calls.vars[root].0 {
+                Ty::Int(defaults.integer.clone())
+            } else {
+                Ty::Float(defaults.float.clone())
+            });
+            used_default = true;
+        }
+    }
+    if used_default {
+        ck.fire(&defaults.id);
+    }
+    let f32_lits = check_literals(ck, &mut calls);
+    let mut op_width: BTreeMap<(usize, usize), (String, PrimKind)> = BTreeMap::new();
+    for (span, t) in std::mem::take(&mut calls.ops) {
+        let w = match calls.resolve(&t) {
+            Ty::Int(w) | Ty::Float(w) => w,
+            Ty::IntLit => defaults.integer.clone(),
+            Ty::FloatLit => defaults.float.clone(),
+            _ => continue,
+        };
+        if let Some(kind) = tables.canonical_type(&w).map(|p| p.kind.clone()) {
+            op_width.insert((span.start, span.end), (w, kind));
+        }
+    }
+    let env_types: BTreeMap<String, (Ty, Span)> = env_types
+        .into_iter()
+        .map(|(n, (t, s))| (n, (calls.resolve(&t), s)))
+        .collect();
+    // Linearity is decided only on bodies that type-check: a misuse of an
+    // unknown name would otherwise be reported twice.
+    if p.regime == Regime::Q && ck.diags.len() == errors_before {
+        crate::linearity::check(ck, c, pi, &env_types);
+    }
+    (calls.list, calls.sites, env_types, op_width, f32_lits)
+}
+
+pub(crate) fn bind(ck: &mut Checker<'_>, scope: &mut Scope<'_>, name: &Ident, t: Ty) {
+    if let Some((_, prev)) = scope.lookup(&name.name) {
+        let prev = *prev;
+        ck.error(
+            crate::registry::LET_NO_REBIND,
+            name.span,
+            "bound again here",
+            format!("`{}` is already bound in this process", name.name),
+        )
+        .secondary
+        .push(crate::diag::Label {
+            span: prev,
+            message: "first bound here".into(),
+        });
+        return;
+    }
+    scope.env.insert(name.name.clone(), (t, name.span));
+}
+
+/// The diagnostic of a regime row that forbids a construct in a process
+/// (its code, cite, message template and help come from the row).
+pub(crate) fn forbidden_construct(
+    tables: &Tables,
+    row: &semantics::StatementRule,
+    construct: &Construct,
+    p: &Proc,
+) -> Diagnostic {
+    let what = semantics::construct_name(construct);
+    Diagnostic::new(
+        tables,
+        row.code.as_deref().unwrap_or("E0101"),
+        Some((&row.id, &row.cite)),
+        semantics::fill(
+            row.message
+                .as_deref()
+                .unwrap_or("{construct} is not allowed in a {regime} process"),
+            &[
+                ("construct", &what),
+                ("regime", p.regime.symbol()),
+                ("proc", &p.name.name),
+            ],
+        ),
+    )
+    .help_opt(row.help.as_ref())
+}

@@ -1,0 +1,646 @@
+//! Declarations: forges, shapes, processes, bindings and their contracts,
+//! `uses` clauses; names resolved to indices (`compile` drives the whole
+//! validation).
+
+#[allow(unused_imports)]
+use super::*;
+
+pub(crate) fn compile<'p>(ck: &mut Checker<'_>, program: &'p Program) -> Option<Compiled<'p>> {
+    let tables = ck.tables;
+    if let Some(v) = &program.version {
+        if !tables.profile.dir_versions.iter().any(|x| x == &v.name) {
+            let r = &tables.profile.later_dir;
+            ck.fire(&r.id);
+            let d = Diagnostic::new(tables, &r.code, Some((&r.id, &r.cite)), format!("DIR version {} is not supported", v.name))
+                .at(v.span, format!("this executor implements DIR {}", tables.profile.dir_versions.join(", ")))
+                .note(format!("dustrun implements DPL {}; input that needs a later version is rejected, never guessed at", tables.profile.dpl_version));
+            ck.diags.push(d);
+            return None;
+        }
+    }
+
+    // Non-empty later-version fields (§14.5).
+    let later_field = |ck: &mut Checker<'_>, field: &str, j: &dir_grammar::json::Json| {
+        let non_empty = !matches!(
+            &j.kind,
+            dir_grammar::json::JsonKind::Array(a) if a.is_empty()
+        ) && !matches!(&j.kind, dir_grammar::json::JsonKind::Null);
+        if let Some(r) = tables
+            .profile
+            .later_fields
+            .iter()
+            .find(|r| r.field == field)
+            .filter(|_| non_empty)
+        {
+            ck.fire(&r.id);
+            let d = Diagnostic::new(
+                tables,
+                &r.code,
+                Some((&r.id, &r.cite)),
+                format!("a non-empty `{field}` requires a later DPL version (DPL {})", r.since),
+            )
+            .at(j.span, format!("`{field}` is a DPL {} field", r.since))
+            .note(format!(
+                "dustrun implements DPL {}; programs that need a later version are rejected, never guessed at",
+                tables.profile.dpl_version
+            ));
+            ck.diags.push(d);
+        }
+    };
+    if let Some(t) = &program.types {
+        later_field(ck, "types", t);
+    }
+    for f in &program.forges {
+        for p in &f.procs {
+            if let Some(l) = &p.locals {
+                later_field(ck, "locals", l);
+            }
+        }
+    }
+
+    // Forges are named once (§12.5).
+    let mut forge_names: BTreeMap<&str, Span> = BTreeMap::new();
+    for f in &program.forges {
+        match forge_names.get(f.name.name.as_str()) {
+            Some(prev) => {
+                let prev = *prev;
+                ck.error(
+                    crate::registry::FORGE_DUPLICATE,
+                    f.name.span,
+                    "defined again here",
+                    format!("forge `{}` is defined twice", f.name.name),
+                )
+                .secondary
+                .push(crate::diag::Label {
+                    span: prev,
+                    message: "first defined here".into(),
+                });
+            }
+            None => {
+                forge_names.insert(&f.name.name, f.name.span);
+            }
+        }
+    }
+
+    // Shapes, per forge (all names first, so fields may name any shape).
+    let mut shapes: Vec<BTreeMap<String, ShapeInfo>> = Vec::new();
+    for f in &program.forges {
+        let mut seen: BTreeMap<&str, Span> = BTreeMap::new();
+        for s in &f.shapes {
+            let what = || format!("shape `{}`", s.name.name);
+            first_definition(ck, &mut seen, s.name.name.as_str(), s.name.span, what);
+            // A shape may not take the name of a built-in type: every
+            // signature naming it would silently mean the built-in.
+            let n = s.name.name.as_str();
+            let builtin = tables.canonical_type(n).is_some()
+                || tables.linearity.resource_types.iter().any(|r| r == n)
+                || n == tables.types.witness_type
+                || n == MEASUREMENT;
+            if builtin {
+                ck.error(
+                    crate::registry::DEF_DUPLICATE,
+                    s.name.span,
+                    "a built-in type has this name",
+                    format!("shape `{n}` is defined twice: `{n}` is a built-in type"),
+                )
+                .help = Some("choose another name for the shape".into());
+            }
+        }
+        let mut m = BTreeMap::new();
+        for s in &f.shapes {
+            let mut fields = Vec::new();
+            let mut names: BTreeMap<&str, Span> = BTreeMap::new();
+            for fd in &s.fields {
+                let what = || format!("field `{}` of shape `{}`", fd.name.name, s.name.name);
+                if !first_definition(ck, &mut names, fd.name.name.as_str(), fd.name.span, what) {
+                    continue;
+                }
+                let d = resolve_decl(ck, f, &fd.ty);
+                fields.push((fd.name.name.clone(), d));
+            }
+            m.entry(s.name.name.clone()).or_insert(ShapeInfo { fields });
+        }
+        shapes.push(m);
+    }
+
+    // Process signatures.
+    let mut procs: Vec<ProcInfo<'p>> = Vec::new();
+    for (fi, f) in program.forges.iter().enumerate() {
+        let mut seen: BTreeMap<(Regime, &str), Span> = BTreeMap::new();
+        for p in &f.procs {
+            let what = || format!("process `{}::{}`", p.regime.symbol(), p.name.name);
+            first_definition(
+                ck,
+                &mut seen,
+                (p.regime, p.name.name.as_str()),
+                p.name.span,
+                what,
+            );
+            let mut params = Vec::new();
+            let mut pn: BTreeMap<&str, Span> = BTreeMap::new();
+            for prm in &p.params {
+                let what = || format!("parameter `{}`", prm.name.name);
+                first_definition(ck, &mut pn, prm.name.name.as_str(), prm.name.span, what);
+                params.push((prm.name.name.clone(), resolve_decl(ck, f, &prm.ty)));
+            }
+            let ret = p.ret.as_ref().map(|r| resolve_decl(ck, f, r));
+            let constraints: Vec<String> = p
+                .body
+                .iter()
+                .filter_map(|s| match &s.kind {
+                    StmtKind::Constrain { predicate } => Some(expr_to_string(predicate)),
+                    _ => None,
+                })
+                .collect();
+            procs.push(ProcInfo {
+                forge: fi,
+                proc: p,
+                qname: format!("{}::{}::{}", f.name.name, p.regime.symbol(), p.name.name),
+                params,
+                ret,
+                targets: BTreeMap::new(),
+                constraint_digest: semantics::sha256(constraints.join("\n").as_bytes()),
+                sites: Vec::new(),
+                env: BTreeMap::new(),
+                op_width: BTreeMap::new(),
+                f32_lits: BTreeSet::new(),
+            });
+        }
+    }
+
+    let mut by_name: HashMap<(usize, String), Vec<usize>> = HashMap::new();
+    for (i, p) in procs.iter().enumerate() {
+        by_name
+            .entry((p.forge, p.proc.name.name.clone()))
+            .or_default()
+            .push(i);
+    }
+    let mut compiled = Compiled {
+        program,
+        procs,
+        shapes,
+        by_name,
+        binds: Vec::new(),
+        between: HashMap::new(),
+    };
+
+    // Binding endpoints resolve inside their forge.
+    for (fi, f) in program.forges.iter().enumerate() {
+        for b in &f.binds {
+            let ends: Vec<Vec<usize>> = [&b.source, &b.target]
+                .iter()
+                .map(|e| resolve_ref(&compiled, fi, &e.segments))
+                .collect();
+            if let ([s], [t]) = (ends[0].as_slice(), ends[1].as_slice()) {
+                let k = compiled.binds.len();
+                compiled.binds.push(BindInfo {
+                    bind: b,
+                    source: *s,
+                    target: *t,
+                });
+                compiled.between.entry((*s, *t)).or_default().push(k);
+                if s != t {
+                    compiled.between.entry((*t, *s)).or_default().push(k);
+                }
+            }
+            check_contract(ck, b);
+            for (end, found) in [&b.source, &b.target].into_iter().zip(&ends) {
+                if found.is_empty() {
+                    ck.error(
+                        crate::registry::BIND_RESOLVE,
+                        end.span,
+                        "no such process in this forge",
+                        format!(
+                            "binding endpoint `{}` does not name a process of forge `{}`",
+                            end.text(),
+                            f.name.name
+                        ),
+                    );
+                } else if found.len() > 1 {
+                    let names: Vec<&str> = found
+                        .iter()
+                        .map(|i| compiled.procs[*i].qname.as_str())
+                        .collect();
+                    ck.error(
+                        crate::registry::BIND_AMBIGUOUS,
+                        end.span,
+                        "names several processes",
+                        format!(
+                            "binding endpoint `{}` is ambiguous: it names {}",
+                            end.text(),
+                            names.join(", ")
+                        ),
+                    )
+                    .help = Some("qualify it with the regime, e.g. `K::name`".into());
+                }
+            }
+        }
+    }
+    // Every entity is uniquely identifiable (§12.5): one binding per
+    // source and target.
+    let mut seen_binds: BTreeMap<(usize, usize), Span> = BTreeMap::new();
+    for b in &compiled.binds {
+        match seen_binds.get(&(b.source, b.target)) {
+            Some(prev) => {
+                let prev = *prev;
+                ck.error(
+                    crate::registry::BIND_DUPLICATE,
+                    b.bind.span,
+                    "declared again here",
+                    format!(
+                        "binding `{} -> {}` is declared twice",
+                        b.bind.source.text(),
+                        b.bind.target.text()
+                    ),
+                )
+                .secondary
+                .push(crate::diag::Label {
+                    span: prev,
+                    message: "first declared here".into(),
+                });
+            }
+            None => {
+                seen_binds.insert((b.source, b.target), b.bind.span);
+            }
+        }
+    }
+
+    for p in &compiled.procs {
+        check_uses(ck, p.proc);
+    }
+
+    // Bodies.
+    let mut edges: Vec<(usize, usize, Span)> = Vec::new();
+    for pi in 0..compiled.procs.len() {
+        let (calls, sites, env, op_width, f32_lits) = check_proc(ck, &compiled, pi);
+        compiled.procs[pi].f32_lits = f32_lits;
+        compiled.procs[pi].sites = sites;
+        compiled.procs[pi].env = env;
+        compiled.procs[pi].op_width = op_width;
+        for (span, target) in calls {
+            if let Target::Proc(callee) = target {
+                edges.push((pi, callee, span));
+            }
+            compiled.procs[pi]
+                .targets
+                .insert((span.start, span.end), target);
+        }
+    }
+
+    if ck.diags.is_empty() {
+        check_k_linearity(ck, &compiled);
+    }
+
+    if check_cycles(ck, &compiled, &edges) {
+        check_depth(ck, &compiled, &edges);
+        check_reached_effects(ck, &compiled);
+    }
+
+    if ck.diags.is_empty() {
+        Some(compiled)
+    } else {
+        None
+    }
+}
+
+/// Records a definition; a second one of the same key is DEF-DUPLICATE,
+/// pointing at both. Returns whether this was the first.
+pub(crate) fn first_definition<K: Ord>(
+    ck: &mut Checker<'_>,
+    seen: &mut BTreeMap<K, Span>,
+    key: K,
+    span: Span,
+    what: impl Fn() -> String,
+) -> bool {
+    match seen.get(&key) {
+        Some(prev) => {
+            let prev = *prev;
+            ck.error(
+                crate::registry::DEF_DUPLICATE,
+                span,
+                "defined again here",
+                format!("{} is defined twice", what()),
+            )
+            .secondary
+            .push(crate::diag::Label {
+                span: prev,
+                message: "first defined here".into(),
+            });
+            false
+        }
+        None => {
+            seen.insert(key, span);
+            true
+        }
+    }
+}
+
+pub(crate) fn resolve_decl(ck: &mut Checker<'_>, forge: &Forge, ty: &Ident) -> DeclTy {
+    if let Some(l) = ck
+        .tables
+        .types
+        .later_types
+        .iter()
+        .find(|l| l.spelling == ty.name)
+    {
+        ck.fire(&l.id);
+        let d = Diagnostic::new(
+            ck.tables,
+            &l.code,
+            Some((&l.id, &l.cite)),
+            format!(
+                "type `{}` requires a later DPL version (DPL {})",
+                ty.name, l.since
+            ),
+        )
+        .at(ty.span, format!("`{}` is a DPL {} type", ty.name, l.since))
+        .note("DPL v0.1 integers are i32 and i64 (§5.3)");
+        ck.diags.push(d);
+        return DeclTy {
+            ty: Ty::Unknown,
+            name: ty.name.clone(),
+            range: None,
+        };
+    }
+    if let Some(p) = ck.tables.canonical_type(&ty.name) {
+        let (t, range) = match p.kind {
+            PrimKind::Int { min, max } => (Ty::Int(p.name.clone()), Some((min, max))),
+            PrimKind::Float { .. } => (Ty::Float(p.name.clone()), None),
+            PrimKind::Bool => (Ty::Bool, None),
+            PrimKind::Str => (Ty::Str, None),
+            PrimKind::Unit => (Ty::Unit, None),
+        };
+        return DeclTy {
+            ty: t,
+            name: ty.name.clone(),
+            range,
+        };
+    }
+    if ck.tables.linearity.resource_types.contains(&ty.name) {
+        return DeclTy {
+            ty: Ty::Resource(ty.name.clone()),
+            name: ty.name.clone(),
+            range: None,
+        };
+    }
+    if ty.name == ck.tables.types.witness_type {
+        return DeclTy {
+            ty: Ty::Witness(Box::new(Ty::Unknown)),
+            name: ty.name.clone(),
+            range: None,
+        };
+    }
+    if ty.name == MEASUREMENT {
+        return DeclTy {
+            ty: Ty::Measurement,
+            name: ty.name.clone(),
+            range: None,
+        };
+    }
+    if forge.shapes.iter().any(|s| s.name.name == ty.name) {
+        return DeclTy {
+            ty: Ty::Shape(ty.name.clone()),
+            name: ty.name.clone(),
+            range: None,
+        };
+    }
+    ck.error(crate::registry::TYPE_UNKNOWN, ty.span, "unknown type", format!("unknown type `{}`", ty.name))
+        .help = Some("types are primitive (i32, i64, bool, ...), compiler aliases (Int, Bool, ...) or shapes of this forge".into());
+    DeclTy {
+        ty: Ty::Unknown,
+        name: ty.name.clone(),
+        range: None,
+    }
+}
+
+/// Processes of forge `fi` a reference names: `name`, `R::name`, `Forge::R::name`.
+pub fn resolve_ref(c: &Compiled<'_>, fi: usize, segs: &[String]) -> Vec<usize> {
+    let forge_name = &c.program.forges[fi].name.name;
+    let (regime, name) = match segs {
+        [n] => (None, n),
+        [r, n] => (Some(Regime::parse(r)), n),
+        [f, r, n] if f == forge_name => (Some(Regime::parse(r)), n),
+        _ => return Vec::new(),
+    };
+    let Some(found) = c.by_name.get(&(fi, name.to_string())) else {
+        return Vec::new();
+    };
+    found
+        .iter()
+        .copied()
+        .filter(|i| regime.is_none_or(|r| r == Some(c.procs[*i].proc.regime)))
+        .collect()
+}
+
+/// Contract clauses on standard attributes are well-formed (§10.5.2).
+pub(crate) fn check_contract(ck: &mut Checker<'_>, b: &Bind) {
+    let tables = ck.tables;
+    // Every clause must hold (§10.7): two clauses requiring opposite values
+    // of one boolean attribute can never both hold.
+    for a in &tables.contracts.attributes {
+        let req = bool_clauses(tables, b, a.meaning);
+        if let (Some((i, v)), Some((j, _))) =
+            (req.first(), req.iter().find(|(_, w)| w != &req[0].1))
+        {
+            let m = &tables.contracts.malformed;
+            ck.fire(&m.id);
+            let (ci, cj) = (&b.contract[*i], &b.contract[*j]);
+            let d = Diagnostic::new(
+                tables,
+                m.code.as_deref().unwrap_or("E0141"),
+                Some((&m.id, &m.cite)),
+                format!(
+                    "contract clauses contradict each other: `{}` requires {v}, `{}` requires {}",
+                    clause_str(ci),
+                    clause_str(cj),
+                    !v
+                ),
+            )
+            .at(cj.span, "contradicts the earlier clause")
+            .also(ci.span, "earlier clause");
+            ck.diags.push(d);
+        }
+    }
+    for cl in &b.contract {
+        let Some(attr) = tables.contracts.attribute(&cl.key.name) else {
+            continue;
+        };
+        let ops = tables.contracts.ops_of(attr.value);
+        let value_ok = match attr.value {
+            semantics::AttrValue::Bool => matches!(cl.value.name.as_str(), "true" | "false"),
+            // Decimal digits with an optional `-`, within i64 (no `+5`).
+            semantics::AttrValue::Int => {
+                let digits = cl.value.name.strip_prefix('-').unwrap_or(&cl.value.name);
+                !digits.is_empty()
+                    && digits.bytes().all(|b| b.is_ascii_digit())
+                    && cl.value.name.parse::<i64>().is_ok()
+            }
+        };
+        let want = match attr.value {
+            semantics::AttrValue::Bool => "`true` or `false`",
+            semantics::AttrValue::Int => "a decimal integer within i64",
+        };
+        let m = &tables.contracts.malformed;
+        let malformed = |message: String| {
+            Diagnostic::new(
+                tables,
+                m.code.as_deref().unwrap_or("E0141"),
+                Some((&m.id, &m.cite)),
+                message,
+            )
+        };
+        if !value_ok {
+            ck.fire(&m.id);
+            let d = malformed(format!(
+                "contract clause `{} {} {}`: `{}` takes {want}",
+                cl.key.name, cl.op.name, cl.value.name, cl.key.name
+            ))
+            .at(cl.value.span, format!("expected {want}"))
+            .also(cl.key.span, format!("standard attribute ({})", attr.id));
+            ck.diags.push(d);
+        } else if !ops.iter().any(|o| o == &cl.op.name) {
+            ck.fire(&m.id);
+            let d = malformed(format!(
+                "contract clause `{} {} {}`: `{}` is compared with {}",
+                cl.key.name,
+                cl.op.name,
+                cl.value.name,
+                cl.key.name,
+                ops.join(" ")
+            ))
+            .at(cl.op.span, "operator not allowed here");
+            ck.diags.push(d);
+        }
+    }
+}
+
+pub(crate) fn clause_str(cl: &Clause) -> String {
+    format!("{} {} {}", cl.key.name, cl.op.name, cl.value.name)
+}
+
+/// `uses` clauses of catalogued resources name their parameters correctly (§8.6).
+pub(crate) fn check_uses(ck: &mut Checker<'_>, p: &Proc) {
+    use semantics::ParamKind;
+    let tables = ck.tables;
+    let Some(rule) = tables
+        .resources
+        .rules
+        .iter()
+        .find(|r| r.id == crate::registry::RES_ARGS)
+    else {
+        return;
+    };
+    for u in &p.uses {
+        let Some(res) = tables.resources.resource(&u.resource.name) else {
+            continue;
+        };
+        let mut problems: Vec<(Span, String)> = Vec::new();
+        for (i, (k, lit)) in u.args.iter().enumerate() {
+            match res.params.iter().find(|q| q.name == k.name) {
+                None => problems.push((
+                    k.span,
+                    format!("`{}` has no parameter `{}`", res.name, k.name),
+                )),
+                Some(q) => {
+                    let ok = matches!(
+                        (q.kind, &lit.value),
+                        (ParamKind::Int, LitValue::Int(_))
+                            | (ParamKind::Bool, LitValue::Bool(_))
+                            | (ParamKind::Str, LitValue::String(_))
+                    );
+                    if !ok {
+                        let want = match q.kind {
+                            ParamKind::Int => "an integer",
+                            ParamKind::Bool => "a boolean",
+                            ParamKind::Str => "a string",
+                        };
+                        problems.push((lit.span, format!("`{}` takes {want} literal", k.name)));
+                    }
+                    if let (Some(min), LitValue::Int(v)) = (q.min, &lit.value) {
+                        if *v < min {
+                            problems.push((
+                                lit.span,
+                                format!("`{}` is at least {min}, not {v}", k.name),
+                            ));
+                        }
+                    }
+                    if u.args[..i].iter().any(|(o, _)| o.name == k.name) {
+                        problems.push((k.span, format!("`{}` is given twice", k.name)));
+                    }
+                }
+            }
+        }
+        for q in res.params.iter().filter(|q| q.required) {
+            if !u.args.iter().any(|(k, _)| k.name == q.name) {
+                problems.push((
+                    u.resource.span,
+                    format!("`{}` needs `{}`", res.name, q.name),
+                ));
+            }
+        }
+        for (span, msg) in problems {
+            ck.fire(&rule.id);
+            let params: Vec<String> = res
+                .params
+                .iter()
+                .map(|q| {
+                    format!(
+                        "{}: {:?}{}",
+                        q.name,
+                        q.kind,
+                        if q.required { "" } else { " (optional)" }
+                    )
+                })
+                .collect();
+            let d = Diagnostic::new(
+                tables,
+                rule.code.as_deref().unwrap_or("E0142"),
+                Some((&rule.id, &rule.cite)),
+                format!("malformed `uses {}` clause: {msg}", res.name),
+            )
+            .at(span, msg.clone())
+            .note(format!("{}({})", res.name, params.join(", ")));
+            ck.diags.push(d);
+        }
+    }
+}
+
+/// The value a binding's contract requires of a boolean standard attribute
+/// (`== v` requires v, `!= v` requires !v); None when no clause names it.
+/// Several clauses on one attribute: any that requires `false` wins, since
+/// every clause must hold.
+pub fn enforced(tables: &Tables, b: &Bind, meaning: semantics::AttrMeaning) -> Option<bool> {
+    bool_clauses(tables, b, meaning)
+        .into_iter()
+        .map(|(_, v)| v)
+        .reduce(|a, b| a && b)
+}
+
+/// The clauses of a binding on a boolean attribute with the given meaning,
+/// each with the value it requires.
+pub fn bool_clauses(
+    tables: &Tables,
+    b: &Bind,
+    meaning: semantics::AttrMeaning,
+) -> Vec<(usize, bool)> {
+    b.contract
+        .iter()
+        .enumerate()
+        .filter_map(|(i, cl)| {
+            let a = tables.contracts.attribute(&cl.key.name)?;
+            if a.meaning != meaning {
+                return None;
+            }
+            let v = match cl.value.name.as_str() {
+                "true" => true,
+                "false" => false,
+                _ => return None,
+            };
+            match cl.op.name.as_str() {
+                "==" => Some((i, v)),
+                "!=" => Some((i, !v)),
+                _ => None,
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,770 @@
+//! Expression types and call resolution: operators by their 05-types.ron
+//! class, literals typed by their context (§5.3.1), intrinsics, calls.
+
+#[allow(unused_imports)]
+use super::*;
+
+/// Calls found while checking a body: every callee by span, and the
+/// process-to-process call sites with what crosses them.
+pub(crate) struct Calls {
+    pub list: Vec<(Span, Target)>,
+    pub sites: Vec<CallSite>,
+    /// Checking a predicate (`constrain`, `prove` source) right now.
+    pub in_predicate: bool,
+    /// Literal-bound `let`s: (integer?, resolved type).
+    pub vars: Vec<(bool, Option<Ty>)>,
+    /// Arithmetic and comparison operators with their operand type.
+    pub ops: Vec<(Span, Ty)>,
+    /// Literals that met a type (an operand, a place, a literal-bound
+    /// `let`), checked against it once literal variables are decided.
+    pub lits: Vec<(Lit, Span, Ty)>,
+}
+
+impl Calls {
+    pub(crate) fn push(&mut self, c: (Span, Target)) {
+        self.list.push(c);
+    }
+
+    /// The type a literal variable stands for, so far.
+    pub(crate) fn resolve(&self, t: &Ty) -> Ty {
+        let mut t = t.clone();
+        // Each variable points only to an unresolved one or a type: a chain
+        // is at most as long as the table.
+        for _ in 0..=self.vars.len() {
+            match &t {
+                Ty::Var(i) => match self.vars.get(*i).and_then(|v| v.1.clone()) {
+                    Some(u) => t = u,
+                    None => return t,
+                },
+                _ => return t,
+            }
+        }
+        t
+    }
+
+    /// Make `a` and `b` one type where untyped literals allow it (§5.3.1);
+    /// false when they cannot be.
+    pub(crate) fn unify(&mut self, a: &Ty, b: &Ty) -> bool {
+        let (a, b) = (self.resolve(a), self.resolve(b));
+        match (&a, &b) {
+            (Ty::Var(i), Ty::Var(j)) => {
+                if i == j {
+                    return true;
+                }
+                if self.vars[*i].0 != self.vars[*j].0 {
+                    return false;
+                }
+                self.vars[*i].1 = Some(Ty::Var(*j));
+                true
+            }
+            (Ty::Var(i), t) | (t, Ty::Var(i)) => {
+                let int = self.vars[*i].0;
+                match t {
+                    Ty::Int(_) if int => {
+                        self.vars[*i].1 = Some(t.clone());
+                        true
+                    }
+                    Ty::Float(_) if !int => {
+                        self.vars[*i].1 = Some(t.clone());
+                        true
+                    }
+                    Ty::IntLit => int,
+                    Ty::FloatLit => !int,
+                    Ty::Unknown => true,
+                    _ => false,
+                }
+            }
+            (Ty::Witness(x), Ty::Witness(y)) => {
+                let (x, y) = ((**x).clone(), (**y).clone());
+                self.unify(&x, &y)
+            }
+            _ => a.fits(&b),
+        }
+    }
+
+    /// The more specific of two unified numeric types.
+    pub(crate) fn meet(&self, a: &Ty, b: &Ty) -> Ty {
+        let (a, b) = (self.resolve(a), self.resolve(b));
+        let rank = |t: &Ty| match t {
+            Ty::Int(_) | Ty::Float(_) => 3,
+            Ty::Var(_) => 2,
+            Ty::IntLit | Ty::FloatLit => 1,
+            _ => 0,
+        };
+        if rank(&b) > rank(&a) {
+            b
+        } else {
+            a
+        }
+    }
+}
+
+/// A `let` bound to an untyped literal gets a variable its uses decide.
+pub(crate) fn literal_var(calls: &mut Calls, t: Ty, e: &Expr) -> Ty {
+    let int = match calls.resolve(&t) {
+        Ty::IntLit => true,
+        Ty::FloatLit => false,
+        other => return other,
+    };
+    let v = calls.vars.len();
+    calls.vars.push((int, None));
+    check_literal(calls, e, &Ty::Var(v));
+    Ty::Var(v)
+}
+
+/// A numeric literal as written.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Lit {
+    Int(i64),
+    Float(f64),
+}
+
+/// A literal written where a type meets it: checked (it must fit, §5.3.1)
+/// once every literal variable of the body is decided.
+pub(crate) fn check_literal(calls: &mut Calls, e: &Expr, t: &Ty) {
+    let lit = match e.kind {
+        ExprKind::Int(v) => Lit::Int(v),
+        ExprKind::Float(f) => Lit::Float(f),
+        _ => return,
+    };
+    calls.lits.push((lit, e.span, t.clone()));
+}
+
+/// The deferred literal checks; returns the spans of f32 literals (their
+/// values are rounded to single precision when evaluated).
+pub(crate) fn check_literals(ck: &mut Checker<'_>, calls: &mut Calls) -> BTreeSet<(usize, usize)> {
+    let mut f32_lits = BTreeSet::new();
+    for (lit, span, t) in std::mem::take(&mut calls.lits) {
+        let t = calls.resolve(&t);
+        let kind = match &t {
+            Ty::Int(w) | Ty::Float(w) => ck
+                .tables
+                .canonical_type(w)
+                .map(|p| (w.clone(), p.kind.clone())),
+            _ => None,
+        };
+        match (lit, kind) {
+            (Lit::Int(v), Some((w, PrimKind::Int { min, max }))) if v < min || v > max => {
+                ck.error(
+                    crate::registry::TYPE_LITERAL,
+                    span,
+                    format!("does not fit `{w}`"),
+                    format!("literal {v} does not fit `{w}` ({min}..={max})"),
+                );
+            }
+            (Lit::Float(f), Some((w, PrimKind::Float { single: true }))) => {
+                if (f as f32).is_finite() {
+                    f32_lits.insert((span.start, span.end));
+                } else {
+                    ck.error(
+                        crate::registry::TYPE_LITERAL,
+                        span,
+                        format!("does not fit `{w}`"),
+                        format!("literal {f} does not fit `{w}` (it is beyond single precision)"),
+                    );
+                }
+            }
+            _ => {}
+        }
+    }
+    f32_lits
+}
+
+/// The regime intrinsic a call names, when no process of the forge has that name.
+pub(crate) fn intrinsic_of<'t>(
+    lin: &'t semantics::datalog::Linearity,
+    c: &Compiled<'_>,
+    forge: usize,
+    callee: &[String],
+) -> Option<&'t semantics::datalog::Intrinsic> {
+    match callee {
+        [name] if resolve_ref(c, forge, callee).is_empty() => lin.intrinsic(name),
+        _ => None,
+    }
+}
+
+pub(crate) fn infer(
+    ck: &mut Checker<'_>,
+    c: &Compiled<'_>,
+    scope: &Scope<'_>,
+    e: &Expr,
+    calls: &mut Calls,
+) -> Ty {
+    match &e.kind {
+        ExprKind::Int(_) => Ty::IntLit,
+        ExprKind::Float(_) => Ty::FloatLit,
+        ExprKind::Bool(_) => Ty::Bool,
+        ExprKind::Str(_) => Ty::Str,
+        ExprKind::Path(segs) => {
+            if let [n] = segs.as_slice() {
+                if let Some((t, _)) = scope.lookup(n) {
+                    return t.clone();
+                }
+                let later = scope
+                    .all_defs
+                    .iter()
+                    .find(|(m, _, _)| m == n)
+                    .map(|(_, i, s)| (*i, *s));
+                let d = ck.error(
+                    crate::registry::NAME_UNKNOWN,
+                    e.span,
+                    "not found in this scope",
+                    format!("unknown identifier `{n}`"),
+                );
+                if let Some((i, s)) = later {
+                    d.secondary.push(crate::diag::Label {
+                        span: s,
+                        message: format!("`{n}` is bound later, by statement {i}"),
+                    });
+                    d.help = Some("only constraints see the whole process (§7.3); move the `let` before this use".into());
+                }
+            } else {
+                ck.error(
+                    crate::registry::NAME_UNKNOWN,
+                    e.span,
+                    "a process is not a value",
+                    format!("`{}` is not a value", segs.join("::")),
+                )
+                .help = Some("processes are not values (§8.8); call it with `(...)`".into());
+            }
+            Ty::Unknown
+        }
+        ExprKind::Binary {
+            op,
+            op_span,
+            lhs,
+            rhs,
+        } => {
+            let l = infer(ck, c, scope, lhs, calls);
+            let r = infer(ck, c, scope, rhs, calls);
+            let Some(row) = ck.tables.types.operators.iter().find(|o| o.op == op.word()) else {
+                return Ty::Unknown;
+            };
+            ck.fire(&row.id);
+            let class = row.class;
+            let (l, r) = (calls.resolve(&l), calls.resolve(&r));
+            let numeric = l.is_numeric() && r.is_numeric();
+            let (ok, result, need) = match class {
+                OpClass::Arith => {
+                    let ok = numeric && calls.unify(&l, &r);
+                    (ok, calls.meet(&l, &r), "two numeric operands of one type")
+                }
+                OpClass::Compare => (
+                    numeric && calls.unify(&l, &r),
+                    Ty::Bool,
+                    "two numeric operands of one type",
+                ),
+                OpClass::Logic => (
+                    calls.unify(&l, &Ty::Bool) && calls.unify(&r, &Ty::Bool),
+                    Ty::Bool,
+                    "two bool operands",
+                ),
+                OpClass::Equality => (
+                    calls.unify(&l, &r),
+                    Ty::Bool,
+                    "two operands of the same type",
+                ),
+            };
+            if ok {
+                let mut operands = calls.meet(&l, &r);
+                // Arithmetic on literals only is untyped too: a variable,
+                // so the use of its result decides the operation's type.
+                if class == OpClass::Arith && matches!(operands, Ty::IntLit | Ty::FloatLit) {
+                    calls.vars.push((operands == Ty::IntLit, None));
+                    operands = Ty::Var(calls.vars.len() - 1);
+                }
+                let result = if class == OpClass::Arith {
+                    operands.clone()
+                } else {
+                    result
+                };
+                check_literal(calls, lhs, &operands);
+                check_literal(calls, rhs, &operands);
+                if matches!(class, OpClass::Arith | OpClass::Compare) {
+                    calls.ops.push((*op_span, operands));
+                }
+                return result;
+            }
+            let d = ck.error(
+                crate::registry::TYPE_OPERANDS,
+                *op_span,
+                format!("`{}` needs {need}", op.word()),
+                format!("`{}` cannot combine {l} and {r}", op.word()),
+            );
+            d.secondary.push(crate::diag::Label {
+                span: lhs.span,
+                message: format!("this is {l}"),
+            });
+            d.secondary.push(crate::diag::Label {
+                span: rhs.span,
+                message: format!("this is {r}"),
+            });
+            d.notes.push("DPL has no implicit conversion (§5.2)".into());
+            if class == OpClass::Arith {
+                Ty::Unknown
+            } else {
+                Ty::Bool
+            }
+        }
+        ExprKind::Field { base, field } => {
+            let bt = infer(ck, c, scope, base, calls);
+            let bt = calls.resolve(&bt);
+            match &bt {
+                Ty::Unknown => Ty::Unknown,
+                Ty::Shape(s) => match c
+                    .shape(scope.forge, s)
+                    .and_then(|sh| sh.fields.iter().find(|(n, _)| n == &field.name))
+                {
+                    Some((_, d)) => d.ty.clone(),
+                    None => {
+                        let known: Vec<String> = c
+                            .shape(scope.forge, s)
+                            .map(|sh| sh.fields.iter().map(|(n, _)| n.clone()).collect())
+                            .unwrap_or_default();
+                        ck.error(
+                            crate::registry::FIELD_UNKNOWN,
+                            field.span,
+                            format!("no field `{}` on `{s}`", field.name),
+                            format!("shape `{s}` has no field `{}`", field.name),
+                        )
+                        .help = Some(format!("`{s}` has the fields: {}", known.join(", ")));
+                        Ty::Unknown
+                    }
+                },
+                Ty::Measurement | Ty::Resource(_) => match field.name.as_str() {
+                    "resource" if bt == Ty::Measurement => Ty::Str,
+                    "id" if bt != Ty::Measurement => Ty::Str,
+                    "ty" => Ty::Str,
+                    _ => {
+                        ck.error(crate::registry::FIELD_UNKNOWN, field.span, "no such field", format!("{bt} has no field `{}`", field.name))
+                            .help = Some("a Measurement has the fields resource and ty; a resource has id and ty".into());
+                        Ty::Unknown
+                    }
+                },
+                Ty::Witness(sub) => match field.name.as_str() {
+                    "kind" | "id" | "proc" | "constraint_digest" => Ty::Str,
+                    "subject" => (**sub).clone(),
+                    _ => {
+                        ck.error(
+                            crate::registry::FIELD_UNKNOWN,
+                            field.span,
+                            "no such witness field",
+                            format!("a witness has no field `{}`", field.name),
+                        )
+                        .help = Some(
+                            "witness fields are kind, id, proc, constraint_digest and subject"
+                                .into(),
+                        );
+                        Ty::Unknown
+                    }
+                },
+                other => {
+                    ck.error(
+                        crate::registry::FIELD_UNKNOWN,
+                        field.span,
+                        format!("{other} has no fields"),
+                        format!("field access `.{}` on a value of type {other}", field.name),
+                    );
+                    Ty::Unknown
+                }
+            }
+        }
+        ExprKind::Call {
+            callee,
+            callee_span,
+            args,
+        } => {
+            if let Some(t) = infer_intrinsic(ck, c, scope, callee, *callee_span, args, calls) {
+                return t;
+            }
+            if matches!(callee.as_slice(), [n] if n == PHI_WITNESS)
+                && resolve_ref(c, scope.forge, callee).is_empty()
+            {
+                // A witness exists only because constraints hold (§7.7):
+                // only a Φ process may build one.
+                let caller = &c.procs[scope.proc];
+                if caller.proc.regime != Regime::Phi {
+                    ck.error(
+                        crate::registry::INTRINSIC_REGIME,
+                        *callee_span,
+                        "a Φ intrinsic",
+                        format!(
+                            "`{PHI_WITNESS}` is an intrinsic of the Φ regime, called from {} process `{}`",
+                            caller.proc.regime.symbol(),
+                            caller.proc.name.name
+                        ),
+                    )
+                    .help = Some("a witness exists only because a Φ process's constraints hold (§7.7): build it in a Φ process with `prove` or `phi_witness`, and bind that process to this one".into());
+                    return Ty::Unknown;
+                }
+                ck.fire(crate::registry::PHI_WITNESS_DIGEST);
+                calls.push((*callee_span, Target::PhiWitness));
+                let tys: Vec<Ty> = args.iter().map(|a| infer(ck, c, scope, a, calls)).collect();
+                if tys.len() != 1 || !calls.unify(&tys[0], &Ty::Str) {
+                    ck.error(
+                        crate::registry::CALL_ARGS,
+                        e.span,
+                        "expected one String",
+                        "`phi_witness` takes one argument: the constraint digest (a String)",
+                    );
+                }
+                return Ty::Witness(Box::new(Ty::Unit));
+            }
+            let target = resolve_call(ck, c, scope, callee, *callee_span);
+            // Reserved intrinsic arguments name types; they are not checked
+            // as values while the intrinsic is not implemented.
+            if target.is_none() && is_intrinsic(c, scope.forge, callee) {
+                return Ty::Unknown;
+            }
+            let arg_tys: Vec<(Ty, Span)> = args
+                .iter()
+                .map(|a| (infer(ck, c, scope, a, calls), a.span))
+                .collect();
+            let Some(target) = target else {
+                return Ty::Unknown;
+            };
+            calls.push((*callee_span, Target::Proc(target)));
+            let t = &c.procs[target];
+            calls.sites.push(CallSite {
+                callee: target,
+                span: *callee_span,
+                args_witness: arg_tys
+                    .iter()
+                    .any(|(a, _)| carries_witness(c, scope.forge, a)),
+                result_witness: t
+                    .ret
+                    .as_ref()
+                    .is_some_and(|d| carries_witness(c, t.forge, &d.ty)),
+                in_predicate: calls.in_predicate,
+            });
+            if t.params.len() != args.len() {
+                ck.error(
+                    crate::registry::CALL_ARGS,
+                    e.span,
+                    format!("{} argument(s) given", args.len()),
+                    format!(
+                        "`{}` takes {} argument(s), {} given",
+                        t.qname,
+                        t.params.len(),
+                        args.len()
+                    ),
+                )
+                .secondary
+                .push(crate::diag::Label {
+                    span: t.proc.name.span,
+                    message: "defined here".into(),
+                });
+            } else {
+                for (((at, asp), (pn, pd)), ae) in arg_tys.iter().zip(&t.params).zip(args) {
+                    check_literal(calls, ae, &pd.ty);
+                    if !calls.unify(at, &pd.ty) {
+                        let at = calls.resolve(at);
+                        ck.error(
+                            crate::registry::CALL_ARGS,
+                            *asp,
+                            format!("this is {at}"),
+                            format!("argument for `{pn}` of `{}` must be `{}`", t.qname, pd.name),
+                        );
+                    }
+                }
+            }
+            t.ret.as_ref().map(|d| d.ty.clone()).unwrap_or(Ty::Unit)
+        }
+        ExprKind::Struct { name, fields } => {
+            let Some(shape) = c.shape(scope.forge, &name.name) else {
+                for (_, fe) in fields {
+                    infer(ck, c, scope, fe, calls);
+                }
+                ck.error(
+                    crate::registry::SHAPE_UNKNOWN,
+                    name.span,
+                    "no such shape in this forge",
+                    format!("unknown shape `{}`", name.name),
+                );
+                return Ty::Unknown;
+            };
+            let mut given: BTreeMap<&str, Span> = BTreeMap::new();
+            for (fname, fe) in fields {
+                let t = infer(ck, c, scope, fe, calls);
+                if let Some(prev) = given.get(fname.name.as_str()) {
+                    let prev = *prev;
+                    ck.error(
+                        crate::registry::STRUCT_FIELDS,
+                        fname.span,
+                        "given again here",
+                        format!("field `{}` is given twice", fname.name),
+                    )
+                    .secondary
+                    .push(crate::diag::Label {
+                        span: prev,
+                        message: "first given here".into(),
+                    });
+                    continue;
+                }
+                given.insert(&fname.name, fname.span);
+                match shape.fields.iter().find(|(n, _)| n == &fname.name) {
+                    None => {
+                        ck.error(
+                            crate::registry::STRUCT_FIELDS,
+                            fname.span,
+                            "not a field of this shape",
+                            format!("shape `{}` has no field `{}`", name.name, fname.name),
+                        );
+                    }
+                    Some((_, d))
+                        if !{
+                            check_literal(calls, fe, &d.ty);
+                            calls.unify(&t, &d.ty)
+                        } =>
+                    {
+                        let t = calls.resolve(&t);
+                        ck.error(
+                            crate::registry::TYPE_PLACE,
+                            fe.span,
+                            format!("this is {t}"),
+                            format!(
+                                "field `{}` of `{}` has type `{}`",
+                                fname.name, name.name, d.name
+                            ),
+                        );
+                    }
+                    Some(_) => {}
+                }
+            }
+            let missing: Vec<&str> = shape
+                .fields
+                .iter()
+                .map(|(n, _)| n.as_str())
+                .filter(|n| !given.contains_key(n))
+                .collect();
+            if !missing.is_empty() {
+                ck.error(
+                    crate::registry::STRUCT_FIELDS,
+                    e.span,
+                    format!("missing {}", missing.join(", ")),
+                    format!(
+                        "struct literal `{}` lacks field(s) {}",
+                        name.name,
+                        missing.join(", ")
+                    ),
+                );
+            }
+            Ty::Shape(name.name.clone())
+        }
+    }
+}
+
+/// A call to a reserved regime intrinsic (`q_*`, `phi_*`) that no process of
+/// the forge defines.
+pub(crate) fn is_intrinsic(c: &Compiled<'_>, forge: usize, callee: &[String]) -> bool {
+    let last = callee.last().map(String::as_str).unwrap_or("");
+    last.starts_with("phi_") && resolve_ref(c, forge, callee).is_empty()
+}
+
+/// Types a call to a regime intrinsic of the table (None: not an intrinsic).
+pub(crate) fn infer_intrinsic(
+    ck: &mut Checker<'_>,
+    c: &Compiled<'_>,
+    scope: &Scope<'_>,
+    callee: &[String],
+    span: Span,
+    args: &[Expr],
+    calls: &mut Calls,
+) -> Option<Ty> {
+    use semantics::datalog::{IntrinsicArg, IntrinsicResult};
+    let tables = ck.tables;
+    let lin = &tables.linearity;
+    let i = intrinsic_of(lin, c, scope.forge, callee)?;
+    let idx = lin.intrinsics.iter().position(|x| x.name == i.name)?;
+    let caller = &c.procs[scope.proc];
+    if regime_of(caller.proc.regime) != i.regime {
+        ck.error(
+            crate::registry::INTRINSIC_REGIME,
+            span,
+            format!("a {:?} intrinsic", i.regime),
+            format!(
+                "`{}` is an intrinsic of the {:?} regime, called from {} process `{}`",
+                i.name,
+                i.regime,
+                caller.proc.regime.symbol(),
+                caller.proc.name.name
+            ),
+        );
+        return Some(Ty::Unknown);
+    }
+    ck.fire(&i.id);
+    calls.push((span, Target::Intrinsic(idx)));
+    let arg = match args {
+        [a] => a,
+        _ => {
+            ck.error(
+                crate::registry::INTRINSIC_ARG,
+                span,
+                format!("{} argument(s) given", args.len()),
+                format!("`{}` takes exactly one argument", i.name),
+            );
+            return Some(Ty::Unknown);
+        }
+    };
+    let name = match &arg.kind {
+        ExprKind::Path(s) if s.len() == 1 => s[0].clone(),
+        _ => {
+            let want = if i.arg == IntrinsicArg::TypeName {
+                "a type name"
+            } else {
+                "a binding"
+            };
+            ck.error(
+                crate::registry::INTRINSIC_ARG,
+                arg.span,
+                format!("expected {want}"),
+                format!("the argument of `{}` must be {want}", i.name),
+            );
+            return Some(Ty::Unknown);
+        }
+    };
+    let arg_ty = match i.arg {
+        IntrinsicArg::TypeName => {
+            let known = lin.resource_types.contains(&name) || c.shape(scope.forge, &name).is_some();
+            if !known {
+                ck.error(
+                    crate::registry::INTRINSIC_ARG,
+                    arg.span,
+                    "not a resource type or shape",
+                    format!(
+                        "`{}` needs a shape of this forge or a resource type ({}), found `{name}`",
+                        i.name,
+                        lin.resource_types.join(", ")
+                    ),
+                );
+                return Some(Ty::Unknown);
+            }
+            Ty::Resource(name)
+        }
+        IntrinsicArg::Binding => infer(ck, c, scope, arg, calls),
+    };
+    Some(match i.result {
+        IntrinsicResult::Resource => arg_ty,
+        IntrinsicResult::SameAsArg => arg_ty,
+        IntrinsicResult::Unit => Ty::Unit,
+        IntrinsicResult::Measurement => Ty::Measurement,
+    })
+}
+
+pub(crate) fn resolve_call(
+    ck: &mut Checker<'_>,
+    c: &Compiled<'_>,
+    scope: &Scope<'_>,
+    callee: &[String],
+    span: Span,
+) -> Option<usize> {
+    let found = resolve_ref(c, scope.forge, callee);
+    let caller = &c.procs[scope.proc];
+    let name = callee.join("::");
+    match found.as_slice() {
+        [] => {
+            let last = callee.last().map(String::as_str).unwrap_or("");
+            let unary = &ck.tables.types.unary;
+            if callee.len() == 1 && unary.names.iter().any(|n| n == last) {
+                ck.fire(&unary.id);
+                let d = Diagnostic::new(
+                    ck.tables,
+                    &unary.code,
+                    Some((&unary.id, &unary.cite)),
+                    format!("`{last}(...)` is a unary operator, which DPL v0.1 does not have"),
+                )
+                .at(span, "unary operator")
+                .note("the v0.1 expression grammar (§3.8) has binary operators only")
+                .help("write `0 Sub x` for a negation, or `b Eq false` for a logical not");
+                ck.diags.push(d);
+            } else if is_intrinsic(c, scope.forge, callee) {
+                ck.error(crate::registry::INTRINSIC_RESERVED, span, "reserved name", format!("`{last}` is a reserved Φ intrinsic name, and no such intrinsic exists"))
+                    .notes
+                    .push("names starting with `phi_` are reserved for Φ intrinsics; DPL v0.1 has only `phi_witness`".into());
+            } else {
+                ck.error(
+                    crate::registry::CALL_UNKNOWN,
+                    span,
+                    "no such process in this forge",
+                    format!("cannot find process `{name}`"),
+                );
+            }
+            None
+        }
+        [one] => {
+            let target = &c.procs[*one];
+            if target.proc.regime == caller.proc.regime {
+                ck.fire(crate::registry::CALL_SAME_REGIME);
+                return Some(*one);
+            }
+            if !c.binds_between(scope.proc, *one).is_empty() {
+                ck.fire(crate::registry::CALL_BOUND);
+                return Some(*one);
+            }
+            {
+                ck.error(
+                    crate::registry::CALL_CROSS_REGIME,
+                    span,
+                    format!(
+                        "{} calls {} without a binding",
+                        caller.proc.regime.symbol(),
+                        target.proc.regime.symbol()
+                    ),
+                    format!(
+                        "cross-regime call from `{}` to `{}` needs a binding",
+                        caller.qname, target.qname
+                    ),
+                )
+                .help = Some(if target.proc.regime == Regime::Phi {
+                    format!(
+                        "declare a binding between them: `bind {c} -> {t}`, or `bind {t} -> {c}`, which also gates `{cn}` on `{tn}` having an admissible assignment (§10.6.1)",
+                        c = format!("{}::{}", caller.proc.regime.symbol(), caller.proc.name.name),
+                        t = format!("{}::{}", target.proc.regime.symbol(), target.proc.name.name),
+                        cn = caller.proc.name.name,
+                        tn = target.proc.name.name,
+                    )
+                } else {
+                    format!(
+                        "declare a binding between them, with its contract: `bind {}::{} -> {}::{}` (either direction)",
+                        caller.proc.regime.symbol(),
+                        caller.proc.name.name,
+                        target.proc.regime.symbol(),
+                        target.proc.name.name
+                    )
+                });
+            }
+            None
+        }
+        many => {
+            let names: Vec<&str> = many.iter().map(|i| c.procs[*i].qname.as_str()).collect();
+            ck.error(
+                crate::registry::CALL_AMBIGUOUS,
+                span,
+                "ambiguous",
+                format!("`{name}` names several processes: {}", names.join(", ")),
+            )
+            .help = Some("qualify the call with the regime, e.g. `K::name(...)`".into());
+            None
+        }
+    }
+}
+
+/// Whether a value of type `t` is, or contains, a PhiWitness.
+pub(crate) fn carries_witness(c: &Compiled<'_>, forge: usize, t: &Ty) -> bool {
+    // Each shape is visited once (shapes may nest, even cyclically), so this
+    // is linear in the forge's declarations.
+    let mut seen: BTreeSet<&str> = BTreeSet::new();
+    let mut stack: Vec<&Ty> = vec![t];
+    while let Some(t) = stack.pop() {
+        match t {
+            Ty::Witness(_) => return true,
+            Ty::Shape(s) if seen.insert(s.as_str()) => {
+                if let Some(sh) = c.shape(forge, s) {
+                    stack.extend(sh.fields.iter().map(|(_, d)| &d.ty));
+                }
+            }
+            _ => {}
+        }
+    }
+    false
+}
