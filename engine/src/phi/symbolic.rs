@@ -1,24 +1,12 @@
-//! Φ resolution (brief 7): a Φ process entered without values for (some of)
-//! its parameters asks whether an assignment of those unknowns exists. The
-//! body is evaluated symbolically into linear formulas (`solve`), the solver
-//! decides them, the canonical witness comes from successive optimisation in
-//! the order of `07-phi.ron`, and non-existence comes with a minimal
-//! inadmissible set (deletion-based). Every witness is verified by evaluating
-//! the process concretely.
+//! The Φ question: the body run symbolically through the Φ step rows into
+//! formulas over linear terms, with evaluability conditions.
 
-use crate::solve::{self, Form, Lin, Outcome, Pref, Problem, Rel};
-use crate::types::Ty;
-use crate::validate::Compiled;
-use crate::value::Value;
-use dir_grammar::model::*;
-use dir_grammar::print::expr_to_string;
-use dir_grammar::Span;
-use semantics::{Action, BooleanOrder, IntegerOrder, PrimKind, Tables};
-use std::collections::BTreeMap;
+#[allow(unused_imports)]
+use super::*;
 
 /// A value during symbolic evaluation.
 #[derive(Clone, Debug)]
-enum Sym {
+pub(crate) enum Sym {
     Val(Value),
     Int(Lin),
     Bool(Form),
@@ -28,51 +16,7 @@ enum Sym {
     Opaque(Reason),
 }
 
-/// An unknown: one leaf of a parameter (`c.x`), in declaration order.
-#[derive(Clone, Debug)]
-pub struct Leaf {
-    /// Parameter index and field path.
-    pub param: usize,
-    pub path: Vec<String>,
-    pub kind: LeafKind,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LeafKind {
-    Int,
-    Bool,
-}
-
-/// A constraint of the question, with where it came from.
-#[derive(Clone, Debug)]
-pub struct Constraint {
-    pub stmt: usize,
-    pub span: Span,
-    pub text: String,
-    /// Its formula includes evaluability conditions (no overflow, §5.2).
-    pub evaluability: bool,
-}
-
-/// Why a question cannot be decided.
-pub type Reason = String;
-
-pub enum Resolution {
-    /// Existence: the canonical witness (a value per unknown parameter) and
-    /// the scope it was decided over (always the declared domains: "exact").
-    Exists {
-        args: Vec<Value>,
-        scope: String,
-    },
-    /// Non-existence: a minimal inadmissible set (indices into `constraints`).
-    NonExistent {
-        mus: Vec<usize>,
-        constraints: Vec<Constraint>,
-        minimal: bool,
-    },
-    Undetermined(Reason),
-}
-
-struct Builder<'a> {
+pub(crate) struct Builder<'a> {
     c: &'a Compiled<'a>,
     forge: usize,
     leaves: Vec<Leaf>,
@@ -120,7 +64,7 @@ impl Builder<'_> {
     }
 }
 
-fn as_lin(s: &Sym) -> Option<Lin> {
+pub(crate) fn as_lin(s: &Sym) -> Option<Lin> {
     match s {
         Sym::Int(l) => Some(l.clone()),
         Sym::Val(Value::Int(i)) => Some(Lin::constant(*i as i128)),
@@ -128,7 +72,7 @@ fn as_lin(s: &Sym) -> Option<Lin> {
     }
 }
 
-fn as_form(s: &Sym) -> Option<Form> {
+pub(crate) fn as_form(s: &Sym) -> Option<Form> {
     match s {
         Sym::Bool(f) => Some(f.clone()),
         Sym::Val(Value::Bool(b)) => Some(Form::Const(*b)),
@@ -136,7 +80,7 @@ fn as_form(s: &Sym) -> Option<Form> {
     }
 }
 
-fn sym_eq(a: &Sym, b: &Sym) -> Result<Sym, Reason> {
+pub(crate) fn sym_eq(a: &Sym, b: &Sym) -> Result<Sym, Reason> {
     if let (Sym::Val(x), Sym::Val(y)) = (a, b) {
         return Ok(Sym::Val(Value::Bool(x == y)));
     }
@@ -175,7 +119,7 @@ fn sym_eq(a: &Sym, b: &Sym) -> Result<Sym, Reason> {
     Err("an equality the solver does not represent".into())
 }
 
-struct Eval<'a> {
+pub(crate) struct Eval<'a> {
     tables: &'a Tables,
     env: BTreeMap<String, Sym>,
     /// The type each arithmetic operator computes in (by operator span).
@@ -346,13 +290,6 @@ impl Eval<'_> {
     }
 }
 
-/// The question a Φ process asks, ready for the solver.
-pub struct Question {
-    pub leaves: Vec<Leaf>,
-    pub problem: Problem,
-    pub constraints: Vec<Constraint>,
-}
-
 /// Evaluate the body symbolically. `given[i]` is the value of parameter i,
 /// or None for an unknown.
 pub fn question(
@@ -485,7 +422,12 @@ pub fn question(
 
 /// A predicate that must hold, with the evaluability conditions of its
 /// arithmetic.
-fn condition(stmt: usize, pred: &Expr, mut side: Vec<Form>, f: Form) -> (Form, Constraint) {
+pub(crate) fn condition(
+    stmt: usize,
+    pred: &Expr,
+    mut side: Vec<Form>,
+    f: Form,
+) -> (Form, Constraint) {
     let evaluability = !side.is_empty();
     let form = if side.is_empty() {
         f
@@ -502,232 +444,4 @@ fn condition(stmt: usize, pred: &Expr, mut side: Vec<Form>, f: Form) -> (Form, C
             evaluability,
         },
     )
-}
-
-/// Decide existence with one solver: the canonical witness in the order of
-/// 07-phi.ron, or a minimal inadmissible set.
-pub fn resolve(tables: &Tables, q: &Question, conflicts_override: Option<u64>) -> Resolution {
-    let budget = &tables.phi.solver;
-    if q.leaves.len() as u64 > budget.max_unknowns {
-        return Resolution::Undetermined(format!(
-            "the question has {} unknowns; the solver budget allows {}",
-            q.leaves.len(),
-            budget.max_unknowns
-        ));
-    }
-    let order = &tables.phi.witness_order;
-    let prefs: Vec<Pref> = q
-        .leaves
-        .iter()
-        .map(|leaf| match leaf.kind {
-            LeafKind::Bool => Pref::Boolean {
-                true_first: order.booleans == BooleanOrder::TrueFirst,
-            },
-            LeafKind::Int => Pref::Integer {
-                negative_first: order.integers == IntegerOrder::NearestZeroNegativeFirst,
-            },
-        })
-        .collect();
-    let per_query = conflicts_override.unwrap_or(budget.conflicts_per_query);
-    let limits = solve::Budget {
-        conflicts_per_query: per_query,
-        total_conflicts: budget.total_conflicts.max(per_query),
-        max_queries: budget.max_queries,
-        max_clauses: budget.max_clauses,
-    };
-    match solve::resolve(&q.problem, &prefs, &limits) {
-        Outcome::Sat(values) => Resolution::Exists {
-            args: Vec::new(),
-            scope: "exact".into(),
-        }
-        .with_values(q, &values),
-        Outcome::Unsat { core, minimal } => Resolution::NonExistent {
-            mus: core,
-            constraints: q.constraints.clone(),
-            minimal,
-        },
-        Outcome::Unknown(r) => Resolution::Undetermined(r),
-    }
-}
-
-impl Resolution {
-    fn with_values(self, q: &Question, values: &[i64]) -> Resolution {
-        match self {
-            Resolution::Exists { scope, .. } => Resolution::Exists {
-                args: assemble(q, values),
-                scope,
-            },
-            other => other,
-        }
-    }
-}
-
-/// Leaf values back into parameter values (unknown parameters only, in order).
-fn assemble(q: &Question, values: &[i64]) -> Vec<Value> {
-    // Group leaves by parameter, rebuilding shapes field by field.
-    fn build(leaves: &[(&Leaf, i64)], depth: usize) -> Value {
-        if let [(leaf, v)] = leaves {
-            if leaf.path.len() == depth {
-                return match leaf.kind {
-                    LeafKind::Int => Value::Int(*v),
-                    LeafKind::Bool => Value::Bool(*v != 0),
-                };
-            }
-        }
-        let mut fields: Vec<(String, Vec<(&Leaf, i64)>)> = Vec::new();
-        for (leaf, v) in leaves {
-            let name = leaf.path[depth].clone();
-            match fields.iter_mut().find(|(n, _)| *n == name) {
-                Some((_, group)) => group.push((leaf, *v)),
-                None => fields.push((name, vec![(leaf, *v)])),
-            }
-        }
-        Value::structure(
-            String::new(),
-            fields
-                .into_iter()
-                .map(|(n, g)| (n, build(&g, depth + 1)))
-                .collect(),
-        )
-    }
-    let mut params: Vec<(usize, Vec<(&Leaf, i64)>)> = Vec::new();
-    for (leaf, v) in q.leaves.iter().zip(values) {
-        match params.iter_mut().find(|(p, _)| *p == leaf.param) {
-            Some((_, g)) => g.push((leaf, *v)),
-            None => params.push((leaf.param, vec![(leaf, *v)])),
-        }
-    }
-    params.into_iter().map(|(_, g)| build(&g, 0)).collect()
-}
-
-/// Give struct values their shape names (assemble does not know them).
-pub fn name_shapes(v: Value, ty: &Ty, c: &Compiled<'_>, forge: usize) -> Value {
-    match (v, ty) {
-        (Value::Struct(s), Ty::Shape(name)) => {
-            let shape = c.shape(forge, name);
-            let fields = s
-                .fields
-                .iter()
-                .map(|(n, x)| {
-                    let fty = shape
-                        .and_then(|sh| sh.fields.iter().find(|(f, _)| f == n))
-                        .map(|(_, d)| d.ty.clone())
-                        .unwrap_or(Ty::Unknown);
-                    (n.clone(), name_shapes(x.clone(), &fty, c, forge))
-                })
-                .collect();
-            Value::structure(name.clone(), fields)
-        }
-        (v, _) => v,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::solve::Lin;
-
-    /// 0, 1, -1, 2, -2, ...
-    fn key(v: i64) -> (u64, bool) {
-        (v.unsigned_abs(), v < 0)
-    }
-
-    /// The canonical witness is the lexicographically first satisfying
-    /// assignment in the witness order, and every minimal set is minimal,
-    /// on random small problems checked by brute force.
-    #[test]
-    fn witnesses_and_minimal_sets_match_brute_force() {
-        let tables = Tables::defaults().unwrap();
-        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
-        let mut next = move |n: u64| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed % n
-        };
-        let (mut sat, mut unsat) = (0, 0);
-        for _ in 0..150 {
-            let n = 1 + next(3) as usize;
-            let domains: Vec<(i64, i64)> = (0..n)
-                .map(|_| (-(next(4) as i64) - 1, next(4) as i64 + 1))
-                .collect();
-            let nf = 1 + next(4) as usize;
-            let formulas: Vec<Form> = (0..nf)
-                .map(|_| {
-                    let k = 1 + next(n as u64) as usize;
-                    let mut terms: Vec<(usize, i128)> = (0..k)
-                        .map(|_| (next(n as u64) as usize, next(5) as i128 - 2))
-                        .collect();
-                    terms.sort();
-                    terms.dedup_by_key(|t| t.0);
-                    terms.retain(|t| t.1 != 0);
-                    let rel = [Rel::Le, Rel::Le, Rel::Eq, Rel::Ne][next(4) as usize];
-                    Form::Atom(
-                        Lin {
-                            terms,
-                            c: next(9) as i128 - 4,
-                        },
-                        rel,
-                    )
-                })
-                .collect();
-            let q = Question {
-                leaves: (0..n)
-                    .map(|i| Leaf {
-                        param: i,
-                        path: Vec::new(),
-                        kind: LeafKind::Int,
-                    })
-                    .collect(),
-                problem: Problem {
-                    domains: domains.clone(),
-                    formulas: formulas.clone(),
-                },
-                constraints: (0..nf)
-                    .map(|i| Constraint {
-                        stmt: i,
-                        span: Span::default(),
-                        text: format!("#{i}"),
-                        evaluability: false,
-                    })
-                    .collect(),
-            };
-            let all = crate::solve::assignments(&domains);
-            let sat_under = |set: &[usize]| {
-                all.iter()
-                    .any(|x| set.iter().all(|i| formulas[*i].holds(x)))
-            };
-            let best = all
-                .iter()
-                .filter(|x| formulas.iter().all(|f| f.holds(x)))
-                .min_by_key(|x| x.iter().map(|v| key(*v)).collect::<Vec<_>>())
-                .cloned();
-            match (resolve(&tables, &q, None), best) {
-                (Resolution::Exists { args, scope }, Some(b)) => {
-                    sat += 1;
-                    assert_eq!(scope, "exact");
-                    let got: Vec<i64> = args.iter().map(|v| match v {
-                        Value::Int(i) => *i,
-                        other => panic!("{other:?}"),
-                    }).collect();
-                    assert_eq!(got, b, "canonical witness of {formulas:?} over {domains:?}");
-                }
-                (Resolution::NonExistent { mus, minimal, .. }, None) => {
-                    unsat += 1;
-                    assert!(minimal);
-                    assert!(!sat_under(&mus), "the set must be inadmissible");
-                    for i in &mus {
-                        let rest: Vec<usize> = mus.iter().copied().filter(|j| j != i).collect();
-                        assert!(sat_under(&rest), "dropping #{i} must make {mus:?} satisfiable");
-                    }
-                }
-                (r, b) => panic!("disagreement on {formulas:?} over {domains:?}: brute force {b:?}, resolution {}", match r {
-                    Resolution::Exists { .. } => "exists",
-                    Resolution::NonExistent { .. } => "non-existent",
-                    Resolution::Undetermined(_) => "undetermined",
-                }),
-            }
-        }
-        assert!(sat > 20 && unsat > 20, "{sat} satisfiable, {unsat} not");
-    }
 }

@@ -1,0 +1,252 @@
+//! Deciding the question (`solve::resolve`), assembling the witness, and
+//! reporting the entry's resolution as a trace entry or a diagnostic.
+
+#[allow(unused_imports)]
+use super::*;
+use crate::diag::{Checker, Diagnostic};
+use crate::trace::{MusEntry, PhiTrace};
+use crate::{Engine, RunConfig};
+
+/// Decide existence with one solver: the canonical witness in the order of
+/// 07-phi.ron, or a minimal inadmissible set.
+pub fn resolve(tables: &Tables, q: &Question, conflicts_override: Option<u64>) -> Resolution {
+    let budget = &tables.phi.solver;
+    if q.leaves.len() as u64 > budget.max_unknowns {
+        return Resolution::Undetermined(format!(
+            "the question has {} unknowns; the solver budget allows {}",
+            q.leaves.len(),
+            budget.max_unknowns
+        ));
+    }
+    let order = &tables.phi.witness_order;
+    let prefs: Vec<Pref> = q
+        .leaves
+        .iter()
+        .map(|leaf| match leaf.kind {
+            LeafKind::Bool => Pref::Boolean {
+                true_first: order.booleans == BooleanOrder::TrueFirst,
+            },
+            LeafKind::Int => Pref::Integer {
+                negative_first: order.integers == IntegerOrder::NearestZeroNegativeFirst,
+            },
+        })
+        .collect();
+    let per_query = conflicts_override.unwrap_or(budget.conflicts_per_query);
+    let limits = solve::Budget {
+        conflicts_per_query: per_query,
+        total_conflicts: budget.total_conflicts.max(per_query),
+        max_queries: budget.max_queries,
+        max_clauses: budget.max_clauses,
+    };
+    match solve::resolve(&q.problem, &prefs, &limits) {
+        Outcome::Sat(values) => Resolution::Exists {
+            args: Vec::new(),
+            scope: "exact".into(),
+        }
+        .with_values(q, &values),
+        Outcome::Unsat { core, minimal } => Resolution::NonExistent {
+            mus: core,
+            constraints: q.constraints.clone(),
+            minimal,
+        },
+        Outcome::Unknown(r) => Resolution::Undetermined(r),
+    }
+}
+
+impl Resolution {
+    fn with_values(self, q: &Question, values: &[i64]) -> Resolution {
+        match self {
+            Resolution::Exists { scope, .. } => Resolution::Exists {
+                args: assemble(q, values),
+                scope,
+            },
+            other => other,
+        }
+    }
+}
+
+/// Leaf values back into parameter values (unknown parameters only, in order).
+pub(crate) fn assemble(q: &Question, values: &[i64]) -> Vec<Value> {
+    // Group leaves by parameter, rebuilding shapes field by field.
+    fn build(leaves: &[(&Leaf, i64)], depth: usize) -> Value {
+        if let [(leaf, v)] = leaves {
+            if leaf.path.len() == depth {
+                return match leaf.kind {
+                    LeafKind::Int => Value::Int(*v),
+                    LeafKind::Bool => Value::Bool(*v != 0),
+                };
+            }
+        }
+        let mut fields: Vec<(String, Vec<(&Leaf, i64)>)> = Vec::new();
+        for (leaf, v) in leaves {
+            let name = leaf.path[depth].clone();
+            match fields.iter_mut().find(|(n, _)| *n == name) {
+                Some((_, group)) => group.push((leaf, *v)),
+                None => fields.push((name, vec![(leaf, *v)])),
+            }
+        }
+        Value::structure(
+            String::new(),
+            fields
+                .into_iter()
+                .map(|(n, g)| (n, build(&g, depth + 1)))
+                .collect(),
+        )
+    }
+    let mut params: Vec<(usize, Vec<(&Leaf, i64)>)> = Vec::new();
+    for (leaf, v) in q.leaves.iter().zip(values) {
+        match params.iter_mut().find(|(p, _)| *p == leaf.param) {
+            Some((_, g)) => g.push((leaf, *v)),
+            None => params.push((leaf.param, vec![(leaf, *v)])),
+        }
+    }
+    params.into_iter().map(|(_, g)| build(&g, 0)).collect()
+}
+
+/// Give struct values their shape names (assemble does not know them).
+pub fn name_shapes(v: Value, ty: &Ty, c: &Compiled<'_>, forge: usize) -> Value {
+    match (v, ty) {
+        (Value::Struct(s), Ty::Shape(name)) => {
+            let shape = c.shape(forge, name);
+            let fields = s
+                .fields
+                .iter()
+                .map(|(n, x)| {
+                    let fty = shape
+                        .and_then(|sh| sh.fields.iter().find(|(f, _)| f == n))
+                        .map(|(_, d)| d.ty.clone())
+                        .unwrap_or(Ty::Unknown);
+                    (n.clone(), name_shapes(x.clone(), &fty, c, forge))
+                })
+                .collect();
+            Value::structure(name.clone(), fields)
+        }
+        (v, _) => v,
+    }
+}
+
+impl Engine {
+    /// Φ resolution of the entry: the witness as full arguments, or the stop.
+    #[allow(clippy::type_complexity)]
+    pub(crate) fn resolve_phi(
+        &self,
+        ck: &mut Checker<'_>,
+        c: &Compiled<'_>,
+        entry: usize,
+        given: &[Option<Value>],
+        cfg: &RunConfig,
+    ) -> Result<(Vec<Value>, PhiTrace), (Box<Diagnostic>, Option<Vec<MusEntry>>)> {
+        let info = &c.procs[entry];
+        let undetermined = |ck: &mut Checker<'_>, reason: String| {
+            ck.fire(crate::registry::PHI_UNDETERMINED);
+            let d = Checker::check_diag(
+                &self.tables,
+                crate::registry::PHI_UNDETERMINED,
+                format!("Φ resolution of `{}` is undetermined: {reason}", info.qname),
+            )
+            .at(
+                info.proc.name.span,
+                "the existence question of this process",
+            )
+            .note("dustrun never reports existence or non-existence it has not established");
+            (Box::new(d), None)
+        };
+        let q = match crate::phi::question(&self.tables, c, entry, given) {
+            Ok(q) => q,
+            Err(r) => return Err(undetermined(ck, r)),
+        };
+        match crate::phi::resolve(&self.tables, &q, cfg.solver_budget) {
+            crate::phi::Resolution::Undetermined(r) => Err(undetermined(ck, r)),
+            crate::phi::Resolution::NonExistent {
+                mus,
+                constraints,
+                minimal,
+            } => {
+                ck.fire(crate::registry::PHI_NONEXISTENT);
+                let members: Vec<&crate::phi::Constraint> =
+                    mus.iter().map(|i| &constraints[*i]).collect();
+                let texts: Vec<String> = members.iter().map(|m| format!("`{}`", m.text)).collect();
+                let mut d = Checker::check_diag(
+                    &self.tables,
+                    crate::registry::PHI_NONEXISTENT,
+                    format!(
+                        "no assignment of the unknowns of `{}` satisfies its constraints",
+                        info.qname
+                    ),
+                );
+                for (k, m) in members.iter().enumerate() {
+                    let label = if members.len() == 1 {
+                        "cannot hold for any value of the unknowns"
+                    } else if k == 0 {
+                        "cannot hold together with the others marked"
+                    } else {
+                        "in the minimal inadmissible set"
+                    };
+                    d = if k == 0 {
+                        d.at(m.span, label)
+                    } else {
+                        d.also(m.span, label)
+                    };
+                }
+                if members.is_empty() {
+                    d = d.at(
+                        info.proc.name.span,
+                        "the process's own definitions cannot hold",
+                    );
+                }
+                d = d.note(format!("minimal inadmissible set: {}", texts.join(", ")));
+                if members.iter().any(|m| m.evaluability) {
+                    d = d.note(
+                        "arithmetic over the unknowns must stay within its type (§5.2): an assignment that would overflow does not count",
+                    );
+                }
+                d = d.note(if minimal && members.len() == 1 {
+                    "on its own it is unsatisfiable over the declared types".to_string()
+                } else if minimal {
+                    "dropping any one of them makes the rest satisfiable".to_string()
+                } else {
+                    "the set is inadmissible; its minimality could not be established within the budget".to_string()
+                });
+                let mus = members
+                    .iter()
+                    .map(|m| MusEntry {
+                        proc: info.qname.clone(),
+                        stmt: m.stmt,
+                        predicate: m.text.clone(),
+                    })
+                    .collect();
+                Err((Box::new(d), Some(mus)))
+            }
+            crate::phi::Resolution::Exists { args, scope } => {
+                ck.fire(crate::registry::PHI_EXISTS);
+                ck.fire(crate::registry::PHI_WITNESS_ORDER);
+                let mut unknown = args.into_iter();
+                let mut full = Vec::new();
+                let mut witness = serde_json::Map::new();
+                for ((name, d), g) in info.params.iter().zip(given) {
+                    let v = match g {
+                        Some(v) => v.clone(),
+                        None => {
+                            let v = crate::phi::name_shapes(
+                                unknown.next().unwrap_or(Value::Unit),
+                                &d.ty,
+                                c,
+                                info.forge,
+                            );
+                            witness.insert(name.clone(), v.tagged());
+                            v
+                        }
+                    };
+                    full.push(v);
+                }
+                Ok((
+                    full,
+                    PhiTrace {
+                        witness: serde_json::Value::Object(witness),
+                        scope,
+                    },
+                ))
+            }
+        }
+    }
+}
