@@ -87,6 +87,12 @@ pub enum Form {
     Atom(Lin, Rel),
     And(Vec<Form>),
     Or(Vec<Form>),
+    /// A subformula used in several places (a `let`, an operand of a
+    /// boolean `Eq`): held once and encoded once, so questions stay linear
+    /// in the size of the program.
+    Shared(std::rc::Rc<Form>),
+    /// The negation of a shared subformula.
+    NotShared(std::rc::Rc<Form>),
 }
 
 /// Every assignment over small domains, in lexicographic order (tests).
@@ -119,6 +125,16 @@ impl Form {
             }
             Form::And(fs) => fs.iter().all(|g| g.holds(x)),
             Form::Or(fs) => fs.iter().any(|g| g.holds(x)),
+            Form::Shared(f) => f.holds(x),
+            Form::NotShared(f) => !f.holds(x),
+        }
+    }
+
+    /// This formula, held once however often it is used.
+    pub fn shared(self) -> Form {
+        match self {
+            f @ (Form::Const(_) | Form::Atom(..) | Form::Shared(_) | Form::NotShared(_)) => f,
+            f => Form::Shared(std::rc::Rc::new(f)),
         }
     }
 
@@ -131,6 +147,8 @@ impl Form {
             Form::Atom(l, Rel::Ne) => Form::Atom(l.clone(), Rel::Eq),
             Form::And(fs) => Form::Or(fs.iter().map(Form::not).collect()),
             Form::Or(fs) => Form::And(fs.iter().map(Form::not).collect()),
+            Form::Shared(f) => Form::NotShared(f.clone()),
+            Form::NotShared(f) => Form::Shared(f.clone()),
         }
     }
 }
@@ -287,6 +305,9 @@ struct Enc {
     clauses: u64,
     max_clauses: u64,
     words: std::collections::BTreeMap<Vec<(usize, i128)>, Vec<B>>,
+    /// The bit of each shared subformula, by its address (the problem
+    /// holds every `Rc` while it is encoded; looked up, never iterated).
+    shared: std::collections::HashMap<usize, B>,
 }
 
 type R<T> = Result<T, Halt>;
@@ -560,6 +581,17 @@ impl Enc {
         })
     }
 
+    /// The bit of a shared subformula, encoded on first use.
+    fn shared_bit(&mut self, f: &std::rc::Rc<Form>, vars: &[Vec<B>]) -> R<B> {
+        let key = std::rc::Rc::as_ptr(f) as usize;
+        if let Some(b) = self.shared.get(&key) {
+            return Ok(*b);
+        }
+        let b = self.form(f, vars)?;
+        self.shared.insert(key, b);
+        Ok(b)
+    }
+
     /// A bit equivalent to the formula.
     fn form(&mut self, f: &Form, vars: &[Vec<B>]) -> R<B> {
         Ok(match f {
@@ -572,6 +604,8 @@ impl Enc {
                     .collect::<R<Vec<B>>>()?;
                 self.and_all(&parts)?
             }
+            Form::Shared(f) => self.shared_bit(f, vars)?,
+            Form::NotShared(f) => !self.shared_bit(f, vars)?,
             Form::Or(fs) => {
                 let parts = fs
                     .iter()
@@ -650,6 +684,7 @@ impl Session {
             clauses: 0,
             max_clauses: budget.max_clauses,
             words: Default::default(),
+            shared: Default::default(),
         };
         let mut vars = Vec::new();
         for (i, (lo, hi)) in p.domains.iter().enumerate() {

@@ -25,9 +25,6 @@ use std::collections::BTreeMap;
 /// An unknown: one leaf of a parameter (`c.x`), in declaration order.
 #[derive(Clone, Debug)]
 pub struct Leaf {
-    /// Parameter index and field path.
-    pub param: usize,
-    pub path: Vec<String>,
     pub kind: LeafKind,
 }
 
@@ -68,6 +65,8 @@ pub enum Resolution {
 
 /// The question a Φ process asks, ready for the solver.
 pub struct Question {
+    /// How each unknown parameter's value is rebuilt, in parameter order.
+    pub templates: Vec<Template>,
     pub leaves: Vec<Leaf>,
     pub problem: Problem,
     pub constraints: Vec<Constraint>,
@@ -123,10 +122,9 @@ mod tests {
                 })
                 .collect();
             let q = Question {
+                templates: (0..n).map(Template::Int).collect(),
                 leaves: (0..n)
-                    .map(|i| Leaf {
-                        param: i,
-                        path: Vec::new(),
+                    .map(|_| Leaf {
                         kind: LeafKind::Int,
                     })
                     .collect(),

@@ -65,42 +65,23 @@ impl Resolution {
     }
 }
 
-/// Leaf values back into parameter values (unknown parameters only, in order).
+/// The unknowns' values back into parameter values (unknown parameters
+/// only, in order), shapes field by field, field-less shapes included.
 pub(crate) fn assemble(q: &Question, values: &[i64]) -> Vec<Value> {
-    // Group leaves by parameter, rebuilding shapes field by field.
-    fn build(leaves: &[(&Leaf, i64)], depth: usize) -> Value {
-        if let [(leaf, v)] = leaves {
-            if leaf.path.len() == depth {
-                return match leaf.kind {
-                    LeafKind::Int => Value::Int(*v),
-                    LeafKind::Bool => Value::Bool(*v != 0),
-                };
-            }
-        }
-        let mut fields: Vec<(String, Vec<(&Leaf, i64)>)> = Vec::new();
-        for (leaf, v) in leaves {
-            let name = leaf.path[depth].clone();
-            match fields.iter_mut().find(|(n, _)| *n == name) {
-                Some((_, group)) => group.push((leaf, *v)),
-                None => fields.push((name, vec![(leaf, *v)])),
-            }
-        }
-        Value::structure(
-            String::new(),
-            fields
-                .into_iter()
-                .map(|(n, g)| (n, build(&g, depth + 1)))
-                .collect(),
-        )
-    }
-    let mut params: Vec<(usize, Vec<(&Leaf, i64)>)> = Vec::new();
-    for (leaf, v) in q.leaves.iter().zip(values) {
-        match params.iter_mut().find(|(p, _)| *p == leaf.param) {
-            Some((_, g)) => g.push((leaf, *v)),
-            None => params.push((leaf.param, vec![(leaf, *v)])),
+    fn build(t: &Template, values: &[i64]) -> Value {
+        match t {
+            Template::Int(v) => Value::Int(values[*v]),
+            Template::Bool(v) => Value::Bool(values[*v] != 0),
+            Template::Struct(fields) => Value::structure(
+                String::new(),
+                fields
+                    .iter()
+                    .map(|(n, t)| (n.clone(), build(t, values)))
+                    .collect(),
+            ),
         }
     }
-    params.into_iter().map(|(_, g)| build(&g, 0)).collect()
+    q.templates.iter().map(|t| build(t, values)).collect()
 }
 
 /// Give struct values their shape names (assemble does not know them).
@@ -194,7 +175,15 @@ impl Engine {
                         "the process's own definitions cannot hold",
                     );
                 }
-                d = d.note(format!("minimal inadmissible set: {}", texts.join(", ")));
+                d = d.note(format!(
+                    "{} set: {}",
+                    if minimal {
+                        "minimal inadmissible"
+                    } else {
+                        "inadmissible"
+                    },
+                    texts.join(", ")
+                ));
                 if members.iter().any(|m| m.evaluability) {
                     d = d.note(
                         "arithmetic over the unknowns must stay within its type (§5.2): an assignment that would overflow does not count",

@@ -12,8 +12,18 @@ pub(crate) enum Sym {
     Bool(Form),
     /// A struct with some unknown fields (fields in declaration order).
     Struct(Vec<(String, Sym)>),
-    /// A `let` the solver cannot represent; an error only if a constraint uses it.
-    Opaque(Reason),
+    /// A value whose evaluation cannot fault and which no constraint can
+    /// inspect symbolically (a PhiWitness, its fields).
+    Inert,
+}
+
+/// How an unknown parameter's value is rebuilt from the unknowns' values.
+#[derive(Clone, Debug)]
+pub enum Template {
+    Int(usize),
+    Bool(usize),
+    /// A shape, field by field in declaration order (possibly none).
+    Struct(Vec<(String, Template)>),
 }
 
 pub(crate) struct Builder<'a> {
@@ -26,12 +36,10 @@ pub(crate) struct Builder<'a> {
 impl Builder<'_> {
     fn unknown(
         &mut self,
-        param: usize,
-        path: Vec<String>,
         ty: &Ty,
         range: Option<(i64, i64)>,
         depth: usize,
-    ) -> Result<Sym, Reason> {
+    ) -> Result<(Sym, Template), Reason> {
         if depth > 16 {
             return Err("a parameter's shape nests too deeply for the solver".into());
         }
@@ -39,25 +47,27 @@ impl Builder<'_> {
             Ty::Int(_) => {
                 let v = self.domains.len();
                 self.domains.push(range.unwrap_or((i64::MIN, i64::MAX)));
-                self.leaves.push(Leaf { param, path, kind: LeafKind::Int });
-                Ok(Sym::Int(Lin::var(v)))
+                self.leaves.push(Leaf { kind: LeafKind::Int });
+                Ok((Sym::Int(Lin::var(v)), Template::Int(v)))
             }
             Ty::Bool => {
                 let v = self.domains.len();
                 self.domains.push((0, 1));
-                self.leaves.push(Leaf { param, path, kind: LeafKind::Bool });
+                self.leaves.push(Leaf { kind: LeafKind::Bool });
                 // b ⇔ b ≥ 1 ⇔ 1 - b ≤ 0
-                Ok(Sym::Bool(Form::Atom(Lin::constant(1).sub(&Lin::var(v)), Rel::Le)))
+                let b = Form::Atom(Lin::constant(1).sub(&Lin::var(v)), Rel::Le);
+                Ok((Sym::Bool(b), Template::Bool(v)))
             }
             Ty::Shape(name) => {
                 let shape = self.c.shape(self.forge, name).ok_or_else(|| format!("unknown shape `{name}`"))?;
                 let mut fields = Vec::new();
+                let mut template = Vec::new();
                 for (f, d) in &shape.fields {
-                    let mut p = path.clone();
-                    p.push(f.clone());
-                    fields.push((f.clone(), self.unknown(param, p, &d.ty, d.range, depth + 1)?));
+                    let (sym, t) = self.unknown(&d.ty, d.range, depth + 1)?;
+                    fields.push((f.clone(), sym));
+                    template.push((f.clone(), t));
                 }
-                Ok(Sym::Struct(fields))
+                Ok((Sym::Struct(fields), Template::Struct(template)))
             }
             other => Err(format!("unknowns of type {other} are beyond the solver (integers, booleans and shapes of them are supported)")),
         }
@@ -88,6 +98,8 @@ pub(crate) fn sym_eq(a: &Sym, b: &Sym) -> Result<Sym, Reason> {
         return Ok(Sym::Bool(Form::Atom(x.sub(&y), Rel::Eq)));
     }
     if let (Some(f), Some(g)) = (as_form(a), as_form(b)) {
+        // Each operand is used twice: shared, so chains stay linear.
+        let (f, g) = (f.shared(), g.shared());
         return Ok(Sym::Bool(Form::Or(vec![
             Form::And(vec![f.clone(), g.clone()]),
             Form::And(vec![f.not(), g.not()]),
@@ -106,8 +118,15 @@ pub(crate) fn sym_eq(a: &Sym, b: &Sym) -> Result<Sym, Reason> {
         }
     };
     if let (Some(fa), Some(fb)) = (fields(a), fields(b)) {
+        // Fields pair by name: a struct literal may list them in any order.
+        if fa.len() != fb.len() {
+            return Ok(Sym::Val(Value::Bool(false)));
+        }
         let mut parts = Vec::new();
-        for ((_, x), (_, y)) in fa.iter().zip(&fb) {
+        for (name, x) in &fa {
+            let Some((_, y)) = fb.iter().find(|(n, _)| n == name) else {
+                return Ok(Sym::Val(Value::Bool(false)));
+            };
             match sym_eq(x, y)? {
                 Sym::Val(Value::Bool(true)) => {}
                 Sym::Val(Value::Bool(false)) => return Ok(Sym::Val(Value::Bool(false))),
@@ -119,11 +138,16 @@ pub(crate) fn sym_eq(a: &Sym, b: &Sym) -> Result<Sym, Reason> {
     Err("an equality the solver does not represent".into())
 }
 
+/// The largest coefficient of an unknown a linear form may carry.
+const COEFFICIENT_LIMIT: i128 = 1 << 62;
+
 pub(crate) struct Eval<'a> {
     tables: &'a Tables,
     env: BTreeMap<String, Sym>,
     /// The type each arithmetic operator computes in (by operator span).
     widths: &'a BTreeMap<(usize, usize), (String, PrimKind)>,
+    /// What each call resolved to (by callee span).
+    targets: &'a BTreeMap<(usize, usize), crate::validate::Target>,
     /// The unknowns' domains, to skip range conditions that always hold.
     domains: Vec<(i64, i64)>,
     /// Evaluability (§5.2): every arithmetic result over unknowns must stay
@@ -140,7 +164,6 @@ impl Eval<'_> {
             ExprKind::Bool(b) => Sym::Val(Value::Bool(*b)),
             ExprKind::Str(s) => Sym::Val(Value::Str(s.clone())),
             ExprKind::Path(segs) => match self.env.get(&segs.join("::")) {
-                Some(Sym::Opaque(why)) => return Err(why.clone()),
                 Some(v) => v.clone(),
                 None => {
                     return Err(format!(
@@ -160,6 +183,7 @@ impl Eval<'_> {
                         .cloned()
                         .ok_or_else(|| format!("no field `{}`", field.name))?,
                 ),
+                Sym::Inert => Sym::Inert,
                 _ => return Err("field access on a symbolic value".into()),
             },
             ExprKind::Struct { name, fields } => {
@@ -180,6 +204,13 @@ impl Eval<'_> {
                     Sym::Struct(out)
                 }
             }
+            // The earlier dustrun's witness constructor cannot fault.
+            ExprKind::Call { callee_span, .. }
+                if self.targets.get(&(callee_span.start, callee_span.end))
+                    == Some(&crate::validate::Target::PhiWitness) =>
+            {
+                Sym::Inert
+            }
             ExprKind::Call { .. } => {
                 return Err(
                     "calls inside a Φ existence question are not supported by the solver yet"
@@ -194,29 +225,53 @@ impl Eval<'_> {
             } => {
                 let l = self.expr(lhs)?;
                 let r = self.expr(rhs)?;
+                let at = (op_span.start, op_span.end);
+                if let (Sym::Val(a), Sym::Val(b)) = (&l, &r) {
+                    return Ok(self.constant(*op, at, a, b));
+                }
                 let v = self.binary(*op, l, r)?;
                 if let Sym::Int(lin) = &v {
-                    self.within_type(lin, (op_span.start, op_span.end));
+                    self.within_type(lin, at);
                 }
                 v
             }
         })
     }
 
+    /// The range of the operator's type (i64 when no width was recorded).
+    fn range(&self, op: (usize, usize)) -> (i128, i128) {
+        match self.widths.get(&op) {
+            Some((_, PrimKind::Int { min, max })) => (*min as i128, *max as i128),
+            _ => (i64::MIN as i128, i64::MAX as i128),
+        }
+    }
+
+    /// An operation on constants, as concrete evaluation does it, in the
+    /// operator's type. A fault (overflow, division by zero) happens on
+    /// every evaluation, so the statement's condition becomes false.
+    fn constant(&self, op: BinOp, at: (usize, usize), a: &Value, b: &Value) -> Sym {
+        let (min, max) = self.range(at);
+        match crate::exec::apply_op(self.tables, op, a, b) {
+            Ok(Value::Int(i)) if (i as i128) < min || (i as i128) > max => {}
+            Ok(v) => return Sym::Val(v),
+            Err(_) => {}
+        }
+        self.side.borrow_mut().push(Form::Const(false));
+        // Any value of the operation's kind: the condition is false anyway.
+        Sym::Val(a.clone())
+    }
+
     /// Require an arithmetic result to lie in its operator's type, unless
     /// the unknowns' domains already keep it there.
     fn within_type(&self, lin: &Lin, op: (usize, usize)) {
-        let (min, max) = match self.widths.get(&op) {
-            Some((_, PrimKind::Int { min, max })) => (*min as i128, *max as i128),
-            _ => (i64::MIN as i128, i64::MAX as i128),
-        };
+        let (min, max) = self.range(op);
         let mut lo = lin.c;
         let mut hi = lin.c;
         for (v, a) in &lin.terms {
             let (dl, dh) = self.domains[*v];
-            let (x, y) = (a * dl as i128, a * dh as i128);
-            lo += x.min(y);
-            hi += x.max(y);
+            let (x, y) = (a.saturating_mul(dl as i128), a.saturating_mul(dh as i128));
+            lo = lo.saturating_add(x.min(y));
+            hi = hi.saturating_add(x.max(y));
         }
         if lo >= min && hi <= max {
             return;
@@ -229,12 +284,6 @@ impl Eval<'_> {
 
     /// The operation of the operator's row (05-types.ron), symbolically.
     fn binary(&self, op: BinOp, l: Sym, r: Sym) -> Result<Sym, Reason> {
-        if let (Sym::Val(a), Sym::Val(b)) = (&l, &r) {
-            // Concrete operands: the ordinary semantics.
-            return crate::exec::apply_op(self.tables, op, a, b)
-                .map(Sym::Val)
-                .map_err(|f| format!("evaluating constants faults ({f:?})"));
-        }
         let meaning = self
             .tables
             .operator(op.word())
@@ -250,8 +299,9 @@ impl Eval<'_> {
             let (a, b) = both("comparison")?;
             Ok(Sym::Bool(what(a, b)))
         };
-        // Operands are bounded by 2^62 (checked below), so no single
-        // operation can overflow the i128 arithmetic of `Lin`.
+        // Coefficients are bounded by 2^62 and constants by 2^64 (checked
+        // below, and a factor before scaling), so no operation can overflow
+        // the i128 arithmetic of `Lin`.
         let l = match meaning {
             Add => {
                 let (a, b) = both("arithmetic")?;
@@ -263,10 +313,17 @@ impl Eval<'_> {
             }
             Multiply => {
                 let (a, b) = both("arithmetic")?;
+                let factor = |k: i128| -> Result<i128, Reason> {
+                    if k.abs() > COEFFICIENT_LIMIT {
+                        Err("coefficients beyond what the solver represents (2^62)".into())
+                    } else {
+                        Ok(k)
+                    }
+                };
                 if a.terms.is_empty() {
-                    b.scale(a.c)
+                    b.scale(factor(a.c)?)
                 } else if b.terms.is_empty() {
-                    a.scale(b.c)
+                    a.scale(factor(b.c)?)
                 } else {
                     return Err("a product of unknowns (non-linear) is beyond the solver".into());
                 }
@@ -282,9 +339,8 @@ impl Eval<'_> {
             Or => return Ok(Sym::Bool(Form::Or(vec![form(&l)?, form(&r)?]))),
             Equal => return sym_eq(&l, &r),
         };
-        let limit = 1i128 << 62;
-        if l.c.abs() > limit || l.terms.iter().any(|(_, k)| k.abs() > limit) {
-            return Err("coefficients beyond what the solver represents".into());
+        if l.c.abs() > 1i128 << 64 || l.terms.iter().any(|(_, k)| k.abs() > COEFFICIENT_LIMIT) {
+            return Err("coefficients beyond what the solver represents (2^62)".into());
         }
         Ok(Sym::Int(l))
     }
@@ -309,13 +365,19 @@ pub fn question(
         tables,
         env: BTreeMap::new(),
         widths: &info.op_width,
+        targets: &info.targets,
         domains: Vec::new(),
         side: Default::default(),
     };
+    let mut templates = Vec::new();
     for (i, (name, d)) in info.params.iter().enumerate() {
         let s = match given.get(i).cloned().flatten() {
             Some(v) => Sym::Val(v),
-            None => b.unknown(i, Vec::new(), &d.ty, d.range, 0)?,
+            None => {
+                let (s, t) = b.unknown(&d.ty, d.range, 0)?;
+                templates.push(t);
+                s
+            }
         };
         ev.env.insert(name.clone(), s);
     }
@@ -341,15 +403,23 @@ pub fn question(
         let mut witnessed = false;
         for action in &row.actions {
             match action {
+                // Whatever is evaluated must be represented: concrete
+                // evaluation runs it whether or not a constraint uses it.
                 Action::Eval => {
                     reg = Some(match s.kind.evaluated() {
-                        Some(e) => ev.expr(e).unwrap_or_else(Sym::Opaque),
+                        Some(e) => ev.expr(e)?,
                         None => Sym::Val(Value::Unit),
                     })
                 }
                 Action::Bind => {
-                    if let (Some(name), Some(v)) = (s.kind.bound(), &reg) {
+                    if let (Some(name), Some(v)) = (s.kind.bound(), reg.take()) {
+                        // A bound formula is held once however often it is used.
+                        let v = match v {
+                            Sym::Bool(f) => Sym::Bool(f.shared()),
+                            v => v,
+                        };
                         ev.env.insert(name.name.clone(), v.clone());
+                        reg = Some(v);
                     }
                 }
                 Action::Defer => {
@@ -361,18 +431,21 @@ pub fn question(
                     let from = s.kind.evaluated().ok_or("a witness of nothing")?;
                     let side = std::mem::take(&mut *ev.side.borrow_mut());
                     match reg.take() {
-                        // A predicate must hold (§7.6); a value needs nothing.
+                        // A predicate must hold (§7.6); a value only has to
+                        // evaluate.
                         Some(Sym::Bool(f)) => parts.push(condition(i, from, side, f)),
                         Some(Sym::Val(Value::Bool(b))) => {
                             parts.push(condition(i, from, side, Form::Const(b)))
                         }
-                        Some(Sym::Opaque(why)) => return Err(why),
+                        _ if !side.is_empty() => {
+                            let (f, mut c) = condition(i, from, side, Form::Const(true));
+                            c.text = format!("prove from {} (evaluates without overflow)", c.text);
+                            parts.push((f, c));
+                        }
                         _ => {}
                     }
                     witnessed = true;
-                    reg = Some(Sym::Opaque(
-                        "a PhiWitness is not available to the solver".into(),
-                    ));
+                    reg = Some(Sym::Inert);
                 }
                 Action::Return => break,
                 Action::Tick | Action::Record | Action::CheckConstraints => {}
@@ -382,21 +455,19 @@ pub fn question(
         // constraint uses it: a condition of its own, named by the statement.
         let side = std::mem::take(&mut *ev.side.borrow_mut());
         if let (false, false, Some(e)) = (side.is_empty(), witnessed, s.kind.evaluated()) {
-            if !matches!(reg, Some(Sym::Opaque(_))) {
-                let text = match s.kind.bound() {
-                    Some(n) => format!("let {} = {}", n.name, expr_to_string(e)),
-                    None => format!("{} {}", s.kind.tag().to_lowercase(), expr_to_string(e)),
-                };
-                parts.push((
-                    Form::And(side),
-                    Constraint {
-                        stmt: i,
-                        span: e.span,
-                        text: format!("{text} (evaluates without overflow)"),
-                        evaluability: true,
-                    },
-                ));
-            }
+            let text = match s.kind.bound() {
+                Some(n) => format!("let {} = {}", n.name, expr_to_string(e)),
+                None => format!("{} {}", s.kind.tag().to_lowercase(), expr_to_string(e)),
+            };
+            parts.push((
+                Form::And(side),
+                Constraint {
+                    stmt: i,
+                    span: e.span,
+                    text: format!("{text} (evaluates without overflow)"),
+                    evaluability: true,
+                },
+            ));
         }
     }
     if steps.exit.actions.contains(&Action::CheckConstraints) {
@@ -411,6 +482,7 @@ pub fn question(
     parts.sort_by_key(|(_, c)| c.stmt);
     let (formulas, constraints) = parts.into_iter().unzip();
     Ok(Question {
+        templates,
         leaves: b.leaves,
         problem: Problem {
             domains: b.domains,
