@@ -73,6 +73,22 @@ const EDITS: &[Edit] = &[
         expect: Expect::Runs(0, "9\n"),
     },
     Edit {
+        what: "an ordering's meaning, followed by Φ resolution too",
+        file: "05-types.ron",
+        from: "meaning: Greater,",
+        to: "meaning: Less,",
+        run: &["--simulate", "phi.dir"],
+        expect: Expect::Runs(0, "\"x\":{\"Int\":0}"),
+    },
+    Edit {
+        what: "a later statement added to the profile, in textual DIR",
+        file: "00-profile.ron",
+        from: "    later_statements: [",
+        to: "    later_statements: [\n        (id: \"VERSION-STMT-MATCH\", statement: \"Match\", since: \"0.3\", code: \"E0130\", cite: \"§14.5\"),",
+        run: &["later.dir"],
+        expect: Expect::Rejects(4, "E0130"),
+    },
+    Edit {
         what: "actions a construct's step cannot perform",
         file: "08-k-steps.ron",
         from: "actions: [Eval, Bind, Tick],            cite: \"§8.4.1\"",
@@ -165,6 +181,11 @@ fn each_edit_is_honoured_or_refused_at_load() {
     ] {
         std::fs::write(d.join(name), body).unwrap();
     }
+    std::fs::write(
+        d.join("later.dir"),
+        "dir 0.1;\nforge T {\n  proc K main() {\n    @Match {};\n    return;\n  }\n}\n",
+    )
+    .unwrap();
     std::fs::write(
         d.join("later.json"),
         r#"{"forges": [{"name": "T", "shapes": [], "binds": [], "procs": [{"regime": "K", "name": "main", "params": [], "uses": [], "ret": null, "qualifiers": [], "body": [{"Match": {}}, {"Return": {"expr": null}}]}]}]}"#,
