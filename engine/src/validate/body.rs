@@ -26,79 +26,9 @@ pub(crate) fn check_proc(ck: &mut Checker<'_>, c: &Compiled<'_>, pi: usize) -> C
     let errors_before = ck.diags.len();
     let info = &c.procs[pi];
     let p = info.proc;
-    let regime = regime_of(p.regime);
     let tables = ck.tables;
 
-    // Qualifiers (§4.3, §4.4.3).
-    for q in &p.qualifiers {
-        match tables
-            .regimes
-            .qualifiers
-            .iter()
-            .find(|r| r.regime == regime && r.qualifier == q.name)
-        {
-            Some(r) => {
-                ck.fire(&r.id);
-                if r.requirement == Requirement::Forbidden {
-                    let d = Diagnostic::new(
-                        tables,
-                        r.code.as_deref().unwrap_or("E0103"),
-                        Some((&r.id, &r.cite)),
-                        semantics::fill(
-                            r.message.as_deref().unwrap_or(
-                                "qualifier `{qualifier}` is not allowed on a {regime} process",
-                            ),
-                            &[
-                                ("qualifier", &q.name),
-                                ("regime", p.regime.symbol()),
-                                ("proc", &p.name.name),
-                            ],
-                        ),
-                    )
-                    .at(q.span, "not allowed here")
-                    .help_opt(r.help.as_ref());
-                    ck.diags.push(d);
-                }
-            }
-            None => {
-                ck.error(
-                    crate::registry::QUALIFIER_UNKNOWN,
-                    q.span,
-                    "unknown qualifier",
-                    format!("unknown qualifier `{}`", q.name),
-                );
-            }
-        }
-    }
-    for r in tables
-        .regimes
-        .qualifiers
-        .iter()
-        .filter(|r| r.regime == regime && r.requirement == Requirement::Required)
-    {
-        if !p.qualifiers.iter().any(|q| q.name == r.qualifier) {
-            ck.fire(&r.id);
-            let d = Diagnostic::new(
-                tables,
-                r.code.as_deref().unwrap_or("E0102"),
-                Some((&r.id, &r.cite)),
-                semantics::fill(
-                    r.message.as_deref().unwrap_or(
-                        "{regime} process `{proc}` lacks the required qualifier `{qualifier}`",
-                    ),
-                    &[
-                        ("qualifier", &r.qualifier),
-                        ("regime", p.regime.symbol()),
-                        ("proc", &p.name.name),
-                    ],
-                ),
-            )
-            .at(p.name.span, format!("`{}` required here", r.qualifier))
-            .also(p.regime_span, format!("regime {}", p.regime.symbol()))
-            .help_opt(r.help.as_ref());
-            ck.diags.push(d);
-        }
-    }
+    check_qualifiers(ck, p);
 
     let all_defs: Vec<(String, usize, Span)> = p
         .body
@@ -152,89 +82,8 @@ pub(crate) fn check_proc(ck: &mut Checker<'_>, c: &Compiled<'_>, pi: usize) -> C
             });
         }
         // Regime legality (table 04) or later-version rejection (table 00).
-        match crate::types::construct_of(&s.kind) {
-            None => {
-                let tag = s.kind.tag();
-                match tables
-                    .profile
-                    .later_statements
-                    .iter()
-                    .find(|l| l.statement == tag)
-                {
-                    Some(l) => {
-                        ck.fire(&l.id);
-                        let d = Diagnostic::new(tables, &l.code, Some((&l.id, &l.cite)), format!("`{tag}` requires a later DPL version (DPL {})", l.since))
-                            .at(later_span(s), format!("`{tag}` is a DPL {} statement", l.since))
-                            .note(format!("dustrun implements DPL {}; programs that need a later version are rejected, never guessed at", tables.profile.dpl_version));
-                        ck.diags.push(d);
-                    }
-                    None => {
-                        let r = &tables.profile.later_dir;
-                        ck.fire(&r.id);
-                        let d = Diagnostic::new(
-                            tables,
-                            &r.code,
-                            Some((&r.id, &r.cite)),
-                            format!(
-                                "`{tag}` is not a DPL {} statement",
-                                tables.profile.dpl_version
-                            ),
-                        )
-                        .at(later_span(s), "not supported");
-                        ck.diags.push(d);
-                    }
-                }
-                continue;
-            }
-            Some(Construct::Effect(kind))
-                if !tables.effects.kinds.iter().any(|k| k.kind == kind) =>
-            {
-                let span = match &s.kind {
-                    StmtKind::Effect { kind, .. } => kind.span,
-                    _ => s.span,
-                };
-                let known: Vec<&str> = tables
-                    .effects
-                    .kinds
-                    .iter()
-                    .map(|k| k.kind.as_str())
-                    .collect();
-                ck.error(
-                    crate::registry::EFFECT_KIND_UNKNOWN,
-                    span,
-                    "unknown effect kind",
-                    format!("unknown effect kind `{kind}`"),
-                )
-                .help = Some(format!("effect kinds are {}", known.join(", ")));
-            }
-            Some(construct) => {
-                if let Some(row) = tables
-                    .regimes
-                    .statements
-                    .iter()
-                    .find(|r| r.regime == regime && r.construct == construct)
-                {
-                    ck.fire(&row.id);
-                    if row.verdict == Verdict::Forbidden {
-                        let what = semantics::construct_name(&construct);
-                        let d = forbidden_construct(tables, row, &construct, p)
-                            .at(
-                                s.span,
-                                format!(
-                                    "{what} in {} process `{}`",
-                                    p.regime.symbol(),
-                                    p.name.name
-                                ),
-                            )
-                            .also(
-                                p.regime_span,
-                                format!("the process is {}", p.regime.symbol()),
-                            )
-                            .help_opt(row.help.as_ref());
-                        ck.diags.push(d);
-                    }
-                }
-            }
+        if !check_legality(ck, p, s) {
+            continue;
         }
         match &s.kind {
             StmtKind::Let { name, expr } => {
@@ -281,55 +130,7 @@ pub(crate) fn check_proc(ck: &mut Checker<'_>, c: &Compiled<'_>, pi: usize) -> C
             }
             StmtKind::Return { expr } => {
                 return_at = Some(s.span);
-                match (expr, &info.ret) {
-                    (Some(e), None) => {
-                        infer(ck, c, &scope, e, &mut calls);
-                        ck.error(
-                            crate::registry::RET_UNEXPECTED,
-                            e.span,
-                            "value returned here",
-                            format!(
-                                "process `{}` has no return type but returns a value",
-                                p.name.name
-                            ),
-                        )
-                        .help = Some("declare the return type, or write `return;`".into());
-                    }
-                    (Some(e), Some(d)) => {
-                        let t = infer(ck, c, &scope, e, &mut calls);
-                        check_literal(&mut calls, e, &d.ty);
-                        if !calls.unify(&t, &d.ty) {
-                            let t = calls.resolve(&t);
-                            let rs = p.ret.as_ref().map(|r| r.span).unwrap_or(p.name.span);
-                            ck.error(
-                                crate::registry::RET_TYPE,
-                                e.span,
-                                format!("this is {t}"),
-                                format!(
-                                    "process `{}` returns {t}, but declares `{}`",
-                                    p.name.name, d.name
-                                ),
-                            )
-                            .secondary
-                            .push(crate::diag::Label {
-                                span: rs,
-                                message: "declared here".into(),
-                            });
-                        }
-                    }
-                    (None, Some(d)) => {
-                        ck.error(
-                            crate::registry::RET_MISSING,
-                            s.span,
-                            "returns no value",
-                            format!(
-                                "process `{}` must return a value of type `{}`",
-                                p.name.name, d.name
-                            ),
-                        );
-                    }
-                    (None, None) => {}
-                }
+                check_return(ck, c, &scope, &mut calls, pi, expr.as_ref(), s.span);
             }
             StmtKind::Constrain { .. } | StmtKind::Later { .. } => {}
         }
@@ -454,4 +255,230 @@ pub(crate) fn forbidden_construct(
         ),
     )
     .help_opt(row.help.as_ref())
+}
+
+/// The process's qualifiers against the regime table (§4.3, §4.4.3).
+fn check_qualifiers(ck: &mut Checker<'_>, p: &Proc) {
+    let regime = regime_of(p.regime);
+    let tables = ck.tables;
+    for q in &p.qualifiers {
+        match tables
+            .regimes
+            .qualifiers
+            .iter()
+            .find(|r| r.regime == regime && r.qualifier == q.name)
+        {
+            Some(r) => {
+                ck.fire(&r.id);
+                if r.requirement == Requirement::Forbidden {
+                    let d = Diagnostic::new(
+                        tables,
+                        r.code.as_deref().unwrap_or("E0103"),
+                        Some((&r.id, &r.cite)),
+                        semantics::fill(
+                            r.message.as_deref().unwrap_or(
+                                "qualifier `{qualifier}` is not allowed on a {regime} process",
+                            ),
+                            &[
+                                ("qualifier", &q.name),
+                                ("regime", p.regime.symbol()),
+                                ("proc", &p.name.name),
+                            ],
+                        ),
+                    )
+                    .at(q.span, "not allowed here")
+                    .help_opt(r.help.as_ref());
+                    ck.diags.push(d);
+                }
+            }
+            None => {
+                ck.error(
+                    crate::registry::QUALIFIER_UNKNOWN,
+                    q.span,
+                    "unknown qualifier",
+                    format!("unknown qualifier `{}`", q.name),
+                );
+            }
+        }
+    }
+    for r in tables
+        .regimes
+        .qualifiers
+        .iter()
+        .filter(|r| r.regime == regime && r.requirement == Requirement::Required)
+    {
+        if !p.qualifiers.iter().any(|q| q.name == r.qualifier) {
+            ck.fire(&r.id);
+            let d = Diagnostic::new(
+                tables,
+                r.code.as_deref().unwrap_or("E0102"),
+                Some((&r.id, &r.cite)),
+                semantics::fill(
+                    r.message.as_deref().unwrap_or(
+                        "{regime} process `{proc}` lacks the required qualifier `{qualifier}`",
+                    ),
+                    &[
+                        ("qualifier", &r.qualifier),
+                        ("regime", p.regime.symbol()),
+                        ("proc", &p.name.name),
+                    ],
+                ),
+            )
+            .at(p.name.span, format!("`{}` required here", r.qualifier))
+            .also(p.regime_span, format!("regime {}", p.regime.symbol()))
+            .help_opt(r.help.as_ref());
+            ck.diags.push(d);
+        }
+    }
+}
+
+/// Regime legality (04-regimes.ron) of one statement, or its rejection as
+/// a statement of a later version (00-profile.ron); false for the latter,
+/// whose body is not checked further.
+fn check_legality(ck: &mut Checker<'_>, p: &Proc, s: &Stmt) -> bool {
+    let regime = regime_of(p.regime);
+    let tables = ck.tables;
+    match crate::types::construct_of(&s.kind) {
+        None => {
+            let tag = s.kind.tag();
+            match tables
+                .profile
+                .later_statements
+                .iter()
+                .find(|l| l.statement == tag)
+            {
+                Some(l) => {
+                    ck.fire(&l.id);
+                    let d = Diagnostic::new(tables, &l.code, Some((&l.id, &l.cite)), format!("`{tag}` requires a later DPL version (DPL {})", l.since))
+                        .at(later_span(s), format!("`{tag}` is a DPL {} statement", l.since))
+                        .note(format!("dustrun implements DPL {}; programs that need a later version are rejected, never guessed at", tables.profile.dpl_version));
+                    ck.diags.push(d);
+                }
+                None => {
+                    let r = &tables.profile.later_dir;
+                    ck.fire(&r.id);
+                    let d = Diagnostic::new(
+                        tables,
+                        &r.code,
+                        Some((&r.id, &r.cite)),
+                        format!(
+                            "`{tag}` is not a DPL {} statement",
+                            tables.profile.dpl_version
+                        ),
+                    )
+                    .at(later_span(s), "not supported");
+                    ck.diags.push(d);
+                }
+            }
+            return false;
+        }
+        Some(Construct::Effect(kind)) if !tables.effects.kinds.iter().any(|k| k.kind == kind) => {
+            let span = match &s.kind {
+                StmtKind::Effect { kind, .. } => kind.span,
+                _ => s.span,
+            };
+            let known: Vec<&str> = tables
+                .effects
+                .kinds
+                .iter()
+                .map(|k| k.kind.as_str())
+                .collect();
+            ck.error(
+                crate::registry::EFFECT_KIND_UNKNOWN,
+                span,
+                "unknown effect kind",
+                format!("unknown effect kind `{kind}`"),
+            )
+            .help = Some(format!("effect kinds are {}", known.join(", ")));
+        }
+        Some(construct) => {
+            if let Some(row) = tables
+                .regimes
+                .statements
+                .iter()
+                .find(|r| r.regime == regime && r.construct == construct)
+            {
+                ck.fire(&row.id);
+                if row.verdict == Verdict::Forbidden {
+                    let what = semantics::construct_name(&construct);
+                    let d = forbidden_construct(tables, row, &construct, p)
+                        .at(
+                            s.span,
+                            format!("{what} in {} process `{}`", p.regime.symbol(), p.name.name),
+                        )
+                        .also(
+                            p.regime_span,
+                            format!("the process is {}", p.regime.symbol()),
+                        )
+                        .help_opt(row.help.as_ref());
+                    ck.diags.push(d);
+                }
+            }
+        }
+    }
+    true
+}
+
+/// The return rules (§8.5): a value exactly when a type is declared, of
+/// that type.
+fn check_return(
+    ck: &mut Checker<'_>,
+    c: &Compiled<'_>,
+    scope: &Scope<'_>,
+    calls: &mut Calls,
+    pi: usize,
+    expr: Option<&Expr>,
+    at: Span,
+) {
+    let info = &c.procs[pi];
+    let p = info.proc;
+    match (expr, &info.ret) {
+        (Some(e), None) => {
+            infer(ck, c, scope, e, calls);
+            ck.error(
+                crate::registry::RET_UNEXPECTED,
+                e.span,
+                "value returned here",
+                format!(
+                    "process `{}` has no return type but returns a value",
+                    p.name.name
+                ),
+            )
+            .help = Some("declare the return type, or write `return;`".into());
+        }
+        (Some(e), Some(d)) => {
+            let t = infer(ck, c, scope, e, calls);
+            check_literal(calls, e, &d.ty);
+            if !calls.unify(&t, &d.ty) {
+                let t = calls.resolve(&t);
+                let rs = p.ret.as_ref().map(|r| r.span).unwrap_or(p.name.span);
+                ck.error(
+                    crate::registry::RET_TYPE,
+                    e.span,
+                    format!("this is {t}"),
+                    format!(
+                        "process `{}` returns {t}, but declares `{}`",
+                        p.name.name, d.name
+                    ),
+                )
+                .secondary
+                .push(crate::diag::Label {
+                    span: rs,
+                    message: "declared here".into(),
+                });
+            }
+        }
+        (None, Some(d)) => {
+            ck.error(
+                crate::registry::RET_MISSING,
+                at,
+                "returns no value",
+                format!(
+                    "process `{}` must return a value of type `{}`",
+                    p.name.name, d.name
+                ),
+            );
+        }
+        (None, None) => {}
+    }
 }

@@ -19,44 +19,7 @@ pub(crate) fn compile<'p>(ck: &mut Checker<'_>, program: &'p Program) -> Option<
         }
     }
 
-    // Non-empty later-version fields (§14.5).
-    let later_field = |ck: &mut Checker<'_>, field: &str, j: &dir_grammar::json::Json| {
-        let non_empty = !matches!(
-            &j.kind,
-            dir_grammar::json::JsonKind::Array(a) if a.is_empty()
-        ) && !matches!(&j.kind, dir_grammar::json::JsonKind::Null);
-        if let Some(r) = tables
-            .profile
-            .later_fields
-            .iter()
-            .find(|r| r.field == field)
-            .filter(|_| non_empty)
-        {
-            ck.fire(&r.id);
-            let d = Diagnostic::new(
-                tables,
-                &r.code,
-                Some((&r.id, &r.cite)),
-                format!("a non-empty `{field}` requires a later DPL version (DPL {})", r.since),
-            )
-            .at(j.span, format!("`{field}` is a DPL {} field", r.since))
-            .note(format!(
-                "dustrun implements DPL {}; programs that need a later version are rejected, never guessed at",
-                tables.profile.dpl_version
-            ));
-            ck.diags.push(d);
-        }
-    };
-    if let Some(t) = &program.types {
-        later_field(ck, "types", t);
-    }
-    for f in &program.forges {
-        for p in &f.procs {
-            if let Some(l) = &p.locals {
-                later_field(ck, "locals", l);
-            }
-        }
-    }
+    check_later_fields(ck, program);
 
     // Forges are named once (§12.5).
     let mut forge_names: BTreeMap<&str, Span> = BTreeMap::new();
@@ -82,91 +45,8 @@ pub(crate) fn compile<'p>(ck: &mut Checker<'_>, program: &'p Program) -> Option<
         }
     }
 
-    // Shapes, per forge (all names first, so fields may name any shape).
-    let mut shapes: Vec<BTreeMap<String, ShapeInfo>> = Vec::new();
-    for f in &program.forges {
-        let mut seen: BTreeMap<&str, Span> = BTreeMap::new();
-        for s in &f.shapes {
-            let what = || format!("shape `{}`", s.name.name);
-            first_definition(ck, &mut seen, s.name.name.as_str(), s.name.span, what);
-            // A shape may not take the name of a built-in type: every
-            // signature naming it would silently mean the built-in.
-            let n = s.name.name.as_str();
-            let builtin = tables.canonical_type(n).is_some()
-                || tables.linearity.resource_types.iter().any(|r| r == n)
-                || n == tables.types.witness_type
-                || n == MEASUREMENT;
-            if builtin {
-                ck.error(
-                    crate::registry::DEF_DUPLICATE,
-                    s.name.span,
-                    "a built-in type has this name",
-                    format!("shape `{n}` is defined twice: `{n}` is a built-in type"),
-                )
-                .help = Some("choose another name for the shape".into());
-            }
-        }
-        let mut m = BTreeMap::new();
-        for s in &f.shapes {
-            let mut fields = Vec::new();
-            let mut names: BTreeMap<&str, Span> = BTreeMap::new();
-            for fd in &s.fields {
-                let what = || format!("field `{}` of shape `{}`", fd.name.name, s.name.name);
-                if !first_definition(ck, &mut names, fd.name.name.as_str(), fd.name.span, what) {
-                    continue;
-                }
-                let d = resolve_decl(ck, f, &fd.ty);
-                fields.push((fd.name.name.clone(), d));
-            }
-            m.entry(s.name.name.clone()).or_insert(ShapeInfo { fields });
-        }
-        shapes.push(m);
-    }
-
-    // Process signatures.
-    let mut procs: Vec<ProcInfo<'p>> = Vec::new();
-    for (fi, f) in program.forges.iter().enumerate() {
-        let mut seen: BTreeMap<(Regime, &str), Span> = BTreeMap::new();
-        for p in &f.procs {
-            let what = || format!("process `{}::{}`", p.regime.symbol(), p.name.name);
-            first_definition(
-                ck,
-                &mut seen,
-                (p.regime, p.name.name.as_str()),
-                p.name.span,
-                what,
-            );
-            let mut params = Vec::new();
-            let mut pn: BTreeMap<&str, Span> = BTreeMap::new();
-            for prm in &p.params {
-                let what = || format!("parameter `{}`", prm.name.name);
-                first_definition(ck, &mut pn, prm.name.name.as_str(), prm.name.span, what);
-                params.push((prm.name.name.clone(), resolve_decl(ck, f, &prm.ty)));
-            }
-            let ret = p.ret.as_ref().map(|r| resolve_decl(ck, f, r));
-            let constraints: Vec<String> = p
-                .body
-                .iter()
-                .filter_map(|s| match &s.kind {
-                    StmtKind::Constrain { predicate } => Some(expr_to_string(predicate)),
-                    _ => None,
-                })
-                .collect();
-            procs.push(ProcInfo {
-                forge: fi,
-                proc: p,
-                qname: format!("{}::{}::{}", f.name.name, p.regime.symbol(), p.name.name),
-                params,
-                ret,
-                targets: BTreeMap::new(),
-                constraint_digest: semantics::sha256(constraints.join("\n").as_bytes()),
-                sites: Vec::new(),
-                env: BTreeMap::new(),
-                op_width: BTreeMap::new(),
-                f32_lits: BTreeSet::new(),
-            });
-        }
-    }
+    let shapes = collect_shapes(ck, program);
+    let procs = signatures(ck, program);
 
     let mut by_name: HashMap<(usize, String), Vec<usize>> = HashMap::new();
     for (i, p) in procs.iter().enumerate() {
@@ -643,4 +523,139 @@ pub fn bool_clauses(
             }
         })
         .collect()
+}
+
+/// Non-empty fields of a later DIR version (§14.5, 00-profile.ron).
+fn check_later_fields(ck: &mut Checker<'_>, program: &Program) {
+    let tables = ck.tables;
+    let later_field = |ck: &mut Checker<'_>, field: &str, j: &dir_grammar::json::Json| {
+        let non_empty = !matches!(
+            &j.kind,
+            dir_grammar::json::JsonKind::Array(a) if a.is_empty()
+        ) && !matches!(&j.kind, dir_grammar::json::JsonKind::Null);
+        if let Some(r) = tables
+            .profile
+            .later_fields
+            .iter()
+            .find(|r| r.field == field)
+            .filter(|_| non_empty)
+        {
+            ck.fire(&r.id);
+            let d = Diagnostic::new(
+                tables,
+                &r.code,
+                Some((&r.id, &r.cite)),
+                format!("a non-empty `{field}` requires a later DPL version (DPL {})", r.since),
+            )
+            .at(j.span, format!("`{field}` is a DPL {} field", r.since))
+            .note(format!(
+                "dustrun implements DPL {}; programs that need a later version are rejected, never guessed at",
+                tables.profile.dpl_version
+            ));
+            ck.diags.push(d);
+        }
+    };
+    if let Some(t) = &program.types {
+        later_field(ck, "types", t);
+    }
+    for f in &program.forges {
+        for p in &f.procs {
+            if let Some(l) = &p.locals {
+                later_field(ck, "locals", l);
+            }
+        }
+    }
+}
+
+/// Shapes, per forge: all names first, so fields may name any shape.
+fn collect_shapes(ck: &mut Checker<'_>, program: &Program) -> Vec<BTreeMap<String, ShapeInfo>> {
+    let tables = ck.tables;
+    let mut shapes: Vec<BTreeMap<String, ShapeInfo>> = Vec::new();
+    for f in &program.forges {
+        let mut seen: BTreeMap<&str, Span> = BTreeMap::new();
+        for s in &f.shapes {
+            let what = || format!("shape `{}`", s.name.name);
+            first_definition(ck, &mut seen, s.name.name.as_str(), s.name.span, what);
+            // A shape may not take the name of a built-in type: every
+            // signature naming it would silently mean the built-in.
+            let n = s.name.name.as_str();
+            let builtin = tables.canonical_type(n).is_some()
+                || tables.linearity.resource_types.iter().any(|r| r == n)
+                || n == tables.types.witness_type
+                || n == MEASUREMENT;
+            if builtin {
+                ck.error(
+                    crate::registry::DEF_DUPLICATE,
+                    s.name.span,
+                    "a built-in type has this name",
+                    format!("shape `{n}` is defined twice: `{n}` is a built-in type"),
+                )
+                .help = Some("choose another name for the shape".into());
+            }
+        }
+        let mut m = BTreeMap::new();
+        for s in &f.shapes {
+            let mut fields = Vec::new();
+            let mut names: BTreeMap<&str, Span> = BTreeMap::new();
+            for fd in &s.fields {
+                let what = || format!("field `{}` of shape `{}`", fd.name.name, s.name.name);
+                if !first_definition(ck, &mut names, fd.name.name.as_str(), fd.name.span, what) {
+                    continue;
+                }
+                let d = resolve_decl(ck, f, &fd.ty);
+                fields.push((fd.name.name.clone(), d));
+            }
+            m.entry(s.name.name.clone()).or_insert(ShapeInfo { fields });
+        }
+        shapes.push(m);
+    }
+    shapes
+}
+
+/// Process signatures: names once per regime, parameters once, types resolved.
+fn signatures<'p>(ck: &mut Checker<'_>, program: &'p Program) -> Vec<ProcInfo<'p>> {
+    let mut procs: Vec<ProcInfo<'p>> = Vec::new();
+    for (fi, f) in program.forges.iter().enumerate() {
+        let mut seen: BTreeMap<(Regime, &str), Span> = BTreeMap::new();
+        for p in &f.procs {
+            let what = || format!("process `{}::{}`", p.regime.symbol(), p.name.name);
+            first_definition(
+                ck,
+                &mut seen,
+                (p.regime, p.name.name.as_str()),
+                p.name.span,
+                what,
+            );
+            let mut params = Vec::new();
+            let mut pn: BTreeMap<&str, Span> = BTreeMap::new();
+            for prm in &p.params {
+                let what = || format!("parameter `{}`", prm.name.name);
+                first_definition(ck, &mut pn, prm.name.name.as_str(), prm.name.span, what);
+                params.push((prm.name.name.clone(), resolve_decl(ck, f, &prm.ty)));
+            }
+            let ret = p.ret.as_ref().map(|r| resolve_decl(ck, f, r));
+            let constraints: Vec<String> = p
+                .body
+                .iter()
+                .filter_map(|s| match &s.kind {
+                    StmtKind::Constrain { predicate } => Some(expr_to_string(predicate)),
+                    _ => None,
+                })
+                .collect();
+            procs.push(ProcInfo {
+                forge: fi,
+                proc: p,
+                qname: format!("{}::{}::{}", f.name.name, p.regime.symbol(), p.name.name),
+                params,
+                ret,
+                targets: BTreeMap::new(),
+                constraint_digest: semantics::sha256(constraints.join("\n").as_bytes()),
+                sites: Vec::new(),
+                env: BTreeMap::new(),
+                op_width: BTreeMap::new(),
+                f32_lits: BTreeSet::new(),
+            });
+        }
+    }
+    procs
 }
