@@ -181,6 +181,9 @@ pub struct Budget {
     pub max_queries: u64,
     /// Clauses the encoding may have.
     pub max_clauses: u64,
+    /// Propagations all calls may spend together (checked between calls;
+    /// each call is bounded by its conflicts).
+    pub max_propagations: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -726,7 +729,10 @@ impl Session {
     }
 
     fn query(&mut self, assumptions: &[Lit]) -> Query {
-        if self.queries_left == 0 || self.conflicts_left == 0 {
+        if self.queries_left == 0
+            || self.conflicts_left == 0
+            || self.enc.s.num_propagations() > self.budget.max_propagations
+        {
             return Query::Unknown("the solver budget was exhausted".into());
         }
         self.queries_left -= 1;
@@ -876,6 +882,7 @@ mod tests {
         total_conflicts: 1_000_000,
         max_queries: 10_000,
         max_clauses: 4_000_000,
+        max_propagations: 1_000_000_000,
     };
     const I32: (i64, i64) = (i32::MIN as i64, i32::MAX as i64);
     const I64: (i64, i64) = (i64::MIN, i64::MAX);
@@ -1074,6 +1081,21 @@ mod tests {
             Outcome::Unknown(r) => assert!(r.contains("clauses"), "{r}"),
             other => panic!("{other:?}"),
         }
+        // Propagations are counted across calls: the witness search of
+        // x + y = 10^12 needs more than one call.
+        let sum = Problem {
+            domains: vec![I64, I64],
+            formulas: vec![atom(&[(0, 1), (1, 1)], -1_000_000_000_000, Rel::Eq)],
+        };
+        let few = Budget {
+            max_propagations: 10,
+            ..BUDGET
+        };
+        assert!(matches!(resolve(&sum, &ints(2), &few), Outcome::Unknown(_)));
+        assert_eq!(
+            resolve(&sum, &ints(2), &BUDGET),
+            Outcome::Sat(vec![0, 1_000_000_000_000])
+        );
         // And with the budget, parity refutes it exactly.
         assert_eq!(
             resolve(&p, &ints(3), &BUDGET),

@@ -43,6 +43,9 @@ pub struct SolverBudget {
     pub max_unknowns: u64,
     /// Clauses the encoding of one question may have.
     pub max_clauses: u64,
+    /// Unit propagations all solver calls of one question may spend
+    /// (checked between calls).
+    pub max_propagations: u64,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -37,6 +37,7 @@ pub fn resolve(tables: &Tables, q: &Question, conflicts_override: Option<u64>) -
         total_conflicts: budget.total_conflicts.max(per_query),
         max_queries: budget.max_queries,
         max_clauses: budget.max_clauses,
+        max_propagations: budget.max_propagations,
     };
     match solve::resolve(&q.problem, &prefs, &limits) {
         Outcome::Sat(values) => Resolution::Exists {
