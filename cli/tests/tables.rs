@@ -89,6 +89,23 @@ const EDITS: &[Edit] = &[
         expect: Expect::Rejects(4, "E0130"),
     },
     Edit {
+        what: "the payload budget, counted over every effect of a run",
+        file: "00-profile.ron",
+        from: "payload_nodes: 4000000,",
+        to: "payload_nodes: 20,",
+        run: &["payloads.dir"],
+        expect: Expect::Rejects(12, "E0401"),
+    },
+    Edit {
+        what: "a cross-product datalog rule, stopped before it is materialised",
+        file: "04-q-linearity.ron",
+        from: "            (id: \"Q-LIN-PRED-CONSUME\",",
+        to: "            (id: \"X-CROSS\", head: \"cross(A, B, C, D)\", body: [\"edge(A, B)\", \"edge(C, D)\"], cite: \"§4.4.2\"),\n            (id: \"Q-LIN-PRED-CONSUME\",",
+        // 30 000 edges: 9·10^8 pairs would need tens of GB.
+        run: &["--arg", "v0=1", "chain.dir"],
+        expect: Expect::Rejects(12, "E0402"),
+    },
+    Edit {
         what: "actions a construct's step cannot perform",
         file: "08-k-steps.ron",
         from: "actions: [Eval, Bind, Tick],            cite: \"§8.4.1\"",
@@ -181,6 +198,21 @@ fn each_edit_is_honoured_or_refused_at_load() {
     ] {
         std::fs::write(d.join(name), body).unwrap();
     }
+    let lets: String = (1..30_000)
+        .map(|i| format!("    let v{i} = v{} Add 1;\n", i - 1))
+        .collect();
+    std::fs::write(
+        d.join("chain.dir"),
+        format!("dir 0.1;\nforge T {{\n  proc Q main(v0: i64) -> i64 [linear] {{\n{lets}    return v29999;\n  }}\n}}\n"),
+    )
+    .unwrap();
+    // Eight emits of a three-node value: 24 payload nodes.
+    let emits = "    emit p;\n".repeat(8);
+    std::fs::write(
+        d.join("payloads.dir"),
+        format!("dir 0.1;\nforge T {{\n  shape P {{ x: i32, y: i32 }}\n  proc K main() {{\n    let p = P {{ x: 1, y: 2 }};\n{emits}    return;\n  }}\n}}\n"),
+    )
+    .unwrap();
     std::fs::write(
         d.join("later.dir"),
         "dir 0.1;\nforge T {\n  proc K main() {\n    @Match {};\n    return;\n  }\n}\n",
@@ -209,7 +241,7 @@ fn each_edit_is_honoured_or_refused_at_load() {
             .run
             .iter()
             .map(|a| {
-                if a.starts_with("--") {
+                if a.starts_with("--") || a.contains('=') {
                     a.to_string()
                 } else {
                     d.join(a).to_str().unwrap().to_string()

@@ -54,8 +54,46 @@ enum Op {
     },
 }
 
+/// Pairs a join of two sorted keyed batches produces (counted by a merge
+/// over the keys, without producing them).
+fn pairs(a: &[(Tuple, Tuple)], b: &[(Tuple, Tuple)]) -> usize {
+    let (mut i, mut j, mut n) = (0, 0, 0usize);
+    while i < a.len() && j < b.len() {
+        match a[i].0.cmp(&b[j].0) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                let key = &a[i].0;
+                let ra = a[i..].iter().take_while(|t| &t.0 == key).count();
+                let rb = b[j..].iter().take_while(|t| &t.0 == key).count();
+                n = n.saturating_add(ra.saturating_mul(rb));
+                i += ra;
+                j += rb;
+            }
+        }
+    }
+    n
+}
+
+/// What datafrog's join of two variables will produce this round: recent
+/// with stable, stable with recent, recent with recent.
+fn join_size(left: &Variable<(Tuple, Tuple)>, right: &Variable<(Tuple, Tuple)>) -> usize {
+    let (lr, rr) = (left.recent.borrow(), right.recent.borrow());
+    let mut n = pairs(&lr.elements, &rr.elements);
+    for b in right.stable.borrow().iter() {
+        n = n.saturating_add(pairs(&lr.elements, &b.elements));
+    }
+    for a in left.stable.borrow().iter() {
+        n = n.saturating_add(pairs(&a.elements, &rr.elements));
+    }
+    n
+}
+
 impl Op {
-    fn apply(&self) {
+    /// Run the operation; `room` is how many tuples the budget still
+    /// allows. A join that would produce more is refused before it is
+    /// materialised (a cross product must not exhaust memory first).
+    fn apply(&self, room: usize) -> Result<(), usize> {
         match self {
             Op::Map { input, out, cols } => out.from_map(input, |t| pick(t, cols)),
             Op::Join {
@@ -70,6 +108,10 @@ impl Op {
             } => {
                 left.from_map(cur, |t| (pick(t, left_key), t.clone()));
                 right.from_map(rel, |t| (pick(t, right_key), pick(t, right_new)));
+                let n = join_size(left, right);
+                if n > room {
+                    return Err(n);
+                }
                 out.from_join(left, right, |_, l, r| {
                     let mut v = l.clone();
                     v.extend_from_slice(r);
@@ -87,6 +129,7 @@ impl Op {
                 out.from_antijoin(keyed, rel, |_, t| t.clone());
             }
         }
+        Ok(())
     }
 }
 
@@ -242,7 +285,11 @@ pub fn eval_ranked(
                 }
             }
             for op in &ops {
-                op.apply();
+                if let Err(n) = op.apply(budget - tuples) {
+                    return Err(OverBudget {
+                        tuples: tuples.saturating_add(n),
+                    });
+                }
             }
         }
         drop(ops);

@@ -91,6 +91,8 @@ pub const MAX_VALUE_DEPTH: u64 = 1024;
 pub struct Budget {
     pub steps: u64,
     pub value_nodes: u64,
+    /// Nodes all rendered payloads of the run may have together.
+    pub payload_nodes: u64,
 }
 
 type Env = BTreeMap<String, Value>;
@@ -320,6 +322,20 @@ impl<'c, 'p> Machine<'c, 'p> {
                     Action::Tick => {}
                     Action::Record => {
                         if let StmtKind::Effect { kind, .. } = &s.kind {
+                            let size = reg.as_ref().map_or(1, Value::size);
+                            self.budget.payload_nodes =
+                                match self.budget.payload_nodes.checked_sub(size) {
+                                    Some(left) => left,
+                                    None => return Err(Box::new(
+                                        self.fail(
+                                            crate::registry::EXEC_BUDGET,
+                                            s.span,
+                                            "payloads too large",
+                                            "the effect payloads of this run exceed their node budget (00-profile.ron `payload_nodes`)",
+                                        )
+                                        .note("a shared value is rendered in full at every effect; payloads are bounded so that realization stays bounded, and the outcome is undetermined"),
+                                    )),
+                                };
                             let payload = reg.as_ref().map(Value::render).unwrap_or_default();
                             self.events.push(Event {
                                 kind: kind.name.clone(),
@@ -506,9 +522,12 @@ impl<'c, 'p> Machine<'c, 'p> {
                         format!("unknown shape `{}`", name.name),
                     ));
                 };
+                // Given fields by name: a literal may be large (one lookup each).
+                let by_name: std::collections::HashMap<&str, &Value> =
+                    given.iter().map(|(n, v, _)| (n.as_str(), v)).collect();
                 let mut out = Vec::with_capacity(shape.fields.len());
                 for (fname, _) in &shape.fields {
-                    let Some((_, v, _)) = given.iter().find(|(n, _, _)| n == fname) else {
+                    let Some(v) = by_name.get(fname.as_str()) else {
                         return Err(self.fail(
                             crate::registry::STRUCT_FIELDS,
                             e.span,
@@ -516,7 +535,7 @@ impl<'c, 'p> Machine<'c, 'p> {
                             format!("missing field `{fname}`"),
                         ));
                     };
-                    out.push((fname.clone(), v.clone()));
+                    out.push((fname.clone(), (*v).clone()));
                 }
                 let v = Value::structure(name.name.clone(), out);
                 self.check_size(&v, e.span)?;

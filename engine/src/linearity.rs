@@ -398,7 +398,10 @@ fn report(
     only: Option<&str>,
 ) {
     let lin = &ck.tables.linearity;
-    let budget = ck.tables.profile.budgets.linearity_facts as usize;
+    let budgets = &ck.tables.profile.budgets;
+    let inputs: usize = lowered.facts.values().map(|r| r.len()).sum();
+    let budget = (budgets.linearity_facts as usize)
+        .max(inputs.saturating_mul(budgets.linearity_facts_per_input as usize));
     let (db, fired) = match datalog::eval(&lin.strata, &lowered.facts, budget) {
         Ok(r) => r,
         Err(e) => {

@@ -109,7 +109,65 @@ impl Value {
             Value::Bool(b) => b.to_string(),
             Value::Str(s) => s.clone(),
             Value::Unit => "()".to_string(),
-            Value::Struct(_) => serde_json::to_string(&self.plain()).unwrap_or_default(),
+            Value::Struct(_) => {
+                let mut out = String::with_capacity(self.size().min(1 << 20) as usize * 8);
+                self.write_plain(&mut out);
+                out
+            }
         }
+    }
+
+    /// `plain()` as compact JSON, written directly: the same bytes without
+    /// building the JSON tree (a payload can be large).
+    fn write_plain(&self, out: &mut String) {
+        let leaf = |out: &mut String, j: Json| out.push_str(&j.to_string());
+        match self {
+            Value::Struct(s) => {
+                out.push_str("{\"shape\":");
+                leaf(out, Json::from(s.ty.as_str()));
+                out.push_str(",\"fields\":{");
+                for (i, (n, v)) in s.fields.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    leaf(out, Json::from(n.as_str()));
+                    out.push(':');
+                    v.write_plain(out);
+                }
+                out.push_str("}}");
+            }
+            other => leaf(out, other.plain()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Value;
+
+    /// The direct payload writer gives the bytes of the JSON tree it
+    /// replaces, escapes and all.
+    #[test]
+    fn direct_rendering_matches_the_json_tree() {
+        let leaf = Value::structure(
+            "Leaf \"q\"",
+            vec![
+                ("n".into(), Value::Int(-7)),
+                ("f".into(), Value::Float(0.1)),
+                ("nan".into(), Value::Float(f64::NAN)),
+                ("s".into(), Value::Str("tab\t\"quote\" é \u{1}".into())),
+                ("b".into(), Value::Bool(true)),
+                ("u".into(), Value::Unit),
+                ("e".into(), Value::structure("Empty", vec![])),
+            ],
+        );
+        let mut v = leaf;
+        for i in 0..5 {
+            v = Value::structure(
+                format!("Node{i}"),
+                vec![("l".into(), v.clone()), ("r\\".into(), v)],
+            );
+        }
+        assert_eq!(v.render(), serde_json::to_string(&v.plain()).unwrap());
     }
 }

@@ -34,8 +34,14 @@ pub struct Budgets {
     pub steps: u64,
     /// Nodes one value may have when unfolded.
     pub value_nodes: u64,
-    /// Facts the linearity analysis of one Q process may derive.
+    /// Nodes all effect payloads of one run may have together when
+    /// rendered (a shared value emitted many times is rendered each time).
+    pub payload_nodes: u64,
+    /// Facts the linearity analysis of one Q process may derive, at least.
     pub linearity_facts: u64,
+    /// ... and per input fact of the process, so that the budget grows
+    /// with the program and a valid large process is never undetermined.
+    pub linearity_facts_per_input: u64,
     /// Facts whole-program admission (10-admission.ron) may derive.
     pub admission_facts: u64,
 }

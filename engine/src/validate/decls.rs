@@ -215,7 +215,7 @@ pub(crate) fn first_definition<K: Ord>(
     }
 }
 
-pub(crate) fn resolve_decl(ck: &mut Checker<'_>, forge: &Forge, ty: &Ident) -> DeclTy {
+pub(crate) fn resolve_decl(ck: &mut Checker<'_>, shapes: &BTreeSet<&str>, ty: &Ident) -> DeclTy {
     if let Some(l) = ck
         .tables
         .types
@@ -277,7 +277,7 @@ pub(crate) fn resolve_decl(ck: &mut Checker<'_>, forge: &Forge, ty: &Ident) -> D
             range: None,
         };
     }
-    if forge.shapes.iter().any(|s| s.name.name == ty.name) {
+    if shapes.contains(ty.name.as_str()) {
         return DeclTy {
             ty: Ty::Shape(ty.name.clone()),
             name: ty.name.clone(),
@@ -568,6 +568,11 @@ fn check_later_fields(ck: &mut Checker<'_>, program: &Program) {
 }
 
 /// Shapes, per forge: all names first, so fields may name any shape.
+/// The shape names of a forge, for type resolution in O(log n).
+fn shape_names(f: &Forge) -> BTreeSet<&str> {
+    f.shapes.iter().map(|s| s.name.name.as_str()).collect()
+}
+
 fn collect_shapes(ck: &mut Checker<'_>, program: &Program) -> Vec<BTreeMap<String, ShapeInfo>> {
     let tables = ck.tables;
     let mut shapes: Vec<BTreeMap<String, ShapeInfo>> = Vec::new();
@@ -593,6 +598,7 @@ fn collect_shapes(ck: &mut Checker<'_>, program: &Program) -> Vec<BTreeMap<Strin
                 .help = Some("choose another name for the shape".into());
             }
         }
+        let shapes_here = shape_names(f);
         let mut m = BTreeMap::new();
         for s in &f.shapes {
             let mut fields = Vec::new();
@@ -602,10 +608,11 @@ fn collect_shapes(ck: &mut Checker<'_>, program: &Program) -> Vec<BTreeMap<Strin
                 if !first_definition(ck, &mut names, fd.name.name.as_str(), fd.name.span, what) {
                     continue;
                 }
-                let d = resolve_decl(ck, f, &fd.ty);
+                let d = resolve_decl(ck, &shapes_here, &fd.ty);
                 fields.push((fd.name.name.clone(), d));
             }
-            m.entry(s.name.name.clone()).or_insert(ShapeInfo { fields });
+            m.entry(s.name.name.clone())
+                .or_insert_with(|| ShapeInfo::new(fields));
         }
         shapes.push(m);
     }
@@ -616,6 +623,7 @@ fn collect_shapes(ck: &mut Checker<'_>, program: &Program) -> Vec<BTreeMap<Strin
 fn signatures<'p>(ck: &mut Checker<'_>, program: &'p Program) -> Vec<ProcInfo<'p>> {
     let mut procs: Vec<ProcInfo<'p>> = Vec::new();
     for (fi, f) in program.forges.iter().enumerate() {
+        let names = shape_names(f);
         let mut seen: BTreeMap<(Regime, &str), Span> = BTreeMap::new();
         for p in &f.procs {
             let what = || format!("process `{}::{}`", p.regime.symbol(), p.name.name);
@@ -631,9 +639,9 @@ fn signatures<'p>(ck: &mut Checker<'_>, program: &'p Program) -> Vec<ProcInfo<'p
             for prm in &p.params {
                 let what = || format!("parameter `{}`", prm.name.name);
                 first_definition(ck, &mut pn, prm.name.name.as_str(), prm.name.span, what);
-                params.push((prm.name.name.clone(), resolve_decl(ck, f, &prm.ty)));
+                params.push((prm.name.name.clone(), resolve_decl(ck, &names, &prm.ty)));
             }
-            let ret = p.ret.as_ref().map(|r| resolve_decl(ck, f, r));
+            let ret = p.ret.as_ref().map(|r| resolve_decl(ck, &names, r));
             let constraints: Vec<String> = p
                 .body
                 .iter()

@@ -502,7 +502,7 @@ pub(crate) fn infer(
                     continue;
                 }
                 given.insert(&fname.name, fname.span);
-                match shape.fields.iter().find(|(n, _)| n == &fname.name) {
+                match shape.field(&fname.name) {
                     None => {
                         ck.error(
                             crate::registry::STRUCT_FIELDS,
@@ -511,7 +511,7 @@ pub(crate) fn infer(
                             format!("shape `{}` has no field `{}`", name.name, fname.name),
                         );
                     }
-                    Some((_, d))
+                    Some(d)
                         if !{
                             check_literal(calls, fe, &d.ty);
                             calls.unify(&t, &d.ty)

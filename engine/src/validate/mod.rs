@@ -48,6 +48,24 @@ pub struct BindInfo<'p> {
 
 pub struct ShapeInfo {
     pub fields: Vec<(String, DeclTy)>,
+    /// Field positions by name (looked up only, never iterated).
+    index: HashMap<String, usize>,
+}
+
+impl ShapeInfo {
+    pub fn new(fields: Vec<(String, DeclTy)>) -> ShapeInfo {
+        let index = fields
+            .iter()
+            .enumerate()
+            .map(|(i, (n, _))| (n.clone(), i))
+            .collect();
+        ShapeInfo { fields, index }
+    }
+
+    /// A field's declared type, by name.
+    pub fn field(&self, name: &str) -> Option<&DeclTy> {
+        self.index.get(name).map(|i| &self.fields[*i].1)
+    }
 }
 
 pub struct ProcInfo<'p> {
