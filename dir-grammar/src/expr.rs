@@ -36,6 +36,14 @@ pub fn parse_expr(src: &str, map: OffsetMap<'_>) -> Result<Expr, LoadError> {
         "an expression",
         map,
     )?;
+    if let Some(e) = crate::fast_expr::parse(src, map) {
+        return Ok(e);
+    }
+    parse_expr_pest(src, map)
+}
+
+/// The normative parse of an expression string (after the pre-scan).
+pub(crate) fn parse_expr_pest(src: &str, map: OffsetMap<'_>) -> Result<Expr, LoadError> {
     let mut pairs = DirParser::parse(Rule::expr_only, src)
         .map_err(|e| pest_error(e, LoadErrorKind::ExprSyntax, map))?;
     let top = pairs

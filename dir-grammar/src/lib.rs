@@ -4,6 +4,7 @@
 
 pub mod error;
 mod expr;
+mod fast_expr;
 mod grammar;
 pub mod json;
 mod load_json;

@@ -1,0 +1,517 @@
+//! A hand-written parser for expression strings, for speed: the pest
+//! grammar (`dir.pest`, `expr.rs`) stays the normative one. This parser
+//! accepts only what it is sure the grammar accepts, building the same tree
+//! with the same spans; on anything else it gives up (`None`) and the pest
+//! parser decides, so errors and their messages are always the grammar's.
+//! A test checks the two agree on generated and corpus expressions.
+//!
+//! An explicit exception to "never hand-write what a crate does": pest is
+//! the measured bottleneck of loading JSON DIR (a fresh parse per
+//! expression string).
+
+use crate::error::limits;
+use crate::expr::{decode_expr_string, OffsetMap};
+use crate::model::{BinOp, Expr, ExprKind, Ident};
+use crate::span::Span;
+
+struct P<'a> {
+    s: &'a str,
+    b: &'a [u8],
+    i: usize,
+    map: OffsetMap<'a>,
+}
+
+fn ident_char(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c == b'_'
+}
+
+const PHI: &str = "Φ";
+
+/// Parse `src` if it is certainly valid; None leaves it to pest.
+pub(crate) fn parse(src: &str, map: OffsetMap<'_>) -> Option<Expr> {
+    let mut p = P {
+        s: src,
+        b: src.as_bytes(),
+        i: 0,
+        map,
+    };
+    p.ws();
+    let (e, _) = p.expr()?;
+    p.ws();
+    (p.i == p.b.len()).then_some(e)
+}
+
+impl P<'_> {
+    fn span(&self, a: usize, b: usize) -> Span {
+        Span::new((self.map)(a), (self.map)(b))
+    }
+
+    /// Implicit whitespace and `//` comments, as the grammar skips them.
+    fn ws(&mut self) {
+        loop {
+            match self.b.get(self.i) {
+                Some(b' ' | b'\t' | b'\r' | b'\n') => self.i += 1,
+                Some(b'/') if self.b.get(self.i + 1) == Some(&b'/') => {
+                    while self.i < self.b.len() && self.b[self.i] != b'\n' {
+                        self.i += 1;
+                    }
+                }
+                _ => return,
+            }
+        }
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.b.get(self.i).copied()
+    }
+
+    fn eat(&mut self, c: u8) -> bool {
+        if self.peek() == Some(c) {
+            self.i += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// An ASCII identifier at the cursor (not consumed): its end.
+    fn ident_end(&self, at: usize) -> Option<usize> {
+        let c = *self.b.get(at)?;
+        if !(c.is_ascii_alphabetic() || c == b'_') {
+            return None;
+        }
+        let mut j = at + 1;
+        while j < self.b.len() && ident_char(self.b[j]) {
+            j += 1;
+        }
+        Some(j)
+    }
+
+    /// A path segment: an identifier or `Φ` alone.
+    fn segment_end(&self, at: usize) -> Option<usize> {
+        if self.s[at..].starts_with(PHI) {
+            return Some(at + PHI.len());
+        }
+        self.ident_end(at)
+    }
+
+    /// A binary operator at the cursor: the operator and the token's end.
+    fn infix(&self) -> Option<(BinOp, usize)> {
+        let rest = &self.s[self.i..];
+        for sym in ["||", "&&", "==", "<=", ">=", "<", ">", "+", "-", "*", "/"] {
+            if rest.starts_with(sym) {
+                return Some((BinOp::from_token(sym)?, self.i + sym.len()));
+            }
+        }
+        let end = self.ident_end(self.i)?;
+        let word = &self.s[self.i..end];
+        BinOp::from_token(word)
+            .filter(|_| word.chars().all(|c| c.is_ascii_alphabetic()))
+            .map(|op| (op, end))
+    }
+
+    /// `postfix (infix postfix)*`, by precedence climbing (all operators
+    /// left-associative), with the tree depth `expr.rs` computes.
+    fn expr(&mut self) -> Option<(Expr, usize)> {
+        self.climb(1)
+    }
+
+    fn climb(&mut self, min: u8) -> Option<(Expr, usize)> {
+        let (mut lhs, mut ld) = self.postfix()?;
+        loop {
+            let save = self.i;
+            self.ws();
+            let Some((op, end)) = self.infix() else {
+                self.i = save;
+                return Some((lhs, ld));
+            };
+            let prec = op.precedence();
+            if prec < min {
+                self.i = save;
+                return Some((lhs, ld));
+            }
+            let op_span = self.span(self.i, end);
+            self.i = end;
+            self.ws();
+            let (rhs, rd) = self.climb(prec + 1)?;
+            let depth = ld.max(rd) + 1;
+            if depth > limits::MAX_EXPR_DEPTH {
+                return None;
+            }
+            let span = lhs.span.to(rhs.span);
+            lhs = Expr {
+                kind: ExprKind::Binary {
+                    op,
+                    op_span,
+                    lhs: Box::new(lhs),
+                    rhs: Box::new(rhs),
+                },
+                span,
+            };
+            ld = depth;
+        }
+    }
+
+    fn postfix(&mut self) -> Option<(Expr, usize)> {
+        let (mut acc, mut depth) = self.primary()?;
+        loop {
+            let save = self.i;
+            self.ws();
+            if !self.eat(b'.') {
+                self.i = save;
+                return Some((acc, depth));
+            }
+            self.ws();
+            let end = self.ident_end(self.i)?;
+            let fs = self.span(self.i, end);
+            let name = &self.s[self.i..end];
+            self.i = end;
+            depth += 1;
+            if depth > limits::MAX_EXPR_DEPTH {
+                return None;
+            }
+            let span = acc.span.to(fs);
+            acc = Expr {
+                kind: ExprKind::Field {
+                    base: Box::new(acc),
+                    field: Ident::new(name, fs),
+                },
+                span,
+            };
+        }
+    }
+
+    fn leaf(&self, kind: ExprKind, a: usize) -> Option<(Expr, usize)> {
+        Some((
+            Expr {
+                kind,
+                span: self.span(a, self.i),
+            },
+            1,
+        ))
+    }
+
+    fn primary(&mut self) -> Option<(Expr, usize)> {
+        let a = self.i;
+        match self.peek()? {
+            b'(' => {
+                self.i += 1;
+                self.ws();
+                let inner = self.expr()?;
+                self.ws();
+                self.eat(b')').then_some(inner)
+            }
+            b'"' => {
+                self.i += 1;
+                let start = self.i;
+                loop {
+                    match self.peek()? {
+                        b'"' => break,
+                        b'\\' => {
+                            self.i += 1;
+                            // `\` and then any character.
+                            let c = self.s[self.i..].chars().next()?;
+                            self.i += c.len_utf8();
+                        }
+                        _ => {
+                            let c = self.s[self.i..].chars().next()?;
+                            self.i += c.len_utf8();
+                        }
+                    }
+                }
+                let raw = &self.s[start..self.i];
+                self.i += 1;
+                let v = decode_expr_string(raw, start, self.map).ok()?;
+                self.leaf(ExprKind::Str(v), a)
+            }
+            b'-' | b'0'..=b'9' => self.number(a),
+            _ => self.word(a),
+        }
+    }
+
+    /// `float = "-"? digits "." digits`, else `int = "-"? digits !ident_char`.
+    fn number(&mut self, a: usize) -> Option<(Expr, usize)> {
+        let mut j = a + usize::from(self.b[a] == b'-');
+        let digits = j;
+        while j < self.b.len() && self.b[j].is_ascii_digit() {
+            j += 1;
+        }
+        if j == digits {
+            return None;
+        }
+        if self.b.get(j) == Some(&b'.') && self.b.get(j + 1).is_some_and(u8::is_ascii_digit) {
+            let mut k = j + 1;
+            while k < self.b.len() && self.b[k].is_ascii_digit() {
+                k += 1;
+            }
+            let v: f64 = self.s[a..k].parse().ok()?;
+            if !v.is_finite() {
+                return None;
+            }
+            self.i = k;
+            return self.leaf(ExprKind::Float(v), a);
+        }
+        if self.b.get(j).is_some_and(|c| ident_char(*c)) {
+            return None;
+        }
+        let v: i64 = self.s[a..j].parse().ok()?;
+        self.i = j;
+        self.leaf(ExprKind::Int(v), a)
+    }
+
+    /// Booleans, struct literals, calls and paths: what starts with a word.
+    fn word(&mut self, a: usize) -> Option<(Expr, usize)> {
+        let end = self.segment_end(a)?;
+        let word = &self.s[a..end];
+        if (word == "true" || word == "false") && !self.b.get(end).is_some_and(|c| ident_char(*c)) {
+            self.i = end;
+            return self.leaf(ExprKind::Bool(word == "true"), a);
+        }
+        // A path: segments joined by `::` with nothing between.
+        let mut segs = vec![word.to_string()];
+        let mut pend = end;
+        while self.s[pend..].starts_with("::") {
+            let e = self.segment_end(pend + 2)?;
+            segs.push(self.s[pend + 2..e].to_string());
+            pend = e;
+        }
+        self.i = pend;
+        let path_span = self.span(a, pend);
+        let save = self.i;
+        self.ws();
+        match self.peek() {
+            // A struct literal's name is one identifier (not `Φ`, no `::`).
+            Some(b'{') if segs.len() == 1 && word != PHI => {
+                self.i += 1;
+                let mut fields = Vec::new();
+                let mut depth = 1;
+                self.ws();
+                if !self.eat(b'}') {
+                    loop {
+                        self.ws();
+                        let fe = self.ident_end(self.i)?;
+                        let fname = Ident::new(&self.s[self.i..fe], self.span(self.i, fe));
+                        self.i = fe;
+                        self.ws();
+                        if !self.eat(b':') {
+                            return None;
+                        }
+                        self.ws();
+                        let (e, d) = self.expr()?;
+                        depth = depth.max(d + 1);
+                        fields.push((fname, e));
+                        self.ws();
+                        if self.eat(b'}') {
+                            break;
+                        }
+                        if !self.eat(b',') {
+                            return None;
+                        }
+                        self.ws();
+                        if self.eat(b'}') {
+                            break;
+                        }
+                    }
+                }
+                if depth > limits::MAX_EXPR_DEPTH {
+                    return None;
+                }
+                let name = Ident::new(word, path_span);
+                Some((
+                    Expr {
+                        kind: ExprKind::Struct { name, fields },
+                        span: self.span(a, self.i),
+                    },
+                    depth,
+                ))
+            }
+            Some(b'(') => {
+                self.i += 1;
+                let mut args = Vec::new();
+                let mut depth = 1;
+                self.ws();
+                if !self.eat(b')') {
+                    loop {
+                        self.ws();
+                        let (e, d) = self.expr()?;
+                        depth = depth.max(d + 1);
+                        args.push(e);
+                        self.ws();
+                        if self.eat(b')') {
+                            break;
+                        }
+                        if !self.eat(b',') {
+                            return None;
+                        }
+                    }
+                }
+                if depth > limits::MAX_EXPR_DEPTH {
+                    return None;
+                }
+                Some((
+                    Expr {
+                        kind: ExprKind::Call {
+                            callee: segs,
+                            callee_span: path_span,
+                            args,
+                        },
+                        span: self.span(a, self.i),
+                    },
+                    depth,
+                ))
+            }
+            _ => {
+                self.i = save;
+                Some((
+                    Expr {
+                        kind: ExprKind::Path(segs),
+                        span: path_span,
+                    },
+                    1,
+                ))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::expr::parse_expr_pest;
+
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self, n: u64) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0 % n
+        }
+        fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
+            xs[self.next(xs.len() as u64) as usize]
+        }
+    }
+
+    /// Whitespace as the grammar allows it between tokens.
+    fn gap(r: &mut Rng) -> &'static str {
+        ["", "", " ", "  ", "\n", "\t", " // note\n"][r.next(7) as usize]
+    }
+
+    fn gen(r: &mut Rng, depth: u32) -> String {
+        let leaf = depth == 0 || r.next(3) == 0;
+        if leaf {
+            return match r.next(9) {
+                0 => r
+                    .pick(&[
+                        "0",
+                        "7",
+                        "-3",
+                        "007",
+                        "9223372036854775807",
+                        "-9223372036854775808",
+                    ])
+                    .into(),
+                1 => r.pick(&["1.5", "-0.25", "3.0"]).into(),
+                2 => r.pick(&["true", "false", "trueish"]).into(),
+                3 => r
+                    .pick(&["\"\"", "\"a b\"", "\"q\\\"x\\n\"", "\"é Φ\""])
+                    .into(),
+                4 => r.pick(&["x", "c", "_y1", "Add", "Eq2"]).into(),
+                5 => r.pick(&["a::b", "Φ::main", "K::f"]).into(),
+                6 => format!("c{}.{}x", gap(r), gap(r)),
+                7 => "Unit".into(),
+                _ => "v".into(),
+            };
+        }
+        match r.next(5) {
+            0 => format!("({}{}{})", gap(r), gen(r, depth - 1), gap(r)),
+            1 => {
+                let n = r.next(3);
+                let args: Vec<String> = (0..n).map(|_| gen(r, depth - 1)).collect();
+                format!(
+                    "{}{}({})",
+                    r.pick(&["f", "q_use", "Φ::g"]),
+                    gap(r),
+                    args.join(&format!(",{}", gap(r)))
+                )
+            }
+            2 => {
+                let n = r.next(3);
+                let fields: Vec<String> = (0..n)
+                    .map(|i| format!("f{i}{}:{}{}", gap(r), gap(r), gen(r, depth - 1)))
+                    .collect();
+                let trail = if n > 0 && r.next(2) == 0 { "," } else { "" };
+                format!("S{}{{{}{}{}}}", gap(r), fields.join(","), trail, gap(r))
+            }
+            3 => format!("({}).{}", gen(r, depth - 1), r.pick(&["x", "id"])),
+            _ => {
+                let op = r.pick(&[
+                    "Add", "Sub", "Mul", "Div", "Eq", "Lt", "Le", "Gt", "Ge", "And", "Or", "+",
+                    "-", "*", "/", "==", "<", "<=", ">", ">=", "&&", "||",
+                ]);
+                let sep = if op.chars().all(|c| c.is_ascii_alphabetic()) {
+                    " "
+                } else {
+                    ""
+                };
+                format!(
+                    "{}{sep}{}{op}{sep}{}{}",
+                    gen(r, depth - 1),
+                    gap(r),
+                    gap(r),
+                    gen(r, depth - 1)
+                )
+            }
+        }
+    }
+
+    /// Wherever the fast parser accepts, pest accepts with the same tree
+    /// and spans; it accepts almost every valid expression; and random
+    /// corruptions never make it accept what pest rejects.
+    #[test]
+    fn agrees_with_the_pest_grammar() {
+        let mut r = Rng(0x2545_f491_4f6c_dd1d);
+        let (mut valid, mut fast_ok) = (0, 0);
+        for round in 0..4000 {
+            let mut src = gen(&mut r, 1 + (round % 5) as u32);
+            if round % 4 == 3 && !src.is_empty() {
+                // Corrupt: drop or insert a character.
+                let chars: Vec<char> = src.chars().collect();
+                let at = r.next(chars.len() as u64) as usize;
+                let ins = r.pick(&[
+                    "(", ")", "{", "}", ",", ":", ".", "-", "\"", "A", " ", "Φ", "1",
+                ]);
+                src = if r.next(2) == 0 {
+                    chars
+                        .iter()
+                        .enumerate()
+                        .filter(|(i, _)| *i != at)
+                        .map(|(_, c)| *c)
+                        .collect()
+                } else {
+                    let mut s: String = chars[..at].iter().collect();
+                    s.push_str(ins);
+                    s.extend(&chars[at..]);
+                    s
+                };
+            }
+            let map = |o: usize| o + 10;
+            let pest = parse_expr_pest(&src, &map);
+            let fast = super::parse(&src, &map);
+            if pest.is_ok() {
+                valid += 1;
+            }
+            if let Some(f) = fast {
+                fast_ok += 1;
+                match pest {
+                    Ok(p) => assert_eq!(format!("{f:?}"), format!("{p:?}"), "{src:?}"),
+                    Err(e) => panic!("fast accepts what pest rejects: {src:?}: {}", e.message),
+                }
+            }
+        }
+        assert!(valid > 2000, "{valid} valid");
+        assert!(
+            fast_ok * 100 >= valid * 98,
+            "fast parsed {fast_ok} of {valid} valid"
+        );
+    }
+}
