@@ -91,6 +91,9 @@ pub fn parse_json(src: &str) -> Result<Json, LoadError> {
         "this JSON document",
         &id,
     )?;
+    if let Some(v) = fast::parse(src) {
+        return Ok(v);
+    }
     let mut pairs = DirParser::parse(Rule::json_file, src)
         .map_err(|e| pest_error(e, LoadErrorKind::JsonSyntax, &id))?;
     let file = pairs.next().ok_or_else(|| {
@@ -179,7 +182,12 @@ fn build_str(p: Pair<'_, Rule>, base: usize) -> Result<JStr, LoadError> {
     let sp = p.as_span();
     let span = Span::new(base + sp.start(), base + sp.end());
     let raw = p.as_str();
-    let raw = &raw[1..raw.len() - 1];
+    decode_jstr(&raw[1..raw.len() - 1], span)
+}
+
+/// A string literal's content (between the quotes) decoded, with the file
+/// offset of every decoded byte when escapes moved them.
+fn decode_jstr(raw: &str, span: Span) -> Result<JStr, LoadError> {
     let content_start = span.start + 1;
     if !raw.contains('\\') {
         return Ok(JStr {
@@ -287,4 +295,307 @@ fn bad_escape(start: usize, end: usize, what: &str) -> LoadError {
         format!("invalid escape in JSON string: {what}"),
         Span::new(start, end),
     )
+}
+
+/// A hand-written reader for strict JSON, for speed (the pest grammar,
+/// `json_file`, is the normative one and was the measured bottleneck of
+/// loading JSON DIR). It accepts only documents the grammar accepts and
+/// builds the same tree with the same spans; on anything else (a syntax
+/// error, a bad escape, a duplicate key) it gives up and the grammar
+/// decides, so every error is reported as before. A test checks the two
+/// agree on generated documents.
+mod fast {
+    use super::{decode_jstr, JStr, Json, JsonKind};
+    use crate::span::Span;
+
+    struct R<'a> {
+        s: &'a str,
+        b: &'a [u8],
+        i: usize,
+    }
+
+    pub(super) fn parse(src: &str) -> Option<Json> {
+        let mut r = R {
+            s: src,
+            b: src.as_bytes(),
+            i: 0,
+        };
+        r.ws();
+        let v = r.value()?;
+        r.ws();
+        (r.i == r.b.len()).then_some(v)
+    }
+
+    impl R<'_> {
+        fn ws(&mut self) {
+            while matches!(self.b.get(self.i), Some(b' ' | b'\t' | b'\r' | b'\n')) {
+                self.i += 1;
+            }
+        }
+
+        fn eat(&mut self, c: u8) -> bool {
+            let hit = self.b.get(self.i) == Some(&c);
+            self.i += usize::from(hit);
+            hit
+        }
+
+        fn word(&mut self, w: &str, kind: JsonKind) -> Option<JsonKind> {
+            self.s[self.i..].starts_with(w).then(|| {
+                self.i += w.len();
+                kind
+            })
+        }
+
+        fn digits(&mut self) -> usize {
+            let a = self.i;
+            while self.b.get(self.i).is_some_and(u8::is_ascii_digit) {
+                self.i += 1;
+            }
+            self.i - a
+        }
+
+        fn value(&mut self) -> Option<Json> {
+            let a = self.i;
+            let kind = match *self.b.get(self.i)? {
+                b'{' => {
+                    self.i += 1;
+                    self.ws();
+                    let mut members: Vec<(JStr, Json)> = Vec::new();
+                    if !self.eat(b'}') {
+                        loop {
+                            if self.b.get(self.i) != Some(&b'"') {
+                                return None;
+                            }
+                            let key = self.string()?;
+                            self.ws();
+                            if !self.eat(b':') {
+                                return None;
+                            }
+                            self.ws();
+                            let v = self.value()?;
+                            members.push((key, v));
+                            self.ws();
+                            if self.eat(b'}') {
+                                break;
+                            }
+                            if !self.eat(b',') {
+                                return None;
+                            }
+                            self.ws();
+                        }
+                    }
+                    // A duplicate key is the grammar's error to report.
+                    let mut keys: Vec<&str> =
+                        members.iter().map(|(k, _)| k.value.as_str()).collect();
+                    keys.sort_unstable();
+                    if keys.windows(2).any(|w| w[0] == w[1]) {
+                        return None;
+                    }
+                    JsonKind::Object(members)
+                }
+                b'[' => {
+                    self.i += 1;
+                    self.ws();
+                    let mut items = Vec::new();
+                    if !self.eat(b']') {
+                        loop {
+                            items.push(self.value()?);
+                            self.ws();
+                            if self.eat(b']') {
+                                break;
+                            }
+                            if !self.eat(b',') {
+                                return None;
+                            }
+                            self.ws();
+                        }
+                    }
+                    JsonKind::Array(items)
+                }
+                b'"' => JsonKind::Str(self.string()?),
+                b't' => self.word("true", JsonKind::Bool(true))?,
+                b'f' => self.word("false", JsonKind::Bool(false))?,
+                b'n' => self.word("null", JsonKind::Null)?,
+                b'-' | b'0'..=b'9' => {
+                    self.eat(b'-');
+                    if !self.eat(b'0') && self.digits() == 0 {
+                        return None;
+                    }
+                    if self.eat(b'.') && self.digits() == 0 {
+                        return None;
+                    }
+                    if self.eat(b'e') || self.eat(b'E') {
+                        let _ = self.eat(b'+') || self.eat(b'-');
+                        if self.digits() == 0 {
+                            return None;
+                        }
+                    }
+                    JsonKind::Number(self.s[a..self.i].to_string())
+                }
+                _ => return None,
+            };
+            Some(Json {
+                kind,
+                span: Span::new(a, self.i),
+            })
+        }
+
+        fn string(&mut self) -> Option<JStr> {
+            let a = self.i;
+            self.i += 1;
+            loop {
+                match *self.b.get(self.i)? {
+                    b'"' => break,
+                    b'\\' => {
+                        // `\` and then any character.
+                        self.i += 1;
+                        let c = self.s.get(self.i..)?.chars().next()?;
+                        self.i += c.len_utf8();
+                    }
+                    c if c < 0x20 => return None,
+                    // Continuation bytes of UTF-8 are never `"`, `\` or controls.
+                    _ => self.i += 1,
+                }
+            }
+            self.i += 1;
+            decode_jstr(&self.s[a + 1..self.i - 1], Span::new(a, self.i)).ok()
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        struct Rng(u64);
+        impl Rng {
+            fn next(&mut self, n: u64) -> u64 {
+                self.0 ^= self.0 << 13;
+                self.0 ^= self.0 >> 7;
+                self.0 ^= self.0 << 17;
+                self.0 % n
+            }
+        }
+
+        fn gap(r: &mut Rng) -> &'static str {
+            ["", "", " ", "\n  ", "\t", "\r\n"][r.next(6) as usize]
+        }
+
+        fn gen(r: &mut Rng, depth: u32) -> String {
+            if depth == 0 || r.next(3) == 0 {
+                let atoms = [
+                    "0",
+                    "-0",
+                    "12",
+                    "-3.25",
+                    "1e5",
+                    "2E-3",
+                    "1.5e+2",
+                    "true",
+                    "false",
+                    "null",
+                    "\"\"",
+                    "\"abc\"",
+                    "\"q\\\"\\\\\\/\\n\"",
+                    "\"\\u00e9\\uD83D\\uDE00\"",
+                    "\"é Φ 😀\"",
+                ];
+                return atoms[r.next(atoms.len() as u64) as usize].to_string();
+            }
+            let n = r.next(4);
+            if r.next(2) == 0 {
+                let items: Vec<String> = (0..n)
+                    .map(|_| format!("{}{}{}", gap(r), gen(r, depth - 1), gap(r)))
+                    .collect();
+                format!("[{}{}]", items.join(","), gap(r))
+            } else {
+                let items: Vec<String> = (0..n)
+                    .map(|i| {
+                        format!(
+                            "{}\"k{i}\"{}:{}{}",
+                            gap(r),
+                            gap(r),
+                            gap(r),
+                            gen(r, depth - 1)
+                        )
+                    })
+                    .collect();
+                format!("{{{}{}}}", items.join(","), gap(r))
+            }
+        }
+
+        /// Wherever the fast reader accepts, the grammar accepts with the
+        /// same tree and spans; it accepts every valid document generated;
+        /// corruptions never make it accept what the grammar rejects.
+        #[test]
+        fn agrees_with_the_pest_grammar() {
+            let mut r = Rng(0x9e37_79b9_7f4a_7c15);
+            let (mut valid, mut fast_ok) = (0, 0);
+            for round in 0..3000 {
+                let mut src = format!(
+                    "{}{}{}",
+                    gap(&mut r),
+                    gen(&mut r, 1 + round % 5),
+                    gap(&mut r)
+                );
+                if round % 3 == 2 {
+                    let chars: Vec<char> = src.chars().collect();
+                    let at = r.next(chars.len() as u64) as usize;
+                    let ins = [
+                        "{",
+                        "}",
+                        "[",
+                        "]",
+                        ",",
+                        ":",
+                        "\"",
+                        "\\",
+                        "-",
+                        "0",
+                        "e",
+                        ".",
+                        "\u{1}",
+                        "x",
+                        "\"k0\":1,",
+                    ];
+                    let ins = ins[r.next(ins.len() as u64) as usize];
+                    src = if r.next(2) == 0 {
+                        chars
+                            .iter()
+                            .enumerate()
+                            .filter(|(i, _)| *i != at)
+                            .map(|(_, c)| *c)
+                            .collect()
+                    } else {
+                        let mut s: String = chars[..at].iter().collect();
+                        s.push_str(ins);
+                        s.extend(&chars[at..]);
+                        s
+                    };
+                }
+                let pest = {
+                    use crate::grammar::{DirParser, Rule};
+                    use pest::Parser;
+                    DirParser::parse(Rule::json_file, &src)
+                        .ok()
+                        .and_then(|mut p| p.next())
+                        .and_then(|f| f.into_inner().find(|p| p.as_rule() != Rule::EOI))
+                        .map(|v| super::super::build(v, 0))
+                };
+                let fast = super::parse(&src);
+                if matches!(pest, Some(Ok(_))) {
+                    valid += 1;
+                }
+                if let Some(f) = fast {
+                    fast_ok += 1;
+                    match pest {
+                        Some(Ok(p)) => assert_eq!(format!("{f:?}"), format!("{p:?}"), "{src:?}"),
+                        _ => panic!("fast accepts what the grammar rejects: {src:?}"),
+                    }
+                }
+            }
+            assert!(valid > 1500, "{valid} valid");
+            assert_eq!(
+                fast_ok, valid,
+                "the fast reader accepts every valid document"
+            );
+        }
+    }
 }
