@@ -17,6 +17,19 @@ pub(crate) enum Sym {
     Inert,
 }
 
+impl Sym {
+    /// The value with every formula in it held once (`Form::shared`).
+    fn shared(self) -> Sym {
+        match self {
+            Sym::Bool(f) => Sym::Bool(f.shared()),
+            Sym::Struct(fields) => {
+                Sym::Struct(fields.into_iter().map(|(n, v)| (n, v.shared())).collect())
+            }
+            v => v,
+        }
+    }
+}
+
 /// How an unknown parameter's value is rebuilt from the unknowns' values.
 #[derive(Clone, Debug)]
 pub enum Template {
@@ -413,11 +426,9 @@ pub fn question(
                 }
                 Action::Bind => {
                     if let (Some(name), Some(v)) = (s.kind.bound(), reg.take()) {
-                        // A bound formula is held once however often it is used.
-                        let v = match v {
-                            Sym::Bool(f) => Sym::Bool(f.shared()),
-                            v => v,
-                        };
+                        // A bound formula is held once however often it is
+                        // used, also inside a struct.
+                        let v = v.shared();
                         ev.env.insert(name.name.clone(), v.clone());
                         reg = Some(v);
                     }
