@@ -91,8 +91,8 @@ const EDITS: &[Edit] = &[
     Edit {
         what: "the payload budget, counted over every effect of a run",
         file: "00-profile.ron",
-        from: "payload_nodes: 4000000,",
-        to: "payload_nodes: 20,",
+        from: "payload_bytes: 67108864,",
+        to: "payload_bytes: 60,",
         run: &["payloads.dir"],
         expect: Expect::Rejects(12, "E0401"),
     },
@@ -206,7 +206,7 @@ fn each_edit_is_honoured_or_refused_at_load() {
         format!("dir 0.1;\nforge T {{\n  proc Q main(v0: i64) -> i64 [linear] {{\n{lets}    return v29999;\n  }}\n}}\n"),
     )
     .unwrap();
-    // Eight emits of a three-node value: 24 payload nodes.
+    // Eight emits of a 37-byte payload: past a 60-byte budget.
     let emits = "    emit p;\n".repeat(8);
     std::fs::write(
         d.join("payloads.dir"),

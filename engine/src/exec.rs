@@ -91,8 +91,8 @@ pub const MAX_VALUE_DEPTH: u64 = 1024;
 pub struct Budget {
     pub steps: u64,
     pub value_nodes: u64,
-    /// Nodes all rendered payloads of the run may have together.
-    pub payload_nodes: u64,
+    /// Bytes all rendered payloads of the run may have together.
+    pub payload_bytes: u64,
 }
 
 type Env = BTreeMap<String, Value>;
@@ -322,21 +322,22 @@ impl<'c, 'p> Machine<'c, 'p> {
                     Action::Tick => {}
                     Action::Record => {
                         if let StmtKind::Effect { kind, .. } = &s.kind {
-                            let size = reg.as_ref().map_or(1, Value::size);
-                            self.budget.payload_nodes =
-                                match self.budget.payload_nodes.checked_sub(size) {
+                            // One value renders within `value_nodes`; all the
+                            // payloads of a run within `payload_bytes`.
+                            let payload = reg.as_ref().map(Value::render).unwrap_or_default();
+                            self.budget.payload_bytes =
+                                match self.budget.payload_bytes.checked_sub(payload.len() as u64 + 1) {
                                     Some(left) => left,
                                     None => return Err(Box::new(
                                         self.fail(
                                             crate::registry::EXEC_BUDGET,
                                             s.span,
                                             "payloads too large",
-                                            "the effect payloads of this run exceed their node budget (00-profile.ron `payload_nodes`)",
+                                            "the effect payloads of this run exceed their budget (00-profile.ron `payload_bytes`)",
                                         )
-                                        .note("a shared value is rendered in full at every effect; payloads are bounded so that realization stays bounded, and the outcome is undetermined"),
+                                        .note("a value is rendered in full at every effect, however it is shared; payloads are bounded so that realization stays bounded, and the outcome is undetermined"),
                                     )),
                                 };
-                            let payload = reg.as_ref().map(Value::render).unwrap_or_default();
                             self.events.push(Event {
                                 kind: kind.name.clone(),
                                 payload,

@@ -312,7 +312,7 @@ impl Engine {
         let budget = exec::Budget {
             steps: cfg.max_steps.unwrap_or(self.tables.profile.budgets.steps),
             value_nodes: self.tables.profile.budgets.value_nodes,
-            payload_nodes: self.tables.profile.budgets.payload_nodes,
+            payload_bytes: self.tables.profile.budgets.payload_bytes,
         };
         let mut trace = self.trace_header(src, cfg);
         let stop = |mut trace: Trace, diags: Vec<Diagnostic>, fired: Vec<String>| -> Report {

@@ -99,12 +99,21 @@ mod tests {
             .map(|r| r.id)
             .collect();
         let mut stray = Vec::new();
-        let mut files: Vec<_> = std::fs::read_dir(&dir)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.extension().is_some_and(|x| x == "rs"))
-            .collect();
+        // Every source file, in subdirectories too (validate/, phi/).
+        let mut files = Vec::new();
+        let mut dirs = vec![dir];
+        while let Some(d) = dirs.pop() {
+            for e in std::fs::read_dir(&d).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    dirs.push(p);
+                } else if p.extension().is_some_and(|x| x == "rs") {
+                    files.push(p);
+                }
+            }
+        }
         files.sort();
+        assert!(files.iter().any(|p| p.ends_with("phi/symbolic.rs")));
         for path in files {
             if path.ends_with("registry.rs") {
                 continue;

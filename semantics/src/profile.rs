@@ -34,9 +34,10 @@ pub struct Budgets {
     pub steps: u64,
     /// Nodes one value may have when unfolded.
     pub value_nodes: u64,
-    /// Nodes all effect payloads of one run may have together when
-    /// rendered (a shared value emitted many times is rendered each time).
-    pub payload_nodes: u64,
+    /// Bytes all effect payloads of one run may have together, a newline
+    /// each included (a shared value emitted many times is rendered each
+    /// time).
+    pub payload_bytes: u64,
     /// Facts the linearity analysis of one Q process may derive, at least.
     pub linearity_facts: u64,
     /// ... and per input fact of the process, so that the budget grows

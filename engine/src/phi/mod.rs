@@ -1,10 +1,9 @@
 //! Φ resolution (brief 7): a Φ process entered without values for (some of)
 //! its parameters asks whether an assignment of those unknowns exists. The
-//! body is evaluated symbolically into linear formulas (`solve`), the solver
-//! decides them, the canonical witness comes from successive optimisation in
-//! the order of `07-phi.ron`, and non-existence comes with a minimal
-//! inadmissible set (deletion-based). Every witness is verified by evaluating
-//! the process concretely.
+//! body runs symbolically through the Φ step rows into formulas over linear
+//! terms (`symbolic`); one solver decides them (`solve`): the canonical
+//! witness in the order of `07-phi.ron`, or a minimal inadmissible set.
+//! An entry's witness is then run concretely (lib.rs).
 
 mod resolve;
 mod symbolic;

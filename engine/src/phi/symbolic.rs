@@ -44,6 +44,9 @@ pub(crate) struct Builder<'a> {
     forge: usize,
     leaves: Vec<Leaf>,
     domains: Vec<(i64, i64)>,
+    /// Unknowns the budget allows (07-phi.ron): checked while building, so
+    /// a wide shape cannot allocate millions of them first.
+    max_unknowns: u64,
 }
 
 impl Builder<'_> {
@@ -55,6 +58,12 @@ impl Builder<'_> {
     ) -> Result<(Sym, Template), Reason> {
         if depth > 16 {
             return Err("a parameter's shape nests too deeply for the solver".into());
+        }
+        if self.domains.len() as u64 >= self.max_unknowns && matches!(ty, Ty::Int(_) | Ty::Bool) {
+            return Err(format!(
+                "the question has more than {} unknowns, the solver budget's limit",
+                self.max_unknowns
+            ));
         }
         match ty {
             Ty::Int(_) => {
@@ -161,6 +170,9 @@ pub(crate) struct Eval<'a> {
     widths: &'a BTreeMap<(usize, usize), (String, PrimKind)>,
     /// What each call resolved to (by callee span).
     targets: &'a BTreeMap<(usize, usize), crate::validate::Target>,
+    /// The program and the process's forge, for shapes.
+    c: &'a Compiled<'a>,
+    forge: usize,
     /// The unknowns' domains, to skip range conditions that always hold.
     domains: Vec<(i64, i64)>,
     /// Evaluability (§5.2): every arithmetic result over unknowns must stay
@@ -170,6 +182,10 @@ pub(crate) struct Eval<'a> {
 }
 
 impl Eval<'_> {
+    fn shape(&self, name: &str) -> Option<&crate::validate::ShapeInfo> {
+        self.c.shape(self.forge, name)
+    }
+
     fn expr(&self, e: &Expr) -> Result<Sym, Reason> {
         Ok(match &e.kind {
             ExprKind::Int(i) => Sym::Val(Value::Int(*i)),
@@ -203,6 +219,11 @@ impl Eval<'_> {
                 let mut out = Vec::new();
                 for (f, fe) in fields {
                     out.push((f.name.clone(), self.expr(fe)?));
+                }
+                // Fields in the shape's order, as evaluation builds the
+                // value (struct equality compares them in order).
+                if let Some(shape) = self.shape(&name.name) {
+                    out.sort_by_key(|(n, _)| shape.fields.iter().position(|(f, _)| f == n));
                 }
                 if out.iter().all(|(_, v)| matches!(v, Sym::Val(_))) {
                     let vals = out
@@ -373,12 +394,15 @@ pub fn question(
         forge: info.forge,
         leaves: Vec::new(),
         domains: Vec::new(),
+        max_unknowns: tables.phi.solver.max_unknowns,
     };
     let mut ev = Eval {
         tables,
         env: BTreeMap::new(),
         widths: &info.op_width,
         targets: &info.targets,
+        c,
+        forge: info.forge,
         domains: Vec::new(),
         side: Default::default(),
     };
