@@ -41,8 +41,22 @@ pub fn category_word(c: Category) -> &'static str {
 /// byte-stable). Spans are clamped to char boundaries first: codespan panics
 /// on spans that split `Φ` or run past the end.
 pub fn human(src: &Source<'_>, d: &Diagnostic) -> String {
-    let text = source_text(src);
-    let file = SimpleFile::new(src.name, text.as_ref());
+    let whole = source_text(src);
+    // codespan indexes every line of the text it is given: give it only the
+    // lines up to the last label (a 64 MiB input of short lines would cost
+    // hundreds of MB of line index for a one-line snippet).
+    let last = d
+        .primary
+        .iter()
+        .chain(d.secondary.iter())
+        .map(|l| clamp_span(&whole, l.span).end)
+        .max()
+        .unwrap_or(0);
+    let cut = whole[last..]
+        .find('\n')
+        .map_or(whole.len(), |i| last + i + 1);
+    let text: &str = &whole[..cut];
+    let file = SimpleFile::new(src.name, text);
     let severity = match d.category {
         Category::Inadmissible | Category::Undetermined => Severity::Warning,
         _ => Severity::Error,
@@ -52,7 +66,7 @@ pub fn human(src: &Source<'_>, d: &Diagnostic) -> String {
     // A snippet of a huge line (minified JSON, generated input) would bury
     // the message; such labels are reported by position instead.
     let too_long = |span: dir_grammar::Span| {
-        let s = clamp_span(&text, span);
+        let s = clamp_span(text, span);
         let start = text[..s.start].rfind('\n').map(|i| i + 1).unwrap_or(0);
         let end = text[s.end..]
             .find('\n')
@@ -63,19 +77,19 @@ pub fn human(src: &Source<'_>, d: &Diagnostic) -> String {
     let all: Vec<&crate::diag::Label> = d.primary.iter().chain(d.secondary.iter()).collect();
     if all.iter().any(|l| too_long(l.span)) {
         for l in all {
-            let (line, col) = dir_grammar::span::line_col(&text, l.span.start);
+            let (line, col) = dir_grammar::span::line_col(text, l.span.start);
             notes.push(format!(
                 "at {}:{line}:{col}: {} (line too long to show)",
                 src.name, l.message
             ));
         }
     } else if let Some(p) = &d.primary {
-        let s = clamp_span(&text, p.span);
+        let s = clamp_span(text, p.span);
         labels.push(CsLabel::primary((), s.start..s.end).with_message(p.message.clone()));
     }
     if !labels.is_empty() {
         for l in &d.secondary {
-            let s = clamp_span(&text, l.span);
+            let s = clamp_span(text, l.span);
             labels.push(CsLabel::secondary((), s.start..s.end).with_message(l.message.clone()));
         }
     }
