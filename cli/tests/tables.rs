@@ -127,7 +127,11 @@ const EDITS: &[Edit] = &[
         from: "(id: \"PHI-UNDETERMINED\"",
         to: "(id: \"PHI-UNDECIDED\"",
         run: &["phi.dir"],
-        expect: Expect::Refused("11-checks.ron", "`PHI-UNDETERMINED`"),
+        // The refusal names the row and what in the engine relies on it.
+        expect: Expect::Refused(
+            "11-checks.ron",
+            "row `PHI-UNDETERMINED` (Φ resolution reports a question it could not decide)",
+        ),
     },
     Edit {
         what: "a linearity input relation renamed",

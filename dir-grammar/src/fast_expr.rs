@@ -377,19 +377,7 @@ impl P<'_> {
 #[cfg(test)]
 mod tests {
     use crate::expr::parse_expr_pest;
-
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self, n: u64) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0 % n
-        }
-        fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
-            xs[self.next(xs.len() as u64) as usize]
-        }
-    }
+    use crate::testing::{corrupt, Rng};
 
     /// Whitespace as the grammar allows it between tokens.
     fn gap(r: &mut Rng) -> &'static str {
@@ -473,26 +461,11 @@ mod tests {
         let (mut valid, mut fast_ok) = (0, 0);
         for round in 0..4000 {
             let mut src = gen(&mut r, 1 + (round % 5) as u32);
-            if round % 4 == 3 && !src.is_empty() {
-                // Corrupt: drop or insert a character.
-                let chars: Vec<char> = src.chars().collect();
-                let at = r.next(chars.len() as u64) as usize;
-                let ins = r.pick(&[
+            if round % 4 == 3 {
+                let ins = [
                     "(", ")", "{", "}", ",", ":", ".", "-", "\"", "A", " ", "Φ", "1",
-                ]);
-                src = if r.next(2) == 0 {
-                    chars
-                        .iter()
-                        .enumerate()
-                        .filter(|(i, _)| *i != at)
-                        .map(|(_, c)| *c)
-                        .collect()
-                } else {
-                    let mut s: String = chars[..at].iter().collect();
-                    s.push_str(ins);
-                    s.extend(&chars[at..]);
-                    s
-                };
+                ];
+                src = corrupt(&mut r, &src, &ins);
             }
             let map = |o: usize| o + 10;
             let pest = parse_expr_pest(&src, &map);

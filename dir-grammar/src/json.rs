@@ -464,15 +464,7 @@ mod fast {
 
     #[cfg(test)]
     mod tests {
-        struct Rng(u64);
-        impl Rng {
-            fn next(&mut self, n: u64) -> u64 {
-                self.0 ^= self.0 << 13;
-                self.0 ^= self.0 >> 7;
-                self.0 ^= self.0 << 17;
-                self.0 % n
-            }
-        }
+        use crate::testing::{corrupt, Rng};
 
         fn gap(r: &mut Rng) -> &'static str {
             ["", "", " ", "\n  ", "\t", "\r\n"][r.next(6) as usize]
@@ -536,8 +528,6 @@ mod fast {
                     gap(&mut r)
                 );
                 if round % 3 == 2 {
-                    let chars: Vec<char> = src.chars().collect();
-                    let at = r.next(chars.len() as u64) as usize;
                     let ins = [
                         "{",
                         "}",
@@ -555,20 +545,7 @@ mod fast {
                         "x",
                         "\"k0\":1,",
                     ];
-                    let ins = ins[r.next(ins.len() as u64) as usize];
-                    src = if r.next(2) == 0 {
-                        chars
-                            .iter()
-                            .enumerate()
-                            .filter(|(i, _)| *i != at)
-                            .map(|(_, c)| *c)
-                            .collect()
-                    } else {
-                        let mut s: String = chars[..at].iter().collect();
-                        s.push_str(ins);
-                        s.extend(&chars[at..]);
-                        s
-                    };
+                    src = corrupt(&mut r, &src, &ins);
                 }
                 let pest = {
                     use crate::grammar::{DirParser, Rule};

@@ -12,6 +12,8 @@ pub mod model;
 mod prescan;
 pub mod print;
 pub mod span;
+#[cfg(test)]
+mod testing;
 mod text;
 
 pub use error::{limits, LoadError, LoadErrorKind};

@@ -87,13 +87,8 @@ mod tests {
     #[test]
     fn witnesses_and_minimal_sets_match_brute_force() {
         let tables = Tables::defaults().unwrap();
-        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
-        let mut next = move |n: u64| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed % n
-        };
+        let mut rng = crate::solve::tests::Rng(0x9e37_79b9_7f4a_7c15);
+        let mut next = move |n: u64| rng.next(n);
         let (mut sat, mut unsat) = (0, 0);
         for _ in 0..150 {
             let n = 1 + next(3) as usize;

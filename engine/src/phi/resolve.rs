@@ -10,14 +10,8 @@ use crate::{Engine, RunConfig};
 /// Decide existence with one solver: the canonical witness in the order of
 /// 07-phi.ron, or a minimal inadmissible set.
 pub fn resolve(tables: &Tables, q: &Question, conflicts_override: Option<u64>) -> Resolution {
+    // The unknowns budget was enforced while the question was built.
     let budget = &tables.phi.solver;
-    if q.leaves.len() as u64 > budget.max_unknowns {
-        return Resolution::Undetermined(format!(
-            "the question has {} unknowns; the solver budget allows {}",
-            q.leaves.len(),
-            budget.max_unknowns
-        ));
-    }
     let order = &tables.phi.witness_order;
     let prefs: Vec<Pref> = q
         .leaves
@@ -133,20 +127,19 @@ impl Engine {
             .note("dustrun never reports existence or non-existence it has not established");
             (Box::new(d), None)
         };
-        let q = match crate::phi::question(&self.tables, c, entry, given) {
+        let q = match question(&self.tables, c, entry, given) {
             Ok(q) => q,
             Err(r) => return Err(undetermined(ck, r)),
         };
-        match crate::phi::resolve(&self.tables, &q, cfg.solver_budget) {
-            crate::phi::Resolution::Undetermined(r) => Err(undetermined(ck, r)),
-            crate::phi::Resolution::NonExistent {
+        match resolve(&self.tables, &q, cfg.solver_budget) {
+            Resolution::Undetermined(r) => Err(undetermined(ck, r)),
+            Resolution::NonExistent {
                 mus,
                 constraints,
                 minimal,
             } => {
                 ck.fire(crate::registry::PHI_NONEXISTENT);
-                let members: Vec<&crate::phi::Constraint> =
-                    mus.iter().map(|i| &constraints[*i]).collect();
+                let members: Vec<&Constraint> = mus.iter().map(|i| &constraints[*i]).collect();
                 let texts: Vec<String> = members.iter().map(|m| format!("`{}`", m.text)).collect();
                 let mut d = Checker::check_diag(
                     &self.tables,
@@ -207,7 +200,7 @@ impl Engine {
                     .collect();
                 Err((Box::new(d), Some(mus)))
             }
-            crate::phi::Resolution::Exists { args, scope } => {
+            Resolution::Exists { args, scope } => {
                 ck.fire(crate::registry::PHI_EXISTS);
                 ck.fire(crate::registry::PHI_WITNESS_ORDER);
                 let mut unknown = args.into_iter();
@@ -217,7 +210,7 @@ impl Engine {
                     let v = match g {
                         Some(v) => v.clone(),
                         None => {
-                            let v = crate::phi::name_shapes(
+                            let v = name_shapes(
                                 unknown.next().unwrap_or(Value::Unit),
                                 &d.ty,
                                 c,

@@ -237,7 +237,7 @@ pub(crate) fn infer(
         } => {
             let l = infer(ck, c, scope, lhs, calls);
             let r = infer(ck, c, scope, rhs, calls);
-            let Some(row) = ck.tables.types.operators.iter().find(|o| o.op == op.word()) else {
+            let Some(row) = ck.tables.operator(op.word()) else {
                 return Ty::Unknown;
             };
             ck.fire(&row.id);

@@ -1,0 +1,40 @@
+//! Shared by the fast readers' agreement tests (expressions and JSON).
+
+/// A deterministic xorshift generator.
+pub(crate) struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n
+    }
+
+    pub fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
+        xs[self.next(xs.len() as u64) as usize]
+    }
+}
+
+/// `src` with one character dropped, or one of `inserts` put before a
+/// random character.
+pub(crate) fn corrupt(r: &mut Rng, src: &str, inserts: &[&str]) -> String {
+    let chars: Vec<char> = src.chars().collect();
+    if chars.is_empty() {
+        return r.pick(inserts).to_string();
+    }
+    let at = r.next(chars.len() as u64) as usize;
+    if r.next(2) == 0 {
+        chars
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != at)
+            .map(|(_, c)| *c)
+            .collect()
+    } else {
+        let mut s: String = chars[..at].iter().collect();
+        s.push_str(r.pick(inserts));
+        s.extend(&chars[at..]);
+        s
+    }
+}
