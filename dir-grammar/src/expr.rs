@@ -26,6 +26,16 @@ pub(crate) type OffsetMap<'a> = &'a dyn Fn(usize) -> usize;
 
 /// Parse a standalone expression string. `map` gives file offsets.
 pub fn parse_expr(src: &str, map: OffsetMap<'_>) -> Result<Expr, LoadError> {
+    prescan_expr(src, map)?;
+    if let Some(e) = crate::fast_expr::parse(src, map) {
+        return Ok(e);
+    }
+    parse_expr_pest(src, map)
+}
+
+/// The lexical pre-scan every expression string passes first: it enforces
+/// the nesting limit before any recursive parser runs.
+pub(crate) fn prescan_expr(src: &str, map: OffsetMap<'_>) -> Result<(), LoadError> {
     scan(
         src,
         Lexical {
@@ -35,11 +45,7 @@ pub fn parse_expr(src: &str, map: OffsetMap<'_>) -> Result<Expr, LoadError> {
         limits::MAX_EXPR_NESTING,
         "an expression",
         map,
-    )?;
-    if let Some(e) = crate::fast_expr::parse(src, map) {
-        return Ok(e);
-    }
-    parse_expr_pest(src, map)
+    )
 }
 
 /// The normative parse of an expression string (after the pre-scan).

@@ -98,3 +98,25 @@ fn load_str_here(src: &str) -> Result<Program, LoadError> {
         load_text(src)
     }
 }
+
+/// Entry points for the fuzz targets (`fuzz/`): the hand-written expression
+/// reader and its pest oracle, side by side. Not a stable interface.
+#[doc(hidden)]
+pub mod fuzzing {
+    use crate::{Expr, LoadError};
+
+    /// The hand-written reader alone (after the pre-scan); `None` where it
+    /// defers to pest.
+    pub fn expr_fast(src: &str) -> Result<Option<Expr>, LoadError> {
+        crate::expr::prescan_expr(src, &|o| o)?;
+        Ok(crate::fast_expr::parse(src, &|o| o))
+    }
+
+    /// The normative pest parse, after the same pre-scan.
+    pub fn expr_pest(src: &str) -> Result<Expr, LoadError> {
+        crate::on_parse_stack(|| {
+            crate::expr::prescan_expr(src, &|o| o)?;
+            crate::expr::parse_expr_pest(src, &|o| o)
+        })
+    }
+}
