@@ -187,7 +187,7 @@ fn build_str(p: Pair<'_, Rule>, base: usize) -> Result<JStr, LoadError> {
 
 /// A string literal's content (between the quotes) decoded, with the file
 /// offset of every decoded byte when escapes moved them.
-fn decode_jstr(raw: &str, span: Span) -> Result<JStr, LoadError> {
+pub(crate) fn decode_jstr(raw: &str, span: Span) -> Result<JStr, LoadError> {
     let content_start = span.start + 1;
     if !raw.contains('\\') {
         return Ok(JStr {
@@ -304,7 +304,7 @@ fn bad_escape(start: usize, end: usize, what: &str) -> LoadError {
 /// error, a bad escape, a duplicate key) it gives up and the grammar
 /// decides, so every error is reported as before. A test checks the two
 /// agree on generated documents.
-mod fast {
+pub(crate) mod fast {
     use super::{decode_jstr, JStr, Json, JsonKind};
     use crate::span::Span;
 
@@ -324,6 +324,18 @@ mod fast {
         let v = r.value()?;
         r.ws();
         (r.i == r.b.len()).then_some(v)
+    }
+
+    /// One value starting at byte `i` of `src` (already pre-scanned for
+    /// nesting), and the offset just past it.
+    pub(crate) fn value_at(src: &str, i: usize) -> Option<(Json, usize)> {
+        let mut r = R {
+            s: src,
+            b: src.as_bytes(),
+            i,
+        };
+        let v = r.value()?;
+        Some((v, r.i))
     }
 
     impl R<'_> {

@@ -5,6 +5,7 @@
 pub mod error;
 mod expr;
 mod fast_expr;
+mod fast_load;
 mod grammar;
 pub mod json;
 mod load_json;

@@ -8,12 +8,21 @@ use crate::model::*;
 use crate::span::Span;
 
 /// A capitalised ASCII identifier, the shape of every DIR statement tag.
-fn is_statement_tag(t: &str) -> bool {
+pub(crate) fn is_statement_tag(t: &str) -> bool {
     t.starts_with(|c: char| c.is_ascii_uppercase())
         && t.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 pub fn load_json(src: &str) -> Result<Program, LoadError> {
+    if let Some(p) = crate::fast_load::load(src) {
+        return Ok(p);
+    }
+    load_json_tree(src)
+}
+
+/// The reference loader: the spanned JSON tree, then the model. It decides
+/// every input the fast reader gives up on, so it alone words the errors.
+pub(crate) fn load_json_tree(src: &str) -> Result<Program, LoadError> {
     let root = parse_json(src)?;
     let mut obj = Obj::new(&root, "$")?;
     let forges = obj.req("forges")?;

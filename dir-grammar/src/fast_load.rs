@@ -1,0 +1,851 @@
+//! JSON DIR read straight into the model, for speed: no JSON tree, names
+//! and expression strings borrowed from the input while they are parsed,
+//! error paths never built. The tree loader (`load_json_tree`) stays the
+//! reference: this reader accepts only input that loader accepts, builds
+//! the same program with the same spans, and on anything else (an error of
+//! any kind, an escaped key, a duplicate key) gives up, so the reference
+//! loader decides and words every error as before. Tests check the two
+//! agree on the corpus and on generated and corrupted programs.
+
+use crate::error::limits;
+use crate::expr::parse_expr;
+use crate::json::{decode_jstr, fast::value_at, JStr, Json};
+use crate::load_json::{is_statement_tag, parse_path};
+use crate::model::*;
+use crate::prescan::{scan, Lexical};
+use crate::span::Span;
+
+pub(crate) fn load(src: &str) -> Option<Program> {
+    // The same nesting limit the reference loader enforces first; it also
+    // bounds the recursion of the verbatim values (`types`, `locals`, later
+    // statements' bodies).
+    scan(
+        src,
+        Lexical {
+            line_comments: false,
+            char_quotes: false,
+        },
+        limits::MAX_FILE_NESTING,
+        "this JSON document",
+        &|o| o,
+    )
+    .ok()?;
+    let mut l = L {
+        s: src,
+        b: src.as_bytes(),
+        i: 0,
+    };
+    l.ws();
+    let p = l.program()?;
+    l.ws();
+    (l.i == l.b.len()).then_some(p)
+}
+
+struct L<'s> {
+    s: &'s str,
+    b: &'s [u8],
+    i: usize,
+}
+
+/// A string value: borrowed from the input unless escapes moved its bytes.
+enum Str<'s> {
+    Plain(&'s str, Span),
+    Escaped(JStr),
+}
+
+impl Str<'_> {
+    fn text(&self) -> &str {
+        match self {
+            Str::Plain(t, _) => t,
+            Str::Escaped(j) => &j.value,
+        }
+    }
+
+    fn span(&self) -> Span {
+        match self {
+            Str::Plain(_, s) => *s,
+            Str::Escaped(j) => j.span,
+        }
+    }
+
+    fn file_offset(&self, i: usize) -> usize {
+        match self {
+            Str::Plain(t, s) => s.start + 1 + i.min(t.len()),
+            Str::Escaped(j) => j.file_offset(i),
+        }
+    }
+
+    fn ident(&self) -> Ident {
+        Ident::new(self.text(), self.span())
+    }
+}
+
+/// Marks a key as seen; a second sighting is a duplicate, the reference
+/// loader's error to report.
+fn once(seen: &mut u32, bit: u32) -> Option<()> {
+    if *seen & bit != 0 {
+        return None;
+    }
+    *seen |= bit;
+    Some(())
+}
+
+/// The reference loader's identifier rule (`word`): a letter or `_`, then
+/// letters, digits, `_` and the `extra` characters.
+fn is_word(t: &str, extra: &[char]) -> bool {
+    t.chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && t.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || extra.contains(&c))
+}
+
+impl<'s> L<'s> {
+    fn ws(&mut self) {
+        while matches!(self.b.get(self.i), Some(b' ' | b'\t' | b'\r' | b'\n')) {
+            self.i += 1;
+        }
+    }
+
+    fn eat(&mut self, c: u8) -> bool {
+        let hit = self.b.get(self.i) == Some(&c);
+        self.i += usize::from(hit);
+        hit
+    }
+
+    /// An object: each member's key is handed to `member` with the cursor
+    /// on its value. Returns the object's span.
+    fn object(
+        &mut self,
+        mut member: impl FnMut(&mut Self, &'s str, Span) -> Option<()>,
+    ) -> Option<Span> {
+        let a = self.i;
+        if !self.eat(b'{') {
+            return None;
+        }
+        self.ws();
+        if !self.eat(b'}') {
+            loop {
+                let (key, span) = self.key()?;
+                self.ws();
+                if !self.eat(b':') {
+                    return None;
+                }
+                self.ws();
+                member(self, key, span)?;
+                self.ws();
+                if self.eat(b'}') {
+                    break;
+                }
+                if !self.eat(b',') {
+                    return None;
+                }
+                self.ws();
+            }
+        }
+        Some(Span::new(a, self.i))
+    }
+
+    fn array(&mut self, mut item: impl FnMut(&mut Self) -> Option<()>) -> Option<()> {
+        if !self.eat(b'[') {
+            return None;
+        }
+        self.ws();
+        if !self.eat(b']') {
+            loop {
+                item(self)?;
+                self.ws();
+                if self.eat(b']') {
+                    break;
+                }
+                if !self.eat(b',') {
+                    return None;
+                }
+                self.ws();
+            }
+        }
+        Some(())
+    }
+
+    /// The raw content of a string literal and whether it has escapes.
+    fn raw_string(&mut self) -> Option<(&'s str, Span, bool)> {
+        let a = self.i;
+        if !self.eat(b'"') {
+            return None;
+        }
+        let mut escaped = false;
+        loop {
+            match *self.b.get(self.i)? {
+                b'"' => break,
+                b'\\' => {
+                    escaped = true;
+                    self.i += 1;
+                    let c = self.s.get(self.i..)?.chars().next()?;
+                    self.i += c.len_utf8();
+                }
+                c if c < 0x20 => return None,
+                // Continuation bytes of UTF-8 are never `"`, `\` or controls.
+                _ => self.i += 1,
+            }
+        }
+        self.i += 1;
+        Some((&self.s[a + 1..self.i - 1], Span::new(a, self.i), escaped))
+    }
+
+    /// A key without escapes (an escaped key may decode to a duplicate:
+    /// the reference loader's case).
+    fn key(&mut self) -> Option<(&'s str, Span)> {
+        match self.raw_string()? {
+            (k, span, false) => Some((k, span)),
+            _ => None,
+        }
+    }
+
+    fn string(&mut self) -> Option<Str<'s>> {
+        let (raw, span, escaped) = self.raw_string()?;
+        if escaped {
+            decode_jstr(raw, span).ok().map(Str::Escaped)
+        } else {
+            Some(Str::Plain(raw, span))
+        }
+    }
+
+    fn null(&mut self) -> bool {
+        let hit = self.s[self.i..].starts_with("null");
+        if hit {
+            self.i += 4;
+        }
+        hit
+    }
+
+    /// A number's lexeme, under the grammar of strict JSON.
+    fn number(&mut self) -> Option<&'s str> {
+        let a = self.i;
+        let digits = |l: &mut Self| {
+            let d = l.i;
+            while l.b.get(l.i).is_some_and(u8::is_ascii_digit) {
+                l.i += 1;
+            }
+            l.i - d
+        };
+        self.eat(b'-');
+        if !self.eat(b'0') && digits(self) == 0 {
+            return None;
+        }
+        if self.eat(b'.') && digits(self) == 0 {
+            return None;
+        }
+        if self.eat(b'e') || self.eat(b'E') {
+            let _ = self.eat(b'+') || self.eat(b'-');
+            if digits(self) == 0 {
+                return None;
+            }
+        }
+        Some(&self.s[a..self.i])
+    }
+
+    /// Any value, kept verbatim as the reference loader keeps it.
+    fn any(&mut self) -> Option<Json> {
+        let (v, end) = value_at(self.s, self.i)?;
+        self.i = end;
+        Some(v)
+    }
+
+    fn word(&mut self, extra: &[char]) -> Option<Ident> {
+        let s = self.string()?;
+        is_word(s.text(), extra).then(|| s.ident())
+    }
+
+    fn id_name(&mut self) -> Option<Ident> {
+        self.word(&[])
+    }
+
+    fn type_name(&mut self) -> Option<Ident> {
+        self.word(&['[', ']'])
+    }
+
+    fn expr(&mut self) -> Option<Expr> {
+        let s = self.string()?;
+        parse_expr(s.text(), &|i| s.file_offset(i)).ok()
+    }
+
+    fn program(&mut self) -> Option<Program> {
+        let (mut forges, mut types, mut version, mut seen) = (None, None, None, 0);
+        self.object(|l, k, _| {
+            match k {
+                "forges" => {
+                    once(&mut seen, 1)?;
+                    let mut v = Vec::new();
+                    l.array(|l| {
+                        v.push(l.forge()?);
+                        Some(())
+                    })?;
+                    forges = Some(v);
+                }
+                "types" => {
+                    once(&mut seen, 2)?;
+                    types = Some(l.any()?);
+                }
+                "dir_version" => {
+                    once(&mut seen, 4)?;
+                    version = Some(l.string()?.ident());
+                }
+                _ => return None,
+            }
+            Some(())
+        })?;
+        Some(Program {
+            version,
+            forges: forges?,
+            types,
+            form: SourceForm::Json,
+        })
+    }
+
+    fn forge(&mut self) -> Option<Forge> {
+        let (mut name, mut shapes, mut procs, mut binds, mut seen) =
+            (None, Vec::new(), Vec::new(), Vec::new(), 0);
+        let span = self.object(|l, k, _| {
+            match k {
+                "name" => {
+                    once(&mut seen, 1)?;
+                    name = Some(l.id_name()?);
+                }
+                "shapes" => {
+                    once(&mut seen, 2)?;
+                    l.array(|l| {
+                        shapes.push(l.shape()?);
+                        Some(())
+                    })?;
+                }
+                "procs" => {
+                    once(&mut seen, 4)?;
+                    l.array(|l| {
+                        procs.push(l.proc()?);
+                        Some(())
+                    })?;
+                }
+                "binds" => {
+                    once(&mut seen, 8)?;
+                    l.array(|l| {
+                        binds.push(l.bind()?);
+                        Some(())
+                    })?;
+                }
+                _ => return None,
+            }
+            Some(())
+        })?;
+        Some(Forge {
+            name: name?,
+            shapes,
+            procs,
+            binds,
+            span,
+        })
+    }
+
+    fn shape(&mut self) -> Option<Shape> {
+        let (mut name, mut fields, mut seen) = (None, None, 0);
+        let span = self.object(|l, k, _| {
+            match k {
+                "name" => {
+                    once(&mut seen, 1)?;
+                    name = Some(l.id_name()?);
+                }
+                "fields" => {
+                    once(&mut seen, 2)?;
+                    fields = Some(l.fields()?);
+                }
+                _ => return None,
+            }
+            Some(())
+        })?;
+        Some(Shape {
+            name: name?,
+            fields: fields?,
+            span,
+        })
+    }
+
+    fn fields(&mut self) -> Option<Vec<Field>> {
+        let mut out = Vec::new();
+        self.array(|l| {
+            let (mut name, mut ty, mut seen) = (None, None, 0);
+            l.object(|l, k, _| {
+                match k {
+                    "name" => {
+                        once(&mut seen, 1)?;
+                        name = Some(l.id_name()?);
+                    }
+                    "ty" => {
+                        once(&mut seen, 2)?;
+                        ty = Some(l.type_name()?);
+                    }
+                    _ => return None,
+                }
+                Some(())
+            })?;
+            out.push(Field {
+                name: name?,
+                ty: ty?,
+            });
+            Some(())
+        })?;
+        Some(out)
+    }
+
+    fn proc(&mut self) -> Option<Proc> {
+        let mut regime = None;
+        let mut name = None;
+        let mut params = Vec::new();
+        let mut uses = Vec::new();
+        let mut ret = None;
+        let mut qualifiers = Vec::new();
+        let mut body = None;
+        let mut locals = None;
+        let mut seen = 0;
+        let span = self.object(|l, k, _| {
+            match k {
+                "regime" => {
+                    once(&mut seen, 1)?;
+                    let s = l.string()?;
+                    regime = Some((Regime::parse(s.text())?, s.span()));
+                }
+                "name" => {
+                    once(&mut seen, 2)?;
+                    name = Some(l.id_name()?);
+                }
+                "params" => {
+                    once(&mut seen, 4)?;
+                    params = l.fields()?;
+                }
+                "uses" => {
+                    once(&mut seen, 8)?;
+                    l.array(|l| {
+                        uses.push(l.use_clause()?);
+                        Some(())
+                    })?;
+                }
+                "ret" => {
+                    once(&mut seen, 16)?;
+                    if !l.null() {
+                        ret = Some(l.type_name()?);
+                    }
+                }
+                "qualifiers" => {
+                    once(&mut seen, 32)?;
+                    l.array(|l| {
+                        qualifiers.push(l.id_name()?);
+                        Some(())
+                    })?;
+                }
+                "body" => {
+                    once(&mut seen, 64)?;
+                    let mut v = Vec::new();
+                    l.array(|l| {
+                        v.push(l.stmt()?);
+                        Some(())
+                    })?;
+                    body = Some(v);
+                }
+                "locals" => {
+                    once(&mut seen, 128)?;
+                    locals = Some(l.any()?);
+                }
+                _ => return None,
+            }
+            Some(())
+        })?;
+        let (regime, regime_span) = regime?;
+        Some(Proc {
+            regime,
+            regime_span,
+            name: name?,
+            params,
+            uses,
+            ret,
+            qualifiers,
+            body: body?,
+            locals,
+            span,
+        })
+    }
+
+    fn use_clause(&mut self) -> Option<Uses> {
+        let (mut resource, mut args, mut seen) = (None, Vec::new(), 0);
+        let span = self.object(|l, k, _| {
+            match k {
+                "resource" => {
+                    once(&mut seen, 1)?;
+                    resource = Some(l.id_name()?);
+                }
+                "args" => {
+                    once(&mut seen, 2)?;
+                    l.array(|l| {
+                        // Exactly `[name, literal]`.
+                        if !l.eat(b'[') {
+                            return None;
+                        }
+                        l.ws();
+                        let k = l.id_name()?;
+                        l.ws();
+                        if !l.eat(b',') {
+                            return None;
+                        }
+                        l.ws();
+                        let v = l.literal()?;
+                        l.ws();
+                        if !l.eat(b']') {
+                            return None;
+                        }
+                        args.push((k, v));
+                        Some(())
+                    })?;
+                }
+                _ => return None,
+            }
+            Some(())
+        })?;
+        Some(Uses {
+            resource: resource?,
+            args,
+            span,
+        })
+    }
+
+    fn literal(&mut self) -> Option<Literal> {
+        let mut value = None;
+        let span = self.object(|l, tag, _| {
+            if value.is_some() {
+                return None;
+            }
+            value = Some(match tag {
+                "Int" => LitValue::Int(l.number()?.parse().ok()?),
+                "Float" => {
+                    let f: f64 = l.number()?.parse().ok()?;
+                    if !f.is_finite() {
+                        return None;
+                    }
+                    LitValue::Float(f)
+                }
+                "Bool" => {
+                    if l.s[l.i..].starts_with("true") {
+                        l.i += 4;
+                        LitValue::Bool(true)
+                    } else if l.s[l.i..].starts_with("false") {
+                        l.i += 5;
+                        LitValue::Bool(false)
+                    } else {
+                        return None;
+                    }
+                }
+                "String" => LitValue::String(l.string()?.text().to_string()),
+                "Char" => {
+                    let s = l.string()?;
+                    let mut cs = s.text().chars();
+                    let c = cs.next()?;
+                    if cs.next().is_some() {
+                        return None;
+                    }
+                    LitValue::Char(c)
+                }
+                _ => return None,
+            });
+            Some(())
+        })?;
+        Some(Literal {
+            value: value?,
+            span,
+        })
+    }
+
+    fn stmt(&mut self) -> Option<Stmt> {
+        let mut kind = None;
+        let span = self.object(|l, tag, tag_span| {
+            if kind.is_some() {
+                return None;
+            }
+            kind = Some(match tag {
+                "Let" => {
+                    let (mut name, mut expr, mut seen) = (None, None, 0);
+                    l.object(|l, k, _| {
+                        match k {
+                            "name" => {
+                                once(&mut seen, 1)?;
+                                name = Some(l.id_name()?);
+                            }
+                            "expr" => {
+                                once(&mut seen, 2)?;
+                                expr = Some(l.expr()?);
+                            }
+                            _ => return None,
+                        }
+                        Some(())
+                    })?;
+                    StmtKind::Let {
+                        name: name?,
+                        expr: expr?,
+                    }
+                }
+                "Constrain" => {
+                    let mut predicate = None;
+                    l.object(|l, k, _| {
+                        if k != "predicate" || predicate.is_some() {
+                            return None;
+                        }
+                        predicate = Some(l.expr()?);
+                        Some(())
+                    })?;
+                    StmtKind::Constrain {
+                        predicate: predicate?,
+                    }
+                }
+                "Prove" => {
+                    let (mut name, mut from, mut seen) = (None, None, 0);
+                    l.object(|l, k, _| {
+                        match k {
+                            "name" => {
+                                once(&mut seen, 1)?;
+                                name = Some(l.id_name()?);
+                            }
+                            "from" => {
+                                once(&mut seen, 2)?;
+                                from = Some(l.expr()?);
+                            }
+                            _ => return None,
+                        }
+                        Some(())
+                    })?;
+                    StmtKind::Prove {
+                        name: name?,
+                        from: from?,
+                    }
+                }
+                "Effect" => {
+                    let (mut ekind, mut payload, mut seen) = (None, None, 0);
+                    l.object(|l, k, _| {
+                        match k {
+                            "kind" => {
+                                once(&mut seen, 1)?;
+                                ekind = Some(l.id_name()?);
+                            }
+                            "payload" => {
+                                once(&mut seen, 2)?;
+                                payload = Some(l.expr()?);
+                            }
+                            _ => return None,
+                        }
+                        Some(())
+                    })?;
+                    StmtKind::Effect {
+                        kind: ekind?,
+                        payload: payload?,
+                    }
+                }
+                "Return" => {
+                    let (mut expr, mut seen) = (None, 0);
+                    l.object(|l, k, _| {
+                        if k != "expr" {
+                            return None;
+                        }
+                        once(&mut seen, 1)?;
+                        if !l.null() {
+                            expr = Some(l.expr()?);
+                        }
+                        Some(())
+                    })?;
+                    StmtKind::Return { expr }
+                }
+                "Call" => {
+                    let (mut target, mut args, mut result, mut seen) = (None, None, None, 0);
+                    l.object(|l, k, _| {
+                        match k {
+                            "target" => {
+                                once(&mut seen, 1)?;
+                                let s = l.string()?;
+                                target = Some(parse_path(s.text(), s.span()).ok()?);
+                            }
+                            "args" => {
+                                once(&mut seen, 2)?;
+                                let mut v = Vec::new();
+                                l.array(|l| {
+                                    v.push(l.expr()?);
+                                    Some(())
+                                })?;
+                                args = Some(v);
+                            }
+                            "result" => {
+                                once(&mut seen, 4)?;
+                                if !l.null() {
+                                    result = Some(l.id_name()?);
+                                }
+                            }
+                            _ => return None,
+                        }
+                        Some(())
+                    })?;
+                    let target = target?;
+                    // The statement's span, known once the object closes.
+                    StmtKind::Call {
+                        call: Expr {
+                            kind: ExprKind::Call {
+                                callee: target.segments,
+                                callee_span: target.span,
+                                args: args?,
+                            },
+                            span: Span::default(),
+                        },
+                        result,
+                    }
+                }
+                t if is_statement_tag(t) => StmtKind::Later {
+                    kind: Ident::new(t, tag_span),
+                    body: l.any()?,
+                },
+                _ => return None,
+            });
+            Some(())
+        })?;
+        let mut kind = kind?;
+        if let StmtKind::Call { call, .. } = &mut kind {
+            call.span = span;
+        }
+        Some(Stmt { kind, span })
+    }
+
+    fn bind(&mut self) -> Option<Bind> {
+        let (mut source, mut target, mut contract, mut seen) = (None, None, Vec::new(), 0);
+        let span = self.object(|l, k, _| {
+            match k {
+                "source" | "target" => {
+                    once(&mut seen, if k == "source" { 1 } else { 2 })?;
+                    let s = l.string()?;
+                    let p = parse_path(s.text(), s.span()).ok()?;
+                    if k == "source" {
+                        source = Some(p);
+                    } else {
+                        target = Some(p);
+                    }
+                }
+                "contract" => {
+                    once(&mut seen, 4)?;
+                    l.array(|l| {
+                        let (mut key, mut op, mut value, mut seen) = (None, None, None, 0);
+                        let span = l.object(|l, k, _| {
+                            match k {
+                                "key" => {
+                                    once(&mut seen, 1)?;
+                                    key = Some(l.id_name()?);
+                                }
+                                "op" => {
+                                    once(&mut seen, 2)?;
+                                    op = Some(l.string()?.ident());
+                                }
+                                "value" => {
+                                    once(&mut seen, 4)?;
+                                    value = Some(l.string()?.ident());
+                                }
+                                _ => return None,
+                            }
+                            Some(())
+                        })?;
+                        contract.push(Clause {
+                            key: key?,
+                            op: op?,
+                            value: value?,
+                            span,
+                        });
+                        Some(())
+                    })?;
+                }
+                _ => return None,
+            }
+            Some(())
+        })?;
+        Some(Bind {
+            source: source?,
+            target: target?,
+            contract,
+            span,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::testing::{corrupt, Rng};
+
+    /// Every JSON DIR file of the corpus and the examples.
+    fn corpus() -> Vec<String> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut out = Vec::new();
+        let mut dirs = vec![root.join("conformance/cases"), root.join("examples")];
+        while let Some(d) = dirs.pop() {
+            let Ok(rd) = std::fs::read_dir(&d) else {
+                continue;
+            };
+            let mut entries: Vec<_> = rd.flatten().map(|e| e.path()).collect();
+            entries.sort();
+            for p in entries {
+                if p.is_dir() {
+                    dirs.push(p);
+                } else if let Ok(t) = std::fs::read_to_string(&p) {
+                    if t.trim_start().starts_with('{') {
+                        out.push(t);
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Where the fast reader accepts, the reference loader accepts the same
+    /// program (spans included); it accepts what the reference accepts.
+    fn agree(src: &str) -> (bool, bool) {
+        let fast = super::load(src);
+        let slow = crate::on_parse_stack(|| crate::load_json::load_json_tree(src));
+        match (&fast, &slow) {
+            (Some(f), Ok(s)) => assert_eq!(format!("{f:?}"), format!("{s:?}"), "{src}"),
+            (Some(_), Err(e)) => panic!(
+                "fast accepts what the reference rejects: {}\n{src}",
+                e.message
+            ),
+            _ => {}
+        }
+        (fast.is_some(), slow.is_ok())
+    }
+
+    #[test]
+    fn agrees_with_the_reference_loader_on_the_corpus() {
+        let files = corpus();
+        assert!(files.len() > 20, "{} JSON files", files.len());
+        for f in &files {
+            let (fast, slow) = agree(f);
+            assert_eq!(fast, slow, "the fast reader gave up on a valid file:\n{f}");
+        }
+    }
+
+    #[test]
+    fn agrees_with_the_reference_loader_on_corruptions() {
+        let files = corpus();
+        let mut r = Rng(0x9e37_79b9_7f4a_7c15);
+        let ins = [
+            "{", "}", "[", "]", ",", ":", "\"", "null", "1", "-", "\\", "\\u0041", "\"Let\"",
+            "\"name\"", " ", "Φ",
+        ];
+        let (mut valid, mut fast_ok) = (0, 0);
+        for round in 0..3000 {
+            let f = &files[round % files.len()];
+            let src = corrupt(&mut r, f, &ins);
+            let (fast, slow) = agree(&src);
+            valid += usize::from(slow);
+            fast_ok += usize::from(fast);
+        }
+        assert!(valid > 100, "only {valid} corruptions stayed valid");
+        assert!(
+            fast_ok * 100 >= valid * 90,
+            "fast read {fast_ok} of {valid}"
+        );
+    }
+}
