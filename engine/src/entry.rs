@@ -171,7 +171,7 @@ fn const_value(
         }
         (ExprKind::Bool(b), Ty::Bool) => Ok(Value::Bool(*b)),
         (ExprKind::Str(s), Ty::Str) => Ok(Value::Str(s.clone())),
-        (ExprKind::Struct { name, fields }, Ty::Shape(s)) if &name.name == s => {
+        (ExprKind::Struct { name, fields }, Ty::Shape(s)) if *name.name == **s => {
             let shape = c
                 .shape(forge, s)
                 .ok_or_else(|| format!("unknown shape `{s}`"))?;
@@ -196,7 +196,7 @@ fn const_value(
             {
                 return Err(format!("`{s}` has no field `{}`", extra.name));
             }
-            Ok(Value::structure(s.clone(), out))
+            Ok(Value::structure(s.to_string(), out))
         }
         _ => Err(format!(
             "expected a constant of type `{ty_name}`, found `{}`",

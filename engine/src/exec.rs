@@ -629,7 +629,7 @@ impl<'c, 'p> Machine<'c, 'p> {
         // The operation happens in its operands' type (§5.2): i32 results
         // overflow at the i32 bounds, f32 results round to single precision.
         let width = self.c.procs[pi].op_width.get(&(span.start, span.end));
-        let wname = width.map(|(n, _)| n.as_str()).unwrap_or("i64");
+        let wname = width.map(|(n, _)| &**n).unwrap_or("i64");
         let result = apply_op(self.tables, op, &l, &r).and_then(|v| match (&v, width) {
             (Value::Int(i), Some((_, PrimKind::Int { min, max }))) if *i < *min || *i > *max => {
                 Err(OpFault::Overflow)

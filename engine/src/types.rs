@@ -26,12 +26,16 @@ pub fn is_construct(c: &Construct, kind: &StmtKind) -> bool {
     }
 }
 
+/// The name inside a type (a width, a shape, a resource type). Checking
+/// clones types constantly; a shared name makes a clone a count increment.
+pub type TyName = std::sync::Arc<str>;
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Ty {
     /// An integer of the named width (`i32`, `i64`): distinct types (§5.2).
-    Int(String),
+    Int(TyName),
     /// A float of the named width (`f32`, `f64`).
-    Float(String),
+    Float(TyName),
     /// An integer literal, or an expression of literals only: untyped until
     /// its context gives it a width (§5.3.1).
     IntLit,
@@ -43,11 +47,11 @@ pub enum Ty {
     Str,
     Unit,
     /// A shape of the enclosing forge.
-    Shape(String),
+    Shape(TyName),
     /// A `prove` witness over a value of the inner type.
     Witness(Box<Ty>),
     /// An explicit Q resource of the named type (`q_alloc(QBit)`).
-    Resource(String),
+    Resource(TyName),
     /// The classical record `q_measure` returns.
     Measurement,
     /// Error recovery: the type of an expression that already failed to check.

@@ -167,7 +167,7 @@ pub(crate) struct Eval<'a> {
     tables: &'a Tables,
     env: BTreeMap<String, Sym>,
     /// The type each arithmetic operator computes in (by operator span).
-    widths: &'a BTreeMap<(usize, usize), (String, PrimKind)>,
+    widths: &'a BTreeMap<(usize, usize), (crate::types::TyName, PrimKind)>,
     /// What each call resolved to (by callee span).
     targets: &'a BTreeMap<(usize, usize), crate::validate::Target>,
     /// The program and the process's forge, for shapes.

@@ -17,7 +17,7 @@ pub(crate) type Checked = (
     Vec<(Span, Target)>,
     Vec<CallSite>,
     BTreeMap<String, (Ty, Span)>,
-    BTreeMap<(usize, usize), (String, PrimKind)>,
+    BTreeMap<(usize, usize), (TyName, PrimKind)>,
     BTreeSet<(usize, usize)>,
 );
 
@@ -168,6 +168,10 @@ pub(crate) fn check_proc(ck: &mut Checker<'_>, c: &Compiled<'_>, pi: usize) -> C
     // Literal variables no use decided take the default widths (05-types.ron);
     // then every literal-bound `let` and every operator has its type.
     let defaults = &tables.types.literal_defaults;
+    let (int_default, float_default): (TyName, TyName) = (
+        defaults.integer.as_str().into(),
+        defaults.float.as_str().into(),
+    );
     let mut used_default = false;
     for i in 0..calls.vars.len() {
         if matches!(calls.resolve(&Ty::Var(i)), Ty::Var(_)) {
@@ -176,9 +180,9 @@ pub(crate) fn check_proc(ck: &mut Checker<'_>, c: &Compiled<'_>, pi: usize) -> C
                 _ => i,
             };
             calls.vars[root].1 = Some(if calls.vars[root].0 {
-                Ty::Int(defaults.integer.clone())
+                Ty::Int(int_default.clone())
             } else {
-                Ty::Float(defaults.float.clone())
+                Ty::Float(float_default.clone())
             });
             used_default = true;
         }
@@ -187,12 +191,12 @@ pub(crate) fn check_proc(ck: &mut Checker<'_>, c: &Compiled<'_>, pi: usize) -> C
         ck.fire(&defaults.id);
     }
     let f32_lits = check_literals(ck, &mut calls);
-    let mut op_width: BTreeMap<(usize, usize), (String, PrimKind)> = BTreeMap::new();
+    let mut op_width: BTreeMap<(usize, usize), (TyName, PrimKind)> = BTreeMap::new();
     for (span, t) in std::mem::take(&mut calls.ops) {
         let w = match calls.resolve(&t) {
             Ty::Int(w) | Ty::Float(w) => w,
-            Ty::IntLit => defaults.integer.clone(),
-            Ty::FloatLit => defaults.float.clone(),
+            Ty::IntLit => int_default.clone(),
+            Ty::FloatLit => float_default.clone(),
             _ => continue,
         };
         if let Some(kind) = tables.canonical_type(&w).map(|p| p.kind.clone()) {

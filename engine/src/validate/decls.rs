@@ -244,8 +244,8 @@ pub(crate) fn resolve_decl(ck: &mut Checker<'_>, shapes: &BTreeSet<&str>, ty: &I
     }
     if let Some(p) = ck.tables.canonical_type(&ty.name) {
         let (t, range) = match p.kind {
-            PrimKind::Int { min, max } => (Ty::Int(p.name.clone()), Some((min, max))),
-            PrimKind::Float { .. } => (Ty::Float(p.name.clone()), None),
+            PrimKind::Int { min, max } => (Ty::Int(p.name.as_str().into()), Some((min, max))),
+            PrimKind::Float { .. } => (Ty::Float(p.name.as_str().into()), None),
             PrimKind::Bool => (Ty::Bool, None),
             PrimKind::Str => (Ty::Str, None),
             PrimKind::Unit => (Ty::Unit, None),
@@ -258,7 +258,7 @@ pub(crate) fn resolve_decl(ck: &mut Checker<'_>, shapes: &BTreeSet<&str>, ty: &I
     }
     if ck.tables.linearity.resource_types.contains(&ty.name) {
         return DeclTy {
-            ty: Ty::Resource(ty.name.clone()),
+            ty: Ty::Resource(ty.name.as_str().into()),
             name: ty.name.clone(),
             range: None,
         };
@@ -279,7 +279,7 @@ pub(crate) fn resolve_decl(ck: &mut Checker<'_>, shapes: &BTreeSet<&str>, ty: &I
     }
     if shapes.contains(ty.name.as_str()) {
         return DeclTy {
-            ty: Ty::Shape(ty.name.clone()),
+            ty: Ty::Shape(ty.name.as_str().into()),
             name: ty.name.clone(),
             range: None,
         };

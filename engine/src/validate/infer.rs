@@ -549,7 +549,7 @@ pub(crate) fn infer(
                     ),
                 );
             }
-            Ty::Shape(name.name.clone())
+            Ty::Shape(name.name.as_str().into())
         }
     }
 }
@@ -639,7 +639,7 @@ pub(crate) fn infer_intrinsic(
                 );
                 return Some(Ty::Unknown);
             }
-            Ty::Resource(name)
+            Ty::Resource(name.into())
         }
         IntrinsicArg::Binding => infer(ck, c, scope, arg, calls),
     };
@@ -758,7 +758,7 @@ pub(crate) fn carries_witness(c: &Compiled<'_>, forge: usize, t: &Ty) -> bool {
     while let Some(t) = stack.pop() {
         match t {
             Ty::Witness(_) => return true,
-            Ty::Shape(s) if seen.insert(s.as_str()) => {
+            Ty::Shape(s) if seen.insert(&**s) => {
                 if let Some(sh) = c.shape(forge, s) {
                     stack.extend(sh.fields.iter().map(|(_, d)| &d.ty));
                 }

@@ -14,7 +14,7 @@ pub(crate) use decls::*;
 pub(crate) use infer::*;
 
 use crate::diag::{Checker, Diagnostic};
-use crate::types::{DeclTy, Ty};
+use crate::types::{DeclTy, Ty, TyName};
 use dir_grammar::model::*;
 use dir_grammar::print::expr_to_string;
 use dir_grammar::Span;
@@ -86,7 +86,7 @@ pub struct ProcInfo<'p> {
     pub env: BTreeMap<String, (Ty, Span)>,
     /// The type each arithmetic or comparison operator works in, by the
     /// operator's span: i32 arithmetic overflows at the i32 bounds.
-    pub op_width: BTreeMap<(usize, usize), (String, PrimKind)>,
+    pub op_width: BTreeMap<(usize, usize), (TyName, PrimKind)>,
     /// Float literals of type f32 (by span): evaluated at single precision.
     pub f32_lits: BTreeSet<(usize, usize)>,
 }
