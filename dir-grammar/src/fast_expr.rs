@@ -41,6 +41,33 @@ pub(crate) fn parse(src: &str, map: OffsetMap<'_>) -> Option<Expr> {
     (p.i == p.b.len()).then_some(e)
 }
 
+/// An expression of textual DIR starting at byte `at` of the whole file
+/// (spans are file offsets): the expression and where it stops, before
+/// any trailing blank. The caller checks what the grammar requires next.
+pub(crate) fn parse_at(src: &str, at: usize) -> Option<(Expr, usize)> {
+    let mut p = P {
+        s: src,
+        b: src.as_bytes(),
+        i: at,
+        map: &|o| o,
+    };
+    let (e, _) = p.expr()?;
+    Some((e, p.i))
+}
+
+/// A primary (`call`, `path`, literal, ...) of textual DIR at byte `at`:
+/// `call_s` takes a bare call, which the `->` after it must not extend.
+pub(crate) fn parse_primary_at(src: &str, at: usize) -> Option<(Expr, usize)> {
+    let mut p = P {
+        s: src,
+        b: src.as_bytes(),
+        i: at,
+        map: &|o| o,
+    };
+    let (e, _) = p.primary()?;
+    Some((e, p.i))
+}
+
 impl P<'_> {
     fn span(&self, a: usize, b: usize) -> Span {
         Span::new((self.map)(a), (self.map)(b))

@@ -6,6 +6,7 @@ pub mod error;
 mod expr;
 mod fast_expr;
 mod fast_load;
+mod fast_text;
 mod grammar;
 pub mod json;
 mod load_json;

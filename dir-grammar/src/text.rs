@@ -14,6 +14,15 @@ use pest::Parser;
 type R<T> = Result<T, LoadError>;
 
 pub fn load_text(src: &str) -> R<Program> {
+    if let Some(p) = crate::fast_text::load(src) {
+        return Ok(p);
+    }
+    load_text_pest(src)
+}
+
+/// The reference loader: the normative grammar, then the model. It decides
+/// every input the hand-written reader gives up on.
+pub(crate) fn load_text_pest(src: &str) -> R<Program> {
     let id = |o: usize| o;
     scan(
         src,

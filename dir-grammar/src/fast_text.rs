@@ -1,0 +1,677 @@
+//! Textual DIR read by hand, for speed. The pest grammar (`dir_file` in
+//! `dir.pest`) stays the normative one and `text.rs` its reference loader:
+//! this reader accepts only what it is sure the grammar accepts, building
+//! the same program with the same spans; at anything else (an error, an
+//! unusual form, a construct where the grammar's ordered choice could go
+//! another way) it gives up and the grammar decides, so every error and its
+//! message is the grammar's. Tests check the two agree on the corpus and on
+//! corrupted programs.
+
+use crate::error::limits;
+use crate::expr::decode_expr_string;
+use crate::fast_expr::{parse_at, parse_primary_at};
+use crate::json::{fast::value_at, Json};
+use crate::load_json::parse_path;
+use crate::model::*;
+use crate::prescan::{scan, Lexical};
+use crate::span::Span;
+
+pub(crate) fn load(src: &str) -> Option<Program> {
+    scan(
+        src,
+        Lexical {
+            line_comments: true,
+            char_quotes: true,
+        },
+        limits::MAX_FILE_NESTING,
+        "this textual DIR file",
+        &|o| o,
+    )
+    .ok()?;
+    let mut t = T {
+        s: src,
+        b: src.as_bytes(),
+        i: 0,
+    };
+    t.file()
+}
+
+struct T<'s> {
+    s: &'s str,
+    b: &'s [u8],
+    i: usize,
+}
+
+fn ident_char(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c == b'_'
+}
+
+impl<'s> T<'s> {
+    /// The grammar's implicit WHITESPACE and COMMENT.
+    fn ws(&mut self) {
+        loop {
+            match self.b.get(self.i) {
+                Some(b' ' | b'\t' | b'\r' | b'\n') => self.i += 1,
+                Some(b'/') if self.b.get(self.i + 1) == Some(&b'/') => {
+                    while self.i < self.b.len() && self.b[self.i] != b'\n' {
+                        self.i += 1;
+                    }
+                }
+                _ => return,
+            }
+        }
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.b.get(self.i).copied()
+    }
+
+    /// A punctuation token after implicit whitespace.
+    fn punct(&mut self, p: &str) -> Option<()> {
+        self.ws();
+        self.s[self.i..].starts_with(p).then(|| self.i += p.len())
+    }
+
+    /// Whether the next token is `p` (consumed if so).
+    fn try_punct(&mut self, p: &str) -> bool {
+        let save = self.i;
+        self.ws();
+        if self.s[self.i..].starts_with(p) {
+            self.i += p.len();
+            true
+        } else {
+            self.i = save;
+            false
+        }
+    }
+
+    /// A keyword (`kw_*`: the word not followed by an identifier character)
+    /// at the cursor, without skipping whitespace.
+    fn at_keyword(&self, kw: &str) -> bool {
+        self.s[self.i..].starts_with(kw)
+            && !self
+                .b
+                .get(self.i + kw.len())
+                .is_some_and(|c| ident_char(*c))
+    }
+
+    fn keyword(&mut self, kw: &str) -> Option<()> {
+        self.ws();
+        self.at_keyword(kw).then(|| self.i += kw.len())
+    }
+
+    fn ident(&mut self) -> Option<Ident> {
+        self.ws();
+        let a = self.i;
+        let c = self.peek()?;
+        if !(c.is_ascii_alphabetic() || c == b'_') {
+            return None;
+        }
+        self.i += 1;
+        while self.peek().is_some_and(ident_char) {
+            self.i += 1;
+        }
+        Some(Ident::new(&self.s[a..self.i], Span::new(a, self.i)))
+    }
+
+    /// `path = segment ("::" segment)*`, atomic.
+    fn path(&mut self) -> Option<PathRef> {
+        self.ws();
+        let a = self.i;
+        loop {
+            if self.s[self.i..].starts_with("Φ") {
+                self.i += "Φ".len();
+            } else {
+                let c = self.peek()?;
+                if !(c.is_ascii_alphabetic() || c == b'_') {
+                    return None;
+                }
+                while self.peek().is_some_and(ident_char) {
+                    self.i += 1;
+                }
+            }
+            if !self.s[self.i..].starts_with("::") {
+                break;
+            }
+            self.i += 2;
+        }
+        parse_path(&self.s[a..self.i], Span::new(a, self.i)).ok()
+    }
+
+    fn expr(&mut self) -> Option<Expr> {
+        self.ws();
+        let (e, end) = parse_at(self.s, self.i)?;
+        self.i = end;
+        Some(e)
+    }
+
+    /// Embedded JSON (`jembed`), read as JSON DIR's verbatim values are.
+    fn json(&mut self) -> Option<Json> {
+        self.ws();
+        let (v, end) = value_at(self.s, self.i)?;
+        self.i = end;
+        Some(v)
+    }
+
+    fn file(&mut self) -> Option<Program> {
+        self.keyword("dir")?;
+        self.ws();
+        let a = self.i;
+        loop {
+            let d = self.i;
+            while self.peek().is_some_and(|c| c.is_ascii_digit()) {
+                self.i += 1;
+            }
+            if self.i == d {
+                return None;
+            }
+            if !(self.peek() == Some(b'.')
+                && self.b.get(self.i + 1).is_some_and(u8::is_ascii_digit))
+            {
+                break;
+            }
+            self.i += 1;
+        }
+        let version = Ident::new(&self.s[a..self.i], Span::new(a, self.i));
+        self.punct(";")?;
+        let mut forges = Vec::new();
+        let mut types = None;
+        loop {
+            self.ws();
+            if self.i == self.b.len() {
+                break;
+            }
+            if self.at_keyword("types") {
+                self.i += "types".len();
+                types = Some(self.json()?);
+                self.punct(";")?;
+            } else if self.at_keyword("forge") {
+                forges.push(self.forge()?);
+            } else {
+                return None;
+            }
+        }
+        Some(Program {
+            version: Some(version),
+            forges,
+            types,
+            form: SourceForm::Text,
+        })
+    }
+
+    fn forge(&mut self) -> Option<Forge> {
+        let a = self.i;
+        self.keyword("forge")?;
+        let name = self.ident()?;
+        self.punct("{")?;
+        let (mut shapes, mut procs, mut binds) = (Vec::new(), Vec::new(), Vec::new());
+        loop {
+            self.ws();
+            if self.peek() == Some(b'}') {
+                self.i += 1;
+                break;
+            }
+            if self.at_keyword("shape") {
+                shapes.push(self.shape()?);
+            } else if self.at_keyword("proc") {
+                procs.push(self.proc()?);
+            } else if self.at_keyword("bind") {
+                binds.push(self.bind()?);
+            } else {
+                return None;
+            }
+        }
+        Some(Forge {
+            name,
+            shapes,
+            procs,
+            binds,
+            span: Span::new(a, self.i),
+        })
+    }
+
+    fn field(&mut self) -> Option<Field> {
+        let name = self.ident()?;
+        self.punct(":")?;
+        let ty = self.ident()?;
+        Some(Field { name, ty })
+    }
+
+    fn shape(&mut self) -> Option<Shape> {
+        let a = self.i;
+        self.keyword("shape")?;
+        let name = self.ident()?;
+        self.punct("{")?;
+        let mut fields = Vec::new();
+        if !self.try_punct("}") {
+            loop {
+                fields.push(self.field()?);
+                if self.try_punct("}") {
+                    break;
+                }
+                self.punct(",")?;
+                if self.try_punct("}") {
+                    break;
+                }
+            }
+        }
+        Some(Shape {
+            name,
+            fields,
+            span: Span::new(a, self.i),
+        })
+    }
+
+    fn proc(&mut self) -> Option<Proc> {
+        let a = self.i;
+        self.keyword("proc")?;
+        self.ws();
+        let ra = self.i;
+        let word = ["Phi", "Φ", "K", "Q"]
+            .into_iter()
+            .find(|w| self.at_keyword(w))?;
+        self.i += word.len();
+        let regime = Regime::parse(word)?;
+        let regime_span = Span::new(ra, self.i);
+        let name = self.ident()?;
+        self.punct("(")?;
+        let mut params = Vec::new();
+        if !self.try_punct(")") {
+            loop {
+                params.push(self.field()?);
+                if self.try_punct(")") {
+                    break;
+                }
+                self.punct(",")?;
+            }
+        }
+        let ret = if self.try_punct("->") {
+            Some(self.ident()?)
+        } else {
+            None
+        };
+        let mut qualifiers = Vec::new();
+        if self.try_punct("[") && !self.try_punct("]") {
+            loop {
+                qualifiers.push(self.ident()?);
+                if self.try_punct("]") {
+                    break;
+                }
+                self.punct(",")?;
+            }
+        }
+        let mut uses = Vec::new();
+        self.ws();
+        if self.at_keyword("uses") {
+            self.i += "uses".len();
+            loop {
+                uses.push(self.use_item()?);
+                if !self.try_punct(",") {
+                    break;
+                }
+            }
+        }
+        self.ws();
+        let locals = if self.at_keyword("locals") {
+            self.i += "locals".len();
+            Some(self.json()?)
+        } else {
+            None
+        };
+        self.punct("{")?;
+        let mut body = Vec::new();
+        loop {
+            self.ws();
+            if self.peek() == Some(b'}') {
+                self.i += 1;
+                break;
+            }
+            body.push(self.stmt()?);
+        }
+        Some(Proc {
+            regime,
+            regime_span,
+            name,
+            params,
+            uses,
+            ret,
+            qualifiers,
+            body,
+            locals,
+            span: Span::new(a, self.i),
+        })
+    }
+
+    fn use_item(&mut self) -> Option<Uses> {
+        let resource = self.ident()?;
+        let a = resource.span.start;
+        self.punct("(")?;
+        let mut args = Vec::new();
+        if !self.try_punct(")") {
+            loop {
+                let k = self.ident()?;
+                self.punct("=")?;
+                self.ws();
+                args.push((k, self.literal()?));
+                if self.try_punct(")") {
+                    break;
+                }
+                self.punct(",")?;
+            }
+        }
+        Some(Uses {
+            resource,
+            args,
+            span: Span::new(a, self.i),
+        })
+    }
+
+    /// `float | int | boolean | string | char_lit`, in the grammar's order.
+    fn literal(&mut self) -> Option<Literal> {
+        let a = self.i;
+        let c = self.peek()?;
+        let value = match c {
+            b'-' | b'0'..=b'9' => {
+                let mut j = a + usize::from(c == b'-');
+                let d = j;
+                while self.b.get(j).is_some_and(u8::is_ascii_digit) {
+                    j += 1;
+                }
+                if j == d {
+                    return None;
+                }
+                if self.b.get(j) == Some(&b'.') && self.b.get(j + 1).is_some_and(u8::is_ascii_digit)
+                {
+                    j += 1;
+                    while self.b.get(j).is_some_and(u8::is_ascii_digit) {
+                        j += 1;
+                    }
+                    self.i = j;
+                    LitValue::Float(self.s[a..j].parse().ok()?)
+                } else {
+                    if self.b.get(j).is_some_and(|c| ident_char(*c)) {
+                        return None;
+                    }
+                    self.i = j;
+                    LitValue::Int(self.s[a..j].parse().ok()?)
+                }
+            }
+            b't' if self.at_keyword("true") => {
+                self.i += 4;
+                LitValue::Bool(true)
+            }
+            b'f' if self.at_keyword("false") => {
+                self.i += 5;
+                LitValue::Bool(false)
+            }
+            b'"' | b'\'' => {
+                let raw = self.quoted(c)?;
+                let v = decode_expr_string(raw, a + 1, &|o| o).ok()?;
+                if c == b'"' {
+                    LitValue::String(v)
+                } else {
+                    let mut cs = v.chars();
+                    let (Some(ch), None) = (cs.next(), cs.next()) else {
+                        return None;
+                    };
+                    // `char_inner` is one character or one escape.
+                    let one = raw.chars().count() == 1
+                        || (raw.starts_with('\\') && raw.chars().count() == 2);
+                    if !one {
+                        return None;
+                    }
+                    LitValue::Char(ch)
+                }
+            }
+            _ => return None,
+        };
+        Some(Literal {
+            value,
+            span: Span::new(a, self.i),
+        })
+    }
+
+    /// A `"`- or `'`-quoted token's raw content (escapes kept).
+    fn quoted(&mut self, q: u8) -> Option<&'s str> {
+        self.i += 1;
+        let start = self.i;
+        loop {
+            match self.peek()? {
+                c if c == q => break,
+                b'\\' => {
+                    self.i += 1;
+                    let c = self.s[self.i..].chars().next()?;
+                    self.i += c.len_utf8();
+                }
+                _ => {
+                    let c = self.s[self.i..].chars().next()?;
+                    self.i += c.len_utf8();
+                }
+            }
+        }
+        let raw = &self.s[start..self.i];
+        self.i += 1;
+        Some(raw)
+    }
+
+    fn stmt(&mut self) -> Option<Stmt> {
+        let a = self.i;
+        let kind = if self.at_keyword("let") {
+            self.i += 3;
+            let name = self.ident()?;
+            self.punct("=")?;
+            let expr = self.expr()?;
+            StmtKind::Let { name, expr }
+        } else if self.at_keyword("constrain") {
+            self.i += "constrain".len();
+            StmtKind::Constrain {
+                predicate: self.expr()?,
+            }
+        } else if self.at_keyword("prove") {
+            self.i += "prove".len();
+            let name = self.ident()?;
+            self.keyword("from")?;
+            StmtKind::Prove {
+                name,
+                from: self.expr()?,
+            }
+        } else if self.at_keyword("return") {
+            self.i += "return".len();
+            let save = self.i;
+            self.ws();
+            let expr = if self.peek() == Some(b';') {
+                self.i = save;
+                None
+            } else {
+                Some(self.expr()?)
+            };
+            StmtKind::Return { expr }
+        } else if self.at_keyword("call") {
+            self.i += "call".len();
+            self.ws();
+            let (call, end) = parse_primary_at(self.s, self.i)?;
+            self.i = end;
+            if !matches!(call.kind, ExprKind::Call { .. }) {
+                return None;
+            }
+            let result = if self.try_punct("->") {
+                Some(self.ident()?)
+            } else {
+                None
+            };
+            StmtKind::Call { call, result }
+        } else if self.peek() == Some(b'@') {
+            self.i += 1;
+            let kind = self.ident()?;
+            StmtKind::Later {
+                kind,
+                body: self.json()?,
+            }
+        } else {
+            let kind = self.ident()?;
+            StmtKind::Effect {
+                kind,
+                payload: self.expr()?,
+            }
+        };
+        self.punct(";")?;
+        Some(Stmt {
+            kind,
+            span: Span::new(a, self.i),
+        })
+    }
+
+    fn bind(&mut self) -> Option<Bind> {
+        let a = self.i;
+        self.keyword("bind")?;
+        let source = self.path()?;
+        self.punct("->")?;
+        let target = self.path()?;
+        let mut contract = Vec::new();
+        if self.try_punct("{") && !self.try_punct("}") {
+            loop {
+                contract.push(self.clause()?);
+                if self.try_punct("}") {
+                    break;
+                }
+                self.punct(";")?;
+                if self.try_punct("}") {
+                    break;
+                }
+            }
+        }
+        self.try_punct(";");
+        Some(Bind {
+            source,
+            target,
+            contract,
+            span: Span::new(a, self.i),
+        })
+    }
+
+    fn clause(&mut self) -> Option<Clause> {
+        let key = self.ident()?;
+        self.ws();
+        let oa = self.i;
+        let op = if self.peek() == Some(b'"') {
+            let raw = self.quoted(b'"')?;
+            decode_expr_string(raw, oa + 1, &|o| o).ok()?
+        } else {
+            let sym = ["==", "!=", "<=", ">=", "<", ">"]
+                .into_iter()
+                .find(|s| self.s[self.i..].starts_with(s))?;
+            self.i += sym.len();
+            sym.to_string()
+        };
+        let op = Ident::new(op, Span::new(oa, self.i));
+        self.ws();
+        let va = self.i;
+        let value = match self.peek()? {
+            b'"' => {
+                let raw = self.quoted(b'"')?;
+                decode_expr_string(raw, va + 1, &|o| o).ok()?
+            }
+            b'-' | b'0'..=b'9' => {
+                let mut j = va + usize::from(self.b[va] == b'-');
+                let d = j;
+                while self.b.get(j).is_some_and(u8::is_ascii_digit) {
+                    j += 1;
+                }
+                if j == d || self.b.get(j).is_some_and(|c| ident_char(*c)) {
+                    return None;
+                }
+                self.i = j;
+                self.s[va..j].to_string()
+            }
+            _ => self.ident()?.name,
+        };
+        Some(Clause {
+            op,
+            value: Ident::new(value, Span::new(va, self.i)),
+            span: Span::new(key.span.start, self.i),
+            key,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::testing::{corrupt, Rng};
+
+    fn corpus() -> Vec<String> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut out = Vec::new();
+        let mut dirs = vec![root.join("conformance/cases"), root.join("examples")];
+        while let Some(d) = dirs.pop() {
+            let Ok(rd) = std::fs::read_dir(&d) else {
+                continue;
+            };
+            let mut entries: Vec<_> = rd.flatten().map(|e| e.path()).collect();
+            entries.sort();
+            for p in entries {
+                if p.is_dir() {
+                    dirs.push(p);
+                } else if let Ok(t) = std::fs::read_to_string(&p) {
+                    if !t.trim_start().starts_with('{') {
+                        out.push(t);
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Where the fast reader accepts, the grammar accepts the same program
+    /// (spans included).
+    fn agree(src: &str) -> (bool, bool) {
+        let fast = super::load(src);
+        let slow = crate::on_parse_stack(|| crate::text::load_text_pest(src));
+        match (&fast, &slow) {
+            (Some(f), Ok(s)) => assert_eq!(format!("{f:?}"), format!("{s:?}"), "{src}"),
+            (Some(_), Err(e)) => panic!(
+                "fast accepts what the grammar rejects: {}\n{src}",
+                e.message
+            ),
+            _ => {}
+        }
+        (fast.is_some(), slow.is_ok())
+    }
+
+    #[test]
+    fn agrees_with_the_grammar_on_the_corpus() {
+        let files = corpus();
+        assert!(files.len() > 50, "{} text files", files.len());
+        let (mut valid, mut fast_ok) = (0, 0);
+        for f in &files {
+            let (fast, slow) = agree(f);
+            valid += usize::from(slow);
+            fast_ok += usize::from(fast);
+        }
+        // Every valid corpus file takes the fast path.
+        assert_eq!(fast_ok, valid);
+    }
+
+    #[test]
+    fn agrees_with_the_grammar_on_corruptions() {
+        let files = corpus();
+        let mut r = Rng(0x6a09_e667_f3bc_c908);
+        let ins = [
+            "{", "}", "(", ")", "[", "]", ",", ";", ":", "::", "->", "\"", "'", "-", "=", "==",
+            "@", " ", "\n", "// c\n", "Φ", "let ", "call ", "return", "bind ", "1", "1.5", "true",
+            "Add", ".x",
+        ];
+        let (mut valid, mut fast_ok) = (0, 0);
+        for round in 0..3000 {
+            let f = &files[round % files.len()];
+            let src = corrupt(&mut r, f, &ins);
+            let (fast, slow) = agree(&src);
+            valid += usize::from(slow);
+            fast_ok += usize::from(fast);
+        }
+        assert!(valid > 100, "only {valid} corruptions stayed valid");
+        assert!(
+            fast_ok * 100 >= valid * 90,
+            "fast read {fast_ok} of {valid}"
+        );
+    }
+}
