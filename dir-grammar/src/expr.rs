@@ -3,7 +3,7 @@
 
 use crate::error::{limits, LoadError, LoadErrorKind};
 use crate::grammar::{pest_error, DirParser, Rule};
-use crate::model::{BinOp, Expr, ExprKind, Ident};
+use crate::model::{BinOp, Expr, ExprKind, Ident, PathName};
 use crate::prescan::{scan, Lexical};
 use crate::span::Span;
 use pest::iterators::Pair;
@@ -212,7 +212,7 @@ pub(crate) fn build_expr(
             ))
         }
         Rule::path => {
-            let segs = p.into_inner().map(|s| s.as_str().to_string()).collect();
+            let segs = PathName::from_segments(p.into_inner().map(|s| s.as_str()));
             Ok((
                 Expr {
                     kind: ExprKind::Path(segs),

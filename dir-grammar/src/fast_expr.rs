@@ -11,7 +11,7 @@
 
 use crate::error::limits;
 use crate::expr::{decode_expr_string, OffsetMap};
-use crate::model::{BinOp, Expr, ExprKind, Ident};
+use crate::model::{BinOp, Expr, ExprKind, Ident, PathName};
 use crate::span::Span;
 
 struct P<'a> {
@@ -295,20 +295,21 @@ impl P<'_> {
             return self.leaf(ExprKind::Bool(word == "true"), a);
         }
         // A path: segments joined by `::` with nothing between.
-        let mut segs = vec![word.to_string()];
         let mut pend = end;
+        let mut single = true;
         while self.s[pend..].starts_with("::") {
-            let e = self.segment_end(pend + 2)?;
-            segs.push(self.s[pend + 2..e].to_string());
-            pend = e;
+            pend = self.segment_end(pend + 2)?;
+            single = false;
         }
+        // The segments as written, nothing between them.
+        let text = &self.s[a..pend];
         self.i = pend;
         let path_span = self.span(a, pend);
         let save = self.i;
         self.ws();
         match self.peek() {
             // A struct literal's name is one identifier (not `Φ`, no `::`).
-            Some(b'{') if segs.len() == 1 && word != PHI => {
+            Some(b'{') if single && word != PHI => {
                 self.i += 1;
                 let mut fields = Vec::new();
                 let mut depth = 1;
@@ -378,7 +379,7 @@ impl P<'_> {
                 Some((
                     Expr {
                         kind: ExprKind::Call {
-                            callee: segs,
+                            callee: text.split("::").map(str::to_string).collect(),
                             callee_span: path_span,
                             args,
                         },
@@ -391,7 +392,7 @@ impl P<'_> {
                 self.i = save;
                 Some((
                     Expr {
-                        kind: ExprKind::Path(segs),
+                        kind: ExprKind::Path(PathName::from_segments([text])),
                         span: path_span,
                     },
                     1,

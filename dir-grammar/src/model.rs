@@ -317,6 +317,39 @@ impl BinOp {
     }
 }
 
+/// A name or a `::`-qualified path as written (`x`, `Q::tag`), kept as one
+/// string: most are single names, and a `Vec` of segments cost a second
+/// allocation for each.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PathName(String);
+
+impl PathName {
+    pub fn from_segments<'a>(segments: impl IntoIterator<Item = &'a str>) -> PathName {
+        let mut s = String::new();
+        for (i, seg) in segments.into_iter().enumerate() {
+            if i > 0 {
+                s.push_str("::");
+            }
+            s.push_str(seg);
+        }
+        PathName(s)
+    }
+
+    /// The path's text, segments joined by `::`.
+    pub fn text(&self) -> &str {
+        &self.0
+    }
+
+    /// The name, when the path is a single segment.
+    pub fn single(&self) -> Option<&str> {
+        (!self.0.contains("::")).then_some(self.0.as_str())
+    }
+
+    pub fn segments(&self) -> impl Iterator<Item = &str> {
+        self.0.split("::")
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Expr {
     pub kind: ExprKind,
@@ -330,7 +363,7 @@ pub enum ExprKind {
     Bool(bool),
     Str(String),
     /// A name or a qualified path (`x`, `Q::tag`).
-    Path(Vec<String>),
+    Path(PathName),
     Binary {
         op: BinOp,
         op_span: Span,

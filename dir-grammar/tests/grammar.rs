@@ -47,7 +47,7 @@ fn spans_inside_json_strings_are_file_offsets_even_through_escapes() {
     let mut found = None;
     payload.walk(&mut |e| {
         if let ExprKind::Path(s) = &e.kind {
-            if s[0] == "zz" {
+            if s.segments().next() == Some("zz") {
                 found = Some(e.span);
             }
         }

@@ -41,7 +41,7 @@ pub struct Machine<'c, 'p> {
     /// Resources allocated so far (for deterministic ids `qres:<binding>:<n>`).
     resources: u64,
     /// The `let` being evaluated, which names the resources it allocates.
-    binding: Option<String>,
+    binding: Option<&'c str>,
     /// Every constraint checked: (process, predicate span, held), in order.
     pub constraint_log: Vec<(usize, Span, bool)>,
     /// The process whose constraints failed, when the run stopped so.
@@ -95,7 +95,9 @@ pub struct Budget {
     pub payload_bytes: u64,
 }
 
-type Env = BTreeMap<String, Value>;
+/// A process's bindings, keyed by names borrowed from the program and its
+/// compiled form (no name is copied per statement).
+type Env<'c> = BTreeMap<&'c str, Value>;
 
 /// Why a run stops during evaluation (boxed: diagnostics are large).
 pub type Stop = Box<Diagnostic>;
@@ -242,7 +244,7 @@ impl<'c, 'p> Machine<'c, 'p> {
         let mut env: Env = info
             .params
             .iter()
-            .map(|(n, _)| n.clone())
+            .map(|(n, _)| n.as_str())
             .zip(args)
             .collect();
         let mut deferred: Vec<&Expr> = Vec::new();
@@ -281,7 +283,7 @@ impl<'c, 'p> Machine<'c, 'p> {
                             StmtKind::Let { name, .. }
                             | StmtKind::Call {
                                 result: Some(name), ..
-                            } => Some(name.name.clone()),
+                            } => Some(name.name.as_str()),
                             _ => None,
                         };
                         reg = Some(match s.kind.evaluated() {
@@ -291,7 +293,7 @@ impl<'c, 'p> Machine<'c, 'p> {
                     }
                     Action::Bind => {
                         if let (Some(name), Some(v)) = (s.kind.bound(), &reg) {
-                            env.insert(name.name.clone(), v.clone());
+                            env.insert(name.name.as_str(), v.clone());
                         }
                     }
                     Action::Defer => {
@@ -367,7 +369,12 @@ impl<'c, 'p> Machine<'c, 'p> {
         Ok(result)
     }
 
-    fn check_constraints(&mut self, pi: usize, env: &Env, deferred: &[&Expr]) -> Result<(), Stop> {
+    fn check_constraints(
+        &mut self,
+        pi: usize,
+        env: &Env<'c>,
+        deferred: &[&Expr],
+    ) -> Result<(), Stop> {
         let mut failed: Vec<&Expr> = Vec::new();
         for pred in deferred {
             if self.eval(pi, env, pred)? != Value::Bool(true) {
@@ -403,15 +410,15 @@ impl<'c, 'p> Machine<'c, 'p> {
         for pred in &failed {
             pred.walk(&mut |e| {
                 if let ExprKind::Path(s) = &e.kind {
-                    if let [n] = s.as_slice() {
-                        names.insert(n.clone());
+                    if let Some(n) = s.single() {
+                        names.insert(n.to_string());
                     }
                 }
             });
         }
         let vals: Vec<String> = names
             .iter()
-            .filter_map(|n| env.get(n).map(|v| format!("{n} = {}", v.render())))
+            .filter_map(|n| env.get(n.as_str()).map(|v| format!("{n} = {}", v.render())))
             .collect();
         if !vals.is_empty() {
             d = d.note(format!("with {}", vals.join(", ")));
@@ -419,7 +426,7 @@ impl<'c, 'p> Machine<'c, 'p> {
         Err(Box::new(d.note("constraints hold process-wide (§7.3); the run is inadmissible and no effect of it occurred")))
     }
 
-    fn eval(&mut self, pi: usize, env: &Env, e: &Expr) -> Result<Value, Stop> {
+    fn eval(&mut self, pi: usize, env: &Env<'c>, e: &Expr) -> Result<Value, Stop> {
         match &e.kind {
             ExprKind::Int(i) => Ok(Value::Int(*i)),
             ExprKind::Float(f) => Ok(Value::Float(
@@ -435,12 +442,9 @@ impl<'c, 'p> Machine<'c, 'p> {
             ExprKind::Bool(b) => Ok(Value::Bool(*b)),
             ExprKind::Str(s) => Ok(Value::Str(s.clone())),
             ExprKind::Path(segs) => {
-                let found = match segs.as_slice() {
-                    [one] => env.get(one),
-                    _ => None,
-                };
+                let found = segs.single().and_then(|one| env.get(one));
                 found.cloned().ok_or_else(|| {
-                    let name = segs.join("::");
+                    let name = segs.text();
                     self.fail(
                         crate::registry::NAME_UNKNOWN,
                         e.span,
@@ -567,11 +571,17 @@ impl<'c, 'p> Machine<'c, 'p> {
     /// only computes values: resources are named `qres:<binding>:<n>`, and a
     /// measurement is a classical record naming the resource and its type,
     /// never a simulated physical outcome.
-    fn intrinsic(&mut self, pi: usize, env: &Env, i: usize, args: &[Expr]) -> Result<Value, Stop> {
+    fn intrinsic(
+        &mut self,
+        pi: usize,
+        env: &Env<'c>,
+        i: usize,
+        args: &[Expr],
+    ) -> Result<Value, Stop> {
         use semantics::datalog::{IntrinsicArg, IntrinsicResult};
         let row = &self.tables.linearity.intrinsics[i];
         let arg_name = match args.first().map(|a| &a.kind) {
-            Some(ExprKind::Path(s)) if s.len() == 1 => s[0].clone(),
+            Some(ExprKind::Path(s)) if s.single().is_some() => s.text().to_string(),
             _ => String::new(),
         };
         let arg = match row.arg {
@@ -584,7 +594,7 @@ impl<'c, 'p> Machine<'c, 'p> {
         Ok(match row.result {
             IntrinsicResult::Resource => {
                 self.resources += 1;
-                let binding = self.binding.clone().unwrap_or_else(|| "_".into());
+                let binding = self.binding.unwrap_or("_").to_string();
                 Value::structure(
                     "QResource",
                     vec![

@@ -84,7 +84,7 @@ impl Lower<'_> {
     fn expr(&mut self, e: &Expr, mode: Mode) {
         match &e.kind {
             ExprKind::Path(segs) => {
-                if let [n] = segs.as_slice() {
+                if let Some(n) = segs.single() {
                     let rel = match (mode, &self.k_moves) {
                         (Mode::Read, _) => lin::READ,
                         (Mode::ReadConsume, _) => lin::READ_CONSUME,
@@ -137,7 +137,7 @@ impl Lower<'_> {
                 {
                     if let (IntrinsicArg::Binding, [arg]) = (i.arg, args.as_slice()) {
                         if let ExprKind::Path(s) = &arg.kind {
-                            if let ([n], Some(flow)) = (s.as_slice(), &i.flow) {
+                            if let (Some(n), Some(flow)) = (s.single(), &i.flow) {
                                 // In a predicate, only a non-consuming flow reads.
                                 let flow = match mode {
                                     Mode::Read | Mode::ReadConsume if flow == lin::CHECK_LIVE => {
@@ -193,7 +193,7 @@ impl Lower<'_> {
         {
             Some(IntrinsicResult::Resource) => true,
             Some(IntrinsicResult::SameAsArg) => {
-                matches!(args.as_slice(), [Expr { kind: ExprKind::Path(s), .. }] if s.len() == 1 && self.resources.contains(&s[0]))
+                matches!(args.as_slice(), [Expr { kind: ExprKind::Path(s), .. }] if s.single().is_some_and(|n| self.resources.contains(n)))
             }
             _ => false,
         }
@@ -208,7 +208,7 @@ pub(crate) fn lower(
     lin: &Linearity,
     c: &Compiled<'_>,
     pi: usize,
-    types: &BTreeMap<String, (Ty, Span)>,
+    types: &crate::validate::NameTypes<'_>,
     k_mode: Option<KMode>,
 ) -> Lowered {
     let k = k_mode.is_some();
@@ -248,8 +248,10 @@ pub(crate) fn lower(
             l.fact(lin::LINEAR, vec![v]);
         }
         // In K only linear values are tracked resources.
-        if matches!(types.get(&prm.name.name), Some((Ty::Resource(_), _)))
-            && (!k || linear(&prm.name.name))
+        if matches!(
+            types.get(prm.name.name.as_str()),
+            Some((Ty::Resource(_), _))
+        ) && (!k || linear(&prm.name.name))
         {
             l.resources.insert(prm.name.name.clone());
             l.fact(lin::RESOURCE, vec![v]);
@@ -271,7 +273,7 @@ pub(crate) fn lower(
                 if resource
                     || (k
                         && linear(&name.name)
-                        && matches!(types.get(&name.name), Some((Ty::Resource(_), _))))
+                        && matches!(types.get(name.name.as_str()), Some((Ty::Resource(_), _))))
                 {
                     l.resources.insert(name.name.clone());
                     l.fact(lin::RESOURCE, vec![v]);
@@ -324,7 +326,7 @@ pub(crate) fn lower(
                 if resource
                     || (k
                         && linear(&name)
-                        && matches!(types.get(&name), Some((Ty::Resource(_), _))))
+                        && matches!(types.get(name.as_str()), Some((Ty::Resource(_), _))))
                 {
                     l.resources.insert(name.clone());
                     l.fact(lin::RESOURCE, vec![v]);
@@ -347,7 +349,7 @@ pub(crate) fn check(
     ck: &mut Checker<'_>,
     c: &Compiled<'_>,
     pi: usize,
-    types: &BTreeMap<String, (Ty, Span)>,
+    types: &crate::validate::NameTypes<'_>,
 ) {
     let lowered = lower(&ck.tables.linearity, c, pi, types, None);
     report(ck, c, pi, &lowered, None);
@@ -362,7 +364,7 @@ pub(crate) fn check_k_moves(
     ck: &mut Checker<'_>,
     c: &Compiled<'_>,
     pi: usize,
-    types: &BTreeMap<String, (Ty, Span)>,
+    types: &crate::validate::NameTypes<'_>,
     moves: BTreeSet<(usize, usize)>,
     linear: BTreeSet<String>,
 ) {

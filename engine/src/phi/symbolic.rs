@@ -192,14 +192,9 @@ impl Eval<'_> {
             ExprKind::Float(f) => Sym::Val(Value::Float(*f)),
             ExprKind::Bool(b) => Sym::Val(Value::Bool(*b)),
             ExprKind::Str(s) => Sym::Val(Value::Str(s.clone())),
-            ExprKind::Path(segs) => match self.env.get(&segs.join("::")) {
+            ExprKind::Path(segs) => match self.env.get(segs.text()) {
                 Some(v) => v.clone(),
-                None => {
-                    return Err(format!(
-                        "`{}` is not available to the solver",
-                        segs.join("::")
-                    ))
-                }
+                None => return Err(format!("`{}` is not available to the solver", segs.text())),
             },
             ExprKind::Field { base, field } => match self.expr(base)? {
                 Sym::Struct(fields) => fields

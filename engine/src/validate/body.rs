@@ -13,16 +13,16 @@ pub(crate) fn later_span(s: &Stmt) -> Span {
 
 /// What checking a body finds: calls by callee span, process call sites,
 /// and the types of the names it binds.
-pub(crate) type Checked = (
+pub(crate) type Checked<'p> = (
     Vec<(Span, Target)>,
     Vec<CallSite>,
-    BTreeMap<String, (Ty, Span)>,
+    NameTypes<'p>,
     BTreeMap<(usize, usize), (TyName, PrimKind)>,
     BTreeSet<(usize, usize)>,
 );
 
 /// Checks one body; returns the calls it makes (callee span, target).
-pub(crate) fn check_proc(ck: &mut Checker<'_>, c: &Compiled<'_>, pi: usize) -> Checked {
+pub(crate) fn check_proc<'p>(ck: &mut Checker<'_>, c: &Compiled<'p>, pi: usize) -> Checked<'p> {
     let errors_before = ck.diags.len();
     let info = &c.procs[pi];
     let p = info.proc;
@@ -30,7 +30,7 @@ pub(crate) fn check_proc(ck: &mut Checker<'_>, c: &Compiled<'_>, pi: usize) -> C
 
     check_qualifiers(ck, p);
 
-    let all_defs: Vec<(String, usize, Span)> = p
+    let all_defs: Vec<(&str, usize, Span)> = p
         .body
         .iter()
         .enumerate()
@@ -39,7 +39,7 @@ pub(crate) fn check_proc(ck: &mut Checker<'_>, c: &Compiled<'_>, pi: usize) -> C
             | StmtKind::Prove { name, .. }
             | StmtKind::Call {
                 result: Some(name), ..
-            } => Some((name.name.clone(), i, name.span)),
+            } => Some((name.name.as_str(), i, name.span)),
             _ => None,
         })
         .collect();
@@ -52,7 +52,7 @@ pub(crate) fn check_proc(ck: &mut Checker<'_>, c: &Compiled<'_>, pi: usize) -> C
     for (prm, (_, d)) in p.params.iter().zip(&info.params) {
         scope
             .env
-            .entry(prm.name.name.clone())
+            .entry(prm.name.name.as_str())
             .or_insert((d.ty.clone(), prm.name.span));
     }
     let mut calls = Calls {
@@ -148,7 +148,6 @@ pub(crate) fn check_proc(ck: &mut Checker<'_>, c: &Compiled<'_>, pi: usize) -> C
     }
     // Constraints see the whole process (§7.3).
     let scope_all = scope;
-    let env_types = scope_all.env.clone();
     for s in &p.body {
         if let StmtKind::Constrain { predicate } = &s.kind {
             calls.in_predicate = true;
@@ -203,10 +202,10 @@ pub(crate) fn check_proc(ck: &mut Checker<'_>, c: &Compiled<'_>, pi: usize) -> C
             op_width.insert((span.start, span.end), (w, kind));
         }
     }
-    let env_types: BTreeMap<String, (Ty, Span)> = env_types
-        .into_iter()
-        .map(|(n, (t, s))| (n, (calls.resolve(&t), s)))
-        .collect();
+    let mut env_types: NameTypes<'p> = scope_all.env;
+    for (t, _) in env_types.values_mut() {
+        *t = calls.resolve(t);
+    }
     // Linearity is decided only on bodies that type-check: a misuse of an
     // unknown name would otherwise be reported twice.
     if p.regime == Regime::Q && ck.diags.len() == errors_before {
@@ -215,7 +214,7 @@ pub(crate) fn check_proc(ck: &mut Checker<'_>, c: &Compiled<'_>, pi: usize) -> C
     (calls.list, calls.sites, env_types, op_width, f32_lits)
 }
 
-pub(crate) fn bind(ck: &mut Checker<'_>, scope: &mut Scope<'_>, name: &Ident, t: Ty) {
+pub(crate) fn bind<'a>(ck: &mut Checker<'_>, scope: &mut Scope<'a, '_>, name: &'a Ident, t: Ty) {
     if let Some((_, prev)) = scope.lookup(&name.name) {
         let prev = *prev;
         ck.error(
@@ -231,7 +230,7 @@ pub(crate) fn bind(ck: &mut Checker<'_>, scope: &mut Scope<'_>, name: &Ident, t:
         });
         return;
     }
-    scope.env.insert(name.name.clone(), (t, name.span));
+    scope.env.insert(name.name.as_str(), (t, name.span));
 }
 
 /// The diagnostic of a regime row that forbids a construct in a process
@@ -428,7 +427,7 @@ fn check_legality(ck: &mut Checker<'_>, p: &Proc, s: &Stmt) -> bool {
 fn check_return(
     ck: &mut Checker<'_>,
     c: &Compiled<'_>,
-    scope: &Scope<'_>,
+    scope: &Scope<'_, '_>,
     calls: &mut Calls,
     pi: usize,
     expr: Option<&Expr>,

@@ -186,7 +186,7 @@ pub(crate) fn intrinsic_of<'t>(
 pub(crate) fn infer(
     ck: &mut Checker<'_>,
     c: &Compiled<'_>,
-    scope: &Scope<'_>,
+    scope: &Scope<'_, '_>,
     e: &Expr,
     calls: &mut Calls,
 ) -> Ty {
@@ -196,14 +196,14 @@ pub(crate) fn infer(
         ExprKind::Bool(_) => Ty::Bool,
         ExprKind::Str(_) => Ty::Str,
         ExprKind::Path(segs) => {
-            if let [n] = segs.as_slice() {
+            if let Some(n) = segs.single() {
                 if let Some((t, _)) = scope.lookup(n) {
                     return t.clone();
                 }
                 let later = scope
                     .all_defs
                     .iter()
-                    .find(|(m, _, _)| m == n)
+                    .find(|(m, _, _)| *m == n)
                     .map(|(_, i, s)| (*i, *s));
                 let d = ck.error(
                     crate::registry::NAME_UNKNOWN,
@@ -223,7 +223,7 @@ pub(crate) fn infer(
                     crate::registry::NAME_UNKNOWN,
                     e.span,
                     "a process is not a value",
-                    format!("`{}` is not a value", segs.join("::")),
+                    format!("`{}` is not a value", segs.text()),
                 )
                 .help = Some("processes are not values (§8.8); call it with `(...)`".into());
             }
@@ -565,7 +565,7 @@ pub(crate) fn is_intrinsic(c: &Compiled<'_>, forge: usize, callee: &[String]) ->
 pub(crate) fn infer_intrinsic(
     ck: &mut Checker<'_>,
     c: &Compiled<'_>,
-    scope: &Scope<'_>,
+    scope: &Scope<'_, '_>,
     callee: &[String],
     span: Span,
     args: &[Expr],
@@ -607,7 +607,7 @@ pub(crate) fn infer_intrinsic(
         }
     };
     let name = match &arg.kind {
-        ExprKind::Path(s) if s.len() == 1 => s[0].clone(),
+        ExprKind::Path(s) if s.single().is_some() => s.text().to_string(),
         _ => {
             let want = if i.arg == IntrinsicArg::TypeName {
                 "a type name"
@@ -654,7 +654,7 @@ pub(crate) fn infer_intrinsic(
 pub(crate) fn resolve_call(
     ck: &mut Checker<'_>,
     c: &Compiled<'_>,
-    scope: &Scope<'_>,
+    scope: &Scope<'_, '_>,
     callee: &[String],
     span: Span,
 ) -> Option<usize> {

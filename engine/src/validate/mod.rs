@@ -83,7 +83,7 @@ pub struct ProcInfo<'p> {
     /// Every call of another process, in evaluation order of the checker.
     pub sites: Vec<CallSite>,
     /// Types of every name the body binds (for `explain`'s linearity view).
-    pub env: BTreeMap<String, (Ty, Span)>,
+    pub env: NameTypes<'p>,
     /// The type each arithmetic or comparison operator works in, by the
     /// operator's span: i32 arithmetic overflows at the i32 bounds.
     pub op_width: BTreeMap<(usize, usize), (TyName, PrimKind)>,
@@ -126,16 +126,20 @@ pub fn regime_of(r: Regime) -> semantics::Regime {
 }
 
 /// Context of the body being checked.
-pub(crate) struct Scope<'a> {
+/// The types of the names a process binds, keyed by names borrowed from
+/// the program.
+pub type NameTypes<'p> = BTreeMap<&'p str, (Ty, Span)>;
+
+pub(crate) struct Scope<'a, 'd> {
     pub(crate) forge: usize,
     pub(crate) proc: usize,
     /// Visible names with their types and where they were bound.
-    pub(crate) env: BTreeMap<String, (Ty, Span)>,
+    pub(crate) env: NameTypes<'a>,
     /// Every name the body binds, with its statement index (for "bound later" help).
-    pub(crate) all_defs: &'a [(String, usize, Span)],
+    pub(crate) all_defs: &'d [(&'a str, usize, Span)],
 }
 
-impl Scope<'_> {
+impl Scope<'_, '_> {
     pub(crate) fn lookup(&self, n: &str) -> Option<&(Ty, Span)> {
         self.env.get(n)
     }
