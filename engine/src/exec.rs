@@ -11,7 +11,7 @@ use dir_grammar::model::*;
 use dir_grammar::print::expr_to_string;
 use dir_grammar::Span;
 use semantics::{Action, KSteps, PrimKind, Tables};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeSet, HashMap};
 
 /// One recorded effect.
 #[derive(Clone, Debug, PartialEq)]
@@ -97,7 +97,8 @@ pub struct Budget {
 
 /// A process's bindings, keyed by names borrowed from the program and its
 /// compiled form (no name is copied per statement).
-type Env<'c> = BTreeMap<&'c str, Value>;
+/// Only looked up, never iterated, so its order cannot reach any output.
+type Env<'c> = HashMap<&'c str, Value>;
 
 /// Why a run stops during evaluation (boxed: diagnostics are large).
 pub type Stop = Box<Diagnostic>;

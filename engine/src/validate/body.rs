@@ -46,7 +46,7 @@ pub(crate) fn check_proc<'p>(ck: &mut Checker<'_>, c: &Compiled<'p>, pi: usize) 
     let mut scope = Scope {
         forge: info.forge,
         proc: pi,
-        env: BTreeMap::new(),
+        env: HashMap::new(),
         all_defs: &all_defs,
     };
     for (prm, (_, d)) in p.params.iter().zip(&info.params) {

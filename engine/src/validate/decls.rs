@@ -659,7 +659,7 @@ fn signatures<'p>(ck: &mut Checker<'_>, program: &'p Program) -> Vec<ProcInfo<'p
                 targets: BTreeMap::new(),
                 constraint_digest: semantics::sha256(constraints.join("\n").as_bytes()),
                 sites: Vec::new(),
-                env: BTreeMap::new(),
+                env: HashMap::new(),
                 op_width: BTreeMap::new(),
                 f32_lits: BTreeSet::new(),
             });

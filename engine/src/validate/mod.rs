@@ -127,8 +127,9 @@ pub fn regime_of(r: Regime) -> semantics::Regime {
 
 /// Context of the body being checked.
 /// The types of the names a process binds, keyed by names borrowed from
-/// the program.
-pub type NameTypes<'p> = BTreeMap<&'p str, (Ty, Span)>;
+/// the program. Only looked up (never iterated for output), so a hash map:
+/// an ordered map compared long common prefixes (`v12345`) at every level.
+pub type NameTypes<'p> = HashMap<&'p str, (Ty, Span)>;
 
 pub(crate) struct Scope<'a, 'd> {
     pub(crate) forge: usize,
