@@ -26,10 +26,12 @@ pub(crate) type OffsetMap<'a> = &'a dyn Fn(usize) -> usize;
 
 /// Parse a standalone expression string. `map` gives file offsets.
 pub fn parse_expr(src: &str, map: OffsetMap<'_>) -> Result<Expr, LoadError> {
-    prescan_expr(src, map)?;
+    // The fast reader counts brackets as the pre-scan does and gives up
+    // past its limit, so the scan is needed only when it gives up.
     if let Some(e) = crate::fast_expr::parse(src, map) {
         return Ok(e);
     }
+    prescan_expr(src, map)?;
     parse_expr_pest(src, map)
 }
 

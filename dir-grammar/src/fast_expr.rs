@@ -19,6 +19,12 @@ struct P<'a> {
     b: &'a [u8],
     i: usize,
     map: OffsetMap<'a>,
+    /// Open brackets around the cursor, counted as the pre-scan counts
+    /// them (in a valid expression every bracket is syntax), and the
+    /// pre-scan's limit: past it this reader gives up and the pre-scan
+    /// reports, so no separate scan is needed when this reader succeeds.
+    depth: usize,
+    limit: usize,
 }
 
 fn ident_char(c: u8) -> bool {
@@ -27,13 +33,16 @@ fn ident_char(c: u8) -> bool {
 
 const PHI: &str = "Φ";
 
-/// Parse `src` if it is certainly valid; None leaves it to pest.
+/// Parse `src` if it is certainly valid and nests within the expression
+/// pre-scan's limit; None leaves it to the pre-scan and pest.
 pub(crate) fn parse(src: &str, map: OffsetMap<'_>) -> Option<Expr> {
     let mut p = P {
         s: src,
         b: src.as_bytes(),
         i: 0,
         map,
+        depth: 0,
+        limit: limits::MAX_EXPR_NESTING,
     };
     p.ws();
     let (e, _) = p.expr()?;
@@ -44,12 +53,15 @@ pub(crate) fn parse(src: &str, map: OffsetMap<'_>) -> Option<Expr> {
 /// An expression of textual DIR starting at byte `at` of the whole file
 /// (spans are file offsets): the expression and where it stops, before
 /// any trailing blank. The caller checks what the grammar requires next.
-pub(crate) fn parse_at(src: &str, at: usize) -> Option<(Expr, usize)> {
+/// `depth` brackets are open around it, of the file's `limit`.
+pub(crate) fn parse_at(src: &str, at: usize, depth: usize, limit: usize) -> Option<(Expr, usize)> {
     let mut p = P {
         s: src,
         b: src.as_bytes(),
         i: at,
         map: &|o| o,
+        depth,
+        limit,
     };
     let (e, _) = p.expr()?;
     Some((e, p.i))
@@ -57,12 +69,19 @@ pub(crate) fn parse_at(src: &str, at: usize) -> Option<(Expr, usize)> {
 
 /// A primary (`call`, `path`, literal, ...) of textual DIR at byte `at`:
 /// `call_s` takes a bare call, which the `->` after it must not extend.
-pub(crate) fn parse_primary_at(src: &str, at: usize) -> Option<(Expr, usize)> {
+pub(crate) fn parse_primary_at(
+    src: &str,
+    at: usize,
+    depth: usize,
+    limit: usize,
+) -> Option<(Expr, usize)> {
     let mut p = P {
         s: src,
         b: src.as_bytes(),
         i: at,
         map: &|o| o,
+        depth,
+        limit,
     };
     let (e, _) = p.primary()?;
     Some((e, p.i))
@@ -86,6 +105,13 @@ impl P<'_> {
                 _ => return,
             }
         }
+    }
+
+    /// An opening bracket at the cursor: consumed, counted, within the limit.
+    fn open(&mut self) -> Option<()> {
+        self.i += 1;
+        self.depth += 1;
+        (self.depth <= self.limit).then_some(())
     }
 
     fn peek(&self) -> Option<u8> {
@@ -222,10 +248,11 @@ impl P<'_> {
         let a = self.i;
         match self.peek()? {
             b'(' => {
-                self.i += 1;
+                self.open()?;
                 self.ws();
                 let inner = self.expr()?;
                 self.ws();
+                self.depth -= 1;
                 self.eat(b')').then_some(inner)
             }
             b'"' => {
@@ -310,7 +337,7 @@ impl P<'_> {
         match self.peek() {
             // A struct literal's name is one identifier (not `Φ`, no `::`).
             Some(b'{') if single && word != PHI => {
-                self.i += 1;
+                self.open()?;
                 let mut fields = Vec::new();
                 let mut depth = 1;
                 self.ws();
@@ -344,6 +371,7 @@ impl P<'_> {
                 if depth > limits::MAX_EXPR_DEPTH {
                     return None;
                 }
+                self.depth -= 1;
                 let name = Ident::new(word, path_span);
                 Some((
                     Expr {
@@ -354,7 +382,7 @@ impl P<'_> {
                 ))
             }
             Some(b'(') => {
-                self.i += 1;
+                self.open()?;
                 let mut args = Vec::new();
                 let mut depth = 1;
                 self.ws();
@@ -376,6 +404,7 @@ impl P<'_> {
                 if depth > limits::MAX_EXPR_DEPTH {
                     return None;
                 }
+                self.depth -= 1;
                 Some((
                     Expr {
                         kind: ExprKind::Call {

@@ -12,28 +12,14 @@ use crate::expr::parse_expr;
 use crate::json::{decode_jstr, fast::value_at, JStr, Json};
 use crate::load_json::{is_statement_tag, parse_path};
 use crate::model::*;
-use crate::prescan::{scan, Lexical};
 use crate::span::Span;
 
 pub(crate) fn load(src: &str) -> Option<Program> {
-    // The same nesting limit the reference loader enforces first; it also
-    // bounds the recursion of the verbatim values (`types`, `locals`, later
-    // statements' bodies).
-    scan(
-        src,
-        Lexical {
-            line_comments: false,
-            char_quotes: false,
-        },
-        limits::MAX_FILE_NESTING,
-        "this JSON document",
-        &|o| o,
-    )
-    .ok()?;
     let mut l = L {
         s: src,
         b: src.as_bytes(),
         i: 0,
+        depth: 0,
     };
     l.ws();
     let p = l.program()?;
@@ -45,6 +31,11 @@ struct L<'s> {
     s: &'s str,
     b: &'s [u8],
     i: usize,
+    /// Open brackets around the cursor. The reference loader's pre-scan
+    /// rejects nesting past `MAX_FILE_NESTING`; this reader gives up there
+    /// instead, which also bounds the recursion of the verbatim values
+    /// (`types`, `locals`, later statements' bodies), so it needs no scan.
+    depth: usize,
 }
 
 /// A string value: borrowed from the input unless escapes moved its bytes.
@@ -107,6 +98,12 @@ impl<'s> L<'s> {
         }
     }
 
+    /// Counts a bracket just opened; None past the nesting limit.
+    fn open(&mut self) -> Option<()> {
+        self.depth += 1;
+        (self.depth <= limits::MAX_FILE_NESTING).then_some(())
+    }
+
     fn eat(&mut self, c: u8) -> bool {
         let hit = self.b.get(self.i) == Some(&c);
         self.i += usize::from(hit);
@@ -123,6 +120,7 @@ impl<'s> L<'s> {
         if !self.eat(b'{') {
             return None;
         }
+        self.open()?;
         self.ws();
         if !self.eat(b'}') {
             loop {
@@ -143,6 +141,7 @@ impl<'s> L<'s> {
                 self.ws();
             }
         }
+        self.depth -= 1;
         Some(Span::new(a, self.i))
     }
 
@@ -150,6 +149,7 @@ impl<'s> L<'s> {
         if !self.eat(b'[') {
             return None;
         }
+        self.open()?;
         self.ws();
         if !self.eat(b']') {
             loop {
@@ -164,6 +164,7 @@ impl<'s> L<'s> {
                 self.ws();
             }
         }
+        self.depth -= 1;
         Some(())
     }
 
@@ -246,7 +247,7 @@ impl<'s> L<'s> {
 
     /// Any value, kept verbatim as the reference loader keeps it.
     fn any(&mut self) -> Option<Json> {
-        let (v, end) = value_at(self.s, self.i)?;
+        let (v, end) = value_at(self.s, self.i, self.depth)?;
         self.i = end;
         Some(v)
     }
@@ -487,6 +488,7 @@ impl<'s> L<'s> {
                         if !l.eat(b'[') {
                             return None;
                         }
+                        l.open()?;
                         l.ws();
                         let k = l.id_name()?;
                         l.ws();
@@ -499,6 +501,7 @@ impl<'s> L<'s> {
                         if !l.eat(b']') {
                             return None;
                         }
+                        l.depth -= 1;
                         args.push((k, v));
                         Some(())
                     })?;
@@ -823,6 +826,33 @@ mod tests {
         for f in &files {
             let (fast, slow) = agree(f);
             assert_eq!(fast, slow, "the fast reader gave up on a valid file:\n{f}");
+        }
+    }
+
+    /// The fast reader replaces the pre-scans by counting brackets: at the
+    /// nesting limits it accepts and gives up exactly where the reference
+    /// loader (pre-scan first) accepts and rejects.
+    #[test]
+    fn nesting_limits_agree_with_the_pre_scans() {
+        let file = |types_depth: usize, expr_depth: usize| {
+            let ty = format!("{}1{}", "[".repeat(types_depth), "]".repeat(types_depth));
+            let e = format!("{}1{}", "(".repeat(expr_depth), ")".repeat(expr_depth));
+            format!(
+                r#"{{"types": {ty}, "forges": [{{"name": "F", "procs": [{{"regime": "K", "name": "main", "ret": "i64", "body": [{{"Return": {{"expr": "{e}"}}}}]}}]}}]}}"#
+            )
+        };
+        let file_limit = crate::error::limits::MAX_FILE_NESTING;
+        let expr_limit = crate::error::limits::MAX_EXPR_NESTING;
+        for (t, e) in [
+            (file_limit - 1, 1),
+            (file_limit, 1),
+            (1, expr_limit),
+            (1, expr_limit + 1),
+        ] {
+            let src = file(t, e);
+            let (fast, slow) = agree(&src);
+            assert_eq!(fast, slow, "types depth {t}, expression depth {e}");
+            assert_eq!(slow, t < file_limit && e <= expr_limit, "{t} {e}");
         }
     }
 

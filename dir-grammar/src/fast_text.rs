@@ -13,33 +13,30 @@ use crate::fast_expr::{parse_at, parse_primary_at};
 use crate::json::{fast::value_at, Json};
 use crate::load_json::parse_path;
 use crate::model::*;
-use crate::prescan::{scan, Lexical};
 use crate::span::Span;
 
 pub(crate) fn load(src: &str) -> Option<Program> {
-    scan(
-        src,
-        Lexical {
-            line_comments: true,
-            char_quotes: true,
-        },
-        limits::MAX_FILE_NESTING,
-        "this textual DIR file",
-        &|o| o,
-    )
-    .ok()?;
     let mut t = T {
         s: src,
         b: src.as_bytes(),
         i: 0,
+        depth: 0,
+        too_deep: false,
     };
-    t.file()
+    let p = t.file()?;
+    (!t.too_deep).then_some(p)
 }
 
 struct T<'s> {
     s: &'s str,
     b: &'s [u8],
     i: usize,
+    /// Open brackets around the cursor, counted as the reference loader's
+    /// pre-scan counts them (in a valid file every bracket outside strings
+    /// and comments is syntax). Past `MAX_FILE_NESTING` this reader gives
+    /// up and the pre-scan reports, so it needs no scan of its own.
+    depth: usize,
+    too_deep: bool,
 }
 
 fn ident_char(c: u8) -> bool {
@@ -66,10 +63,27 @@ impl<'s> T<'s> {
         self.b.get(self.i).copied()
     }
 
+    /// Counts the bracket a token opens or closes.
+    fn count(&mut self, p: &str) {
+        match p {
+            "{" | "(" | "[" => {
+                self.depth += 1;
+                self.too_deep |= self.depth > limits::MAX_FILE_NESTING;
+            }
+            "}" | ")" | "]" => self.depth = self.depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+
     /// A punctuation token after implicit whitespace.
     fn punct(&mut self, p: &str) -> Option<()> {
         self.ws();
-        self.s[self.i..].starts_with(p).then(|| self.i += p.len())
+        if !self.s[self.i..].starts_with(p) {
+            return None;
+        }
+        self.i += p.len();
+        self.count(p);
+        Some(())
     }
 
     /// Whether the next token is `p` (consumed if so).
@@ -78,6 +92,7 @@ impl<'s> T<'s> {
         self.ws();
         if self.s[self.i..].starts_with(p) {
             self.i += p.len();
+            self.count(p);
             true
         } else {
             self.i = save;
@@ -140,7 +155,7 @@ impl<'s> T<'s> {
 
     fn expr(&mut self) -> Option<Expr> {
         self.ws();
-        let (e, end) = parse_at(self.s, self.i)?;
+        let (e, end) = parse_at(self.s, self.i, self.depth, limits::MAX_FILE_NESTING)?;
         self.i = end;
         Some(e)
     }
@@ -148,7 +163,7 @@ impl<'s> T<'s> {
     /// Embedded JSON (`jembed`), read as JSON DIR's verbatim values are.
     fn json(&mut self) -> Option<Json> {
         self.ws();
-        let (v, end) = value_at(self.s, self.i)?;
+        let (v, end) = value_at(self.s, self.i, self.depth)?;
         self.i = end;
         Some(v)
     }
@@ -209,6 +224,7 @@ impl<'s> T<'s> {
             self.ws();
             if self.peek() == Some(b'}') {
                 self.i += 1;
+                self.count("}");
                 break;
             }
             if self.at_keyword("shape") {
@@ -324,6 +340,7 @@ impl<'s> T<'s> {
             self.ws();
             if self.peek() == Some(b'}') {
                 self.i += 1;
+                self.count("}");
                 break;
             }
             body.push(self.stmt()?);
@@ -489,7 +506,8 @@ impl<'s> T<'s> {
         } else if self.at_keyword("call") {
             self.i += "call".len();
             self.ws();
-            let (call, end) = parse_primary_at(self.s, self.i)?;
+            let (call, end) =
+                parse_primary_at(self.s, self.i, self.depth, limits::MAX_FILE_NESTING)?;
             self.i = end;
             if !matches!(call.kind, ExprKind::Call { .. }) {
                 return None;
@@ -649,6 +667,30 @@ mod tests {
         }
         // Every valid corpus file takes the fast path.
         assert_eq!(fast_ok, valid);
+    }
+
+    /// Brackets are counted as the pre-scan counts them: at the file's
+    /// nesting limit the reader accepts and gives up where the grammar's
+    /// loader (pre-scan first) accepts and rejects.
+    #[test]
+    fn nesting_limit_agrees_with_the_pre_scan() {
+        let limit = crate::error::limits::MAX_FILE_NESTING;
+        // `forge {` and `proc ... {` are two levels; `()` of the params closes.
+        for depth in [limit - 3, limit - 2, limit - 1] {
+            let e = format!("{}1{}", "(".repeat(depth), ")".repeat(depth));
+            let src =
+                format!("dir 0.1;\nforge F {{\n  proc K main() -> i64 {{ return {e}; }}\n}}\n");
+            let (fast, slow) = agree(&src);
+            assert_eq!(fast, slow, "expression depth {depth}");
+            assert_eq!(slow, depth + 2 <= limit, "expression depth {depth}");
+        }
+        for depth in [limit, limit + 1] {
+            let j = format!("{}1{}", "[".repeat(depth), "]".repeat(depth));
+            let src = format!("dir 0.1;\ntypes {j};\n");
+            let (fast, slow) = agree(&src);
+            assert_eq!(fast, slow, "types depth {depth}");
+            assert_eq!(slow, depth <= limit, "types depth {depth}");
+        }
     }
 
     #[test]

@@ -306,12 +306,16 @@ fn bad_escape(start: usize, end: usize, what: &str) -> LoadError {
 /// agree on generated documents.
 pub(crate) mod fast {
     use super::{decode_jstr, JStr, Json, JsonKind};
+    use crate::error::limits;
     use crate::span::Span;
 
     struct R<'a> {
         s: &'a str,
         b: &'a [u8],
         i: usize,
+        /// Open brackets around the cursor; past the pre-scan's limit the
+        /// reader gives up (and the pre-scan reports).
+        depth: usize,
     }
 
     pub(super) fn parse(src: &str) -> Option<Json> {
@@ -319,6 +323,7 @@ pub(crate) mod fast {
             s: src,
             b: src.as_bytes(),
             i: 0,
+            depth: 0,
         };
         r.ws();
         let v = r.value()?;
@@ -326,13 +331,15 @@ pub(crate) mod fast {
         (r.i == r.b.len()).then_some(v)
     }
 
-    /// One value starting at byte `i` of `src` (already pre-scanned for
-    /// nesting), and the offset just past it.
-    pub(crate) fn value_at(src: &str, i: usize) -> Option<(Json, usize)> {
+    /// One value starting at byte `i` of `src` inside `depth` open
+    /// brackets, and the offset just past it; None past the file nesting
+    /// limit, as for anything else the reader is unsure of.
+    pub(crate) fn value_at(src: &str, i: usize, depth: usize) -> Option<(Json, usize)> {
         let mut r = R {
             s: src,
             b: src.as_bytes(),
             i,
+            depth,
         };
         let v = r.value()?;
         Some((v, r.i))
@@ -371,6 +378,10 @@ pub(crate) mod fast {
             let kind = match *self.b.get(self.i)? {
                 b'{' => {
                     self.i += 1;
+                    self.depth += 1;
+                    if self.depth > limits::MAX_FILE_NESTING {
+                        return None;
+                    }
                     self.ws();
                     let mut members: Vec<(JStr, Json)> = Vec::new();
                     if !self.eat(b'}') {
@@ -403,10 +414,15 @@ pub(crate) mod fast {
                     if keys.windows(2).any(|w| w[0] == w[1]) {
                         return None;
                     }
+                    self.depth -= 1;
                     JsonKind::Object(members)
                 }
                 b'[' => {
                     self.i += 1;
+                    self.depth += 1;
+                    if self.depth > limits::MAX_FILE_NESTING {
+                        return None;
+                    }
                     self.ws();
                     let mut items = Vec::new();
                     if !self.eat(b']') {
@@ -422,6 +438,7 @@ pub(crate) mod fast {
                             self.ws();
                         }
                     }
+                    self.depth -= 1;
                     JsonKind::Array(items)
                 }
                 b'"' => JsonKind::Str(self.string()?),
