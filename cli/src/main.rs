@@ -136,10 +136,16 @@ const MAX_MANIFEST_BYTES: usize = 1024 * 1024;
 /// At most `cap` bytes of a file.
 fn read_capped(path: &Path, cap: usize) -> std::io::Result<Vec<u8>> {
     use std::io::Read;
-    let mut out = Vec::new();
-    std::fs::File::open(path)?
-        .take(cap as u64)
-        .read_to_end(&mut out)?;
+    let file = std::fs::File::open(path)?;
+    // Sized to the file when it has a size (a regular file), so the buffer
+    // is not grown by doubling to twice the input; pipes and devices grow.
+    let hint = file
+        .metadata()
+        .ok()
+        .filter(|m| m.is_file())
+        .map_or(0, |m| m.len().min(cap as u64) as usize);
+    let mut out = Vec::with_capacity(hint.saturating_add(1));
+    file.take(cap as u64).read_to_end(&mut out)?;
     Ok(out)
 }
 
