@@ -10,7 +10,7 @@
 use crate::error::limits;
 use crate::expr::parse_expr;
 use crate::json::{decode_jstr, fast::value_at, JStr, Json};
-use crate::load_json::{is_statement_tag, parse_path};
+use crate::load_json::parse_path;
 use crate::model::*;
 use crate::span::Span;
 
@@ -262,7 +262,8 @@ impl<'s> L<'s> {
     }
 
     fn type_name(&mut self) -> Option<Ident> {
-        self.word(&['[', ']'])
+        let s = self.string()?;
+        is_type_name(s.text()).then(|| s.ident())
     }
 
     fn expr(&mut self) -> Option<Expr> {
@@ -631,7 +632,11 @@ impl<'s> L<'s> {
                         match k {
                             "kind" => {
                                 once(&mut seen, 1)?;
-                                ekind = Some(l.id_name()?);
+                                let k = l.id_name()?;
+                                if TEXT_STATEMENT_KEYWORDS.contains(&k.name.as_str()) {
+                                    return None;
+                                }
+                                ekind = Some(k);
                             }
                             "payload" => {
                                 once(&mut seen, 2)?;

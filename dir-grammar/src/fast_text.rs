@@ -249,8 +249,44 @@ impl<'s> T<'s> {
     fn field(&mut self) -> Option<Field> {
         let name = self.ident()?;
         self.punct(":")?;
-        let ty = self.ident()?;
+        let ty = self.type_name()?;
         Some(Field { name, ty })
+    }
+
+    /// `type_name = @{ (("K" | "Q" | "Phi") ~ "[" ~ type_name ~ "]") | ident }`.
+    fn type_name(&mut self) -> Option<Ident> {
+        self.ws();
+        let a = self.i;
+        self.type_here()?;
+        Some(Ident::new(&self.s[a..self.i], Span::new(a, self.i)))
+    }
+
+    /// The atomic `type_name` at the cursor. A wrapper whose `[...]` does
+    /// not complete is left to the grammar (it would backtrack to the bare
+    /// identifier).
+    fn type_here(&mut self) -> Option<()> {
+        let a = self.i;
+        let c = self.peek()?;
+        if !(c.is_ascii_alphabetic() || c == b'_') {
+            return None;
+        }
+        while self.peek().is_some_and(ident_char) {
+            self.i += 1;
+        }
+        if TYPE_WRAPPERS.contains(&&self.s[a..self.i]) && self.peek() == Some(b'[') {
+            self.i += 1;
+            self.count("[");
+            if self.too_deep {
+                return None;
+            }
+            self.type_here()?;
+            if self.peek() != Some(b']') {
+                return None;
+            }
+            self.i += 1;
+            self.count("]");
+        }
+        Some(())
     }
 
     fn shape(&mut self) -> Option<Shape> {
@@ -302,7 +338,7 @@ impl<'s> T<'s> {
             }
         }
         let ret = if self.try_punct("->") {
-            Some(self.ident()?)
+            Some(self.type_name()?)
         } else {
             None
         };
@@ -423,7 +459,11 @@ impl<'s> T<'s> {
             }
             b'"' | b'\'' => {
                 let raw = self.quoted(c)?;
-                let v = decode_expr_string(raw, a + 1, &|o| o).ok()?;
+                let v = if c == b'\'' && raw == "\\'" {
+                    "'".to_string()
+                } else {
+                    decode_expr_string(raw, a + 1, &|o| o).ok()?
+                };
                 if c == b'"' {
                     LitValue::String(v)
                 } else {
@@ -521,6 +561,9 @@ impl<'s> T<'s> {
         } else if self.peek() == Some(b'@') {
             self.i += 1;
             let kind = self.ident()?;
+            if !is_later_tag(&kind.name) {
+                return None;
+            }
             StmtKind::Later {
                 kind,
                 body: self.json()?,

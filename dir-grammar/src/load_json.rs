@@ -7,12 +7,6 @@ use crate::json::{parse_json, JStr, Json, JsonKind};
 use crate::model::*;
 use crate::span::Span;
 
-/// A capitalised ASCII identifier, the shape of every DIR statement tag.
-pub(crate) fn is_statement_tag(t: &str) -> bool {
-    t.starts_with(|c: char| c.is_ascii_uppercase())
-        && t.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-}
-
 pub fn load_json(src: &str) -> Result<Program, LoadError> {
     if let Some(p) = crate::fast_load::load(src) {
         return Ok(p);
@@ -153,13 +147,16 @@ fn word(v: &Json, path: &str, extra: &[char], what: &str, note: &str) -> Result<
 /// A type as the compiler spells it: an identifier, or a later version's
 /// regime-wrapped form such as `K[Int]` (rejected by validation, not here).
 fn type_name(v: &Json, path: &str) -> Result<Ident, LoadError> {
-    word(
-        v,
-        path,
-        &['[', ']'],
-        "a type name",
-        "type names are identifiers (`i32`, `Candidate`), or a later version's `K[Int]`",
-    )
+    let id = ident(v, path)?;
+    if !is_type_name(&id.name) {
+        return Err(LoadError::new(
+            LoadErrorKind::JsonShape,
+            format!("{path} must be a type name, found {:?}", id.name),
+            v.span,
+        )
+        .note("type names are identifiers (`i32`, `Candidate`), or a later version's `K[Int]`"));
+    }
+    Ok(id)
 }
 
 /// A name the program declares or refers to.
@@ -410,7 +407,16 @@ fn stmt(v: &Json, path: &str) -> Result<Stmt, LoadError> {
         }
         "Effect" => {
             let mut o = Obj::new(body, &p)?;
-            let kind = id_name(o.req("kind")?, &format!("{p}.kind"))?;
+            let kv = o.req("kind")?;
+            let kind = id_name(kv, &format!("{p}.kind"))?;
+            if TEXT_STATEMENT_KEYWORDS.contains(&kind.name.as_str()) {
+                return Err(LoadError::new(
+                    LoadErrorKind::JsonShape,
+                    format!("{p}.kind is `{}`, a statement keyword of textual DIR", kind.name),
+                    kv.span,
+                )
+                .note("an effect kind cannot be `let`, `constrain`, `prove`, `return` or `call`: its textual form would read as that statement"));
+            }
             let payload = expr_at(o.req("payload")?, &format!("{p}.payload"))?;
             o.finish()?;
             StmtKind::Effect { kind, payload }

@@ -127,6 +127,48 @@ pub enum LitValue {
     Char(char),
 }
 
+/// The statement tags of DIR v0.1 (JSON DIR's object tags). Textual DIR
+/// writes these in their own forms; `@Tag {...}` is for later statements.
+pub const V01_STATEMENT_TAGS: [&str; 6] = ["Let", "Constrain", "Prove", "Effect", "Return", "Call"];
+
+/// The words that begin a statement of textual DIR. An effect kind cannot
+/// be one of them: `return 1;` is a return, not an effect named `return`.
+pub const TEXT_STATEMENT_KEYWORDS: [&str; 5] = ["let", "constrain", "prove", "return", "call"];
+
+/// A capitalised ASCII identifier, the shape of every DIR statement tag.
+pub fn is_statement_tag(t: &str) -> bool {
+    t.starts_with(|c: char| c.is_ascii_uppercase())
+        && t.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// A later statement's tag: a statement tag that is not one of v0.1's.
+pub fn is_later_tag(t: &str) -> bool {
+    is_statement_tag(t) && !V01_STATEMENT_TAGS.contains(&t)
+}
+
+/// An identifier: a letter or `_`, then letters, digits and `_` (ASCII).
+pub fn is_identifier(t: &str) -> bool {
+    t.chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && t.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// The regimes a later version's wrapped type names (`K[Int]`).
+pub const TYPE_WRAPPERS: [&str; 3] = ["K", "Q", "Phi"];
+
+/// A type as both forms write it: an identifier, or a later version's
+/// regime-wrapped form such as `K[Int]` (rejected by validation, not by
+/// the loaders). The textual grammar's `type_name` rule.
+pub fn is_type_name(t: &str) -> bool {
+    match t.split_once('[') {
+        None => is_identifier(t),
+        Some((wrapper, rest)) => {
+            TYPE_WRAPPERS.contains(&wrapper) && rest.strip_suffix(']').is_some_and(is_type_name)
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Stmt {
     pub kind: StmtKind,

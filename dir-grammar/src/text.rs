@@ -243,7 +243,12 @@ fn literal(p: Pair<'_, Rule>) -> R<Literal> {
                 .next()
                 .map(|i| (i.as_str(), i.as_span().start()))
                 .unwrap_or(("", sp.start + 1));
-            let s = decode_expr_string(raw, start, &id)?;
+            // `'\''`: the quote escaped, as the printer writes it.
+            let s = if is_char && raw == "\\'" {
+                "'".to_string()
+            } else {
+                decode_expr_string(raw, start, &id)?
+            };
             if is_char {
                 let mut cs = s.chars();
                 match (cs.next(), cs.next()) {
@@ -309,6 +314,22 @@ fn stmt(p: Pair<'_, Rule>) -> R<Stmt> {
         }
         Rule::later_s => {
             let kind = ident(&next("statement kind")?);
+            if !is_later_tag(&kind.name) {
+                let (message, note) = if is_statement_tag(&kind.name) {
+                    (
+                        format!("`@{}` is a DIR v0.1 statement", kind.name),
+                        "v0.1 statements are written in their own forms (`let x = ...;`, `constrain ...;`, `emit ...;`); `@Name {...}` is for statements of later versions",
+                    )
+                } else {
+                    (
+                        format!("`@{}` is not a statement tag", kind.name),
+                        "a later statement is written `@Name {...}` with a capitalised tag, as in JSON DIR",
+                    )
+                };
+                return Err(
+                    LoadError::new(LoadErrorKind::UnknownStatement, message, kind.span).note(note),
+                );
+            }
             let body = build_json(next("JSON body")?, 0)?;
             StmtKind::Later { kind, body }
         }

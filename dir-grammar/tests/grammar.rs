@@ -116,3 +116,71 @@ fn escapes_decode_as_documented() {
     let ExprKind::Str(s) = e.kind else { panic!() };
     assert_eq!(s, "q\" b\\ n\n r\r t\t");
 }
+
+/// Every program either form loads prints, in the other form, as a program
+/// that loads back to the same canonical text (found by the generated
+/// round-trip properties in conformance/tests/generated.rs).
+#[test]
+fn what_one_form_loads_the_other_can_write() {
+    use dir_grammar::print::{to_json, to_text};
+    let wrap = |body: &str| {
+        format!("dir 0.1;\nforge F {{\n  proc K main() {{\n    {body}\n    return;\n  }}\n}}\n")
+    };
+    // A later statement's tag is capitalised and not a v0.1 statement's:
+    // `{"Let": ...}` in JSON is a `let`, so `@Let` cannot be a later one.
+    for (body, what) in [
+        (
+            "@Let {\"name\": \"x\", \"expr\": \"1\"};",
+            "is a DIR v0.1 statement",
+        ),
+        ("@Return {\"expr\": null};", "is a DIR v0.1 statement"),
+        ("@while {};", "is not a statement tag"),
+        ("@_Tag {};", "is not a statement tag"),
+    ] {
+        let e = load_str(&wrap(body)).unwrap_err();
+        assert_eq!(e.kind, LoadErrorKind::UnknownStatement, "{body}");
+        assert!(e.message.contains(what), "{body}: {}", e.message);
+    }
+    assert!(load_str(&wrap("@While {\"cond\": \"true\", \"body\": []};")).is_ok());
+
+    // An effect kind that is a statement keyword would print as that
+    // statement: JSON DIR refuses it.
+    let json = |kind: &str| {
+        format!(
+            r#"{{"forges":[{{"name":"F","procs":[{{"regime":"K","name":"main","body":[{{"Effect":{{"kind":"{kind}","payload":"1"}}}}]}}]}}]}}"#
+        )
+    };
+    for kw in ["let", "constrain", "prove", "return", "call"] {
+        let e = load_str(&json(kw)).unwrap_err();
+        assert_eq!(e.kind, LoadErrorKind::JsonShape, "{kw}");
+        assert!(e.message.contains("statement keyword"), "{}", e.message);
+    }
+    assert!(load_str(&json("emit")).is_ok());
+
+    // A quote character, and a later version's wrapped types, survive
+    // JSON -> text -> JSON.
+    let src = r#"{"forges":[{"name":"F","procs":[{"regime":"K","name":"main","params":[{"name":"a","ty":"K[Q[Int]]"}],"uses":[{"resource":"R","args":[["c",{"Char":"'"}]]}],"ret":"K[Int]","qualifiers":["linear"],"body":[{"Return":{"expr":null}}]}]}]}"#;
+    let p = load_str(src).unwrap();
+    let text = to_text(&p);
+    assert!(text.contains("-> K[Int] [linear]"), "{text}");
+    assert!(text.contains("c = '\\''"), "{text}");
+    let back = load_str(&text).unwrap_or_else(|e| panic!("{text}\n{}", e.message));
+    assert_eq!(to_json(&back), to_json(&p));
+    assert_eq!(to_text(&back), text);
+
+    // Only regime wrappers take `[...]`: after any other type the brackets
+    // are still the qualifiers, as before.
+    let p =
+        load_str("dir 0.1;\nforge F {\n  proc K main() -> i64[linear] { return 1; }\n}\n").unwrap();
+    let pr = &p.forges[0].procs[0];
+    assert_eq!(pr.ret.as_ref().unwrap().name, "i64");
+    assert_eq!(pr.qualifiers[0].name, "linear");
+    // Type names JSON DIR accepts are exactly the grammar's.
+    for bad in ["i64[", "a]b", "Vec[Int]", "K[]", "K[Int"] {
+        let src = format!(
+            r#"{{"forges":[{{"name":"F","procs":[{{"regime":"K","name":"main","ret":"{bad}","body":[]}}]}}]}}"#
+        );
+        let e = load_str(&src).unwrap_err();
+        assert_eq!(e.kind, LoadErrorKind::JsonShape, "{bad}");
+    }
+}
