@@ -85,6 +85,28 @@ fn nothing_is_realized_before_a_false_constraint() {
     assert!(e.contains("29:31"), "points into the JSON string: {e}");
 }
 
+/// A run that did not happen is never labelled a warning: the header says
+/// what happened, once (issue 14).
+#[test]
+fn headers_name_the_outcome() {
+    let o = dustrun(&["conformance/cases/k/emit_before_false_constraint.json"]);
+    let e = stderr(&o);
+    assert!(e.starts_with("inadmissible[E0201]: constraint `"), "{e}");
+    assert!(
+        !e.contains("warning") && !e.contains("inadmissible: "),
+        "{e}"
+    );
+    let o = dustrun(&["--max-steps", "1", "examples/hello.dir"]);
+    assert_eq!(o.status.code(), Some(12));
+    let e = stderr(&o);
+    assert!(
+        e.starts_with("undetermined[E0401]: evaluation needs more than 1 steps"),
+        "{e}"
+    );
+    let o = dustrun(&["conformance/cases/static/unknown_field.dir"]);
+    assert!(stderr(&o).starts_with("error[E0"), "{}", stderr(&o));
+}
+
 #[test]
 fn json_diagnostics_carry_the_same_facts() {
     let o = dustrun(&[

@@ -57,10 +57,10 @@ pub fn human(src: &Source<'_>, d: &Diagnostic) -> String {
         .map_or(whole.len(), |i| last + i + 1);
     let text: &str = &whole[..cut];
     let file = SimpleFile::new(src.name, text);
-    let severity = match d.category {
-        Category::Inadmissible | Category::Undetermined => Severity::Warning,
-        _ => Severity::Error,
-    };
+    // The header names what happened: an inadmissible or undetermined run
+    // did not happen, so it is never a "warning" (codespan's only other
+    // severity); every other stop is an error of its category.
+    let label = header_label(d.category);
     let mut labels = Vec::new();
     let mut notes = Vec::new();
     // A snippet of a huge line (minified JSON, generated input) would bury
@@ -102,16 +102,31 @@ pub fn human(src: &Source<'_>, d: &Diagnostic) -> String {
         notes.push(format!("help: {h}"));
     }
     notes.push(format!("for more, run `dustrun explain {}`", d.code));
-    let cs = CsDiag::new(severity)
+    let cs = CsDiag::new(Severity::Error)
         .with_message(match d.category {
-            Category::Error => d.message.clone(),
+            Category::Error | Category::Inadmissible | Category::Undetermined => d.message.clone(),
             c => format!("{}: {}", category_word(c), d.message),
         })
         .with_code(d.code.clone())
         .with_labels(labels)
         .with_notes(notes);
-    term::emit_into_string(&Config::default(), &file, &cs)
-        .unwrap_or_else(|_| format!("{}[{}]: {}\n", category_word(d.category), d.code, d.message))
+    match term::emit_into_string(&Config::default(), &file, &cs) {
+        // Plain text (no colour): the header starts with codespan's word.
+        Ok(s) => match s.strip_prefix("error[") {
+            Some(rest) if label != "error" => format!("{label}[{rest}"),
+            _ => s,
+        },
+        Err(_) => format!("{label}[{}]: {}\n", d.code, d.message),
+    }
+}
+
+/// The word a human diagnostic's header starts with.
+pub fn header_label(c: Category) -> &'static str {
+    match c {
+        Category::Inadmissible => "inadmissible",
+        Category::Undetermined => "undetermined",
+        _ => "error",
+    }
 }
 
 /// The same facts as JSON, for tools.
