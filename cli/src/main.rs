@@ -1007,7 +1007,11 @@ impl Out<'_> {
                     }
                 }
                 if let Some(phi) = &t.phi {
-                    s.push_str(&format!("Φ witness ({}): {}\n", phi.scope, phi.witness));
+                    s.push_str(&format!(
+                        "Φ witness ({}): {}\n",
+                        phi.scope,
+                        engine::value::human_witness(&phi.witness)
+                    ));
                 }
                 if let Some(x) = &report.explanation {
                     s.push('\n');
@@ -1485,23 +1489,38 @@ fn summary(r: &Report, effect_word: &str) -> String {
     } else {
         s.push_str(&format!("effects ({effect_word}):\n"));
         for e in &t.effects.events {
+            // The payload as it is realized (its canonical form), with
+            // control characters escaped so that one event is one line.
+            let payload: String = e
+                .payload
+                .chars()
+                .flat_map(|c| {
+                    let escaped: Vec<char> = if c.is_control() {
+                        c.escape_default().collect()
+                    } else {
+                        vec![c]
+                    };
+                    escaped
+                })
+                .collect();
             s.push_str(&format!(
                 "  [tick {}] {} {}  ({})\n",
-                e.tick,
-                e.kind,
-                serde_json::Value::String(e.payload.clone()),
-                e.proc
+                e.tick, e.kind, payload, e.proc
             ));
         }
     }
     if let Some(phi) = &t.phi {
-        s.push_str(&format!("Φ witness ({}): {}\n", phi.scope, phi.witness));
+        s.push_str(&format!(
+            "Φ witness ({}): {}\n",
+            phi.scope,
+            engine::value::human_witness(&phi.witness)
+        ));
     }
     let ret = t
         .returned
         .as_ref()
-        .map(|v| v.to_string())
-        .unwrap_or_else(|| "null".into());
+        .map(engine::value::human)
+        .unwrap_or_else(|| "none".into());
     s.push_str(&format!("returned: {ret}\n"));
     s.push_str(&format!(
         "time: tick {}, declared cost {} us\n",

@@ -45,7 +45,9 @@ fn simulate_logs_instead_of_realizing() {
     assert_eq!(o.status.code(), Some(0));
     let s = stdout(&o);
     assert!(
-        s.contains("outcome: executed") && s.contains("[tick 1] emit \"Hello, Dust!\""),
+        s.contains("outcome: executed")
+            && s.contains("[tick 1] emit Hello, Dust!  (Examples::K::main)")
+            && s.contains("returned: 0\n"),
         "{s}"
     );
     assert!(!s.lines().any(|l| l == "Hello, Dust!"));
@@ -83,6 +85,28 @@ fn nothing_is_realized_before_a_false_constraint() {
         "{e}"
     );
     assert!(e.contains("29:31"), "points into the JSON string: {e}");
+}
+
+/// Human output shows values as a person writes them, never the trace's
+/// tagged JSON; effect payloads keep their canonical (realized) form.
+#[test]
+fn summaries_print_values_for_people() {
+    let s = stdout(&dustrun(&["--simulate", "examples/struct_field.dir"]));
+    assert!(s.contains("returned: Candidate { x: 5, y: 7 }\n"), "{s}");
+    assert!(
+        s.contains("[tick 4] emit {\"shape\":\"Pair\",\"fields\":{\"left\":"),
+        "payloads keep their canonical form: {s}"
+    );
+    assert!(!s.contains("{\"Int\"") && !s.contains("\"Struct\""), "{s}");
+    let s = stdout(&dustrun(&[
+        "--simulate",
+        "conformance/cases/phi/exact_i64_sum.dir",
+    ]));
+    assert!(
+        s.contains("Φ witness (exact): x = 1, y = 999999999999\n")
+            && s.contains("returned: 999999999999\n"),
+        "{s}"
+    );
 }
 
 /// A run that did not happen is never labelled a warning: the header says
@@ -507,7 +531,10 @@ fn explain_shows_phi_witnesses_sets_and_q_linearity() {
         "explain",
         "conformance/cases/phi/witness_two_unknowns.dir",
     ]));
-    assert!(s.contains("Φ witness (exact):"), "{s}");
+    assert!(
+        s.contains("Φ witness (exact): c = Candidate { x: 1, y: 10 }\n"),
+        "{s}"
+    );
     let s = stdout(&dustrun(&[
         "explain",
         "conformance/cases/phi/minimal_set.dir",

@@ -141,9 +141,94 @@ impl Value {
     }
 }
 
+/// A value for people, from its tagged form (the trace's): `7`, `2.5`,
+/// `"text"`, `true`, `()`, `P { x: 3, y: 4 }`. Used for returned values,
+/// witnesses and arguments in human output; effect payloads keep their
+/// canonical form (`Value::render`, brief 5), and JSON appears only in
+/// JSON outputs.
+pub fn human(tagged: &Json) -> String {
+    let mut out = String::new();
+    write_human(tagged, &mut out);
+    out
+}
+
+/// A Φ witness for people: `x = 1, c = Candidate { x: 1, y: 10 }`.
+pub fn human_witness(witness: &Json) -> String {
+    match witness.as_object() {
+        Some(m) if m.is_empty() => "(no unknowns)".to_string(),
+        Some(m) => m
+            .iter()
+            .map(|(k, v)| format!("{k} = {}", human(v)))
+            .collect::<Vec<_>>()
+            .join(", "),
+        None => human(witness),
+    }
+}
+
+fn write_human(v: &Json, out: &mut String) {
+    let one = match v {
+        Json::Object(m) if m.len() == 1 => m.iter().next(),
+        _ => None,
+    };
+    match (v, one) {
+        (Json::String(u), _) if u == "Unit" => out.push_str("()"),
+        (_, Some((tag, x))) => match (tag.as_str(), x) {
+            ("Int", Json::Number(n)) => out.push_str(&n.to_string()),
+            ("Float", Json::Number(n)) => match n.as_f64() {
+                Some(f) => out.push_str(&dir_grammar::print::float_text(f)),
+                None => out.push_str(&n.to_string()),
+            },
+            ("Bool", Json::Bool(b)) => out.push_str(if *b { "true" } else { "false" }),
+            ("String", Json::String(s)) => out.push_str(&dir_grammar::print::quote(s)),
+            ("Struct", Json::Object(s)) => {
+                out.push_str(s.get("ty").and_then(Json::as_str).unwrap_or("?"));
+                match s.get("fields").and_then(Json::as_object) {
+                    Some(fields) if !fields.is_empty() => {
+                        out.push_str(" { ");
+                        for (i, (name, fv)) in fields.iter().enumerate() {
+                            if i > 0 {
+                                out.push_str(", ");
+                            }
+                            out.push_str(name);
+                            out.push_str(": ");
+                            write_human(fv, out);
+                        }
+                        out.push_str(" }");
+                    }
+                    _ => out.push_str(" {}"),
+                }
+            }
+            _ => out.push_str(&v.to_string()),
+        },
+        _ => out.push_str(&v.to_string()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::Value;
+
+    #[test]
+    fn values_print_for_people() {
+        let p = Value::structure(
+            "P",
+            vec![
+                ("x".into(), Value::Int(3)),
+                ("s".into(), Value::Str("a \"b\"".into())),
+                ("f".into(), Value::Float(2.5)),
+                ("u".into(), Value::Unit),
+                ("e".into(), Value::structure("E", vec![])),
+            ],
+        );
+        // Fields print in declaration order, as the trace keeps them.
+        assert_eq!(
+            super::human(&p.tagged()),
+            "P { x: 3, s: \"a \\\"b\\\"\", f: 2.5, u: (), e: E {} }"
+        );
+        assert_eq!(super::human(&Value::Int(-7).tagged()), "-7");
+        assert_eq!(super::human(&Value::Bool(false).tagged()), "false");
+        assert_eq!(super::human(&Value::Unit.tagged()), "()");
+    }
 
     /// The direct payload writer gives the bytes of the JSON tree it
     /// replaces, escapes and all.
