@@ -757,3 +757,35 @@ fn outputs_never_overwrite_the_program() {
         assert_eq!(std::fs::read_to_string(&f).unwrap(), text, "{args:?}");
     }
 }
+
+/// Misspelt names get a "did you mean" from what is in scope (issue 14):
+/// identifiers, shapes, fields, processes, effect kinds, types, entries;
+/// flags get clap's.
+#[test]
+fn misspellings_get_a_suggestion() {
+    let d = temp_dir("didyoumean");
+    let bad = d.join("typo.dir");
+    std::fs::write(
+        &bad,
+        "dir 0.1;\nforge Shop {\n  shape Order { total: i64, count: i64 }\n  proc K helper(x: i64) -> i64 { return x; }\n  proc K main(n: Intt) -> i64 {\n    let o = Ordr { total: 5, count: 1 };\n    let p = Order { total: 5, count: 1 };\n    let total = 3;\n    let a = totl Add 1;\n    let b = p.totl;\n    let c = helpr(1);\n    emitt a;\n    return 0;\n  }\n}\n",
+    )
+    .unwrap();
+    let e = stderr(&dustrun(&["check", bad.to_str().unwrap()]));
+    for want in [
+        "help: did you mean `Int`?",
+        "help: did you mean `Order`?",
+        "help: did you mean `total`?\n",
+        "help: did you mean `total`? (`Order` has the fields: total, count)",
+        "help: did you mean `helper`?",
+        "help: did you mean `emit`? (effect kinds are emit, observe, seal)",
+    ] {
+        assert!(e.contains(want), "missing {want:?} in:\n{e}");
+    }
+    let e = stderr(&dustrun(&["--entry", "mian", "examples/hello.dir"]));
+    assert!(e.contains("did you mean `Examples::K::main`?"), "{e}");
+    let e = stderr(&dustrun(&["--simulat", "examples/hello.dir"]));
+    assert!(e.contains("a similar argument exists: '--simulate'"), "{e}");
+    // Nothing close: no guess.
+    let e = stderr(&dustrun(&["--entry", "zzzzzz", "examples/hello.dir"]));
+    assert!(!e.contains("did you mean"), "{e}");
+}

@@ -169,3 +169,52 @@ impl<'t> Checker<'t> {
         &mut self.diags[n]
     }
 }
+
+/// The candidate closest to a misspelt `name`, for "did you mean" help:
+/// within an edit distance (a transposition counts one) of a third of the
+/// name's length (at least 1) and under half of it, case differences
+/// counting least. Ties go to
+/// the alphabetically first, so the choice never depends on the
+/// candidates' order.
+pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let limit = (name.chars().count() / 3).max(1);
+    candidates
+        .into_iter()
+        .filter(|c| *c != name)
+        .filter_map(|c| {
+            let d = if c.eq_ignore_ascii_case(name) {
+                0
+            } else {
+                strsim::osa_distance(name, c)
+            };
+            // Short names need something in common: `y` is not a typo of `x`.
+            (d <= limit && 2 * d < name.chars().count().max(2)).then_some((d, c))
+        })
+        .min()
+        .map(|(_, c)| c)
+}
+
+/// `did you mean `x`?`, when some candidate is close.
+pub fn did_you_mean<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<String> {
+    closest(name, candidates).map(|c| format!("did you mean `{c}`?"))
+}
+
+#[cfg(test)]
+mod suggestion_tests {
+    #[test]
+    fn suggests_the_closest_name_deterministically() {
+        let names = ["total", "count", "Order", "order_id"];
+        assert_eq!(super::closest("totl", names), Some("total"));
+        assert_eq!(super::closest("Ordr", names), Some("Order"));
+        assert_eq!(super::closest("order", names), Some("Order"));
+        assert_eq!(super::closest("zzz", names), None);
+        // Equal distances: the alphabetically first, whatever the order.
+        assert_eq!(super::closest("abc", ["abd", "abb"]), Some("abb"));
+        assert_eq!(super::closest("abc", ["abb", "abd"]), Some("abb"));
+        assert_eq!(super::closest("y", ["x"]), None);
+        assert_eq!(super::closest("X", ["x"]), Some("x"));
+    }
+}

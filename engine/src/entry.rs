@@ -52,6 +52,15 @@ impl Engine {
                     crate::registry::ENTRY_RESOLVE,
                     format!("entry process `{name}` not found"),
                 );
+                // The entry's last segment against process names; the
+                // suggestion is the process's qualified name.
+                let short = name.rsplit("::").next().unwrap_or(&name);
+                let guess =
+                    crate::diag::closest(short, c.procs.iter().map(|p| p.proc.name.name.as_str()))
+                        .and_then(|g| c.procs.iter().find(|p| p.proc.name.name == g));
+                if let Some(p) = guess {
+                    d = d.note(format!("did you mean `{}`?", p.qname));
+                }
                 d = d.note(if names.is_empty() {
                     "the program has no processes".to_string()
                 } else {

@@ -392,7 +392,12 @@ fn check_legality(ck: &mut Checker<'_>, p: &Proc, s: &Stmt) -> bool {
                 "unknown effect kind",
                 format!("unknown effect kind `{kind}`"),
             )
-            .help = Some(format!("effect kinds are {}", known.join(", ")));
+            .help = Some(
+                match crate::diag::did_you_mean(&kind, known.iter().copied()) {
+                    Some(g) => format!("{g} (effect kinds are {})", known.join(", ")),
+                    None => format!("effect kinds are {}", known.join(", ")),
+                },
+            );
         }
         Some(construct) => {
             if let Some(row) = tables

@@ -284,8 +284,25 @@ pub(crate) fn resolve_decl(ck: &mut Checker<'_>, shapes: &BTreeSet<&str>, ty: &I
             range: None,
         };
     }
-    ck.error(crate::registry::TYPE_UNKNOWN, ty.span, "unknown type", format!("unknown type `{}`", ty.name))
-        .help = Some("types are primitive (i32, i64, bool, ...), compiler aliases (Int, Bool, ...) or shapes of this forge".into());
+    let tables = ck.tables;
+    let known = tables
+        .types
+        .primitives
+        .iter()
+        .map(|p| p.name.as_str())
+        .chain(tables.types.aliases.iter().map(|a| a.spelling.as_str()))
+        .chain(shapes.iter().copied());
+    let help = "types are primitive (i32, i64, bool, ...), compiler aliases (Int, Bool, ...) or shapes of this forge";
+    ck.error(
+        crate::registry::TYPE_UNKNOWN,
+        ty.span,
+        "unknown type",
+        format!("unknown type `{}`", ty.name),
+    )
+    .help = Some(match crate::diag::did_you_mean(&ty.name, known) {
+        Some(g) => format!("{g} ({help})"),
+        None => help.into(),
+    });
     DeclTy {
         ty: Ty::Unknown,
         name: ty.name.clone(),

@@ -205,12 +205,14 @@ pub(crate) fn infer(
                     .iter()
                     .find(|(m, _, _)| *m == n)
                     .map(|(_, i, s)| (*i, *s));
+                let guess = crate::diag::did_you_mean(n, scope.env.keys().copied());
                 let d = ck.error(
                     crate::registry::NAME_UNKNOWN,
                     e.span,
                     "not found in this scope",
                     format!("unknown identifier `{n}`"),
                 );
+                d.help = guess;
                 if let Some((i, s)) = later {
                     d.secondary.push(crate::diag::Label {
                         span: s,
@@ -327,7 +329,17 @@ pub(crate) fn infer(
                             format!("no field `{}` on `{s}`", field.name),
                             format!("shape `{s}` has no field `{}`", field.name),
                         )
-                        .help = Some(format!("`{s}` has the fields: {}", known.join(", ")));
+                        .help = Some(
+                            match crate::diag::did_you_mean(
+                                &field.name,
+                                known.iter().map(String::as_str),
+                            ) {
+                                Some(g) => {
+                                    format!("{g} (`{s}` has the fields: {})", known.join(", "))
+                                }
+                                None => format!("`{s}` has the fields: {}", known.join(", ")),
+                            },
+                        );
                         Ty::Unknown
                     }
                 },
@@ -480,6 +492,10 @@ pub(crate) fn infer(
                     name.span,
                     "no such shape in this forge",
                     format!("unknown shape `{}`", name.name),
+                )
+                .help = crate::diag::did_you_mean(
+                    &name.name,
+                    c.shapes[scope.forge].keys().map(String::as_str),
                 );
                 return Ty::Unknown;
             };
@@ -682,12 +698,19 @@ pub(crate) fn resolve_call(
                     .notes
                     .push("names starting with `phi_` are reserved for Φ intrinsics; DPL v0.1 has only `phi_witness`".into());
             } else {
+                let procs = c
+                    .procs
+                    .iter()
+                    .filter(|p| p.forge == scope.forge)
+                    .map(|p| p.proc.name.name.as_str());
+                let guess = crate::diag::did_you_mean(last, procs);
                 ck.error(
                     crate::registry::CALL_UNKNOWN,
                     span,
                     "no such process in this forge",
                     format!("cannot find process `{name}`"),
-                );
+                )
+                .help = guess;
             }
             None
         }
