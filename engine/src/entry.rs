@@ -54,7 +54,7 @@ impl Engine {
                 );
                 // The entry's last segment against process names; the
                 // suggestion is the process's qualified name.
-                let short = name.rsplit("::").next().unwrap_or(&name);
+                let short = name.rsplit("::").next().unwrap_or(name);
                 let guess =
                     crate::diag::closest(short, c.procs.iter().map(|p| p.proc.name.name.as_str()))
                         .and_then(|g| c.procs.iter().find(|p| p.proc.name.name == g));
