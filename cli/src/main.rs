@@ -346,6 +346,7 @@ fn real_main() -> u8 {
         engine: &engine,
         format: cli.error_format,
         rules: cli.rules.clone(),
+        given: Default::default(),
     };
     match cli.cmd {
         Some(Cmd::Check { file, common }) => {
@@ -459,6 +460,9 @@ struct Out<'e> {
     format: Format,
     /// `--rules DIR`, which no output may write into.
     rules: Option<PathBuf>,
+    /// Each input's stable display name (what traces record) and the path
+    /// as the user gave it (what diagnostics on stderr show, brief 11).
+    given: std::cell::RefCell<Vec<(String, String)>>,
 }
 
 /// Whether `out` would be written inside directory `dir`.
@@ -568,8 +572,14 @@ impl Drop for TraceOut {
     }
 }
 
-/// The name a file is shown under: as given, or its file name when absolute
-/// (no absolute path ever reaches output).
+/// A path as the user gave it, for diagnostics on stderr (brief 11).
+fn shown(p: &Path) -> String {
+    p.to_string_lossy().into_owned()
+}
+
+/// The stable name a file is recorded under in traces and other
+/// deterministic output: as given, or its file name when absolute (no
+/// absolute path ever reaches such output).
 fn display_name(p: &Path) -> String {
     if p.is_absolute() {
         p.file_name()
@@ -582,6 +592,16 @@ fn display_name(p: &Path) -> String {
 
 impl Out<'_> {
     fn diagnostics(&self, src: &Source<'_>, diags: &[Diagnostic]) {
+        // Shown under the path the user gave, not the trace's stable name.
+        let given = self.given.borrow();
+        let name = given
+            .iter()
+            .find(|(stable, _)| stable == src.name)
+            .map_or(src.name, |(_, g)| g.as_str());
+        let src = &Source {
+            name,
+            bytes: src.bytes,
+        };
         let mut err = std::io::stderr().lock();
         match self.format {
             Format::Human => {
@@ -625,6 +645,7 @@ impl Out<'_> {
     /// The file's display name and bytes.
     fn read_src(&self, file: &Path) -> Result<(String, Vec<u8>), Box<Diagnostic>> {
         let name = display_name(file);
+        self.given.borrow_mut().push((name.clone(), shown(file)));
         // One byte past the limit is enough for the loader to refuse the
         // input (E0002); reading further could exhaust memory (/dev/zero).
         read_capped(file, dir_grammar::limits::MAX_INPUT_BYTES + 1)
@@ -632,7 +653,7 @@ impl Out<'_> {
             .map_err(|e| {
                 self.usage_diag(
                     engine::codes::IO,
-                    format!("cannot read `{name}`: {}", io_words(&e)),
+                    format!("cannot read `{}`: {}", shown(file), io_words(&e)),
                 )
             })
     }
@@ -676,7 +697,7 @@ impl Out<'_> {
                     engine::codes::IO,
                     format!(
                         "`{flag} {}` names {what}, which it would overwrite; nothing was run",
-                        display_name(out)
+                        shown(out)
                     ),
                 ));
             }
@@ -837,7 +858,7 @@ impl Out<'_> {
                 engine::codes::IO,
                 format!(
                     "cannot write trace to `{}`: {}; nothing was run",
-                    display_name(path),
+                    shown(path),
                     io_words(&e)
                 ),
             )
@@ -847,11 +868,11 @@ impl Out<'_> {
     /// Complete `--trace-out` with the run's trace.
     fn commit_trace(&self, out: Option<TraceOut>, report: &Report) -> Result<(), u8> {
         let Some(out) = out else { return Ok(()) };
-        let name = display_name(&out.dest);
+        let name = shown(&out.dest);
         out.commit(&report.trace.to_json()).map_err(|e| {
             self.usage(
                 engine::codes::IO,
-                format!("cannot write trace to `{name}`: {}", e.kind()),
+                format!("cannot write trace to `{name}`: {}", io_words(&e)),
             )
         })
     }
@@ -883,7 +904,7 @@ impl Out<'_> {
                     engine::codes::IO,
                     format!(
                         "cannot read resource manifest `{}`: {}",
-                        display_name(path),
+                        shown(path),
                         io_words(&e)
                     ),
                 )
@@ -893,7 +914,7 @@ impl Out<'_> {
                     engine::codes::IO,
                     format!(
                         "resource manifest `{}` is larger than {MAX_MANIFEST_BYTES} bytes",
-                        display_name(path)
+                        shown(path)
                     ),
                 ));
             }
@@ -903,7 +924,7 @@ impl Out<'_> {
                     engine::codes::IO,
                     format!(
                         "resource manifest `{}` is not `(provide: [..], deny: [..])`: {e}",
-                        display_name(path)
+                        shown(path)
                     ),
                 )
             })?;
@@ -1104,7 +1125,7 @@ impl Out<'_> {
                         engine::codes::IO,
                         format!(
                             "cannot use ledger `{}`: {}; nothing was realized",
-                            display_name(path),
+                            shown(path),
                             io_words(&e)
                         ),
                     )
@@ -1117,7 +1138,7 @@ impl Out<'_> {
                         engine::codes::LEDGER,
                         format!(
                             "ledger `{}` does not verify: record {} {}; nothing was realized",
-                            display_name(path),
+                            shown(path),
                             b.record,
                             b.why
                         ),
@@ -1188,7 +1209,9 @@ impl Out<'_> {
             failed: Some(engine::trace::RealizationFailure {
                 effect,
                 realizer: realizer.to_string(),
-                error: io_words(err),
+                // The trace keeps Rust's platform-independent wording (it is
+                // deterministic output); stderr has the OS's words.
+                error: err.kind().to_string(),
             }),
         });
         let _ = self.commit_trace(trace_out, report);
@@ -1217,7 +1240,7 @@ impl Out<'_> {
 
     /// `dustrun ledger verify FILE`.
     fn verify_ledger(&self, file: &Path) -> u8 {
-        let name = display_name(file);
+        let name = shown(file);
         match ledger::verify(file) {
             Ok(n) => {
                 sayln!("ledger `{name}`: {n} record(s), the hash chain verifies");
@@ -1225,7 +1248,7 @@ impl Out<'_> {
             }
             Err(ledger::LedgerError::Io(e)) => self.usage(
                 engine::codes::IO,
-                format!("cannot read ledger `{name}`: {e}"),
+                format!("cannot read ledger `{name}`: {}", io_words(&e)),
             ),
             Err(ledger::LedgerError::Bad(b)) => {
                 self.usage(
@@ -1242,7 +1265,7 @@ impl Out<'_> {
 
     /// `dustrun --replay TRACE [--dir FILE] [--realize]` (brief §12).
     fn replay(&self, trace: &Path, run: &RunArgs) -> u8 {
-        let tname = display_name(trace);
+        let tname = shown(trace);
         let bytes = match read_capped(trace, MAX_TRACE_BYTES + 1) {
             Ok(b) if b.len() > MAX_TRACE_BYTES => {
                 return self.usage(
@@ -1254,7 +1277,7 @@ impl Out<'_> {
             Err(e) => {
                 return self.usage(
                     engine::codes::IO,
-                    format!("cannot read trace `{tname}`: {}", e.kind()),
+                    format!("cannot read trace `{tname}`: {}", io_words(&e)),
                 )
             }
         };
@@ -1274,7 +1297,7 @@ impl Out<'_> {
         }
         let (dir_bytes, from, artifact) = if let Some(d) = &run.dir {
             match self.read(d) {
-                Ok((_, b)) => (b, format!("`{}`", display_name(d)), Some(d.clone())),
+                Ok((_, b)) => (b, format!("`{}`", shown(d)), Some(d.clone())),
                 Err(code) => return code,
             }
         } else if let Some(b) = &rec.embedded {
@@ -1289,7 +1312,7 @@ impl Out<'_> {
                 .find(|p| p.is_file());
             match found {
                 Some(p) => match self.read(p) {
-                    Ok((_, b)) => (b, format!("`{}`", display_name(p)), Some(p.to_path_buf())),
+                    Ok((_, b)) => (b, format!("`{}`", shown(p)), Some(p.to_path_buf())),
                     Err(code) => return code,
                 },
                 None => {
@@ -1441,11 +1464,13 @@ const MAX_TRACE_BYTES: usize = 8 * dir_grammar::limits::MAX_INPUT_BYTES;
 
 /// An I/O error in stable words: the kind for an OS error (no error
 /// numbers or platform wording in traces), the message for our own.
+/// An I/O error in the operating system's words ("No such file or
+/// directory"), without Rust's "(os error 2)" suffix.
 fn io_words(e: &std::io::Error) -> String {
-    if e.raw_os_error().is_some() {
-        e.kind().to_string()
-    } else {
-        e.to_string()
+    let s = e.to_string();
+    match (e.raw_os_error(), s.rfind(" (os error ")) {
+        (Some(_), Some(i)) => s[..i].to_string(),
+        _ => s,
     }
 }
 
@@ -1534,8 +1559,8 @@ fn rules(engine: &Engine, export: Option<&Path>) -> u8 {
         if let Err(e) = std::fs::create_dir_all(dir) {
             warn!(
                 "usage error[E0020]: cannot create `{}`: {}",
-                display_name(dir),
-                e.kind()
+                shown(dir),
+                io_words(&e)
             );
             return 2;
         }
@@ -1544,15 +1569,15 @@ fn rules(engine: &Engine, export: Option<&Path>) -> u8 {
             if p.exists() {
                 warn!(
                     "usage error[E0020]: `{}` exists; export into an empty directory",
-                    display_name(&p)
+                    shown(&p)
                 );
                 return 2;
             }
             if let Err(e) = std::fs::write(&p, text) {
                 warn!(
                     "usage error[E0020]: cannot write `{}`: {}",
-                    display_name(&p),
-                    e.kind()
+                    shown(&p),
+                    io_words(&e)
                 );
                 return 2;
             }
@@ -1560,8 +1585,8 @@ fn rules(engine: &Engine, export: Option<&Path>) -> u8 {
         sayln!(
             "wrote {} table files to {}; run with `--rules {}`",
             Tables::default_files().len(),
-            display_name(dir),
-            display_name(dir)
+            shown(dir),
+            shown(dir)
         );
         return 0;
     }
@@ -1716,7 +1741,7 @@ fn judge_backend(
                     engine::codes::IO,
                     format!(
                         "cannot write the report to `{}`: {}",
-                        display_name(path),
+                        shown(path),
                         io_words(&e)
                     ),
                 );

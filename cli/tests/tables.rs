@@ -78,7 +78,7 @@ const EDITS: &[Edit] = &[
         from: "meaning: Greater,",
         to: "meaning: Less,",
         run: &["--simulate", "phi.dir"],
-        expect: Expect::Runs(0, "\"x\":{\"Int\":0}"),
+        expect: Expect::Runs(0, "Φ witness (exact): x = 0\n"),
     },
     Edit {
         what: "a later statement added to the profile, in textual DIR",
@@ -171,7 +171,7 @@ const EDITS: &[Edit] = &[
         from: "actions: [Eval, Witness, Bind], cite: \"§7.6\"",
         to: "actions: [Eval], cite: \"§7.6\"",
         run: &["--simulate", "prove.dir"],
-        expect: Expect::Runs(0, "\"x\":{\"Int\":0}"),
+        expect: Expect::Runs(0, "Φ witness (exact): x = 0\n"),
     },
     Edit {
         what: "Φ constraints deferred but never checked at exit",
@@ -179,7 +179,7 @@ const EDITS: &[Edit] = &[
         from: "actions: [CheckConstraints], cite: \"§7.5.3\"",
         to: "actions: [], cite: \"§7.5.3\"",
         run: &["--simulate", "phi.dir"],
-        expect: Expect::Runs(0, "\"x\":{\"Int\":0}"),
+        expect: Expect::Runs(0, "Φ witness (exact): x = 0\n"),
     },
     Edit {
         what: "a later statement added to the profile, in both DIR forms",
