@@ -319,11 +319,11 @@ fn main() -> ExitCode {
                 .downcast_ref::<StdoutFailed>()
                 .map(|f| f.0.clone())
                 .unwrap_or_default();
-            warn!("usage error[E0020]: cannot write to standard output: {why}");
+            warn!("error[E0020]: usage error: cannot write to standard output: {why}");
             ExitCode::from(2)
         }
         _ => {
-            warn!("dustrun: internal error (please report it with the input that caused it)");
+            warn!("error[E0501]: internal error: dustrun stopped unexpectedly (please report it with the input that caused it)");
             ExitCode::from(70)
         }
     }
@@ -338,8 +338,24 @@ fn real_main() -> u8 {
     let engine = match tables.map_err(|e| e.to_string()).and_then(Engine::new) {
         Ok(e) => e,
         Err(e) => {
-            warn!("usage error[E0023]: invalid rule tables: {e}");
-            return 2;
+            // Reported in the one diagnostic voice, with the embedded
+            // tables' catalogue (the given ones are what is broken).
+            return match Tables::defaults()
+                .map_err(|e| e.to_string())
+                .and_then(Engine::new)
+            {
+                Ok(fallback) => Out {
+                    engine: &fallback,
+                    format: cli.error_format,
+                    rules: None,
+                    given: Default::default(),
+                }
+                .usage(engine::codes::TABLES, format!("invalid rule tables: {e}")),
+                Err(_) => {
+                    warn!("error[E0023]: usage error: invalid rule tables: {e}");
+                    2
+                }
+            };
         }
     };
     let out = Out {
@@ -359,7 +375,7 @@ fn real_main() -> u8 {
             cmd: LedgerCmd::Verify { file },
         }) => out.verify_ledger(&file),
         Some(Cmd::Fmt { to, file }) => out.fmt(&file, to),
-        Some(Cmd::Rules { export }) => rules(&engine, export.as_deref()),
+        Some(Cmd::Rules { export }) => rules(&out, export.as_deref()),
         Some(Cmd::Explain {
             what,
             format,
@@ -377,7 +393,7 @@ fn real_main() -> u8 {
                 };
                 out.explain_file(Path::new(&what), mode, &common, format)
             } else {
-                explain(&engine, &what, format)
+                explain(&out, &what, format)
             }
         }
         Some(Cmd::Conformance {
@@ -385,7 +401,7 @@ fn real_main() -> u8 {
             snapshots,
             backend: None,
             ..
-        }) => conformance(&engine, &corpus, &snapshots),
+        }) => conformance(&out, &corpus, &snapshots),
         Some(Cmd::Conformance {
             backend: Some(backend),
             compiler,
@@ -425,8 +441,10 @@ fn real_main() -> u8 {
                 return out.replay(trace, &cli.run);
             }
             let Some(file) = cli.run.file else {
-                warn!("usage: dustrun [OPTIONS] FILE   (see `dustrun --help`)");
-                return 2;
+                return out.usage(
+                    engine::codes::USAGE,
+                    "no program given: `dustrun FILE` runs a DIR program (`dustrun --help` lists the commands)".into(),
+                );
             };
             let mode = if cli.run.simulate {
                 Mode::Simulate
@@ -434,8 +452,10 @@ fn real_main() -> u8 {
                 Mode::Realize
             };
             if mode == Mode::Realize && cli.run.emit_trace {
-                warn!("usage error: --emit-trace would mix the trace with realized output on stdout; use --trace-out FILE, or --simulate");
-                return 2;
+                return out.usage(
+                    engine::codes::USAGE,
+                    "--emit-trace would mix the trace with realized output on stdout; use --trace-out FILE, or --simulate".into(),
+                );
             }
             if let Err(code) = out.guard(
                 &[("the program", &file)],
@@ -1094,7 +1114,10 @@ impl Out<'_> {
             .collect::<Option<Vec<Realizer>>>()
         else {
             // The tables' loader requires a realizer for every kind.
-            warn!("dustrun: internal error: an effect kind has no realizer (please report it)");
+            self.usage(
+                engine::codes::INTERNAL,
+                "an effect kind has no realizer (please report it)".into(),
+            );
             return 70;
         };
         let total = report.events.len();
@@ -1369,7 +1392,10 @@ impl Out<'_> {
         };
         let mut report = self.engine.run(&src, &rec.config);
         let Ok(now) = serde_json::to_value(&report.trace) else {
-            warn!("dustrun: internal error: a trace did not serialize (please report it)");
+            self.usage(
+                engine::codes::INTERNAL,
+                "a trace did not serialize (please report it)".into(),
+            );
             return 70;
         };
         let recorded_outcome = rec.json.get("outcome").and_then(|o| o.as_str());
@@ -1554,32 +1580,28 @@ fn summary(r: &Report, effect_word: &str) -> String {
     s
 }
 
-fn rules(engine: &Engine, export: Option<&Path>) -> u8 {
+fn rules(out: &Out<'_>, export: Option<&Path>) -> u8 {
+    let engine = out.engine;
     if let Some(dir) = export {
         if let Err(e) = std::fs::create_dir_all(dir) {
-            warn!(
-                "usage error[E0020]: cannot create `{}`: {}",
-                shown(dir),
-                io_words(&e)
+            return out.usage(
+                engine::codes::IO,
+                format!("cannot create `{}`: {}", shown(dir), io_words(&e)),
             );
-            return 2;
         }
         for (name, text) in Tables::default_files() {
             let p = dir.join(name);
             if p.exists() {
-                warn!(
-                    "usage error[E0020]: `{}` exists; export into an empty directory",
-                    shown(&p)
+                return out.usage(
+                    engine::codes::IO,
+                    format!("`{}` exists; export into an empty directory", shown(&p)),
                 );
-                return 2;
             }
             if let Err(e) = std::fs::write(&p, text) {
-                warn!(
-                    "usage error[E0020]: cannot write `{}`: {}",
-                    shown(&p),
-                    io_words(&e)
+                return out.usage(
+                    engine::codes::IO,
+                    format!("cannot write `{}`: {}", shown(&p), io_words(&e)),
                 );
-                return 2;
             }
         }
         sayln!(
@@ -1600,14 +1622,23 @@ fn rules(engine: &Engine, export: Option<&Path>) -> u8 {
     0
 }
 
-fn explain(engine: &Engine, code: &str, format: ExplainFormat) -> u8 {
+fn explain(out: &Out<'_>, code: &str, format: ExplainFormat) -> u8 {
+    let engine = out.engine;
     let raw = code.trim();
     if format == ExplainFormat::Dot {
-        warn!("usage error: `--format dot` draws a program's admissibility graph; give a DIR file");
-        return 2;
+        return out.usage(
+            engine::codes::USAGE,
+            "`--format dot` draws a program's admissibility graph; give a DIR file".into(),
+        );
     }
     let json = format == ExplainFormat::Json;
-    if let Some(r) = engine.tables().rules().into_iter().find(|r| r.id == raw) {
+    // Rule ids are upper case; `adm-constraint` means ADM-CONSTRAINT.
+    if let Some(r) = engine
+        .tables()
+        .rules()
+        .into_iter()
+        .find(|r| r.id.eq_ignore_ascii_case(raw))
+    {
         let code = engine.tables().check(&r.id).and_then(|c| c.code.clone());
         if json {
             let v = serde_json::json!({
@@ -1628,8 +1659,10 @@ fn explain(engine: &Engine, code: &str, format: ExplainFormat) -> u8 {
         && raw.to_ascii_uppercase().starts_with('E')
         && raw[1..].chars().all(|c| c.is_ascii_digit());
     if !looks_like_code {
-        warn!("usage error: `{raw}` is neither a file, an error code (E0201) nor a rule id (`dustrun rules` lists them)");
-        return 2;
+        return out.usage(
+            engine::codes::USAGE,
+            format!("`{raw}` is neither a file, an error code (E0201) nor a rule id (`dustrun rules` lists them)"),
+        );
     }
     let code = raw.to_ascii_uppercase();
     match engine.tables().entry(&code) {
@@ -1674,10 +1707,10 @@ fn explain(engine: &Engine, code: &str, format: ExplainFormat) -> u8 {
             }
             0
         }
-        None => {
-            warn!("usage error: `{code}` is not an error code of this executor (codes look like E0201; `dustrun rules` lists the rules)");
-            2
-        }
+        None => out.usage(
+            engine::codes::USAGE,
+            format!("`{code}` is not an error code of this executor (codes look like E0201; `dustrun rules` lists the rules)"),
+        ),
     }
 }
 
@@ -1759,22 +1792,17 @@ fn judge_backend(
     }
 }
 
-fn conformance(engine: &Engine, corpus: &Path, snapshots: &Path) -> u8 {
+fn conformance(out: &Out<'_>, corpus: &Path, snapshots: &Path) -> u8 {
+    let engine = out.engine;
     let cases = match conformance::discover(corpus) {
         Ok(c) => c,
-        Err(e) => {
-            warn!("usage error[E0020]: {e}");
-            return 2;
-        }
+        Err(e) => return out.usage(engine::codes::IO, e.to_string()),
     };
     let mut changed = 0;
     for case in &cases {
         let result = match conformance::run_case(engine, case) {
             Ok(r) => r,
-            Err(e) => {
-                warn!("usage error[E0020]: {e}");
-                return 2;
-            }
+            Err(e) => return out.usage(engine::codes::IO, e.to_string()),
         };
         let t = &result.report.trace;
         let got_outcome = serde_json::to_value(t.outcome)

@@ -836,3 +836,40 @@ fn misspellings_get_a_suggestion() {
     let e = stderr(&dustrun(&["--entry", "zzzzzz", "examples/hello.dir"]));
     assert!(!e.contains("did you mean"), "{e}");
 }
+
+/// Every message, usage errors included, goes through one diagnostic
+/// voice: `error[CODE]: category: message`, and JSON under
+/// `--error-format json` (issue 14).
+#[test]
+fn usage_errors_share_one_header_and_honour_json() {
+    let cases: [&[&str]; 5] = [
+        &[],
+        &["--emit-trace", "examples/hello.dir"],
+        &["explain", "not-a-rule"],
+        &["explain", "--format", "dot", "E0201"],
+        &["--rules", "/nonexistent/tables", "examples/hello.dir"],
+    ];
+    for args in cases {
+        let o = dustrun(args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        let e = stderr(&o);
+        assert!(
+            e.starts_with("error[E002") && e.contains("]: usage error: "),
+            "{args:?}: {e}"
+        );
+        let mut json_args = vec!["--error-format", "json"];
+        json_args.extend_from_slice(args);
+        // A subcommand takes the global flag after its name.
+        if args.first() == Some(&"explain") {
+            json_args = args.to_vec();
+            json_args.extend(["--error-format", "json"]);
+        }
+        let o = dustrun(&json_args);
+        let v: serde_json::Value = serde_json::from_str(&stderr(&o))
+            .unwrap_or_else(|e| panic!("{args:?}: not JSON ({e}): {}", stderr(&o)));
+        assert_eq!(v["diagnostics"][0]["category"], "usage", "{args:?}");
+    }
+    // Rule ids are explained in either case.
+    let o = dustrun(&["explain", "adm-constraint"]);
+    assert!(stdout(&o).starts_with("ADM-CONSTRAINT: "), "{}", stdout(&o));
+}

@@ -40,6 +40,7 @@ pub mod codes {
     pub const REALIZATION: &str = "E0025";
     pub const REPLAY_REFUSED: &str = "E0026";
     pub const REPLAY_DIVERGED: &str = "E0027";
+    pub const USAGE: &str = "E0028";
     /// A state the engine believes unreachable.
     pub const INTERNAL: &str = "E0501";
 }
