@@ -873,3 +873,51 @@ fn usage_errors_share_one_header_and_honour_json() {
     let o = dustrun(&["explain", "adm-constraint"]);
     assert!(stdout(&o).starts_with("ADM-CONSTRAINT: "), "{}", stdout(&o));
 }
+
+/// Syntax errors say what is missing where a person looks (issue 14): a
+/// missing `;` at the end of its statement, an unclosed `{` pointed at,
+/// a non-ASCII letter in a name named as such.
+#[test]
+fn syntax_errors_point_where_the_mistake_is() {
+    let d = temp_dir("syntax");
+    let write = |name: &str, text: &str| {
+        let p = d.join(name);
+        std::fs::write(&p, text).unwrap();
+        p.to_str().unwrap().to_string()
+    };
+    let semi = write(
+        "semi.dir",
+        "dir 0.1;\nforge F {\n  proc K main() -> i64 {\n    let x = 1 // one\n    let y = 2;\n    return x;\n  }\n}\n",
+    );
+    let e = stderr(&dustrun(&["check", &semi]));
+    assert!(
+        e.contains("expected `;` after this statement") && e.contains("semi.dir:4:14"),
+        "{e}"
+    );
+    assert!(e.contains("- the next statement starts here"), "{e}");
+    let brace = write(
+        "brace.dir",
+        "dir 0.1;\nforge F {\n  proc K main() -> i64 {\n    return 0;\n  \n}\n",
+    );
+    let e = stderr(&dustrun(&["check", &brace]));
+    assert!(
+        e.contains("the file ends inside a `{ ... }`: expected `}`"),
+        "{e}"
+    );
+    assert!(
+        e.contains("2 │ forge F {\n  │         - this `{` is never closed"),
+        "{e}"
+    );
+    let cafe = write(
+        "cafe.dir",
+        "dir 0.1;\nforge F {\n  proc K main() -> i64 {\n    let café = 1;\n    return 0;\n  }\n}\n",
+    );
+    let e = stderr(&dustrun(&["check", &cafe]));
+    assert!(
+        e.contains("`é` cannot be part of a name") && e.contains("cafe.dir:4:12"),
+        "{e}"
+    );
+    let json = write("bad.json", "{\"forges\": tru}");
+    let e = stderr(&dustrun(&["check", &json]));
+    assert!(!e.contains("jtrue") && !e.contains("json_file"), "{e}");
+}

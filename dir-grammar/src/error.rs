@@ -73,6 +73,8 @@ pub struct LoadError {
     pub span: Span,
     /// Extra facts (e.g. the JSON path `forges[0].procs[1].body[2]`).
     pub notes: Vec<String>,
+    /// Other places that explain the error (the `{` a missing `}` opened).
+    pub secondary: Vec<(Span, String)>,
 }
 
 impl LoadError {
@@ -82,11 +84,17 @@ impl LoadError {
             message: message.into(),
             span,
             notes: Vec::new(),
+            secondary: Vec::new(),
         }
     }
 
     pub fn note(mut self, note: impl Into<String>) -> LoadError {
         self.notes.push(note.into());
+        self
+    }
+
+    pub fn also(mut self, span: Span, message: impl Into<String>) -> LoadError {
+        self.secondary.push((span, message.into()));
         self
     }
 }

@@ -35,7 +35,7 @@ pub(crate) fn load_text_pest(src: &str) -> R<Program> {
         &id,
     )?;
     let file = DirParser::parse(Rule::dir_file, src)
-        .map_err(|e| pest_error(e, LoadErrorKind::TextSyntax, &id))?
+        .map_err(|e| syntax_error(src, e))?
         .next()
         .ok_or_else(|| LoadError::new(LoadErrorKind::TextSyntax, "empty file", Span::default()))?;
     let mut version = None;
@@ -67,6 +67,133 @@ pub(crate) fn load_text_pest(src: &str) -> R<Program> {
         types,
         form: SourceForm::Text,
     })
+}
+
+/// A syntax error of textual DIR, said where a person would look: a
+/// missing `;` at the end of the statement that lacks it (not at the start
+/// of the next line), and an unclosed `{` pointed at as well as the end of
+/// the file.
+fn syntax_error(src: &str, e: pest::error::Error<Rule>) -> LoadError {
+    let at = match e.location {
+        pest::error::InputLocation::Pos(p) => p,
+        pest::error::InputLocation::Span((a, _)) => a,
+    };
+    let id = |o: usize| o;
+    let err = pest_error(e, LoadErrorKind::TextSyntax, &id);
+    // The previous token's end, skipping blanks and whole comment lines.
+    let before = previous_token_end(src, at);
+    let newline_between = src[before..at].contains('\n');
+    if newline_between && before > 0 && !src[..before].ends_with([';', '{', '}']) {
+        // Would a `;` there let the parse get past the reported place?
+        let patched = format!("{};{}", &src[..before], &src[before..]);
+        let gets_further = match DirParser::parse(Rule::dir_file, &patched) {
+            Ok(_) => true,
+            Err(e2) => {
+                let p2 = match e2.location {
+                    pest::error::InputLocation::Pos(p) => p,
+                    pest::error::InputLocation::Span((a, _)) => a,
+                };
+                p2 > at + 1
+            }
+        };
+        if gets_further {
+            return LoadError::new(
+                LoadErrorKind::TextSyntax,
+                "malformed textual DIR: expected `;` after this statement",
+                Span::new(before, before),
+            )
+            .also(Span::new(at, at), "the next statement starts here");
+        }
+    }
+    // At the end of the file: name the `{` that is still open.
+    if src[at..].trim().is_empty() {
+        if let Some(open) = unclosed_brace(src) {
+            return LoadError::new(
+                LoadErrorKind::TextSyntax,
+                "malformed textual DIR: the file ends inside a `{ ... }`: expected `}`",
+                Span::new(at, at),
+            )
+            .also(Span::new(open, open + 1), "this `{` is never closed");
+        }
+    }
+    // A letter identifiers cannot hold (`café`): say so, not "expected an
+    // operator".
+    if let Some(c) = src[at..].chars().next() {
+        let in_name = src[..at]
+            .chars()
+            .next_back()
+            .is_some_and(|p| p.is_ascii_alphanumeric() || p == '_');
+        if in_name && c.is_alphabetic() && !c.is_ascii() && c != 'Φ' {
+            return LoadError::new(
+                LoadErrorKind::TextSyntax,
+                format!("malformed textual DIR: `{c}` cannot be part of a name"),
+                Span::new(at, at + c.len_utf8()),
+            )
+            .note("identifiers are ASCII letters, digits and `_`, starting with a letter or `_`");
+        }
+    }
+    err
+}
+
+/// The end of the token before `at`: blanks and lines that hold only a
+/// comment are skipped.
+fn previous_token_end(src: &str, at: usize) -> usize {
+    let mut end = at.min(src.len());
+    loop {
+        let trimmed = src[..end].trim_end();
+        end = trimmed.len();
+        let line_start = trimmed.rfind('\n').map_or(0, |i| i + 1);
+        match comment_start(&src[line_start..end]) {
+            Some(c) => end = line_start + c,
+            None => return end,
+        }
+    }
+}
+
+/// Where a `//` comment starts on a line, outside string literals.
+fn comment_start(line: &str) -> Option<usize> {
+    let b = line.as_bytes();
+    let (mut i, mut in_str) = (0, false);
+    while i < b.len() {
+        match b[i] {
+            b'\\' if in_str => i += 1,
+            b'"' => in_str = !in_str,
+            b'/' if !in_str && b.get(i + 1) == Some(&b'/') => return Some(i),
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// The innermost `{` left open at the end of the file (strings, character
+/// literals and comments skipped).
+fn unclosed_brace(src: &str) -> Option<usize> {
+    let b = src.as_bytes();
+    let mut open = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            q @ (b'"' | b'\'') => {
+                i += 1;
+                while i < b.len() && b[i] != q {
+                    i += if b[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'/' if b.get(i + 1) == Some(&b'/') => {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'{' => open.push(i),
+            b'}' => {
+                open.pop();
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    open.pop()
 }
 
 fn span(p: &Pair<'_, Rule>) -> Span {

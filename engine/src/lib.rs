@@ -243,6 +243,9 @@ impl Engine {
         let mut d = Diagnostic::new(&self.tables, &code, None, e.message.clone());
         let title = d.title.clone();
         d = d.at(e.span, title);
+        for (span, message) in &e.secondary {
+            d = d.also(*span, message.clone());
+        }
         d.notes.extend(e.notes.iter().cloned());
         d
     }
