@@ -921,3 +921,35 @@ fn syntax_errors_point_where_the_mistake_is() {
     let e = stderr(&dustrun(&["check", &json]));
     assert!(!e.contains("jtrue") && !e.contains("json_file"), "{e}");
 }
+
+/// Minified JSON shows a window of its one long line around the mistake,
+/// and input echoed in a message is capped (issue 14).
+#[test]
+fn long_lines_show_a_window_and_echoes_are_capped() {
+    let d = temp_dir("window");
+    let p = d.join("min.json");
+    let name = "F".repeat(3000);
+    std::fs::write(
+        &p,
+        format!(r#"{{"forges":[{{"name":"{name}","procs":[{{"regime":"K","name":"main","ret":"i64","body":[{{"Effect":{{"kind":"emit","payload":"nope"}}}},{{"Return":{{"expr":"0"}}}}]}}]}}]}}"#),
+    )
+    .unwrap();
+    let e = stderr(&dustrun(&["check", p.to_str().unwrap()]));
+    assert!(
+        e.contains("min.json:1:3116: not found in this scope\n"),
+        "{e}"
+    );
+    assert!(
+        e.contains(
+            r#"…y":[{"Effect":{"kind":"emit","payload":"nope"}},{"Return":{"expr":"0"}}]}]}]}"#
+        ),
+        "{e}"
+    );
+    let caret_line = e.lines().find(|l| l.trim_start().starts_with('^')).unwrap();
+    assert_eq!(caret_line.trim(), "^^^^", "{e}");
+    assert!(e.lines().all(|l| l.chars().count() < 200), "{e}");
+    let long = "x".repeat(100_000);
+    let e = stderr(&dustrun(&["--entry", &long, "examples/hello.dir"]));
+    assert!(e.len() < 1000, "{} bytes echoed", e.len());
+    assert!(e.contains("xxx…xxx"), "{e}");
+}

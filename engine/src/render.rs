@@ -22,6 +22,73 @@ fn source_text<'a>(src: &Source<'a>) -> std::borrow::Cow<'a, str> {
 /// Longest source line shown in a snippet, in bytes.
 const MAX_SNIPPET_LINE: usize = 400;
 
+/// Longest piece of input echoed in a message (a `quoted` name or value);
+/// longer ones keep their two ends around an ellipsis.
+const MAX_ECHO_CHARS: usize = 80;
+
+/// `text` with every backquoted piece longer than `MAX_ECHO_CHARS` cut to
+/// its ends: a 100 KB `--entry` or a 10 KB literal must not flood the
+/// terminal or a tool's log.
+pub fn cap_echo(text: &str) -> String {
+    let mut out = String::with_capacity(text.len().min(4096));
+    let mut parts = text.split('`');
+    if let Some(first) = parts.next() {
+        out.push_str(first);
+    }
+    for (i, part) in parts.enumerate() {
+        out.push('`');
+        let n = part.chars().count();
+        // The pieces between an odd and an even backquote are quoted.
+        if i % 2 == 0 && n > MAX_ECHO_CHARS {
+            let keep = MAX_ECHO_CHARS / 2 - 1;
+            out.extend(part.chars().take(keep));
+            out.push('…');
+            out.extend(part.chars().skip(n - keep));
+        } else {
+            out.push_str(part);
+        }
+    }
+    out
+}
+
+/// A window of a long line around `span` (at most `MAX_ECHO_CHARS` on each
+/// side), with a caret line under the span: minified JSON still shows
+/// where the mistake is.
+fn window(text: &str, span: dir_grammar::Span) -> String {
+    let s = clamp_span(text, span);
+    let line_start = text[..s.start].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = text[s.start..]
+        .find('\n')
+        .map_or(text.len(), |i| s.start + i);
+    let end = s.end.min(line_end);
+    let before: Vec<char> = text[line_start..s.start].chars().collect();
+    let inside: Vec<char> = text[s.start..end].chars().collect();
+    let after: Vec<char> = text[end..line_end].chars().collect();
+    let side = MAX_ECHO_CHARS / 2;
+    let clean = |c: &char| if c.is_control() { ' ' } else { *c };
+    let mut line = String::new();
+    if before.len() > side {
+        line.push('…');
+    }
+    line.extend(
+        before[before.len().saturating_sub(side)..]
+            .iter()
+            .map(clean),
+    );
+    let lead = line.chars().count();
+    let shown_inside = inside.len().min(MAX_ECHO_CHARS);
+    line.extend(inside[..shown_inside].iter().map(clean));
+    if shown_inside < inside.len() {
+        line.push('…');
+    }
+    line.extend(after.iter().take(side).map(clean));
+    if after.len() > side {
+        line.push('…');
+    }
+    let carets = format!("{}{}", " ".repeat(lead), "^".repeat(shown_inside.max(1)));
+    format!("{line}\n{carets}")
+}
+
 pub fn category_word(c: Category) -> &'static str {
     match c {
         Category::Load => "load error",
@@ -79,33 +146,37 @@ pub fn human(src: &Source<'_>, d: &Diagnostic) -> String {
         for l in all {
             let (line, col) = dir_grammar::span::line_col(text, l.span.start);
             notes.push(format!(
-                "at {}:{line}:{col}: {} (line too long to show)",
-                src.name, l.message
+                "at {}:{line}:{col}: {}\n{}",
+                src.name,
+                cap_echo(&l.message),
+                window(text, l.span)
             ));
         }
     } else if let Some(p) = &d.primary {
         let s = clamp_span(text, p.span);
-        labels.push(CsLabel::primary((), s.start..s.end).with_message(p.message.clone()));
+        labels.push(CsLabel::primary((), s.start..s.end).with_message(cap_echo(&p.message)));
     }
     if !labels.is_empty() {
         for l in &d.secondary {
             let s = clamp_span(text, l.span);
-            labels.push(CsLabel::secondary((), s.start..s.end).with_message(l.message.clone()));
+            labels.push(CsLabel::secondary((), s.start..s.end).with_message(cap_echo(&l.message)));
         }
     }
     match &d.rule {
         Some(r) => notes.push(format!("rule: {r} ({})", d.cite)),
         None => notes.push(format!("spec: {}", d.cite)),
     }
-    notes.extend(d.notes.iter().cloned());
+    notes.extend(d.notes.iter().map(|n| cap_echo(n)));
     if let Some(h) = &d.help {
-        notes.push(format!("help: {h}"));
+        notes.push(format!("help: {}", cap_echo(h)));
     }
     notes.push(format!("for more, run `dustrun explain {}`", d.code));
     let cs = CsDiag::new(Severity::Error)
         .with_message(match d.category {
-            Category::Error | Category::Inadmissible | Category::Undetermined => d.message.clone(),
-            c => format!("{}: {}", category_word(c), d.message),
+            Category::Error | Category::Inadmissible | Category::Undetermined => {
+                cap_echo(&d.message)
+            }
+            c => format!("{}: {}", category_word(c), cap_echo(&d.message)),
         })
         .with_code(d.code.clone())
         .with_labels(labels)
@@ -131,18 +202,18 @@ pub fn header_label(c: Category) -> &'static str {
 
 /// The same facts as JSON, for tools.
 pub fn json(src: &Source<'_>, d: &Diagnostic) -> serde_json::Value {
-    let label = |l: &crate::diag::Label| json!({ "message": l.message, "span": crate::trace_span(src, l.span) });
+    let label = |l: &crate::diag::Label| json!({ "message": cap_echo(&l.message), "span": crate::trace_span(src, l.span) });
     json!({
         "category": format!("{:?}", d.category).to_lowercase(),
         "kind": d.kind,
         "code": d.code,
         "title": d.title,
-        "message": d.message,
+        "message": cap_echo(&d.message),
         "rule": d.rule,
         "spec": d.cite,
         "primary": d.primary.as_ref().map(label),
         "secondary": d.secondary.iter().map(label).collect::<Vec<_>>(),
-        "notes": d.notes,
-        "help": d.help,
+        "notes": d.notes.iter().map(|n| cap_echo(n)).collect::<Vec<_>>(),
+        "help": d.help.as_deref().map(cap_echo),
     })
 }
