@@ -1,5 +1,5 @@
-//! Embeds the corpus (`cases/**`) so `dustrun conformance --backend` works
-//! from any directory.
+//! Embeds the corpus (`cases/**`) and its reviewed snapshots
+//! (`snapshots/*.snap`) so `dustrun conformance` works from any directory.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -37,6 +37,26 @@ fn main() {
         writeln!(
             out,
             "    ({rel:?}, include_bytes!({:?})),",
+            f.display().to_string()
+        )
+        .unwrap();
+    }
+    out.push_str("];\n");
+    let snaps = Path::new(env!("CARGO_MANIFEST_DIR")).join("snapshots");
+    println!("cargo:rerun-if-changed={}", snaps.display());
+    let mut entries: Vec<_> = std::fs::read_dir(&snaps)
+        .expect("conformance/snapshots")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "snap"))
+        .collect();
+    entries.sort();
+    out.push_str("/// Every reviewed snapshot: (file name, text).\npub static SNAPSHOTS: &[(&str, &str)] = &[\n");
+    for f in entries {
+        println!("cargo:rerun-if-changed={}", f.display());
+        writeln!(
+            out,
+            "    ({:?}, include_str!({:?})),",
+            f.file_name().unwrap().to_string_lossy(),
             f.display().to_string()
         )
         .unwrap();

@@ -209,10 +209,15 @@ enum Cmd {
     /// {dir} the case as JSON DIR, {src} a source case, {entry}, {args} the
     /// case's own dustrun flags, {tmp} a fresh working folder.
     Conformance {
-        #[arg(long, value_name = "DIR", default_value = "conformance/cases")]
-        corpus: PathBuf,
-        #[arg(long, value_name = "DIR", default_value = "conformance/snapshots")]
-        snapshots: PathBuf,
+        /// The corpus to run: by default `conformance/cases` when run from
+        /// the repository root, else the corpus built into dustrun (so it
+        /// works from any directory).
+        #[arg(long, value_name = "DIR")]
+        corpus: Option<PathBuf>,
+        /// The reviewed snapshots to compare with: by default the
+        /// `snapshots` folder beside the corpus, or the built-in ones.
+        #[arg(long, value_name = "DIR")]
+        snapshots: Option<PathBuf>,
         /// The backend to judge (a shell command with placeholders).
         #[arg(long, value_name = "CMD")]
         backend: Option<String>,
@@ -401,7 +406,7 @@ fn real_main() -> u8 {
             snapshots,
             backend: None,
             ..
-        }) => conformance(&out, &corpus, &snapshots),
+        }) => conformance(&out, corpus.as_deref(), snapshots.as_deref()),
         Some(Cmd::Conformance {
             backend: Some(backend),
             compiler,
@@ -1792,9 +1797,29 @@ fn judge_backend(
     }
 }
 
-fn conformance(out: &Out<'_>, corpus: &Path, snapshots: &Path) -> u8 {
+fn conformance(out: &Out<'_>, corpus: Option<&Path>, snapshots: Option<&Path>) -> u8 {
     let engine = out.engine;
-    let cases = match conformance::discover(corpus) {
+    let in_repo = Path::new("conformance/cases");
+    // A corpus on disk (given, or the repository's when run from its root),
+    // else the one built into the binary.
+    let corpus = corpus.or_else(|| in_repo.is_dir().then_some(in_repo));
+    let (cases, snapshots) = match corpus {
+        Some(dir) => {
+            let snaps = snapshots
+                .map(Path::to_path_buf)
+                .unwrap_or_else(|| dir.parent().unwrap_or(Path::new(".")).join("snapshots"));
+            sayln!("corpus: {} (snapshots: {})", shown(dir), shown(&snaps));
+            (conformance::discover(dir), Some(snaps))
+        }
+        None => {
+            sayln!("corpus: built into dustrun (snapshots likewise)");
+            (
+                conformance::embedded_cases(),
+                snapshots.map(Path::to_path_buf),
+            )
+        }
+    };
+    let cases = match cases {
         Ok(c) => c,
         Err(e) => return out.usage(engine::codes::IO, e.to_string()),
     };
@@ -1814,11 +1839,11 @@ fn conformance(out: &Out<'_>, corpus: &Path, snapshots: &Path) -> u8 {
             Some(c) => format!("{o} {c}"),
             None => o.clone(),
         };
-        match std::fs::read_to_string(conformance::snapshot_path(snapshots, case))
-            .ok()
-            .as_deref()
-            .and_then(conformance::recorded_outcome)
-        {
+        let recorded = match &snapshots {
+            Some(dir) => std::fs::read_to_string(conformance::snapshot_path(dir, case)).ok(),
+            None => conformance::embedded_snapshot(case).map(str::to_string),
+        };
+        match recorded.as_deref().and_then(conformance::recorded_outcome) {
             Some(expected) if expected == got => {}
             Some(expected) => {
                 changed += 1;

@@ -457,7 +457,43 @@ fn paths_are_shown_as_given_and_traces_stay_stable() {
 fn the_corpus_runs_from_the_cli() {
     let o = dustrun(&["conformance"]);
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(
+        stdout(&o).starts_with("corpus: conformance/cases (snapshots: conformance/snapshots)\n")
+    );
     assert!(stdout(&o).contains(", 0 changed"));
+}
+
+/// `dustrun conformance` works from any directory: the corpus and its
+/// snapshots are built into the binary; `--corpus` still names one on
+/// disk, its snapshots beside it (issue 14).
+#[test]
+fn the_corpus_runs_from_any_directory() {
+    let elsewhere = temp_dir("elsewhere");
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_dustrun"))
+            .current_dir(&elsewhere)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let o = run(&["conformance"]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    let s = stdout(&o);
+    assert!(s.starts_with("corpus: built into dustrun"), "{s}");
+    let n = common::repo().join("conformance/cases");
+    let from_disk = run(&["conformance", "--corpus", n.to_str().unwrap()]);
+    assert_eq!(from_disk.status.code(), Some(0), "{}", stdout(&from_disk));
+    // The same cases either way.
+    let last = |o: &std::process::Output| stdout(o).lines().last().unwrap_or("").to_string();
+    assert_eq!(last(&o), last(&from_disk));
+    assert!(last(&o).ends_with(" cases, 0 changed"), "{}", last(&o));
+    let o = run(&["conformance", "--corpus", "no/such/dir"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).starts_with("error[E0020]: usage error: cannot read corpus"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 const GATED: &str = "conformance/cases/programs/gate_never_called.dir";

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-mod embedded {
+pub(crate) mod embedded {
     include!(concat!(env!("OUT_DIR"), "/corpus.rs"));
 }
 
@@ -69,7 +69,7 @@ pub fn builtin() -> Result<Vec<JudgeCase>, String> {
     Ok(out)
 }
 
-fn parse_config(text: &str) -> Result<CaseConfig, String> {
+pub(crate) fn parse_config(text: &str) -> Result<CaseConfig, String> {
     ron::Options::default()
         .with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME)
         .from_str(text)

@@ -43,6 +43,9 @@ pub struct Case {
     pub id: String,
     pub path: PathBuf,
     pub config: CaseConfig,
+    /// The case's bytes when it comes from the corpus built into the
+    /// binary (`path` is then only its place in the repository).
+    pub embedded: Option<&'static [u8]>,
 }
 
 impl Case {
@@ -116,6 +119,7 @@ pub fn discover(root: &Path) -> Result<Vec<Case>, String> {
                 id: format!("{area_name}/{file}"),
                 path,
                 config,
+                embedded: None,
             });
         }
     }
@@ -128,9 +132,45 @@ pub struct CaseResult {
     pub rendered: String,
 }
 
+/// The corpus built into the binary, sorted by id (as `discover` sorts).
+pub fn embedded_cases() -> Result<Vec<Case>, String> {
+    let mut cases = Vec::new();
+    for (id, bytes) in judge::embedded::CORPUS {
+        if !(id.ends_with(".dir") || id.ends_with(".json")) {
+            continue;
+        }
+        let sidecar = format!("{}.case", &id[..id.rfind('.').unwrap_or(id.len())]);
+        let config = match judge::embedded::CORPUS.iter().find(|(n, _)| *n == sidecar) {
+            Some((_, b)) => judge::parse_config(&String::from_utf8_lossy(b))
+                .map_err(|e| format!("{sidecar}: {e}"))?,
+            None => CaseConfig::default(),
+        };
+        cases.push(Case {
+            id: id.to_string(),
+            path: PathBuf::from("conformance/cases").join(id),
+            config,
+            embedded: Some(bytes),
+        });
+    }
+    cases.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(cases)
+}
+
+/// The reviewed snapshot of a case, as built into the binary.
+pub fn embedded_snapshot(case: &Case) -> Option<&'static str> {
+    let name = format!("{}.snap", case.snapshot_name());
+    judge::embedded::SNAPSHOTS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, t)| *t)
+}
+
 pub fn run_case(engine: &Engine, case: &Case) -> Result<CaseResult, String> {
-    let bytes =
-        std::fs::read(&case.path).map_err(|e| format!("{}: {}", case.path.display(), e.kind()))?;
+    let bytes = match case.embedded {
+        Some(b) => b.to_vec(),
+        None => std::fs::read(&case.path)
+            .map_err(|e| format!("{}: {}", case.path.display(), e.kind()))?,
+    };
     let src = Source {
         name: &case.id,
         bytes: &bytes,
