@@ -765,6 +765,23 @@ impl Out<'_> {
         if let Err(code) = self.commit_trace(trace_out, &report) {
             return code;
         }
+        if report.trace.outcome == Outcome::Validated {
+            if emit_trace {
+                say!("{}", report.trace.to_json());
+                return 0;
+            }
+            let needs: Vec<String> = report
+                .needs
+                .iter()
+                .map(|(n, t)| format!("{n}: {t}"))
+                .collect();
+            say!(
+                "outcome: validated\nentry: {}\nadmission needs: {}   (give them with --arg NAME=EXPR to admit and evaluate)\n",
+                report.trace.config.entry_resolved.as_deref().unwrap_or("main"),
+                needs.join(", ")
+            );
+            return 0;
+        }
         if report.trace.outcome != Outcome::Executed {
             if emit_trace {
                 say!("{}", report.trace.to_json());

@@ -989,3 +989,58 @@ fn long_lines_show_a_window_and_echoes_are_capped() {
     assert!(e.len() < 1000, "{} bytes echoed", e.len());
     assert!(e.contains("xxx…xxx"), "{e}");
 }
+
+/// `check` validates without entry arguments: a K/Q entry reports what
+/// admission needs (exit 0); with every argument it admits as before; a Φ
+/// entry without them is its existence question (issue 14).
+#[test]
+fn check_needs_no_entry_arguments() {
+    let f = "conformance/cases/entry/args.dir";
+    let o = dustrun(&["check", f]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stdout(&o).starts_with(
+            "outcome: validated\nentry: Examples::K::main\nadmission needs: c: Candidate, scale: i32, tag: String"
+        ),
+        "{}",
+        stdout(&o)
+    );
+    let d = temp_dir("checkneeds");
+    let trace = d.join("t.json");
+    let o = dustrun(&["check", "--trace-out", trace.to_str().unwrap(), f]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let t: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&trace).unwrap()).unwrap();
+    assert_eq!(t["outcome"], "validated");
+    // Some arguments given: they are still checked.
+    let o = dustrun(&["check", "--arg", "scale=x", f]);
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    // Every argument: admitted and evaluated, nothing realized.
+    let o = dustrun(&[
+        "check",
+        "--arg",
+        "c=Candidate{x: 1, y: 2}",
+        "--arg",
+        "scale=3",
+        "--arg",
+        "tag=\"t\"",
+        f,
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("outcome: executed") && stdout(&o).contains("returned: 9"),
+        "{}",
+        stdout(&o)
+    );
+    // A static error is still an error without arguments.
+    let o = dustrun(&["check", "conformance/cases/static/unknown_field.dir"]);
+    assert_eq!(o.status.code(), Some(4));
+    // A Φ entry without arguments is its existence question.
+    let o = dustrun(&["check", "conformance/cases/phi/exact_i64_sum.dir"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("Φ witness (exact): x = 1"),
+        "{}",
+        stdout(&o)
+    );
+}

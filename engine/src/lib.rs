@@ -123,6 +123,10 @@ pub struct Report {
     /// The derivation, when the configuration asked for it and the run got
     /// as far as admission.
     pub explanation: Option<Box<explain::Explanation>>,
+    /// `check` of a K or Q entry given without all its arguments: the
+    /// parameters (name, declared type) admission would need. The program
+    /// was validated; nothing was admitted or run (outcome `validated`).
+    pub needs: Vec<(String, String)>,
 }
 
 impl Report {
@@ -162,6 +166,7 @@ impl Engine {
             diagnostics: Vec::new(),
             events: Vec::new(),
             explanation: None,
+            needs: Vec::new(),
         }
     }
 }
@@ -329,6 +334,7 @@ impl Engine {
                 diagnostics: diags,
                 events: Vec::new(),
                 explanation: None,
+                needs: Vec::new(),
             }
         };
 
@@ -370,6 +376,32 @@ impl Engine {
             deny: cfg.deny_resources.clone(),
             provide: cfg.provide_resources.clone(),
         };
+        if cfg.mode == Mode::Check && !is_phi {
+            // `check` without every argument of a K or Q entry: the program
+            // is validated; say what admission needs (brief 13, issue 14).
+            let needs: Vec<(String, String)> = info
+                .params
+                .iter()
+                .filter(|(n, _)| !cfg.args.iter().any(|(a, _)| a == n))
+                .map(|(n, d)| (n.clone(), d.name.clone()))
+                .collect();
+            if !needs.is_empty() {
+                // The arguments that were given must still be right.
+                if let Err(d) = self.entry_args(&compiled, entry, &cfg.args, true) {
+                    let fired = ck.fired.iter().cloned().collect();
+                    return stop(trace, vec![*d], fired);
+                }
+                trace.outcome = Outcome::Validated;
+                trace.rules = ck.fired.iter().cloned().collect();
+                return Report {
+                    trace,
+                    diagnostics: Vec::new(),
+                    events: Vec::new(),
+                    explanation: None,
+                    needs,
+                };
+            }
+        }
         let given = match self.entry_args(&compiled, entry, &cfg.args, is_phi) {
             Ok(a) => a,
             Err(d) => {
@@ -507,6 +539,7 @@ impl Engine {
                     diagnostics: Vec::new(),
                     events: m.events,
                     explanation,
+                    needs: Vec::new(),
                 }
             }
         }

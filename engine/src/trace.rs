@@ -21,6 +21,10 @@ pub enum Outcome {
     /// A state the engine believes unreachable (exit 70).
     #[serde(rename = "internal-error")]
     Internal,
+    /// `check` of a K or Q entry given without all its arguments: the
+    /// program is valid; admission needs those arguments, so nothing was
+    /// admitted or run (exit 0).
+    Validated,
 }
 
 impl Outcome {
@@ -33,6 +37,7 @@ impl Outcome {
             Outcome::Undetermined => "undetermined",
             Outcome::NotRun => "not-run",
             Outcome::Internal => "internal-error",
+            Outcome::Validated => "validated",
         }
     }
 
