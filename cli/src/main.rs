@@ -34,6 +34,34 @@ struct Cli {
     /// Diagnostic format on stderr (rustc's convention).
     #[arg(long = "error-format", global = true, value_enum, default_value_t = Format::Human)]
     error_format: Format,
+    /// Colour in human diagnostics: `auto` colours a terminal unless
+    /// NO_COLOR is set (CLICOLOR_FORCE=1 colours any output).
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+impl ColorChoice {
+    /// Whether diagnostics on stderr are coloured: the flag, then the
+    /// NO_COLOR and CLICOLOR_FORCE conventions, then whether stderr is a
+    /// terminal.
+    fn colour_stderr(self) -> bool {
+        use std::io::IsTerminal;
+        let set = |k: &str| std::env::var_os(k).is_some_and(|v| !v.is_empty() && v != "0");
+        match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto if set("NO_COLOR") => false,
+            ColorChoice::Auto if set("CLICOLOR_FORCE") => true,
+            ColorChoice::Auto => std::io::stderr().is_terminal(),
+        }
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -354,6 +382,7 @@ fn real_main() -> u8 {
                     format: cli.error_format,
                     rules: None,
                     given: Default::default(),
+                    colour: cli.color.colour_stderr(),
                 }
                 .usage(engine::codes::TABLES, format!("invalid rule tables: {e}")),
                 Err(_) => {
@@ -368,6 +397,7 @@ fn real_main() -> u8 {
         format: cli.error_format,
         rules: cli.rules.clone(),
         given: Default::default(),
+        colour: cli.color.colour_stderr(),
     };
     match cli.cmd {
         Some(Cmd::Check { file, common }) => {
@@ -488,6 +518,8 @@ struct Out<'e> {
     /// Each input's stable display name (what traces record) and the path
     /// as the user gave it (what diagnostics on stderr show, brief 11).
     given: std::cell::RefCell<Vec<(String, String)>>,
+    /// Human diagnostics in colour.
+    colour: bool,
 }
 
 /// Whether `out` would be written inside directory `dir`.
@@ -631,7 +663,7 @@ impl Out<'_> {
         match self.format {
             Format::Human => {
                 for d in diags {
-                    let _ = err.write_all(render::human(src, d).as_bytes());
+                    let _ = err.write_all(render::human_styled(src, d, self.colour).as_bytes());
                 }
             }
             Format::Json => {

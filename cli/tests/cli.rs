@@ -1044,3 +1044,52 @@ fn check_needs_no_entry_arguments() {
         stdout(&o)
     );
 }
+
+/// Colour on request, by the NO_COLOR and CLICOLOR_FORCE conventions, and
+/// never by default when stderr is not a terminal (issue 14).
+#[test]
+fn colour_follows_the_flag_and_the_conventions() {
+    let f = "conformance/cases/static/unknown_field.dir";
+    let run = |args: &[&str], env: &[(&str, &str)]| {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_dustrun"));
+        c.current_dir(repo())
+            .args(args)
+            .env_remove("NO_COLOR")
+            .env_remove("CLICOLOR_FORCE");
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        stderr(&c.output().unwrap())
+    };
+    let esc = '\u{1b}';
+    let plain = run(&["check", f], &[]);
+    assert!(
+        !plain.contains(esc) && plain.starts_with("error[E0113]"),
+        "{plain}"
+    );
+    let coloured = run(&["check", "--color", "always", f], &[]);
+    assert!(
+        coloured.contains(esc) && coloured.contains("error[E0113]"),
+        "{coloured}"
+    );
+    assert!(run(&["check", f], &[("CLICOLOR_FORCE", "1")]).contains(esc));
+    assert!(!run(&["check", f], &[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]).contains(esc));
+    assert!(!run(
+        &["check", "--color", "never", f],
+        &[("CLICOLOR_FORCE", "1")]
+    )
+    .contains(esc));
+    // The outcome label survives colouring.
+    let o = run(
+        &[
+            "--color",
+            "always",
+            "conformance/cases/k/emit_before_false_constraint.json",
+        ],
+        &[],
+    );
+    assert!(
+        o.contains("inadmissible[E0201]") && !o.contains("error[E0201]"),
+        "{o}"
+    );
+}

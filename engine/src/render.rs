@@ -108,6 +108,12 @@ pub fn category_word(c: Category) -> &'static str {
 /// byte-stable). Spans are clamped to char boundaries first: codespan panics
 /// on spans that split `Φ` or run past the end.
 pub fn human(src: &Source<'_>, d: &Diagnostic) -> String {
+    human_styled(src, d, false)
+}
+
+/// [`human`], with ANSI colour when `colour` (a terminal that wants it; the
+/// CLI decides, honouring `--color`, `NO_COLOR` and `CLICOLOR_FORCE`).
+pub fn human_styled(src: &Source<'_>, d: &Diagnostic, colour: bool) -> String {
     let whole = source_text(src);
     // codespan indexes every line of the text it is given: give it only the
     // lines up to the last label (a 64 MiB input of short lines would cost
@@ -181,12 +187,18 @@ pub fn human(src: &Source<'_>, d: &Diagnostic) -> String {
         .with_code(d.code.clone())
         .with_labels(labels)
         .with_notes(notes);
-    match term::emit_into_string(&Config::default(), &file, &cs) {
-        // Plain text (no colour): the header starts with codespan's word.
-        Ok(s) => match s.strip_prefix("error[") {
-            Some(rest) if label != "error" => format!("{label}[{rest}"),
-            _ => s,
-        },
+    let rendered = if colour {
+        let mut buf = term::termcolor::Buffer::ansi();
+        term::emit_to_write_style(&mut buf, &Config::default(), &file, &cs)
+            .map(|()| String::from_utf8_lossy(buf.as_slice()).into_owned())
+    } else {
+        term::emit_into_string(&Config::default(), &file, &cs)
+    };
+    match rendered {
+        // The header's first word is codespan's severity: say what happened
+        // (after any colour escape that precedes it).
+        Ok(s) if label != "error" => s.replacen("error[", &format!("{label}["), 1),
+        Ok(s) => s,
         Err(_) => format!("{label}[{}]: {}\n", d.code, d.message),
     }
 }
