@@ -290,7 +290,11 @@ impl<'s> L<'s> {
                 }
                 "dir_version" => {
                     once(&mut seen, 4)?;
-                    version = Some(l.string()?.ident());
+                    let v = l.string()?.ident();
+                    if !is_version(&v.name) {
+                        return None;
+                    }
+                    version = Some(v);
                 }
                 _ => return None,
             }

@@ -28,7 +28,15 @@ pub(crate) fn load_json_tree(src: &str) -> Result<Program, LoadError> {
     // Our extension: the version a textual DIR header declared, so a program
     // survives text -> JSON -> text. The compiler's JSON never carries it.
     let version = match obj.opt("dir_version") {
-        Some(v) => Some(ident(v, "$.dir_version")?),
+        Some(v) => {
+            let id = ident(v, "$.dir_version")?;
+            // Printed as the text header `dir <version>;`: anything but a
+            // version would be text of its own.
+            if !is_version(&id.name) {
+                return Err(shape(v, "$.dir_version", "a version such as \"0.1\""));
+            }
+            Some(id)
+        }
         None => None,
     };
     obj.finish()?;

@@ -154,6 +154,13 @@ pub fn is_identifier(t: &str) -> bool {
         && t.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
+/// A DIR version as the textual header writes it: `0.1`, `1.2.3`.
+pub fn is_version(t: &str) -> bool {
+    !t.is_empty()
+        && t.split('.')
+            .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()))
+}
+
 /// The regimes a later version's wrapped type names (`K[Int]`).
 pub const TYPE_WRAPPERS: [&str; 3] = ["K", "Q", "Phi"];
 

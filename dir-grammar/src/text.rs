@@ -391,8 +391,13 @@ fn literal(p: Pair<'_, Rule>) -> R<Literal> {
     Ok(Literal { value, span: sp })
 }
 
+/// An expression, under the same per-expression nesting limit JSON DIR's
+/// expression strings have: one limit for both forms, so `fmt --to json`
+/// output always loads.
 fn expr(p: Pair<'_, Rule>) -> R<Expr> {
     let id = |o: usize| o;
+    let start = p.as_span().start();
+    crate::expr::prescan_expr(p.as_str(), &|o| start + o)?;
     Ok(build_expr(p, &id)?.0)
 }
 

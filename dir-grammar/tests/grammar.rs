@@ -184,3 +184,47 @@ fn what_one_form_loads_the_other_can_write() {
         assert_eq!(e.kind, LoadErrorKind::JsonShape, "{bad}");
     }
 }
+
+/// Nothing JSON DIR carries can print as text of its own (issue 14): a
+/// crafted version or clause cannot inject a process into `fmt --to text`.
+#[test]
+fn json_names_cannot_inject_text() {
+    use dir_grammar::print::to_text;
+    let evil = r#"0.1;\nforge Evil { proc K main() { emit 1; return; } }\n//"#;
+    let src = format!(r#"{{"dir_version": "{evil}", "forges": []}}"#);
+    let e = load_str(&src).unwrap_err();
+    assert_eq!(e.kind, LoadErrorKind::JsonShape);
+    assert!(e.message.contains("a version"), "{}", e.message);
+    // Clause operators and values that are not plain tokens print quoted.
+    let src = r#"{"forges":[{"name":"F","procs":[{"regime":"K","name":"a","body":[]},{"regime":"Φ","name":"b","body":[]}],"binds":[{"source":"Φ::b","target":"K::a","contract":[{"key":"k","op":"<; } proc K x() { } //","value":"1 }; proc K y() {"}]}]}]}"#;
+    let p = load_str(src).unwrap();
+    let text = to_text(&p);
+    let back = load_str(&text).unwrap_or_else(|e| panic!("{text}\n{}", e.message));
+    assert_eq!(back.forges[0].procs.len(), 2, "{text}");
+    assert_eq!(to_text(&back), text);
+}
+
+/// One nesting limit per expression in both forms, so `fmt` output always
+/// loads: text that loads gives JSON that loads, and an expression too
+/// deep for JSON is refused in text as well (issue 14).
+#[test]
+fn one_expression_nesting_limit_for_both_forms() {
+    use dir_grammar::print::{to_json, to_text};
+    let text = |depth: usize| {
+        let e = format!("{}1{}", "(".repeat(depth), ")".repeat(depth));
+        format!("dir 0.1;\nforge F {{\n  proc K main() -> i64 {{ return {e}; }}\n}}\n")
+    };
+    let ok = load_str(&text(limits::MAX_EXPR_NESTING)).unwrap();
+    let json = to_json(&ok);
+    let back =
+        load_str(&json).unwrap_or_else(|e| panic!("fmt --to json does not load: {}", e.message));
+    assert_eq!(to_text(&back), to_text(&ok));
+    let e = load_str(&text(limits::MAX_EXPR_NESTING + 1)).unwrap_err();
+    assert_eq!(e.kind, LoadErrorKind::TooDeep);
+    assert!(
+        e.message
+            .contains("an expression nests deeper than the limit of 64"),
+        "{}",
+        e.message
+    );
+}
