@@ -1093,3 +1093,29 @@ fn colour_follows_the_flag_and_the_conventions() {
         "{o}"
     );
 }
+
+/// `fmt` keeps comments, each before the declaration or statement that
+/// follows it, and is a fixed point (issue 14).
+#[test]
+fn fmt_keeps_comments() {
+    let d = temp_dir("fmtcomments");
+    let p = d.join("c.dir");
+    std::fs::write(
+        &p,
+        "// file header\ndir 0.1;\n// the forge\nforge F {\n  // a shape\n  shape P { x: i64 }\n  // the entry\n  proc K main() -> i64 {\n    // first\n    let a = 1; // after a\n    let b = a Add // inside\n      2;\n    return b;\n    // at the end of the body\n  }\n  // at the end of the forge\n}\n// at the end of the file\n",
+    )
+    .unwrap();
+    let o = dustrun(&["fmt", p.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert_eq!(
+        out,
+        "// file header\ndir 0.1;\n\n// the forge\nforge F {\n  // a shape\n  shape P { x: i64 }\n\n  // the entry\n  proc K main() -> i64 {\n    // first\n    let a = 1;\n    // after a\n    let b = a Add 2;\n    // inside\n    return b;\n    // at the end of the body\n  }\n  // at the end of the forge\n}\n\n// at the end of the file\n"
+    );
+    let again = d.join("again.dir");
+    std::fs::write(&again, &out).unwrap();
+    assert_eq!(stdout(&dustrun(&["fmt", again.to_str().unwrap()])), out);
+    // JSON has no comments to keep.
+    let json = stdout(&dustrun(&["fmt", "--to", "json", p.to_str().unwrap()]));
+    assert!(!json.contains("//"), "{json}");
+}

@@ -1739,11 +1739,24 @@ fn seeds(base: u64, n: u64) -> impl Iterator<Item = u64> {
 
 const N: u64 = 300;
 
-/// Text -> JSON -> text, JSON -> JSON and canonical text -> text.
+/// Text -> JSON -> text, JSON -> JSON and canonical text -> text; and the
+/// commented canonical text (fmt keeps comments) is a fixed point keeping
+/// every comment.
 fn round_trip(src: &str) -> Result<(), String> {
     use dir_grammar::print::{to_json, to_text};
-    let first =
+    let mut first =
         dir_grammar::load_str(src).map_err(|e| format!("generated text does not load: {e:?}"))?;
+    let commented = to_text(&first);
+    let again = dir_grammar::load_str(&commented)
+        .map_err(|e| format!("commented canonical text does not load: {e:?}\n{commented}"))?;
+    if to_text(&again) != commented || again.comments.len() != first.comments.len() {
+        return Err(format!(
+            "commented text is not a fixed point\n--- first ---\n{commented}--- reprinted ---\n{}",
+            to_text(&again)
+        ));
+    }
+    // JSON has no comments: the forms are compared without them.
+    first.comments.clear();
     let text = to_text(&first);
     let json = to_json(&first);
     let from_json = dir_grammar::load_str(&json)

@@ -305,6 +305,7 @@ impl<'s> L<'s> {
             forges: forges?,
             types,
             form: SourceForm::Json,
+            comments: Vec::new(),
         })
     }
 

@@ -214,6 +214,7 @@ impl<'s> T<'s> {
             forges,
             types,
             form: SourceForm::Text,
+            comments: comments_of(self.s),
         })
     }
 

@@ -45,6 +45,7 @@ pub(crate) fn load_json_tree(src: &str) -> Result<Program, LoadError> {
         forges: out,
         types,
         form: SourceForm::Json,
+        comments: Vec::new(),
     })
 }
 

@@ -65,6 +65,49 @@ pub struct Program {
     /// Newer compiler output's top-level `types` (kept verbatim).
     pub types: Option<Json>,
     pub form: SourceForm,
+    /// The `//` comments of a textual DIR file, in order, so that `fmt`
+    /// keeps them (JSON DIR has none). The printer attaches each to the
+    /// declaration or statement that follows it.
+    pub comments: Vec<Comment>,
+}
+
+/// A `//` comment: its text (from `//` to the end of its line) and where.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Comment {
+    pub text: String,
+    pub span: Span,
+}
+
+/// Every `//` comment of a textual DIR source, outside string and
+/// character literals.
+pub fn comments_of(src: &str) -> Vec<Comment> {
+    let b = src.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            q @ (b'"' | b'\'') => {
+                i += 1;
+                while i < b.len() && b[i] != q {
+                    i += if b[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'/' if b.get(i + 1) == Some(&b'/') => {
+                let start = i;
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+                out.push(Comment {
+                    text: src[start..i].trim_end().to_string(),
+                    span: Span::new(start, i),
+                });
+                continue;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    out
 }
 
 #[derive(Clone, Debug)]

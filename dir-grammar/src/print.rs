@@ -156,19 +156,85 @@ fn is_bare_token(s: &str) -> bool {
     int || ident
 }
 
+/// Where a comment is printed: before the item that follows it in the
+/// source, or before the `}` that closes a block it ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Place {
+    Header,
+    Types,
+    Forge(usize),
+    Shape(usize, usize),
+    Proc(usize, usize),
+    Stmt(usize, usize, usize),
+    ProcEnd(usize, usize),
+    Bind(usize, usize),
+    ForgeEnd(usize),
+    FileEnd,
+}
+
+/// Each comment attached to the first item (or block end) at or after it.
+fn attach(p: &Program) -> std::collections::BTreeMap<Place, Vec<&str>> {
+    let mut marks: Vec<(usize, Place)> = Vec::new();
+    if let Some(v) = &p.version {
+        marks.push((v.span.start, Place::Header));
+    }
+    if let Some(t) = &p.types {
+        marks.push((t.span.start, Place::Types));
+    }
+    for (fi, f) in p.forges.iter().enumerate() {
+        marks.push((f.span.start, Place::Forge(fi)));
+        marks.push((f.span.end.saturating_sub(1), Place::ForgeEnd(fi)));
+        for (si, s) in f.shapes.iter().enumerate() {
+            marks.push((s.span.start, Place::Shape(fi, si)));
+        }
+        for (pi, pr) in f.procs.iter().enumerate() {
+            marks.push((pr.span.start, Place::Proc(fi, pi)));
+            marks.push((pr.span.end.saturating_sub(1), Place::ProcEnd(fi, pi)));
+            for (si, s) in pr.body.iter().enumerate() {
+                marks.push((s.span.start, Place::Stmt(fi, pi, si)));
+            }
+        }
+        for (bi, b) in f.binds.iter().enumerate() {
+            marks.push((b.span.start, Place::Bind(fi, bi)));
+        }
+    }
+    marks.sort();
+    let mut out: std::collections::BTreeMap<Place, Vec<&str>> = Default::default();
+    for c in &p.comments {
+        let i = marks.partition_point(|(pos, _)| *pos < c.span.end);
+        let place = marks.get(i).map_or(Place::FileEnd, |(_, place)| *place);
+        out.entry(place).or_default().push(&c.text);
+    }
+    out
+}
+
 pub fn to_text(p: &Program) -> String {
+    let notes = attach(p);
+    // The comments attached to a place, each on its own line.
+    let comments = |o: &mut String, place: Place, indent: &str| {
+        for c in notes.get(&place).into_iter().flatten() {
+            o.push_str(indent);
+            o.push_str(c);
+            o.push('\n');
+        }
+    };
     let mut o = String::new();
     let version = p
         .version
         .as_ref()
         .map(|v| v.name.as_str())
         .unwrap_or(DEFAULT_DIR_VERSION);
+    comments(&mut o, Place::Header, "");
     let _ = writeln!(o, "dir {version};");
     if let Some(t) = &p.types {
-        let _ = writeln!(o, "\ntypes {};", json_compact(t));
+        o.push('\n');
+        comments(&mut o, Place::Types, "");
+        let _ = writeln!(o, "types {};", json_compact(t));
     }
-    for f in &p.forges {
-        let _ = writeln!(o, "\nforge {} {{", f.name.name);
+    for (fi, f) in p.forges.iter().enumerate() {
+        o.push('\n');
+        comments(&mut o, Place::Forge(fi), "");
+        let _ = writeln!(o, "forge {} {{", f.name.name);
         let mut first = true;
         let mut sep = |o: &mut String| {
             if !first {
@@ -176,8 +242,9 @@ pub fn to_text(p: &Program) -> String {
             }
             first = false;
         };
-        for s in &f.shapes {
+        for (si, s) in f.shapes.iter().enumerate() {
             sep(&mut o);
+            comments(&mut o, Place::Shape(fi, si), "  ");
             let fields: Vec<String> = s
                 .fields
                 .iter()
@@ -189,8 +256,9 @@ pub fn to_text(p: &Program) -> String {
                 let _ = writeln!(o, "  shape {} {{ {} }}", s.name.name, fields.join(", "));
             }
         }
-        for pr in &f.procs {
+        for (pi, pr) in f.procs.iter().enumerate() {
             sep(&mut o);
+            comments(&mut o, Place::Proc(fi, pi), "  ");
             let params: Vec<String> = pr
                 .params
                 .iter()
@@ -229,15 +297,18 @@ pub fn to_text(p: &Program) -> String {
                 let _ = write!(o, " locals {}", json_compact(l));
             }
             o.push_str(" {\n");
-            for s in &pr.body {
+            for (si, s) in pr.body.iter().enumerate() {
+                comments(&mut o, Place::Stmt(fi, pi, si), "    ");
                 o.push_str("    ");
                 o.push_str(&stmt_text(s));
                 o.push('\n');
             }
+            comments(&mut o, Place::ProcEnd(fi, pi), "    ");
             o.push_str("  }\n");
         }
-        for b in &f.binds {
+        for (bi, b) in f.binds.iter().enumerate() {
             sep(&mut o);
+            comments(&mut o, Place::Bind(fi, bi), "  ");
             let _ = write!(o, "  bind {} -> {}", b.source.text(), b.target.text());
             if !b.contract.is_empty() {
                 let cs: Vec<String> = b
@@ -260,7 +331,12 @@ pub fn to_text(p: &Program) -> String {
             }
             o.push_str(";\n");
         }
+        comments(&mut o, Place::ForgeEnd(fi), "  ");
         o.push_str("}\n");
+    }
+    if notes.contains_key(&Place::FileEnd) {
+        o.push('\n');
+        comments(&mut o, Place::FileEnd, "");
     }
     o
 }

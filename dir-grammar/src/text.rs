@@ -66,6 +66,7 @@ pub(crate) fn load_text_pest(src: &str) -> R<Program> {
         forges,
         types,
         form: SourceForm::Text,
+        comments: comments_of(src),
     })
 }
 
