@@ -1119,3 +1119,52 @@ fn fmt_keeps_comments() {
     let json = stdout(&dustrun(&["fmt", "--to", "json", p.to_str().unwrap()]));
     assert!(!json.contains("//"), "{json}");
 }
+
+/// The README's first-run walkthrough is what dustrun really does: its
+/// program, its diagnostic, its simulate summary and its replay line.
+#[test]
+fn the_readme_walkthrough_is_true() {
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    let section = readme
+        .split("## First run: a walkthrough")
+        .nth(1)
+        .and_then(|s| s.split("\n## ").next())
+        .expect("the walkthrough section");
+    let blocks: Vec<&str> = section
+        .split("```")
+        .skip(1)
+        .step_by(2)
+        .map(|b| {
+            b.trim_start_matches(|c: char| c != '\n')
+                .trim_start_matches('\n')
+        })
+        .collect();
+    let [program, diagnostic, session, ..] = blocks.as_slice() else {
+        panic!("walkthrough blocks: {blocks:?}")
+    };
+    let d = temp_dir("walkthrough");
+    let greet = d.join("greet.dir");
+    std::fs::write(&greet, program).unwrap();
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_dustrun"))
+            .current_dir(&d)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let o = run(&["greet.dir"]);
+    assert_eq!(o.status.code(), Some(4));
+    assert_eq!(stderr(&o).trim_end(), diagnostic.trim_end());
+    std::fs::write(&greet, program.replace("return cout;", "return count;")).unwrap();
+    let o = run(&["greet.dir"]);
+    assert_eq!(
+        (o.status.code(), stdout(&o).as_str()),
+        (Some(0), "Hello, Dust!\n")
+    );
+    let o = run(&["--simulate", "--trace-out", "trace.json", "greet.dir"]);
+    let replay = run(&["--replay", "trace.json"]);
+    let lines: Vec<&str> = session.lines().collect();
+    let summary: String = lines[1..lines.len() - 2].join("\n");
+    assert_eq!(stdout(&o).trim_end(), summary);
+    assert_eq!(stdout(&replay).trim_end(), *lines.last().unwrap());
+}
