@@ -302,6 +302,10 @@ enum To {
 /// with exit 2 instead of a panic.
 struct StdoutFailed(String);
 
+/// `--error-format json` as parsed, for the stops reported after the main
+/// thread ended (a closed stdout, an internal error).
+static JSON_ERRORS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 /// `print!` that reports a failed write instead of panicking.
 macro_rules! say {
     ($($t:tt)*) => {{
@@ -331,6 +335,26 @@ macro_rules! sayln {
     ($($t:tt)*) => {{ say!($($t)*); say!("\n"); }};
 }
 
+/// A stop reported outside `Out` (no engine is left): the same header and
+/// the same JSON shape as every other diagnostic.
+fn late_stop(code: &str, category: &str, title: &str, message: &str) {
+    if JSON_ERRORS.load(std::sync::atomic::Ordering::Relaxed) {
+        let v = serde_json::json!({ "diagnostics": [{
+            "category": category, "kind": "Usage", "code": code, "title": title,
+            "message": message, "rule": null, "spec": "§13.5", "primary": null,
+            "secondary": [], "notes": [], "help": null,
+        }] });
+        warn!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+    } else {
+        let word = if category == "usage" {
+            "usage error"
+        } else {
+            "internal error"
+        };
+        warn!("error[{code}]: {word}: {message}");
+    }
+}
+
 fn main() -> ExitCode {
     // A failed write to stdout unwinds to here as `StdoutFailed`; keep the
     // default report for every other panic.
@@ -352,11 +376,21 @@ fn main() -> ExitCode {
                 .downcast_ref::<StdoutFailed>()
                 .map(|f| f.0.clone())
                 .unwrap_or_default();
-            warn!("error[E0020]: usage error: cannot write to standard output: {why}");
+            late_stop(
+                engine::codes::IO,
+                "usage",
+                "cannot read input",
+                &format!("cannot write to standard output: {why}"),
+            );
             ExitCode::from(2)
         }
         _ => {
-            warn!("error[E0501]: internal error: dustrun stopped unexpectedly (please report it with the input that caused it)");
+            late_stop(
+                engine::codes::INTERNAL,
+                "internal",
+                "internal error",
+                "dustrun stopped unexpectedly (please report it with the input that caused it)",
+            );
             ExitCode::from(70)
         }
     }
@@ -364,6 +398,10 @@ fn main() -> ExitCode {
 
 fn real_main() -> u8 {
     let cli = Cli::parse();
+    JSON_ERRORS.store(
+        cli.error_format == Format::Json,
+        std::sync::atomic::Ordering::Relaxed,
+    );
     let tables = match &cli.rules {
         None => Tables::defaults(),
         Some(d) => Tables::from_dir(d),

@@ -1168,3 +1168,61 @@ fn the_readme_walkthrough_is_true() {
     assert_eq!(stdout(&o).trim_end(), summary);
     assert_eq!(stdout(&replay).trim_end(), *lines.last().unwrap());
 }
+
+/// `fmt` output always loads, in both directions, at the limits; and a
+/// crafted JSON name cannot inject text (issue 14).
+#[test]
+fn fmt_output_always_loads() {
+    let d = temp_dir("fmtloads");
+    let deep =
+        |open: &str, close: &str, n: usize| format!("{}1{}", open.repeat(n), close.repeat(n));
+    let text = format!(
+        "dir 0.1;\ntypes {};\nforge F {{\n  proc K main() -> i64 {{\n    @While {};\n    return {};\n  }}\n}}\n",
+        deep("[", "]", 64),
+        deep("[", "]", 64),
+        deep("(", ")", 64)
+    );
+    let t = d.join("deep.dir");
+    std::fs::write(&t, &text).unwrap();
+    let o = dustrun(&["fmt", "--to", "json", t.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let j = d.join("deep.json");
+    std::fs::write(&j, stdout(&o)).unwrap();
+    let back = dustrun(&["fmt", j.to_str().unwrap()]);
+    assert_eq!(
+        back.status.code(),
+        Some(0),
+        "fmt --to json output does not load: {}",
+        stderr(&back)
+    );
+    assert_eq!(
+        stdout(&back),
+        stdout(&dustrun(&["fmt", t.to_str().unwrap()]))
+    );
+    // One level more is refused in text as in JSON.
+    for (what, bad) in [
+        (
+            "an expression",
+            text.replace(&deep("(", ")", 64), &deep("(", ")", 65)),
+        ),
+        (
+            "a later statement's body",
+            text.replacen(
+                &format!("@While {}", deep("[", "]", 64)),
+                &format!("@While {}", deep("[", "]", 65)),
+                1,
+            ),
+        ),
+    ] {
+        std::fs::write(&t, bad).unwrap();
+        let e = stderr(&dustrun(&["fmt", t.to_str().unwrap()]));
+        assert!(
+            e.contains(&format!("{what} nests deeper than the limit of 64")),
+            "{e}"
+        );
+    }
+    // A dir_version that is not a version would print as text of its own.
+    std::fs::write(&j, r#"{"dir_version": "0.1; forge X {}", "forges": []}"#).unwrap();
+    let e = stderr(&dustrun(&["fmt", j.to_str().unwrap()]));
+    assert!(e.contains("$.dir_version must be a version"), "{e}");
+}

@@ -105,6 +105,11 @@ pub mod limits {
     pub const MAX_INPUT_BYTES: usize = 64 * 1024 * 1024;
     /// Deepest bracket nesting (`( [ {`) in a JSON or textual DIR file.
     pub const MAX_FILE_NESTING: usize = 96;
+    /// Deepest nesting of a JSON value kept verbatim (`types`, `locals`, a
+    /// later statement's body), in either form: both forms place it at
+    /// different depths, and this keeps each within the file limit in the
+    /// other, so `fmt` output always loads.
+    pub const MAX_VERBATIM_NESTING: usize = 64;
     /// Deepest bracket nesting inside one expression.
     pub const MAX_EXPR_NESTING: usize = 64;
     /// Deepest expression tree (operator chains count too).

@@ -249,7 +249,7 @@ impl<'s> L<'s> {
     fn any(&mut self) -> Option<Json> {
         let (v, end) = value_at(self.s, self.i, self.depth)?;
         self.i = end;
-        Some(v)
+        (v.nesting() <= limits::MAX_VERBATIM_NESTING).then_some(v)
     }
 
     fn word(&mut self, extra: &[char]) -> Option<Ident> {
@@ -851,18 +851,32 @@ mod tests {
                 r#"{{"types": {ty}, "forges": [{{"name": "F", "procs": [{{"regime": "K", "name": "main", "ret": "i64", "body": [{{"Return": {{"expr": "{e}"}}}}]}}]}}]}}"#
             )
         };
-        let file_limit = crate::error::limits::MAX_FILE_NESTING;
+        let verbatim_limit = crate::error::limits::MAX_VERBATIM_NESTING;
         let expr_limit = crate::error::limits::MAX_EXPR_NESTING;
         for (t, e) in [
-            (file_limit - 1, 1),
-            (file_limit, 1),
+            (verbatim_limit, 1),
+            (verbatim_limit + 1, 1),
             (1, expr_limit),
             (1, expr_limit + 1),
         ] {
             let src = file(t, e);
             let (fast, slow) = agree(&src);
             assert_eq!(fast, slow, "types depth {t}, expression depth {e}");
-            assert_eq!(slow, t < file_limit && e <= expr_limit, "{t} {e}");
+            assert_eq!(slow, t <= verbatim_limit && e <= expr_limit, "{t} {e}");
+        }
+        // Past the file's limit the pre-scan refuses before anything else.
+        let limit = crate::error::limits::MAX_FILE_NESTING;
+        for depth in [limit - 1, limit] {
+            let src = format!(
+                r#"{{"forges": {}1{}}}"#,
+                "[".repeat(depth),
+                "]".repeat(depth)
+            );
+            let (fast, _) = agree(&src);
+            assert!(!fast);
+            let e = crate::load_json::load_json(&src).unwrap_err();
+            let too_deep = e.kind == crate::error::LoadErrorKind::TooDeep;
+            assert_eq!(too_deep, depth + 1 > limit, "{depth}: {}", e.message);
         }
     }
 

@@ -168,7 +168,7 @@ impl<'s> T<'s> {
         self.ws();
         let (v, end) = value_at(self.s, self.i, self.depth)?;
         self.i = end;
-        Some(v)
+        (v.nesting() <= limits::MAX_VERBATIM_NESTING).then_some(v)
     }
 
     fn file(&mut self) -> Option<Program> {
@@ -732,12 +732,13 @@ mod tests {
             assert_eq!(fast, slow, "expression depth {depth}");
             assert_eq!(slow, depth <= expr_limit, "expression depth {depth}");
         }
-        for depth in [limit, limit + 1] {
+        let verbatim = crate::error::limits::MAX_VERBATIM_NESTING;
+        for depth in [verbatim, verbatim + 1, limit + 1] {
             let j = format!("{}1{}", "[".repeat(depth), "]".repeat(depth));
             let src = format!("dir 0.1;\ntypes {j};\n");
             let (fast, slow) = agree(&src);
             assert_eq!(fast, slow, "types depth {depth}");
-            assert_eq!(slow, depth <= limit, "types depth {depth}");
+            assert_eq!(slow, depth <= verbatim, "types depth {depth}");
         }
     }
 

@@ -48,6 +48,33 @@ impl JStr {
 }
 
 impl Json {
+    /// Bracket nesting: 0 for a scalar, 1 for `[1]`. Recursion is bounded by
+    /// the file's nesting limit, enforced before any value is built.
+    pub fn nesting(&self) -> usize {
+        match &self.kind {
+            JsonKind::Array(a) => 1 + a.iter().map(Json::nesting).max().unwrap_or(0),
+            JsonKind::Object(m) => 1 + m.iter().map(|(_, v)| v.nesting()).max().unwrap_or(0),
+            _ => 0,
+        }
+    }
+
+    /// This value, if it nests within `MAX_VERBATIM_NESTING`; else the load
+    /// error (`what` names it).
+    pub(crate) fn verbatim(self, what: &str) -> Result<Json, LoadError> {
+        let limit = limits::MAX_VERBATIM_NESTING;
+        if self.nesting() <= limit {
+            return Ok(self);
+        }
+        Err(LoadError::new(
+            LoadErrorKind::TooDeep,
+            format!("{what} nests deeper than the limit of {limit} brackets"),
+            Span::new(self.span.start, self.span.start + 1),
+        )
+        .note(format!(
+            "a JSON value kept verbatim nests at most {limit} deep in either form, so that the other form can hold it"
+        )))
+    }
+
     pub fn type_name(&self) -> &'static str {
         match self.kind {
             JsonKind::Null => "null",

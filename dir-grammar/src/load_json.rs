@@ -24,7 +24,10 @@ pub(crate) fn load_json_tree(src: &str) -> Result<Program, LoadError> {
     for (i, f) in arr(forges, "$.forges")?.iter().enumerate() {
         out.push(forge(f, &format!("forges[{i}]"))?);
     }
-    let types = obj.opt("types").cloned();
+    let types = match obj.opt("types") {
+        Some(t) => Some(t.clone().verbatim("`types`")?),
+        None => None,
+    };
     // Our extension: the version a textual DIR header declared, so a program
     // survives text -> JSON -> text. The compiler's JSON never carries it.
     let version = match obj.opt("dir_version") {
@@ -276,7 +279,10 @@ fn proc(v: &Json, path: &str) -> Result<Proc, LoadError> {
         }
     }
     let body = stmts(o.req("body")?, &format!("{path}.body"))?;
-    let locals = o.opt("locals").cloned();
+    let locals = match o.opt("locals") {
+        Some(l) => Some(l.clone().verbatim("`locals`")?),
+        None => None,
+    };
     o.finish()?;
     Ok(Proc {
         regime,
@@ -481,7 +487,7 @@ fn stmt(v: &Json, path: &str) -> Result<Stmt, LoadError> {
         // profile table, whether it is a known later statement or unknown.
         t if is_statement_tag(t) => StmtKind::Later {
             kind: Ident::new(t, tag.span),
-            body: body.clone(),
+            body: body.clone().verbatim("a later statement's body")?,
         },
         other => {
             return Err(LoadError::new(

@@ -56,7 +56,7 @@ pub(crate) fn load_text_pest(src: &str) -> R<Program> {
                     })?;
                 version = Some(ident(&v));
             }
-            Rule::types_decl => types = Some(embedded_json(item)?),
+            Rule::types_decl => types = Some(embedded_json(item)?.verbatim("`types`")?),
             Rule::forge => forges.push(forge(item)?),
             _ => {}
         }
@@ -324,7 +324,7 @@ fn proc(p: Pair<'_, Rule>) -> R<Proc> {
                     pr.uses.push(use_item(u)?);
                 }
             }
-            Rule::locals => pr.locals = Some(embedded_json(item)?),
+            Rule::locals => pr.locals = Some(embedded_json(item)?.verbatim("`locals`")?),
             _ => pr.body.push(stmt(item)?),
         }
     }
@@ -463,7 +463,7 @@ fn stmt(p: Pair<'_, Rule>) -> R<Stmt> {
                     LoadError::new(LoadErrorKind::UnknownStatement, message, kind.span).note(note),
                 );
             }
-            let body = build_json(next("JSON body")?, 0)?;
+            let body = build_json(next("JSON body")?, 0)?.verbatim("a later statement's body")?;
             StmtKind::Later { kind, body }
         }
         other => {
