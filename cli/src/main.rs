@@ -34,6 +34,11 @@ struct Cli {
     /// Diagnostic format on stderr (rustc's convention).
     #[arg(long = "error-format", global = true, value_enum, default_value_t = Format::Human)]
     error_format: Format,
+    /// The old spelling of `--error-format`, for running a program
+    /// (`dustrun --format json FILE`); a subcommand's `--format` is its own
+    /// output's format.
+    #[arg(long = "format", value_enum, value_name = "ERROR_FORMAT")]
+    old_error_format: Option<Format>,
     /// Colour in human diagnostics: `auto` colours a terminal unless
     /// NO_COLOR is set (CLICOLOR_FORCE=1 colours any output).
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
@@ -397,7 +402,10 @@ fn main() -> ExitCode {
 }
 
 fn real_main() -> u8 {
-    let cli = Cli::parse();
+    let mut cli = Cli::parse();
+    if let Some(f) = cli.old_error_format {
+        cli.error_format = f;
+    }
     JSON_ERRORS.store(
         cli.error_format == Format::Json,
         std::sync::atomic::Ordering::Relaxed,

@@ -905,9 +905,23 @@ fn usage_errors_share_one_header_and_honour_json() {
             .unwrap_or_else(|e| panic!("{args:?}: not JSON ({e}): {}", stderr(&o)));
         assert_eq!(v["diagnostics"][0]["category"], "usage", "{args:?}");
     }
-    // Rule ids are explained in either case.
+    // Rule ids are explained in either case, and in both formats.
     let o = dustrun(&["explain", "adm-constraint"]);
     assert!(stdout(&o).starts_with("ADM-CONSTRAINT: "), "{}", stdout(&o));
+    let o = dustrun(&["explain", "ADM-CONSTRAINT", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(
+        (v["rule"].as_str(), v["code"].as_str()),
+        (Some("ADM-CONSTRAINT"), Some("E0201"))
+    );
+    // `--format` is still understood as the old spelling when running.
+    let o = dustrun(&[
+        "--format",
+        "json",
+        "conformance/cases/static/unknown_field.dir",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&stderr(&o)).unwrap();
+    assert_eq!(v["diagnostics"][0]["code"], "E0113");
 }
 
 /// Syntax errors say what is missing where a person looks (issue 14): a
