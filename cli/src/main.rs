@@ -342,11 +342,16 @@ macro_rules! sayln {
 
 /// A stop reported outside `Out` (no engine is left): the same header and
 /// the same JSON shape as every other diagnostic.
-fn late_stop(code: &str, category: &str, title: &str, message: &str) {
+fn late_stop(code: &str, category: &str, title: &str, spec: &str, message: &str) {
     if JSON_ERRORS.load(std::sync::atomic::Ordering::Relaxed) {
+        let kind = if category == "usage" {
+            "Usage"
+        } else {
+            "Internal"
+        };
         let v = serde_json::json!({ "diagnostics": [{
-            "category": category, "kind": "Usage", "code": code, "title": title,
-            "message": message, "rule": null, "spec": "§13.5", "primary": null,
+            "category": category, "kind": kind, "code": code, "title": title,
+            "message": message, "rule": null, "spec": spec, "primary": null,
             "secondary": [], "notes": [], "help": null,
         }] });
         warn!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
@@ -384,7 +389,8 @@ fn main() -> ExitCode {
             late_stop(
                 engine::codes::IO,
                 "usage",
-                "cannot read input",
+                "input or output failed",
+                "§13.5",
                 &format!("cannot write to standard output: {why}"),
             );
             ExitCode::from(2)
@@ -394,6 +400,7 @@ fn main() -> ExitCode {
                 engine::codes::INTERNAL,
                 "internal",
                 "internal error",
+                "§13.6",
                 "dustrun stopped unexpectedly (please report it with the input that caused it)",
             );
             ExitCode::from(70)
@@ -680,6 +687,23 @@ fn shown(p: &Path) -> String {
     p.to_string_lossy().into_owned()
 }
 
+/// A message about a file in both forms: for the trace (its stable display
+/// name, Rust's platform-independent words for an I/O error) and for
+/// stderr (the path as given, the operating system's words).
+fn about_file(
+    path: &Path,
+    err: Option<&std::io::Error>,
+    text: impl Fn(&str, &str) -> String,
+) -> (String, String) {
+    (
+        text(
+            &display_name(path),
+            &err.map(|e| e.kind().to_string()).unwrap_or_default(),
+        ),
+        text(&shown(path), &err.map(io_words).unwrap_or_default()),
+    )
+}
+
 /// The stable name a file is recorded under in traces and other
 /// deterministic output: as given, or its file name when absolute (no
 /// absolute path ever reaches such output).
@@ -729,6 +753,11 @@ impl Out<'_> {
         Box::new(Diagnostic::new(self.engine.tables(), code, None, message))
     }
 
+    /// A usage stop about a file: see [`about_file`].
+    fn file_diag(&self, code: &str, (stable, local): (String, String)) -> Box<Diagnostic> {
+        Box::new(Diagnostic::new(self.engine.tables(), code, None, stable).shown_as(local))
+    }
+
     /// Report a usage stop that has no source location; exit 2.
     fn report_usage(&self, d: Box<Diagnostic>) -> u8 {
         self.diagnostics(
@@ -754,9 +783,9 @@ impl Out<'_> {
         read_capped(file, dir_grammar::limits::MAX_INPUT_BYTES + 1)
             .map(|b| (name.clone(), b))
             .map_err(|e| {
-                self.usage_diag(
+                self.file_diag(
                     engine::codes::IO,
-                    format!("cannot read `{}`: {}", shown(file), io_words(&e)),
+                    about_file(file, Some(&e), |p, w| format!("cannot read `{p}`: {w}")),
                 )
             })
     }
@@ -1020,32 +1049,28 @@ impl Out<'_> {
         let mut provide = Vec::new();
         if let Some(path) = &common.resources {
             let bytes = read_capped(path, MAX_MANIFEST_BYTES + 1).map_err(|e| {
-                self.usage_diag(
+                self.file_diag(
                     engine::codes::IO,
-                    format!(
-                        "cannot read resource manifest `{}`: {}",
-                        shown(path),
-                        io_words(&e)
-                    ),
+                    about_file(path, Some(&e), |p, w| {
+                        format!("cannot read resource manifest `{p}`: {w}")
+                    }),
                 )
             })?;
             if bytes.len() > MAX_MANIFEST_BYTES {
-                return Err(self.usage_diag(
+                return Err(self.file_diag(
                     engine::codes::IO,
-                    format!(
-                        "resource manifest `{}` is larger than {MAX_MANIFEST_BYTES} bytes",
-                        shown(path)
-                    ),
+                    about_file(path, None, |p, _| {
+                        format!("resource manifest `{p}` is larger than {MAX_MANIFEST_BYTES} bytes")
+                    }),
                 ));
             }
             let text = String::from_utf8_lossy(&bytes);
             let m: Manifest = ron::from_str(&text).map_err(|e| {
-                self.usage_diag(
+                self.file_diag(
                     engine::codes::IO,
-                    format!(
-                        "resource manifest `{}` is not `(provide: [..], deny: [..])`: {e}",
-                        shown(path)
-                    ),
+                    about_file(path, None, |p, _| {
+                        format!("resource manifest `{p}` is not `(provide: [..], deny: [..])`: {e}")
+                    }),
                 )
             })?;
             provide = m.provide;
@@ -1178,9 +1203,9 @@ impl Out<'_> {
         report: &mut Report,
         trace_out: Option<TraceOut>,
         code: &str,
-        message: String,
+        (stable, local): (String, String),
     ) -> u8 {
-        let d = Diagnostic::new(self.engine.tables(), code, None, message);
+        let d = Diagnostic::new(self.engine.tables(), code, None, stable).shown_as(local);
         report.not_run(src, d);
         let written = self.commit_trace(trace_out, report);
         self.diagnostics(src, &report.diagnostics);
@@ -1235,8 +1260,14 @@ impl Out<'_> {
         let mut book = None;
         if kinds.contains(&Realizer::Ledger) || ledger.is_some_and(Path::exists) {
             let Some(path) = ledger else {
-                return self.refuse(src, report, trace_out, engine::codes::NO_REALIZER,
-                    "this run performs observe/seal effects, which realize mode appends to a ledger: give `--ledger FILE`, or use `--simulate`; nothing was realized".into());
+                let why = "this run performs observe/seal effects, which realize mode appends to a ledger: give `--ledger FILE`, or use `--simulate`; nothing was realized";
+                return self.refuse(
+                    src,
+                    report,
+                    trace_out,
+                    engine::codes::NO_REALIZER,
+                    (why.into(), why.into()),
+                );
             };
             match ledger::Ledger::open(path) {
                 Ok(l) => book = Some(l),
@@ -1246,11 +1277,9 @@ impl Out<'_> {
                         report,
                         trace_out,
                         engine::codes::IO,
-                        format!(
-                            "cannot use ledger `{}`: {}; nothing was realized",
-                            shown(path),
-                            io_words(&e)
-                        ),
+                        about_file(path, Some(&e), |p, w| {
+                            format!("cannot use ledger `{p}`: {w}; nothing was realized")
+                        }),
                     )
                 }
                 Err(ledger::LedgerError::Bad(b)) => {
@@ -1259,12 +1288,12 @@ impl Out<'_> {
                         report,
                         trace_out,
                         engine::codes::LEDGER,
-                        format!(
-                            "ledger `{}` does not verify: record {} {}; nothing was realized",
-                            shown(path),
-                            b.record,
-                            b.why
-                        ),
+                        about_file(path, None, |p, _| {
+                            format!(
+                                "ledger `{p}` does not verify: record {} {}; nothing was realized",
+                                b.record, b.why
+                            )
+                        }),
                     )
                 }
             }
@@ -1363,7 +1392,10 @@ impl Out<'_> {
 
     /// `dustrun ledger verify FILE`.
     fn verify_ledger(&self, file: &Path) -> u8 {
-        let name = shown(file);
+        // Stdout is deterministic output (its display name); stderr shows
+        // the path as given.
+        let name = display_name(file);
+        let given = shown(file);
         match ledger::verify(file) {
             Ok(n) => {
                 sayln!("ledger `{name}`: {n} record(s), the hash chain verifies");
@@ -1371,13 +1403,13 @@ impl Out<'_> {
             }
             Err(ledger::LedgerError::Io(e)) => self.usage(
                 engine::codes::IO,
-                format!("cannot read ledger `{name}`: {}", io_words(&e)),
+                format!("cannot read ledger `{given}`: {}", io_words(&e)),
             ),
             Err(ledger::LedgerError::Bad(b)) => {
                 self.usage(
                     engine::codes::LEDGER,
                     format!(
-                        "ledger `{name}` does not verify: record {} {}",
+                        "ledger `{given}` does not verify: record {} {}",
                         b.record, b.why
                     ),
                 );
@@ -1389,6 +1421,7 @@ impl Out<'_> {
     /// `dustrun --replay TRACE [--dir FILE] [--realize]` (brief §12).
     fn replay(&self, trace: &Path, run: &RunArgs) -> u8 {
         let tname = shown(trace);
+        let tstable = display_name(trace);
         let bytes = match read_capped(trace, MAX_TRACE_BYTES + 1) {
             Ok(b) if b.len() > MAX_TRACE_BYTES => {
                 return self.usage(
@@ -1536,7 +1569,7 @@ impl Out<'_> {
         }
         let t = &report.trace;
         let line = format!(
-            "replay identical: `{}` ({}) {}, {} effect(s); the trace matches `{tname}`",
+            "replay identical: `{}` ({}) {}, {} effect(s); the trace matches `{tstable}`",
             rec.name,
             short(&rec.digest),
             t.outcome.name(),
@@ -1707,8 +1740,8 @@ fn rules(out: &Out<'_>, export: Option<&Path>) -> u8 {
         sayln!(
             "wrote {} table files to {}; run with `--rules {}`",
             Tables::default_files().len(),
-            shown(dir),
-            shown(dir)
+            display_name(dir),
+            display_name(dir)
         );
         return 0;
     }
@@ -1903,7 +1936,11 @@ fn conformance(out: &Out<'_>, corpus: Option<&Path>, snapshots: Option<&Path>) -
             let snaps = snapshots
                 .map(Path::to_path_buf)
                 .unwrap_or_else(|| dir.parent().unwrap_or(Path::new(".")).join("snapshots"));
-            sayln!("corpus: {} (snapshots: {})", shown(dir), shown(&snaps));
+            sayln!(
+                "corpus: {} (snapshots: {})",
+                display_name(dir),
+                display_name(&snaps)
+            );
             (conformance::discover(dir), Some(snaps))
         }
         None => {

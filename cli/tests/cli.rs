@@ -98,6 +98,19 @@ fn summaries_print_values_for_people() {
         "payloads keep their canonical form: {s}"
     );
     assert!(!s.contains("{\"Int\"") && !s.contains("\"Struct\""), "{s}");
+    // No control character reaches the terminal raw.
+    let d = temp_dir("ctrl");
+    let p = d.join("ctrl.dir");
+    std::fs::write(
+        &p,
+        "dir 0.1;\nforge F {\n  proc K main() -> String { return \"b\u{1b}[31mred\"; }\n}\n",
+    )
+    .unwrap();
+    let s = stdout(&dustrun(&["--simulate", p.to_str().unwrap()]));
+    assert!(
+        s.contains("returned: \"b\\u{1b}[31mred\"") && !s.contains('\u{1b}'),
+        "{s:?}"
+    );
     let s = stdout(&dustrun(&[
         "--simulate",
         "conformance/cases/phi/exact_i64_sum.dir",
@@ -447,6 +460,31 @@ fn paths_are_shown_as_given_and_traces_stay_stable() {
     assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
     let t = std::fs::read_to_string(&trace).unwrap();
     assert!(t.contains("\"typo.dir\""), "{t}");
+    assert!(
+        !t.contains(d.to_str().unwrap()),
+        "absolute path in the trace: {t}"
+    );
+    // A usage stop's trace (`not-run`) keeps the stable name and wording
+    // too, while stderr shows the path as given in the OS's words.
+    let missing = d.join("missing.dir");
+    let o = dustrun(&[
+        "--trace-out",
+        trace.to_str().unwrap(),
+        missing.to_str().unwrap(),
+    ]);
+    assert!(
+        stderr(&o).contains(&format!(
+            "cannot read `{}`: No such file or directory",
+            missing.display()
+        )),
+        "{}",
+        stderr(&o)
+    );
+    let t = std::fs::read_to_string(&trace).unwrap();
+    assert!(
+        t.contains("cannot read `missing.dir`: entity not found"),
+        "{t}"
+    );
     assert!(
         !t.contains(d.to_str().unwrap()),
         "absolute path in the trace: {t}"
@@ -1045,6 +1083,26 @@ fn check_needs_no_entry_arguments() {
         stdout(&o).contains("outcome: executed") && stdout(&o).contains("returned: 9"),
         "{}",
         stdout(&o)
+    );
+    // What no argument can change is still decided: a denied resource.
+    let d = temp_dir("checkdenied");
+    let denied = d.join("denied.dir");
+    std::fs::write(
+        &denied,
+        "dir 0.1;\nforge F {\n  proc K main(n: i64) uses Console(device = \"stdout\") { emit n; return; }\n}\n",
+    )
+    .unwrap();
+    let o = dustrun(&[
+        "check",
+        "--deny-resource",
+        "Console",
+        denied.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(10), "{}{}", stdout(&o), stderr(&o));
+    assert!(
+        stderr(&o).starts_with("inadmissible[E0206]"),
+        "{}",
+        stderr(&o)
     );
     // A static error is still an error without arguments.
     let o = dustrun(&["check", "conformance/cases/static/unknown_field.dir"]);

@@ -200,6 +200,9 @@ impl<'s> T<'s> {
                 break;
             }
             if self.at_keyword("types") {
+                if types.is_some() {
+                    return None;
+                }
                 self.i += "types".len();
                 types = Some(self.json()?);
                 self.punct(";")?;
@@ -444,7 +447,11 @@ impl<'s> T<'s> {
                         j += 1;
                     }
                     self.i = j;
-                    LitValue::Float(self.s[a..j].parse().ok()?)
+                    let f: f64 = self.s[a..j].parse().ok()?;
+                    if !f.is_finite() {
+                        return None;
+                    }
+                    LitValue::Float(f)
                 } else {
                     if self.b.get(j).is_some_and(|c| ident_char(*c)) {
                         return None;
@@ -550,6 +557,15 @@ impl<'s> T<'s> {
         } else if self.at_keyword("call") {
             self.i += "call".len();
             self.ws();
+            // The grammar's `call` is `path(args)`: a primary that is not a
+            // path (a parenthesised call, say) is left to the grammar.
+            let starts_path = self.s[self.i..].starts_with("Φ")
+                || self
+                    .peek()
+                    .is_some_and(|c| c.is_ascii_alphabetic() || c == b'_');
+            if !starts_path {
+                return None;
+            }
             let limit = limits::MAX_FILE_NESTING.min(self.depth + limits::MAX_EXPR_NESTING);
             let (call, end) = parse_primary_at(self.s, self.i, self.depth, limit)?;
             self.i = end;
@@ -740,6 +756,24 @@ mod tests {
             assert_eq!(fast, slow, "types depth {depth}");
             assert_eq!(slow, depth <= verbatim, "types depth {depth}");
         }
+    }
+
+    /// Found by review: a bind without `;` ended its span after the blanks
+    /// and comments pest skipped looking for one. And other forms the
+    /// reader must agree on (or give up on).
+    #[test]
+    fn agrees_on_reviewed_edge_cases() {
+        for src in [
+            "dir 0.1;\nforge F {\n  proc K a() { return; }\n  proc K b() { return; }\n  bind K::a -> K::b\n  // note\n  bind K::a -> K::b { latency_us < 5 }\n\n}\n",
+            "dir 0.1;\ntypes [1];\ntypes [2];\n",
+            "dir 0.1;\nforge F {\n  proc K main() { call (f(1)); return; }\n}\n",
+            "dir 0.1;\nforge F {\n  proc K main() uses R(x = 1e999.0) { return; }\n}\n",
+        ] {
+            let (fast, slow) = agree(src);
+            assert!(!fast || slow, "{src}");
+        }
+        let (fast, slow) = agree("dir 0.1;\nforge F {\n  proc K a() { return; }\n  proc K b() { return; }\n  bind K::a -> K::b\n  // note\n}\n");
+        assert!(fast && slow);
     }
 
     #[test]

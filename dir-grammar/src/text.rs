@@ -56,7 +56,18 @@ pub(crate) fn load_text_pest(src: &str) -> R<Program> {
                     })?;
                 version = Some(ident(&v));
             }
-            Rule::types_decl => types = Some(embedded_json(item)?.verbatim("`types`")?),
+            Rule::types_decl => {
+                let sp = span(&item);
+                if types.is_some() {
+                    // JSON DIR has one `types`: a second would be lost.
+                    return Err(LoadError::new(
+                        LoadErrorKind::TextSyntax,
+                        "malformed textual DIR: `types` is declared twice",
+                        sp,
+                    ));
+                }
+                types = Some(embedded_json(item)?.verbatim("`types`")?)
+            }
             Rule::forge => forges.push(forge(item)?),
             _ => {}
         }
@@ -362,7 +373,17 @@ fn literal(p: Pair<'_, Rule>) -> R<Literal> {
                 sp,
             )
         })?),
-        Rule::float => LitValue::Float(p.as_str().parse().map_err(|_| missing(sp, "float"))?),
+        Rule::float => {
+            let f: f64 = p.as_str().parse().map_err(|_| missing(sp, "float"))?;
+            if !f.is_finite() {
+                return Err(LoadError::new(
+                    LoadErrorKind::IntegerRange,
+                    format!("`{}` is not a finite f64", p.as_str()),
+                    sp,
+                ));
+            }
+            LitValue::Float(f)
+        }
         Rule::boolean => LitValue::Bool(p.as_str() == "true"),
         Rule::string | Rule::char_lit => {
             let is_char = p.as_rule() == Rule::char_lit;
@@ -440,6 +461,17 @@ fn stmt(p: Pair<'_, Rule>) -> R<Stmt> {
         }
         Rule::effect_s => {
             let kind = ident(&next("effect kind")?);
+            // `call (f(1));` or `let x;` fall through the grammar's ordered
+            // choice to an effect named `call` or `let`: refuse it, as JSON
+            // DIR refuses such a kind (it would print as that statement).
+            if TEXT_STATEMENT_KEYWORDS.contains(&kind.name.as_str()) {
+                return Err(LoadError::new(
+                    LoadErrorKind::TextSyntax,
+                    format!("malformed textual DIR: a `{}` statement that does not parse", kind.name),
+                    sp,
+                )
+                .note("an effect kind cannot be `let`, `constrain`, `prove`, `return` or `call`: these begin statements of their own"));
+            }
             StmtKind::Effect {
                 kind,
                 payload: expr(next("payload")?)?,
@@ -478,7 +510,13 @@ fn stmt(p: Pair<'_, Rule>) -> R<Stmt> {
 }
 
 fn bind(p: Pair<'_, Rule>) -> R<Bind> {
-    let sp = span(&p);
+    // A bind may end without `;`; pest's span then runs over the blanks and
+    // comments it skipped looking for one. The bind ends at its last token.
+    let whole = span(&p);
+    let sp = Span::new(
+        whole.start,
+        whole.start + previous_token_end(p.as_str(), p.as_str().len()),
+    );
     let mut it = parts(p).into_iter();
     let s = it.next().ok_or_else(|| missing(sp, "source"))?;
     let t = it.next().ok_or_else(|| missing(sp, "target"))?;

@@ -28,6 +28,10 @@ pub struct Diagnostic {
     pub secondary: Vec<Label>,
     pub notes: Vec<String>,
     pub help: Option<String>,
+    /// The message as stderr on this machine shows it (a path as the user
+    /// gave it, the operating system's words for an I/O error). Traces
+    /// record `message`, which holds only stable names and wording.
+    pub shown: Option<String>,
 }
 
 /// The note that shows a datalog derivation: `derived by RULE: head :- body`.
@@ -67,7 +71,14 @@ impl Diagnostic {
             secondary: Vec::new(),
             notes: Vec::new(),
             help: None,
+            shown: None,
         }
+    }
+
+    /// See [`Diagnostic::shown`].
+    pub fn shown_as(mut self, message: impl Into<String>) -> Diagnostic {
+        self.shown = Some(message.into());
+        self
     }
 
     pub fn at(mut self, span: Span, message: impl Into<String>) -> Diagnostic {

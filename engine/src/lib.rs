@@ -391,6 +391,24 @@ impl Engine {
                     let fired = ck.fired.iter().cloned().collect();
                     return stop(trace, vec![*d], fired);
                 }
+                // Whole-program admission that no argument can change
+                // (resources, contracts, gates) is still decided, as it is
+                // for a Φ entry's unanswered question.
+                let (adm_stop, _) = admit::admit(
+                    &mut ck,
+                    &compiled,
+                    entry,
+                    &res_cfg,
+                    None,
+                    &[],
+                    &Default::default(),
+                    cfg.solver_budget,
+                    false,
+                );
+                if let Some(d) = adm_stop {
+                    let fired = ck.fired.iter().cloned().collect();
+                    return stop(trace, vec![d], fired);
+                }
                 trace.outcome = Outcome::Validated;
                 trace.rules = ck.fired.iter().cloned().collect();
                 return Report {

@@ -19,6 +19,11 @@ fn source_text<'a>(src: &Source<'a>) -> std::borrow::Cow<'a, str> {
     }
 }
 
+/// The message stderr shows: the machine-local form when there is one.
+fn shown(d: &Diagnostic) -> &str {
+    d.shown.as_deref().unwrap_or(&d.message)
+}
+
 /// Longest source line shown in a snippet, in bytes.
 const MAX_SNIPPET_LINE: usize = 400;
 
@@ -179,10 +184,8 @@ pub fn human_styled(src: &Source<'_>, d: &Diagnostic, colour: bool) -> String {
     notes.push(format!("for more, run `dustrun explain {}`", d.code));
     let cs = CsDiag::new(Severity::Error)
         .with_message(match d.category {
-            Category::Error | Category::Inadmissible | Category::Undetermined => {
-                cap_echo(&d.message)
-            }
-            c => format!("{}: {}", category_word(c), cap_echo(&d.message)),
+            Category::Error | Category::Inadmissible | Category::Undetermined => cap_echo(shown(d)),
+            c => format!("{}: {}", category_word(c), cap_echo(shown(d))),
         })
         .with_code(d.code.clone())
         .with_labels(labels)
@@ -199,7 +202,7 @@ pub fn human_styled(src: &Source<'_>, d: &Diagnostic, colour: bool) -> String {
         // (after any colour escape that precedes it).
         Ok(s) if label != "error" => s.replacen("error[", &format!("{label}["), 1),
         Ok(s) => s,
-        Err(_) => format!("{label}[{}]: {}\n", d.code, d.message),
+        Err(_) => format!("{label}[{}]: {}\n", d.code, shown(d)),
     }
 }
 
@@ -220,7 +223,7 @@ pub fn json(src: &Source<'_>, d: &Diagnostic) -> serde_json::Value {
         "kind": d.kind,
         "code": d.code,
         "title": d.title,
-        "message": cap_echo(&d.message),
+        "message": cap_echo(shown(d)),
         "rule": d.rule,
         "spec": d.cite,
         "primary": d.primary.as_ref().map(label),

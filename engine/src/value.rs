@@ -179,7 +179,17 @@ fn write_human(v: &Json, out: &mut String) {
                 None => out.push_str(&n.to_string()),
             },
             ("Bool", Json::Bool(b)) => out.push_str(if *b { "true" } else { "false" }),
-            ("String", Json::String(s)) => out.push_str(&dir_grammar::print::quote(s)),
+            // Quoted as DIR writes it, and no control character reaches
+            // the terminal raw (an escape sequence in a returned string).
+            ("String", Json::String(s)) => {
+                for c in dir_grammar::print::quote(s).chars() {
+                    if c.is_control() {
+                        out.extend(c.escape_default());
+                    } else {
+                        out.push(c);
+                    }
+                }
+            }
             ("Struct", Json::Object(s)) => {
                 out.push_str(s.get("ty").and_then(Json::as_str).unwrap_or("?"));
                 match s.get("fields").and_then(Json::as_object) {
@@ -228,6 +238,8 @@ mod tests {
         assert_eq!(super::human(&Value::Int(-7).tagged()), "-7");
         assert_eq!(super::human(&Value::Bool(false).tagged()), "false");
         assert_eq!(super::human(&Value::Unit.tagged()), "()");
+        let raw = Value::Str("b\u{1b}[31mred\u{7}".into());
+        assert!(!super::human(&raw.tagged()).chars().any(char::is_control));
     }
 
     /// The direct payload writer gives the bytes of the JSON tree it
