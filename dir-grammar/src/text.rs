@@ -423,6 +423,30 @@ fn expr(p: Pair<'_, Rule>) -> R<Expr> {
     Ok(build_expr(p, &id)?.0)
 }
 
+/// A call statement's `path(args)`. Its arguments are expressions of their
+/// own, under the per-expression limits each, as in JSON DIR, where every
+/// argument is its own string: the call around them adds no level, so the
+/// two forms accept the same calls.
+fn call_statement(p: Pair<'_, Rule>) -> R<Expr> {
+    let span = span(&p);
+    let mut it = p.into_inner();
+    let callee = it.next().ok_or_else(|| missing(span, "callee"))?;
+    let callee_span = self::span(&callee);
+    let callee_segs = callee
+        .into_inner()
+        .map(|s| s.as_str().to_string())
+        .collect();
+    let args = it.map(expr).collect::<R<Vec<_>>>()?;
+    Ok(Expr {
+        kind: ExprKind::Call {
+            callee: callee_segs,
+            callee_span,
+            args,
+        },
+        span,
+    })
+}
+
 fn stmt(p: Pair<'_, Rule>) -> R<Stmt> {
     let sp = span(&p);
     let rule = p.as_rule();
@@ -453,7 +477,7 @@ fn stmt(p: Pair<'_, Rule>) -> R<Stmt> {
             },
         },
         Rule::call_s => {
-            let call = expr(next("call")?)?;
+            let call = call_statement(next("call")?)?;
             StmtKind::Call {
                 call,
                 result: it.next().map(|r| ident(&r)),

@@ -228,3 +228,23 @@ fn one_expression_nesting_limit_for_both_forms() {
         e.message
     );
 }
+
+/// A call statement's arguments are expressions of their own in both
+/// forms: one at the nesting limit in JSON prints as text that loads
+/// (found by review).
+#[test]
+fn call_statement_arguments_have_their_own_limits() {
+    use dir_grammar::print::{to_json, to_text};
+    let deep = format!(
+        "{}1{}",
+        "(".repeat(limits::MAX_EXPR_NESTING),
+        ")".repeat(limits::MAX_EXPR_NESTING)
+    );
+    let src = format!(
+        r#"{{"forges":[{{"name":"F","procs":[{{"regime":"K","name":"f","params":[{{"name":"a","ty":"i64"}}],"ret":"i64","body":[{{"Return":{{"expr":"a"}}}}]}},{{"regime":"K","name":"main","body":[{{"Call":{{"target":"f","args":["{deep}"],"result":"y"}}}},{{"Return":{{"expr":null}}}}]}}]}}]}}"#
+    );
+    let p = load_str(&src).unwrap();
+    let text = to_text(&p);
+    let back = load_str(&text).unwrap_or_else(|e| panic!("{}\n{text}", e.message));
+    assert_eq!(to_json(&back), to_json(&p));
+}
