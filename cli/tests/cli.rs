@@ -904,6 +904,8 @@ fn misspellings_get_a_suggestion() {
     }
     let e = stderr(&dustrun(&["--entry", "mian", "examples/hello.dir"]));
     assert!(e.contains("did you mean `Examples::K::main`?"), "{e}");
+    let e = stderr(&dustrun(&["--entry", "Q::main", "examples/hello.dir"]));
+    assert!(e.contains("did you mean `Examples::K::main`?"), "{e}");
     let e = stderr(&dustrun(&["--simulat", "examples/hello.dir"]));
     assert!(e.contains("a similar argument exists: '--simulate'"), "{e}");
     // Nothing close: no guess.
@@ -1040,6 +1042,14 @@ fn long_lines_show_a_window_and_echoes_are_capped() {
     let e = stderr(&dustrun(&["--entry", &long, "examples/hello.dir"]));
     assert!(e.len() < 1000, "{} bytes echoed", e.len());
     assert!(e.contains("xxx…xxx"), "{e}");
+    // Input with a backquote of its own is capped too.
+    let odd = format!("a`{long}");
+    let e = stderr(&dustrun(&["--entry", &odd, "examples/hello.dir"]));
+    assert!(
+        e.len() < 1000 && e.contains("xxx…xxx"),
+        "{} bytes: {e}",
+        e.len()
+    );
 }
 
 /// `check` validates without entry arguments: a K/Q entry reports what

@@ -55,9 +55,13 @@ impl Engine {
                 // The entry's last segment against process names; the
                 // suggestion is the process's qualified name.
                 let short = name.rsplit("::").next().unwrap_or(name);
-                let guess =
+                // A qualified entry whose name exists under another regime
+                // or forge (`Q::main` for `K::main`) means that process.
+                let same_name = c.procs.iter().find(|p| p.proc.name.name == short);
+                let guess = same_name.or_else(|| {
                     crate::diag::closest(short, c.procs.iter().map(|p| p.proc.name.name.as_str()))
-                        .and_then(|g| c.procs.iter().find(|p| p.proc.name.name == g));
+                        .and_then(|g| c.procs.iter().find(|p| p.proc.name.name == g))
+                });
                 if let Some(p) = guess {
                     d = d.note(format!("did you mean `{}`?", p.qname));
                 }

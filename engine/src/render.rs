@@ -35,6 +35,11 @@ const MAX_ECHO_CHARS: usize = 80;
 /// its ends: a 100 KB `--entry` or a 10 KB literal must not flood the
 /// terminal or a tool's log.
 pub fn cap_echo(text: &str) -> String {
+    // Echoed input with a backquote of its own unbalances the quoting:
+    // then every long run of non-blank characters is cut instead.
+    if text.matches('`').count() % 2 == 1 {
+        return text.split(' ').map(cut_long).collect::<Vec<_>>().join(" ");
+    }
     let mut out = String::with_capacity(text.len().min(4096));
     let mut parts = text.split('`');
     if let Some(first) = parts.next() {
@@ -45,14 +50,25 @@ pub fn cap_echo(text: &str) -> String {
         let n = part.chars().count();
         // The pieces between an odd and an even backquote are quoted.
         if i % 2 == 0 && n > MAX_ECHO_CHARS {
-            let keep = MAX_ECHO_CHARS / 2 - 1;
-            out.extend(part.chars().take(keep));
-            out.push('…');
-            out.extend(part.chars().skip(n - keep));
+            out.push_str(&cut_long(part));
         } else {
             out.push_str(part);
         }
     }
+    out
+}
+
+/// `piece` kept to its two ends around an ellipsis when it is longer than
+/// `MAX_ECHO_CHARS`.
+fn cut_long(piece: &str) -> String {
+    let n = piece.chars().count();
+    if n <= MAX_ECHO_CHARS {
+        return piece.to_string();
+    }
+    let keep = MAX_ECHO_CHARS / 2 - 1;
+    let mut out: String = piece.chars().take(keep).collect();
+    out.push('…');
+    out.extend(piece.chars().skip(n - keep));
     out
 }
 
