@@ -1,0 +1,40 @@
+//! JSON DIR loader: any bytes through `dir_grammar::load` (which picks the
+//! JSON loader when the first non-blank byte is `{`), and UTF-8 input that
+//! starts with `{` also straight through `dir_grammar::load_json`. Never
+//! panics; `load` and `load_json` agree on JSON-looking input; a program
+//! that loads survives the canonical-printer round trip.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+#[path = "../common.rs"]
+mod common;
+
+fuzz_target!(|data: &[u8]| {
+    let loaded = dir_grammar::load(data);
+    let Ok(src) = std::str::from_utf8(data) else {
+        assert!(loaded.is_err(), "invalid UTF-8 loaded");
+        return;
+    };
+    // The same leading blanks `load_str` skips (BOM included).
+    let first = src.trim_start_matches(['\u{feff}', ' ', '\t', '\r', '\n']);
+    if first.starts_with('{') && data.len() <= dir_grammar::limits::MAX_INPUT_BYTES {
+        let direct = dir_grammar::on_parse_stack(|| dir_grammar::load_json(src));
+        match (&loaded, &direct) {
+            (Ok(_), Ok(_)) => {}
+            (Err(a), Err(b)) => assert_eq!(
+                (a.kind, a.span, &a.message),
+                (b.kind, b.span, &b.message),
+                "load and load_json report different errors"
+            ),
+            _ => panic!(
+                "load and load_json disagree: load ok = {}, load_json ok = {}",
+                loaded.is_ok(),
+                direct.is_ok()
+            ),
+        }
+    }
+    if let Ok(p) = &loaded {
+        common::check_roundtrip(p);
+    }
+});
