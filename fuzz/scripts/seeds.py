@@ -6,8 +6,8 @@ examples/. JSON programs also seed text_parser in their canonical text form
 (`dustrun fmt --to text`), text programs seed json_loader in JSON form
 (`dustrun fmt --to json`); expression strings (right-hand sides of `let`,
 `constrain`, `return`, `prove ... from`, effect payloads, `call` targets and
-the JSON `expr`/`payload`/... strings) seed expr_differential. The
-hand-written `seed-hand-*` expression seeds are kept as they are.
+the JSON `expr`/`payload`/... strings) seed expr_differential, with the
+hand-written expressions in HAND below (`seed-hand-NN`).
 
 Needs a built dustrun (default: target/release/dustrun; override with
 DUSTRUN=path). Run from anywhere: python3 fuzz/scripts/seeds.py
@@ -60,6 +60,37 @@ for p in files:
                 re.match(r'return\s+(.+);$', s) or re.match(r'prove\s+\w+\s+from\s+(.*);$', s) or \
                 re.match(r'(?:emit|observe|seal)\s+(.*);$', s) or re.match(r'call\s+(.*?)(?:\s*->\s*\w+)?;$', s)
             if m and m.group(1).strip(): exprs.add(m.group(1).strip())
+# Hand-written expression seeds: both operator spellings, escapes, `Φ::`
+# paths, struct literals, field chains, integer limits, and malformed
+# fragments the pre-scan or the grammar must refuse.
+HAND = [
+    'a + b * c - d / e',
+    'a || b && c == d',
+    'a <= b >= c < d > e',
+    '-1 Sub -2 Add -3',
+    '1.5 Mul 2.25 Div -0.5',
+    '"a\\"b\\\\c\\n" Eq "Φ"',
+    'true Or false And true',
+    'P{x: 1, y: P{x: 2, y: 3},}.y.x',
+    'K::f(1, (2 Add 3), g())',
+    'Φ::witness(x).field',
+    'Forge::K::p(a.b.c, 9223372036854775807)',
+    '((((((((a))))))))',
+    'x Eq Eq y',
+    'a Add',
+    'Add a',
+    'f(,)',
+    'P{}',
+    's.',
+    '(1 Add 2',
+    '"unterminated',
+    '1e5',
+    '0.0 Sub 0',
+    '99999999999999999999999999',
+    'a.b.c.d Mul e.f',
+]
+for i, h in enumerate(HAND, 1):
+    put('expr_differential', 'hand-%02d' % i, h.encode())
 # One expression per shape (digits folded), none over 2 KiB: a few hundred
 # small seeds rather than 1 500 near-duplicates of `v0 Add N`.
 shapes = set()
