@@ -737,6 +737,48 @@ fn a_gated_program_realizes_nothing() {
     assert_eq!(stdout(&o), "Φ-VALUE\n12\n");
 }
 
+/// An oversized one-line stream costs the limit's buffer, not multiples of
+/// it: the diagnostic shows a window of the line without visiting the
+/// rest (it collected the whole 64 MiB line as chars, 333 MB). The child's
+/// own peak memory comes from `wait4`, so other tests' processes do not
+/// count.
+#[test]
+fn an_oversized_stream_costs_only_the_limit() {
+    use std::io::Write;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_dustrun"))
+        .current_dir(repo())
+        .args(["--simulate", "/dev/stdin"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || {
+        let chunk = vec![b'a'; 1 << 20];
+        // dustrun stops reading at the limit: a broken pipe ends this.
+        for _ in 0..200 {
+            if input.write_all(&chunk).is_err() {
+                break;
+            }
+        }
+    });
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is valid, and wait4 only writes into it.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let pid = child.id() as libc::pid_t;
+    // SAFETY: waits for our own child, whose pid we just read.
+    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    writer.join().unwrap();
+    assert_eq!(waited, pid);
+    assert!(err.contains("E0002"), "{err}");
+    assert!(err.lines().all(|l| l.chars().count() < 200), "{err}");
+    // ru_maxrss is in KiB: the 64 MiB read buffer and the program itself.
+    assert!(usage.ru_maxrss < 150 * 1024, "peak {} KiB", usage.ru_maxrss);
+}
+
 /// Endless inputs are read only up to the limit: the size diagnostic comes
 /// at once, for programs and for resource manifests alike.
 #[test]

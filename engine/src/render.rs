@@ -82,31 +82,40 @@ fn window(text: &str, span: dir_grammar::Span) -> String {
         .find('\n')
         .map_or(text.len(), |i| s.start + i);
     let end = s.end.min(line_end);
-    let before: Vec<char> = text[line_start..s.start].chars().collect();
-    let inside: Vec<char> = text[s.start..end].chars().collect();
-    let after: Vec<char> = text[end..line_end].chars().collect();
     let side = MAX_ECHO_CHARS / 2;
-    let clean = |c: &char| if c.is_control() { ' ' } else { *c };
+    let clean = |c: char| if c.is_control() { ' ' } else { c };
+    // Only the characters shown are visited: the line may be the whole
+    // 64 MiB input.
+    let mut before: Vec<char> = text[line_start..s.start]
+        .chars()
+        .rev()
+        .take(side + 1)
+        .collect();
+    let cut_before = before.len() > side;
+    before.truncate(side);
+    before.reverse();
+    let mut inside = text[s.start..end].chars();
+    let shown: String = inside.by_ref().take(MAX_ECHO_CHARS).map(clean).collect();
+    let cut_inside = inside.next().is_some();
+    let mut after = text[end..line_end].chars();
+    let tail: String = after.by_ref().take(side).map(clean).collect();
+    let cut_after = after.next().is_some();
     let mut line = String::new();
-    if before.len() > side {
+    if cut_before {
         line.push('…');
     }
-    line.extend(
-        before[before.len().saturating_sub(side)..]
-            .iter()
-            .map(clean),
-    );
+    line.extend(before.into_iter().map(clean));
     let lead = line.chars().count();
-    let shown_inside = inside.len().min(MAX_ECHO_CHARS);
-    line.extend(inside[..shown_inside].iter().map(clean));
-    if shown_inside < inside.len() {
+    let width = shown.chars().count();
+    line.push_str(&shown);
+    if cut_inside {
         line.push('…');
     }
-    line.extend(after.iter().take(side).map(clean));
-    if after.len() > side {
+    line.push_str(&tail);
+    if cut_after {
         line.push('…');
     }
-    let carets = format!("{}{}", " ".repeat(lead), "^".repeat(shown_inside.max(1)));
+    let carets = format!("{}{}", " ".repeat(lead), "^".repeat(width.max(1)));
     format!("{line}\n{carets}")
 }
 
