@@ -743,6 +743,8 @@ fn a_gated_program_realizes_nothing() {
 /// own peak memory comes from `wait4`, so other tests' processes do not
 /// count.
 #[test]
+// The child is reaped by `libc::wait4` (for its own rusage), not `wait()`.
+#[allow(clippy::zombie_processes)]
 fn an_oversized_stream_costs_only_the_limit() {
     use std::io::Write;
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_dustrun"))
