@@ -50,19 +50,24 @@ pub(crate) fn parse(src: &str, map: OffsetMap<'_>) -> Option<Expr> {
     (p.i == p.b.len()).then_some(e)
 }
 
-/// An expression of textual DIR starting at byte `at` of the whole file
-/// (spans are file offsets): the expression and where it stops, before
-/// any trailing blank. The caller checks what the grammar requires next.
-/// `depth` brackets are open around it, of the file's `limit`.
-pub(crate) fn parse_at(src: &str, at: usize, depth: usize, limit: usize) -> Option<(Expr, usize)> {
-    let mut p = P {
+/// A reader at byte `at` of a whole textual DIR file (spans are file
+/// offsets), inside `depth` open brackets of the file's `limit`.
+fn in_file(src: &str, at: usize, depth: usize, limit: usize) -> P<'_> {
+    P {
         s: src,
         b: src.as_bytes(),
         i: at,
         map: &|o| o,
         depth,
         limit,
-    };
+    }
+}
+
+/// An expression of textual DIR at byte `at`: the expression and where it
+/// stops, before any trailing blank. The caller checks what the grammar
+/// requires next.
+pub(crate) fn parse_at(src: &str, at: usize, depth: usize, limit: usize) -> Option<(Expr, usize)> {
+    let mut p = in_file(src, at, depth, limit);
     let (e, _) = p.expr()?;
     Some((e, p.i))
 }
@@ -75,14 +80,7 @@ pub(crate) fn parse_primary_at(
     depth: usize,
     limit: usize,
 ) -> Option<(Expr, usize)> {
-    let mut p = P {
-        s: src,
-        b: src.as_bytes(),
-        i: at,
-        map: &|o| o,
-        depth,
-        limit,
-    };
+    let mut p = in_file(src, at, depth, limit);
     let (e, _) = p.primary()?;
     Some((e, p.i))
 }

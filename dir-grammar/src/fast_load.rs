@@ -791,26 +791,10 @@ mod tests {
 
     /// Every JSON DIR file of the corpus and the examples.
     fn corpus() -> Vec<String> {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-        let mut out = Vec::new();
-        let mut dirs = vec![root.join("conformance/cases"), root.join("examples")];
-        while let Some(d) = dirs.pop() {
-            let Ok(rd) = std::fs::read_dir(&d) else {
-                continue;
-            };
-            let mut entries: Vec<_> = rd.flatten().map(|e| e.path()).collect();
-            entries.sort();
-            for p in entries {
-                if p.is_dir() {
-                    dirs.push(p);
-                } else if let Ok(t) = std::fs::read_to_string(&p) {
-                    if t.trim_start().starts_with('{') {
-                        out.push(t);
-                    }
-                }
-            }
-        }
-        out
+        crate::testing::corpus_programs()
+            .into_iter()
+            .filter(|t| t.trim_start().starts_with('{'))
+            .collect()
     }
 
     /// Where the fast reader accepts, the reference loader accepts the same

@@ -174,27 +174,7 @@ mod tests {
     fn no_grammar_rule_name_reaches_a_message() {
         let names = rule_names();
         assert!(names.iter().any(|n| n == "json_file") && names.iter().any(|n| n == "let_s"));
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../conformance/cases");
-        let mut files = Vec::new();
-        let mut dirs = vec![root];
-        while let Some(d) = dirs.pop() {
-            let mut entries: Vec<_> = std::fs::read_dir(&d)
-                .unwrap()
-                .flatten()
-                .map(|e| e.path())
-                .collect();
-            entries.sort();
-            for p in entries {
-                if p.is_dir() {
-                    dirs.push(p);
-                } else if p.extension().is_some_and(|e| e == "dir" || e == "json") {
-                    // Some cases are deliberately not UTF-8.
-                    if let Ok(t) = std::fs::read_to_string(&p) {
-                        files.push(t);
-                    }
-                }
-            }
-        }
+        let files = crate::testing::corpus_programs();
         let mut r = Rng(0x1234_5678_9abc_def1);
         let ins = [
             "{", "}", "(", ")", ";", ",", ":", "\"", "'", "-", "@", "t", "é", "1.", "[", "//",

@@ -81,32 +81,15 @@ pub struct Comment {
 /// Every `//` comment of a textual DIR source, outside string and
 /// character literals.
 pub fn comments_of(src: &str) -> Vec<Comment> {
-    let b = src.as_bytes();
     let mut out = Vec::new();
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            q @ (b'"' | b'\'') => {
-                i += 1;
-                while i < b.len() && b[i] != q {
-                    i += if b[i] == b'\\' { 2 } else { 1 };
-                }
-            }
-            b'/' if b.get(i + 1) == Some(&b'/') => {
-                let start = i;
-                while i < b.len() && b[i] != b'\n' {
-                    i += 1;
-                }
-                out.push(Comment {
-                    text: src[start..i].trim_end().to_string(),
-                    span: Span::new(start, i),
-                });
-                continue;
-            }
-            _ => {}
+    crate::prescan::lexemes(src, |l| {
+        if let crate::prescan::Lexeme::Comment(r) = l {
+            out.push(Comment {
+                text: src[r.clone()].trim_end().to_string(),
+                span: Span::new(r.start, r.end),
+            });
         }
-        i += 1;
-    }
+    });
     out
 }
 

@@ -76,3 +76,39 @@ pub fn scan(
     }
     Ok(())
 }
+
+/// What textual DIR holds outside its string and character literals.
+pub(crate) enum Lexeme {
+    /// A `//` comment, to the end of its line.
+    Comment(std::ops::Range<usize>),
+    /// Any other byte, at its offset.
+    Byte(u8, usize),
+}
+
+/// Walks textual DIR's lexical surface: literals skipped, comments whole,
+/// every other byte one at a time. Shared by the comment collector and
+/// the syntax-error helpers, so they agree on what is a comment.
+pub(crate) fn lexemes(src: &str, mut on: impl FnMut(Lexeme)) {
+    let b = src.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            q @ (b'"' | b'\'') => {
+                i += 1;
+                while i < b.len() && b[i] != q {
+                    i += if b[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'/' if b.get(i + 1) == Some(&b'/') => {
+                let start = i;
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+                on(Lexeme::Comment(start..i));
+                continue;
+            }
+            c => on(Lexeme::Byte(c, i)),
+        }
+        i += 1;
+    }
+}

@@ -38,3 +38,28 @@ pub(crate) fn corrupt(r: &mut Rng, src: &str, inserts: &[&str]) -> String {
         s
     }
 }
+
+/// Every DIR program (`.dir`, `.json`) of the conformance corpus and the
+/// examples that is UTF-8 (some cases deliberately are not), in path order.
+pub(crate) fn corpus_programs() -> Vec<String> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut out = Vec::new();
+    let mut dirs = vec![root.join("examples"), root.join("conformance/cases")];
+    while let Some(d) = dirs.pop() {
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        let mut entries: Vec<_> = rd.flatten().map(|e| e.path()).collect();
+        entries.sort();
+        for p in entries {
+            if p.is_dir() {
+                dirs.push(p);
+            } else if p.extension().is_some_and(|e| e == "dir" || e == "json") {
+                if let Ok(t) = std::fs::read_to_string(&p) {
+                    out.push(t);
+                }
+            }
+        }
+    }
+    out
+}

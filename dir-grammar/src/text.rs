@@ -164,47 +164,26 @@ fn previous_token_end(src: &str, at: usize) -> usize {
 
 /// Where a `//` comment starts on a line, outside string literals.
 fn comment_start(line: &str) -> Option<usize> {
-    let b = line.as_bytes();
-    let (mut i, mut in_str) = (0, false);
-    while i < b.len() {
-        match b[i] {
-            b'\\' if in_str => i += 1,
-            b'"' => in_str = !in_str,
-            b'/' if !in_str && b.get(i + 1) == Some(&b'/') => return Some(i),
-            _ => {}
+    let mut at = None;
+    crate::prescan::lexemes(line, |l| {
+        if let crate::prescan::Lexeme::Comment(r) = l {
+            at.get_or_insert(r.start);
         }
-        i += 1;
-    }
-    None
+    });
+    at
 }
 
 /// The innermost `{` left open at the end of the file (strings, character
 /// literals and comments skipped).
 fn unclosed_brace(src: &str) -> Option<usize> {
-    let b = src.as_bytes();
     let mut open = Vec::new();
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            q @ (b'"' | b'\'') => {
-                i += 1;
-                while i < b.len() && b[i] != q {
-                    i += if b[i] == b'\\' { 2 } else { 1 };
-                }
-            }
-            b'/' if b.get(i + 1) == Some(&b'/') => {
-                while i < b.len() && b[i] != b'\n' {
-                    i += 1;
-                }
-            }
-            b'{' => open.push(i),
-            b'}' => {
-                open.pop();
-            }
-            _ => {}
+    crate::prescan::lexemes(src, |l| match l {
+        crate::prescan::Lexeme::Byte(b'{', i) => open.push(i),
+        crate::prescan::Lexeme::Byte(b'}', _) => {
+            open.pop();
         }
-        i += 1;
-    }
+        _ => {}
+    });
     open.pop()
 }
 
