@@ -9,7 +9,8 @@
 
 use crate::error::limits;
 use crate::expr::parse_expr;
-use crate::json::{decode_jstr, fast::value_at, JStr, Json};
+use crate::json::fast::{number_end, string_end, value_at};
+use crate::json::{decode_jstr, JStr, Json};
 use crate::load_json::parse_path;
 use crate::model::*;
 use crate::span::Span;
@@ -171,26 +172,9 @@ impl<'s> L<'s> {
     /// The raw content of a string literal and whether it has escapes.
     fn raw_string(&mut self) -> Option<(&'s str, Span, bool)> {
         let a = self.i;
-        if !self.eat(b'"') {
-            return None;
-        }
-        let mut escaped = false;
-        loop {
-            match *self.b.get(self.i)? {
-                b'"' => break,
-                b'\\' => {
-                    escaped = true;
-                    self.i += 1;
-                    let c = self.s.get(self.i..)?.chars().next()?;
-                    self.i += c.len_utf8();
-                }
-                c if c < 0x20 => return None,
-                // Continuation bytes of UTF-8 are never `"`, `\` or controls.
-                _ => self.i += 1,
-            }
-        }
-        self.i += 1;
-        Some((&self.s[a + 1..self.i - 1], Span::new(a, self.i), escaped))
+        let (end, escaped) = string_end(self.s, a)?;
+        self.i = end;
+        Some((&self.s[a + 1..end - 1], Span::new(a, end), escaped))
     }
 
     /// A key without escapes (an escaped key may decode to a duplicate:
@@ -222,26 +206,7 @@ impl<'s> L<'s> {
     /// A number's lexeme, under the grammar of strict JSON.
     fn number(&mut self) -> Option<&'s str> {
         let a = self.i;
-        let digits = |l: &mut Self| {
-            let d = l.i;
-            while l.b.get(l.i).is_some_and(u8::is_ascii_digit) {
-                l.i += 1;
-            }
-            l.i - d
-        };
-        self.eat(b'-');
-        if !self.eat(b'0') && digits(self) == 0 {
-            return None;
-        }
-        if self.eat(b'.') && digits(self) == 0 {
-            return None;
-        }
-        if self.eat(b'e') || self.eat(b'E') {
-            let _ = self.eat(b'+') || self.eat(b'-');
-            if digits(self) == 0 {
-                return None;
-            }
-        }
+        self.i = number_end(self.b, a)?;
         Some(&self.s[a..self.i])
     }
 

@@ -358,6 +358,62 @@ pub(crate) mod fast {
         (r.i == r.b.len()).then_some(v)
     }
 
+    /// The end (past the closing quote) of a strict JSON string literal
+    /// opening at `a`, and whether it has escapes; None when malformed.
+    /// Shared with the DIR reader (`fast_load.rs`).
+    pub(crate) fn string_end(s: &str, a: usize) -> Option<(usize, bool)> {
+        let b = s.as_bytes();
+        if b.get(a) != Some(&b'"') {
+            return None;
+        }
+        let (mut i, mut escaped) = (a + 1, false);
+        loop {
+            match *b.get(i)? {
+                b'"' => return Some((i + 1, escaped)),
+                b'\\' => {
+                    // `\` and then any character.
+                    escaped = true;
+                    i += 1;
+                    i += s.get(i..)?.chars().next()?.len_utf8();
+                }
+                c if c < 0x20 => return None,
+                // Continuation bytes of UTF-8 are never `"`, `\` or controls.
+                _ => i += 1,
+            }
+        }
+    }
+
+    /// The end of a strict JSON number starting at `a`; None when malformed.
+    pub(crate) fn number_end(b: &[u8], a: usize) -> Option<usize> {
+        let mut i = a;
+        let digits = |i: &mut usize| {
+            let d = *i;
+            while b.get(*i).is_some_and(u8::is_ascii_digit) {
+                *i += 1;
+            }
+            *i - d
+        };
+        let eat = |i: &mut usize, c: u8| {
+            let hit = b.get(*i) == Some(&c);
+            *i += usize::from(hit);
+            hit
+        };
+        eat(&mut i, b'-');
+        if !eat(&mut i, b'0') && digits(&mut i) == 0 {
+            return None;
+        }
+        if eat(&mut i, b'.') && digits(&mut i) == 0 {
+            return None;
+        }
+        if eat(&mut i, b'e') || eat(&mut i, b'E') {
+            let _ = eat(&mut i, b'+') || eat(&mut i, b'-');
+            if digits(&mut i) == 0 {
+                return None;
+            }
+        }
+        Some(i)
+    }
+
     /// One value starting at byte `i` of `src` inside `depth` open
     /// brackets, and the offset just past it; None past the file nesting
     /// limit, as for anything else the reader is unsure of.
@@ -390,14 +446,6 @@ pub(crate) mod fast {
                 self.i += w.len();
                 kind
             })
-        }
-
-        fn digits(&mut self) -> usize {
-            let a = self.i;
-            while self.b.get(self.i).is_some_and(u8::is_ascii_digit) {
-                self.i += 1;
-            }
-            self.i - a
         }
 
         fn value(&mut self) -> Option<Json> {
@@ -473,19 +521,7 @@ pub(crate) mod fast {
                 b'f' => self.word("false", JsonKind::Bool(false))?,
                 b'n' => self.word("null", JsonKind::Null)?,
                 b'-' | b'0'..=b'9' => {
-                    self.eat(b'-');
-                    if !self.eat(b'0') && self.digits() == 0 {
-                        return None;
-                    }
-                    if self.eat(b'.') && self.digits() == 0 {
-                        return None;
-                    }
-                    if self.eat(b'e') || self.eat(b'E') {
-                        let _ = self.eat(b'+') || self.eat(b'-');
-                        if self.digits() == 0 {
-                            return None;
-                        }
-                    }
+                    self.i = number_end(self.b, a)?;
                     JsonKind::Number(self.s[a..self.i].to_string())
                 }
                 _ => return None,
@@ -498,22 +534,7 @@ pub(crate) mod fast {
 
         fn string(&mut self) -> Option<JStr> {
             let a = self.i;
-            self.i += 1;
-            loop {
-                match *self.b.get(self.i)? {
-                    b'"' => break,
-                    b'\\' => {
-                        // `\` and then any character.
-                        self.i += 1;
-                        let c = self.s.get(self.i..)?.chars().next()?;
-                        self.i += c.len_utf8();
-                    }
-                    c if c < 0x20 => return None,
-                    // Continuation bytes of UTF-8 are never `"`, `\` or controls.
-                    _ => self.i += 1,
-                }
-            }
-            self.i += 1;
+            self.i = string_end(self.s, a)?.0;
             decode_jstr(&self.s[a + 1..self.i - 1], Span::new(a, self.i)).ok()
         }
     }
