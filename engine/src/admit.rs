@@ -245,6 +245,30 @@ fn int_arg(u: &Uses, name: &str) -> Option<i64> {
         })
 }
 
+/// Whole-program admission of a run whose entry was not evaluated (a Φ
+/// entry's question failed; `check` without the entry's arguments): only
+/// what no evaluation could change is decided.
+pub fn admit_unevaluated(
+    ck: &mut Checker<'_>,
+    c: &Compiled<'_>,
+    entry: usize,
+    res: &ResourceConfig,
+    solver_budget: Option<u64>,
+    record_all: bool,
+) -> (Option<Diagnostic>, Record) {
+    admit(
+        ck,
+        c,
+        entry,
+        res,
+        None,
+        &[],
+        &BTreeSet::new(),
+        solver_budget,
+        record_all,
+    )
+}
+
 /// The admission of one run. `refused_in`: the process whose constraints
 /// failed for a concrete call, if evaluation stopped so.
 #[allow(clippy::too_many_arguments)]

@@ -394,14 +394,11 @@ impl Engine {
                 // Whole-program admission that no argument can change
                 // (resources, contracts, gates) is still decided, as it is
                 // for a Φ entry's unanswered question.
-                let (adm_stop, _) = admit::admit(
+                let (adm_stop, _) = admit::admit_unevaluated(
                     &mut ck,
                     &compiled,
                     entry,
                     &res_cfg,
-                    None,
-                    &[],
-                    &Default::default(),
                     cfg.solver_budget,
                     false,
                 );
@@ -442,14 +439,11 @@ impl Engine {
                 Err((d, mus)) => {
                     // The entry's own question failed; a definite verdict of
                     // whole-program admission still outranks "undetermined".
-                    let (adm_stop, mut record) = admit::admit(
+                    let (adm_stop, mut record) = admit::admit_unevaluated(
                         &mut ck,
                         &compiled,
                         entry,
                         &res_cfg,
-                        None,
-                        &[],
-                        &Default::default(),
                         cfg.solver_budget,
                         cfg.explain,
                     );
