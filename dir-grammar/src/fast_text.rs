@@ -296,24 +296,38 @@ impl<'s> T<'s> {
         Some(())
     }
 
+    /// The items of a bracketed list whose opening token was just read,
+    /// through its `close`: `item (sep item)*`, with a trailing `sep` when
+    /// the grammar allows one (`trailing`).
+    fn list<T>(
+        &mut self,
+        close: &str,
+        sep: &str,
+        trailing: bool,
+        mut item: impl FnMut(&mut Self) -> Option<T>,
+    ) -> Option<Vec<T>> {
+        let mut out = Vec::new();
+        if self.try_punct(close) {
+            return Some(out);
+        }
+        loop {
+            out.push(item(self)?);
+            if self.try_punct(close) {
+                return Some(out);
+            }
+            self.punct(sep)?;
+            if trailing && self.try_punct(close) {
+                return Some(out);
+            }
+        }
+    }
+
     fn shape(&mut self) -> Option<Shape> {
         let a = self.i;
         self.keyword("shape")?;
         let name = self.ident()?;
         self.punct("{")?;
-        let mut fields = Vec::new();
-        if !self.try_punct("}") {
-            loop {
-                fields.push(self.field()?);
-                if self.try_punct("}") {
-                    break;
-                }
-                self.punct(",")?;
-                if self.try_punct("}") {
-                    break;
-                }
-            }
-        }
+        let fields = self.list("}", ",", true, Self::field)?;
         Some(Shape {
             name,
             fields,
@@ -334,31 +348,17 @@ impl<'s> T<'s> {
         let regime_span = Span::new(ra, self.i);
         let name = self.ident()?;
         self.punct("(")?;
-        let mut params = Vec::new();
-        if !self.try_punct(")") {
-            loop {
-                params.push(self.field()?);
-                if self.try_punct(")") {
-                    break;
-                }
-                self.punct(",")?;
-            }
-        }
+        let params = self.list(")", ",", false, Self::field)?;
         let ret = if self.try_punct("->") {
             Some(self.type_name()?)
         } else {
             None
         };
-        let mut qualifiers = Vec::new();
-        if self.try_punct("[") && !self.try_punct("]") {
-            loop {
-                qualifiers.push(self.ident()?);
-                if self.try_punct("]") {
-                    break;
-                }
-                self.punct(",")?;
-            }
-        }
+        let qualifiers = if self.try_punct("[") {
+            self.list("]", ",", false, Self::ident)?
+        } else {
+            Vec::new()
+        };
         let mut uses = Vec::new();
         self.ws();
         if self.at_keyword("uses") {
@@ -406,19 +406,12 @@ impl<'s> T<'s> {
         let resource = self.ident()?;
         let a = resource.span.start;
         self.punct("(")?;
-        let mut args = Vec::new();
-        if !self.try_punct(")") {
-            loop {
-                let k = self.ident()?;
-                self.punct("=")?;
-                self.ws();
-                args.push((k, self.literal()?));
-                if self.try_punct(")") {
-                    break;
-                }
-                self.punct(",")?;
-            }
-        }
+        let args = self.list(")", ",", false, |t| {
+            let k = t.ident()?;
+            t.punct("=")?;
+            t.ws();
+            Some((k, t.literal()?))
+        })?;
         Some(Uses {
             resource,
             args,
@@ -608,19 +601,11 @@ impl<'s> T<'s> {
         let source = self.path()?;
         self.punct("->")?;
         let target = self.path()?;
-        let mut contract = Vec::new();
-        if self.try_punct("{") && !self.try_punct("}") {
-            loop {
-                contract.push(self.clause()?);
-                if self.try_punct("}") {
-                    break;
-                }
-                self.punct(";")?;
-                if self.try_punct("}") {
-                    break;
-                }
-            }
-        }
+        let contract = if self.try_punct("{") {
+            self.list("}", ";", true, Self::clause)?
+        } else {
+            Vec::new()
+        };
         self.try_punct(";");
         Some(Bind {
             source,
