@@ -340,28 +340,26 @@ macro_rules! sayln {
     ($($t:tt)*) => {{ say!($($t)*); say!("\n"); }};
 }
 
-/// A stop reported outside `Out` (no engine is left): the same header and
-/// the same JSON shape as every other diagnostic.
-fn late_stop(code: &str, category: &str, title: &str, spec: &str, message: &str) {
+/// A stop reported after the main thread ended (no engine is left): the
+/// same diagnostic, from the embedded catalogue, rendered as every other.
+fn late_stop(code: &str, message: &str) {
+    let Ok(tables) = Tables::defaults() else {
+        warn!("error[{code}]: {message}");
+        return;
+    };
+    let d = Diagnostic::new(&tables, code, None, message);
+    let src = Source {
+        name: "",
+        bytes: b"",
+    };
     if JSON_ERRORS.load(std::sync::atomic::Ordering::Relaxed) {
-        let kind = if category == "usage" {
-            "Usage"
-        } else {
-            "Internal"
-        };
-        let v = serde_json::json!({ "diagnostics": [{
-            "category": category, "kind": kind, "code": code, "title": title,
-            "message": message, "rule": null, "spec": spec, "primary": null,
-            "secondary": [], "notes": [], "help": null,
-        }] });
+        let v = serde_json::json!({ "diagnostics": [render::json(&src, &d)] });
         warn!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
     } else {
-        let word = if category == "usage" {
-            "usage error"
-        } else {
-            "internal error"
-        };
-        warn!("error[{code}]: {word}: {message}");
+        let _ = std::io::Write::write_all(
+            &mut std::io::stderr().lock(),
+            render::human(&src, &d).as_bytes(),
+        );
     }
 }
 
@@ -388,9 +386,6 @@ fn main() -> ExitCode {
                 .unwrap_or_default();
             late_stop(
                 engine::codes::IO,
-                "usage",
-                "input or output failed",
-                "§13.5",
                 &format!("cannot write to standard output: {why}"),
             );
             ExitCode::from(2)
@@ -398,9 +393,6 @@ fn main() -> ExitCode {
         _ => {
             late_stop(
                 engine::codes::INTERNAL,
-                "internal",
-                "internal error",
-                "§13.6",
                 "dustrun stopped unexpectedly (please report it with the input that caused it)",
             );
             ExitCode::from(70)
