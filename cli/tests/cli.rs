@@ -1352,3 +1352,33 @@ fn fmt_output_always_loads() {
     let e = stderr(&dustrun(&["fmt", j.to_str().unwrap()]));
     assert!(e.contains("$.dir_version must be a version"), "{e}");
 }
+
+/// The spec-editor loop reports every case whose outcome changed in one
+/// run, not the first only (issue 14's snapshot workflow, as the CLI sees
+/// it; the cargo-test side writes every mismatch as a pending `.snap.new`).
+#[test]
+fn conformance_lists_every_changed_case_at_once() {
+    let d = temp_dir("snapshots");
+    let snaps = d.join("snapshots");
+    std::fs::create_dir_all(&snaps).unwrap();
+    for e in std::fs::read_dir(repo().join("conformance/snapshots")).unwrap() {
+        let p = e.unwrap().path();
+        let mut text = std::fs::read_to_string(&p).unwrap();
+        let name = p.file_name().unwrap().to_string_lossy().into_owned();
+        if name == "k__hello_json.snap" || name == "entry__args_dir.snap" {
+            text = text.replacen("\"outcome\": \"", "\"outcome\": \"was-", 1);
+        }
+        std::fs::write(snaps.join(name), text).unwrap();
+    }
+    let o = dustrun(&["conformance", "--snapshots", snaps.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    let s = stdout(&o);
+    let changed: Vec<&str> = s.lines().filter(|l| l.starts_with("changed")).collect();
+    assert_eq!(changed.len(), 2, "{s}");
+    assert!(
+        s.contains("changed  entry/args.dir: was-")
+            && s.contains("changed  k/hello.json: was-executed -> executed"),
+        "{s}"
+    );
+    assert!(s.trim_end().ends_with(", 2 changed"), "{s}");
+}
