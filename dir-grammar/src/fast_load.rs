@@ -419,6 +419,9 @@ impl<'s> L<'s> {
                         v.push(l.stmt()?);
                         Some(())
                     })?;
+                    // A body lives as long as the run; doubling growth would
+                    // keep up to half its capacity unused all that time.
+                    v.shrink_to_fit();
                     body = Some(v);
                 }
                 "locals" => {

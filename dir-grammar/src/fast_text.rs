@@ -388,6 +388,8 @@ impl<'s> T<'s> {
             }
             body.push(self.stmt()?);
         }
+        // A body lives as long as the run: no doubling slack (fast_load.rs).
+        body.shrink_to_fit();
         Some(Proc {
             regime,
             regime_span,

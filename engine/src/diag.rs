@@ -133,6 +133,10 @@ pub(crate) struct Checker<'t> {
     pub tables: &'t Tables,
     pub diags: Vec<Diagnostic>,
     pub fired: BTreeSet<String>,
+    ops: crate::types::OpRows<'t>,
+    /// Operator rows already in `fired`: an operator is checked at every
+    /// node, and recording its row costs a set lookup only the first time.
+    op_fired: [bool; dir_grammar::model::BinOp::ALL.len()],
 }
 
 impl<'t> Checker<'t> {
@@ -141,7 +145,22 @@ impl<'t> Checker<'t> {
             tables,
             diags: Vec::new(),
             fired: BTreeSet::new(),
+            ops: crate::types::OpRows::of(tables),
+            op_fired: [false; dir_grammar::model::BinOp::ALL.len()],
         }
+    }
+
+    /// The row of an operator (None only with tables the registry check
+    /// refuses), recorded as fired.
+    pub fn operator(
+        &mut self,
+        op: dir_grammar::model::BinOp,
+    ) -> Option<&'t semantics::OperatorRule> {
+        let row = self.ops.row(op)?;
+        if !std::mem::replace(&mut self.op_fired[op as usize], true) {
+            self.fire(&row.id);
+        }
+        Some(row)
     }
 
     pub fn fire(&mut self, id: &str) {

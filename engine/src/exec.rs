@@ -11,7 +11,7 @@ use dir_grammar::model::*;
 use dir_grammar::print::expr_to_string;
 use dir_grammar::Span;
 use semantics::{Action, KSteps, PrimKind, Tables};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 /// One recorded effect.
 #[derive(Clone, Debug, PartialEq)]
@@ -24,6 +24,7 @@ pub struct Event {
 
 pub struct Machine<'c, 'p> {
     tables: &'c Tables,
+    ops: crate::types::OpRows<'c>,
     c: &'c Compiled<'p>,
     pub tick: u64,
     pub cost_us: u64,
@@ -98,7 +99,7 @@ pub struct Budget {
 /// A process's bindings, keyed by names borrowed from the program and its
 /// compiled form (no name is copied per statement).
 /// Only looked up, never iterated, so its order cannot reach any output.
-type Env<'c> = HashMap<&'c str, Value>;
+type Env<'c> = crate::Map<&'c str, Value>;
 
 /// Why a run stops during evaluation (boxed: diagnostics are large).
 pub type Stop = Box<Diagnostic>;
@@ -107,6 +108,7 @@ impl<'c, 'p> Machine<'c, 'p> {
     pub fn new(tables: &'c Tables, c: &'c Compiled<'p>, budget: Budget) -> Machine<'c, 'p> {
         Machine {
             tables,
+            ops: crate::types::OpRows::of(tables),
             c,
             tick: 0,
             cost_us: 0,
@@ -529,7 +531,7 @@ impl<'c, 'p> Machine<'c, 'p> {
                     ));
                 };
                 // Given fields by name: a literal may be large (one lookup each).
-                let by_name: std::collections::HashMap<&str, &Value> =
+                let by_name: crate::Map<&str, &Value> =
                     given.iter().map(|(n, v, _)| (n.as_str(), v)).collect();
                 let mut out = Vec::with_capacity(shape.fields.len());
                 for (fname, _) in &shape.fields {
@@ -641,7 +643,7 @@ impl<'c, 'p> Machine<'c, 'p> {
         // overflow at the i32 bounds, f32 results round to single precision.
         let width = self.c.procs[pi].op_width.get(&(span.start, span.end));
         let wname = width.map(|(n, _)| &**n).unwrap_or("i64");
-        let result = apply_op(self.tables, op, &l, &r).and_then(|v| match (&v, width) {
+        let result = apply_op(self.ops.row(op), &l, &r).and_then(|v| match (&v, width) {
             (Value::Int(i), Some((_, PrimKind::Int { min, max }))) if *i < *min || *i > *max => {
                 Err(OpFault::Overflow)
             }
@@ -727,9 +729,13 @@ pub(crate) fn operation(m: semantics::OpMeaning) -> Operation {
 /// The value semantics of a binary operator (§5.2, §11.3, §13.7): the
 /// operation its row in 05-types.ron names. Shared by evaluation and by Φ
 /// resolution's constant folding.
-pub(crate) fn apply_op(tables: &Tables, op: BinOp, l: &Value, r: &Value) -> Result<Value, OpFault> {
+pub(crate) fn apply_op(
+    row: Option<&semantics::OperatorRule>,
+    l: &Value,
+    r: &Value,
+) -> Result<Value, OpFault> {
     // Every DIR operator has a row (checked when the tables load).
-    let Some(row) = tables.operator(op.word()) else {
+    let Some(row) = row else {
         return Err(OpFault::Operands);
     };
     let divides = row.meaning == semantics::OpMeaning::Divide;

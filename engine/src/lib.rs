@@ -30,6 +30,11 @@ use dir_grammar::{LoadError, Span};
 use trace::*;
 use value::Value;
 
+/// The engine's hash maps and sets. Every one is only looked up, never
+/// iterated into any output, so the per-process seed cannot reach a trace.
+pub(crate) type Map<K, V> = foldhash::HashMap<K, V>;
+pub(crate) type Set<K> = foldhash::HashSet<K>;
+
 /// Catalogue codes the engine and CLI use directly.
 pub mod codes {
     pub const IO: &str = "E0020";

@@ -1,6 +1,6 @@
 //! Static types of the checker, and the construct of each statement.
 
-use dir_grammar::model::StmtKind;
+use dir_grammar::model::{BinOp, StmtKind};
 use semantics::Construct;
 use std::fmt;
 
@@ -23,6 +23,21 @@ pub fn is_construct(c: &Construct, kind: &StmtKind) -> bool {
         (Construct::Effect(k), StmtKind::Effect { kind, .. }) => k == &kind.name,
         (Construct::Effect(_), _) | (_, StmtKind::Effect { .. }) => false,
         (c, kind) => construct_of(kind).as_ref() == Some(c),
+    }
+}
+
+/// The 05-types.ron row of each DIR operator, resolved once per run rather
+/// than by name at every node that applies it.
+#[derive(Clone, Copy)]
+pub(crate) struct OpRows<'t>([Option<&'t semantics::OperatorRule>; BinOp::ALL.len()]);
+
+impl<'t> OpRows<'t> {
+    pub(crate) fn of(tables: &'t semantics::Tables) -> OpRows<'t> {
+        OpRows(BinOp::ALL.map(|op| tables.operator(op.word())))
+    }
+
+    pub(crate) fn row(&self, op: BinOp) -> Option<&'t semantics::OperatorRule> {
+        self.0[op as usize]
     }
 }
 

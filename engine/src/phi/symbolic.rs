@@ -167,9 +167,9 @@ pub(crate) struct Eval<'a> {
     tables: &'a Tables,
     env: BTreeMap<String, Sym>,
     /// The type each arithmetic operator computes in (by operator span).
-    widths: &'a BTreeMap<(usize, usize), (crate::types::TyName, PrimKind)>,
+    widths: &'a crate::validate::SpanMap<(crate::types::TyName, PrimKind)>,
     /// What each call resolved to (by callee span).
-    targets: &'a BTreeMap<(usize, usize), crate::validate::Target>,
+    targets: &'a crate::validate::SpanMap<crate::validate::Target>,
     /// The program and the process's forge, for shapes.
     c: &'a Compiled<'a>,
     forge: usize,
@@ -280,7 +280,7 @@ impl Eval<'_> {
     /// every evaluation, so the statement's condition becomes false.
     fn constant(&self, op: BinOp, at: (usize, usize), a: &Value, b: &Value) -> Sym {
         let (min, max) = self.range(at);
-        match crate::exec::apply_op(self.tables, op, a, b) {
+        match crate::exec::apply_op(self.tables.operator(op.word()), a, b) {
             Ok(Value::Int(i)) if (i as i128) < min || (i as i128) > max => {}
             Ok(v) => return Sym::Val(v),
             Err(_) => {}

@@ -17,8 +17,8 @@ pub(crate) type Checked<'p> = (
     Vec<(Span, Target)>,
     Vec<CallSite>,
     NameTypes<'p>,
-    BTreeMap<(usize, usize), (TyName, PrimKind)>,
-    BTreeSet<(usize, usize)>,
+    SpanMap<(TyName, PrimKind)>,
+    Set<(usize, usize)>,
 );
 
 /// Checks one body; returns the calls it makes (callee span, target).
@@ -46,7 +46,7 @@ pub(crate) fn check_proc<'p>(ck: &mut Checker<'_>, c: &Compiled<'p>, pi: usize) 
     let mut scope = Scope {
         forge: info.forge,
         proc: pi,
-        env: HashMap::new(),
+        env: Map::default(),
         all_defs: &all_defs,
     };
     for (prm, (_, d)) in p.params.iter().zip(&info.params) {
@@ -55,14 +55,7 @@ pub(crate) fn check_proc<'p>(ck: &mut Checker<'_>, c: &Compiled<'p>, pi: usize) 
             .entry(prm.name.name.as_str())
             .or_insert((d.ty.clone(), prm.name.span));
     }
-    let mut calls = Calls {
-        list: Vec::new(),
-        sites: Vec::new(),
-        in_predicate: false,
-        vars: Vec::new(),
-        ops: Vec::new(),
-        lits: Vec::new(),
-    };
+    let mut calls = Calls::new(tables);
     let mut return_at: Option<Span> = None;
     let mut reported_after_return = false;
 
@@ -190,7 +183,6 @@ pub(crate) fn check_proc<'p>(ck: &mut Checker<'_>, c: &Compiled<'p>, pi: usize) 
         ck.fire(&defaults.id);
     }
     let f32_lits = check_literals(ck, &mut calls);
-    let mut op_width: BTreeMap<(usize, usize), (TyName, PrimKind)> = BTreeMap::new();
     for (span, t) in std::mem::take(&mut calls.ops) {
         let w = match calls.resolve(&t) {
             Ty::Int(w) | Ty::Float(w) => w,
@@ -198,10 +190,11 @@ pub(crate) fn check_proc<'p>(ck: &mut Checker<'_>, c: &Compiled<'p>, pi: usize) 
             Ty::FloatLit => float_default.clone(),
             _ => continue,
         };
-        if let Some(kind) = tables.canonical_type(&w).map(|p| p.kind.clone()) {
-            op_width.insert((span.start, span.end), (w, kind));
+        if let Some(kind) = calls.prim(&w) {
+            calls.op_width.insert((span.start, span.end), (w, kind));
         }
     }
+    let op_width = std::mem::take(&mut calls.op_width);
     let mut env_types: NameTypes<'p> = scope_all.env;
     for (t, _) in env_types.values_mut() {
         *t = calls.resolve(t);

@@ -48,7 +48,7 @@ pub(crate) fn compile<'p>(ck: &mut Checker<'_>, program: &'p Program) -> Option<
     let shapes = collect_shapes(ck, program);
     let procs = signatures(ck, program);
 
-    let mut by_name: HashMap<(usize, String), Vec<usize>> = HashMap::new();
+    let mut by_name: Map<(usize, String), Vec<usize>> = Map::default();
     for (i, p) in procs.iter().enumerate() {
         by_name
             .entry((p.forge, p.proc.name.name.clone()))
@@ -61,7 +61,7 @@ pub(crate) fn compile<'p>(ck: &mut Checker<'_>, program: &'p Program) -> Option<
         shapes,
         by_name,
         binds: Vec::new(),
-        between: HashMap::new(),
+        between: Map::default(),
     };
 
     // Binding endpoints resolve inside their forge.
@@ -629,7 +629,7 @@ fn collect_shapes(ck: &mut Checker<'_>, program: &Program) -> Vec<BTreeMap<Strin
                 fields.push((fd.name.name.clone(), d));
             }
             m.entry(s.name.name.clone())
-                .or_insert_with(|| ShapeInfo::new(fields));
+                .or_insert_with(|| ShapeInfo::new(&s.name.name, fields));
         }
         shapes.push(m);
     }
@@ -673,12 +673,12 @@ fn signatures<'p>(ck: &mut Checker<'_>, program: &'p Program) -> Vec<ProcInfo<'p
                 qname: format!("{}::{}::{}", f.name.name, p.regime.symbol(), p.name.name),
                 params,
                 ret,
-                targets: BTreeMap::new(),
+                targets: SpanMap::default(),
                 constraint_digest: semantics::sha256(constraints.join("\n").as_bytes()),
                 sites: Vec::new(),
-                env: HashMap::new(),
-                op_width: BTreeMap::new(),
-                f32_lits: BTreeSet::new(),
+                env: Map::default(),
+                op_width: SpanMap::default(),
+                f32_lits: Set::default(),
             });
         }
     }

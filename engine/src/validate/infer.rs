@@ -6,21 +6,66 @@ use super::*;
 
 /// Calls found while checking a body: every callee by span, and the
 /// process-to-process call sites with what crosses them.
-pub(crate) struct Calls {
+pub(crate) struct Calls<'t> {
+    pub tables: &'t Tables,
     pub list: Vec<(Span, Target)>,
     pub sites: Vec<CallSite>,
     /// Checking a predicate (`constrain`, `prove` source) right now.
     pub in_predicate: bool,
     /// Literal-bound `let`s: (integer?, resolved type).
     pub vars: Vec<(bool, Option<Ty>)>,
-    /// Arithmetic and comparison operators with their operand type.
+    /// Arithmetic and comparison operators whose operand type waits for
+    /// literal variables to be decided.
     pub ops: Vec<(Span, Ty)>,
+    /// The type each arithmetic or comparison operator works in, by span.
+    pub op_width: SpanMap<(TyName, PrimKind)>,
     /// Literals that met a type (an operand, a place, a literal-bound
-    /// `let`), checked against it once literal variables are decided.
+    /// `let`) that is not yet decided, does not hold them, or rounds them
+    /// (f32): checked once literal variables are decided.
     pub lits: Vec<(Lit, Span, Ty)>,
+    /// The primitive behind each width name met so far (a body names few).
+    prims: Vec<(TyName, Option<PrimKind>)>,
 }
 
-impl Calls {
+impl<'t> Calls<'t> {
+    pub(crate) fn new(tables: &'t Tables) -> Calls<'t> {
+        Calls {
+            tables,
+            list: Vec::new(),
+            sites: Vec::new(),
+            in_predicate: false,
+            vars: Vec::new(),
+            ops: Vec::new(),
+            op_width: SpanMap::default(),
+            lits: Vec::new(),
+            prims: Vec::new(),
+        }
+    }
+
+    /// The primitive a width names (05-types.ron, aliases resolved).
+    pub(crate) fn prim(&mut self, w: &TyName) -> Option<PrimKind> {
+        if let Some((_, k)) = self.prims.iter().find(|(n, _)| n == w) {
+            return k.clone();
+        }
+        let k = self.tables.canonical_type(w).map(|p| p.kind.clone());
+        self.prims.push((w.clone(), k.clone()));
+        k
+    }
+
+    /// Record the type an operator works in; decided now when it is a
+    /// width, after the body's literal variables otherwise.
+    pub(crate) fn operator_type(&mut self, span: Span, t: Ty) {
+        match &t {
+            Ty::Int(w) | Ty::Float(w) => {
+                if let Some(kind) = self.prim(w) {
+                    self.op_width
+                        .insert((span.start, span.end), (w.clone(), kind));
+                }
+            }
+            _ => self.ops.push((span, t)),
+        }
+    }
+
     pub(crate) fn push(&mut self, c: (Span, Target)) {
         self.list.push(c);
     }
@@ -127,20 +172,31 @@ pub(crate) fn check_literal(calls: &mut Calls, e: &Expr, t: &Ty) {
         ExprKind::Float(f) => Lit::Float(f),
         _ => return,
     };
-    calls.lits.push((lit, e.span, t.clone()));
+    // A literal that a decided width holds exactly needs no later check
+    // (most literals: keeping them all cost memory in proportion to the body).
+    let t = calls.resolve(t);
+    let settled = match (lit, &t) {
+        (Lit::Int(v), Ty::Int(w)) => {
+            matches!(calls.prim(w), Some(PrimKind::Int { min, max }) if (min..=max).contains(&v))
+        }
+        (Lit::Float(_), Ty::Float(w)) => {
+            matches!(calls.prim(w), Some(PrimKind::Float { single: false }))
+        }
+        _ => false,
+    };
+    if !settled {
+        calls.lits.push((lit, e.span, t));
+    }
 }
 
 /// The deferred literal checks; returns the spans of f32 literals (their
 /// values are rounded to single precision when evaluated).
-pub(crate) fn check_literals(ck: &mut Checker<'_>, calls: &mut Calls) -> BTreeSet<(usize, usize)> {
-    let mut f32_lits = BTreeSet::new();
+pub(crate) fn check_literals(ck: &mut Checker<'_>, calls: &mut Calls) -> Set<(usize, usize)> {
+    let mut f32_lits = Set::default();
     for (lit, span, t) in std::mem::take(&mut calls.lits) {
         let t = calls.resolve(&t);
         let kind = match &t {
-            Ty::Int(w) | Ty::Float(w) => ck
-                .tables
-                .canonical_type(w)
-                .map(|p| (w.clone(), p.kind.clone())),
+            Ty::Int(w) | Ty::Float(w) => calls.prim(w).map(|k| (w.clone(), k)),
             _ => None,
         };
         match (lit, kind) {
@@ -239,10 +295,9 @@ pub(crate) fn infer(
         } => {
             let l = infer(ck, c, scope, lhs, calls);
             let r = infer(ck, c, scope, rhs, calls);
-            let Some(row) = ck.tables.operator(op.word()) else {
+            let Some(row) = ck.operator(*op) else {
                 return Ty::Unknown;
             };
-            ck.fire(&row.id);
             let class = row.class;
             let (l, r) = (calls.resolve(&l), calls.resolve(&r));
             let numeric = l.is_numeric() && r.is_numeric();
@@ -283,7 +338,7 @@ pub(crate) fn infer(
                 check_literal(calls, lhs, &operands);
                 check_literal(calls, rhs, &operands);
                 if matches!(class, OpClass::Arith | OpClass::Compare) {
-                    calls.ops.push((*op_span, operands));
+                    calls.operator_type(*op_span, operands);
                 }
                 return result;
             }
@@ -499,11 +554,18 @@ pub(crate) fn infer(
                 );
                 return Ty::Unknown;
             };
-            let mut given: BTreeMap<&str, Span> = BTreeMap::new();
+            // Where each field of the shape was given; names the shape lacks
+            // (already an error) are remembered apart, by name.
+            let mut given: Vec<Option<Span>> = vec![None; shape.fields.len()];
+            let mut strangers: Map<&str, Span> = Map::default();
             for (fname, fe) in fields {
                 let t = infer(ck, c, scope, fe, calls);
-                if let Some(prev) = given.get(fname.name.as_str()) {
-                    let prev = *prev;
+                let at = shape.index_of(&fname.name);
+                let prev = match at {
+                    Some(i) => given[i],
+                    None => strangers.get(fname.name.as_str()).copied(),
+                };
+                if let Some(prev) = prev {
                     ck.error(
                         crate::registry::STRUCT_FIELDS,
                         fname.span,
@@ -517,7 +579,12 @@ pub(crate) fn infer(
                     });
                     continue;
                 }
-                given.insert(&fname.name, fname.span);
+                match at {
+                    Some(i) => given[i] = Some(fname.span),
+                    None => {
+                        strangers.insert(&fname.name, fname.span);
+                    }
+                }
                 match shape.field(&fname.name) {
                     None => {
                         ck.error(
@@ -550,8 +617,9 @@ pub(crate) fn infer(
             let missing: Vec<&str> = shape
                 .fields
                 .iter()
-                .map(|(n, _)| n.as_str())
-                .filter(|n| !given.contains_key(n))
+                .zip(&given)
+                .filter(|(_, g)| g.is_none())
+                .map(|((n, _), _)| n.as_str())
                 .collect();
             if !missing.is_empty() {
                 ck.error(
@@ -565,7 +633,7 @@ pub(crate) fn infer(
                     ),
                 );
             }
-            Ty::Shape(name.name.as_str().into())
+            Ty::Shape(shape.name.clone())
         }
     }
 }

@@ -15,11 +15,12 @@ pub(crate) use infer::*;
 
 use crate::diag::{Checker, Diagnostic};
 use crate::types::{DeclTy, Ty, TyName};
+use crate::{Map, Set};
 use dir_grammar::model::*;
 use dir_grammar::print::expr_to_string;
 use dir_grammar::Span;
 use semantics::{Construct, OpClass, PrimKind, Requirement, Tables, Verdict};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The built-in record type `q_measure` returns.
 pub const MEASUREMENT: &str = "Measurement";
@@ -47,24 +48,35 @@ pub struct BindInfo<'p> {
 }
 
 pub struct ShapeInfo {
+    /// The shape's name, shared by every type that names it.
+    pub name: TyName,
     pub fields: Vec<(String, DeclTy)>,
     /// Field positions by name (looked up only, never iterated).
-    index: HashMap<String, usize>,
+    index: Map<String, usize>,
 }
 
 impl ShapeInfo {
-    pub fn new(fields: Vec<(String, DeclTy)>) -> ShapeInfo {
+    pub fn new(name: &str, fields: Vec<(String, DeclTy)>) -> ShapeInfo {
         let index = fields
             .iter()
             .enumerate()
             .map(|(i, (n, _))| (n.clone(), i))
             .collect();
-        ShapeInfo { fields, index }
+        ShapeInfo {
+            name: name.into(),
+            fields,
+            index,
+        }
     }
 
     /// A field's declared type, by name.
     pub fn field(&self, name: &str) -> Option<&DeclTy> {
-        self.index.get(name).map(|i| &self.fields[*i].1)
+        self.index_of(name).map(|i| &self.fields[i].1)
+    }
+
+    /// A field's position, by name.
+    pub fn index_of(&self, name: &str) -> Option<usize> {
+        self.index.get(name).copied()
     }
 }
 
@@ -77,7 +89,7 @@ pub struct ProcInfo<'p> {
     pub ret: Option<DeclTy>,
     /// What each call resolved to (a process, an intrinsic, the earlier
     /// dustrun's `phi_witness`), keyed by the callee's span.
-    pub targets: BTreeMap<(usize, usize), Target>,
+    pub targets: SpanMap<Target>,
     /// Digest of the canonical text of the process's constraint set.
     pub constraint_digest: String,
     /// Every call of another process, in evaluation order of the checker.
@@ -86,9 +98,9 @@ pub struct ProcInfo<'p> {
     pub env: NameTypes<'p>,
     /// The type each arithmetic or comparison operator works in, by the
     /// operator's span: i32 arithmetic overflows at the i32 bounds.
-    pub op_width: BTreeMap<(usize, usize), (TyName, PrimKind)>,
+    pub op_width: SpanMap<(TyName, PrimKind)>,
     /// Float literals of type f32 (by span): evaluated at single precision.
-    pub f32_lits: BTreeSet<(usize, usize)>,
+    pub f32_lits: Set<(usize, usize)>,
 }
 
 pub struct Compiled<'p> {
@@ -98,12 +110,12 @@ pub struct Compiled<'p> {
     pub shapes: Vec<BTreeMap<String, ShapeInfo>>,
     /// Processes by (forge, name), so references resolve in O(1). Only
     /// looked up, never iterated, so its order cannot reach any output.
-    pub by_name: HashMap<(usize, String), Vec<usize>>,
+    pub by_name: Map<(usize, String), Vec<usize>>,
     /// Bindings whose endpoints resolved, in declaration order.
     pub binds: Vec<BindInfo<'p>>,
     /// Binding indices between two processes, keyed both ways (looked up
     /// only, never iterated).
-    pub between: HashMap<(usize, usize), Vec<usize>>,
+    pub between: Map<(usize, usize), Vec<usize>>,
 }
 
 impl Compiled<'_> {
@@ -129,7 +141,11 @@ pub fn regime_of(r: Regime) -> semantics::Regime {
 /// The types of the names a process binds, keyed by names borrowed from
 /// the program. Only looked up (never iterated for output), so a hash map:
 /// an ordered map compared long common prefixes (`v12345`) at every level.
-pub type NameTypes<'p> = HashMap<&'p str, (Ty, Span)>;
+pub type NameTypes<'p> = Map<&'p str, (Ty, Span)>;
+
+/// What validation decided about a node, keyed by the node's span (start,
+/// end): looked up by evaluation, never iterated.
+pub type SpanMap<V> = Map<(usize, usize), V>;
 
 pub(crate) struct Scope<'a, 'd> {
     pub(crate) forge: usize,
