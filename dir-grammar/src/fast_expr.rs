@@ -370,6 +370,8 @@ impl P<'_> {
                     return None;
                 }
                 self.depth -= 1;
+                // Expressions live as long as the run: no growth slack.
+                fields.shrink_to_fit();
                 let name = Ident::new(word, path_span);
                 Some((
                     Expr {
@@ -403,6 +405,7 @@ impl P<'_> {
                     return None;
                 }
                 self.depth -= 1;
+                args.shrink_to_fit();
                 Some((
                     Expr {
                         kind: ExprKind::Call {

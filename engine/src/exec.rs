@@ -641,7 +641,7 @@ impl<'c, 'p> Machine<'c, 'p> {
     ) -> Result<Value, Stop> {
         // The operation happens in its operands' type (§5.2): i32 results
         // overflow at the i32 bounds, f32 results round to single precision.
-        let width = self.c.procs[pi].op_width.get(&(span.start, span.end));
+        let width = self.c.procs[pi].op_width.get(span);
         let wname = width.map(|(n, _)| &**n).unwrap_or("i64");
         let result = apply_op(self.ops.row(op), &l, &r).and_then(|v| match (&v, width) {
             (Value::Int(i), Some((_, PrimKind::Int { min, max }))) if *i < *min || *i > *max => {

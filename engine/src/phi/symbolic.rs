@@ -167,7 +167,7 @@ pub(crate) struct Eval<'a> {
     tables: &'a Tables,
     env: BTreeMap<String, Sym>,
     /// The type each arithmetic operator computes in (by operator span).
-    widths: &'a crate::validate::SpanMap<(crate::types::TyName, PrimKind)>,
+    widths: &'a crate::validate::OpWidths,
     /// What each call resolved to (by callee span).
     targets: &'a crate::validate::SpanMap<crate::validate::Target>,
     /// The program and the process's forge, for shapes.
@@ -269,7 +269,7 @@ impl Eval<'_> {
 
     /// The range of the operator's type (i64 when no width was recorded).
     fn range(&self, op: (usize, usize)) -> (i128, i128) {
-        match self.widths.get(&op) {
+        match self.widths.get(Span::new(op.0, op.1)) {
             Some((_, PrimKind::Int { min, max })) => (*min as i128, *max as i128),
             _ => (i64::MIN as i128, i64::MAX as i128),
         }

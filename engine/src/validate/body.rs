@@ -17,7 +17,7 @@ pub(crate) type Checked<'p> = (
     Vec<(Span, Target)>,
     Vec<CallSite>,
     NameTypes<'p>,
-    SpanMap<(TyName, PrimKind)>,
+    OpWidths,
     Set<(usize, usize)>,
 );
 
@@ -191,7 +191,7 @@ pub(crate) fn check_proc<'p>(ck: &mut Checker<'_>, c: &Compiled<'p>, pi: usize) 
             _ => continue,
         };
         if let Some(kind) = calls.prim(&w) {
-            calls.op_width.insert((span.start, span.end), (w, kind));
+            calls.op_width.insert(span, w, kind);
         }
     }
     let op_width = std::mem::take(&mut calls.op_width);

@@ -677,7 +677,7 @@ fn signatures<'p>(ck: &mut Checker<'_>, program: &'p Program) -> Vec<ProcInfo<'p
                 constraint_digest: semantics::sha256(constraints.join("\n").as_bytes()),
                 sites: Vec::new(),
                 env: Map::default(),
-                op_width: SpanMap::default(),
+                op_width: OpWidths::default(),
                 f32_lits: Set::default(),
             });
         }

@@ -18,7 +18,7 @@ pub(crate) struct Calls<'t> {
     /// literal variables to be decided.
     pub ops: Vec<(Span, Ty)>,
     /// The type each arithmetic or comparison operator works in, by span.
-    pub op_width: SpanMap<(TyName, PrimKind)>,
+    pub op_width: OpWidths,
     /// Literals that met a type (an operand, a place, a literal-bound
     /// `let`) that is not yet decided, does not hold them, or rounds them
     /// (f32): checked once literal variables are decided.
@@ -36,7 +36,7 @@ impl<'t> Calls<'t> {
             in_predicate: false,
             vars: Vec::new(),
             ops: Vec::new(),
-            op_width: SpanMap::default(),
+            op_width: OpWidths::default(),
             lits: Vec::new(),
             prims: Vec::new(),
         }
@@ -58,8 +58,7 @@ impl<'t> Calls<'t> {
         match &t {
             Ty::Int(w) | Ty::Float(w) => {
                 if let Some(kind) = self.prim(w) {
-                    self.op_width
-                        .insert((span.start, span.end), (w.clone(), kind));
+                    self.op_width.insert(span, w.clone(), kind);
                 }
             }
             _ => self.ops.push((span, t)),

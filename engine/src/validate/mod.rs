@@ -98,7 +98,7 @@ pub struct ProcInfo<'p> {
     pub env: NameTypes<'p>,
     /// The type each arithmetic or comparison operator works in, by the
     /// operator's span: i32 arithmetic overflows at the i32 bounds.
-    pub op_width: SpanMap<(TyName, PrimKind)>,
+    pub op_width: OpWidths,
     /// Float literals of type f32 (by span): evaluated at single precision.
     pub f32_lits: Set<(usize, usize)>,
 }
@@ -146,6 +146,34 @@ pub type NameTypes<'p> = Map<&'p str, (Ty, Span)>;
 /// What validation decided about a node, keyed by the node's span (start,
 /// end): looked up by evaluation, never iterated.
 pub type SpanMap<V> = Map<(usize, usize), V>;
+
+/// The type each arithmetic or comparison operator of a body works in,
+/// by the operator's position (no two operators start at one byte). A
+/// body names few widths, so each operator keeps only an index: one entry
+/// per operator is the largest table validation leaves for evaluation.
+#[derive(Default)]
+pub struct OpWidths {
+    widths: Vec<(TyName, PrimKind)>,
+    at: Map<usize, u32>,
+}
+
+impl OpWidths {
+    pub fn insert(&mut self, op: Span, width: TyName, kind: PrimKind) {
+        let i = match self.widths.iter().position(|(w, _)| *w == width) {
+            Some(i) => i,
+            None => {
+                self.widths.push((width, kind));
+                self.widths.len() - 1
+            }
+        };
+        // At most one entry per spelling of a type in the tables.
+        self.at.insert(op.start, i as u32);
+    }
+
+    pub fn get(&self, op: Span) -> Option<&(TyName, PrimKind)> {
+        self.at.get(&op.start).map(|i| &self.widths[*i as usize])
+    }
+}
 
 pub(crate) struct Scope<'a, 'd> {
     pub(crate) forge: usize,
