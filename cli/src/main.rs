@@ -1665,24 +1665,18 @@ fn summary(r: &Report, effect_word: &str) -> String {
     } else {
         s.push_str(&format!("effects ({effect_word}):\n"));
         for e in &t.effects.events {
+            use std::fmt::Write;
+            let _ = write!(s, "  [tick {}] {} ", e.tick, e.kind);
             // The payload as it is realized (its canonical form), with
             // control characters escaped so that one event is one line.
-            let payload: String = e
-                .payload
-                .chars()
-                .flat_map(|c| {
-                    let escaped: Vec<char> = if c.is_control() {
-                        c.escape_default().collect()
-                    } else {
-                        vec![c]
-                    };
-                    escaped
-                })
-                .collect();
-            s.push_str(&format!(
-                "  [tick {}] {} {}  ({})\n",
-                e.tick, e.kind, payload, e.proc
-            ));
+            for c in e.payload.chars() {
+                if c.is_control() {
+                    s.extend(c.escape_default());
+                } else {
+                    s.push(c);
+                }
+            }
+            let _ = writeln!(s, "  ({})", e.proc);
         }
     }
     if let Some(phi) = &t.phi {

@@ -118,18 +118,7 @@ pub(crate) fn build_expr(
                         return Err(too_deep(op_span));
                     }
                     let s = l.span.to(r.span);
-                    Ok((
-                        Expr {
-                            kind: ExprKind::Binary {
-                                op: bop,
-                                op_span,
-                                lhs: Box::new(l),
-                                rhs: Box::new(r),
-                            },
-                            span: s,
-                        },
-                        depth,
-                    ))
+                    Ok((Expr::binary(bop, op_span, l, r, s), depth))
                 })
                 .parse(p.into_inner())
         }),

@@ -190,15 +190,7 @@ impl P<'_> {
                 return None;
             }
             let span = lhs.span.to(rhs.span);
-            lhs = Expr {
-                kind: ExprKind::Binary {
-                    op,
-                    op_span,
-                    lhs: Box::new(lhs),
-                    rhs: Box::new(rhs),
-                },
-                span,
-            };
+            lhs = Expr::binary(op, op_span, lhs, rhs, span);
             ld = depth;
         }
     }

@@ -94,9 +94,18 @@ fn is_word(t: &str, extra: &[char]) -> bool {
 
 impl<'s> L<'s> {
     fn ws(&mut self) {
-        while matches!(self.b.get(self.i), Some(b' ' | b'\t' | b'\r' | b'\n')) {
-            self.i += 1;
+        let (b, mut i) = (self.b, self.i);
+        loop {
+            // Pretty-printed DIR is mostly indentation: eight spaces a step.
+            while b.get(i..i + 8) == Some(b"        ") {
+                i += 8;
+            }
+            match b.get(i) {
+                Some(b' ' | b'\t' | b'\r' | b'\n') => i += 1,
+                _ => break,
+            }
         }
+        self.i = i;
     }
 
     /// Counts a bracket just opened; None past the nesting limit.

@@ -442,8 +442,8 @@ pub enum ExprKind {
     Binary {
         op: BinOp,
         op_span: Span,
-        lhs: Box<Expr>,
-        rhs: Box<Expr>,
+        /// Left and right operand, in one allocation.
+        operands: Box<[Expr; 2]>,
     },
     Field {
         base: Box<Expr>,
@@ -461,12 +461,25 @@ pub enum ExprKind {
 }
 
 impl Expr {
+    /// A binary operation of two operands.
+    pub fn binary(op: BinOp, op_span: Span, lhs: Expr, rhs: Expr, span: Span) -> Expr {
+        Expr {
+            kind: ExprKind::Binary {
+                op,
+                op_span,
+                operands: Box::new([lhs, rhs]),
+            },
+            span,
+        }
+    }
+
     /// Visit this expression and every sub-expression, pre-order.
     /// Depth is bounded at parse time, so recursion here is safe.
     pub fn walk<'a>(&'a self, f: &mut dyn FnMut(&'a Expr)) {
         f(self);
         match &self.kind {
-            ExprKind::Binary { lhs, rhs, .. } => {
+            ExprKind::Binary { operands, .. } => {
+                let [lhs, rhs] = &**operands;
                 lhs.walk(f);
                 rhs.walk(f);
             }

@@ -50,7 +50,8 @@ fn write_expr(out: &mut String, e: &Expr) {
         ExprKind::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         ExprKind::Str(s) => out.push_str(&quote(s)),
         ExprKind::Path(p) => out.push_str(p.text()),
-        ExprKind::Binary { op, lhs, rhs, .. } => {
+        ExprKind::Binary { op, operands, .. } => {
+            let [lhs, rhs] = &**operands;
             let p = op.precedence();
             write_sub(out, lhs, needs_parens(lhs, p, false));
             out.push(' ');

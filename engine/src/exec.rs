@@ -459,9 +459,9 @@ impl<'c, 'p> Machine<'c, 'p> {
             ExprKind::Binary {
                 op,
                 op_span,
-                lhs,
-                rhs,
+                operands,
             } => {
+                let [lhs, rhs] = &**operands;
                 // Operands are evaluated strictly, left to right (no short circuit).
                 let l = self.eval(pi, env, lhs)?;
                 let r = self.eval(pi, env, rhs)?;
@@ -517,12 +517,18 @@ impl<'c, 'p> Machine<'c, 'p> {
                 self.run_proc(target, vals)
             }
             ExprKind::Struct { name, fields } => {
-                let forge = self.c.procs[pi].forge;
-                let mut given: Vec<(String, Value, Span)> = Vec::new();
+                let c = self.c;
+                let shape = c.shape(c.procs[pi].forge, &name.name);
+                // Each given field's value in the shape's slot for it, all
+                // evaluated left to right as written.
+                let mut slots: Vec<Option<Value>> = vec![None; shape.map_or(0, |s| s.fields.len())];
                 for (f, fe) in fields {
-                    given.push((f.name.clone(), self.eval(pi, env, fe)?, fe.span));
+                    let v = self.eval(pi, env, fe)?;
+                    if let Some(i) = shape.and_then(|s| s.index_of(&f.name)) {
+                        slots[i] = Some(v);
+                    }
                 }
-                let Some(shape) = self.c.shape(forge, &name.name) else {
+                let Some(shape) = shape else {
                     return Err(self.fail(
                         crate::registry::SHAPE_UNKNOWN,
                         name.span,
@@ -530,12 +536,9 @@ impl<'c, 'p> Machine<'c, 'p> {
                         format!("unknown shape `{}`", name.name),
                     ));
                 };
-                // Given fields by name: a literal may be large (one lookup each).
-                let by_name: crate::Map<&str, &Value> =
-                    given.iter().map(|(n, v, _)| (n.as_str(), v)).collect();
                 let mut out = Vec::with_capacity(shape.fields.len());
-                for (fname, _) in &shape.fields {
-                    let Some(v) = by_name.get(fname.as_str()) else {
+                for ((fname, _), v) in shape.fields.iter().zip(slots) {
+                    let Some(v) = v else {
                         return Err(self.fail(
                             crate::registry::STRUCT_FIELDS,
                             e.span,
@@ -543,7 +546,7 @@ impl<'c, 'p> Machine<'c, 'p> {
                             format!("missing field `{fname}`"),
                         ));
                     };
-                    out.push((fname.clone(), (*v).clone()));
+                    out.push((fname.clone(), v));
                 }
                 let v = Value::structure(name.name.clone(), out);
                 self.check_size(&v, e.span)?;

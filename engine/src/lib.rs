@@ -208,6 +208,9 @@ pub struct Engine {
     tables: Tables,
 }
 
+/// Inputs from this size on have their digest computed beside the run.
+const DIGEST_BESIDE_BYTES: usize = 1 << 20;
+
 impl Engine {
     pub fn new(tables: Tables) -> Result<Engine, String> {
         registry::check(&tables)?;
@@ -273,18 +276,44 @@ impl Engine {
     /// (expression depth, call depth, value depth); it runs on a thread whose
     /// stack holds those bounds in any build.
     pub fn run(&self, src: &Source<'_>, cfg: &RunConfig) -> Report {
-        dir_grammar::on_parse_stack(|| self.run_here(src, cfg))
+        // The artifact digest reads every byte once more: on a large input
+        // it is computed on another thread while the run goes on.
+        let (mut report, digest) = if src.bytes.len() < DIGEST_BESIDE_BYTES {
+            let report = dir_grammar::on_parse_stack(|| self.run_here(src, cfg));
+            (report, None)
+        } else {
+            std::thread::scope(|s| {
+                let digest = std::thread::Builder::new()
+                    .name("digest".into())
+                    .spawn_scoped(s, || semantics::sha256(src.bytes))
+                    .ok();
+                let report = dir_grammar::on_parse_stack(|| self.run_here(src, cfg));
+                (report, digest.and_then(|h| h.join().ok()))
+            })
+        };
+        let trace = &mut report.trace;
+        trace.artifact.digest = digest.unwrap_or_else(|| semantics::sha256(src.bytes));
+        trace.run = run_digest(trace);
+        report
     }
 
     /// The trace's header: artifact, configuration and run digest.
     fn trace_header(&self, src: &Source<'_>, cfg: &RunConfig) -> Trace {
-        let mut trace = Trace {
+        let mut trace = self.trace_header_undigested(src, cfg);
+        trace.artifact.digest = semantics::sha256(src.bytes);
+        trace.run = run_digest(&trace);
+        trace
+    }
+
+    /// The trace's header without the two digests (`run` adds them).
+    fn trace_header_undigested(&self, src: &Source<'_>, cfg: &RunConfig) -> Trace {
+        Trace {
             trace_version: TRACE_VERSION,
             dustrun: env!("CARGO_PKG_VERSION").to_string(),
             dpl: self.tables.profile.dpl_version.clone(),
             artifact: Artifact {
                 name: src.name.to_string(),
-                digest: semantics::sha256(src.bytes),
+                digest: String::new(),
                 embedded: cfg.embed_dir.then(|| Embedded::of(src.bytes)),
             },
             run: String::new(),
@@ -317,9 +346,7 @@ impl Engine {
             rules: Vec::new(),
             error: None,
             realization: None,
-        };
-        trace.run = run_digest(&trace);
-        trace
+        }
     }
 
     fn run_here(&self, src: &Source<'_>, cfg: &RunConfig) -> Report {
@@ -328,7 +355,8 @@ impl Engine {
             value_nodes: self.tables.profile.budgets.value_nodes,
             payload_bytes: self.tables.profile.budgets.payload_bytes,
         };
-        let mut trace = self.trace_header(src, cfg);
+        // The caller fills in the digests.
+        let mut trace = self.trace_header_undigested(src, cfg);
         let stop = |mut trace: Trace, diags: Vec<Diagnostic>, fired: Vec<String>| -> Report {
             let first = &diags[0];
             trace.outcome = Outcome::of(first.category);

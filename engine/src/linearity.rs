@@ -97,7 +97,8 @@ impl Lower<'_> {
             }
             // Inside a predicate, an operand or a field read only reads,
             // even within a call's argument.
-            ExprKind::Binary { lhs, rhs, .. } => {
+            ExprKind::Binary { operands, .. } => {
+                let [lhs, rhs] = &**operands;
                 let m = if mode == Mode::ReadConsume {
                     Mode::Read
                 } else {

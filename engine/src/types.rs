@@ -42,8 +42,9 @@ impl<'t> OpRows<'t> {
 }
 
 /// The name inside a type (a width, a shape, a resource type). Checking
-/// clones types constantly; a shared name makes a clone a count increment.
-pub type TyName = std::sync::Arc<str>;
+/// clones types constantly; a shared name makes a clone a count increment,
+/// and a non-atomic one: types never leave the thread of their run.
+pub type TyName = std::rc::Rc<str>;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Ty {

@@ -248,10 +248,10 @@ impl Eval<'_> {
             }
             ExprKind::Binary {
                 op,
-                lhs,
-                rhs,
+                operands,
                 op_span,
             } => {
+                let [lhs, rhs] = &**operands;
                 let l = self.expr(lhs)?;
                 let r = self.expr(rhs)?;
                 let at = (op_span.start, op_span.end);

@@ -71,12 +71,17 @@ impl<'t> Calls<'t> {
 
     /// The type a literal variable stands for, so far.
     pub(crate) fn resolve(&self, t: &Ty) -> Ty {
-        let mut t = t.clone();
+        self.resolve_ref(t).clone()
+    }
+
+    /// `resolve` without a copy, for the checks that only look.
+    pub(crate) fn resolve_ref<'a>(&'a self, t: &'a Ty) -> &'a Ty {
+        let mut t = t;
         // Each variable points only to an unresolved one or a type: a chain
         // is at most as long as the table.
         for _ in 0..=self.vars.len() {
-            match &t {
-                Ty::Var(i) => match self.vars.get(*i).and_then(|v| v.1.clone()) {
+            match t {
+                Ty::Var(i) => match self.vars.get(*i).and_then(|v| v.1.as_ref()) {
                     Some(u) => t = u,
                     None => return t,
                 },
@@ -86,10 +91,24 @@ impl<'t> Calls<'t> {
         t
     }
 
+    /// `resolve` of an owned type: copies only through a variable.
+    pub(crate) fn resolved(&self, t: Ty) -> Ty {
+        match t {
+            Ty::Var(_) => self.resolve(&t),
+            t => t,
+        }
+    }
+
     /// Make `a` and `b` one type where untyped literals allow it (§5.3.1);
     /// false when they cannot be.
     pub(crate) fn unify(&mut self, a: &Ty, b: &Ty) -> bool {
-        let (a, b) = (self.resolve(a), self.resolve(b));
+        let (a, b) = (self.resolve_ref(a), self.resolve_ref(b));
+        let open = |t: &Ty| matches!(t, Ty::Var(_) | Ty::Witness(_));
+        if !open(a) && !open(b) {
+            // Nothing to decide: the common case, without copies.
+            return a.fits(b);
+        }
+        let (a, b) = (a.clone(), b.clone());
         match (&a, &b) {
             (Ty::Var(i), Ty::Var(j)) => {
                 if i == j {
@@ -128,17 +147,17 @@ impl<'t> Calls<'t> {
 
     /// The more specific of two unified numeric types.
     pub(crate) fn meet(&self, a: &Ty, b: &Ty) -> Ty {
-        let (a, b) = (self.resolve(a), self.resolve(b));
+        let (a, b) = (self.resolve_ref(a), self.resolve_ref(b));
         let rank = |t: &Ty| match t {
             Ty::Int(_) | Ty::Float(_) => 3,
             Ty::Var(_) => 2,
             Ty::IntLit | Ty::FloatLit => 1,
             _ => 0,
         };
-        if rank(&b) > rank(&a) {
-            b
+        if rank(b) > rank(a) {
+            b.clone()
         } else {
-            a
+            a.clone()
         }
     }
 }
@@ -173,7 +192,7 @@ pub(crate) fn check_literal(calls: &mut Calls, e: &Expr, t: &Ty) {
     };
     // A literal that a decided width holds exactly needs no later check
     // (most literals: keeping them all cost memory in proportion to the body).
-    let t = calls.resolve(t);
+    let t = calls.resolve_ref(t).clone();
     let settled = match (lit, &t) {
         (Lit::Int(v), Ty::Int(w)) => {
             matches!(calls.prim(w), Some(PrimKind::Int { min, max }) if (min..=max).contains(&v))
@@ -289,16 +308,16 @@ pub(crate) fn infer(
         ExprKind::Binary {
             op,
             op_span,
-            lhs,
-            rhs,
+            operands,
         } => {
+            let [lhs, rhs] = &**operands;
             let l = infer(ck, c, scope, lhs, calls);
             let r = infer(ck, c, scope, rhs, calls);
             let Some(row) = ck.operator(*op) else {
                 return Ty::Unknown;
             };
             let class = row.class;
-            let (l, r) = (calls.resolve(&l), calls.resolve(&r));
+            let (l, r) = (calls.resolved(l), calls.resolved(r));
             let numeric = l.is_numeric() && r.is_numeric();
             let (ok, result, need) = match class {
                 OpClass::Arith => {
@@ -364,7 +383,7 @@ pub(crate) fn infer(
         }
         ExprKind::Field { base, field } => {
             let bt = infer(ck, c, scope, base, calls);
-            let bt = calls.resolve(&bt);
+            let bt = calls.resolved(bt);
             match &bt {
                 Ty::Unknown => Ty::Unknown,
                 Ty::Shape(s) => match c
