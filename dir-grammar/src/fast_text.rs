@@ -651,7 +651,7 @@ impl<'s> T<'s> {
                 self.i = j;
                 self.s[va..j].to_string()
             }
-            _ => self.ident()?.name,
+            _ => self.ident()?.name.to_string(),
         };
         Some(Clause {
             op,

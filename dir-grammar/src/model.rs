@@ -3,15 +3,19 @@
 use crate::json::Json;
 use crate::span::Span;
 
+/// The text of a name. Names up to 24 bytes (nearly all) are stored
+/// inline: a program's names cost no allocation each.
+pub type Name = compact_str::CompactString;
+
 /// A name together with where it was written.
 #[derive(Clone, Debug)]
 pub struct Ident {
-    pub name: String,
+    pub name: Name,
     pub span: Span,
 }
 
 impl Ident {
-    pub fn new(name: impl Into<String>, span: Span) -> Ident {
+    pub fn new(name: impl Into<Name>, span: Span) -> Ident {
         Ident {
             name: name.into(),
             span,
@@ -396,11 +400,11 @@ impl BinOp {
 /// string: most are single names, and a `Vec` of segments cost a second
 /// allocation for each.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PathName(String);
+pub struct PathName(Name);
 
 impl PathName {
     pub fn from_segments<'a>(segments: impl IntoIterator<Item = &'a str>) -> PathName {
-        let mut s = String::new();
+        let mut s = Name::default();
         for (i, seg) in segments.into_iter().enumerate() {
             if i > 0 {
                 s.push_str("::");

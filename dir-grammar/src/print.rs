@@ -317,11 +317,11 @@ pub fn to_text(p: &Program) -> String {
                     .iter()
                     .map(|c| {
                         let op = match c.op.name.as_str() {
-                            "==" | "!=" | "<" | "<=" | ">" | ">=" => c.op.name.clone(),
+                            "==" | "!=" | "<" | "<=" | ">" | ">=" => c.op.name.to_string(),
                             other => quote(other),
                         };
                         let v = if is_bare_token(&c.value.name) {
-                            c.value.name.clone()
+                            c.value.name.to_string()
                         } else {
                             quote(&c.value.name)
                         };
@@ -401,7 +401,7 @@ fn stmt_json(s: &Stmt) -> Value {
         }
         StmtKind::Later { kind, body } => {
             let mut m = Map::new();
-            m.insert(kind.name.clone(), body.to_value());
+            m.insert(kind.name.to_string(), body.to_value());
             Value::Object(m)
         }
     }

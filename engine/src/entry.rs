@@ -192,7 +192,7 @@ fn const_value(
             for (fname, d) in &shape.fields {
                 let matching: Vec<&Expr> = fields
                     .iter()
-                    .filter(|(n, _)| &n.name == fname)
+                    .filter(|(n, _)| n.name == *fname)
                     .map(|(_, v)| v)
                     .collect();
                 let [fe] = matching.as_slice() else {
@@ -205,7 +205,7 @@ fn const_value(
             }
             if let Some((extra, _)) = fields
                 .iter()
-                .find(|(n, _)| !shape.fields.iter().any(|(f, _)| f == &n.name))
+                .find(|(n, _)| !shape.fields.iter().any(|(f, _)| *f == n.name))
             {
                 return Err(format!("`{s}` has no field `{}`", extra.name));
             }

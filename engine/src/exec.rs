@@ -344,7 +344,7 @@ impl<'c, 'p> Machine<'c, 'p> {
                                     )),
                                 };
                             self.events.push(Event {
-                                kind: kind.name.clone(),
+                                kind: kind.name.to_string(),
                                 payload,
                                 tick: self.tick,
                                 proc: info.qname.clone(),

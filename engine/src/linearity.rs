@@ -254,7 +254,7 @@ pub(crate) fn lower(
             Some((Ty::Resource(_), _))
         ) && (!k || linear(&prm.name.name))
         {
-            l.resources.insert(prm.name.name.clone());
+            l.resources.insert(prm.name.name.to_string());
             l.fact(lin::RESOURCE, vec![v]);
         }
     }
@@ -276,7 +276,7 @@ pub(crate) fn lower(
                         && linear(&name.name)
                         && matches!(types.get(name.name.as_str()), Some((Ty::Resource(_), _))))
                 {
-                    l.resources.insert(name.name.clone());
+                    l.resources.insert(name.name.to_string());
                     l.fact(lin::RESOURCE, vec![v]);
                 }
             }
@@ -288,7 +288,7 @@ pub(crate) fn lower(
                 l.expr(call, Mode::Consume);
                 // A discarded result is a binding nobody uses (§4.4.2).
                 let (name, span) = match result {
-                    Some(r) => (r.name.clone(), r.span),
+                    Some(r) => (r.name.to_string(), r.span),
                     None => {
                         // Call targets are resolved here: validation records
                         // them only after the body is checked.
@@ -327,9 +327,9 @@ pub(crate) fn lower(
                 if resource
                     || (k
                         && linear(&name)
-                        && matches!(types.get(name.as_str()), Some((Ty::Resource(_), _))))
+                        && matches!(types.get(&*name), Some((Ty::Resource(_), _))))
                 {
-                    l.resources.insert(name.clone());
+                    l.resources.insert(name.to_string());
                     l.fact(lin::RESOURCE, vec![v]);
                 }
             }

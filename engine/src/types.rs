@@ -11,7 +11,7 @@ pub fn construct_of(kind: &StmtKind) -> Option<Construct> {
         StmtKind::Constrain { .. } => Construct::Constrain,
         StmtKind::Prove { .. } => Construct::Prove,
         StmtKind::Return { .. } => Construct::Return,
-        StmtKind::Effect { kind, .. } => Construct::Effect(kind.name.clone()),
+        StmtKind::Effect { kind, .. } => Construct::Effect(kind.name.to_string()),
         StmtKind::Call { .. } => Construct::Call,
         StmtKind::Later { .. } => return None,
     })
@@ -20,7 +20,7 @@ pub fn construct_of(kind: &StmtKind) -> Option<Construct> {
 /// Whether a statement is of a construct (`construct_of` without allocating).
 pub fn is_construct(c: &Construct, kind: &StmtKind) -> bool {
     match (c, kind) {
-        (Construct::Effect(k), StmtKind::Effect { kind, .. }) => k == &kind.name,
+        (Construct::Effect(k), StmtKind::Effect { kind, .. }) => *k == kind.name,
         (Construct::Effect(_), _) | (_, StmtKind::Effect { .. }) => false,
         (c, kind) => construct_of(kind).as_ref() == Some(c),
     }

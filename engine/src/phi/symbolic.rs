@@ -199,7 +199,7 @@ impl Eval<'_> {
             ExprKind::Field { base, field } => match self.expr(base)? {
                 Sym::Struct(fields) => fields
                     .into_iter()
-                    .find(|(n, _)| n == &field.name)
+                    .find(|(n, _)| *n == field.name)
                     .map(|(_, v)| v)
                     .ok_or_else(|| format!("no field `{}`", field.name))?,
                 Sym::Val(v) => Sym::Val(
@@ -213,7 +213,7 @@ impl Eval<'_> {
             ExprKind::Struct { name, fields } => {
                 let mut out = Vec::new();
                 for (f, fe) in fields {
-                    out.push((f.name.clone(), self.expr(fe)?));
+                    out.push((f.name.to_string(), self.expr(fe)?));
                 }
                 // Fields in the shape's order, as evaluation builds the
                 // value (struct equality compares them in order).
@@ -448,7 +448,7 @@ pub fn question(
                         // A bound formula is held once however often it is
                         // used, also inside a struct.
                         let v = v.shared();
-                        ev.env.insert(name.name.clone(), v.clone());
+                        ev.env.insert(name.name.to_string(), v.clone());
                         reg = Some(v);
                     }
                 }

@@ -35,7 +35,7 @@ pub(crate) fn check_reached_effects(ck: &mut Checker<'_>, c: &Compiled<'_>) {
                 .body
                 .iter()
                 .filter_map(|s| match &s.kind {
-                    StmtKind::Effect { kind, .. } => Some(kind.name.clone()),
+                    StmtKind::Effect { kind, .. } => Some(kind.name.to_string()),
                     _ => None,
                 })
                 .collect();
@@ -171,7 +171,7 @@ pub(crate) fn check_k_linearity(ck: &mut Checker<'_>, c: &Compiled<'_>) {
                 | StmtKind::Call {
                     call: expr,
                     result: Some(name),
-                } if carries(expr, &moves) => Some(name.name.clone()),
+                } if carries(expr, &moves) => Some(name.name.to_string()),
                 _ => None,
             })
             .collect();

@@ -8,7 +8,7 @@ use super::*;
 pub(crate) fn compile<'p>(ck: &mut Checker<'_>, program: &'p Program) -> Option<Compiled<'p>> {
     let tables = ck.tables;
     if let Some(v) = &program.version {
-        if !tables.profile.dir_versions.iter().any(|x| x == &v.name) {
+        if !tables.profile.dir_versions.iter().any(|x| *x == v.name) {
             let r = &tables.profile.later_dir;
             ck.fire(&r.id);
             let d = Diagnostic::new(tables, &r.code, Some((&r.id, &r.cite)), format!("DIR version {} is not supported", v.name))
@@ -51,7 +51,7 @@ pub(crate) fn compile<'p>(ck: &mut Checker<'_>, program: &'p Program) -> Option<
     let mut by_name: Map<(usize, String), Vec<usize>> = Map::default();
     for (i, p) in procs.iter().enumerate() {
         by_name
-            .entry((p.forge, p.proc.name.name.clone()))
+            .entry((p.forge, p.proc.name.name.to_string()))
             .or_default()
             .push(i);
     }
@@ -238,7 +238,7 @@ pub(crate) fn resolve_decl(ck: &mut Checker<'_>, shapes: &BTreeSet<&str>, ty: &I
         ck.diags.push(d);
         return DeclTy {
             ty: Ty::Unknown,
-            name: ty.name.clone(),
+            name: ty.name.to_string(),
             range: None,
         };
     }
@@ -252,35 +252,41 @@ pub(crate) fn resolve_decl(ck: &mut Checker<'_>, shapes: &BTreeSet<&str>, ty: &I
         };
         return DeclTy {
             ty: t,
-            name: ty.name.clone(),
+            name: ty.name.to_string(),
             range,
         };
     }
-    if ck.tables.linearity.resource_types.contains(&ty.name) {
+    if ck
+        .tables
+        .linearity
+        .resource_types
+        .iter()
+        .any(|r| *r == ty.name)
+    {
         return DeclTy {
             ty: Ty::Resource(ty.name.as_str().into()),
-            name: ty.name.clone(),
+            name: ty.name.to_string(),
             range: None,
         };
     }
     if ty.name == ck.tables.types.witness_type {
         return DeclTy {
             ty: Ty::Witness(Box::new(Ty::Unknown)),
-            name: ty.name.clone(),
+            name: ty.name.to_string(),
             range: None,
         };
     }
     if ty.name == MEASUREMENT {
         return DeclTy {
             ty: Ty::Measurement,
-            name: ty.name.clone(),
+            name: ty.name.to_string(),
             range: None,
         };
     }
     if shapes.contains(ty.name.as_str()) {
         return DeclTy {
             ty: Ty::Shape(ty.name.as_str().into()),
-            name: ty.name.clone(),
+            name: ty.name.to_string(),
             range: None,
         };
     }
@@ -305,7 +311,7 @@ pub(crate) fn resolve_decl(ck: &mut Checker<'_>, shapes: &BTreeSet<&str>, ty: &I
     });
     DeclTy {
         ty: Ty::Unknown,
-        name: ty.name.clone(),
+        name: ty.name.to_string(),
         range: None,
     }
 }
@@ -395,7 +401,7 @@ pub(crate) fn check_contract(ck: &mut Checker<'_>, b: &Bind) {
             .at(cl.value.span, format!("expected {want}"))
             .also(cl.key.span, format!("standard attribute ({})", attr.id));
             ck.diags.push(d);
-        } else if !ops.iter().any(|o| o == &cl.op.name) {
+        } else if !ops.iter().any(|o| *o == cl.op.name) {
             ck.fire(&m.id);
             let d = malformed(format!(
                 "contract clause `{} {} {}`: `{}` is compared with {}",
@@ -626,9 +632,9 @@ fn collect_shapes(ck: &mut Checker<'_>, program: &Program) -> Vec<BTreeMap<Strin
                     continue;
                 }
                 let d = resolve_decl(ck, &shapes_here, &fd.ty);
-                fields.push((fd.name.name.clone(), d));
+                fields.push((fd.name.name.to_string(), d));
             }
-            m.entry(s.name.name.clone())
+            m.entry(s.name.name.to_string())
                 .or_insert_with(|| ShapeInfo::new(&s.name.name, fields));
         }
         shapes.push(m);
@@ -656,7 +662,7 @@ fn signatures<'p>(ck: &mut Checker<'_>, program: &'p Program) -> Vec<ProcInfo<'p
             for prm in &p.params {
                 let what = || format!("parameter `{}`", prm.name.name);
                 first_definition(ck, &mut pn, prm.name.name.as_str(), prm.name.span, what);
-                params.push((prm.name.name.clone(), resolve_decl(ck, &names, &prm.ty)));
+                params.push((prm.name.name.to_string(), resolve_decl(ck, &names, &prm.ty)));
             }
             let ret = p.ret.as_ref().map(|r| resolve_decl(ck, &names, r));
             let constraints: Vec<String> = p

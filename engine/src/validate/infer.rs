@@ -388,7 +388,7 @@ pub(crate) fn infer(
                 Ty::Unknown => Ty::Unknown,
                 Ty::Shape(s) => match c
                     .shape(scope.forge, s)
-                    .and_then(|sh| sh.fields.iter().find(|(n, _)| n == &field.name))
+                    .and_then(|sh| sh.fields.iter().find(|(n, _)| *n == field.name))
                 {
                     Some((_, d)) => d.ty.clone(),
                     None => {
