@@ -396,11 +396,74 @@ impl BinOp {
     }
 }
 
+/// What the engine's validation resolved a node to (a name's binding
+/// slot, an operator's type), so that evaluation need not look it up by
+/// name again: dense numbers instead of a hash lookup per node evaluated.
+/// It is not part of what the program says: programs compare equal and
+/// print the same whatever it holds, and a program not validated holds
+/// none. Validation sets it on every node it checks, so a validated
+/// program's marks are its own. (Atomic only so that a program can be
+/// checked on another thread; relaxed access is a plain load or store.)
+pub struct Resolved(std::sync::atomic::AtomicU32);
+
+impl Resolved {
+    const NONE: u32 = u32::MAX;
+
+    pub fn get(&self) -> Option<u32> {
+        Some(self.0.load(std::sync::atomic::Ordering::Relaxed)).filter(|v| *v != Self::NONE)
+    }
+
+    /// Records a resolution (a number past `u32::MAX - 1` is kept as none).
+    pub fn set(&self, v: usize) {
+        let v = u32::try_from(v).unwrap_or(Self::NONE);
+        self.0.store(v, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+impl Clone for Resolved {
+    fn clone(&self) -> Resolved {
+        Resolved(std::sync::atomic::AtomicU32::new(
+            self.0.load(std::sync::atomic::Ordering::Relaxed),
+        ))
+    }
+}
+
+impl Default for Resolved {
+    fn default() -> Resolved {
+        Resolved(std::sync::atomic::AtomicU32::new(Resolved::NONE))
+    }
+}
+
+impl PartialEq for Resolved {
+    fn eq(&self, _: &Resolved) -> bool {
+        true
+    }
+}
+
+impl Eq for Resolved {}
+
+impl std::fmt::Debug for Resolved {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("_")
+    }
+}
+
 /// A name or a `::`-qualified path as written (`x`, `Q::tag`), kept as one
 /// string: most are single names, and a `Vec` of segments cost a second
 /// allocation for each.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PathName(Name);
+#[derive(Clone, PartialEq, Eq)]
+pub struct PathName {
+    text: Name,
+    single: bool,
+    /// The binding a single name resolved to (its slot in the process).
+    pub slot: Resolved,
+}
+
+impl std::fmt::Debug for PathName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("PathName").field(&self.text).finish()
+    }
+}
 
 impl PathName {
     pub fn from_segments<'a>(segments: impl IntoIterator<Item = &'a str>) -> PathName {
@@ -411,21 +474,25 @@ impl PathName {
             }
             s.push_str(seg);
         }
-        PathName(s)
+        PathName {
+            single: !s.contains("::"),
+            text: s,
+            slot: Resolved::default(),
+        }
     }
 
     /// The path's text, segments joined by `::`.
     pub fn text(&self) -> &str {
-        &self.0
+        &self.text
     }
 
     /// The name, when the path is a single segment.
     pub fn single(&self) -> Option<&str> {
-        (!self.0.contains("::")).then_some(self.0.as_str())
+        self.single.then_some(self.text.as_str())
     }
 
     pub fn segments(&self) -> impl Iterator<Item = &str> {
-        self.0.split("::")
+        self.text.split("::")
     }
 }
 
@@ -448,6 +515,8 @@ pub enum ExprKind {
         op_span: Span,
         /// Left and right operand, in one allocation.
         operands: Box<[Expr; 2]>,
+        /// The type the operation works in, as validation decided it.
+        width: Resolved,
     },
     Field {
         base: Box<Expr>,
@@ -472,6 +541,7 @@ impl Expr {
                 op,
                 op_span,
                 operands: Box::new([lhs, rhs]),
+                width: Resolved::default(),
             },
             span,
         }

@@ -96,10 +96,9 @@ pub struct Budget {
     pub payload_bytes: u64,
 }
 
-/// A process's bindings, keyed by names borrowed from the program and its
-/// compiled form (no name is copied per statement).
-/// Only looked up, never iterated, so its order cannot reach any output.
-type Env<'c> = crate::Map<&'c str, Value>;
+/// A process's values by slot: the position of each name among the
+/// process's names (`ProcInfo::env`), as validation marked every use.
+type Env = Vec<Option<Value>>;
 
 /// Why a run stops during evaluation (boxed: diagnostics are large).
 pub type Stop = Box<Diagnostic>;
@@ -244,15 +243,15 @@ impl<'c, 'p> Machine<'c, 'p> {
     fn run_body(&mut self, pi: usize, args: Vec<Value>) -> Result<Value, Stop> {
         let info = &self.c.procs[pi];
         let p = info.proc;
-        let mut env: Env = info
-            .params
-            .iter()
-            .map(|(n, _)| n.as_str())
-            .zip(args)
-            .collect();
+        let mut env: Env = vec![None; info.env.len()];
+        for ((n, _), a) in info.params.iter().zip(args) {
+            if let Some(i) = info.env.get_index_of(n.as_str()) {
+                env[i] = Some(a);
+            }
+        }
         let mut deferred: Vec<&Expr> = Vec::new();
         let mut result = Value::Unit;
-        'body: for s in &p.body {
+        'body: for (at, s) in p.body.iter().enumerate() {
             self.step(s.span)?;
             // Validation rejects statements without a row (later versions).
             let (ti, table) = self.steps_of(p.regime);
@@ -296,7 +295,13 @@ impl<'c, 'p> Machine<'c, 'p> {
                     }
                     Action::Bind => {
                         if let (Some(name), Some(v)) = (s.kind.bound(), &reg) {
-                            env.insert(name.name.as_str(), v.clone());
+                            let slot = info.bind_slots.get(at).copied().flatten();
+                            let slot = slot
+                                .map(|i| i as usize)
+                                .or_else(|| info.env.get_index_of(name.name.as_str()));
+                            if let Some(i) = slot {
+                                env[i] = Some(v.clone());
+                            }
                         }
                     }
                     Action::Defer => {
@@ -372,12 +377,7 @@ impl<'c, 'p> Machine<'c, 'p> {
         Ok(result)
     }
 
-    fn check_constraints(
-        &mut self,
-        pi: usize,
-        env: &Env<'c>,
-        deferred: &[&Expr],
-    ) -> Result<(), Stop> {
+    fn check_constraints(&mut self, pi: usize, env: &Env, deferred: &[&Expr]) -> Result<(), Stop> {
         let mut failed: Vec<&Expr> = Vec::new();
         for pred in deferred {
             if self.eval(pi, env, pred)? != Value::Bool(true) {
@@ -421,7 +421,10 @@ impl<'c, 'p> Machine<'c, 'p> {
         }
         let vals: Vec<String> = names
             .iter()
-            .filter_map(|n| env.get(n.as_str()).map(|v| format!("{n} = {}", v.render())))
+            .filter_map(|n| {
+                let v = env.get(info.env.get_index_of(n.as_str())?)?.as_ref()?;
+                Some(format!("{n} = {}", v.render()))
+            })
             .collect();
         if !vals.is_empty() {
             d = d.note(format!("with {}", vals.join(", ")));
@@ -429,7 +432,7 @@ impl<'c, 'p> Machine<'c, 'p> {
         Err(Box::new(d.note("constraints hold process-wide (§7.3); the run is inadmissible and no effect of it occurred")))
     }
 
-    fn eval(&mut self, pi: usize, env: &Env<'c>, e: &Expr) -> Result<Value, Stop> {
+    fn eval(&mut self, pi: usize, env: &Env, e: &Expr) -> Result<Value, Stop> {
         match &e.kind {
             ExprKind::Int(i) => Ok(Value::Int(*i)),
             ExprKind::Float(f) => Ok(Value::Float(
@@ -445,7 +448,10 @@ impl<'c, 'p> Machine<'c, 'p> {
             ExprKind::Bool(b) => Ok(Value::Bool(*b)),
             ExprKind::Str(s) => Ok(Value::Str(s.clone())),
             ExprKind::Path(segs) => {
-                let found = segs.single().and_then(|one| env.get(one));
+                let found = segs
+                    .single()
+                    .and_then(|one| self.slot(pi, segs, one))
+                    .and_then(|i| env.get(i)?.as_ref());
                 found.cloned().ok_or_else(|| {
                     let name = segs.text();
                     self.fail(
@@ -460,12 +466,14 @@ impl<'c, 'p> Machine<'c, 'p> {
                 op,
                 op_span,
                 operands,
+                width,
             } => {
                 let [lhs, rhs] = &**operands;
                 // Operands are evaluated strictly, left to right (no short circuit).
                 let l = self.eval(pi, env, lhs)?;
                 let r = self.eval(pi, env, rhs)?;
-                self.binary(pi, *op, *op_span, l, r)
+                let width = self.c.procs[pi].op_width.get(width, *op_span);
+                self.binary(*op, width, *op_span, l, r)
             }
             ExprKind::Field { base, field } => {
                 let b = self.eval(pi, env, base)?;
@@ -577,13 +585,7 @@ impl<'c, 'p> Machine<'c, 'p> {
     /// only computes values: resources are named `qres:<binding>:<n>`, and a
     /// measurement is a classical record naming the resource and its type,
     /// never a simulated physical outcome.
-    fn intrinsic(
-        &mut self,
-        pi: usize,
-        env: &Env<'c>,
-        i: usize,
-        args: &[Expr],
-    ) -> Result<Value, Stop> {
+    fn intrinsic(&mut self, pi: usize, env: &Env, i: usize, args: &[Expr]) -> Result<Value, Stop> {
         use semantics::datalog::{IntrinsicArg, IntrinsicResult};
         let row = &self.tables.linearity.intrinsics[i];
         let arg_name = match args.first().map(|a| &a.kind) {
@@ -634,17 +636,29 @@ impl<'c, 'p> Machine<'c, 'p> {
         })
     }
 
+    /// The slot of a single name in process `pi`: validation's mark when
+    /// it is this name's, else found by name.
+    fn slot(&self, pi: usize, path: &PathName, name: &str) -> Option<usize> {
+        let names = &self.c.procs[pi].env;
+        if let Some(i) = path.slot.get().map(|i| i as usize) {
+            if names.get_index(i).is_some_and(|(k, _)| *k == name) {
+                return Some(i);
+            }
+        }
+        names.get_index_of(name)
+    }
+
+    /// The operation happens in its operands' type, `width` (§5.2): i32
+    /// results overflow at the i32 bounds, f32 results round to single
+    /// precision.
     fn binary(
         &mut self,
-        pi: usize,
         op: BinOp,
+        width: Option<&(crate::types::TyName, PrimKind)>,
         span: Span,
         l: Value,
         r: Value,
     ) -> Result<Value, Stop> {
-        // The operation happens in its operands' type (§5.2): i32 results
-        // overflow at the i32 bounds, f32 results round to single precision.
-        let width = self.c.procs[pi].op_width.get(span);
         let wname = width.map(|(n, _)| &**n).unwrap_or("i64");
         let result = apply_op(self.ops.row(op), &l, &r).and_then(|v| match (&v, width) {
             (Value::Int(i), Some((_, PrimKind::Int { min, max }))) if *i < *min || *i > *max => {
@@ -767,5 +781,85 @@ pub(crate) fn apply_op(
         (Operation::Equal, a, b) => Ok(Value::Bool(a == b)),
         // Operands of other kinds than the operation takes.
         _ => Err(OpFault::Operands),
+    }
+}
+
+#[cfg(test)]
+mod mark_tests {
+    use super::*;
+
+    fn path_named<'a>(e: &'a Expr, name: &str, out: &mut Vec<&'a PathName>) {
+        e.walk(&mut |e| {
+            if let ExprKind::Path(p) = &e.kind {
+                if p.text() == name {
+                    out.push(p);
+                }
+            }
+        });
+    }
+
+    /// Validation marks each use of a name with its binding's slot, and
+    /// evaluation trusts a mark only when it names that binding: a mark
+    /// left by anything else is looked up by name instead.
+    #[test]
+    fn slots_are_marked_and_a_wrong_mark_is_not_trusted() {
+        let src = "dir 0.1;\nforge F {\n  proc K main(p: i64) -> i64 {\n    let a = p Add 1;\n    let b = 20;\n    return a Sub b;\n  }\n}\n";
+        let program = dir_grammar::load_str(src).expect("loads");
+        let tables = Tables::defaults().expect("tables");
+        let mut ck = Checker::new(&tables);
+        let compiled = crate::validate::compile(&mut ck, &program).expect("valid");
+        let body = &program.forges[0].procs[0].body;
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        for s in body {
+            if let Some(e) = s.kind.evaluated() {
+                path_named(e, "a", &mut a);
+                path_named(e, "b", &mut b);
+            }
+        }
+        // p is slot 0, a slot 1, b slot 2: parameters first, then lets.
+        assert_eq!(a[0].slot.get(), Some(1));
+        assert_eq!(b[0].slot.get(), Some(2));
+        assert_eq!(compiled.procs[0].bind_slots, vec![Some(1), Some(2), None]);
+        let budget = Budget {
+            steps: 1000,
+            value_nodes: 1000,
+            payload_bytes: 1000,
+        };
+        let run = |compiled: &Compiled<'_>| {
+            let mut m = Machine::new(&tables, compiled, budget);
+            m.run_proc(0, vec![Value::Int(1)]).map_err(|d| d.message)
+        };
+        assert_eq!(run(&compiled), Ok(Value::Int(-18)));
+        // `a` marked as `b`'s slot, `b` as a slot that does not exist.
+        a[0].slot.set(2);
+        b[0].slot.set(7);
+        assert_eq!(run(&compiled), Ok(Value::Int(-18)));
+        // Validating again restores the marks.
+        let mut ck = Checker::new(&tables);
+        let compiled = crate::validate::compile(&mut ck, &program).expect("valid");
+        assert_eq!((a[0].slot.get(), b[0].slot.get()), (Some(1), Some(2)));
+        assert_eq!(run(&compiled), Ok(Value::Int(-18)));
+    }
+
+    /// An operator's mark selects its type's range: i32 overflows at the
+    /// i32 bounds, and a mark is re-decided by every validation.
+    #[test]
+    fn operator_marks_carry_the_width() {
+        let src = "dir 0.1;\nforge F {\n  proc K main(x: i32) -> i32 {\n    let y = x Add 1;\n    return y;\n  }\n}\n";
+        let program = dir_grammar::load_str(src).expect("loads");
+        let tables = Tables::defaults().expect("tables");
+        let mut ck = Checker::new(&tables);
+        let compiled = crate::validate::compile(&mut ck, &program).expect("valid");
+        let budget = Budget {
+            steps: 1000,
+            value_nodes: 1000,
+            payload_bytes: 1000,
+        };
+        let mut m = Machine::new(&tables, &compiled, budget);
+        let r = m.run_proc(0, vec![Value::Int(i64::from(i32::MAX))]);
+        let d = r.expect_err("i32 overflow");
+        assert!(d.message.contains("outside i32"), "{}", d.message);
+        let mut m = Machine::new(&tables, &compiled, budget);
+        assert_eq!(m.run_proc(0, vec![Value::Int(1)]).ok(), Some(Value::Int(2)));
     }
 }

@@ -250,11 +250,12 @@ impl Eval<'_> {
                 op,
                 operands,
                 op_span,
+                width,
             } => {
                 let [lhs, rhs] = &**operands;
                 let l = self.expr(lhs)?;
                 let r = self.expr(rhs)?;
-                let at = (op_span.start, op_span.end);
+                let at = self.range(width, *op_span);
                 if let (Sym::Val(a), Sym::Val(b)) = (&l, &r) {
                     return Ok(self.constant(*op, at, a, b));
                 }
@@ -268,8 +269,8 @@ impl Eval<'_> {
     }
 
     /// The range of the operator's type (i64 when no width was recorded).
-    fn range(&self, op: (usize, usize)) -> (i128, i128) {
-        match self.widths.get(Span::new(op.0, op.1)) {
+    fn range(&self, mark: &Resolved, op: Span) -> (i128, i128) {
+        match self.widths.get(mark, op) {
             Some((_, PrimKind::Int { min, max })) => (*min as i128, *max as i128),
             _ => (i64::MIN as i128, i64::MAX as i128),
         }
@@ -278,8 +279,7 @@ impl Eval<'_> {
     /// An operation on constants, as concrete evaluation does it, in the
     /// operator's type. A fault (overflow, division by zero) happens on
     /// every evaluation, so the statement's condition becomes false.
-    fn constant(&self, op: BinOp, at: (usize, usize), a: &Value, b: &Value) -> Sym {
-        let (min, max) = self.range(at);
+    fn constant(&self, op: BinOp, (min, max): (i128, i128), a: &Value, b: &Value) -> Sym {
         match crate::exec::apply_op(self.tables.operator(op.word()), a, b) {
             Ok(Value::Int(i)) if (i as i128) < min || (i as i128) > max => {}
             Ok(v) => return Sym::Val(v),
@@ -292,8 +292,7 @@ impl Eval<'_> {
 
     /// Require an arithmetic result to lie in its operator's type, unless
     /// the unknowns' domains already keep it there.
-    fn within_type(&self, lin: &Lin, op: (usize, usize)) {
-        let (min, max) = self.range(op);
+    fn within_type(&self, lin: &Lin, (min, max): (i128, i128)) {
         let mut lo = lin.c;
         let mut hi = lin.c;
         for (v, a) in &lin.terms {

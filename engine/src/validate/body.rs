@@ -19,6 +19,7 @@ pub(crate) type Checked<'p> = (
     NameTypes<'p>,
     OpWidths,
     Set<(usize, usize)>,
+    Vec<Option<u32>>,
 );
 
 /// Checks one body; returns the calls it makes (callee span, target).
@@ -46,7 +47,7 @@ pub(crate) fn check_proc<'p>(ck: &mut Checker<'_>, c: &Compiled<'p>, pi: usize) 
     let mut scope = Scope {
         forge: info.forge,
         proc: pi,
-        env: Map::default(),
+        env: NameTypes::default(),
         all_defs: &all_defs,
     };
     for (prm, (_, d)) in p.params.iter().zip(&info.params) {
@@ -59,7 +60,8 @@ pub(crate) fn check_proc<'p>(ck: &mut Checker<'_>, c: &Compiled<'p>, pi: usize) 
     let mut return_at: Option<Span> = None;
     let mut reported_after_return = false;
 
-    for s in &p.body {
+    let mut bind_slots: Vec<Option<u32>> = vec![None; p.body.len()];
+    for (si, s) in p.body.iter().enumerate() {
         if let (Some(rs), false) = (return_at, reported_after_return) {
             reported_after_return = true;
             ck.error(
@@ -82,14 +84,14 @@ pub(crate) fn check_proc<'p>(ck: &mut Checker<'_>, c: &Compiled<'p>, pi: usize) 
             StmtKind::Let { name, expr } => {
                 let t = infer(ck, c, &scope, expr, &mut calls);
                 let t = literal_var(&mut calls, t, expr);
-                bind(ck, &mut scope, name, t);
+                bind_slots[si] = bind(ck, &mut scope, name, t);
             }
             StmtKind::Prove { name, from } => {
                 calls.in_predicate = true;
                 let t = infer(ck, c, &scope, from, &mut calls);
                 calls.in_predicate = false;
                 let t = literal_var(&mut calls, t, from);
-                bind(ck, &mut scope, name, Ty::Witness(Box::new(t)));
+                bind_slots[si] = bind(ck, &mut scope, name, Ty::Witness(Box::new(t)));
             }
             StmtKind::Effect { payload, .. } => {
                 infer(ck, c, &scope, payload, &mut calls);
@@ -99,7 +101,7 @@ pub(crate) fn check_proc<'p>(ck: &mut Checker<'_>, c: &Compiled<'p>, pi: usize) 
                 match result {
                     Some(name) => {
                         let t = literal_var(&mut calls, t, call);
-                        bind(ck, &mut scope, name, t)
+                        bind_slots[si] = bind(ck, &mut scope, name, t);
                     }
                     // In Q a discarded linear value is a linearity error
                     // (the lowering gives it a binding nobody uses).
@@ -191,7 +193,7 @@ pub(crate) fn check_proc<'p>(ck: &mut Checker<'_>, c: &Compiled<'p>, pi: usize) 
             _ => continue,
         };
         if let Some(kind) = calls.prim(&w) {
-            calls.op_width.insert(span, w, kind);
+            calls.op_width.waited(span, w, kind);
         }
     }
     let op_width = std::mem::take(&mut calls.op_width);
@@ -204,10 +206,23 @@ pub(crate) fn check_proc<'p>(ck: &mut Checker<'_>, c: &Compiled<'p>, pi: usize) 
     if p.regime == Regime::Q && ck.diags.len() == errors_before {
         crate::linearity::check(ck, c, pi, &env_types);
     }
-    (calls.list, calls.sites, env_types, op_width, f32_lits)
+    (
+        calls.list,
+        calls.sites,
+        env_types,
+        op_width,
+        f32_lits,
+        bind_slots,
+    )
 }
 
-pub(crate) fn bind<'a>(ck: &mut Checker<'_>, scope: &mut Scope<'a, '_>, name: &'a Ident, t: Ty) {
+/// Binds a name; its slot, unless it was bound already (an error).
+pub(crate) fn bind<'a>(
+    ck: &mut Checker<'_>,
+    scope: &mut Scope<'a, '_>,
+    name: &'a Ident,
+    t: Ty,
+) -> Option<u32> {
     if let Some((_, prev)) = scope.lookup(&name.name) {
         let prev = *prev;
         ck.error(
@@ -221,9 +236,10 @@ pub(crate) fn bind<'a>(ck: &mut Checker<'_>, scope: &mut Scope<'a, '_>, name: &'
             span: prev,
             message: "first bound here".into(),
         });
-        return;
+        return None;
     }
-    scope.env.insert(name.name.as_str(), (t, name.span));
+    let (slot, _) = scope.env.insert_full(name.name.as_str(), (t, name.span));
+    u32::try_from(slot).ok()
 }
 
 /// The diagnostic of a regime row that forbids a construct in a process

@@ -152,7 +152,8 @@ pub(crate) fn compile<'p>(ck: &mut Checker<'_>, program: &'p Program) -> Option<
     // Bodies.
     let mut edges: Vec<(usize, usize, Span)> = Vec::new();
     for pi in 0..compiled.procs.len() {
-        let (calls, sites, env, op_width, f32_lits) = check_proc(ck, &compiled, pi);
+        let (calls, sites, env, op_width, f32_lits, bind_slots) = check_proc(ck, &compiled, pi);
+        compiled.procs[pi].bind_slots = bind_slots;
         compiled.procs[pi].f32_lits = f32_lits;
         compiled.procs[pi].sites = sites;
         compiled.procs[pi].env = env;
@@ -682,7 +683,8 @@ fn signatures<'p>(ck: &mut Checker<'_>, program: &'p Program) -> Vec<ProcInfo<'p
                 targets: SpanMap::default(),
                 constraint_digest: semantics::sha256(constraints.join("\n").as_bytes()),
                 sites: Vec::new(),
-                env: Map::default(),
+                env: NameTypes::default(),
+                bind_slots: Vec::new(),
                 op_width: OpWidths::default(),
                 f32_lits: Set::default(),
             });

@@ -54,14 +54,20 @@ impl<'t> Calls<'t> {
 
     /// Record the type an operator works in; decided now when it is a
     /// width, after the body's literal variables otherwise.
-    pub(crate) fn operator_type(&mut self, span: Span, t: Ty) {
+    pub(crate) fn operator_type(&mut self, span: Span, mark: &Resolved, t: Ty) {
         match &t {
             Ty::Int(w) | Ty::Float(w) => {
                 if let Some(kind) = self.prim(w) {
-                    self.op_width.insert(span, w.clone(), kind);
+                    self.op_width.mark(mark, w.clone(), kind);
+                    return;
                 }
+                mark.set(usize::MAX);
             }
-            _ => self.ops.push((span, t)),
+            _ => {
+                // Decided later, by position: no earlier mark may stand.
+                mark.set(usize::MAX);
+                self.ops.push((span, t));
+            }
         }
     }
 
@@ -271,9 +277,12 @@ pub(crate) fn infer(
         ExprKind::Str(_) => Ty::Str,
         ExprKind::Path(segs) => {
             if let Some(n) = segs.single() {
-                if let Some((t, _)) = scope.lookup(n) {
+                if let Some((slot, t)) = scope.lookup_slot(n) {
+                    segs.slot.set(slot);
                     return t.clone();
                 }
+                // Not bound here: no earlier mark may stand.
+                segs.slot.set(usize::MAX);
                 let later = scope
                     .all_defs
                     .iter()
@@ -309,7 +318,10 @@ pub(crate) fn infer(
             op,
             op_span,
             operands,
+            width,
         } => {
+            // Until decided below, the operator has no type of its own.
+            width.set(usize::MAX);
             let [lhs, rhs] = &**operands;
             let l = infer(ck, c, scope, lhs, calls);
             let r = infer(ck, c, scope, rhs, calls);
@@ -356,7 +368,7 @@ pub(crate) fn infer(
                 check_literal(calls, lhs, &operands);
                 check_literal(calls, rhs, &operands);
                 if matches!(class, OpClass::Arith | OpClass::Compare) {
-                    calls.operator_type(*op_span, operands);
+                    calls.operator_type(*op_span, width, operands);
                 }
                 return result;
             }

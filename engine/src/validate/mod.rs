@@ -99,6 +99,8 @@ pub struct ProcInfo<'p> {
     /// The type each arithmetic or comparison operator works in, by the
     /// operator's span: i32 arithmetic overflows at the i32 bounds.
     pub op_width: OpWidths,
+    /// The slot (in `env`) of the name each statement binds, by statement.
+    pub bind_slots: Vec<Option<u32>>,
     /// Float literals of type f32 (by span): evaluated at single precision.
     pub f32_lits: Set<(usize, usize)>,
 }
@@ -141,37 +143,56 @@ pub fn regime_of(r: Regime) -> semantics::Regime {
 /// The types of the names a process binds, keyed by names borrowed from
 /// the program. Only looked up (never iterated for output), so a hash map:
 /// an ordered map compared long common prefixes (`v12345`) at every level.
-pub type NameTypes<'p> = Map<&'p str, (Ty, Span)>;
+/// A name's position in the map (its binding order, parameters first) is
+/// its slot: validation marks each use with it, and evaluation keeps
+/// values by slot.
+pub type NameTypes<'p> = indexmap::IndexMap<&'p str, (Ty, Span), foldhash::fast::RandomState>;
 
 /// What validation decided about a node, keyed by the node's span (start,
 /// end): looked up by evaluation, never iterated.
 pub type SpanMap<V> = Map<(usize, usize), V>;
 
-/// The type each arithmetic or comparison operator of a body works in,
-/// by the operator's position (no two operators start at one byte). A
-/// body names few widths, so each operator keeps only an index: one entry
-/// per operator is the largest table validation leaves for evaluation.
+/// The type each arithmetic or comparison operator of a body works in. A
+/// body names few widths; an operator's mark (`ExprKind::Binary::width`)
+/// holds the index of its own. Operators whose type waited for literal
+/// variables are kept apart by position (no two operators start at one
+/// byte): they are few.
 #[derive(Default)]
 pub struct OpWidths {
     widths: Vec<(TyName, PrimKind)>,
-    at: Map<usize, u32>,
+    waited: Map<usize, u32>,
 }
 
 impl OpWidths {
-    pub fn insert(&mut self, op: Span, width: TyName, kind: PrimKind) {
-        let i = match self.widths.iter().position(|(w, _)| *w == width) {
+    fn index(&mut self, width: TyName, kind: PrimKind) -> usize {
+        // At most one entry per spelling of a type in the tables.
+        match self.widths.iter().position(|(w, _)| *w == width) {
             Some(i) => i,
             None => {
                 self.widths.push((width, kind));
                 self.widths.len() - 1
             }
-        };
-        // At most one entry per spelling of a type in the tables.
-        self.at.insert(op.start, i as u32);
+        }
     }
 
-    pub fn get(&self, op: Span) -> Option<&(TyName, PrimKind)> {
-        self.at.get(&op.start).map(|i| &self.widths[*i as usize])
+    /// An operator whose type is known as it is checked.
+    pub fn mark(&mut self, mark: &Resolved, width: TyName, kind: PrimKind) {
+        mark.set(self.index(width, kind));
+    }
+
+    /// An operator whose type was decided with the body's literal variables.
+    pub fn waited(&mut self, op: Span, width: TyName, kind: PrimKind) {
+        let i = self.index(width, kind) as u32;
+        self.waited.insert(op.start, i);
+    }
+
+    /// The operator's type, by its mark (or its position, when it waited).
+    pub fn get(&self, mark: &Resolved, op: Span) -> Option<&(TyName, PrimKind)> {
+        let i = match mark.get() {
+            Some(i) => i,
+            None => *self.waited.get(&op.start)?,
+        };
+        self.widths.get(i as usize)
     }
 }
 
@@ -187,6 +208,11 @@ pub(crate) struct Scope<'a, 'd> {
 impl Scope<'_, '_> {
     pub(crate) fn lookup(&self, n: &str) -> Option<&(Ty, Span)> {
         self.env.get(n)
+    }
+
+    /// A name's type with its slot.
+    pub(crate) fn lookup_slot(&self, n: &str) -> Option<(usize, &Ty)> {
+        self.env.get_full(n).map(|(i, _, (t, _))| (i, t))
     }
 }
 
