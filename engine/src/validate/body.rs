@@ -223,8 +223,15 @@ pub(crate) fn bind<'a>(
     name: &'a Ident,
     t: Ty,
 ) -> Option<u32> {
-    if let Some((_, prev)) = scope.lookup(&name.name) {
-        let prev = *prev;
+    let prev = match scope.env.entry(name.name.as_str()) {
+        indexmap::map::Entry::Vacant(v) => {
+            let slot = v.index();
+            v.insert((t, name.span));
+            return u32::try_from(slot).ok();
+        }
+        indexmap::map::Entry::Occupied(o) => o.get().1,
+    };
+    {
         ck.error(
             crate::registry::LET_NO_REBIND,
             name.span,
@@ -236,10 +243,8 @@ pub(crate) fn bind<'a>(
             span: prev,
             message: "first bound here".into(),
         });
-        return None;
     }
-    let (slot, _) = scope.env.insert_full(name.name.as_str(), (t, name.span));
-    u32::try_from(slot).ok()
+    None
 }
 
 /// The diagnostic of a regime row that forbids a construct in a process

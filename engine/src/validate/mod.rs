@@ -206,9 +206,6 @@ pub(crate) struct Scope<'a, 'd> {
 }
 
 impl Scope<'_, '_> {
-    pub(crate) fn lookup(&self, n: &str) -> Option<&(Ty, Span)> {
-        self.env.get(n)
-    }
 
     /// A name's type with its slot.
     pub(crate) fn lookup_slot(&self, n: &str) -> Option<(usize, &Ty)> {
