@@ -405,7 +405,7 @@ pub fn judge(engine: &Engine, case: &JudgeCase, o: &Options, scratch: &Path) -> 
     report.expected = r
         .events
         .iter()
-        .filter(|e| e.kind == "emit")
+        .filter(|e| &*e.kind == "emit")
         .map(|e| e.payload.clone())
         .flat_map(|p| p.split('\n').map(str::to_string).collect::<Vec<_>>())
         .collect();

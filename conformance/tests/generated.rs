@@ -2054,7 +2054,14 @@ fn decision(r: &Report) -> String {
 fn events(r: &Report) -> Vec<(String, String, u64, String)> {
     r.events
         .iter()
-        .map(|e| (e.kind.clone(), e.payload.clone(), e.tick, e.proc.clone()))
+        .map(|e| {
+            (
+                e.kind.to_string(),
+                e.payload.clone(),
+                e.tick,
+                e.proc.to_string(),
+            )
+        })
         .collect()
 }
 
@@ -2087,7 +2094,14 @@ fn realize_enacts_exactly_the_traced_effects_or_none() {
             .effects
             .events
             .iter()
-            .map(|e| (e.kind.clone(), e.payload.clone(), e.tick, e.proc.clone()))
+            .map(|e| {
+                (
+                    e.kind.to_string(),
+                    e.payload.clone(),
+                    e.tick,
+                    e.proc.to_string(),
+                )
+            })
             .collect();
         let realized = events(&r);
         if t.outcome == Outcome::Executed {
@@ -2101,7 +2115,7 @@ fn realize_enacts_exactly_the_traced_effects_or_none() {
             if let Some(e) = r
                 .events
                 .iter()
-                .find(|e| !tables.effects.kinds.iter().any(|k| k.kind == e.kind))
+                .find(|e| !tables.effects.kinds.iter().any(|k| *k.kind == *e.kind))
             {
                 wrong.push(format!(
                     "effect kind `{}` has no realizer\n{}",

@@ -16,10 +16,12 @@ use std::collections::BTreeSet;
 /// One recorded effect.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Event {
-    pub kind: String,
+    /// The effect kind and the process, shared by every event that names
+    /// them: a run may record many events, of few kinds and processes.
+    pub kind: std::sync::Arc<str>,
     pub payload: String,
     pub tick: u64,
-    pub proc: String,
+    pub proc: std::sync::Arc<str>,
 }
 
 pub struct Machine<'c, 'p> {
@@ -29,6 +31,8 @@ pub struct Machine<'c, 'p> {
     pub tick: u64,
     pub cost_us: u64,
     pub events: Vec<Event>,
+    /// Effect kinds and process names that events share (few).
+    names: Vec<std::sync::Arc<str>>,
     pub fired: BTreeSet<String>,
     witnesses: u64,
     /// Statements and calls evaluated so far, against `budget.steps`.
@@ -112,6 +116,7 @@ impl<'c, 'p> Machine<'c, 'p> {
             tick: 0,
             cost_us: 0,
             events: Vec::new(),
+            names: Vec::new(),
             fired: BTreeSet::new(),
             witnesses: 0,
             steps: 0,
@@ -145,6 +150,16 @@ impl<'c, 'p> Machine<'c, 'p> {
             Regime::Q => (1, &self.tables.q_steps),
             Regime::Phi => (2, &self.tables.phi_steps),
         }
+    }
+
+    /// One shared copy of a name events repeat (an effect kind, a process).
+    fn shared(&mut self, name: &str) -> std::sync::Arc<str> {
+        if let Some(s) = self.names.iter().find(|s| ***s == *name) {
+            return s.clone();
+        }
+        let s: std::sync::Arc<str> = name.into();
+        self.names.push(s.clone());
+        s
     }
 
     /// Count one unit of work; past the budget the run is undetermined.
@@ -348,11 +363,13 @@ impl<'c, 'p> Machine<'c, 'p> {
                                         .note("a value is rendered in full at every effect, however it is shared; payloads are bounded so that realization stays bounded, and the outcome is undetermined"),
                                     )),
                                 };
+                            let kind = self.shared(&kind.name);
+                            let proc = self.shared(&info.qname);
                             self.events.push(Event {
-                                kind: kind.name.to_string(),
+                                kind,
                                 payload,
                                 tick: self.tick,
-                                proc: info.qname.clone(),
+                                proc,
                             });
                         }
                     }

@@ -550,7 +550,7 @@ impl Engine {
         if result.is_ok() {
             // The realizer rows decide only for runs whose effects happen.
             for k in &self.tables.effects.kinds {
-                if m.events.iter().any(|e| e.kind == k.kind) {
+                if m.events.iter().any(|e| *e.kind == *k.kind) {
                     fired.insert(k.id.clone());
                 }
             }

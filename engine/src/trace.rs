@@ -168,10 +168,10 @@ pub struct Effects {
 
 #[derive(Clone, Debug, Serialize)]
 pub struct EventJson {
-    pub kind: String,
+    pub kind: std::sync::Arc<str>,
     pub payload: String,
     pub tick: u64,
-    pub proc: String,
+    pub proc: std::sync::Arc<str>,
 }
 
 #[derive(Clone, Debug, Default, Serialize)]

@@ -61,6 +61,7 @@ pub(crate) fn check_proc<'p>(ck: &mut Checker<'_>, c: &Compiled<'p>, pi: usize) 
     let mut reported_after_return = false;
 
     let mut bind_slots: Vec<Option<u32>> = vec![None; p.body.len()];
+    let mut legality_fired = vec![false; tables.regimes.statements.len()];
     for (si, s) in p.body.iter().enumerate() {
         if let (Some(rs), false) = (return_at, reported_after_return) {
             reported_after_return = true;
@@ -77,7 +78,7 @@ pub(crate) fn check_proc<'p>(ck: &mut Checker<'_>, c: &Compiled<'p>, pi: usize) 
             });
         }
         // Regime legality (table 04) or later-version rejection (table 00).
-        if !check_legality(ck, p, s) {
+        if !check_legality(ck, p, s, &mut legality_fired) {
             continue;
         }
         match &s.kind {
@@ -351,12 +352,15 @@ fn check_qualifiers(ck: &mut Checker<'_>, p: &Proc) {
 
 /// Regime legality (04-regimes.ron) of one statement, or its rejection as
 /// a statement of a later version (00-profile.ron); false for the latter,
-/// whose body is not checked further.
-fn check_legality(ck: &mut Checker<'_>, p: &Proc, s: &Stmt) -> bool {
+/// whose body is not checked further. `fired` has a flag per row of the
+/// regime table: a row decides every statement of its construct, and is
+/// recorded the first time.
+fn check_legality(ck: &mut Checker<'_>, p: &Proc, s: &Stmt, fired: &mut [bool]) -> bool {
     let regime = regime_of(p.regime);
     let tables = ck.tables;
-    match crate::types::construct_of(&s.kind) {
-        None => {
+    let known_effect = |kind: &str| tables.effects.kinds.iter().any(|k| k.kind == kind);
+    match &s.kind {
+        StmtKind::Later { .. } => {
             let tag = s.kind.tag();
             match tables
                 .profile
@@ -389,11 +393,8 @@ fn check_legality(ck: &mut Checker<'_>, p: &Proc, s: &Stmt) -> bool {
             }
             return false;
         }
-        Some(Construct::Effect(kind)) if !tables.effects.kinds.iter().any(|k| k.kind == kind) => {
-            let span = match &s.kind {
-                StmtKind::Effect { kind, .. } => kind.span,
-                _ => s.span,
-            };
+        StmtKind::Effect { kind: ident, .. } if !known_effect(&ident.name) => {
+            let (kind, span) = (&ident.name, ident.span);
             let known: Vec<&str> = tables
                 .effects
                 .kinds
@@ -407,21 +408,24 @@ fn check_legality(ck: &mut Checker<'_>, p: &Proc, s: &Stmt) -> bool {
                 format!("unknown effect kind `{kind}`"),
             )
             .help = Some(
-                match crate::diag::did_you_mean(&kind, known.iter().copied()) {
+                match crate::diag::did_you_mean(kind, known.iter().copied()) {
                     Some(g) => format!("{g} (effect kinds are {})", known.join(", ")),
                     None => format!("effect kinds are {}", known.join(", ")),
                 },
             );
         }
-        Some(construct) => {
-            if let Some(row) = tables
-                .regimes
-                .statements
+        kind => {
+            let rows = &tables.regimes.statements;
+            if let Some(ri) = rows
                 .iter()
-                .find(|r| r.regime == regime && r.construct == construct)
+                .position(|r| r.regime == regime && crate::types::is_construct(&r.construct, kind))
             {
-                ck.fire(&row.id);
+                let row = &rows[ri];
+                if !std::mem::replace(&mut fired[ri], true) {
+                    ck.fire(&row.id);
+                }
                 if row.verdict == Verdict::Forbidden {
+                    let construct = row.construct.clone();
                     let what = semantics::construct_name(&construct);
                     let d = forbidden_construct(tables, row, &construct, p)
                         .at(

@@ -206,7 +206,6 @@ pub(crate) struct Scope<'a, 'd> {
 }
 
 impl Scope<'_, '_> {
-
     /// A name's type with its slot.
     pub(crate) fn lookup_slot(&self, n: &str) -> Option<(usize, &Ty)> {
         self.env.get_full(n).map(|(i, _, (t, _))| (i, t))
