@@ -408,8 +408,8 @@ fn linearity_labels_point_at_the_later_use() {
         let case = cases().into_iter().find(|c| c.id == id).unwrap();
         let r = run_case(&engine, &case).unwrap();
         let d = &r.report.diagnostics[0];
-        let primary = d.primary.as_ref().unwrap().span.start;
-        let earlier = d.secondary[0].span.start;
+        let primary = d.primary.as_ref().unwrap().span.start();
+        let earlier = d.secondary[0].span.start();
         assert!(
             earlier < primary,
             "{id}: `{}` should be after `{}`",

@@ -62,7 +62,7 @@ impl Str<'_> {
 
     fn file_offset(&self, i: usize) -> usize {
         match self {
-            Str::Plain(t, s) => s.start + 1 + i.min(t.len()),
+            Str::Plain(t, s) => s.start() + 1 + i.min(t.len()),
             Str::Escaped(j) => j.file_offset(i),
         }
     }

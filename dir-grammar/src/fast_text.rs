@@ -406,7 +406,7 @@ impl<'s> T<'s> {
 
     fn use_item(&mut self) -> Option<Uses> {
         let resource = self.ident()?;
-        let a = resource.span.start;
+        let a = resource.span.start();
         self.punct("(")?;
         let args = self.list(")", ",", false, |t| {
             let k = t.ident()?;
@@ -656,7 +656,7 @@ impl<'s> T<'s> {
         Some(Clause {
             op,
             value: Ident::new(value, Span::new(va, self.i)),
-            span: Span::new(key.span.start, self.i),
+            span: Span::new(key.span.start(), self.i),
             key,
         })
     }

@@ -41,7 +41,7 @@ impl JStr {
     /// File offset of a byte offset inside the decoded value.
     pub fn file_offset(&self, i: usize) -> usize {
         match &self.offsets {
-            None => self.span.start + 1 + i.min(self.value.len()),
+            None => self.span.start() + 1 + i.min(self.value.len()),
             Some(v) => v[i.min(v.len() - 1)],
         }
     }
@@ -68,7 +68,7 @@ impl Json {
         Err(LoadError::new(
             LoadErrorKind::TooDeep,
             format!("{what} nests deeper than the limit of {limit} brackets"),
-            Span::new(self.span.start, self.span.start + 1),
+            Span::new(self.span.start(), self.span.start() + 1),
         )
         .note(format!(
             "a JSON value kept verbatim nests at most {limit} deep in either form, so that the other form can hold it"
@@ -186,7 +186,7 @@ pub(crate) fn build(p: Pair<'_, Rule>, base: usize) -> Result<Json, LoadError> {
                     )
                     .note(format!(
                         "first written at byte {}; a DIR object names each field once",
-                        prev.span.start
+                        prev.span.start()
                     )));
                 }
                 let value = build(v, base)?;
@@ -215,7 +215,7 @@ fn build_str(p: Pair<'_, Rule>, base: usize) -> Result<JStr, LoadError> {
 /// A string literal's content (between the quotes) decoded, with the file
 /// offset of every decoded byte when escapes moved them.
 pub(crate) fn decode_jstr(raw: &str, span: Span) -> Result<JStr, LoadError> {
-    let content_start = span.start + 1;
+    let content_start = span.start() + 1;
     if !raw.contains('\\') {
         return Ok(JStr {
             value: raw.to_string(),
@@ -286,7 +286,7 @@ pub(crate) fn decode_jstr(raw: &str, span: Span) -> Result<JStr, LoadError> {
         }
         value.push(decoded);
     }
-    offsets.push(span.end - 1);
+    offsets.push(span.end() - 1);
     Ok(JStr {
         value,
         span,

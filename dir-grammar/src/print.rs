@@ -177,32 +177,32 @@ enum Place {
 fn attach(p: &Program) -> std::collections::BTreeMap<Place, Vec<&str>> {
     let mut marks: Vec<(usize, Place)> = Vec::new();
     if let Some(v) = &p.version {
-        marks.push((v.span.start, Place::Header));
+        marks.push((v.span.start(), Place::Header));
     }
     if let Some(t) = &p.types {
-        marks.push((t.span.start, Place::Types));
+        marks.push((t.span.start(), Place::Types));
     }
     for (fi, f) in p.forges.iter().enumerate() {
-        marks.push((f.span.start, Place::Forge(fi)));
-        marks.push((f.span.end.saturating_sub(1), Place::ForgeEnd(fi)));
+        marks.push((f.span.start(), Place::Forge(fi)));
+        marks.push((f.span.end().saturating_sub(1), Place::ForgeEnd(fi)));
         for (si, s) in f.shapes.iter().enumerate() {
-            marks.push((s.span.start, Place::Shape(fi, si)));
+            marks.push((s.span.start(), Place::Shape(fi, si)));
         }
         for (pi, pr) in f.procs.iter().enumerate() {
-            marks.push((pr.span.start, Place::Proc(fi, pi)));
-            marks.push((pr.span.end.saturating_sub(1), Place::ProcEnd(fi, pi)));
+            marks.push((pr.span.start(), Place::Proc(fi, pi)));
+            marks.push((pr.span.end().saturating_sub(1), Place::ProcEnd(fi, pi)));
             for (si, s) in pr.body.iter().enumerate() {
-                marks.push((s.span.start, Place::Stmt(fi, pi, si)));
+                marks.push((s.span.start(), Place::Stmt(fi, pi, si)));
             }
         }
         for (bi, b) in f.binds.iter().enumerate() {
-            marks.push((b.span.start, Place::Bind(fi, bi)));
+            marks.push((b.span.start(), Place::Bind(fi, bi)));
         }
     }
     marks.sort();
     let mut out: std::collections::BTreeMap<Place, Vec<&str>> = Default::default();
     for c in &p.comments {
-        let i = marks.partition_point(|(pos, _)| *pos < c.span.end);
+        let i = marks.partition_point(|(pos, _)| *pos < c.span.end());
         let place = marks.get(i).map_or(Place::FileEnd, |(_, place)| *place);
         out.entry(place).or_default().push(&c.text);
     }

@@ -5,20 +5,49 @@
 /// Spans are always file-absolute, including spans of sub-expressions inside
 /// a JSON expression string: the loader maps them back through the string's
 /// escapes so a diagnostic can underline `c.x` inside `"c.x Gt 0"`.
+///
+/// Offsets are kept in 32 bits: every node of the model carries spans, and
+/// inputs are far below 4 GiB (64 MiB at most, `error::limits`); an offset
+/// past `u32::MAX` would be kept as `u32::MAX`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Span {
-    pub start: usize,
-    pub end: usize,
+    start: u32,
+    end: u32,
+}
+
+/// An offset in 32 bits (saturating: see `Span`).
+const fn narrow(offset: usize) -> u32 {
+    if offset > u32::MAX as usize {
+        u32::MAX
+    } else {
+        offset as u32
+    }
 }
 
 impl Span {
     pub const fn new(start: usize, end: usize) -> Span {
-        Span { start, end }
+        Span {
+            start: narrow(start),
+            end: narrow(end),
+        }
+    }
+
+    /// The first byte.
+    pub const fn start(self) -> usize {
+        self.start as usize
+    }
+
+    /// The byte after the last.
+    pub const fn end(self) -> usize {
+        self.end as usize
     }
 
     /// The smallest span covering both.
     pub fn to(self, other: Span) -> Span {
-        Span::new(self.start.min(other.start), self.end.max(other.end))
+        Span {
+            start: self.start.min(other.start),
+            end: self.end.max(other.end),
+        }
     }
 }
 
@@ -44,8 +73,8 @@ pub fn clamp_to_char_boundary(src: &str, offset: usize) -> usize {
 
 /// Clamp a span so it lies within `src` on char boundaries and is non-inverted.
 pub fn clamp_span(src: &str, span: Span) -> Span {
-    let start = clamp_to_char_boundary(src, span.start);
-    let end = clamp_to_char_boundary(src, span.end).max(start);
+    let start = clamp_to_char_boundary(src, span.start());
+    let end = clamp_to_char_boundary(src, span.end()).max(start);
     Span::new(start, end)
 }
 

@@ -370,7 +370,7 @@ fn literal(p: Pair<'_, Rule>) -> R<Literal> {
                 .into_inner()
                 .next()
                 .map(|i| (i.as_str(), i.as_span().start()))
-                .unwrap_or(("", sp.start + 1));
+                .unwrap_or(("", sp.start() + 1));
             // `'\''`: the quote escaped, as the printer writes it.
             let s = if is_char && raw == "\\'" {
                 "'".to_string()
@@ -517,8 +517,8 @@ fn bind(p: Pair<'_, Rule>) -> R<Bind> {
     // comments it skipped looking for one. The bind ends at its last token.
     let whole = span(&p);
     let sp = Span::new(
-        whole.start,
-        whole.start + previous_token_end(p.as_str(), p.as_str().len()),
+        whole.start(),
+        whole.start() + previous_token_end(p.as_str(), p.as_str().len()),
     );
     let mut it = parts(p).into_iter();
     let s = it.next().ok_or_else(|| missing(sp, "source"))?;
@@ -559,7 +559,7 @@ fn clause_token(p: Pair<'_, Rule>) -> R<Ident> {
                 .into_inner()
                 .next()
                 .map(|i| (i.as_str(), i.as_span().start()))
-                .unwrap_or(("", ssp.start + 1));
+                .unwrap_or(("", ssp.start() + 1));
             let id = |o: usize| o;
             Ok(Ident::new(decode_expr_string(raw, start, &id)?, sp))
         }

@@ -53,7 +53,7 @@ fn spans_inside_json_strings_are_file_offsets_even_through_escapes() {
         }
     });
     let span = found.unwrap();
-    assert_eq!(&src[span.start..span.end], "zz");
+    assert_eq!(&src[span.start()..span.end()], "zz");
 }
 
 #[test]
@@ -77,7 +77,7 @@ fn load_errors_have_kinds_and_locations() {
             String::from_utf8_lossy(src),
             e.message
         );
-        assert!(e.span.end <= src.len());
+        assert!(e.span.end() <= src.len());
     }
 }
 

@@ -455,7 +455,7 @@ impl<'c, 'p> Machine<'c, 'p> {
             ExprKind::Float(f) => Ok(Value::Float(
                 if self.c.procs[pi]
                     .f32_lits
-                    .contains(&(e.span.start, e.span.end))
+                    .contains(&(e.span.start(), e.span.end()))
                 {
                     f64::from(*f as f32)
                 } else {
@@ -508,7 +508,7 @@ impl<'c, 'p> Machine<'c, 'p> {
             } => {
                 let target = match self.c.procs[pi]
                     .targets
-                    .get(&(callee_span.start, callee_span.end))
+                    .get(&(callee_span.start(), callee_span.end()))
                 {
                     Some(Target::PhiWitness) => {
                         let digest = match args.first() {

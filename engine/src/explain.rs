@@ -125,7 +125,7 @@ struct Locator<'a> {
 
 impl Locator<'_> {
     fn at(&self, span: Span) -> String {
-        let (line, col) = self.index.line_col(span.start);
+        let (line, col) = self.index.line_col(span.start());
         format!("{}:{line}:{col}", self.name)
     }
 }

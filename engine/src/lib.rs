@@ -598,12 +598,12 @@ pub fn trace_span(src: &Source<'_>, span: Span) -> TraceSpan {
         Err(e) => std::str::from_utf8(&src.bytes[..e.valid_up_to()]).unwrap_or(""),
     };
     let s = dir_grammar::span::clamp_span(text, span);
-    let (line, column) = dir_grammar::span::line_col(text, s.start);
-    let (end_line, end_column) = dir_grammar::span::line_col(text, s.end);
+    let (line, column) = dir_grammar::span::line_col(text, s.start());
+    let (end_line, end_column) = dir_grammar::span::line_col(text, s.end());
     TraceSpan {
         file: src.name.to_string(),
-        start: s.start,
-        end: s.end,
+        start: s.start(),
+        end: s.end(),
         line,
         column,
         end_line,

@@ -121,7 +121,7 @@ impl Lower<'_> {
                 callee_span,
             } => {
                 if let Some(moves) = &self.k_moves {
-                    let crossing = moves.contains(&(callee_span.start, callee_span.end));
+                    let crossing = moves.contains(&(callee_span.start(), callee_span.end()));
                     let m = match mode {
                         Mode::Consume if crossing => Mode::Move,
                         // Passing a value to Q inside a predicate would

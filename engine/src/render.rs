@@ -77,16 +77,16 @@ fn cut_long(piece: &str) -> String {
 /// where the mistake is.
 fn window(text: &str, span: dir_grammar::Span) -> String {
     let s = clamp_span(text, span);
-    let line_start = text[..s.start].rfind('\n').map_or(0, |i| i + 1);
-    let line_end = text[s.start..]
+    let line_start = text[..s.start()].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = text[s.start()..]
         .find('\n')
-        .map_or(text.len(), |i| s.start + i);
-    let end = s.end.min(line_end);
+        .map_or(text.len(), |i| s.start() + i);
+    let end = s.end().min(line_end);
     let side = MAX_ECHO_CHARS / 2;
     let clean = |c: char| if c.is_control() { ' ' } else { c };
     // Only the characters shown are visited: the line may be the whole
     // 64 MiB input.
-    let mut before: Vec<char> = text[line_start..s.start]
+    let mut before: Vec<char> = text[line_start..s.start()]
         .chars()
         .rev()
         .take(side + 1)
@@ -94,7 +94,7 @@ fn window(text: &str, span: dir_grammar::Span) -> String {
     let cut_before = before.len() > side;
     before.truncate(side);
     before.reverse();
-    let mut inside = text[s.start..end].chars();
+    let mut inside = text[s.start()..end].chars();
     let shown: String = inside.by_ref().take(MAX_ECHO_CHARS).map(clean).collect();
     let cut_inside = inside.next().is_some();
     let mut after = text[end..line_end].chars();
@@ -152,7 +152,7 @@ pub fn human_styled(src: &Source<'_>, d: &Diagnostic, colour: bool) -> String {
         .primary
         .iter()
         .chain(d.secondary.iter())
-        .map(|l| clamp_span(&whole, l.span).end)
+        .map(|l| clamp_span(&whole, l.span).end())
         .max()
         .unwrap_or(0);
     let cut = whole[last..]
@@ -170,17 +170,17 @@ pub fn human_styled(src: &Source<'_>, d: &Diagnostic, colour: bool) -> String {
     // the message; such labels are reported by position instead.
     let too_long = |span: dir_grammar::Span| {
         let s = clamp_span(text, span);
-        let start = text[..s.start].rfind('\n').map(|i| i + 1).unwrap_or(0);
-        let end = text[s.end..]
+        let start = text[..s.start()].rfind('\n').map(|i| i + 1).unwrap_or(0);
+        let end = text[s.end()..]
             .find('\n')
-            .map(|i| s.end + i)
+            .map(|i| s.end() + i)
             .unwrap_or(text.len());
         end - start > MAX_SNIPPET_LINE
     };
     let all: Vec<&crate::diag::Label> = d.primary.iter().chain(d.secondary.iter()).collect();
     if all.iter().any(|l| too_long(l.span)) {
         for l in all {
-            let (line, col) = dir_grammar::span::line_col(text, l.span.start);
+            let (line, col) = dir_grammar::span::line_col(text, l.span.start());
             notes.push(format!(
                 "at {}:{line}:{col}: {}\n{}",
                 src.name,
@@ -190,12 +190,14 @@ pub fn human_styled(src: &Source<'_>, d: &Diagnostic, colour: bool) -> String {
         }
     } else if let Some(p) = &d.primary {
         let s = clamp_span(text, p.span);
-        labels.push(CsLabel::primary((), s.start..s.end).with_message(cap_echo(&p.message)));
+        labels.push(CsLabel::primary((), s.start()..s.end()).with_message(cap_echo(&p.message)));
     }
     if !labels.is_empty() {
         for l in &d.secondary {
             let s = clamp_span(text, l.span);
-            labels.push(CsLabel::secondary((), s.start..s.end).with_message(cap_echo(&l.message)));
+            labels.push(
+                CsLabel::secondary((), s.start()..s.end()).with_message(cap_echo(&l.message)),
+            );
         }
     }
     match &d.rule {

@@ -235,7 +235,7 @@ impl Eval<'_> {
             }
             // The earlier dustrun's witness constructor cannot fault.
             ExprKind::Call { callee_span, .. }
-                if self.targets.get(&(callee_span.start, callee_span.end))
+                if self.targets.get(&(callee_span.start(), callee_span.end()))
                     == Some(&crate::validate::Target::PhiWitness) =>
             {
                 Sym::Inert

@@ -149,14 +149,14 @@ pub(crate) fn check_k_linearity(ck: &mut Checker<'_>, c: &Compiled<'_>) {
             // Only Q values are linear: what crosses to or from a Q process.
             .filter(|s| c.procs[s.callee].proc.regime == Regime::Q)
             .filter(|s| crosses_enforcing(tables, c, pi, s.callee))
-            .map(|s| (s.span.start, s.span.end))
+            .map(|s| (s.span.start(), s.span.end()))
             .collect();
         // A binding that holds a value received across: the call itself,
         // or a struct literal with it in a field.
         fn carries(e: &Expr, moves: &BTreeSet<(usize, usize)>) -> bool {
             match &e.kind {
                 ExprKind::Call { callee_span, .. } => {
-                    moves.contains(&(callee_span.start, callee_span.end))
+                    moves.contains(&(callee_span.start(), callee_span.end()))
                 }
                 ExprKind::Struct { fields, .. } => fields.iter().any(|(_, f)| carries(f, moves)),
                 _ => false,

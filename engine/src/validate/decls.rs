@@ -164,7 +164,7 @@ pub(crate) fn compile<'p>(ck: &mut Checker<'_>, program: &'p Program) -> Option<
             }
             compiled.procs[pi]
                 .targets
-                .insert((span.start, span.end), target);
+                .insert((span.start(), span.end()), target);
         }
     }
 

@@ -234,7 +234,7 @@ pub(crate) fn check_literals(ck: &mut Checker<'_>, calls: &mut Calls) -> Set<(us
             }
             (Lit::Float(f), Some((w, PrimKind::Float { single: true }))) => {
                 if (f as f32).is_finite() {
-                    f32_lits.insert((span.start, span.end));
+                    f32_lits.insert((span.start(), span.end()));
                 } else {
                     ck.error(
                         crate::registry::TYPE_LITERAL,

@@ -183,14 +183,14 @@ impl OpWidths {
     /// An operator whose type was decided with the body's literal variables.
     pub fn waited(&mut self, op: Span, width: TyName, kind: PrimKind) {
         let i = self.index(width, kind) as u32;
-        self.waited.insert(op.start, i);
+        self.waited.insert(op.start(), i);
     }
 
     /// The operator's type, by its mark (or its position, when it waited).
     pub fn get(&self, mark: &Resolved, op: Span) -> Option<&(TyName, PrimKind)> {
         let i = match mark.get() {
             Some(i) => i,
-            None => *self.waited.get(&op.start)?,
+            None => *self.waited.get(&op.start())?,
         };
         self.widths.get(i as usize)
     }
