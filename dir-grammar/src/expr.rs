@@ -237,7 +237,7 @@ pub(crate) fn build_expr(
                     kind: ExprKind::Call {
                         callee: segs,
                         callee_span,
-                        args,
+                        args: args.into(),
                     },
                     span,
                 },
@@ -275,7 +275,10 @@ pub(crate) fn build_expr(
             }
             Ok((
                 Expr {
-                    kind: ExprKind::Struct { name, fields },
+                    kind: ExprKind::Struct {
+                        name,
+                        fields: fields.into(),
+                    },
                     span,
                 },
                 depth,

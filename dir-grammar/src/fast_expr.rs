@@ -362,12 +362,14 @@ impl P<'_> {
                     return None;
                 }
                 self.depth -= 1;
-                // Expressions live as long as the run: no growth slack.
-                fields.shrink_to_fit();
                 let name = Ident::new(word, path_span);
                 Some((
                     Expr {
-                        kind: ExprKind::Struct { name, fields },
+                        // A boxed slice: exactly the fields, no growth slack.
+                        kind: ExprKind::Struct {
+                            name,
+                            fields: fields.into(),
+                        },
                         span: self.span(a, self.i),
                     },
                     depth,
@@ -397,13 +399,12 @@ impl P<'_> {
                     return None;
                 }
                 self.depth -= 1;
-                args.shrink_to_fit();
                 Some((
                     Expr {
                         kind: ExprKind::Call {
                             callee: text.split("::").map(str::to_string).collect(),
                             callee_span: path_span,
-                            args,
+                            args: args.into(),
                         },
                         span: self.span(a, self.i),
                     },

@@ -680,9 +680,9 @@ impl<'s> L<'s> {
                     StmtKind::Call {
                         call: Expr {
                             kind: ExprKind::Call {
-                                callee: target.segments,
+                                callee: target.segments.into(),
                                 callee_span: target.span,
-                                args: args?,
+                                args: args?.into(),
                             },
                             span: Span::default(),
                         },

@@ -473,9 +473,9 @@ fn stmt(v: &Json, path: &str) -> Result<Stmt, LoadError> {
             StmtKind::Call {
                 call: Expr {
                     kind: ExprKind::Call {
-                        callee: callee.segments,
+                        callee: callee.segments.into(),
                         callee_span: callee.span,
-                        args,
+                        args: args.into(),
                     },
                     span: v.span,
                 },

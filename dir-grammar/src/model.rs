@@ -522,14 +522,16 @@ pub enum ExprKind {
         base: Box<Expr>,
         field: Ident,
     },
+    // Lists are boxed slices (exactly their length, two words): a node's
+    // size is its largest variant's, and most nodes are small.
     Call {
-        callee: Vec<String>,
+        callee: Box<[String]>,
         callee_span: Span,
-        args: Vec<Expr>,
+        args: Box<[Expr]>,
     },
     Struct {
         name: Ident,
-        fields: Vec<(Ident, Expr)>,
+        fields: Box<[(Ident, Expr)]>,
     },
 }
 

@@ -420,7 +420,7 @@ fn call_statement(p: Pair<'_, Rule>) -> R<Expr> {
         kind: ExprKind::Call {
             callee: callee_segs,
             callee_span,
-            args,
+            args: args.into(),
         },
         span,
     })

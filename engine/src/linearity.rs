@@ -136,7 +136,7 @@ impl Lower<'_> {
                 }
                 if let Some(i) = crate::validate::intrinsic_of(self.lin, self.c, self.forge, callee)
                 {
-                    if let (IntrinsicArg::Binding, [arg]) = (i.arg, args.as_slice()) {
+                    if let (IntrinsicArg::Binding, [arg]) = (i.arg, &args[..]) {
                         if let ExprKind::Path(s) = &arg.kind {
                             if let (Some(n), Some(flow)) = (s.single(), &i.flow) {
                                 // In a predicate, only a non-consuming flow reads.
@@ -194,7 +194,7 @@ impl Lower<'_> {
         {
             Some(IntrinsicResult::Resource) => true,
             Some(IntrinsicResult::SameAsArg) => {
-                matches!(args.as_slice(), [Expr { kind: ExprKind::Path(s), .. }] if s.single().is_some_and(|n| self.resources.contains(n)))
+                matches!(&args[..], [Expr { kind: ExprKind::Path(s), .. }] if s.single().is_some_and(|n| self.resources.contains(n)))
             }
             _ => false,
         }

@@ -474,7 +474,7 @@ pub(crate) fn infer(
             if let Some(t) = infer_intrinsic(ck, c, scope, callee, *callee_span, args, calls) {
                 return t;
             }
-            if matches!(callee.as_slice(), [n] if n == PHI_WITNESS)
+            if matches!(&callee[..], [n] if n == PHI_WITNESS)
                 && resolve_ref(c, scope.forge, callee).is_empty()
             {
                 // A witness exists only because constraints hold (§7.7):
