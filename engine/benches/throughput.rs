@@ -79,7 +79,7 @@ fn phi_program(n: usize) -> String {
 
 fn main() {
     let engine = Engine::new(Tables::defaults().expect("tables")).expect("engine");
-    if child_check(&engine) {
+    if child_check(&engine) || child_run(&engine) {
         return;
     }
     let mut missed = 0;
@@ -154,6 +154,7 @@ fn main() {
         }
     }
     missed += whole_program_scaling(&engine);
+    missed += issue_13_targets();
     if missed > 0 {
         std::process::exit(1);
     }
@@ -267,4 +268,286 @@ fn whole_program_scaling(_engine: &Engine) -> usize {
         if ok { "ok" } else { "MISSED" }
     );
     usize::from(!ok)
+}
+
+/// Child mode: `DUSTRUN_BENCH_RUN=PATH` runs the file once as `dustrun`
+/// would (read, then load, validate, admit, evaluate), in `DUSTRUN_BENCH_MODE`
+/// (`simulate` or `check`), with `DUSTRUN_BENCH_ARG=NAME=EXPR` and
+/// `DUSTRUN_BENCH_ENTRY`, and prints the run's nanoseconds and outcome.
+fn child_run(engine: &Engine) -> bool {
+    let Ok(path) = std::env::var("DUSTRUN_BENCH_RUN") else {
+        return false;
+    };
+    let mode = match std::env::var("DUSTRUN_BENCH_MODE").as_deref() {
+        Ok("check") => Mode::Check,
+        _ => Mode::Simulate,
+    };
+    let cfg = RunConfig {
+        entry: std::env::var("DUSTRUN_BENCH_ENTRY").ok(),
+        args: std::env::var("DUSTRUN_BENCH_ARG")
+            .ok()
+            .map(|a| vec![RunConfig::arg(&a)])
+            .unwrap_or_default(),
+        ..RunConfig::new(mode)
+    };
+    let bytes = std::fs::read(&path).expect("bench input reads");
+    let t = Instant::now();
+    let r = engine.run(
+        &Source {
+            name: "bench",
+            bytes: &bytes,
+        },
+        &cfg,
+    );
+    let d = t.elapsed();
+    let outcome = r.trace.outcome;
+    drop(r);
+    println!("{} {outcome:?} {}", d.as_nanos(), peak_rss().unwrap_or(0));
+    true
+}
+
+/// This process's peak resident memory in bytes (Linux `VmHWM`). The
+/// process's own, since its exec: a parent's `wait4` would report the
+/// largest of this and the memory of the bench that spawned it.
+fn peak_rss() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
+/// One measured child run: (run time, peak RSS in bytes of the whole child
+/// process, input included) and the outcome it printed.
+struct Measured {
+    time: Duration,
+    peak: u64,
+    outcome: String,
+}
+
+/// Best of `n` child runs of `path` (time and peak each at their best).
+fn measure(path: &std::path::Path, env: &[(&str, &str)], n: usize) -> Measured {
+    let mut best = Measured {
+        time: Duration::MAX,
+        peak: u64::MAX,
+        outcome: String::new(),
+    };
+    for _ in 0..n {
+        let exe = std::env::current_exe().expect("bench executable");
+        let mut cmd = std::process::Command::new(exe);
+        cmd.env("DUSTRUN_BENCH_RUN", path);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().expect("bench child runs");
+        assert!(
+            out.status.success(),
+            "bench child failed on {}",
+            path.display()
+        );
+        let out = String::from_utf8_lossy(&out.stdout);
+        let mut words = out.split_whitespace();
+        let ns: u64 = words
+            .next()
+            .and_then(|w| w.parse().ok())
+            .expect("child prints nanoseconds");
+        best.time = best.time.min(Duration::from_nanos(ns));
+        best.outcome = words.next().unwrap_or("").to_string();
+        let peak: u64 = words.next().and_then(|w| w.parse().ok()).unwrap_or(0);
+        best.peak = best.peak.min(peak);
+    }
+    best
+}
+
+fn write_input(dir: &std::path::Path, name: &str, text: &str) -> std::path::PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).expect("bench input writes");
+    p
+}
+
+/// The same program as the compiler writes it (pretty JSON), and minified.
+fn as_json(text: &str, pretty: bool) -> String {
+    let json =
+        dir_grammar::print::to_json(&dir_grammar::load_str(text).expect("bench program loads"));
+    if pretty {
+        json
+    } else {
+        let v: serde_json::Value = serde_json::from_str(&json).expect("bench JSON parses");
+        v.to_string()
+    }
+}
+
+/// `n` K processes each gated by its own small Φ process (a question over
+/// one i32), in a call tree from `p0` (process i calls 2i+1 and 2i+2).
+fn gated_program(n: usize) -> String {
+    let mut s = String::from("dir 0.1;\nforge Bench {\n");
+    for i in 0..n {
+        s.push_str(&format!(
+            "  proc Φ g{i}(x: i32) -> bool {{\n    constrain x Gt {i};\n    constrain x Lt {};\n    return true;\n  }}\n",
+            i + 100
+        ));
+        s.push_str(&format!("  proc K p{i}() -> i64 {{\n    let a = {i};\n"));
+        for c in [2 * i + 1, 2 * i + 2] {
+            if c < n {
+                s.push_str(&format!("    call p{c}() -> r{c};\n"));
+            }
+        }
+        s.push_str("    return a;\n  }\n");
+        s.push_str(&format!("  bind Φ::g{i} -> K::p{i};\n"));
+    }
+    s.push_str("}\n");
+    s
+}
+
+fn ratio_line(name: &str, figure: String, target: &str, ok: bool) -> usize {
+    println!(
+        "{name:44} {figure:>34}  target {target:>12}  {}",
+        if ok { "ok" } else { "MISSED" }
+    );
+    usize::from(!ok)
+}
+
+/// Issue 13's targets, each measured in fresh child processes (peak memory
+/// is the whole process's, as a user of `dustrun` sees it).
+fn issue_13_targets() -> usize {
+    let dir = std::env::temp_dir().join(format!("dustrun-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("bench directory");
+    let mut missed = 0;
+    let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
+
+    // Straight-line K, 100k statements, the compiler's pretty JSON.
+    let k100 = text_program(100_000);
+    let pretty = as_json(&k100, true);
+    let floor = {
+        let mut floor = Duration::MAX;
+        for _ in 0..5 {
+            let t = Instant::now();
+            let v: serde::de::IgnoredAny =
+                serde_json::from_str(&pretty).expect("bench JSON parses");
+            std::hint::black_box(v);
+            floor = floor.min(t.elapsed());
+        }
+        floor
+    };
+    let p = write_input(&dir, "k100k.json", &pretty);
+    let kj = measure(&p, &[], 5);
+    let size = pretty.len() as u64;
+    let r = kj.time.as_secs_f64() / floor.as_secs_f64().max(1e-9);
+    missed += ratio_line(
+        "K 100k JSON: load + run vs serde_json floor",
+        format!(
+            "{:.1} ms / {:.1} ms = {r:.1}x",
+            kj.time.as_secs_f64() * 1e3,
+            floor.as_secs_f64() * 1e3
+        ),
+        "<= 4x",
+        r <= 4.0,
+    );
+    let m = kj.peak as f64 / size as f64;
+    missed += ratio_line(
+        "K 100k JSON: peak memory vs file",
+        format!("{:.1} MiB / {:.1} MiB = {m:.2}x", mib(kj.peak), mib(size)),
+        "<= 4x",
+        m <= 4.0,
+    );
+    let compact = as_json(&k100, false);
+    let pc = write_input(&dir, "k100k.min.json", &compact);
+    let kc = measure(&pc, &[], 3);
+    println!(
+        "{:44} {:>34}  (information: the same program minified)",
+        "K 100k compact JSON: time, peak vs file",
+        format!(
+            "{:.1} ms, {:.1} MiB / {:.1} MiB = {:.2}x",
+            kc.time.as_secs_f64() * 1e3,
+            mib(kc.peak),
+            mib(compact.len() as u64),
+            kc.peak as f64 / compact.len() as f64
+        )
+    );
+    let pt = write_input(&dir, "k100k.dir", &k100);
+    let kt = measure(&pt, &[], 5);
+    let r = kt.time.as_secs_f64() / kj.time.as_secs_f64().max(1e-9);
+    missed += ratio_line(
+        "K 100k text vs JSON",
+        format!(
+            "{:.1} ms / {:.1} ms = {r:.2}x",
+            kt.time.as_secs_f64() * 1e3,
+            kj.time.as_secs_f64() * 1e3
+        ),
+        "<= 1.5x",
+        r <= 1.5,
+    );
+
+    // Scaling: 10x the statements, at most 12x time and memory (compact
+    // JSON: 500k statements pretty-printed exceed the 64 MiB input limit).
+    let mut scaled = Vec::new();
+    for n in [10_000usize, 50_000, 100_000, 500_000] {
+        let p = write_input(
+            &dir,
+            &format!("k{n}.min.json"),
+            &as_json(&text_program(n), false),
+        );
+        scaled.push((n, measure(&p, &[], 3)));
+    }
+    for (a, b) in [(0, 2), (1, 3)] {
+        let (na, ma) = (&scaled[a].0, &scaled[a].1);
+        let (nb, mb) = (&scaled[b].0, &scaled[b].1);
+        let rt = mb.time.as_secs_f64() / ma.time.as_secs_f64().max(1e-9);
+        let rm = mb.peak as f64 / ma.peak as f64;
+        missed += ratio_line(
+            &format!("K scaling {na} -> {nb} statements"),
+            format!("time {rt:.1}x, memory {rm:.1}x"),
+            "<= 12x",
+            rt <= 12.0 && rm <= 12.0,
+        );
+    }
+
+    // Q: a 100k linear chain, per statement, against K's (both text).
+    let q10 = measure(
+        &write_input(&dir, "q10k.dir", &q_program(10_000)),
+        &[("DUSTRUN_BENCH_ARG", "v0=1")],
+        3,
+    );
+    let q100 = measure(
+        &write_input(&dir, "q100k.dir", &q_program(100_000)),
+        &[("DUSTRUN_BENCH_ARG", "v0=1")],
+        3,
+    );
+    assert_eq!(q100.outcome, "Executed", "the 100k Q chain runs");
+    let r = q100.time.as_secs_f64() / kt.time.as_secs_f64().max(1e-9);
+    missed += ratio_line(
+        "Q 100k chain per statement vs K 100k",
+        format!(
+            "{:.1} ms vs {:.1} ms = {r:.1}x",
+            q100.time.as_secs_f64() * 1e3,
+            kt.time.as_secs_f64() * 1e3
+        ),
+        "<= 10x",
+        r <= 10.0,
+    );
+    let r = q100.time.as_secs_f64() / q10.time.as_secs_f64().max(1e-9);
+    missed += ratio_line(
+        "Q scaling 10k -> 100k statements",
+        format!("time {r:.1}x"),
+        "<= 12x",
+        r <= 12.0,
+    );
+
+    // Φ gating: `check` of 1 000 K processes behind 1 000 Φ processes.
+    let g = measure(
+        &write_input(&dir, "gated.dir", &gated_program(1_000)),
+        &[
+            ("DUSTRUN_BENCH_MODE", "check"),
+            ("DUSTRUN_BENCH_ENTRY", "p0"),
+        ],
+        3,
+    );
+    assert_eq!(g.outcome, "Executed", "the gated program is admitted");
+    missed += ratio_line(
+        "check: 1 000 K processes behind 1 000 Φ",
+        format!("{:.1} ms", g.time.as_secs_f64() * 1e3),
+        "<= 1000 ms",
+        g.time <= Duration::from_millis(1000),
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    missed
 }
