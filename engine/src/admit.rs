@@ -295,7 +295,7 @@ pub fn admit(
     }
     for (pi, p) in c.procs.iter().enumerate() {
         if p.proc.regime == Regime::Phi {
-            add(&mut db, adm::PHI_PROC, vec![pi as u32]);
+            add(&mut db, adm::PHI_PROC, smallvec::smallvec![pi as u32]);
         }
     }
     let mut notes: BTreeMap<(String, Tuple), String> = BTreeMap::new();
@@ -304,17 +304,21 @@ pub fn admit(
         uses: Vec::new(),
     };
 
-    add(&mut db, adm::ENTRY, vec![entry as u32]);
+    add(&mut db, adm::ENTRY, smallvec::smallvec![entry as u32]);
     for (pi, p) in c.procs.iter().enumerate() {
         for s in &p.sites {
-            add(&mut db, adm::CALLS, vec![pi as u32, s.callee as u32]);
+            add(
+                &mut db,
+                adm::CALLS,
+                smallvec::smallvec![pi as u32, s.callee as u32],
+            );
         }
         if p.proc
             .body
             .iter()
             .any(|s| matches!(s.kind, StmtKind::Effect { .. }))
         {
-            add(&mut db, adm::EFFECT_IN, vec![pi as u32]);
+            add(&mut db, adm::EFFECT_IN, smallvec::smallvec![pi as u32]);
         }
     }
 
@@ -334,7 +338,7 @@ pub fn admit(
         add(
             &mut db,
             adm::BIND,
-            vec![k as u32, b.source as u32, b.target as u32],
+            smallvec::smallvec![k as u32, b.source as u32, b.target as u32],
         );
         let crosses = carries
             .get(&(b.source, b.target))
@@ -343,9 +347,9 @@ pub fn admit(
                 .get(&(b.target, b.source))
                 .is_some_and(|(_, result)| *result);
         if crosses {
-            add(&mut db, adm::WITNESS_CROSSES, vec![k as u32]);
+            add(&mut db, adm::WITNESS_CROSSES, smallvec::smallvec![k as u32]);
             notes.insert(
-                (adm::WITNESS_CROSSES.into(), vec![k as u32]),
+                (adm::WITNESS_CROSSES.into(), smallvec::smallvec![k as u32]),
                 format!(
                     "a call between `{}` and `{}` carries a PhiWitness to the target",
                     c.procs[b.source].qname, c.procs[b.target].qname
@@ -371,7 +375,11 @@ pub fn admit(
                 Some(AttrMeaning::EffectsAllowed) => {
                     let allowed = forbidden_eff.iter().find(|(j, _)| *j == i).map(|x| x.1);
                     if allowed == Some(false) {
-                        add(&mut db, adm::EFFECTS_FORBIDDEN, vec![k as u32, cid]);
+                        add(
+                            &mut db,
+                            adm::EFFECTS_FORBIDDEN,
+                            smallvec::smallvec![k as u32, cid],
+                        );
                     }
                     (
                         "pending".into(),
@@ -386,7 +394,11 @@ pub fn admit(
                 Some(AttrMeaning::WitnessTransfer) => {
                     let allowed = forbidden_wit.iter().find(|(j, _)| *j == i).map(|x| x.1);
                     if allowed == Some(false) {
-                        add(&mut db, adm::WITNESS_FORBIDDEN, vec![k as u32, cid]);
+                        add(
+                            &mut db,
+                            adm::WITNESS_FORBIDDEN,
+                            smallvec::smallvec![k as u32, cid],
+                        );
                     }
                     (
                         "pending".into(),
@@ -410,9 +422,16 @@ pub fn admit(
                         cl.value.name
                     );
                     if !ok {
-                        add(&mut db, adm::LATENCY_EXCEEDED, vec![k as u32, cid]);
+                        add(
+                            &mut db,
+                            adm::LATENCY_EXCEEDED,
+                            smallvec::smallvec![k as u32, cid],
+                        );
                         notes.insert(
-                            (adm::LATENCY_EXCEEDED.into(), vec![k as u32, cid]),
+                            (
+                                adm::LATENCY_EXCEEDED.into(),
+                                smallvec::smallvec![k as u32, cid],
+                            ),
                             why.clone(),
                         );
                     }
@@ -482,10 +501,14 @@ pub fn admit(
             }
             Gate::NonExistent { mus } => {
                 ck.fire(crate::registry::PHI_NONEXISTENT);
-                add(&mut db, adm::PHI_NONEXISTENT, vec![b_source as u32]);
+                add(
+                    &mut db,
+                    adm::PHI_NONEXISTENT,
+                    smallvec::smallvec![b_source as u32],
+                );
                 let texts: Vec<String> = mus.iter().map(|(_, t)| format!("`{t}`")).collect();
                 notes.insert(
-                    (adm::PHI_NONEXISTENT.into(), vec![b_source as u32]),
+                    (adm::PHI_NONEXISTENT.into(), smallvec::smallvec![b_source as u32]),
                     format!(
                         "no assignment of `{}`'s parameters satisfies its constraints; minimal inadmissible set: {}",
                         c.procs[b_source].qname,
@@ -495,9 +518,16 @@ pub fn admit(
             }
             Gate::Undetermined(r) => {
                 ck.fire(crate::registry::PHI_UNDETERMINED);
-                add(&mut db, adm::PHI_UNDETERMINED, vec![b_source as u32]);
+                add(
+                    &mut db,
+                    adm::PHI_UNDETERMINED,
+                    smallvec::smallvec![b_source as u32],
+                );
                 notes.insert(
-                    (adm::PHI_UNDETERMINED.into(), vec![b_source as u32]),
+                    (
+                        adm::PHI_UNDETERMINED.into(),
+                        smallvec::smallvec![b_source as u32],
+                    ),
                     format!("Φ resolution of `{}`: {r}", c.procs[b_source].qname),
                 );
             }
@@ -576,9 +606,16 @@ pub fn admit(
                 }
             }
             if !ok {
-                add(&mut db, adm::RESOURCE_UNAVAILABLE, vec![pi as u32, uid]);
+                add(
+                    &mut db,
+                    adm::RESOURCE_UNAVAILABLE,
+                    smallvec::smallvec![pi as u32, uid],
+                );
                 notes.insert(
-                    (adm::RESOURCE_UNAVAILABLE.into(), vec![pi as u32, uid]),
+                    (
+                        adm::RESOURCE_UNAVAILABLE.into(),
+                        smallvec::smallvec![pi as u32, uid],
+                    ),
                     why.clone(),
                 );
             }
@@ -595,9 +632,16 @@ pub fn admit(
                     name
                 );
                 if cost == SATURATED || i128::from(cost) > limit {
-                    add(&mut db, adm::RESOURCE_UNMET, vec![pi as u32, uid]);
+                    add(
+                        &mut db,
+                        adm::RESOURCE_UNMET,
+                        smallvec::smallvec![pi as u32, uid],
+                    );
                     notes.insert(
-                        (adm::RESOURCE_UNMET.into(), vec![pi as u32, uid]),
+                        (
+                            adm::RESOURCE_UNMET.into(),
+                            smallvec::smallvec![pi as u32, uid],
+                        ),
                         why.clone(),
                     );
                     verdict = (false, why, rule.to_string());
@@ -612,12 +656,20 @@ pub fn admit(
     }
 
     for w in refusal_path.windows(2) {
-        add(&mut db, adm::REFUSAL_PATH, vec![w[0] as u32, w[1] as u32]);
+        add(
+            &mut db,
+            adm::REFUSAL_PATH,
+            smallvec::smallvec![w[0] as u32, w[1] as u32],
+        );
     }
     if let Some(p) = refused_in {
-        add(&mut db, adm::CONSTRAINT_FAILED, vec![p as u32]);
+        add(
+            &mut db,
+            adm::CONSTRAINT_FAILED,
+            smallvec::smallvec![p as u32],
+        );
         notes.insert(
-            (adm::CONSTRAINT_FAILED.into(), vec![p as u32]),
+            (adm::CONSTRAINT_FAILED.into(), smallvec::smallvec![p as u32]),
             if p == entry {
                 format!(
                     "a constraint of the entry `{}` does not hold",
@@ -949,48 +1001,64 @@ mod tests {
             facts.entry(i.name.clone()).or_default();
         }
         // Processes 0..12: 0 is the entry, calls form a chain with a branch.
-        add(&mut facts, adm::ENTRY, vec![0]);
+        add(&mut facts, adm::ENTRY, smallvec::smallvec![0]);
         for p in 0..8u32 {
-            add(&mut facts, adm::CALLS, vec![p, p + 1]);
+            add(&mut facts, adm::CALLS, smallvec::smallvec![p, p + 1]);
         }
-        add(&mut facts, adm::CALLS, vec![3, 10]);
-        add(&mut facts, adm::EFFECT_IN, vec![10]);
-        add(&mut facts, adm::EFFECT_IN, vec![11]);
+        add(&mut facts, adm::CALLS, smallvec::smallvec![3, 10]);
+        add(&mut facts, adm::EFFECT_IN, smallvec::smallvec![10]);
+        add(&mut facts, adm::EFFECT_IN, smallvec::smallvec![11]);
         // Bindings: 0: 9 -> 2 (Φ gate, non-existent), 1: 0 -> 3 (effects
         // forbidden, 3 reaches an effect), 2: 11 -> 4 (latency), 3: 12 -> 11
         // (target never reached), 4: 5 -> 6 (witness).
         for (b, s, t) in [(0, 9, 2), (1, 0, 3), (2, 11, 4), (3, 12, 11), (4, 5, 6)] {
-            add(&mut facts, adm::BIND, vec![b, s, t]);
+            add(&mut facts, adm::BIND, smallvec::smallvec![b, s, t]);
         }
-        add(&mut facts, adm::PHI_NONEXISTENT, vec![9]);
-        add(&mut facts, adm::PHI_UNDETERMINED, vec![12]);
-        add(&mut facts, adm::EFFECTS_FORBIDDEN, vec![1, 0]);
-        add(&mut facts, adm::LATENCY_EXCEEDED, vec![2, 1]);
-        add(&mut facts, adm::WITNESS_FORBIDDEN, vec![4, 2]);
-        add(&mut facts, adm::WITNESS_CROSSES, vec![4]);
-        add(&mut facts, adm::RESOURCE_UNAVAILABLE, vec![7, 0]);
-        add(&mut facts, adm::RESOURCE_UNAVAILABLE, vec![11, 1]);
-        add(&mut facts, adm::RESOURCE_UNMET, vec![8, 2]);
-        add(&mut facts, adm::CONSTRAINT_FAILED, vec![6]);
+        add(&mut facts, adm::PHI_NONEXISTENT, smallvec::smallvec![9]);
+        add(&mut facts, adm::PHI_UNDETERMINED, smallvec::smallvec![12]);
+        add(
+            &mut facts,
+            adm::EFFECTS_FORBIDDEN,
+            smallvec::smallvec![1, 0],
+        );
+        add(&mut facts, adm::LATENCY_EXCEEDED, smallvec::smallvec![2, 1]);
+        add(
+            &mut facts,
+            adm::WITNESS_FORBIDDEN,
+            smallvec::smallvec![4, 2],
+        );
+        add(&mut facts, adm::WITNESS_CROSSES, smallvec::smallvec![4]);
+        add(
+            &mut facts,
+            adm::RESOURCE_UNAVAILABLE,
+            smallvec::smallvec![7, 0],
+        );
+        add(
+            &mut facts,
+            adm::RESOURCE_UNAVAILABLE,
+            smallvec::smallvec![11, 1],
+        );
+        add(&mut facts, adm::RESOURCE_UNMET, smallvec::smallvec![8, 2]);
+        add(&mut facts, adm::CONSTRAINT_FAILED, smallvec::smallvec![6]);
         for p in 0..6u32 {
-            add(&mut facts, adm::REFUSAL_PATH, vec![p, p + 1]);
+            add(&mut facts, adm::REFUSAL_PATH, smallvec::smallvec![p, p + 1]);
         }
         let (fast, _) = datalog::eval(&rules.strata, &facts, usize::MAX).unwrap();
         let slow = datalog::eval_naive(&rules.strata, &facts);
         assert_eq!(fast, slow);
-        assert!(fast["gated"].contains(&vec![2, 0, 9]));
-        assert!(fast["contract_broken"].contains(&vec![3, 1, 0]));
-        assert!(fast["contract_broken"].contains(&vec![4, 2, 1]));
-        assert!(fast["contract_broken"].contains(&vec![6, 4, 2]));
-        assert!(fast["resource_missing"].contains(&vec![7, 0]));
+        assert!(fast["gated"].contains(&[2, 0, 9][..]));
+        assert!(fast["contract_broken"].contains(&[3, 1, 0][..]));
+        assert!(fast["contract_broken"].contains(&[4, 2, 1][..]));
+        assert!(fast["contract_broken"].contains(&[6, 4, 2][..]));
+        assert!(fast["resource_missing"].contains(&[7, 0][..]));
         assert!(
-            !fast["resource_missing"].contains(&vec![11, 1]),
+            !fast["resource_missing"].contains(&[11, 1][..]),
             "11 is not reached"
         );
-        assert!(fast["deadline_missed"].contains(&vec![8, 2]));
+        assert!(fast["deadline_missed"].contains(&[8, 2][..]));
         assert!(fast["gate_undetermined"].is_empty(), "11 is not reached");
         assert!(
-            fast["refused"].contains(&vec![0]),
+            fast["refused"].contains(&[0][..]),
             "refusal propagates to callers"
         );
 

@@ -6,7 +6,10 @@ use datafrog::{Iteration, Relation, Variable};
 use semantics::datalog::{Atom, Rule, Term};
 use std::collections::{BTreeMap, BTreeSet};
 
-pub type Tuple = Vec<u32>;
+/// A fact's columns. Relations have few columns (the tables' widest has
+/// four), so they are kept inline: a Q process derives several facts per
+/// statement, and a heap allocation each was most of the analysis' cost.
+pub type Tuple = smallvec::SmallVec<[u32; 4]>;
 /// Every relation by name, as sorted sets of tuples.
 pub type Db = BTreeMap<String, BTreeSet<Tuple>>;
 
@@ -491,7 +494,7 @@ impl<'d> Deriver<'d> {
     /// The premises (negated ones marked `!`) of the first derivation of
     /// `tuple` by `rule`, if the rule derives it.
     pub fn derivation(&self, rule: &Rule, tuple: &[u32]) -> Option<Vec<(String, Tuple)>> {
-        let head_rank = self.rank(&rule.head.rel, &tuple.to_vec());
+        let head_rank = self.rank(&rule.head.rel, &Tuple::from_slice(tuple));
         let mut b: BTreeMap<String, u32> = rule
             .head
             .vars()

@@ -357,7 +357,7 @@ fn linearity_view(tables: &Tables, loc: &Locator<'_>, c: &Compiled<'_>, pi: usiz
             .find(|t| t[0] == v)
             .map(|t| point(t[1]))
             .unwrap_or_default();
-        let linear = db.get(lin::LINEAR).is_some_and(|r| r.contains(&vec![v]));
+        let linear = db.get(lin::LINEAR).is_some_and(|r| r.contains(&[v][..]));
         let uses: Vec<String> = db
             .get(lin::CONSUMING)
             .into_iter()

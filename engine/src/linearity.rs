@@ -58,7 +58,7 @@ impl Lower<'_> {
         let p = self.points.len() as u32;
         self.points.push(span);
         if p > 0 {
-            self.fact(lin::EDGE, vec![p - 1, p]);
+            self.fact(lin::EDGE, smallvec::smallvec![p - 1, p]);
         }
         p
     }
@@ -78,7 +78,7 @@ impl Lower<'_> {
             return;
         };
         let p = self.point(span);
-        self.fact(rel, vec![v, p]);
+        self.fact(rel, smallvec::smallvec![v, p]);
     }
 
     fn expr(&mut self, e: &Expr, mode: Mode) {
@@ -182,7 +182,7 @@ impl Lower<'_> {
             return;
         };
         let p = self.point(span);
-        self.fact(flow, vec![v, p]);
+        self.fact(flow, smallvec::smallvec![v, p]);
     }
 
     /// Whether a `let` expression produces an explicit resource.
@@ -244,9 +244,9 @@ pub(crate) fn lower(
     };
     for prm in &p.params {
         let v = l.var(&prm.name.name);
-        l.fact(lin::DEF, vec![v, entry]);
+        l.fact(lin::DEF, smallvec::smallvec![v, entry]);
         if linear(&prm.name.name) {
-            l.fact(lin::LINEAR, vec![v]);
+            l.fact(lin::LINEAR, smallvec::smallvec![v]);
         }
         // In K only linear values are tracked resources.
         if matches!(
@@ -255,7 +255,7 @@ pub(crate) fn lower(
         ) && (!k || linear(&prm.name.name))
         {
             l.resources.insert(prm.name.name.to_string());
-            l.fact(lin::RESOURCE, vec![v]);
+            l.fact(lin::RESOURCE, smallvec::smallvec![v]);
         }
     }
     let mut last = p.name.span;
@@ -267,9 +267,9 @@ pub(crate) fn lower(
                 let resource = l.yields_resource(expr);
                 let v = l.var(&name.name);
                 let at = l.point(name.span);
-                l.fact(lin::DEF, vec![v, at]);
+                l.fact(lin::DEF, smallvec::smallvec![v, at]);
                 if linear(&name.name) {
-                    l.fact(lin::LINEAR, vec![v]);
+                    l.fact(lin::LINEAR, smallvec::smallvec![v]);
                 }
                 if resource
                     || (k
@@ -277,7 +277,7 @@ pub(crate) fn lower(
                         && matches!(types.get(name.name.as_str()), Some((Ty::Resource(_), _))))
                 {
                     l.resources.insert(name.name.to_string());
-                    l.fact(lin::RESOURCE, vec![v]);
+                    l.fact(lin::RESOURCE, smallvec::smallvec![v]);
                 }
             }
             StmtKind::Constrain { predicate } => l.expr(predicate, Mode::Read),
@@ -320,9 +320,9 @@ pub(crate) fn lower(
                 let resource = l.yields_resource(call);
                 let v = l.var(&name);
                 let at = l.point(span);
-                l.fact(lin::DEF, vec![v, at]);
+                l.fact(lin::DEF, smallvec::smallvec![v, at]);
                 if (result.is_none() && !k) || linear(&name) {
-                    l.fact(lin::LINEAR, vec![v]);
+                    l.fact(lin::LINEAR, smallvec::smallvec![v]);
                 }
                 if resource
                     || (k
@@ -330,14 +330,14 @@ pub(crate) fn lower(
                         && matches!(types.get(&*name), Some((Ty::Resource(_), _))))
                 {
                     l.resources.insert(name.to_string());
-                    l.fact(lin::RESOURCE, vec![v]);
+                    l.fact(lin::RESOURCE, smallvec::smallvec![v]);
                 }
             }
             StmtKind::Return { expr: None } | StmtKind::Later { .. } => {}
         }
     }
     let exit = l.point(last);
-    l.fact(lin::EXIT, vec![exit]);
+    l.fact(lin::EXIT, smallvec::smallvec![exit]);
     Lowered {
         facts: l.facts,
         vars: l.vars,
@@ -531,36 +531,36 @@ mod tests {
         for i in &lin.inputs {
             facts.entry(i.name.clone()).or_default();
         }
-        let mut add = |r: &str, t: Vec<u32>| {
+        let mut add = |r: &str, t: Tuple| {
             facts.entry(r.to_string()).or_default().insert(t);
         };
         for p in 0..11 {
-            add(lin::EDGE, vec![p, p + 1]);
+            add(lin::EDGE, smallvec::smallvec![p, p + 1]);
         }
-        add(lin::EXIT, vec![11]);
+        add(lin::EXIT, smallvec::smallvec![11]);
         for v in 0..4 {
-            add(lin::DEF, vec![v, v]);
-            add(lin::LINEAR, vec![v]);
+            add(lin::DEF, smallvec::smallvec![v, v]);
+            add(lin::LINEAR, smallvec::smallvec![v]);
         }
-        add(lin::RESOURCE, vec![3]);
-        add(lin::USE, vec![0, 4]);
-        add(lin::USE, vec![0, 6]);
-        add(lin::MOVE, vec![1, 5]);
-        add(lin::CHECK_LIVE, vec![1, 7]);
-        add(lin::CONSUME, vec![2, 8]);
-        add(lin::USE, vec![2, 9]);
-        add(lin::READ, vec![3, 10]);
+        add(lin::RESOURCE, smallvec::smallvec![3]);
+        add(lin::USE, smallvec::smallvec![0, 4]);
+        add(lin::USE, smallvec::smallvec![0, 6]);
+        add(lin::MOVE, smallvec::smallvec![1, 5]);
+        add(lin::CHECK_LIVE, smallvec::smallvec![1, 7]);
+        add(lin::CONSUME, smallvec::smallvec![2, 8]);
+        add(lin::USE, smallvec::smallvec![2, 9]);
+        add(lin::READ, smallvec::smallvec![3, 10]);
         let (fast, _) = datalog::eval(&lin.strata, &facts, usize::MAX).unwrap();
         let slow = datalog::eval_naive(&lin.strata, &facts);
         assert_eq!(fast, slow);
         assert!(
-            fast["second_use"].contains(&vec![0, 6, 4]),
+            fast["second_use"].contains(&[0, 6, 4][..]),
             "{:?}",
             fast["second_use"]
         );
-        assert!(fast["use_after_move"].contains(&vec![1, 7, 5]));
-        assert!(fast["use_after_consume"].contains(&vec![2, 9, 8]));
-        assert!(fast["live_at_end"].contains(&vec![3, 3, 11]));
+        assert!(fast["use_after_move"].contains(&[1, 7, 5][..]));
+        assert!(fast["use_after_consume"].contains(&[2, 9, 8][..]));
+        assert!(fast["live_at_end"].contains(&[3, 3, 11][..]));
         assert!(fast["discarded"].is_empty());
     }
 }
