@@ -72,6 +72,13 @@ impl Str<'_> {
     }
 }
 
+/// A list as the model keeps it: for the whole run, so without the slack
+/// a growing Vec holds (four items for one).
+fn exact<T>(mut v: Vec<T>) -> Vec<T> {
+    v.shrink_to_fit();
+    v
+}
+
 /// Marks a key as seen; a second sighting is a duplicate, the reference
 /// loader's error to report.
 fn once(seen: &mut u32, bit: u32) -> Option<()> {
@@ -373,7 +380,7 @@ impl<'s> L<'s> {
             });
             Some(())
         })?;
-        Some(out)
+        Some(exact(out))
     }
 
     fn proc(&mut self) -> Option<Proc> {
@@ -446,10 +453,10 @@ impl<'s> L<'s> {
             regime,
             regime_span,
             name: name?,
-            params,
-            uses,
+            params: exact(params),
+            uses: exact(uses),
             ret,
-            qualifiers,
+            qualifiers: exact(qualifiers),
             body: body?,
             locals,
             span,
@@ -495,7 +502,7 @@ impl<'s> L<'s> {
         })?;
         Some(Uses {
             resource: resource?,
-            args,
+            args: exact(args),
             span,
         })
     }
@@ -756,7 +763,7 @@ impl<'s> L<'s> {
         Some(Bind {
             source: source?,
             target: target?,
-            contract,
+            contract: exact(contract),
             span,
         })
     }

@@ -307,19 +307,22 @@ impl<'s> T<'s> {
         mut item: impl FnMut(&mut Self) -> Option<T>,
     ) -> Option<Vec<T>> {
         let mut out = Vec::new();
-        if self.try_punct(close) {
-            return Some(out);
-        }
-        loop {
-            out.push(item(self)?);
-            if self.try_punct(close) {
-                return Some(out);
+        if !self.try_punct(close) {
+            loop {
+                out.push(item(self)?);
+                if self.try_punct(close) {
+                    break;
+                }
+                self.punct(sep)?;
+                if trailing && self.try_punct(close) {
+                    break;
+                }
             }
-            self.punct(sep)?;
-            if trailing && self.try_punct(close) {
-                return Some(out);
-            }
         }
+        // Lists live as long as the run: no growth slack (most have one or
+        // two items, and a growing Vec holds four).
+        out.shrink_to_fit();
+        Some(out)
     }
 
     fn shape(&mut self) -> Option<Shape> {

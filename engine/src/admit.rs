@@ -362,15 +362,19 @@ pub fn admit(
             let cid = ids.clauses.len() as u32;
             ids.clauses.push((k, i));
             let attr = tables.contracts.attribute(&cl.key.name);
+            // The verdict's words serve `explain` only (`record_all`); the
+            // facts and the notes of violations are made in every run.
             let verdict = match attr.map(|a| a.meaning) {
                 None => {
                     let u = &tables.contracts.unchecked;
                     ck.fire(&u.id);
-                    (
-                        "unchecked".to_string(),
-                        "not a standard attribute (§10.5.2)".to_string(),
-                        u.id.clone(),
-                    )
+                    record_all.then(|| {
+                        (
+                            "unchecked".to_string(),
+                            "not a standard attribute (§10.5.2)".to_string(),
+                            u.id.clone(),
+                        )
+                    })
                 }
                 Some(AttrMeaning::EffectsAllowed) => {
                     let allowed = forbidden_eff.iter().find(|(j, _)| *j == i).map(|x| x.1);
@@ -381,15 +385,17 @@ pub fn admit(
                             smallvec::smallvec![k as u32, cid],
                         );
                     }
-                    (
-                        "pending".into(),
-                        if allowed == Some(false) {
-                            "the target and everything it calls may perform no effect".into()
-                        } else {
-                            "effects allowed".into()
-                        },
-                        attr.map(|a| a.id.clone()).unwrap_or_default(),
-                    )
+                    record_all.then(|| {
+                        (
+                            "pending".into(),
+                            if allowed == Some(false) {
+                                "the target and everything it calls may perform no effect".into()
+                            } else {
+                                "effects allowed".into()
+                            },
+                            attr.map(|a| a.id.clone()).unwrap_or_default(),
+                        )
+                    })
                 }
                 Some(AttrMeaning::WitnessTransfer) => {
                     let allowed = forbidden_wit.iter().find(|(j, _)| *j == i).map(|x| x.1);
@@ -400,27 +406,31 @@ pub fn admit(
                             smallvec::smallvec![k as u32, cid],
                         );
                     }
-                    (
-                        "pending".into(),
-                        if crosses {
-                            "a PhiWitness crosses this binding".into()
-                        } else {
-                            "no PhiWitness crosses this binding".into()
-                        },
-                        attr.map(|a| a.id.clone()).unwrap_or_default(),
-                    )
+                    record_all.then(|| {
+                        (
+                            "pending".into(),
+                            if crosses {
+                                "a PhiWitness crosses this binding".into()
+                            } else {
+                                "no PhiWitness crosses this binding".into()
+                            },
+                            attr.map(|a| a.id.clone()).unwrap_or_default(),
+                        )
+                    })
                 }
                 Some(AttrMeaning::Latency) => {
                     let bound: i128 = cl.value.name.parse::<i64>().unwrap_or(0).into();
                     let cost = rec.cost[b.target];
                     let ok = cost_compare(&cl.op.name, cost, bound);
-                    let why = format!(
-                        "declared cost of `{}` is {}; the clause needs {} {}",
-                        c.procs[b.target].qname,
-                        cost_text(cost),
-                        cl.op.name,
-                        cl.value.name
-                    );
+                    let why = || {
+                        format!(
+                            "declared cost of `{}` is {}; the clause needs {} {}",
+                            c.procs[b.target].qname,
+                            cost_text(cost),
+                            cl.op.name,
+                            cl.value.name
+                        )
+                    };
                     if !ok {
                         add(
                             &mut db,
@@ -432,28 +442,32 @@ pub fn admit(
                                 adm::LATENCY_EXCEEDED.into(),
                                 smallvec::smallvec![k as u32, cid],
                             ),
-                            why.clone(),
+                            why(),
                         );
                     }
-                    (
-                        "pending".into(),
-                        why,
-                        attr.map(|a| a.id.clone()).unwrap_or_default(),
-                    )
+                    record_all.then(|| {
+                        (
+                            "pending".into(),
+                            why(),
+                            attr.map(|a| a.id.clone()).unwrap_or_default(),
+                        )
+                    })
                 }
                 Some(AttrMeaning::LinearityEnforced) => {
                     let on = bool_clauses(tables, b.bind, AttrMeaning::LinearityEnforced)
                         .iter()
                         .any(|(j, v)| *j == i && *v);
-                    (
-                        "holds".into(),
-                        if on {
-                            "enforced statically: values crossing stay linear (a K caller gives away what it passes)".into()
-                        } else {
-                            "not enforced: values crossing are copied".into()
-                        },
-                        attr.map(|a| a.id.clone()).unwrap_or_default(),
-                    )
+                    record_all.then(|| {
+                        (
+                            "holds".into(),
+                            if on {
+                                "enforced statically: values crossing stay linear (a K caller gives away what it passes)".into()
+                            } else {
+                                "not enforced: values crossing are copied".into()
+                            },
+                            attr.map(|a| a.id.clone()).unwrap_or_default(),
+                        )
+                    })
                 }
             };
             if let Some(a) = attr {
@@ -461,7 +475,7 @@ pub fn admit(
                     ck.fire(&a.id);
                 }
             }
-            if record_all {
+            if let Some(verdict) = verdict {
                 rec.clauses.insert((k, i), verdict);
             }
         }
@@ -562,39 +576,53 @@ pub fn admit(
                 })
             });
             let has_realizer = row.is_some_and(|r| r.realizer);
-            let (ok, why, rule) = if res.deny.iter().any(|d| d == name) {
+            // Whether the resource is available and why; the words are made
+            // only for a note (unavailable) or for `explain`.
+            let (ok, rule, why): (bool, &str, Box<dyn Fn() -> String>) = if res
+                .deny
+                .iter()
+                .any(|d| d == name)
+            {
                 (
                     false,
-                    format!("`{name}` is denied by the run configuration (`--deny-resource` or the manifest's `deny` list); a denial overrides every provision, in every mode"),
                     crate::registry::RES_REALIZER,
+                    Box::new(|| {
+                        format!("`{name}` is denied by the run configuration (`--deny-resource` or the manifest's `deny` list); a denial overrides every provision, in every mode")
+                    }),
                 )
             } else if res.mode_simulate {
                 (
                     true,
-                    format!("simulate mode provides `{name}` as a simulated resource"),
                     crate::registry::RES_SIMULATED,
+                    Box::new(|| format!("simulate mode provides `{name}` as a simulated resource")),
                 )
             } else if let Some(w) = bad_arg {
-                (false, w, crate::registry::RES_REALIZER)
+                (
+                    false,
+                    crate::registry::RES_REALIZER,
+                    Box::new(move || w.clone()),
+                )
             } else if has_realizer {
                 (
                     true,
-                    format!("`{name}` has a realizer"),
                     crate::registry::RES_REALIZER,
+                    Box::new(|| format!("`{name}` has a realizer")),
                 )
             } else if res.provide.iter().any(|d| d == name) {
                 (
                     true,
-                    format!("the resource manifest provides `{name}`"),
                     crate::registry::RES_REALIZER,
+                    Box::new(|| format!("the resource manifest provides `{name}`")),
                 )
             } else {
                 (
                     false,
-                    format!(
-                        "`{name}` has no realizer (08-resources.ron): a `--resources` manifest `(provide: [\"{name}\"])` provides it, or `--simulate` simulates it"
-                    ),
                     crate::registry::RES_REALIZER,
+                    Box::new(|| {
+                        format!(
+                            "`{name}` has no realizer (08-resources.ron): a `--resources` manifest `(provide: [\"{name}\"])` provides it, or `--simulate` simulates it"
+                        )
+                    }),
                 )
             };
             if rec.reached.contains(&pi) {
@@ -616,21 +644,23 @@ pub fn admit(
                         adm::RESOURCE_UNAVAILABLE.into(),
                         smallvec::smallvec![pi as u32, uid],
                     ),
-                    why.clone(),
+                    why(),
                 );
             }
-            let mut verdict = (ok, why, rule.to_string());
+            let mut verdict = record_all.then(|| (ok, why(), rule.to_string()));
             if let Some(d) = row.and_then(|r| r.deadline.as_ref()) {
                 let deadline = int_arg(u, &d.deadline).unwrap_or(0);
                 let jitter = int_arg(u, &d.jitter).unwrap_or(0);
                 let limit = i128::from(deadline) - i128::from(jitter);
                 let cost = rec.cost[pi];
-                let why = format!(
-                    "declared cost of `{}` is {}; {} needs at most {deadline} - {jitter} = {limit} us",
-                    p.qname,
-                    cost_text(cost),
-                    name
-                );
+                let why = || {
+                    format!(
+                        "declared cost of `{}` is {}; {} needs at most {deadline} - {jitter} = {limit} us",
+                        p.qname,
+                        cost_text(cost),
+                        name
+                    )
+                };
                 if cost == SATURATED || i128::from(cost) > limit {
                     add(
                         &mut db,
@@ -642,14 +672,18 @@ pub fn admit(
                             adm::RESOURCE_UNMET.into(),
                             smallvec::smallvec![pi as u32, uid],
                         ),
-                        why.clone(),
+                        why(),
                     );
-                    verdict = (false, why, rule.to_string());
+                    if record_all {
+                        verdict = Some((false, why(), rule.to_string()));
+                    }
                 } else if ok {
-                    verdict.1 = format!("{}; {why}", verdict.1);
+                    if let Some(v) = verdict.as_mut() {
+                        v.1 = format!("{}; {}", v.1, why());
+                    }
                 }
             }
-            if record_all {
+            if let Some(verdict) = verdict {
                 rec.uses.insert((pi, ui), verdict);
             }
         }
@@ -777,66 +811,71 @@ pub fn admit(
         })
     };
 
-    // Clause verdicts, now that the rules have decided them.
-    for (cid, (k, i)) in ids.clauses.iter().enumerate() {
-        if let Some(v) = rec.clauses.get_mut(&(*k, *i)) {
-            if v.0 == "pending" {
-                match derived_by(adm::CLAUSE_VIOLATED, &[*k as u32, cid as u32]) {
-                    Some(rule) => {
-                        v.0 = "violated".into();
-                        v.2 = rule;
+    // What `explain` shows of each clause, process and Φ gate, with the
+    // rule that decided it: a derivation search per fact, made only when
+    // the derivation is asked for.
+    if record_all {
+        // Clause verdicts, now that the rules have decided them.
+        for (cid, (k, i)) in ids.clauses.iter().enumerate() {
+            if let Some(v) = rec.clauses.get_mut(&(*k, *i)) {
+                if v.0 == "pending" {
+                    match derived_by(adm::CLAUSE_VIOLATED, &[*k as u32, cid as u32]) {
+                        Some(rule) => {
+                            v.0 = "violated".into();
+                            v.2 = rule;
+                        }
+                        None => v.0 = "holds".into(),
                     }
-                    None => v.0 = "holds".into(),
                 }
             }
         }
-    }
 
-    // Per-process verdicts for `explain`: reached, refused, a Φ gate's
-    // status, or stopped by a violation (column 0 of every violation
-    // relation is the process); each with the rule that derived it.
-    for t in db.get(adm::REACHES).into_iter().flatten() {
-        if let Some(rule) = derived_by(adm::REACHES, t) {
-            rec.verdicts
-                .insert(t[0] as usize, ("admitted".into(), rule));
-        }
-    }
-    for t in db.get(adm::REFUSED).into_iter().flatten() {
-        let word = if t[0] as usize == entry {
-            "refused: a constraint does not hold"
-        } else {
-            "refused by a concrete call"
-        };
-        if let Some(rule) = derived_by(adm::REFUSED, t) {
-            rec.verdicts.insert(t[0] as usize, (word.into(), rule));
-        }
-    }
-    // Φ sources of gates the run reaches: admissible unless the rules
-    // derived otherwise (their own question, or a Φ gate of theirs).
-    for p in rec.gates.keys().copied().collect::<Vec<_>>() {
-        let t = [p as u32];
-        let status = if let Some(r) = derived_by(adm::PHI_FAILS, &t) {
-            ("Φ gate: not admissible".to_string(), r)
-        } else if let Some(r) = derived_by(adm::PHI_UNKNOWN, &t) {
-            ("Φ gate: undetermined".to_string(), r)
-        } else {
-            (
-                "Φ gate: admissible".to_string(),
-                crate::registry::PHI_EXISTS.to_string(),
-            )
-        };
-        rec.gate_status.insert(p, status.clone());
-        rec.verdicts.entry(p).or_insert(status);
-    }
-    for v in adm_rules.violations.iter().rev() {
-        let word = match tables.entry(&v.code).map(|e| e.category) {
-            Some(semantics::Category::Undetermined) => "undetermined",
-            _ => "inadmissible",
-        };
-        for t in db.get(&v.relation).into_iter().flatten() {
-            if let Some(rule) = derived_by(&v.relation, t) {
+        // Per-process verdicts for `explain`: reached, refused, a Φ gate's
+        // status, or stopped by a violation (column 0 of every violation
+        // relation is the process); each with the rule that derived it.
+        for t in db.get(adm::REACHES).into_iter().flatten() {
+            if let Some(rule) = derived_by(adm::REACHES, t) {
                 rec.verdicts
-                    .insert(t[0] as usize, (format!("{word} ({})", v.relation), rule));
+                    .insert(t[0] as usize, ("admitted".into(), rule));
+            }
+        }
+        for t in db.get(adm::REFUSED).into_iter().flatten() {
+            let word = if t[0] as usize == entry {
+                "refused: a constraint does not hold"
+            } else {
+                "refused by a concrete call"
+            };
+            if let Some(rule) = derived_by(adm::REFUSED, t) {
+                rec.verdicts.insert(t[0] as usize, (word.into(), rule));
+            }
+        }
+        // Φ sources of gates the run reaches: admissible unless the rules
+        // derived otherwise (their own question, or a Φ gate of theirs).
+        for p in rec.gates.keys().copied().collect::<Vec<_>>() {
+            let t = [p as u32];
+            let status = if let Some(r) = derived_by(adm::PHI_FAILS, &t) {
+                ("Φ gate: not admissible".to_string(), r)
+            } else if let Some(r) = derived_by(adm::PHI_UNKNOWN, &t) {
+                ("Φ gate: undetermined".to_string(), r)
+            } else {
+                (
+                    "Φ gate: admissible".to_string(),
+                    crate::registry::PHI_EXISTS.to_string(),
+                )
+            };
+            rec.gate_status.insert(p, status.clone());
+            rec.verdicts.entry(p).or_insert(status);
+        }
+        for v in adm_rules.violations.iter().rev() {
+            let word = match tables.entry(&v.code).map(|e| e.category) {
+                Some(semantics::Category::Undetermined) => "undetermined",
+                _ => "inadmissible",
+            };
+            for t in db.get(&v.relation).into_iter().flatten() {
+                if let Some(rule) = derived_by(&v.relation, t) {
+                    rec.verdicts
+                        .insert(t[0] as usize, (format!("{word} ({})", v.relation), rule));
+                }
             }
         }
     }

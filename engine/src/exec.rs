@@ -336,7 +336,8 @@ impl<'c, 'p> Machine<'c, 'p> {
                                 .fail(crate::registry::ADM_PROVE, from, "this predicate is false", "the predicate of `prove` does not hold")
                                 .note("no witness is constructed for a false predicate, and no effect of this run occurred")));
                         }
-                        let w = self.witness(pi, Value::Str(info.constraint_digest.clone()), v);
+                        let w =
+                            self.witness(pi, Value::Str(info.constraint_digest().to_string()), v);
                         self.check_size(&w, s.span)?;
                         reg = Some(w);
                     }

@@ -666,14 +666,6 @@ fn signatures<'p>(ck: &mut Checker<'_>, program: &'p Program) -> Vec<ProcInfo<'p
                 params.push((prm.name.name.to_string(), resolve_decl(ck, &names, &prm.ty)));
             }
             let ret = p.ret.as_ref().map(|r| resolve_decl(ck, &names, r));
-            let constraints: Vec<String> = p
-                .body
-                .iter()
-                .filter_map(|s| match &s.kind {
-                    StmtKind::Constrain { predicate } => Some(expr_to_string(predicate)),
-                    _ => None,
-                })
-                .collect();
             procs.push(ProcInfo {
                 forge: fi,
                 proc: p,
@@ -681,7 +673,7 @@ fn signatures<'p>(ck: &mut Checker<'_>, program: &'p Program) -> Vec<ProcInfo<'p
                 params,
                 ret,
                 targets: SpanMap::default(),
-                constraint_digest: semantics::sha256(constraints.join("\n").as_bytes()),
+                constraint_digest: std::sync::OnceLock::new(),
                 sites: Vec::new(),
                 env: NameTypes::default(),
                 bind_slots: Vec::new(),

@@ -90,8 +90,10 @@ pub struct ProcInfo<'p> {
     /// What each call resolved to (a process, an intrinsic, the earlier
     /// dustrun's `phi_witness`), keyed by the callee's span.
     pub targets: SpanMap<Target>,
-    /// Digest of the canonical text of the process's constraint set.
-    pub constraint_digest: String,
+    /// Digest of the canonical text of the process's constraint set,
+    /// computed when first asked for (a witness is built): most processes
+    /// never need it.
+    constraint_digest: std::sync::OnceLock<String>,
     /// Every call of another process, in evaluation order of the checker.
     pub sites: Vec<CallSite>,
     /// Types of every name the body binds (for `explain`'s linearity view).
@@ -103,6 +105,24 @@ pub struct ProcInfo<'p> {
     pub bind_slots: Vec<Option<u32>>,
     /// Float literals of type f32 (by span): evaluated at single precision.
     pub f32_lits: Set<(usize, usize)>,
+}
+
+impl ProcInfo<'_> {
+    /// Digest of the canonical text of the process's constraint set.
+    pub fn constraint_digest(&self) -> &str {
+        self.constraint_digest.get_or_init(|| {
+            let constraints: Vec<String> = self
+                .proc
+                .body
+                .iter()
+                .filter_map(|s| match &s.kind {
+                    StmtKind::Constrain { predicate } => Some(expr_to_string(predicate)),
+                    _ => None,
+                })
+                .collect();
+            semantics::sha256(constraints.join("\n").as_bytes())
+        })
+    }
 }
 
 pub struct Compiled<'p> {
