@@ -326,9 +326,9 @@ impl<'s> L<'s> {
         })?;
         Some(Forge {
             name: name?,
-            shapes,
-            procs,
-            binds,
+            shapes: exact(shapes),
+            procs: exact(procs),
+            binds: exact(binds),
             span,
         })
     }

@@ -244,6 +244,10 @@ impl<'s> T<'s> {
                 return None;
             }
         }
+        // The model lives as long as the run: no growth slack.
+        shapes.shrink_to_fit();
+        procs.shrink_to_fit();
+        binds.shrink_to_fit();
         Some(Forge {
             name,
             shapes,
@@ -373,6 +377,7 @@ impl<'s> T<'s> {
                 }
             }
         }
+        uses.shrink_to_fit();
         self.ws();
         let locals = if self.at_keyword("locals") {
             self.i += "locals".len();

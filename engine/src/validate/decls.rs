@@ -48,10 +48,10 @@ pub(crate) fn compile<'p>(ck: &mut Checker<'_>, program: &'p Program) -> Option<
     let shapes = collect_shapes(ck, program);
     let procs = signatures(ck, program);
 
-    let mut by_name: Map<(usize, String), Vec<usize>> = Map::default();
+    let mut by_name: Map<(usize, &str), Procs> = Map::default();
     for (i, p) in procs.iter().enumerate() {
         by_name
-            .entry((p.forge, p.proc.name.name.to_string()))
+            .entry((p.forge, p.proc.name.name.as_str()))
             .or_default()
             .push(i);
     }
@@ -67,11 +67,8 @@ pub(crate) fn compile<'p>(ck: &mut Checker<'_>, program: &'p Program) -> Option<
     // Binding endpoints resolve inside their forge.
     for (fi, f) in program.forges.iter().enumerate() {
         for b in &f.binds {
-            let ends: Vec<Vec<usize>> = [&b.source, &b.target]
-                .iter()
-                .map(|e| resolve_ref(&compiled, fi, &e.segments))
-                .collect();
-            if let ([s], [t]) = (ends[0].as_slice(), ends[1].as_slice()) {
+            let ends = [&b.source, &b.target].map(|e| resolve_ref(&compiled, fi, &e.segments));
+            if let ([s], [t]) = (&ends[0][..], &ends[1][..]) {
                 let k = compiled.binds.len();
                 compiled.binds.push(BindInfo {
                     bind: b,
@@ -318,16 +315,16 @@ pub(crate) fn resolve_decl(ck: &mut Checker<'_>, shapes: &BTreeSet<&str>, ty: &I
 }
 
 /// Processes of forge `fi` a reference names: `name`, `R::name`, `Forge::R::name`.
-pub fn resolve_ref(c: &Compiled<'_>, fi: usize, segs: &[String]) -> Vec<usize> {
+pub fn resolve_ref(c: &Compiled<'_>, fi: usize, segs: &[String]) -> Procs {
     let forge_name = &c.program.forges[fi].name.name;
     let (regime, name) = match segs {
         [n] => (None, n),
         [r, n] => (Some(Regime::parse(r)), n),
         [f, r, n] if f == forge_name => (Some(Regime::parse(r)), n),
-        _ => return Vec::new(),
+        _ => return Procs::new(),
     };
-    let Some(found) = c.by_name.get(&(fi, name.to_string())) else {
-        return Vec::new();
+    let Some(found) = c.by_name.get(&(fi, name.as_str())) else {
+        return Procs::new();
     };
     found
         .iter()
@@ -645,7 +642,9 @@ fn collect_shapes(ck: &mut Checker<'_>, program: &Program) -> Vec<BTreeMap<Strin
 
 /// Process signatures: names once per regime, parameters once, types resolved.
 fn signatures<'p>(ck: &mut Checker<'_>, program: &'p Program) -> Vec<ProcInfo<'p>> {
-    let mut procs: Vec<ProcInfo<'p>> = Vec::new();
+    // At most one per process of the program (ProcInfo is large).
+    let mut procs: Vec<ProcInfo<'p>> =
+        Vec::with_capacity(program.forges.iter().map(|f| f.procs.len()).sum());
     for (fi, f) in program.forges.iter().enumerate() {
         let names = shape_names(f);
         let mut seen: BTreeMap<(Regime, &str), Span> = BTreeMap::new();

@@ -132,7 +132,7 @@ pub struct Compiled<'p> {
     pub shapes: Vec<BTreeMap<String, ShapeInfo>>,
     /// Processes by (forge, name), so references resolve in O(1). Only
     /// looked up, never iterated, so its order cannot reach any output.
-    pub by_name: Map<(usize, String), Vec<usize>>,
+    pub by_name: Map<(usize, &'p str), Procs>,
     /// Bindings whose endpoints resolved, in declaration order.
     pub binds: Vec<BindInfo<'p>>,
     /// Binding indices between two processes, keyed both ways (looked up
@@ -159,13 +159,14 @@ pub fn regime_of(r: Regime) -> semantics::Regime {
     }
 }
 
-/// Context of the body being checked.
+/// Processes a reference can name (nearly always one): inline.
+pub type Procs = smallvec::SmallVec<[usize; 2]>;
+
 /// The types of the names a process binds, keyed by names borrowed from
-/// the program. Only looked up (never iterated for output), so a hash map:
-/// an ordered map compared long common prefixes (`v12345`) at every level.
-/// A name's position in the map (its binding order, parameters first) is
-/// its slot: validation marks each use with it, and evaluation keeps
-/// values by slot.
+/// the program, in binding order (parameters first): a name's position is
+/// its slot, validation marks each use with it, and evaluation keeps
+/// values by slot. Hashed (an ordered map compared long common prefixes
+/// such as `v12345` at every level); iteration follows insertion.
 pub type NameTypes<'p> = indexmap::IndexMap<&'p str, (Ty, Span), foldhash::fast::RandomState>;
 
 /// What validation decided about a node, keyed by the node's span (start,
@@ -216,6 +217,7 @@ impl OpWidths {
     }
 }
 
+/// Context of the body being checked.
 pub(crate) struct Scope<'a, 'd> {
     pub(crate) forge: usize,
     pub(crate) proc: usize,
