@@ -83,6 +83,48 @@ struct Ids {
     uses: Vec<(usize, usize)>,
 }
 
+/// Whether the resource of a `uses` clause is available in this run, and
+/// why (§8.6).
+enum Availability {
+    Denied,
+    Simulated,
+    /// A realizer exists but does not accept this argument (the reason).
+    BadArgument(String),
+    Realizer,
+    Provided,
+    Missing,
+}
+
+impl Availability {
+    fn ok(&self) -> bool {
+        matches!(
+            self,
+            Availability::Simulated | Availability::Realizer | Availability::Provided
+        )
+    }
+
+    /// The 08-resources.ron row that decides it.
+    fn rule(&self) -> &'static str {
+        match self {
+            Availability::Simulated => crate::registry::RES_SIMULATED,
+            _ => crate::registry::RES_REALIZER,
+        }
+    }
+
+    fn why(&self, name: &str) -> String {
+        match self {
+            Availability::Denied => format!("`{name}` is denied by the run configuration (`--deny-resource` or the manifest's `deny` list); a denial overrides every provision, in every mode"),
+            Availability::Simulated => format!("simulate mode provides `{name}` as a simulated resource"),
+            Availability::BadArgument(w) => w.clone(),
+            Availability::Realizer => format!("`{name}` has a realizer"),
+            Availability::Provided => format!("the resource manifest provides `{name}`"),
+            Availability::Missing => format!(
+                "`{name}` has no realizer (08-resources.ron): a `--resources` manifest `(provide: [\"{name}\"])` provides it, or `--simulate` simulates it"
+            ),
+        }
+    }
+}
+
 fn add(db: &mut Db, rel: &str, t: Tuple) {
     db.entry(rel.to_string()).or_default().insert(t);
 }
@@ -578,53 +620,22 @@ pub fn admit(
             let has_realizer = row.is_some_and(|r| r.realizer);
             // Whether the resource is available and why; the words are made
             // only for a note (unavailable) or for `explain`.
-            let (ok, rule, why): (bool, &str, Box<dyn Fn() -> String>) = if res
-                .deny
-                .iter()
-                .any(|d| d == name)
-            {
-                (
-                    false,
-                    crate::registry::RES_REALIZER,
-                    Box::new(|| {
-                        format!("`{name}` is denied by the run configuration (`--deny-resource` or the manifest's `deny` list); a denial overrides every provision, in every mode")
-                    }),
-                )
+            let avail = if res.deny.iter().any(|d| d == name) {
+                Availability::Denied
             } else if res.mode_simulate {
-                (
-                    true,
-                    crate::registry::RES_SIMULATED,
-                    Box::new(|| format!("simulate mode provides `{name}` as a simulated resource")),
-                )
+                Availability::Simulated
             } else if let Some(w) = bad_arg {
-                (
-                    false,
-                    crate::registry::RES_REALIZER,
-                    Box::new(move || w.clone()),
-                )
+                Availability::BadArgument(w)
             } else if has_realizer {
-                (
-                    true,
-                    crate::registry::RES_REALIZER,
-                    Box::new(|| format!("`{name}` has a realizer")),
-                )
+                Availability::Realizer
             } else if res.provide.iter().any(|d| d == name) {
-                (
-                    true,
-                    crate::registry::RES_REALIZER,
-                    Box::new(|| format!("the resource manifest provides `{name}`")),
-                )
+                Availability::Provided
             } else {
-                (
-                    false,
-                    crate::registry::RES_REALIZER,
-                    Box::new(|| {
-                        format!(
-                            "`{name}` has no realizer (08-resources.ron): a `--resources` manifest `(provide: [\"{name}\"])` provides it, or `--simulate` simulates it"
-                        )
-                    }),
-                )
+                Availability::Missing
             };
+            // The words are made only for a note (unavailable) or `explain`.
+            let (ok, rule) = (avail.ok(), avail.rule());
+            let why = || avail.why(name);
             if rec.reached.contains(&pi) {
                 // Acquisition only decides availability: no effect (§8.6).
                 ck.fire(crate::registry::USES_NO_EFFECT);
