@@ -264,6 +264,23 @@ fn q_chain(n: usize) -> String {
     s
 }
 
+/// `main` calling `n` processes that each emit once: as many event
+/// producers as processes (each event's process name must cost O(1)).
+fn many_emitters(n: usize) -> String {
+    let mut s = String::from("dir 0.1;\nforge F {\n");
+    for i in 0..n {
+        s.push_str(&format!(
+            "  proc K p{i}() {{\n    emit \"x\";\n    return;\n  }}\n"
+        ));
+    }
+    s.push_str("  proc K main() {\n");
+    for i in 0..n {
+        s.push_str(&format!("    call p{i}();\n"));
+    }
+    s.push_str("    return;\n  }\n}\n");
+    s
+}
+
 /// The generator child: writes every input into `dir`.
 fn generate(dir: &Path) {
     let files = [
@@ -272,6 +289,7 @@ fn generate(dir: &Path) {
         ("calls.dir", call_chain(100_000)),
         ("shared.dir", shared_value(18, 10)),
         ("q.dir", q_chain(100_000)),
+        ("emitters.dir", many_emitters(100_000)),
         ("k.dir", text_program(100_000)),
     ];
     for (name, text) in files {
@@ -321,12 +339,13 @@ fn startup(missed: &mut usize) {
 /// Each hostile input: label, arguments, feed stdin, expected exit codes.
 fn hostile(dir: &Path, missed: &mut usize) {
     let p = |name: &str| dir.join(name).to_str().expect("UTF-8 temp path").to_owned();
-    let (shapes, strukt, calls, shared, q) = (
+    let (shapes, strukt, calls, shared, q, emitters) = (
         p("shapes.dir"),
         p("struct.dir"),
         p("calls.dir"),
         p("shared.dir"),
         p("q.dir"),
+        p("emitters.dir"),
     );
     // Whatever a 100 000-deep call chain does (refused, budgeted), it is a
     // documented run outcome, never an internal error.
@@ -366,6 +385,12 @@ fn hostile(dir: &Path, missed: &mut usize) {
         (
             "g 100 000-statement Q chain",
             vec!["--simulate", "--arg", "v0=1", &q],
+            false,
+            &[0],
+        ),
+        (
+            "h 100 000 processes emitting once",
+            vec!["--simulate", &emitters],
             false,
             &[0],
         ),

@@ -31,8 +31,9 @@ pub struct Machine<'c, 'p> {
     pub tick: u64,
     pub cost_us: u64,
     pub events: Vec<Event>,
-    /// Effect kinds and process names that events share (few).
-    names: Vec<std::sync::Arc<str>>,
+    /// Effect kinds and process names (by process) that events share.
+    kind_names: Vec<std::sync::Arc<str>>,
+    proc_names: Vec<Option<std::sync::Arc<str>>>,
     pub fired: BTreeSet<String>,
     witnesses: u64,
     /// Statements and calls evaluated so far, against `budget.steps`.
@@ -116,7 +117,8 @@ impl<'c, 'p> Machine<'c, 'p> {
             tick: 0,
             cost_us: 0,
             events: Vec::new(),
-            names: Vec::new(),
+            kind_names: Vec::new(),
+            proc_names: Vec::new(),
             fired: BTreeSet::new(),
             witnesses: 0,
             steps: 0,
@@ -152,14 +154,26 @@ impl<'c, 'p> Machine<'c, 'p> {
         }
     }
 
-    /// One shared copy of a name events repeat (an effect kind, a process).
-    fn shared(&mut self, name: &str) -> std::sync::Arc<str> {
-        if let Some(s) = self.names.iter().find(|s| ***s == *name) {
+    /// One shared copy of an effect kind's name. Kinds are rows of
+    /// 06-effects.ron (validation refuses any other), so they are few.
+    fn kind_name(&mut self, kind: &str) -> std::sync::Arc<str> {
+        if let Some(s) = self.kind_names.iter().find(|s| ***s == *kind) {
             return s.clone();
         }
-        let s: std::sync::Arc<str> = name.into();
-        self.names.push(s.clone());
+        let s: std::sync::Arc<str> = kind.into();
+        self.kind_names.push(s.clone());
         s
+    }
+
+    /// One shared copy of process `pi`'s name (a program may have many).
+    fn proc_name(&mut self, pi: usize) -> std::sync::Arc<str> {
+        if self.proc_names.len() <= pi {
+            self.proc_names.resize(pi + 1, None);
+        }
+        let qname = &self.c.procs[pi].qname;
+        self.proc_names[pi]
+            .get_or_insert_with(|| qname.as_str().into())
+            .clone()
     }
 
     /// Count one unit of work; past the budget the run is undetermined.
@@ -364,8 +378,8 @@ impl<'c, 'p> Machine<'c, 'p> {
                                         .note("a value is rendered in full at every effect, however it is shared; payloads are bounded so that realization stays bounded, and the outcome is undetermined"),
                                     )),
                                 };
-                            let kind = self.shared(&kind.name);
-                            let proc = self.shared(&info.qname);
+                            let kind = self.kind_name(&kind.name);
+                            let proc = self.proc_name(pi);
                             self.events.push(Event {
                                 kind,
                                 payload,

@@ -191,11 +191,13 @@ fn trace_error(src: &Source<'_>, d: &Diagnostic) -> TraceError {
 }
 
 /// What ledger records name their run by: the artifact and the
-/// configuration as requested (before the entry is resolved).
+/// configuration as requested (before the entry is resolved: the digest
+/// is the same whichever way the run went, and whenever it is computed).
 fn run_digest(t: &Trace) -> String {
     let mut config = serde_json::to_value(&t.config).unwrap_or_default();
     if let Some(m) = config.as_object_mut() {
         m.remove("mode");
+        m.insert("entry_resolved".into(), serde_json::Value::Null);
     }
     let v = serde_json::json!({
         "artifact": t.artifact.digest,
@@ -608,5 +610,47 @@ pub fn trace_span(src: &Source<'_>, span: Span) -> TraceSpan {
         column,
         end_line,
         end_column,
+    }
+}
+
+#[cfg(test)]
+mod run_digest_tests {
+    use super::*;
+
+    /// A run is named by its artifact and configuration as requested: the
+    /// same whether it executed (its entry resolved) or never ran, so
+    /// ledgers and replays recognise it whatever the outcome.
+    #[test]
+    fn the_run_digest_ignores_how_the_run_went() {
+        let engine = Engine::new(Tables::defaults().expect("tables")).expect("engine");
+        let src = Source {
+            name: "hello.dir",
+            bytes: b"dir 0.1;\nforge F {\n  proc K main() -> i64 {\n    emit 1;\n    return 2;\n  }\n}\n",
+        };
+        let cfg = RunConfig::new(Mode::Simulate);
+        let ran = engine.run(&src, &cfg);
+        assert_eq!(ran.trace.outcome, Outcome::Executed);
+        assert!(ran.trace.config.entry_resolved.is_some());
+        let d = Diagnostic::new(engine.tables(), codes::USAGE, None, "not run");
+        let refused = engine.refused(&src, &cfg, d);
+        assert_eq!(refused.trace.outcome, Outcome::NotRun);
+        assert_eq!(ran.trace.run, refused.trace.run);
+        assert_eq!(ran.trace.artifact.digest, refused.trace.artifact.digest);
+        // Digested on another thread from 1 MiB on: the same digests.
+        let mut big = src.bytes.to_vec();
+        big.extend(std::iter::repeat_n(b' ', DIGEST_BESIDE_BYTES));
+        let src = Source {
+            name: "hello.dir",
+            bytes: &big,
+        };
+        let ran = engine.run(&src, &cfg);
+        assert_eq!(ran.trace.outcome, Outcome::Executed);
+        let refused = engine.refused(
+            &src,
+            &cfg,
+            Diagnostic::new(engine.tables(), codes::USAGE, None, "not run"),
+        );
+        assert_eq!(ran.trace.run, refused.trace.run);
+        assert_eq!(ran.trace.artifact.digest, semantics::sha256(&big));
     }
 }
