@@ -401,9 +401,13 @@ impl BinOp {
 /// name again: dense numbers instead of a hash lookup per node evaluated.
 /// It is not part of what the program says: programs compare equal and
 /// print the same whatever it holds, and a program not validated holds
-/// none. Validation sets it on every node it checks, so a validated
-/// program's marks are its own. (Atomic only so that a program can be
-/// checked on another thread; relaxed access is a plain load or store.)
+/// none. Validation sets it on every node it checks, so the marks are
+/// those of the program's latest validation: evaluation must use the
+/// result of that validation (the engine loads, validates and evaluates
+/// each run's program in turn). A name's mark is checked against the name
+/// before it is trusted; an operator's is not. (Atomic only so that a
+/// program can be checked on another thread; relaxed access is a plain
+/// load or store.)
 pub struct Resolved(std::sync::atomic::AtomicU32);
 
 impl Resolved {
