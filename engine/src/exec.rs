@@ -504,7 +504,7 @@ impl<'c, 'p> Machine<'c, 'p> {
                 // Operands are evaluated strictly, left to right (no short circuit).
                 let l = self.eval(pi, env, lhs)?;
                 let r = self.eval(pi, env, rhs)?;
-                let width = self.c.procs[pi].op_width.get(width, *op_span);
+                let width = self.c.procs[pi].op_width.get(width);
                 self.binary(*op, width, *op_span, l, r)
             }
             ExprKind::Field { base, field } => {
@@ -893,5 +893,16 @@ mod mark_tests {
         assert!(d.message.contains("outside i32"), "{}", d.message);
         let mut m = Machine::new(&tables, &compiled, budget);
         assert_eq!(m.run_proc(0, vec![Value::Int(1)]).ok(), Some(Value::Int(2)));
+
+        // An operator on literal-bound names only has its type decided
+        // with the body's literal variables (here by the i32 return):
+        // its mark is set then, and it overflows at the i32 bounds.
+        let src = "dir 0.1;\nforge F {\n  proc K main() -> i32 {\n    let a = 1;\n    let b = a Add 2147483647;\n    return b;\n  }\n}\n";
+        let program = dir_grammar::load_str(src).expect("loads");
+        let mut ck = Checker::new(&tables);
+        let compiled = crate::validate::compile(&mut ck, &program).expect("valid");
+        let mut m = Machine::new(&tables, &compiled, budget);
+        let d = m.run_proc(0, vec![]).expect_err("i32 overflow");
+        assert!(d.message.contains("outside i32"), "{}", d.message);
     }
 }

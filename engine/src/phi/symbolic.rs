@@ -249,13 +249,13 @@ impl Eval<'_> {
             ExprKind::Binary {
                 op,
                 operands,
-                op_span,
                 width,
+                ..
             } => {
                 let [lhs, rhs] = &**operands;
                 let l = self.expr(lhs)?;
                 let r = self.expr(rhs)?;
-                let at = self.range(width, *op_span);
+                let at = self.range(width);
                 if let (Sym::Val(a), Sym::Val(b)) = (&l, &r) {
                     return Ok(self.constant(*op, at, a, b));
                 }
@@ -269,8 +269,8 @@ impl Eval<'_> {
     }
 
     /// The range of the operator's type (i64 when no width was recorded).
-    fn range(&self, mark: &Resolved, op: Span) -> (i128, i128) {
-        match self.widths.get(mark, op) {
+    fn range(&self, mark: &Resolved) -> (i128, i128) {
+        match self.widths.get(mark) {
             Some((_, PrimKind::Int { min, max })) => (*min as i128, *max as i128),
             _ => (i64::MIN as i128, i64::MAX as i128),
         }

@@ -47,7 +47,11 @@ pub(crate) fn check_proc<'p>(ck: &mut Checker<'_>, c: &Compiled<'p>, pi: usize) 
     let mut scope = Scope {
         forge: info.forge,
         proc: pi,
-        env: NameTypes::default(),
+        // Every name the body can bind, known up front: no rehashing.
+        env: NameTypes::with_capacity_and_hasher(
+            p.params.len() + all_defs.len(),
+            Default::default(),
+        ),
         all_defs: &all_defs,
     };
     for (prm, (_, d)) in p.params.iter().zip(&info.params) {
@@ -186,7 +190,7 @@ pub(crate) fn check_proc<'p>(ck: &mut Checker<'_>, c: &Compiled<'p>, pi: usize) 
         ck.fire(&defaults.id);
     }
     let f32_lits = check_literals(ck, &mut calls);
-    for (span, t) in std::mem::take(&mut calls.ops) {
+    for (mark, t) in std::mem::take(&mut calls.ops) {
         let w = match calls.resolve(&t) {
             Ty::Int(w) | Ty::Float(w) => w,
             Ty::IntLit => int_default.clone(),
@@ -194,7 +198,7 @@ pub(crate) fn check_proc<'p>(ck: &mut Checker<'_>, c: &Compiled<'p>, pi: usize) 
             _ => continue,
         };
         if let Some(kind) = calls.prim(&w) {
-            calls.op_width.waited(span, w, kind);
+            calls.op_width.mark(mark, w, kind);
         }
     }
     let op_width = std::mem::take(&mut calls.op_width);
@@ -447,13 +451,13 @@ fn check_legality(ck: &mut Checker<'_>, p: &Proc, s: &Stmt, fired: &mut [bool]) 
 
 /// The return rules (§8.5): a value exactly when a type is declared, of
 /// that type.
-fn check_return(
+fn check_return<'p>(
     ck: &mut Checker<'_>,
     c: &Compiled<'_>,
     scope: &Scope<'_, '_>,
-    calls: &mut Calls,
+    calls: &mut Calls<'_, 'p>,
     pi: usize,
-    expr: Option<&Expr>,
+    expr: Option<&'p Expr>,
     at: Span,
 ) {
     let info = &c.procs[pi];

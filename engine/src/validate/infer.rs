@@ -6,7 +6,7 @@ use super::*;
 
 /// Calls found while checking a body: every callee by span, and the
 /// process-to-process call sites with what crosses them.
-pub(crate) struct Calls<'t> {
+pub(crate) struct Calls<'t, 'p> {
     pub tables: &'t Tables,
     pub list: Vec<(Span, Target)>,
     pub sites: Vec<CallSite>,
@@ -16,7 +16,7 @@ pub(crate) struct Calls<'t> {
     pub vars: Vec<(bool, Option<Ty>)>,
     /// Arithmetic and comparison operators whose operand type waits for
     /// literal variables to be decided.
-    pub ops: Vec<(Span, Ty)>,
+    pub ops: Vec<(&'p Resolved, Ty)>,
     /// The type each arithmetic or comparison operator works in, by span.
     pub op_width: OpWidths,
     /// Literals that met a type (an operand, a place, a literal-bound
@@ -27,8 +27,8 @@ pub(crate) struct Calls<'t> {
     prims: Vec<(TyName, Option<PrimKind>)>,
 }
 
-impl<'t> Calls<'t> {
-    pub(crate) fn new(tables: &'t Tables) -> Calls<'t> {
+impl<'t, 'p> Calls<'t, 'p> {
+    pub(crate) fn new(tables: &'t Tables) -> Calls<'t, 'p> {
         Calls {
             tables,
             list: Vec::new(),
@@ -54,7 +54,7 @@ impl<'t> Calls<'t> {
 
     /// Record the type an operator works in; decided now when it is a
     /// width, after the body's literal variables otherwise.
-    pub(crate) fn operator_type(&mut self, span: Span, mark: &Resolved, t: Ty) {
+    pub(crate) fn operator_type(&mut self, mark: &'p Resolved, t: Ty) {
         match &t {
             Ty::Int(w) | Ty::Float(w) => {
                 if let Some(kind) = self.prim(w) {
@@ -64,9 +64,9 @@ impl<'t> Calls<'t> {
                 mark.set(usize::MAX);
             }
             _ => {
-                // Decided later, by position: no earlier mark may stand.
+                // Decided with the literal variables: no earlier mark may stand.
                 mark.set(usize::MAX);
-                self.ops.push((span, t));
+                self.ops.push((mark, t));
             }
         }
     }
@@ -263,12 +263,12 @@ pub(crate) fn intrinsic_of<'t>(
     }
 }
 
-pub(crate) fn infer(
+pub(crate) fn infer<'p>(
     ck: &mut Checker<'_>,
     c: &Compiled<'_>,
     scope: &Scope<'_, '_>,
-    e: &Expr,
-    calls: &mut Calls,
+    e: &'p Expr,
+    calls: &mut Calls<'_, 'p>,
 ) -> Ty {
     match &e.kind {
         ExprKind::Int(_) => Ty::IntLit,
@@ -368,7 +368,7 @@ pub(crate) fn infer(
                 check_literal(calls, lhs, &operands);
                 check_literal(calls, rhs, &operands);
                 if matches!(class, OpClass::Arith | OpClass::Compare) {
-                    calls.operator_type(*op_span, width, operands);
+                    calls.operator_type(width, operands);
                 }
                 return result;
             }
@@ -676,14 +676,14 @@ pub(crate) fn is_intrinsic(c: &Compiled<'_>, forge: usize, callee: &[String]) ->
 }
 
 /// Types a call to a regime intrinsic of the table (None: not an intrinsic).
-pub(crate) fn infer_intrinsic(
+pub(crate) fn infer_intrinsic<'p>(
     ck: &mut Checker<'_>,
     c: &Compiled<'_>,
     scope: &Scope<'_, '_>,
     callee: &[String],
     span: Span,
-    args: &[Expr],
-    calls: &mut Calls,
+    args: &'p [Expr],
+    calls: &mut Calls<'_, 'p>,
 ) -> Option<Ty> {
     use semantics::datalog::{IntrinsicArg, IntrinsicResult};
     let tables = ck.tables;

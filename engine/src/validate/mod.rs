@@ -175,13 +175,11 @@ pub type SpanMap<V> = Map<(usize, usize), V>;
 
 /// The type each arithmetic or comparison operator of a body works in. A
 /// body names few widths; an operator's mark (`ExprKind::Binary::width`)
-/// holds the index of its own. Operators whose type waited for literal
-/// variables are kept apart by position (no two operators start at one
-/// byte): they are few.
+/// holds the index of its own (set when the operator is checked, or once
+/// the body's literal variables are decided).
 #[derive(Default)]
 pub struct OpWidths {
     widths: Vec<(TyName, PrimKind)>,
-    waited: Map<usize, u32>,
 }
 
 impl OpWidths {
@@ -196,24 +194,14 @@ impl OpWidths {
         }
     }
 
-    /// An operator whose type is known as it is checked.
+    /// Marks an operator with its type.
     pub fn mark(&mut self, mark: &Resolved, width: TyName, kind: PrimKind) {
         mark.set(self.index(width, kind));
     }
 
-    /// An operator whose type was decided with the body's literal variables.
-    pub fn waited(&mut self, op: Span, width: TyName, kind: PrimKind) {
-        let i = self.index(width, kind) as u32;
-        self.waited.insert(op.start(), i);
-    }
-
-    /// The operator's type, by its mark (or its position, when it waited).
-    pub fn get(&self, mark: &Resolved, op: Span) -> Option<&(TyName, PrimKind)> {
-        let i = match mark.get() {
-            Some(i) => i,
-            None => *self.waited.get(&op.start())?,
-        };
-        self.widths.get(i as usize)
+    /// The operator's type, by its mark.
+    pub fn get(&self, mark: &Resolved) -> Option<&(TyName, PrimKind)> {
+        self.widths.get(mark.get()? as usize)
     }
 }
 
