@@ -148,11 +148,25 @@ impl P<'_> {
 
     /// A binary operator at the cursor: the operator and the token's end.
     fn infix(&self) -> Option<(BinOp, usize)> {
-        let rest = &self.s[self.i..];
-        for sym in ["||", "&&", "==", "<=", ">=", "<", ">", "+", "-", "*", "/"] {
-            if rest.starts_with(sym) {
-                return Some((BinOp::from_token(sym)?, self.i + sym.len()));
-            }
+        // The symbols, longest first where one is a prefix of another
+        // (`<=` before `<`), decided by the first byte.
+        let next = self.b.get(self.i + 1).copied();
+        let sym = match (self.peek()?, next) {
+            (b'|', Some(b'|')) => Some((BinOp::Or, 2)),
+            (b'&', Some(b'&')) => Some((BinOp::And, 2)),
+            (b'=', Some(b'=')) => Some((BinOp::Eq, 2)),
+            (b'<', Some(b'=')) => Some((BinOp::Le, 2)),
+            (b'>', Some(b'=')) => Some((BinOp::Ge, 2)),
+            (b'<', _) => Some((BinOp::Lt, 1)),
+            (b'>', _) => Some((BinOp::Gt, 1)),
+            (b'+', _) => Some((BinOp::Add, 1)),
+            (b'-', _) => Some((BinOp::Sub, 1)),
+            (b'*', _) => Some((BinOp::Mul, 1)),
+            (b'/', _) => Some((BinOp::Div, 1)),
+            _ => None,
+        };
+        if let Some((op, len)) = sym {
+            return Some((op, self.i + len));
         }
         let end = self.ident_end(self.i)?;
         let word = &self.s[self.i..end];
