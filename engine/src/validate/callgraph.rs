@@ -12,7 +12,9 @@ pub(crate) fn check_reached_effects(ck: &mut Checker<'_>, c: &Compiled<'_>) {
     let tables = ck.tables;
     let n = c.procs.len();
     // Kinds each process reaches, bottom-up over the acyclic call graph.
-    let mut reach: Vec<Option<BTreeSet<String>>> = vec![None; n];
+    // Kind names borrowed from the program: a process's set is merged into
+    // each caller's, and copying names made that a copy per effect.
+    let mut reach: Vec<Option<BTreeSet<&str>>> = vec![None; n];
     for start in 0..n {
         let mut stack = vec![(start, false)];
         while let Some((p, done)) = stack.pop() {
@@ -30,18 +32,18 @@ pub(crate) fn check_reached_effects(ck: &mut Checker<'_>, c: &Compiled<'_>) {
                 );
                 continue;
             }
-            let mut kinds: BTreeSet<String> = c.procs[p]
+            let mut kinds: BTreeSet<&str> = c.procs[p]
                 .proc
                 .body
                 .iter()
                 .filter_map(|s| match &s.kind {
-                    StmtKind::Effect { kind, .. } => Some(kind.name.to_string()),
+                    StmtKind::Effect { kind, .. } => Some(kind.name.as_str()),
                     _ => None,
                 })
                 .collect();
             for s in &c.procs[p].sites {
                 if let Some(k) = &reach[s.callee] {
-                    kinds.extend(k.iter().cloned());
+                    kinds.extend(k.iter().copied());
                 }
             }
             reach[p] = Some(kinds);
@@ -71,19 +73,16 @@ pub(crate) fn check_reached_effects(ck: &mut Checker<'_>, c: &Compiled<'_>) {
             let Some(kinds) = &reach[s.callee] else {
                 continue;
             };
-            for k in kinds {
-                let construct = Construct::Effect(k.clone());
-                let Some(row) = tables
-                    .regimes
-                    .statements
-                    .iter()
-                    .find(|r| r.regime == regime && r.construct == construct)
-                else {
+            for &k in kinds {
+                let Some(row) = tables.regimes.statements.iter().find(|r| {
+                    r.regime == regime && matches!(&r.construct, Construct::Effect(e) if e == k)
+                }) else {
                     continue;
                 };
-                if row.verdict != Verdict::Forbidden || !reported.insert(k.clone()) {
+                if row.verdict != Verdict::Forbidden || !reported.insert(k) {
                     continue;
                 }
+                let construct = row.construct.clone();
                 ck.fire(&row.id);
                 let what = semantics::construct_name(&construct);
                 let d = forbidden_construct(tables, row, &construct, p.proc)
