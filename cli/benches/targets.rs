@@ -7,6 +7,11 @@
 //! the measuring process stays small: a child spawned with `vfork` (as
 //! `posix_spawn` does) inherits its parent's peak RSS in `ru_maxrss`.
 
+// The generated programs the engine bench measures too.
+#[path = "../../engine/benches/support/programs.rs"]
+mod programs;
+use programs::{q_program, text_program};
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -167,33 +172,6 @@ fn verdict(ok: bool, missed: &mut usize) -> &'static str {
 
 // ---------------------------------------------------------------- inputs
 
-/// As `text_program` in engine/benches/throughput.rs: straight-line K.
-fn text_program(n: usize) -> String {
-    let mut s = String::from("dir 0.1;\nforge Bench {\n  shape P { a: i64, b: i64 }\n  proc K main() -> i64 {\n    let v0 = 1;\n");
-    for i in 1..n {
-        match i % 4 {
-            0 => s.push_str(&format!(
-                "    let v{i} = (v{} Add {i}) Mul 2 Sub v{};\n",
-                i - 1,
-                i - 1
-            )),
-            1 => s.push_str(&format!(
-                "    constrain v{} Gt -9223372036854775807;\n    let v{i} = v{} Div 3;\n",
-                i - 1,
-                i - 1
-            )),
-            2 => s.push_str(&format!("    let v{i} = P{{a: v{}, b: 1}}.a;\n", i - 1)),
-            _ => s.push_str(&format!(
-                "    emit v{};\n    let v{i} = v{} Sub 1;\n",
-                i - 1,
-                i - 1
-            )),
-        }
-    }
-    s.push_str(&format!("    return v{};\n  }}\n}}\n", n - 1));
-    s
-}
-
 /// `n` shapes, each holding the previous one.
 fn chained_shapes(n: usize) -> String {
     let mut s = String::from("dir 0.1;\nforge F {\n  shape S0 { f: i64 }\n");
@@ -253,17 +231,6 @@ fn shared_value(levels: usize, emits: usize) -> String {
     s
 }
 
-/// As `q_program` in engine/benches/throughput.rs: one linear value
-/// threaded through `n` lets.
-fn q_chain(n: usize) -> String {
-    let mut s = String::from("dir 0.1;\nforge F {\n  proc Q main(v0: i64) -> i64 [linear] {\n");
-    for i in 1..n {
-        s.push_str(&format!("    let v{i} = v{} Add 1;\n", i - 1));
-    }
-    s.push_str(&format!("    return v{};\n  }}\n}}\n", n - 1));
-    s
-}
-
 /// `main` calling `n` processes that each emit once: as many event
 /// producers as processes (each event's process name must cost O(1)).
 fn many_emitters(n: usize) -> String {
@@ -288,7 +255,7 @@ fn generate(dir: &Path) {
         ("struct.dir", wide_struct(100_000)),
         ("calls.dir", call_chain(100_000)),
         ("shared.dir", shared_value(18, 10)),
-        ("q.dir", q_chain(100_000)),
+        ("q.dir", q_program(100_000)),
         ("emitters.dir", many_emitters(100_000)),
         ("k.dir", text_program(100_000)),
     ];

@@ -5,6 +5,11 @@
 use engine::{Engine, Mode, RunConfig, Source, Tables};
 use std::time::{Duration, Instant};
 
+// The generated programs, shared with `cli/benches/targets.rs`.
+#[path = "support/programs.rs"]
+mod programs;
+use programs::{q_program, text_program};
+
 /// Each target: (name, statements, limit for load + validate + run).
 const TARGETS: &[(&str, usize, Duration)] = &[
     ("Q linearity chain", 10_000, Duration::from_millis(1500)),
@@ -23,42 +28,6 @@ const TARGETS: &[(&str, usize, Duration)] = &[
         Duration::from_millis(2500),
     ),
 ];
-
-fn text_program(n: usize) -> String {
-    let mut s = String::from("dir 0.1;\nforge Bench {\n  shape P { a: i64, b: i64 }\n  proc K main() -> i64 {\n    let v0 = 1;\n");
-    for i in 1..n {
-        match i % 4 {
-            0 => s.push_str(&format!(
-                "    let v{i} = (v{} Add {i}) Mul 2 Sub v{};\n",
-                i - 1,
-                i - 1
-            )),
-            1 => s.push_str(&format!(
-                "    constrain v{} Gt -9223372036854775807;\n    let v{i} = v{} Div 3;\n",
-                i - 1,
-                i - 1
-            )),
-            2 => s.push_str(&format!("    let v{i} = P{{a: v{}, b: 1}}.a;\n", i - 1)),
-            _ => s.push_str(&format!(
-                "    emit v{};\n    let v{i} = v{} Sub 1;\n",
-                i - 1,
-                i - 1
-            )),
-        }
-    }
-    s.push_str(&format!("    return v{};\n  }}\n}}\n", n - 1));
-    s
-}
-
-/// A Q process threading one linear value through `n` lets.
-fn q_program(n: usize) -> String {
-    let mut s = String::from("dir 0.1;\nforge Bench {\n  proc Q main(v0: i64) -> i64 [linear] {\n");
-    for i in 1..n {
-        s.push_str(&format!("    let v{i} = v{} Add 1;\n", i - 1));
-    }
-    s.push_str(&format!("    return v{};\n  }}\n}}\n", n - 1));
-    s
-}
 
 /// A Φ question over `n` chained unknowns (each pair sums past a bound).
 fn phi_program(n: usize) -> String {
@@ -398,6 +367,11 @@ fn gated_program(n: usize) -> String {
     s
 }
 
+/// A duration in milliseconds, for the report lines.
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
 fn ratio_line(name: &str, figure: String, target: &str, ok: bool) -> usize {
     println!(
         "{name:44} {figure:>34}  target {target:>12}  {}",
@@ -434,11 +408,7 @@ fn issue_13_targets() -> usize {
     let r = kj.time.as_secs_f64() / floor.as_secs_f64().max(1e-9);
     missed += ratio_line(
         "K 100k JSON: load + run vs serde_json floor",
-        format!(
-            "{:.1} ms / {:.1} ms = {r:.1}x",
-            kj.time.as_secs_f64() * 1e3,
-            floor.as_secs_f64() * 1e3
-        ),
+        format!("{:.1} ms / {:.1} ms = {r:.1}x", ms(kj.time), ms(floor)),
         "<= 4x",
         r <= 4.0,
     );
@@ -457,7 +427,7 @@ fn issue_13_targets() -> usize {
         "K 100k compact JSON: time, peak vs file",
         format!(
             "{:.1} ms, {:.1} MiB / {:.1} MiB = {:.2}x",
-            kc.time.as_secs_f64() * 1e3,
+            ms(kc.time),
             mib(kc.peak),
             mib(compact.len() as u64),
             kc.peak as f64 / compact.len() as f64
@@ -468,11 +438,7 @@ fn issue_13_targets() -> usize {
     let r = kt.time.as_secs_f64() / kj.time.as_secs_f64().max(1e-9);
     missed += ratio_line(
         "K 100k text vs JSON",
-        format!(
-            "{:.1} ms / {:.1} ms = {r:.2}x",
-            kt.time.as_secs_f64() * 1e3,
-            kj.time.as_secs_f64() * 1e3
-        ),
+        format!("{:.1} ms / {:.1} ms = {r:.2}x", ms(kt.time), ms(kj.time)),
         "<= 1.5x",
         r <= 1.5,
     );
@@ -517,11 +483,7 @@ fn issue_13_targets() -> usize {
     let r = q100.time.as_secs_f64() / kt.time.as_secs_f64().max(1e-9);
     missed += ratio_line(
         "Q 100k chain per statement vs K 100k",
-        format!(
-            "{:.1} ms vs {:.1} ms = {r:.1}x",
-            q100.time.as_secs_f64() * 1e3,
-            kt.time.as_secs_f64() * 1e3
-        ),
+        format!("{:.1} ms vs {:.1} ms = {r:.1}x", ms(q100.time), ms(kt.time)),
         "<= 10x",
         r <= 10.0,
     );
@@ -545,7 +507,7 @@ fn issue_13_targets() -> usize {
     assert_eq!(g.outcome, "Executed", "the gated program is admitted");
     missed += ratio_line(
         "check: 1 000 K processes behind 1 000 Φ",
-        format!("{:.1} ms", g.time.as_secs_f64() * 1e3),
+        format!("{:.1} ms", ms(g.time)),
         "<= 1000 ms",
         g.time <= Duration::from_millis(1000),
     );
