@@ -72,13 +72,6 @@ impl Str<'_> {
     }
 }
 
-/// A list as the model keeps it: for the whole run, so without the slack
-/// a growing Vec holds (four items for one).
-fn exact<T>(mut v: Vec<T>) -> Vec<T> {
-    v.shrink_to_fit();
-    v
-}
-
 /// Marks a key as seen; a second sighting is a duplicate, the reference
 /// loader's error to report.
 fn once(seen: &mut u32, bit: u32) -> Option<()> {
@@ -435,10 +428,7 @@ impl<'s> L<'s> {
                         v.push(l.stmt()?);
                         Some(())
                     })?;
-                    // A body lives as long as the run; doubling growth would
-                    // keep up to half its capacity unused all that time.
-                    v.shrink_to_fit();
-                    body = Some(v);
+                    body = Some(exact(v));
                 }
                 "locals" => {
                     once(&mut seen, 128)?;

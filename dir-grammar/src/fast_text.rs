@@ -244,15 +244,11 @@ impl<'s> T<'s> {
                 return None;
             }
         }
-        // The model lives as long as the run: no growth slack.
-        shapes.shrink_to_fit();
-        procs.shrink_to_fit();
-        binds.shrink_to_fit();
         Some(Forge {
             name,
-            shapes,
-            procs,
-            binds,
+            shapes: exact(shapes),
+            procs: exact(procs),
+            binds: exact(binds),
             span: Span::new(a, self.i),
         })
     }
@@ -323,10 +319,7 @@ impl<'s> T<'s> {
                 }
             }
         }
-        // Lists live as long as the run: no growth slack (most have one or
-        // two items, and a growing Vec holds four).
-        out.shrink_to_fit();
-        Some(out)
+        Some(exact(out))
     }
 
     fn shape(&mut self) -> Option<Shape> {
@@ -377,7 +370,6 @@ impl<'s> T<'s> {
                 }
             }
         }
-        uses.shrink_to_fit();
         self.ws();
         let locals = if self.at_keyword("locals") {
             self.i += "locals".len();
@@ -396,17 +388,15 @@ impl<'s> T<'s> {
             }
             body.push(self.stmt()?);
         }
-        // A body lives as long as the run: no doubling slack (fast_load.rs).
-        body.shrink_to_fit();
         Some(Proc {
             regime,
             regime_span,
             name,
             params,
-            uses,
+            uses: exact(uses),
             ret,
             qualifiers,
-            body,
+            body: exact(body),
             locals,
             span: Span::new(a, self.i),
         })

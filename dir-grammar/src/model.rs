@@ -75,6 +75,14 @@ pub struct Program {
     pub comments: Vec<Comment>,
 }
 
+/// A list as the model keeps it: for the whole run, so without the slack
+/// a growing Vec holds (four places for one item; up to half of a large
+/// body). Both fast readers build every list of the model through it.
+pub(crate) fn exact<T>(mut v: Vec<T>) -> Vec<T> {
+    v.shrink_to_fit();
+    v
+}
+
 /// A `//` comment: its text (from `//` to the end of its line) and where.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Comment {

@@ -404,6 +404,7 @@ pub fn admit(
             let cid = ids.clauses.len() as u32;
             ids.clauses.push((k, i));
             let attr = tables.contracts.attribute(&cl.key.name);
+            let attr_id = || attr.map(|a| a.id.clone()).unwrap_or_default();
             // The verdict's words serve `explain` only (`record_all`); the
             // facts and the notes of violations are made in every run.
             let verdict = match attr.map(|a| a.meaning) {
@@ -435,7 +436,7 @@ pub fn admit(
                             } else {
                                 "effects allowed".into()
                             },
-                            attr.map(|a| a.id.clone()).unwrap_or_default(),
+                            attr_id(),
                         )
                     })
                 }
@@ -456,7 +457,7 @@ pub fn admit(
                             } else {
                                 "no PhiWitness crosses this binding".into()
                             },
-                            attr.map(|a| a.id.clone()).unwrap_or_default(),
+                            attr_id(),
                         )
                     })
                 }
@@ -487,13 +488,7 @@ pub fn admit(
                             why(),
                         );
                     }
-                    record_all.then(|| {
-                        (
-                            "pending".into(),
-                            why(),
-                            attr.map(|a| a.id.clone()).unwrap_or_default(),
-                        )
-                    })
+                    record_all.then(|| ("pending".into(), why(), attr_id()))
                 }
                 Some(AttrMeaning::LinearityEnforced) => {
                     let on = bool_clauses(tables, b.bind, AttrMeaning::LinearityEnforced)
@@ -507,7 +502,7 @@ pub fn admit(
                             } else {
                                 "not enforced: values crossing are copied".into()
                             },
-                            attr.map(|a| a.id.clone()).unwrap_or_default(),
+                            attr_id(),
                         )
                     })
                 }

@@ -820,6 +820,13 @@ pub(crate) fn apply_op(
 mod mark_tests {
     use super::*;
 
+    /// Ample for the small programs below.
+    const BUDGET: Budget = Budget {
+        steps: 1000,
+        value_nodes: 1000,
+        payload_bytes: 1000,
+    };
+
     fn path_named<'a>(e: &'a Expr, name: &str, out: &mut Vec<&'a PathName>) {
         e.walk(&mut |e| {
             if let ExprKind::Path(p) = &e.kind {
@@ -852,13 +859,8 @@ mod mark_tests {
         assert_eq!(a[0].slot.get(), Some(1));
         assert_eq!(b[0].slot.get(), Some(2));
         assert_eq!(compiled.procs[0].bind_slots, vec![Some(1), Some(2), None]);
-        let budget = Budget {
-            steps: 1000,
-            value_nodes: 1000,
-            payload_bytes: 1000,
-        };
         let run = |compiled: &Compiled<'_>| {
-            let mut m = Machine::new(&tables, compiled, budget);
+            let mut m = Machine::new(&tables, compiled, BUDGET);
             m.run_proc(0, vec![Value::Int(1)]).map_err(|d| d.message)
         };
         assert_eq!(run(&compiled), Ok(Value::Int(-18)));
@@ -882,16 +884,11 @@ mod mark_tests {
         let tables = Tables::defaults().expect("tables");
         let mut ck = Checker::new(&tables);
         let compiled = crate::validate::compile(&mut ck, &program).expect("valid");
-        let budget = Budget {
-            steps: 1000,
-            value_nodes: 1000,
-            payload_bytes: 1000,
-        };
-        let mut m = Machine::new(&tables, &compiled, budget);
+        let mut m = Machine::new(&tables, &compiled, BUDGET);
         let r = m.run_proc(0, vec![Value::Int(i64::from(i32::MAX))]);
         let d = r.expect_err("i32 overflow");
         assert!(d.message.contains("outside i32"), "{}", d.message);
-        let mut m = Machine::new(&tables, &compiled, budget);
+        let mut m = Machine::new(&tables, &compiled, BUDGET);
         assert_eq!(m.run_proc(0, vec![Value::Int(1)]).ok(), Some(Value::Int(2)));
 
         // An operator on literal-bound names only has its type decided
@@ -901,7 +898,7 @@ mod mark_tests {
         let program = dir_grammar::load_str(src).expect("loads");
         let mut ck = Checker::new(&tables);
         let compiled = crate::validate::compile(&mut ck, &program).expect("valid");
-        let mut m = Machine::new(&tables, &compiled, budget);
+        let mut m = Machine::new(&tables, &compiled, BUDGET);
         let d = m.run_proc(0, vec![]).expect_err("i32 overflow");
         assert!(d.message.contains("outside i32"), "{}", d.message);
     }

@@ -164,7 +164,8 @@ pub(crate) fn sym_eq(a: &Sym, b: &Sym) -> Result<Sym, Reason> {
 const COEFFICIENT_LIMIT: i128 = 1 << 62;
 
 pub(crate) struct Eval<'a> {
-    tables: &'a Tables,
+    /// Operator rows (05-types.ron), resolved once, as evaluation does.
+    ops: crate::types::OpRows<'a>,
     env: BTreeMap<String, Sym>,
     /// The type each arithmetic operator computes in (by operator span).
     widths: &'a crate::validate::OpWidths,
@@ -280,7 +281,7 @@ impl Eval<'_> {
     /// operator's type. A fault (overflow, division by zero) happens on
     /// every evaluation, so the statement's condition becomes false.
     fn constant(&self, op: BinOp, (min, max): (i128, i128), a: &Value, b: &Value) -> Sym {
-        match crate::exec::apply_op(self.tables.operator(op.word()), a, b) {
+        match crate::exec::apply_op(self.ops.row(op), a, b) {
             Ok(Value::Int(i)) if (i as i128) < min || (i as i128) > max => {}
             Ok(v) => return Sym::Val(v),
             Err(_) => {}
@@ -313,8 +314,8 @@ impl Eval<'_> {
     /// The operation of the operator's row (05-types.ron), symbolically.
     fn binary(&self, op: BinOp, l: Sym, r: Sym) -> Result<Sym, Reason> {
         let meaning = self
-            .tables
-            .operator(op.word())
+            .ops
+            .row(op)
             .map(|row| row.meaning)
             .ok_or("an operator without a row in 05-types.ron")?;
         use semantics::OpMeaning::*;
@@ -391,7 +392,7 @@ pub fn question(
         max_unknowns: tables.phi.solver.max_unknowns,
     };
     let mut ev = Eval {
-        tables,
+        ops: crate::types::OpRows::of(tables),
         env: BTreeMap::new(),
         widths: &info.op_width,
         targets: &info.targets,
