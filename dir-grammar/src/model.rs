@@ -425,6 +425,12 @@ impl Resolved {
         Some(self.0.load(std::sync::atomic::Ordering::Relaxed)).filter(|v| *v != Self::NONE)
     }
 
+    /// Forgets any resolution (the node is not resolved, or not yet).
+    pub fn clear(&self) {
+        self.0
+            .store(Self::NONE, std::sync::atomic::Ordering::Relaxed);
+    }
+
     /// Records a resolution (a number past `u32::MAX - 1` is kept as none).
     pub fn set(&self, v: usize) {
         let v = u32::try_from(v).unwrap_or(Self::NONE);

@@ -61,11 +61,11 @@ impl<'t, 'p> Calls<'t, 'p> {
                     self.op_width.mark(mark, w.clone(), kind);
                     return;
                 }
-                mark.set(usize::MAX);
+                mark.clear();
             }
             _ => {
                 // Decided with the literal variables: no earlier mark may stand.
-                mark.set(usize::MAX);
+                mark.clear();
                 self.ops.push((mark, t));
             }
         }
@@ -282,7 +282,7 @@ pub(crate) fn infer<'p>(
                     return t.clone();
                 }
                 // Not bound here: no earlier mark may stand.
-                segs.slot.set(usize::MAX);
+                segs.slot.clear();
                 let later = scope
                     .all_defs
                     .iter()
@@ -321,7 +321,7 @@ pub(crate) fn infer<'p>(
             width,
         } => {
             // Until decided below, the operator has no type of its own.
-            width.set(usize::MAX);
+            width.clear();
             let [lhs, rhs] = &**operands;
             let l = infer(ck, c, scope, lhs, calls);
             let r = infer(ck, c, scope, rhs, calls);
