@@ -25,7 +25,7 @@ thread_local! {
 pub(crate) type OffsetMap<'a> = &'a dyn Fn(usize) -> usize;
 
 /// Parse a standalone expression string. `map` gives file offsets.
-pub fn parse_expr(src: &str, map: OffsetMap<'_>) -> Result<Expr, LoadError> {
+pub fn parse_expr<M: Fn(usize) -> usize>(src: &str, map: &M) -> Result<Expr, LoadError> {
     // The fast reader counts brackets as the pre-scan does and gives up
     // past its limit, so the scan is needed only when it gives up.
     if let Some(e) = crate::fast_expr::parse(src, map) {

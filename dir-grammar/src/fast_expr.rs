@@ -10,15 +10,18 @@
 //! expression string).
 
 use crate::error::limits;
-use crate::expr::{decode_expr_string, OffsetMap};
+use crate::expr::decode_expr_string;
 use crate::model::{BinOp, Expr, ExprKind, Ident, PathName};
 use crate::span::Span;
 
-struct P<'a> {
+/// `M` maps an offset in the text to a file offset: generic, so that the
+/// common maps (an expression string without escapes is its file offset
+/// plus a constant) are inlined at each of a node's spans.
+struct P<'a, M: Fn(usize) -> usize + ?Sized> {
     s: &'a str,
     b: &'a [u8],
     i: usize,
-    map: OffsetMap<'a>,
+    map: &'a M,
     /// Open brackets around the cursor, counted as the pre-scan counts
     /// them (in a valid expression every bracket is syntax), and the
     /// pre-scan's limit: past it this reader gives up and the pre-scan
@@ -35,7 +38,7 @@ const PHI: &str = "Φ";
 
 /// Parse `src` if it is certainly valid and nests within the expression
 /// pre-scan's limit; None leaves it to the pre-scan and pest.
-pub(crate) fn parse(src: &str, map: OffsetMap<'_>) -> Option<Expr> {
+pub(crate) fn parse<M: Fn(usize) -> usize + ?Sized>(src: &str, map: &M) -> Option<Expr> {
     let mut p = P {
         s: src,
         b: src.as_bytes(),
@@ -52,12 +55,12 @@ pub(crate) fn parse(src: &str, map: OffsetMap<'_>) -> Option<Expr> {
 
 /// A reader at byte `at` of a whole textual DIR file (spans are file
 /// offsets), inside `depth` open brackets of the file's `limit`.
-fn in_file(src: &str, at: usize, depth: usize, limit: usize) -> P<'_> {
+fn in_file(src: &str, at: usize, depth: usize, limit: usize) -> P<'_, impl Fn(usize) -> usize> {
     P {
         s: src,
         b: src.as_bytes(),
         i: at,
-        map: &|o| o,
+        map: &std::convert::identity,
         depth,
         limit,
     }
@@ -85,7 +88,7 @@ pub(crate) fn parse_primary_at(
     Some((e, p.i))
 }
 
-impl P<'_> {
+impl<M: Fn(usize) -> usize + ?Sized> P<'_, M> {
     fn span(&self, a: usize, b: usize) -> Span {
         Span::new((self.map)(a), (self.map)(b))
     }
@@ -279,7 +282,7 @@ impl P<'_> {
                 }
                 let raw = &self.s[start..self.i];
                 self.i += 1;
-                let v = decode_expr_string(raw, start, self.map).ok()?;
+                let v = decode_expr_string(raw, start, &|o| (self.map)(o)).ok()?;
                 self.leaf(ExprKind::Str(v), a)
             }
             b'-' | b'0'..=b'9' => self.number(a),
@@ -429,7 +432,7 @@ impl P<'_> {
                 self.i = save;
                 Some((
                     Expr {
-                        kind: ExprKind::Path(PathName::from_segments([text])),
+                        kind: ExprKind::Path(PathName::from_text(text)),
                         span: path_span,
                     },
                     1,

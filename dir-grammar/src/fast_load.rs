@@ -241,8 +241,14 @@ impl<'s> L<'s> {
     }
 
     fn expr(&mut self) -> Option<Expr> {
-        let s = self.string()?;
-        parse_expr(s.text(), &|i| s.file_offset(i)).ok()
+        match self.string()? {
+            // Without escapes, text offset i is file offset start + 1 + i.
+            Str::Plain(t, span) => {
+                let (base, len) = (span.start() + 1, t.len());
+                parse_expr(t, &|i: usize| base + i.min(len)).ok()
+            }
+            s => parse_expr(s.text(), &|i| s.file_offset(i)).ok(),
+        }
     }
 
     fn program(&mut self) -> Option<Program> {

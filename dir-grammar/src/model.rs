@@ -484,6 +484,15 @@ impl std::fmt::Debug for PathName {
 }
 
 impl PathName {
+    /// A path from its text as written, segments joined by `::`.
+    pub fn from_text(text: &str) -> PathName {
+        PathName {
+            single: !text.contains("::"),
+            text: Name::new(text),
+            slot: Resolved::default(),
+        }
+    }
+
     pub fn from_segments<'a>(segments: impl IntoIterator<Item = &'a str>) -> PathName {
         let mut s = Name::default();
         for (i, seg) in segments.into_iter().enumerate() {
