@@ -135,13 +135,7 @@ pub(crate) fn build_expr(
                     return Err(too_deep(fs));
                 }
                 let s = acc.span.to(fs);
-                acc = Expr {
-                    kind: ExprKind::Field {
-                        base: Box::new(acc),
-                        field: Ident::new(f.as_str(), fs),
-                    },
-                    span: s,
-                };
+                acc = Expr::field(acc, Ident::new(f.as_str(), fs), s);
             }
             Ok((acc, depth))
         }
@@ -221,7 +215,7 @@ pub(crate) fn build_expr(
             let segs = callee
                 .into_inner()
                 .map(|s| s.as_str().to_string())
-                .collect();
+                .collect::<Vec<String>>();
             let mut args = Vec::new();
             let mut depth = 1;
             for a in it {
@@ -232,17 +226,7 @@ pub(crate) fn build_expr(
             if depth > limits::MAX_EXPR_DEPTH {
                 return Err(too_deep(span));
             }
-            Ok((
-                Expr {
-                    kind: ExprKind::Call {
-                        callee: segs,
-                        callee_span,
-                        args: args.into(),
-                    },
-                    span,
-                },
-                depth,
-            ))
+            Ok((Expr::call(segs, callee_span, args, span), depth))
         }
         Rule::struct_lit => {
             let mut it = p.into_inner();
@@ -273,16 +257,7 @@ pub(crate) fn build_expr(
             if depth > limits::MAX_EXPR_DEPTH {
                 return Err(too_deep(span));
             }
-            Ok((
-                Expr {
-                    kind: ExprKind::Struct {
-                        name,
-                        fields: fields.into(),
-                    },
-                    span,
-                },
-                depth,
-            ))
+            Ok((Expr::struct_lit(name, fields, span), depth))
         }
         other => Err(LoadError::new(
             LoadErrorKind::ExprSyntax,

@@ -231,13 +231,7 @@ impl<M: Fn(usize) -> usize + ?Sized> P<'_, M> {
                 return None;
             }
             let span = acc.span.to(fs);
-            acc = Expr {
-                kind: ExprKind::Field {
-                    base: Box::new(acc),
-                    field: Ident::new(name, fs),
-                },
-                span,
-            };
+            acc = Expr::field(acc, Ident::new(name, fs), span);
         }
     }
 
@@ -381,14 +375,8 @@ impl<M: Fn(usize) -> usize + ?Sized> P<'_, M> {
                 self.depth -= 1;
                 let name = Ident::new(word, path_span);
                 Some((
-                    Expr {
-                        // A boxed slice: exactly the fields, no growth slack.
-                        kind: ExprKind::Struct {
-                            name,
-                            fields: fields.into(),
-                        },
-                        span: self.span(a, self.i),
-                    },
+                    // A boxed slice: exactly the fields, no growth slack.
+                    Expr::struct_lit(name, fields, self.span(a, self.i)),
                     depth,
                 ))
             }
@@ -417,14 +405,12 @@ impl<M: Fn(usize) -> usize + ?Sized> P<'_, M> {
                 }
                 self.depth -= 1;
                 Some((
-                    Expr {
-                        kind: ExprKind::Call {
-                            callee: text.split("::").map(str::to_string).collect(),
-                            callee_span: path_span,
-                            args: args.into(),
-                        },
-                        span: self.span(a, self.i),
-                    },
+                    Expr::call(
+                        text.split("::").map(str::to_string).collect::<Vec<_>>(),
+                        path_span,
+                        args,
+                        self.span(a, self.i),
+                    ),
                     depth,
                 ))
             }

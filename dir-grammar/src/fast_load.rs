@@ -681,20 +681,13 @@ impl<'s> L<'s> {
                     let target = target?;
                     // The statement's span, known once the object closes.
                     StmtKind::Call {
-                        call: Expr {
-                            kind: ExprKind::Call {
-                                callee: target.segments.into(),
-                                callee_span: target.span,
-                                args: args?.into(),
-                            },
-                            span: Span::default(),
-                        },
+                        call: Expr::call(target.segments, target.span, args?, Span::default()),
                         result,
                     }
                 }
                 t if is_statement_tag(t) => StmtKind::Later {
                     kind: Ident::new(t, tag_span),
-                    body: l.any()?,
+                    body: Box::new(l.any()?),
                 },
                 _ => return None,
             });

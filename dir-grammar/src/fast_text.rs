@@ -579,7 +579,7 @@ impl<'s> T<'s> {
             }
             StmtKind::Later {
                 kind,
-                body: self.json()?,
+                body: Box::new(self.json()?),
             }
         } else {
             let kind = self.ident()?;

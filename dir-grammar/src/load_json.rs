@@ -471,14 +471,7 @@ fn stmt(v: &Json, path: &str) -> Result<Stmt, LoadError> {
             };
             o.finish()?;
             StmtKind::Call {
-                call: Expr {
-                    kind: ExprKind::Call {
-                        callee: callee.segments.into(),
-                        callee_span: callee.span,
-                        args: args.into(),
-                    },
-                    span: v.span,
-                },
+                call: Expr::call(callee.segments, callee.span, args, v.span),
                 result,
             }
         }
@@ -487,7 +480,7 @@ fn stmt(v: &Json, path: &str) -> Result<Stmt, LoadError> {
         // profile table, whether it is a known later statement or unknown.
         t if is_statement_tag(t) => StmtKind::Later {
             kind: Ident::new(t, tag.span),
-            body: body.clone().verbatim("a later statement's body")?,
+            body: Box::new(body.clone().verbatim("a later statement's body")?),
         },
         other => {
             return Err(LoadError::new(

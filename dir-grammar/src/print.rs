@@ -59,12 +59,14 @@ fn write_expr(out: &mut String, e: &Expr) {
             out.push(' ');
             write_sub(out, rhs, needs_parens(rhs, p, true));
         }
-        ExprKind::Field { base, field } => {
+        ExprKind::Field(fa) => {
+            let (base, field) = (&fa.base, &fa.field);
             write_sub(out, base, matches!(base.kind, ExprKind::Binary { .. }));
             out.push('.');
             out.push_str(&field.name);
         }
-        ExprKind::Call { callee, args, .. } => {
+        ExprKind::Call(ce) => {
+            let (callee, args) = (&ce.callee, &ce.args);
             out.push_str(&callee.join("::"));
             out.push('(');
             for (i, a) in args.iter().enumerate() {
@@ -75,7 +77,8 @@ fn write_expr(out: &mut String, e: &Expr) {
             }
             out.push(')');
         }
-        ExprKind::Struct { name, fields } => {
+        ExprKind::Struct(sl) => {
+            let (name, fields) = (&sl.name, &sl.fields);
             out.push_str(&name.name);
             out.push('{');
             for (i, (f, v)) in fields.iter().enumerate() {
@@ -391,9 +394,9 @@ fn stmt_json(s: &Stmt) -> Value {
         }
         StmtKind::Call { call, result } => {
             let (target, args) = match &call.kind {
-                ExprKind::Call { callee, args, .. } => (
-                    callee.join("::"),
-                    args.iter().map(expr_to_string).collect::<Vec<_>>(),
+                ExprKind::Call(ce) => (
+                    ce.callee.join("::"),
+                    ce.args.iter().map(expr_to_string).collect::<Vec<_>>(),
                 ),
                 _ => (expr_to_string(call), Vec::new()),
             };

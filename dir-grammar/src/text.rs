@@ -414,16 +414,9 @@ fn call_statement(p: Pair<'_, Rule>) -> R<Expr> {
     let callee_segs = callee
         .into_inner()
         .map(|s| s.as_str().to_string())
-        .collect();
+        .collect::<Vec<String>>();
     let args = it.map(expr).collect::<R<Vec<_>>>()?;
-    Ok(Expr {
-        kind: ExprKind::Call {
-            callee: callee_segs,
-            callee_span,
-            args: args.into(),
-        },
-        span,
-    })
+    Ok(Expr::call(callee_segs, callee_span, args, span))
 }
 
 fn stmt(p: Pair<'_, Rule>) -> R<Stmt> {
@@ -499,7 +492,10 @@ fn stmt(p: Pair<'_, Rule>) -> R<Stmt> {
                 );
             }
             let body = build_json(next("JSON body")?, 0)?.verbatim("a later statement's body")?;
-            StmtKind::Later { kind, body }
+            StmtKind::Later {
+                kind,
+                body: Box::new(body),
+            }
         }
         other => {
             return Err(LoadError::new(

@@ -184,7 +184,8 @@ fn const_value(
         }
         (ExprKind::Bool(b), Ty::Bool) => Ok(Value::Bool(*b)),
         (ExprKind::Str(s), Ty::Str) => Ok(Value::Str(s.clone())),
-        (ExprKind::Struct { name, fields }, Ty::Shape(s)) if *name.name == **s => {
+        (ExprKind::Struct(sl), Ty::Shape(s)) if *sl.name.name == **s => {
+            let fields = &sl.fields;
             let shape = c
                 .shape(forge, s)
                 .ok_or_else(|| format!("unknown shape `{s}`"))?;

@@ -507,7 +507,8 @@ impl<'c, 'p> Machine<'c, 'p> {
                 let width = self.c.procs[pi].op_width.get(width);
                 self.binary(*op, width, *op_span, l, r)
             }
-            ExprKind::Field { base, field } => {
+            ExprKind::Field(fa) => {
+                let (base, field) = (&fa.base, &fa.field);
                 let b = self.eval(pi, env, base)?;
                 b.field(&field.name).cloned().ok_or_else(|| {
                     self.fail(
@@ -518,9 +519,8 @@ impl<'c, 'p> Machine<'c, 'p> {
                     )
                 })
             }
-            ExprKind::Call {
-                callee_span, args, ..
-            } => {
+            ExprKind::Call(ce) => {
+                let (callee_span, args) = (&ce.callee_span, &ce.args);
                 let target = match self.c.procs[pi]
                     .targets
                     .get(&(callee_span.start(), callee_span.end()))
@@ -556,7 +556,8 @@ impl<'c, 'p> Machine<'c, 'p> {
                 }
                 self.run_proc(target, vals)
             }
-            ExprKind::Struct { name, fields } => {
+            ExprKind::Struct(sl) => {
+                let (name, fields) = (&sl.name, &sl.fields);
                 let c = self.c;
                 let shape = c.shape(c.procs[pi].forge, &name.name);
                 // Each given field's value in the shape's slot for it, all

@@ -107,7 +107,8 @@ impl Lower<'_> {
                 self.expr(lhs, m);
                 self.expr(rhs, m);
             }
-            ExprKind::Field { base, .. } => {
+            ExprKind::Field(fa) => {
+                let base = &fa.base;
                 let m = if mode == Mode::ReadConsume {
                     Mode::Read
                 } else {
@@ -115,11 +116,8 @@ impl Lower<'_> {
                 };
                 self.expr(base, m)
             }
-            ExprKind::Call {
-                callee,
-                args,
-                callee_span,
-            } => {
+            ExprKind::Call(ce) => {
+                let (callee, args, callee_span) = (&ce.callee, &ce.args, &ce.callee_span);
                 if let Some(moves) = &self.k_moves {
                     let crossing = moves.contains(&(callee_span.start(), callee_span.end()));
                     let m = match mode {
@@ -167,7 +165,8 @@ impl Lower<'_> {
                     self.expr(a, m);
                 }
             }
-            ExprKind::Struct { fields, .. } => {
+            ExprKind::Struct(sl) => {
+                let fields = &sl.fields;
                 for (_, fe) in fields {
                     self.expr(fe, mode);
                 }
@@ -187,9 +186,10 @@ impl Lower<'_> {
 
     /// Whether a `let` expression produces an explicit resource.
     fn yields_resource(&self, e: &Expr) -> bool {
-        let ExprKind::Call { callee, args, .. } = &e.kind else {
+        let ExprKind::Call(ce) = &e.kind else {
             return false;
         };
+        let (callee, args) = (&ce.callee, &ce.args);
         match crate::validate::intrinsic_of(self.lin, self.c, self.forge, callee).map(|i| i.result)
         {
             Some(IntrinsicResult::Resource) => true,
@@ -293,7 +293,8 @@ pub(crate) fn lower(
                         // Call targets are resolved here: validation records
                         // them only after the body is checked.
                         let non_unit = match &call.kind {
-                            ExprKind::Call { callee, .. } => {
+                            ExprKind::Call(ce) => {
+                                let callee = &ce.callee;
                                 match crate::validate::intrinsic_of(lin, c, info.forge, callee) {
                                     Some(i) => i.result != IntrinsicResult::Unit,
                                     None => {
@@ -388,7 +389,7 @@ pub(crate) fn check_k_moves(
 
 fn expr_head(e: &Expr) -> String {
     match &e.kind {
-        ExprKind::Call { callee, .. } => format!("{}(...)", callee.join("::")),
+        ExprKind::Call(ce) => format!("{}(...)", ce.callee.join("::")),
         _ => "the call".into(),
     }
 }

@@ -197,21 +197,22 @@ impl Eval<'_> {
                 Some(v) => v.clone(),
                 None => return Err(format!("`{}` is not available to the solver", segs.text())),
             },
-            ExprKind::Field { base, field } => match self.expr(base)? {
+            ExprKind::Field(fa) => match self.expr(&fa.base)? {
                 Sym::Struct(fields) => fields
                     .into_iter()
-                    .find(|(n, _)| *n == field.name)
+                    .find(|(n, _)| *n == fa.field.name)
                     .map(|(_, v)| v)
-                    .ok_or_else(|| format!("no field `{}`", field.name))?,
+                    .ok_or_else(|| format!("no field `{}`", fa.field.name))?,
                 Sym::Val(v) => Sym::Val(
-                    v.field(&field.name)
+                    v.field(&fa.field.name)
                         .cloned()
-                        .ok_or_else(|| format!("no field `{}`", field.name))?,
+                        .ok_or_else(|| format!("no field `{}`", fa.field.name))?,
                 ),
                 Sym::Inert => Sym::Inert,
                 _ => return Err("field access on a symbolic value".into()),
             },
-            ExprKind::Struct { name, fields } => {
+            ExprKind::Struct(sl) => {
+                let (name, fields) = (&sl.name, &sl.fields);
                 let mut out = Vec::new();
                 for (f, fe) in fields {
                     out.push((f.name.to_string(), self.expr(fe)?));
@@ -235,13 +236,15 @@ impl Eval<'_> {
                 }
             }
             // The earlier dustrun's witness constructor cannot fault.
-            ExprKind::Call { callee_span, .. }
-                if self.targets.get(&(callee_span.start(), callee_span.end()))
+            ExprKind::Call(ce)
+                if self
+                    .targets
+                    .get(&(ce.callee_span.start(), ce.callee_span.end()))
                     == Some(&crate::validate::Target::PhiWitness) =>
             {
                 Sym::Inert
             }
-            ExprKind::Call { .. } => {
+            ExprKind::Call(_) => {
                 return Err(
                     "calls inside a Φ existence question are not supported by the solver yet"
                         .into(),

@@ -154,10 +154,10 @@ pub(crate) fn check_k_linearity(ck: &mut Checker<'_>, c: &Compiled<'_>) {
         // or a struct literal with it in a field.
         fn carries(e: &Expr, moves: &BTreeSet<(usize, usize)>) -> bool {
             match &e.kind {
-                ExprKind::Call { callee_span, .. } => {
-                    moves.contains(&(callee_span.start(), callee_span.end()))
+                ExprKind::Call(ce) => {
+                    moves.contains(&(ce.callee_span.start(), ce.callee_span.end()))
                 }
-                ExprKind::Struct { fields, .. } => fields.iter().any(|(_, f)| carries(f, moves)),
+                ExprKind::Struct(sl) => sl.fields.iter().any(|(_, f)| carries(f, moves)),
                 _ => false,
             }
         }

@@ -393,7 +393,8 @@ pub(crate) fn infer<'p>(
                 Ty::Bool
             }
         }
-        ExprKind::Field { base, field } => {
+        ExprKind::Field(fa) => {
+            let (base, field) = (&fa.base, &fa.field);
             let bt = infer(ck, c, scope, base, calls);
             let bt = calls.resolved(bt);
             match &bt {
@@ -466,11 +467,8 @@ pub(crate) fn infer<'p>(
                 }
             }
         }
-        ExprKind::Call {
-            callee,
-            callee_span,
-            args,
-        } => {
+        ExprKind::Call(ce) => {
+            let (callee, callee_span, args) = (&ce.callee, &ce.callee_span, &ce.args);
             if let Some(t) = infer_intrinsic(ck, c, scope, callee, *callee_span, args, calls) {
                 return t;
             }
@@ -567,7 +565,8 @@ pub(crate) fn infer<'p>(
             }
             t.ret.as_ref().map(|d| d.ty.clone()).unwrap_or(Ty::Unit)
         }
-        ExprKind::Struct { name, fields } => {
+        ExprKind::Struct(sl) => {
+            let (name, fields) = (&sl.name, &sl.fields);
             let Some(shape) = c.shape(scope.forge, &name.name) else {
                 for (_, fe) in fields {
                     infer(ck, c, scope, fe, calls);
