@@ -6,6 +6,10 @@
 //! any kind, an escaped key, a duplicate key) gives up, so the reference
 //! loader decides and words every error as before. Tests check the two
 //! agree on the corpus and on generated and corrupted programs.
+//!
+//! On a large input (1 MiB on) the expression strings are parsed on a
+//! second thread while this one reads the JSON around them (`load`); the
+//! program is the same either way, which tests check too.
 
 use crate::error::limits;
 use crate::expr::parse_expr;
@@ -16,16 +20,165 @@ use crate::model::*;
 use crate::span::Span;
 
 pub(crate) fn load(src: &str) -> Option<Program> {
+    load_beside(src, src.len() >= EXPRS_BESIDE_BYTES)
+}
+
+/// The reader, with its expressions parsed on a second thread or not.
+fn load_beside(src: &str, beside: bool) -> Option<Program> {
+    if !beside {
+        return read(src, None);
+    }
+    // Expression strings are parsed on a second thread while this one
+    // reads the JSON around them: each is recorded where it is met, its
+    // statement holds a placeholder, and the parsed expressions are put in
+    // place, in the same order, once both threads are done.
+    let (tx, rx) = std::sync::mpsc::channel::<Vec<Pending<'_>>>();
+    std::thread::scope(|s| {
+        let worker = std::thread::Builder::new()
+            .name("dir-exprs".into())
+            // Where the fast parser gives up, pest decides (as on the
+            // parse thread), and pest needs this stack.
+            .stack_size(crate::PARSE_STACK_BYTES)
+            .spawn_scoped(s, move || {
+                let mut out = Vec::new();
+                for batch in rx {
+                    for p in &batch {
+                        // A failure ends the worker, and with it the
+                        // channel: the reader stops at its next batch.
+                        out.push(p.parse()?);
+                    }
+                }
+                Some(out)
+            });
+        let Ok(worker) = worker else {
+            // No thread (resource limits): everything on this one.
+            return read(src, None);
+        };
+        let program = read(src, Some(Deferred::new(tx)));
+        let exprs = match worker.join() {
+            Ok(e) => e,
+            Err(panic) => std::panic::resume_unwind(panic),
+        };
+        let mut program = program?;
+        fill(&mut program, exprs?)?;
+        Some(program)
+    })
+}
+
+/// Inputs from this size on have their expressions parsed beside the
+/// reading of the JSON (below it a thread costs more than it saves).
+const EXPRS_BESIDE_BYTES: usize = 1 << 20;
+
+/// Expression strings handed to the parsing thread at a time.
+const BATCH: usize = 2048;
+
+fn read<'s>(src: &'s str, deferred: Option<Deferred<'s>>) -> Option<Program> {
     let mut l = L {
         s: src,
         b: src.as_bytes(),
         i: 0,
         depth: 0,
+        deferred,
     };
     l.ws();
     let p = l.program()?;
     l.ws();
-    (l.i == l.b.len()).then_some(p)
+    if l.i != l.b.len() {
+        return None;
+    }
+    if let Some(d) = l.deferred.take() {
+        d.finish()?;
+    }
+    Some(p)
+}
+
+/// An expression string not yet parsed, with what maps its offsets to
+/// file offsets.
+enum Pending<'s> {
+    /// Without escapes: the text and the file offset of its first byte.
+    Plain(&'s str, usize),
+    Escaped(JStr),
+}
+
+impl Pending<'_> {
+    fn parse(&self) -> Option<Expr> {
+        match self {
+            Pending::Plain(t, base) => {
+                let (base, len) = (*base, t.len());
+                parse_expr(t, &|i: usize| base + i.min(len)).ok()
+            }
+            Pending::Escaped(j) => parse_expr(&j.value, &|i| j.file_offset(i)).ok(),
+        }
+    }
+}
+
+/// The expressions met so far and not yet sent to the parsing thread.
+struct Deferred<'s> {
+    batch: Vec<Pending<'s>>,
+    tx: std::sync::mpsc::Sender<Vec<Pending<'s>>>,
+}
+
+impl<'s> Deferred<'s> {
+    fn new(tx: std::sync::mpsc::Sender<Vec<Pending<'s>>>) -> Self {
+        Deferred {
+            batch: Vec::with_capacity(BATCH),
+            tx,
+        }
+    }
+
+    /// None once the parsing thread has stopped (an expression it could
+    /// not parse): the fast reader gives up.
+    fn push(&mut self, p: Pending<'s>) -> Option<()> {
+        self.batch.push(p);
+        if self.batch.len() == BATCH {
+            let full = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH));
+            self.tx.send(full).ok()?;
+        }
+        Some(())
+    }
+
+    /// Sends the last batch; the channel closes as this is dropped.
+    fn finish(self) -> Option<()> {
+        if !self.batch.is_empty() {
+            self.tx.send(self.batch).ok()?;
+        }
+        Some(())
+    }
+}
+
+/// Where an expression will be: parsed beside, put in place by `fill`.
+fn placeholder() -> Expr {
+    Expr {
+        kind: ExprKind::Bool(false),
+        span: Span::default(),
+    }
+}
+
+/// Puts the parsed expressions in place of the placeholders, in the order
+/// the reader met them: statement by statement, a call's arguments in
+/// order. None if the counts differ (then nothing is trusted).
+fn fill(p: &mut Program, exprs: Vec<Expr>) -> Option<()> {
+    let mut it = exprs.into_iter();
+    for proc in p.forges.iter_mut().flat_map(|f| f.procs.iter_mut()) {
+        for s in &mut proc.body {
+            match &mut s.kind {
+                StmtKind::Let { expr: e, .. }
+                | StmtKind::Constrain { predicate: e }
+                | StmtKind::Prove { from: e, .. }
+                | StmtKind::Effect { payload: e, .. }
+                | StmtKind::Return { expr: Some(e) } => *e = it.next()?,
+                StmtKind::Call { call, .. } => {
+                    if let ExprKind::Call(c) = &mut call.kind {
+                        for a in c.args.iter_mut() {
+                            *a = it.next()?;
+                        }
+                    }
+                }
+                StmtKind::Return { expr: None } | StmtKind::Later { .. } => {}
+            }
+        }
+    }
+    it.next().is_none().then_some(())
 }
 
 struct L<'s> {
@@ -37,6 +190,8 @@ struct L<'s> {
     /// instead, which also bounds the recursion of the verbatim values
     /// (`types`, `locals`, later statements' bodies), so it needs no scan.
     depth: usize,
+    /// Where expression strings go when another thread parses them.
+    deferred: Option<Deferred<'s>>,
 }
 
 /// A string value: borrowed from the input unless escapes moved its bytes.
@@ -57,13 +212,6 @@ impl Str<'_> {
         match self {
             Str::Plain(_, s) => *s,
             Str::Escaped(j) => j.span,
-        }
-    }
-
-    fn file_offset(&self, i: usize) -> usize {
-        match self {
-            Str::Plain(t, s) => s.start() + 1 + i.min(t.len()),
-            Str::Escaped(j) => j.file_offset(i),
         }
     }
 
@@ -241,13 +389,17 @@ impl<'s> L<'s> {
     }
 
     fn expr(&mut self) -> Option<Expr> {
-        match self.string()? {
+        let pending = match self.string()? {
             // Without escapes, text offset i is file offset start + 1 + i.
-            Str::Plain(t, span) => {
-                let (base, len) = (span.start() + 1, t.len());
-                parse_expr(t, &|i: usize| base + i.min(len)).ok()
+            Str::Plain(t, span) => Pending::Plain(t, span.start() + 1),
+            Str::Escaped(j) => Pending::Escaped(j),
+        };
+        match &mut self.deferred {
+            None => pending.parse(),
+            Some(d) => {
+                d.push(pending)?;
+                Some(placeholder())
             }
-            s => parse_expr(s.text(), &|i| s.file_offset(i)).ok(),
         }
     }
 
@@ -786,6 +938,59 @@ mod tests {
         (fast.is_some(), slow.is_ok())
     }
 
+    /// Expressions parsed on a second thread build the same program as
+    /// parsed in place, and give up where it gives up.
+    fn same_beside(src: &str) -> bool {
+        let here = super::load_beside(src, false);
+        let beside = super::load_beside(src, true);
+        assert_eq!(
+            here.as_ref().map(|p| format!("{p:?}")),
+            beside.as_ref().map(|p| format!("{p:?}")),
+            "{src}"
+        );
+        here.is_some()
+    }
+
+    #[test]
+    fn expressions_parsed_beside_build_the_same_program() {
+        let mut loaded = 0;
+        for f in corpus() {
+            loaded += usize::from(same_beside(&f));
+        }
+        assert!(loaded > 20, "{loaded}");
+        // Several batches, every statement that holds an expression, an
+        // escaped expression string, a call's arguments, and a bad
+        // expression in a late batch (which both readers refuse).
+        let n = super::BATCH * 2 + 7;
+        let mut body: Vec<String> = (0..n)
+            .map(|i| match i % 5 {
+                0 => format!(r#"{{"Let": {{"name": "v{i}", "expr": "{i} Add 1"}}}}"#),
+                1 => r#"{"Constrain": {"predicate": "1 Lt 2"}}"#.to_string(),
+                2 => r#"{"Effect": {"kind": "emit", "payload": "\"a\u0062\""}}"#.to_string(),
+                3 => r#"{"Call": {"target": "f", "args": ["1", "2 Mul 3"], "result": null}}"#
+                    .to_string(),
+                _ => r#"{"Prove": {"name": "w", "from": "true"}}"#.to_string(),
+            })
+            .collect();
+        body.push(r#"{"Return": {"expr": null}}"#.into());
+        let file = |body: &[String]| {
+            format!(
+                r#"{{"forges": [{{"name": "F", "procs": [{{"regime": "K", "name": "main", "ret": null, "body": [{}]}}]}}]}}"#,
+                body.join(",")
+            )
+        };
+        let src = file(&body);
+        assert!(
+            same_beside(&src),
+            "{:?}",
+            crate::load_json::load_json_tree(&src)
+                .err()
+                .map(|e| e.message)
+        );
+        body[n - 3] = r#"{"Let": {"name": "x", "expr": "1 Add"}}"#.into();
+        assert!(!same_beside(&file(&body)));
+    }
+
     #[test]
     fn agrees_with_the_reference_loader_on_the_corpus() {
         let files = corpus();
@@ -850,6 +1055,9 @@ mod tests {
             let f = &files[round % files.len()];
             let src = corrupt(&mut r, f, &ins);
             let (fast, slow) = agree(&src);
+            if round % 10 == 0 {
+                assert_eq!(same_beside(&src), fast);
+            }
             valid += usize::from(slow);
             fast_ok += usize::from(fast);
         }

@@ -52,7 +52,7 @@ pub fn load(bytes: &[u8]) -> Result<Program, LoadError> {
 /// Stack for parsing. pest's generated parser recurses through every grammar
 /// level; unoptimised builds use roughly 90 KiB of stack per bracket level,
 /// so the documented nesting limits need more than a default thread has.
-const PARSE_STACK_BYTES: usize = 256 * 1024 * 1024;
+pub(crate) const PARSE_STACK_BYTES: usize = 256 * 1024 * 1024;
 
 /// Run `f` on a thread with a stack large enough for the documented limits.
 pub fn on_parse_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {

@@ -279,18 +279,27 @@ impl Engine {
     /// stack holds those bounds in any build.
     pub fn run(&self, src: &Source<'_>, cfg: &RunConfig) -> Report {
         // The artifact digest reads every byte once more: on a large input
-        // it is computed on another thread while the run goes on.
+        // it is computed on another thread, started once the program is
+        // loaded (loading has a second thread of its own) so that it runs
+        // beside validation and evaluation.
         let (mut report, digest) = if src.bytes.len() < DIGEST_BESIDE_BYTES {
-            let report = dir_grammar::on_parse_stack(|| self.run_here(src, cfg));
+            let report = dir_grammar::on_parse_stack(|| self.run_here(src, cfg, &|| {}));
             (report, None)
         } else {
             std::thread::scope(|s| {
-                let digest = std::thread::Builder::new()
-                    .name("digest".into())
-                    .spawn_scoped(s, || semantics::sha256(src.bytes))
-                    .ok();
-                let report = dir_grammar::on_parse_stack(|| self.run_here(src, cfg));
-                (report, digest.and_then(|h| h.join().ok()))
+                let digest = std::sync::Mutex::new(None);
+                let start = || {
+                    let h = std::thread::Builder::new()
+                        .name("digest".into())
+                        .spawn_scoped(s, || semantics::sha256(src.bytes))
+                        .ok();
+                    if let Ok(mut slot) = digest.lock() {
+                        *slot = h;
+                    }
+                };
+                let report = dir_grammar::on_parse_stack(|| self.run_here(src, cfg, &start));
+                let h = digest.lock().ok().and_then(|mut slot| slot.take());
+                (report, h.and_then(|h| h.join().ok()))
             })
         };
         let trace = &mut report.trace;
@@ -351,7 +360,8 @@ impl Engine {
         }
     }
 
-    fn run_here(&self, src: &Source<'_>, cfg: &RunConfig) -> Report {
+    /// `loaded` is called once loading is over, whatever its result.
+    fn run_here(&self, src: &Source<'_>, cfg: &RunConfig, loaded: &(dyn Fn() + Sync)) -> Report {
         let budget = exec::Budget {
             steps: cfg.max_steps.unwrap_or(self.tables.profile.budgets.steps),
             value_nodes: self.tables.profile.budgets.value_nodes,
@@ -373,7 +383,9 @@ impl Engine {
             }
         };
 
-        let program = match dir_grammar::load(src.bytes) {
+        let program = dir_grammar::load(src.bytes);
+        loaded();
+        let program = match program {
             Ok(p) => p,
             Err(e) => return stop(trace, vec![self.load_diagnostic(&e)], Vec::new()),
         };
