@@ -24,7 +24,7 @@ pub(crate) fn load(src: &str) -> Option<Program> {
 }
 
 /// The reader, with its expressions parsed on a second thread or not.
-fn load_beside(src: &str, beside: bool) -> Option<Program> {
+pub(crate) fn load_beside(src: &str, beside: bool) -> Option<Program> {
     if !beside {
         return read(src, None);
     }

@@ -114,6 +114,20 @@ pub mod fuzzing {
         Ok(crate::fast_expr::parse(src, &|o| o))
     }
 
+    /// The hand-written JSON reader with its expressions parsed in place
+    /// and on a second thread (as for inputs of 1 MiB on), as the Debug
+    /// text of each program (`None` where it gives up): the two must be
+    /// equal.
+    pub fn json_beside(src: &str) -> (Option<String>, Option<String>) {
+        crate::on_parse_stack(|| {
+            let show = |p: Option<crate::Program>| p.map(|p| format!("{p:?}"));
+            (
+                show(crate::fast_load::load_beside(src, false)),
+                show(crate::fast_load::load_beside(src, true)),
+            )
+        })
+    }
+
     /// The normative pest parse, after the same pre-scan.
     pub fn expr_pest(src: &str) -> Result<Expr, LoadError> {
         crate::on_parse_stack(|| {

@@ -2,7 +2,9 @@
 //! JSON loader when the first non-blank byte is `{`), and UTF-8 input that
 //! starts with `{` also straight through `dir_grammar::load_json`. Never
 //! panics; `load` and `load_json` agree on JSON-looking input; a program
-//! that loads survives the canonical-printer round trip.
+//! that loads survives the canonical-printer round trip; the hand-written
+//! reader builds the same program with its expressions parsed on a second
+//! thread as in place.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -33,6 +35,12 @@ fuzz_target!(|data: &[u8]| {
                 direct.is_ok()
             ),
         }
+    }
+    if first.starts_with('{') {
+        // The hand-written reader builds the same program (or gives up
+        // alike) whether its expressions are parsed in place or beside.
+        let (here, beside) = dir_grammar::fuzzing::json_beside(src);
+        assert_eq!(here, beside, "expressions parsed beside differ");
     }
     if let Ok(p) = &loaded {
         common::check_roundtrip(p);
