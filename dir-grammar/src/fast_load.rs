@@ -30,37 +30,39 @@ pub(crate) fn load_beside(src: &str, beside: bool) -> Option<Program> {
     }
     // Expression strings are parsed on a second thread while this one
     // reads the JSON around them: each is recorded where it is met, its
-    // statement holds a placeholder, and the parsed expressions are put in
-    // place, in the same order, once both threads are done.
-    let (tx, rx) = std::sync::mpsc::channel::<Vec<Pending<'_>>>();
+    // statement holds a placeholder, and batches of them are queued. Once
+    // the JSON is read, this thread parses queued batches too. The parsed
+    // expressions are put in place, in the order they were met, at the end.
+    let queue = Queue::default();
     std::thread::scope(|s| {
         let worker = std::thread::Builder::new()
             .name("dir-exprs".into())
             // Where the fast parser gives up, pest decides (as on the
             // parse thread), and pest needs this stack.
             .stack_size(crate::PARSE_STACK_BYTES)
-            .spawn_scoped(s, move || {
-                let mut out = Vec::new();
-                for batch in rx {
-                    for p in &batch {
-                        // A failure ends the worker, and with it the
-                        // channel: the reader stops at its next batch.
-                        out.push(p.parse()?);
-                    }
-                }
-                Some(out)
-            });
+            .spawn_scoped(s, || queue.work());
         let Ok(worker) = worker else {
             // No thread (resource limits): everything on this one.
             return read(src, None);
         };
-        let program = read(src, Some(Deferred::new(tx)));
-        let exprs = match worker.join() {
+        let program = read(
+            src,
+            Some(Deferred {
+                batch: Vec::with_capacity(BATCH),
+                queue: &queue,
+                sent: 0,
+            }),
+        );
+        let mine = queue.work();
+        let theirs = match worker.join() {
             Ok(e) => e,
             Err(panic) => std::panic::resume_unwind(panic),
         };
         let mut program = program?;
-        fill(&mut program, exprs?)?;
+        let mut batches = mine?;
+        batches.extend(theirs?);
+        batches.sort_unstable_by_key(|(i, _)| *i);
+        fill(&mut program, batches.into_iter().flat_map(|(_, b)| b))?;
         Some(program)
     })
 }
@@ -69,10 +71,10 @@ pub(crate) fn load_beside(src: &str, beside: bool) -> Option<Program> {
 /// reading of the JSON (below it a thread costs more than it saves).
 const EXPRS_BESIDE_BYTES: usize = 1 << 20;
 
-/// Expression strings handed to the parsing thread at a time.
-const BATCH: usize = 2048;
+/// Expression strings queued at a time.
+const BATCH: usize = 1024;
 
-fn read<'s>(src: &'s str, deferred: Option<Deferred<'s>>) -> Option<Program> {
+fn read<'s>(src: &'s str, deferred: Option<Deferred<'s, 's>>) -> Option<Program> {
     let mut l = L {
         s: src,
         b: src.as_bytes(),
@@ -112,37 +114,115 @@ impl Pending<'_> {
     }
 }
 
-/// The expressions met so far and not yet sent to the parsing thread.
-struct Deferred<'s> {
-    batch: Vec<Pending<'s>>,
-    tx: std::sync::mpsc::Sender<Vec<Pending<'s>>>,
+/// Batches of expression strings waiting to be parsed, each with its
+/// number (the order in which it was met), shared by the two threads.
+#[derive(Default)]
+struct Queue<'s> {
+    state: std::sync::Mutex<QueueState<'s>>,
+    ready: std::sync::Condvar,
+    /// An expression did not parse: the fast reader gives up.
+    failed: std::sync::atomic::AtomicBool,
 }
 
-impl<'s> Deferred<'s> {
-    fn new(tx: std::sync::mpsc::Sender<Vec<Pending<'s>>>) -> Self {
-        Deferred {
-            batch: Vec::with_capacity(BATCH),
-            tx,
+#[derive(Default)]
+struct QueueState<'s> {
+    batches: std::collections::VecDeque<(usize, Vec<Pending<'s>>)>,
+    /// No more batches will come.
+    closed: bool,
+}
+
+impl<'s> Queue<'s> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, QueueState<'s>> {
+        // Nothing panics while holding the lock; a poisoned state is whole.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn failed(&self) -> bool {
+        self.failed.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn put(&self, n: usize, batch: Vec<Pending<'s>>) -> Option<()> {
+        if self.failed() {
+            return None;
+        }
+        self.lock().batches.push_back((n, batch));
+        self.ready.notify_one();
+        Some(())
+    }
+
+    fn close(&self) {
+        self.lock().closed = true;
+        self.ready.notify_all();
+    }
+
+    /// The next batch; None once the queue is closed and empty.
+    fn take(&self) -> Option<(usize, Vec<Pending<'s>>)> {
+        let mut state = self.lock();
+        loop {
+            if let Some(b) = state.batches.pop_front() {
+                return Some(b);
+            }
+            if state.closed {
+                return None;
+            }
+            state = self.ready.wait(state).unwrap_or_else(|p| p.into_inner());
         }
     }
 
-    /// None once the parsing thread has stopped (an expression it could
-    /// not parse): the fast reader gives up.
+    /// Parses batches until the queue is closed and empty: the parsed
+    /// batches with their numbers, or None if any expression failed.
+    fn work(&self) -> Option<Vec<(usize, Vec<Expr>)>> {
+        let mut out = Vec::new();
+        while let Some((n, batch)) = self.take() {
+            if self.failed() {
+                return None;
+            }
+            let parsed: Option<Vec<Expr>> = batch.iter().map(Pending::parse).collect();
+            let Some(parsed) = parsed else {
+                self.failed
+                    .store(true, std::sync::atomic::Ordering::Relaxed);
+                return None;
+            };
+            out.push((n, parsed));
+        }
+        (!self.failed()).then_some(out)
+    }
+}
+
+/// The expressions met and not yet queued. Dropping it closes the queue,
+/// whether the reading ended or gave up, so no thread waits for more.
+struct Deferred<'s, 'q> {
+    batch: Vec<Pending<'s>>,
+    queue: &'q Queue<'s>,
+    /// Batches queued so far.
+    sent: usize,
+}
+
+impl<'s> Deferred<'s, '_> {
+    /// None once an expression failed to parse: the fast reader gives up.
     fn push(&mut self, p: Pending<'s>) -> Option<()> {
         self.batch.push(p);
         if self.batch.len() == BATCH {
             let full = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH));
-            self.tx.send(full).ok()?;
+            self.queue.put(self.sent, full)?;
+            self.sent += 1;
         }
         Some(())
     }
 
-    /// Sends the last batch; the channel closes as this is dropped.
-    fn finish(self) -> Option<()> {
+    /// Queues the last batch (the queue closes as this is dropped).
+    fn finish(mut self) -> Option<()> {
         if !self.batch.is_empty() {
-            self.tx.send(self.batch).ok()?;
+            let last = std::mem::take(&mut self.batch);
+            self.queue.put(self.sent, last)?;
         }
         Some(())
+    }
+}
+
+impl Drop for Deferred<'_, '_> {
+    fn drop(&mut self) {
+        self.queue.close();
     }
 }
 
@@ -157,7 +237,7 @@ fn placeholder() -> Expr {
 /// Puts the parsed expressions in place of the placeholders, in the order
 /// the reader met them: statement by statement, a call's arguments in
 /// order. None if the counts differ (then nothing is trusted).
-fn fill(p: &mut Program, exprs: Vec<Expr>) -> Option<()> {
+fn fill(p: &mut Program, exprs: impl IntoIterator<Item = Expr>) -> Option<()> {
     let mut it = exprs.into_iter();
     for proc in p.forges.iter_mut().flat_map(|f| f.procs.iter_mut()) {
         for s in &mut proc.body {
@@ -191,7 +271,7 @@ struct L<'s> {
     /// (`types`, `locals`, later statements' bodies), so it needs no scan.
     depth: usize,
     /// Where expression strings go when another thread parses them.
-    deferred: Option<Deferred<'s>>,
+    deferred: Option<Deferred<'s, 's>>,
 }
 
 /// A string value: borrowed from the input unless escapes moved its bytes.
