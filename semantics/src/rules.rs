@@ -153,6 +153,14 @@ impl Tables {
                 format!("type `{}` requires DPL {}", t.spelling, t.since),
             ));
         }
+        if let Some(w) = &self.types.later_wrapped {
+            v.push(r(
+                &w.id,
+                "05-types",
+                &w.cite,
+                format!("a regime-wrapped type (`K[Int]`) requires DPL {}", w.since),
+            ));
+        }
         let u = &self.types.unary;
         v.push(r(
             &u.id,

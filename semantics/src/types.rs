@@ -96,6 +96,21 @@ pub struct TypesTable {
     pub literal_defaults: LiteralDefaults,
     /// Type spellings of later DPL versions, rejected (§14.5).
     pub later_types: Vec<LaterType>,
+    /// Regime-wrapped types (`K[Int]`) of newer compiler output: they load
+    /// (the loaders know the form), and this row rejects them (§14.5).
+    /// Tables without it report such a type as unknown.
+    #[serde(default)]
+    pub later_wrapped: Option<LaterWrapped>,
+}
+
+/// The verdict on a regime-wrapped type (`K[Int]`, `Q[QBit]`, `Phi[Bool]`).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LaterWrapped {
+    pub id: String,
+    pub since: String,
+    pub code: String,
+    pub cite: String,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

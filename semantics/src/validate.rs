@@ -131,6 +131,9 @@ impl Tables {
         for t in &self.types.later_types {
             need_code("05-types.ron", &t.id, Some(&t.code), true)?;
         }
+        if let Some(w) = &self.types.later_wrapped {
+            need_code("05-types.ron", &w.id, Some(&w.code), true)?;
+        }
         let d = &self.types.literal_defaults;
         let int_ok = matches!(
             self.canonical_type(&d.integer).map(|p| &p.kind),

@@ -214,6 +214,33 @@ pub(crate) fn first_definition<K: Ord>(
 }
 
 pub(crate) fn resolve_decl(ck: &mut Checker<'_>, shapes: &BTreeSet<&str>, ty: &Ident) -> DeclTy {
+    let wrapped = ty
+        .name
+        .split_once('[')
+        .filter(|(w, _)| dir_grammar::TYPE_WRAPPERS.contains(w));
+    if let (Some((wrapper, _)), Some(l)) = (wrapped, &ck.tables.types.later_wrapped) {
+        ck.fire(&l.id);
+        let d = Diagnostic::new(
+            ck.tables,
+            &l.code,
+            Some((&l.id, &l.cite)),
+            format!(
+                "type `{}` requires a later DPL version (DPL {})",
+                ty.name, l.since
+            ),
+        )
+        .at(
+            ty.span,
+            format!("a {wrapper}-wrapped type is DPL {} compiler output", l.since),
+        )
+        .note("in DPL v0.1 a type is a primitive, a compiler alias or a shape of the forge (§5.2); the regime is the process's, not the type's");
+        ck.diags.push(d);
+        return DeclTy {
+            ty: Ty::Unknown,
+            name: ty.name.to_string(),
+            range: None,
+        };
+    }
     if let Some(l) = ck
         .tables
         .types
