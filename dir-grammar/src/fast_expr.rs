@@ -16,7 +16,9 @@ use crate::span::Span;
 
 /// `M` maps an offset in the text to a file offset: generic, so that the
 /// common maps (an expression string without escapes is its file offset
-/// plus a constant) are inlined at each of a node's spans.
+/// plus a constant) are inlined at each of a node's spans. The pre-scan
+/// and pest, which run only where this reader gives up, take it as a
+/// `dyn` map (`OffsetMap`).
 struct P<'a, M: Fn(usize) -> usize + ?Sized> {
     s: &'a str,
     b: &'a [u8],

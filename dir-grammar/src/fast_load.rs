@@ -30,16 +30,15 @@ pub(crate) fn load_beside(src: &str, beside: bool) -> Option<Program> {
     }
     // Expression strings are parsed on a second thread while this one
     // reads the JSON around them: each is recorded where it is met, its
-    // statement holds a placeholder, and batches of them are queued. Once
-    // the JSON is read, this thread parses queued batches too. The parsed
-    // expressions are put in place, in the order they were met, at the end.
+    // statement holds a placeholder, and batches of them are queued. When
+    // the queue is full, and once the JSON is read, this thread parses
+    // queued batches too. The parsed expressions are put in place, in the
+    // order they were met, at the end.
     let queue = Queue::default();
     std::thread::scope(|s| {
         let worker = std::thread::Builder::new()
             .name("dir-exprs".into())
-            // Where the fast parser gives up, pest decides (as on the
-            // parse thread), and pest needs this stack.
-            .stack_size(crate::PARSE_STACK_BYTES)
+            .stack_size(EXPR_STACK_BYTES)
             .spawn_scoped(s, || queue.work());
         let Ok(worker) = worker else {
             // No thread (resource limits): everything on this one.
@@ -53,19 +52,30 @@ pub(crate) fn load_beside(src: &str, beside: bool) -> Option<Program> {
                 sent: 0,
             }),
         );
-        let mine = queue.work();
-        let theirs = match worker.join() {
-            Ok(e) => e,
-            Err(panic) => std::panic::resume_unwind(panic),
-        };
+        if program.is_none() {
+            // Given up: what is queued is not worth parsing.
+            queue.fail();
+        }
+        queue.work();
+        if let Err(panic) = worker.join() {
+            std::panic::resume_unwind(panic);
+        }
         let mut program = program?;
-        let mut batches = mine?;
-        batches.extend(theirs?);
-        batches.sort_unstable_by_key(|(i, _)| *i);
-        fill(&mut program, batches.into_iter().flat_map(|(_, b)| b))?;
+        fill(&mut program, queue.parsed()?)?;
         Some(program)
     })
 }
+
+/// The parsing thread's stack. Where the fast parser gives up, pest
+/// decides (as on the parse thread): an expression nests at most
+/// `MAX_EXPR_NESTING` (64) deep, and unoptimised pest needs ~90 KiB a
+/// level, so 6 MiB; this is a margin above that, and only reserved.
+const EXPR_STACK_BYTES: usize = 32 * 1024 * 1024;
+
+/// Batches waiting in the queue before the reading thread parses one
+/// itself: the waiting strings (and decoded copies of escaped ones) stay
+/// within a few batches, however far ahead the reader is.
+const QUEUE_CAP: usize = 4;
 
 /// Inputs from this size on have their expressions parsed beside the
 /// reading of the JSON (below it a thread costs more than it saves).
@@ -115,12 +125,14 @@ impl Pending<'_> {
 }
 
 /// Batches of expression strings waiting to be parsed, each with its
-/// number (the order in which it was met), shared by the two threads.
+/// number (the order in which it was met), shared by the two threads, and
+/// the batches parsed so far.
 #[derive(Default)]
 struct Queue<'s> {
     state: std::sync::Mutex<QueueState<'s>>,
     ready: std::sync::Condvar,
-    /// An expression did not parse: the fast reader gives up.
+    /// An expression did not parse, or the reader gave up: nothing more is
+    /// parsed, and the fast reader gives up.
     failed: std::sync::atomic::AtomicBool,
 }
 
@@ -129,6 +141,7 @@ struct QueueState<'s> {
     batches: std::collections::VecDeque<(usize, Vec<Pending<'s>>)>,
     /// No more batches will come.
     closed: bool,
+    parsed: Vec<(usize, Vec<Expr>)>,
 }
 
 impl<'s> Queue<'s> {
@@ -141,13 +154,29 @@ impl<'s> Queue<'s> {
         self.failed.load(std::sync::atomic::Ordering::Relaxed)
     }
 
+    fn fail(&self) {
+        self.failed
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Queues a batch; when the queue is full, parses the oldest batch here
+    /// first. None once anything failed.
     fn put(&self, n: usize, batch: Vec<Pending<'s>>) -> Option<()> {
         if self.failed() {
             return None;
         }
-        self.lock().batches.push_back((n, batch));
+        let full = {
+            let mut state = self.lock();
+            state.batches.push_back((n, batch));
+            (state.batches.len() > QUEUE_CAP)
+                .then(|| state.batches.pop_front())
+                .flatten()
+        };
         self.ready.notify_one();
-        Some(())
+        match full {
+            Some(b) => self.parse(b),
+            None => Some(()),
+        }
     }
 
     fn close(&self) {
@@ -169,23 +198,39 @@ impl<'s> Queue<'s> {
         }
     }
 
-    /// Parses batches until the queue is closed and empty: the parsed
-    /// batches with their numbers, or None if any expression failed.
-    fn work(&self) -> Option<Vec<(usize, Vec<Expr>)>> {
-        let mut out = Vec::new();
-        while let Some((n, batch)) = self.take() {
-            if self.failed() {
-                return None;
-            }
-            let parsed: Option<Vec<Expr>> = batch.iter().map(Pending::parse).collect();
-            let Some(parsed) = parsed else {
-                self.failed
-                    .store(true, std::sync::atomic::Ordering::Relaxed);
-                return None;
-            };
-            out.push((n, parsed));
+    /// Parses one batch into the parsed ones; None (and the queue failed)
+    /// if an expression of it does not parse.
+    fn parse(&self, (n, batch): (usize, Vec<Pending<'s>>)) -> Option<()> {
+        if self.failed() {
+            return None;
         }
-        (!self.failed()).then_some(out)
+        let parsed: Option<Vec<Expr>> = batch.iter().map(Pending::parse).collect();
+        let Some(parsed) = parsed else {
+            self.fail();
+            return None;
+        };
+        self.lock().parsed.push((n, parsed));
+        Some(())
+    }
+
+    /// Parses batches until the queue is closed and empty, or anything
+    /// failed.
+    fn work(&self) {
+        while let Some(b) = self.take() {
+            if self.parse(b).is_none() {
+                return;
+            }
+        }
+    }
+
+    /// Every parsed expression in the order met; None if anything failed.
+    fn parsed(&self) -> Option<impl Iterator<Item = Expr>> {
+        if self.failed() {
+            return None;
+        }
+        let mut batches = std::mem::take(&mut self.lock().parsed);
+        batches.sort_unstable_by_key(|(n, _)| *n);
+        Some(batches.into_iter().flat_map(|(_, b)| b))
     }
 }
 
@@ -1069,6 +1114,41 @@ mod tests {
         );
         body[n - 3] = r#"{"Let": {"name": "x", "expr": "1 Add"}}"#.into();
         assert!(!same_beside(&file(&body)));
+    }
+
+    /// The queue without a second thread: a full queue has its oldest
+    /// batch parsed by the one who queues; the batches come back in the
+    /// order met whoever parsed them; a failure stops everything.
+    #[test]
+    fn the_queue_keeps_order_and_stops_at_a_failure() {
+        use super::{Pending, Queue, QUEUE_CAP};
+        let texts: Vec<String> = (0..QUEUE_CAP + 3).map(|i| format!("{i} Add 1")).collect();
+        let q = Queue::default();
+        for (n, t) in texts.iter().enumerate() {
+            q.put(n, vec![Pending::Plain(t, 10 * n)]).unwrap();
+        }
+        // The oldest batches were parsed as the queue overflowed.
+        assert_eq!(q.lock().parsed.len(), 3);
+        assert_eq!(q.lock().batches.len(), QUEUE_CAP);
+        q.close();
+        q.work();
+        let got: Vec<String> = q
+            .parsed()
+            .unwrap()
+            .map(|e| format!("{}@{}", crate::print::expr_to_string(&e), e.span.start()))
+            .collect();
+        let want: Vec<String> = (0..texts.len())
+            .map(|n| format!("{n} Add 1@{}", 10 * n))
+            .collect();
+        assert_eq!(got, want);
+
+        let bad = Queue::default();
+        bad.put(0, vec![Pending::Plain("1 Add 2", 0)]).unwrap();
+        bad.put(1, vec![Pending::Plain("1 Add", 0)]).unwrap();
+        bad.close();
+        bad.work();
+        assert!(bad.parsed().is_none());
+        assert!(bad.put(2, vec![Pending::Plain("1", 0)]).is_none());
     }
 
     #[test]

@@ -562,7 +562,7 @@ impl<'s> T<'s> {
             let limit = limits::MAX_FILE_NESTING.min(self.depth + limits::MAX_EXPR_NESTING);
             let (call, end) = parse_primary_at(self.s, self.i, self.depth, limit)?;
             self.i = end;
-            if !matches!(call.kind, ExprKind::Call { .. }) {
+            if !matches!(call.kind, ExprKind::Call(_)) {
                 return None;
             }
             let result = if self.try_punct("->") {

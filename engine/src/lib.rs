@@ -287,18 +287,15 @@ impl Engine {
             (report, None)
         } else {
             std::thread::scope(|s| {
-                let digest = std::sync::Mutex::new(None);
+                let digest = std::sync::OnceLock::new();
                 let start = || {
                     let h = std::thread::Builder::new()
                         .name("digest".into())
-                        .spawn_scoped(s, || semantics::sha256(src.bytes))
-                        .ok();
-                    if let Ok(mut slot) = digest.lock() {
-                        *slot = h;
-                    }
+                        .spawn_scoped(s, || semantics::sha256(src.bytes));
+                    let _ = digest.set(h.ok());
                 };
                 let report = dir_grammar::on_parse_stack(|| self.run_here(src, cfg, &start));
-                let h = digest.lock().ok().and_then(|mut slot| slot.take());
+                let h = digest.into_inner().flatten();
                 (report, h.and_then(|h| h.join().ok()))
             })
         };
@@ -362,35 +359,21 @@ impl Engine {
 
     /// `loaded` is called once loading is over, whatever its result.
     fn run_here(&self, src: &Source<'_>, cfg: &RunConfig, loaded: &(dyn Fn() + Sync)) -> Report {
-        let budget = exec::Budget {
-            steps: cfg.max_steps.unwrap_or(self.tables.profile.budgets.steps),
-            value_nodes: self.tables.profile.budgets.value_nodes,
-            payload_bytes: self.tables.profile.budgets.payload_bytes,
-        };
+        let large = src.bytes.len() >= FREE_BESIDE_BYTES;
+        if large {
+            // At most one program is being freed while another runs.
+            freed_beside();
+        }
         // The caller fills in the digests.
         let trace = self.trace_header_undigested(src, cfg);
-        let stop = |mut trace: Trace, diags: Vec<Diagnostic>, fired: Vec<String>| -> Report {
-            let first = &diags[0];
-            trace.outcome = Outcome::of(first.category);
-            trace.rules = fired;
-            trace.error = Some(trace_error(src, first));
-            Report {
-                trace,
-                diagnostics: diags,
-                events: Vec::new(),
-                explanation: None,
-                needs: Vec::new(),
-            }
-        };
-
         let program = dir_grammar::load(src.bytes);
         loaded();
         let program = match program {
             Ok(p) => p,
-            Err(e) => return stop(trace, vec![self.load_diagnostic(&e)], Vec::new()),
+            Err(e) => return stopped(src, trace, vec![self.load_diagnostic(&e)], Vec::new()),
         };
-        let report = self.run_program(&program, src, cfg, trace, budget);
-        if src.bytes.len() >= DIGEST_BESIDE_BYTES {
+        let report = self.run_program(&program, src, cfg, trace);
+        if large {
             free_beside(program);
         }
         report
@@ -403,20 +386,14 @@ impl Engine {
         src: &Source<'_>,
         cfg: &RunConfig,
         mut trace: Trace,
-        budget: exec::Budget,
     ) -> Report {
-        let stop = |mut trace: Trace, diags: Vec<Diagnostic>, fired: Vec<String>| -> Report {
-            let first = &diags[0];
-            trace.outcome = Outcome::of(first.category);
-            trace.rules = fired;
-            trace.error = Some(trace_error(src, first));
-            Report {
-                trace,
-                diagnostics: diags,
-                events: Vec::new(),
-                explanation: None,
-                needs: Vec::new(),
-            }
+        let budget = exec::Budget {
+            steps: cfg.max_steps.unwrap_or(self.tables.profile.budgets.steps),
+            value_nodes: self.tables.profile.budgets.value_nodes,
+            payload_bytes: self.tables.profile.budgets.payload_bytes,
+        };
+        let stop = |trace: Trace, diags: Vec<Diagnostic>, fired: Vec<String>| -> Report {
+            stopped(src, trace, diags, fired)
         };
         let mut ck = Checker::new(&self.tables);
         let compiled = validate::compile(&mut ck, program);
@@ -639,9 +616,50 @@ impl Engine {
 /// twentieth of a large run). If no thread can be started, it is freed here.
 fn free_beside(program: dir_grammar::Program) {
     // A failed spawn drops its closure, and the program with it, here.
-    let _ = std::thread::Builder::new()
+    let h = std::thread::Builder::new()
         .name("free".into())
-        .spawn(move || drop(program));
+        .spawn(move || drop(program))
+        .ok();
+    if let Ok(mut slot) = FREEING.lock() {
+        *slot = h;
+    }
+}
+
+/// The thread freeing the last large program, if any.
+static FREEING: std::sync::Mutex<Option<std::thread::JoinHandle<()>>> = std::sync::Mutex::new(None);
+
+/// Waits until the last large program is freed: runs one after another
+/// (a library's caller, the benches) do not pile up programs being freed,
+/// nor compete with them for the allocator.
+fn freed_beside() {
+    let h = FREEING.lock().ok().and_then(|mut slot| slot.take());
+    if let Some(h) = h {
+        let _ = h.join();
+    }
+}
+
+/// Programs from this size on are freed beside (below it a thread costs
+/// more than freeing takes).
+const FREE_BESIDE_BYTES: usize = 1 << 20;
+
+/// The report of a run stopped by `diags` (the first decides the outcome).
+fn stopped(
+    src: &Source<'_>,
+    mut trace: Trace,
+    diags: Vec<Diagnostic>,
+    fired: Vec<String>,
+) -> Report {
+    let first = &diags[0];
+    trace.outcome = Outcome::of(first.category);
+    trace.rules = fired;
+    trace.error = Some(trace_error(src, first));
+    Report {
+        trace,
+        diagnostics: diags,
+        events: Vec::new(),
+        explanation: None,
+        needs: Vec::new(),
+    }
 }
 
 /// A span with line/column facts, computed on the valid UTF-8 prefix.
