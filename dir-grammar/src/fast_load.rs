@@ -369,9 +369,18 @@ impl<'s> L<'s> {
     fn ws(&mut self) {
         let (b, mut i) = (self.b, self.i);
         loop {
-            // Pretty-printed DIR is mostly indentation: eight spaces a step.
-            while b.get(i..i + 8) == Some(b"        ") {
-                i += 8;
+            // Pretty-printed DIR is mostly indentation: a run of spaces is
+            // measured eight bytes at a time (the first byte that is not a
+            // space ends it).
+            while let Some(word) = b.get(i..i + 8) {
+                let mut bytes = [0u8; 8];
+                bytes.copy_from_slice(word);
+                let other = u64::from_le_bytes(bytes) ^ u64::from_le_bytes([b' '; 8]);
+                let spaces = (other.trailing_zeros() / 8) as usize;
+                i += spaces;
+                if spaces < 8 {
+                    break;
+                }
             }
             match b.get(i) {
                 Some(b' ' | b'\t' | b'\r' | b'\n') => i += 1,
