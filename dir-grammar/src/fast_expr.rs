@@ -77,6 +77,22 @@ pub(crate) fn parse_at(src: &str, at: usize, depth: usize, limit: usize) -> Opti
     Some((e, p.i))
 }
 
+/// The expression of textual DIR from byte `at` that ends at `end`: only
+/// blanks and comments may follow its last token before `end` (a
+/// statement's `;`). None otherwise, or where `parse_at` gives up.
+pub(crate) fn parse_exactly(
+    src: &str,
+    at: usize,
+    end: usize,
+    depth: usize,
+    limit: usize,
+) -> Option<Expr> {
+    let mut p = in_file(src, at, depth, limit);
+    let (e, _) = p.expr()?;
+    p.ws();
+    (p.i == end).then_some(e)
+}
+
 /// A primary (`call`, `path`, literal, ...) of textual DIR at byte `at`:
 /// `call_s` takes a bare call, which the `->` after it must not extend.
 pub(crate) fn parse_primary_at(

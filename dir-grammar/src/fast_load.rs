@@ -8,11 +8,11 @@
 //! agree on the corpus and on generated and corrupted programs.
 //!
 //! On a large input (1 MiB on) the expression strings are parsed on a
-//! second thread while this one reads the JSON around them (`load`); the
-//! program is the same either way, which tests check too.
+//! second thread while this one reads the JSON around them (`beside.rs`);
+//! the program is the same either way, which tests check too.
 
+use crate::beside::{Deferred, Pending, EXPRS_BESIDE_BYTES};
 use crate::error::limits;
-use crate::expr::parse_expr;
 use crate::json::fast::{number_end, string_end, value_at};
 use crate::json::{decode_jstr, JStr, Json};
 use crate::load_json::parse_path;
@@ -28,63 +28,10 @@ pub(crate) fn load_beside(src: &str, beside: bool) -> Option<Program> {
     if !beside {
         return read(src, None);
     }
-    // Expression strings are parsed on a second thread while this one
-    // reads the JSON around them: each is recorded where it is met, its
-    // statement holds a placeholder, and batches of them are queued. When
-    // the queue is full, and once the JSON is read, this thread parses
-    // queued batches too. The parsed expressions are put in place, in the
-    // order they were met, at the end.
-    let queue = Queue::default();
-    std::thread::scope(|s| {
-        let worker = std::thread::Builder::new()
-            .name("dir-exprs".into())
-            .stack_size(EXPR_STACK_BYTES)
-            .spawn_scoped(s, || queue.work());
-        let Ok(worker) = worker else {
-            // No thread (resource limits): everything on this one.
-            return read(src, None);
-        };
-        let program = read(
-            src,
-            Some(Deferred {
-                batch: Vec::with_capacity(BATCH),
-                queue: &queue,
-                sent: 0,
-            }),
-        );
-        if program.is_none() {
-            // Given up: what is queued is not worth parsing.
-            queue.fail();
-        }
-        queue.work();
-        if let Err(panic) = worker.join() {
-            std::panic::resume_unwind(panic);
-        }
-        let mut program = program?;
-        fill(&mut program, queue.parsed()?)?;
-        Some(program)
-    })
+    crate::beside::load(|d| read(src, d), true)
 }
 
-/// The parsing thread's stack. Where the fast parser gives up, pest
-/// decides (as on the parse thread): an expression nests at most
-/// `MAX_EXPR_NESTING` (64) deep, and unoptimised pest needs ~90 KiB a
-/// level, so 6 MiB; this is a margin above that, and only reserved.
-const EXPR_STACK_BYTES: usize = 32 * 1024 * 1024;
-
-/// Batches waiting in the queue before the reading thread parses one
-/// itself: the waiting strings (and decoded copies of escaped ones) stay
-/// within a few batches, however far ahead the reader is.
-const QUEUE_CAP: usize = 4;
-
-/// Inputs from this size on have their expressions parsed beside the
-/// reading of the JSON (below it a thread costs more than it saves).
-const EXPRS_BESIDE_BYTES: usize = 1 << 20;
-
-/// Expression strings queued at a time.
-const BATCH: usize = 1024;
-
-fn read<'s>(src: &'s str, deferred: Option<Deferred<'s, 's>>) -> Option<Program> {
+fn read<'s>(src: &'s str, deferred: Option<Deferred<'s, '_>>) -> Option<Program> {
     let mut l = L {
         s: src,
         b: src.as_bytes(),
@@ -104,209 +51,7 @@ fn read<'s>(src: &'s str, deferred: Option<Deferred<'s, 's>>) -> Option<Program>
     Some(p)
 }
 
-/// An expression string not yet parsed, with what maps its offsets to
-/// file offsets.
-enum Pending<'s> {
-    /// Without escapes: the text and the file offset of its first byte.
-    Plain(&'s str, usize),
-    Escaped(JStr),
-}
-
-impl Pending<'_> {
-    fn parse(&self) -> Option<Expr> {
-        match self {
-            Pending::Plain(t, base) => {
-                let (base, len) = (*base, t.len());
-                parse_expr(t, &|i: usize| base + i.min(len)).ok()
-            }
-            Pending::Escaped(j) => parse_expr(&j.value, &|i| j.file_offset(i)).ok(),
-        }
-    }
-}
-
-/// Batches of expression strings waiting to be parsed, each with its
-/// number (the order in which it was met), shared by the two threads, and
-/// the batches parsed so far.
-#[derive(Default)]
-struct Queue<'s> {
-    state: std::sync::Mutex<QueueState<'s>>,
-    ready: std::sync::Condvar,
-    /// An expression did not parse, or the reader gave up: nothing more is
-    /// parsed, and the fast reader gives up.
-    failed: std::sync::atomic::AtomicBool,
-}
-
-#[derive(Default)]
-struct QueueState<'s> {
-    batches: std::collections::VecDeque<(usize, Vec<Pending<'s>>)>,
-    /// No more batches will come.
-    closed: bool,
-    parsed: Vec<(usize, Vec<Expr>)>,
-}
-
-impl<'s> Queue<'s> {
-    fn lock(&self) -> std::sync::MutexGuard<'_, QueueState<'s>> {
-        // Nothing panics while holding the lock; a poisoned state is whole.
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    fn failed(&self) -> bool {
-        self.failed.load(std::sync::atomic::Ordering::Relaxed)
-    }
-
-    fn fail(&self) {
-        self.failed
-            .store(true, std::sync::atomic::Ordering::Relaxed);
-    }
-
-    /// Queues a batch; when the queue is full, parses the oldest batch here
-    /// first. None once anything failed.
-    fn put(&self, n: usize, batch: Vec<Pending<'s>>) -> Option<()> {
-        if self.failed() {
-            return None;
-        }
-        let full = {
-            let mut state = self.lock();
-            state.batches.push_back((n, batch));
-            (state.batches.len() > QUEUE_CAP)
-                .then(|| state.batches.pop_front())
-                .flatten()
-        };
-        self.ready.notify_one();
-        match full {
-            Some(b) => self.parse(b),
-            None => Some(()),
-        }
-    }
-
-    fn close(&self) {
-        self.lock().closed = true;
-        self.ready.notify_all();
-    }
-
-    /// The next batch; None once the queue is closed and empty.
-    fn take(&self) -> Option<(usize, Vec<Pending<'s>>)> {
-        let mut state = self.lock();
-        loop {
-            if let Some(b) = state.batches.pop_front() {
-                return Some(b);
-            }
-            if state.closed {
-                return None;
-            }
-            state = self.ready.wait(state).unwrap_or_else(|p| p.into_inner());
-        }
-    }
-
-    /// Parses one batch into the parsed ones; None (and the queue failed)
-    /// if an expression of it does not parse.
-    fn parse(&self, (n, batch): (usize, Vec<Pending<'s>>)) -> Option<()> {
-        if self.failed() {
-            return None;
-        }
-        let parsed: Option<Vec<Expr>> = batch.iter().map(Pending::parse).collect();
-        let Some(parsed) = parsed else {
-            self.fail();
-            return None;
-        };
-        self.lock().parsed.push((n, parsed));
-        Some(())
-    }
-
-    /// Parses batches until the queue is closed and empty, or anything
-    /// failed.
-    fn work(&self) {
-        while let Some(b) = self.take() {
-            if self.parse(b).is_none() {
-                return;
-            }
-        }
-    }
-
-    /// Every parsed expression in the order met; None if anything failed.
-    fn parsed(&self) -> Option<impl Iterator<Item = Expr>> {
-        if self.failed() {
-            return None;
-        }
-        let mut batches = std::mem::take(&mut self.lock().parsed);
-        batches.sort_unstable_by_key(|(n, _)| *n);
-        Some(batches.into_iter().flat_map(|(_, b)| b))
-    }
-}
-
-/// The expressions met and not yet queued. Dropping it closes the queue,
-/// whether the reading ended or gave up, so no thread waits for more.
-struct Deferred<'s, 'q> {
-    batch: Vec<Pending<'s>>,
-    queue: &'q Queue<'s>,
-    /// Batches queued so far.
-    sent: usize,
-}
-
-impl<'s> Deferred<'s, '_> {
-    /// None once an expression failed to parse: the fast reader gives up.
-    fn push(&mut self, p: Pending<'s>) -> Option<()> {
-        self.batch.push(p);
-        if self.batch.len() == BATCH {
-            let full = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH));
-            self.queue.put(self.sent, full)?;
-            self.sent += 1;
-        }
-        Some(())
-    }
-
-    /// Queues the last batch (the queue closes as this is dropped).
-    fn finish(mut self) -> Option<()> {
-        if !self.batch.is_empty() {
-            let last = std::mem::take(&mut self.batch);
-            self.queue.put(self.sent, last)?;
-        }
-        Some(())
-    }
-}
-
-impl Drop for Deferred<'_, '_> {
-    fn drop(&mut self) {
-        self.queue.close();
-    }
-}
-
-/// Where an expression will be: parsed beside, put in place by `fill`.
-fn placeholder() -> Expr {
-    Expr {
-        kind: ExprKind::Bool(false),
-        span: Span::default(),
-    }
-}
-
-/// Puts the parsed expressions in place of the placeholders, in the order
-/// the reader met them: statement by statement, a call's arguments in
-/// order. None if the counts differ (then nothing is trusted).
-fn fill(p: &mut Program, exprs: impl IntoIterator<Item = Expr>) -> Option<()> {
-    let mut it = exprs.into_iter();
-    for proc in p.forges.iter_mut().flat_map(|f| f.procs.iter_mut()) {
-        for s in &mut proc.body {
-            match &mut s.kind {
-                StmtKind::Let { expr: e, .. }
-                | StmtKind::Constrain { predicate: e }
-                | StmtKind::Prove { from: e, .. }
-                | StmtKind::Effect { payload: e, .. }
-                | StmtKind::Return { expr: Some(e) } => *e = it.next()?,
-                StmtKind::Call { call, .. } => {
-                    if let ExprKind::Call(c) = &mut call.kind {
-                        for a in c.args.iter_mut() {
-                            *a = it.next()?;
-                        }
-                    }
-                }
-                StmtKind::Return { expr: None } | StmtKind::Later { .. } => {}
-            }
-        }
-    }
-    it.next().is_none().then_some(())
-}
-
-struct L<'s> {
+struct L<'s, 'q> {
     s: &'s str,
     b: &'s [u8],
     i: usize,
@@ -316,7 +61,7 @@ struct L<'s> {
     /// (`types`, `locals`, later statements' bodies), so it needs no scan.
     depth: usize,
     /// Where expression strings go when another thread parses them.
-    deferred: Option<Deferred<'s, 's>>,
+    deferred: Option<Deferred<'s, 'q>>,
 }
 
 /// A string value: borrowed from the input unless escapes moved its bytes.
@@ -365,7 +110,7 @@ fn is_word(t: &str, extra: &[char]) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || extra.contains(&c))
 }
 
-impl<'s> L<'s> {
+impl<'s> L<'s, '_> {
     fn ws(&mut self) {
         let (b, mut i) = (self.b, self.i);
         loop {
@@ -530,10 +275,7 @@ impl<'s> L<'s> {
         };
         match &mut self.deferred {
             None => pending.parse(),
-            Some(d) => {
-                d.push(pending)?;
-                Some(placeholder())
-            }
+            Some(d) => d.defer(pending),
         }
     }
 
@@ -1095,7 +837,7 @@ mod tests {
         // Several batches, every statement that holds an expression, an
         // escaped expression string, a call's arguments, and a bad
         // expression in a late batch (which both readers refuse).
-        let n = super::BATCH * 2 + 7;
+        let n = crate::beside::BATCH * 2 + 7;
         let mut body: Vec<String> = (0..n)
             .map(|i| match i % 5 {
                 0 => format!(r#"{{"Let": {{"name": "v{i}", "expr": "{i} Add 1"}}}}"#),
@@ -1123,41 +865,6 @@ mod tests {
         );
         body[n - 3] = r#"{"Let": {"name": "x", "expr": "1 Add"}}"#.into();
         assert!(!same_beside(&file(&body)));
-    }
-
-    /// The queue without a second thread: a full queue has its oldest
-    /// batch parsed by the one who queues; the batches come back in the
-    /// order met whoever parsed them; a failure stops everything.
-    #[test]
-    fn the_queue_keeps_order_and_stops_at_a_failure() {
-        use super::{Pending, Queue, QUEUE_CAP};
-        let texts: Vec<String> = (0..QUEUE_CAP + 3).map(|i| format!("{i} Add 1")).collect();
-        let q = Queue::default();
-        for (n, t) in texts.iter().enumerate() {
-            q.put(n, vec![Pending::Plain(t, 10 * n)]).unwrap();
-        }
-        // The oldest batches were parsed as the queue overflowed.
-        assert_eq!(q.lock().parsed.len(), 3);
-        assert_eq!(q.lock().batches.len(), QUEUE_CAP);
-        q.close();
-        q.work();
-        let got: Vec<String> = q
-            .parsed()
-            .unwrap()
-            .map(|e| format!("{}@{}", crate::print::expr_to_string(&e), e.span.start()))
-            .collect();
-        let want: Vec<String> = (0..texts.len())
-            .map(|n| format!("{n} Add 1@{}", 10 * n))
-            .collect();
-        assert_eq!(got, want);
-
-        let bad = Queue::default();
-        bad.put(0, vec![Pending::Plain("1 Add 2", 0)]).unwrap();
-        bad.put(1, vec![Pending::Plain("1 Add", 0)]).unwrap();
-        bad.close();
-        bad.work();
-        assert!(bad.parsed().is_none());
-        assert!(bad.put(2, vec![Pending::Plain("1", 0)]).is_none());
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! message is the grammar's. Tests check the two agree on the corpus and on
 //! corrupted programs.
 
+use crate::beside::{Deferred, Pending, EXPRS_BESIDE_BYTES};
 use crate::error::limits;
 use crate::expr::decode_expr_string;
 use crate::fast_expr::{parse_at, parse_primary_at};
@@ -16,18 +17,69 @@ use crate::model::*;
 use crate::span::Span;
 
 pub(crate) fn load(src: &str) -> Option<Program> {
+    load_beside(src, src.len() >= EXPRS_BESIDE_BYTES)
+}
+
+/// The reader, with its expressions parsed on a second thread or not
+/// (`beside.rs`).
+pub(crate) fn load_beside(src: &str, beside: bool) -> Option<Program> {
+    if !beside {
+        return read(src, None);
+    }
+    // A call statement is read where it is met (its arguments are part of
+    // a primary that the `->` after it ends).
+    crate::beside::load(|d| read(src, d), false)
+}
+
+fn read<'s>(src: &'s str, deferred: Option<Deferred<'s, '_>>) -> Option<Program> {
     let mut t = T {
         s: src,
         b: src.as_bytes(),
         i: 0,
         depth: 0,
         too_deep: false,
+        deferred,
     };
     let p = t.file()?;
-    (!t.too_deep).then_some(p)
+    if t.too_deep {
+        return None;
+    }
+    if let Some(d) = t.deferred.take() {
+        d.finish()?;
+    }
+    Some(p)
 }
 
-struct T<'s> {
+/// The `;` that ends the expression starting at `i`: the first outside
+/// string literals and `//` comments (no expression has one of its own).
+fn expr_end(b: &[u8], mut i: usize) -> Option<usize> {
+    loop {
+        match *b.get(i)? {
+            b';' => return Some(i),
+            b'"' => {
+                i += 1;
+                loop {
+                    match *b.get(i)? {
+                        b'"' => break,
+                        // `\` and the byte after it (a continuation byte
+                        // of UTF-8 is never `"`, `\` or `;`).
+                        b'\\' => i += 2,
+                        _ => i += 1,
+                    }
+                }
+                i += 1;
+            }
+            b'/' if b.get(i + 1) == Some(&b'/') => {
+                while b.get(i).is_some_and(|c| *c != b'\n') {
+                    i += 1;
+                }
+            }
+            _ => i += 1,
+        }
+    }
+}
+
+struct T<'s, 'q> {
     s: &'s str,
     b: &'s [u8],
     i: usize,
@@ -37,13 +89,15 @@ struct T<'s> {
     /// up and the pre-scan reports, so it needs no scan of its own.
     depth: usize,
     too_deep: bool,
+    /// Where expressions go when another thread parses them.
+    deferred: Option<Deferred<'s, 'q>>,
 }
 
 fn ident_char(c: u8) -> bool {
     c.is_ascii_alphanumeric() || c == b'_'
 }
 
-impl<'s> T<'s> {
+impl<'s> T<'s, '_> {
     /// The grammar's implicit WHITESPACE and COMMENT.
     fn ws(&mut self) {
         loop {
@@ -158,6 +212,18 @@ impl<'s> T<'s> {
         // The file's limit and the per-expression one (as JSON DIR's
         // expression strings have): past either the grammar decides.
         let limit = limits::MAX_FILE_NESTING.min(self.depth + limits::MAX_EXPR_NESTING);
+        if let Some(d) = &mut self.deferred {
+            let (at, depth) = (self.i, self.depth);
+            let end = expr_end(self.b, at)?;
+            self.i = end;
+            return d.defer(Pending::Text {
+                src: self.s,
+                at,
+                end,
+                depth,
+                limit,
+            });
+        }
         let (e, end) = parse_at(self.s, self.i, self.depth, limit)?;
         self.i = end;
         Some(e)
@@ -687,6 +753,59 @@ mod tests {
         (fast.is_some(), slow.is_ok())
     }
 
+    /// Expressions parsed on a second thread build the same program as
+    /// parsed in place, and give up where it gives up.
+    fn same_beside(src: &str) -> bool {
+        let here = super::load_beside(src, false);
+        let beside = super::load_beside(src, true);
+        assert_eq!(
+            here.as_ref().map(|p| format!("{p:?}")),
+            beside.as_ref().map(|p| format!("{p:?}")),
+            "{src}"
+        );
+        here.is_some()
+    }
+
+    #[test]
+    fn expressions_parsed_beside_build_the_same_program() {
+        let mut loaded = 0;
+        for f in corpus() {
+            loaded += usize::from(same_beside(&f));
+        }
+        assert!(loaded > 50, "{loaded}");
+        // Several batches, every statement that holds an expression, `;`
+        // in a string and in a comment, an escaped quote, a call statement
+        // (read in place), and a bad expression in a late batch.
+        let n = crate::beside::BATCH * 2 + 7;
+        let mut body: Vec<String> = (0..n)
+            .map(|i| match i % 6 {
+                0 => format!("let v{i} = {i} Add 1 // a; comment\n  ;"),
+                1 => "constrain 1 Lt 2;".to_string(),
+                2 => r#"emit "a;\"b";"#.to_string(),
+                3 => "call f(1, 2 Mul 3);".to_string(),
+                4 => "prove w from true;".to_string(),
+                _ => "log P{a: 1, b: (2)}.a;".to_string(),
+            })
+            .collect();
+        body.push("return;".into());
+        let file = |body: &[String]| {
+            format!(
+                "dir 0.1;\nforge F {{\n  proc K main() {{\n    {}\n  }}\n}}\n",
+                body.join("\n    ")
+            )
+        };
+        let src = file(&body);
+        assert!(
+            same_beside(&src),
+            "{:?}",
+            crate::text::load_text_pest(&src).err().map(|e| e.message)
+        );
+        body[n - 3] = "let x = 1 Add;".into();
+        assert!(!same_beside(&file(&body)));
+        body[n - 3] = "let x = 1 Add 2 3;".into();
+        assert!(!same_beside(&file(&body)));
+    }
+
     #[test]
     fn agrees_with_the_grammar_on_the_corpus() {
         let files = corpus();
@@ -759,6 +878,9 @@ mod tests {
             let f = &files[round % files.len()];
             let src = corrupt(&mut r, f, &ins);
             let (fast, slow) = agree(&src);
+            if round % 10 == 0 {
+                assert_eq!(same_beside(&src), fast);
+            }
             valid += usize::from(slow);
             fast_ok += usize::from(fast);
         }

@@ -2,6 +2,7 @@
 //! expression grammar and the canonical printers. Knows nothing of the
 //! engine or of the rule tables.
 
+mod beside;
 pub mod error;
 mod expr;
 mod fast_expr;
@@ -124,6 +125,17 @@ pub mod fuzzing {
             (
                 show(crate::fast_load::load_beside(src, false)),
                 show(crate::fast_load::load_beside(src, true)),
+            )
+        })
+    }
+
+    /// The same for the hand-written textual DIR reader.
+    pub fn text_beside(src: &str) -> (Option<String>, Option<String>) {
+        crate::on_parse_stack(|| {
+            let show = |p: Option<crate::Program>| p.map(|p| format!("{p:?}"));
+            (
+                show(crate::fast_text::load_beside(src, false)),
+                show(crate::fast_text::load_beside(src, true)),
             )
         })
     }

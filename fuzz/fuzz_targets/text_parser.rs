@@ -1,7 +1,9 @@
 //! Textual DIR: UTF-8 input through `dir_grammar::load_text` (on the parse
 //! stack, as `load` runs it) and through `dir_grammar::load`. Never panics;
 //! for input `load` treats as text, both give the same verdict; a program
-//! that loads survives the canonical-printer round trip.
+//! that loads survives the canonical-printer round trip; the hand-written
+//! reader builds the same program with its expressions parsed on a second
+//! thread as in place.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -32,6 +34,10 @@ fuzz_target!(|data: &[u8]| {
                 direct.is_ok()
             ),
         }
+    }
+    if !first.starts_with('{') {
+        let (here, beside) = dir_grammar::fuzzing::text_beside(src);
+        assert_eq!(here, beside, "expressions parsed beside differ");
     }
     if let Ok(p) = &loaded {
         common::check_roundtrip(p);

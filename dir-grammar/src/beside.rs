@@ -1,0 +1,335 @@
+//! Expressions parsed beside the reading of a large file, for speed: the
+//! hand-written readers (`fast_load.rs` for JSON DIR, `fast_text.rs` for
+//! textual DIR) record each expression where they meet it, leave a
+//! placeholder in its statement, and queue batches of them for a second
+//! thread. When the queue is full, and once the file is read, the reading
+//! thread parses queued batches too. The parsed expressions are put in
+//! place, in the order they were met, at the end. The program is the same
+//! as when each expression is parsed where it is met; any failure gives up
+//! as the reader would have (and the reference loader decides).
+
+use crate::expr::parse_expr;
+use crate::json::JStr;
+use crate::model::*;
+use crate::span::Span;
+
+/// Reads a file with `read`, its expressions parsed beside; `call_args`:
+/// whether the reader defers a call statement's arguments too.
+pub(crate) fn load<'s>(
+    read: impl for<'q> FnOnce(Option<Deferred<'s, 'q>>) -> Option<Program>,
+    call_args: bool,
+) -> Option<Program> {
+    let queue = Queue::default();
+    std::thread::scope(|s| {
+        let worker = std::thread::Builder::new()
+            .name("dir-exprs".into())
+            .stack_size(EXPR_STACK_BYTES)
+            .spawn_scoped(s, || queue.work());
+        let Ok(worker) = worker else {
+            // No thread (resource limits): everything on this one.
+            return read(None);
+        };
+        let program = read(Some(Deferred {
+            batch: Vec::with_capacity(BATCH),
+            queue: &queue,
+            sent: 0,
+        }));
+        if program.is_none() {
+            // Given up: what is queued is not worth parsing.
+            queue.fail();
+        }
+        queue.work();
+        if let Err(panic) = worker.join() {
+            std::panic::resume_unwind(panic);
+        }
+        let mut program = program?;
+        fill(&mut program, queue.parsed()?, call_args)?;
+        Some(program)
+    })
+}
+
+/// The parsing thread's stack. Where the fast parser gives up, pest
+/// decides (as on the parse thread): an expression nests at most
+/// `MAX_EXPR_NESTING` (64) deep, and unoptimised pest needs ~90 KiB a
+/// level, so 6 MiB; this is a margin above that, and only reserved.
+const EXPR_STACK_BYTES: usize = 32 * 1024 * 1024;
+
+/// Batches waiting in the queue before the reading thread parses one
+/// itself: the waiting strings (and decoded copies of escaped ones) stay
+/// within a few batches, however far ahead the reader is.
+pub(crate) const QUEUE_CAP: usize = 4;
+
+/// Inputs from this size on have their expressions parsed beside the
+/// reading of the file (below it a thread costs more than it saves).
+pub(crate) const EXPRS_BESIDE_BYTES: usize = 1 << 20;
+
+/// Expression strings queued at a time.
+pub(crate) const BATCH: usize = 1024;
+
+/// An expression string not yet parsed, with what maps its offsets to
+/// file offsets.
+pub(crate) enum Pending<'s> {
+    /// A JSON string without escapes: the text and the file offset of its
+    /// first byte.
+    Plain(&'s str, usize),
+    /// A JSON string with escapes, decoded (offsets mapped back).
+    Escaped(JStr),
+    /// Textual DIR: the expression from `at` up to `end` (its `;`), inside
+    /// `depth` open brackets of the nesting `limit`.
+    Text {
+        src: &'s str,
+        at: usize,
+        end: usize,
+        depth: usize,
+        limit: usize,
+    },
+}
+
+impl Pending<'_> {
+    pub(crate) fn parse(&self) -> Option<Expr> {
+        match self {
+            Pending::Plain(t, base) => {
+                let (base, len) = (*base, t.len());
+                parse_expr(t, &|i: usize| base + i.min(len)).ok()
+            }
+            Pending::Escaped(j) => parse_expr(&j.value, &|i| j.file_offset(i)).ok(),
+            Pending::Text {
+                src,
+                at,
+                end,
+                depth,
+                limit,
+            } => crate::fast_expr::parse_exactly(src, *at, *end, *depth, *limit),
+        }
+    }
+}
+
+/// Batches of expression strings waiting to be parsed, each with its
+/// number (the order in which it was met), shared by the two threads, and
+/// the batches parsed so far.
+#[derive(Default)]
+pub(crate) struct Queue<'s> {
+    state: std::sync::Mutex<QueueState<'s>>,
+    ready: std::sync::Condvar,
+    /// An expression did not parse, or the reader gave up: nothing more is
+    /// parsed, and the fast reader gives up.
+    failed: std::sync::atomic::AtomicBool,
+}
+
+#[derive(Default)]
+struct QueueState<'s> {
+    batches: std::collections::VecDeque<(usize, Vec<Pending<'s>>)>,
+    /// No more batches will come.
+    closed: bool,
+    parsed: Vec<(usize, Vec<Expr>)>,
+}
+
+impl<'s> Queue<'s> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, QueueState<'s>> {
+        // Nothing panics while holding the lock; a poisoned state is whole.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn failed(&self) -> bool {
+        self.failed.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn fail(&self) {
+        self.failed
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Queues a batch; when the queue is full, parses the oldest batch here
+    /// first. None once anything failed.
+    fn put(&self, n: usize, batch: Vec<Pending<'s>>) -> Option<()> {
+        if self.failed() {
+            return None;
+        }
+        let full = {
+            let mut state = self.lock();
+            state.batches.push_back((n, batch));
+            (state.batches.len() > QUEUE_CAP)
+                .then(|| state.batches.pop_front())
+                .flatten()
+        };
+        self.ready.notify_one();
+        match full {
+            Some(b) => self.parse(b),
+            None => Some(()),
+        }
+    }
+
+    fn close(&self) {
+        self.lock().closed = true;
+        self.ready.notify_all();
+    }
+
+    /// The next batch; None once the queue is closed and empty.
+    fn take(&self) -> Option<(usize, Vec<Pending<'s>>)> {
+        let mut state = self.lock();
+        loop {
+            if let Some(b) = state.batches.pop_front() {
+                return Some(b);
+            }
+            if state.closed {
+                return None;
+            }
+            state = self.ready.wait(state).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+
+    /// Parses one batch into the parsed ones; None (and the queue failed)
+    /// if an expression of it does not parse.
+    fn parse(&self, (n, batch): (usize, Vec<Pending<'s>>)) -> Option<()> {
+        if self.failed() {
+            return None;
+        }
+        let parsed: Option<Vec<Expr>> = batch.iter().map(Pending::parse).collect();
+        let Some(parsed) = parsed else {
+            self.fail();
+            return None;
+        };
+        self.lock().parsed.push((n, parsed));
+        Some(())
+    }
+
+    /// Parses batches until the queue is closed and empty, or anything
+    /// failed.
+    fn work(&self) {
+        while let Some(b) = self.take() {
+            if self.parse(b).is_none() {
+                return;
+            }
+        }
+    }
+
+    /// Every parsed expression in the order met; None if anything failed.
+    pub(crate) fn parsed(&self) -> Option<impl Iterator<Item = Expr>> {
+        if self.failed() {
+            return None;
+        }
+        let mut batches = std::mem::take(&mut self.lock().parsed);
+        batches.sort_unstable_by_key(|(n, _)| *n);
+        Some(batches.into_iter().flat_map(|(_, b)| b))
+    }
+}
+
+/// The expressions met and not yet queued. Dropping it closes the queue,
+/// whether the reading ended or gave up, so no thread waits for more.
+pub(crate) struct Deferred<'s, 'q> {
+    batch: Vec<Pending<'s>>,
+    queue: &'q Queue<'s>,
+    /// Batches queued so far.
+    sent: usize,
+}
+
+impl<'s> Deferred<'s, '_> {
+    /// Queues an expression; its placeholder, to stand in its statement
+    /// until `fill`. None once an expression failed to parse: the fast
+    /// reader gives up.
+    pub(crate) fn defer(&mut self, p: Pending<'s>) -> Option<Expr> {
+        self.push(p)?;
+        Some(placeholder())
+    }
+
+    fn push(&mut self, p: Pending<'s>) -> Option<()> {
+        self.batch.push(p);
+        if self.batch.len() == BATCH {
+            let full = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH));
+            self.queue.put(self.sent, full)?;
+            self.sent += 1;
+        }
+        Some(())
+    }
+
+    /// Queues the last batch (the queue closes as this is dropped).
+    pub(crate) fn finish(mut self) -> Option<()> {
+        if !self.batch.is_empty() {
+            let last = std::mem::take(&mut self.batch);
+            self.queue.put(self.sent, last)?;
+        }
+        Some(())
+    }
+}
+
+impl Drop for Deferred<'_, '_> {
+    fn drop(&mut self) {
+        self.queue.close();
+    }
+}
+
+/// Where an expression will be: parsed beside, put in place by `fill`.
+fn placeholder() -> Expr {
+    Expr {
+        kind: ExprKind::Bool(false),
+        span: Span::default(),
+    }
+}
+
+/// Puts the parsed expressions in place of the placeholders, in the order
+/// the reader met them: statement by statement, a call's arguments in
+/// order (JSON DIR's; textual DIR parses a call statement where it is
+/// read). None if the counts differ (then nothing is trusted).
+fn fill(p: &mut Program, exprs: impl IntoIterator<Item = Expr>, call_args: bool) -> Option<()> {
+    let mut it = exprs.into_iter();
+    for proc in p.forges.iter_mut().flat_map(|f| f.procs.iter_mut()) {
+        for s in &mut proc.body {
+            match &mut s.kind {
+                StmtKind::Let { expr: e, .. }
+                | StmtKind::Constrain { predicate: e }
+                | StmtKind::Prove { from: e, .. }
+                | StmtKind::Effect { payload: e, .. }
+                | StmtKind::Return { expr: Some(e) } => *e = it.next()?,
+                StmtKind::Call { call, .. } if call_args => {
+                    if let ExprKind::Call(c) = &mut call.kind {
+                        for a in c.args.iter_mut() {
+                            *a = it.next()?;
+                        }
+                    }
+                }
+                StmtKind::Return { expr: None }
+                | StmtKind::Call { .. }
+                | StmtKind::Later { .. } => {}
+            }
+        }
+    }
+    it.next().is_none().then_some(())
+}
+
+#[cfg(test)]
+mod tests {
+    /// The queue without a second thread: a full queue has its oldest
+    /// batch parsed by the one who queues; the batches come back in the
+    /// order met whoever parsed them; a failure stops everything.
+    #[test]
+    fn the_queue_keeps_order_and_stops_at_a_failure() {
+        use super::{Pending, Queue, QUEUE_CAP};
+        let texts: Vec<String> = (0..QUEUE_CAP + 3).map(|i| format!("{i} Add 1")).collect();
+        let q = Queue::default();
+        for (n, t) in texts.iter().enumerate() {
+            q.put(n, vec![Pending::Plain(t, 10 * n)]).unwrap();
+        }
+        // The oldest batches were parsed as the queue overflowed.
+        assert_eq!(q.lock().parsed.len(), 3);
+        assert_eq!(q.lock().batches.len(), QUEUE_CAP);
+        q.close();
+        q.work();
+        let got: Vec<String> = q
+            .parsed()
+            .unwrap()
+            .map(|e| format!("{}@{}", crate::print::expr_to_string(&e), e.span.start()))
+            .collect();
+        let want: Vec<String> = (0..texts.len())
+            .map(|n| format!("{n} Add 1@{}", 10 * n))
+            .collect();
+        assert_eq!(got, want);
+
+        let bad = Queue::default();
+        bad.put(0, vec![Pending::Plain("1 Add 2", 0)]).unwrap();
+        bad.put(1, vec![Pending::Plain("1 Add", 0)]).unwrap();
+        bad.close();
+        bad.work();
+        assert!(bad.parsed().is_none());
+        assert!(bad.put(2, vec![Pending::Plain("1", 0)]).is_none());
+    }
+}
