@@ -200,7 +200,7 @@ fn const_value(
                     return Err(format!("`{s}` needs field `{fname}` exactly once"));
                 };
                 out.push((
-                    fname.clone(),
+                    fname.as_str().into(),
                     const_value(tables, c, forge, fe, &d.ty, &d.name, d.range)?,
                 ));
             }

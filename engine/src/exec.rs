@@ -578,7 +578,7 @@ impl<'c, 'p> Machine<'c, 'p> {
                     ));
                 };
                 let mut out = Vec::with_capacity(shape.fields.len());
-                for ((fname, _), v) in shape.fields.iter().zip(slots) {
+                for (fname, v) in shape.names.iter().zip(slots) {
                     let Some(v) = v else {
                         return Err(self.fail(
                             crate::registry::STRUCT_FIELDS,
@@ -589,7 +589,7 @@ impl<'c, 'p> Machine<'c, 'p> {
                     };
                     out.push((fname.clone(), v));
                 }
-                let v = Value::structure(name.name.clone(), out);
+                let v = Value::structure(shape.name.clone(), out);
                 self.check_size(&v, e.span)?;
                 Ok(v)
             }
@@ -651,11 +651,11 @@ impl<'c, 'p> Machine<'c, 'p> {
             IntrinsicResult::Unit => Value::Unit,
             IntrinsicResult::Measurement => {
                 let (resource, ty) = match &arg {
-                    Value::Struct(s) if s.ty == "QResource" => (
+                    Value::Struct(s) if &*s.ty == "QResource" => (
                         arg.field("id").cloned().unwrap_or(Value::Unit),
                         arg.field("ty").cloned().unwrap_or(Value::Unit),
                     ),
-                    Value::Struct(s) => (Value::Str(arg_name), Value::Str(s.ty.clone())),
+                    Value::Struct(s) => (Value::Str(arg_name), Value::Str(s.ty.to_string())),
                     other => (
                         Value::Str(arg_name),
                         Value::Str(value_type_name(other).into()),

@@ -18,9 +18,11 @@ pub enum Value {
 
 #[derive(Debug, PartialEq)]
 pub struct StructVal {
-    pub ty: String,
+    /// The shape's name and its fields' names are shared with the shape
+    /// (and between values): building a value copies no name.
+    pub ty: Rc<str>,
     /// Fields in declaration order.
-    pub fields: Vec<(String, Value)>,
+    pub fields: Vec<(Rc<str>, Value)>,
     /// Nodes of the unfolded tree (this one included).
     size: u64,
     /// Longest path to a leaf (this node included).
@@ -28,7 +30,7 @@ pub struct StructVal {
 }
 
 impl Value {
-    pub fn structure(ty: impl Into<String>, fields: Vec<(String, Value)>) -> Value {
+    pub fn structure(ty: impl Into<Rc<str>>, fields: Vec<(Rc<str>, Value)>) -> Value {
         let size = fields
             .iter()
             .fold(1u64, |a, (_, v)| a.saturating_add(v.size()));
@@ -59,7 +61,7 @@ impl Value {
 
     pub fn field(&self, name: &str) -> Option<&Value> {
         match self {
-            Value::Struct(s) => s.fields.iter().find(|(n, _)| n == name).map(|(_, v)| v),
+            Value::Struct(s) => s.fields.iter().find(|(n, _)| **n == *name).map(|(_, v)| v),
             _ => None,
         }
     }
@@ -75,7 +77,7 @@ impl Value {
             Value::Struct(s) => {
                 let mut m = Map::new();
                 for (n, v) in &s.fields {
-                    m.insert(n.clone(), v.tagged());
+                    m.insert(n.to_string(), v.tagged());
                 }
                 json!({ "Struct": { "ty": s.ty, "fields": Json::Object(m) } })
             }
@@ -93,7 +95,7 @@ impl Value {
             Value::Struct(s) => {
                 let mut m = Map::new();
                 for (n, v) in &s.fields {
-                    m.insert(n.clone(), v.plain());
+                    m.insert(n.to_string(), v.plain());
                 }
                 json!({ "shape": s.ty, "fields": Json::Object(m) })
             }
@@ -124,13 +126,13 @@ impl Value {
         match self {
             Value::Struct(s) => {
                 out.push_str("{\"shape\":");
-                leaf(out, Json::from(s.ty.as_str()));
+                leaf(out, Json::from(&*s.ty));
                 out.push_str(",\"fields\":{");
                 for (i, (n, v)) in s.fields.iter().enumerate() {
                     if i > 0 {
                         out.push(',');
                     }
-                    leaf(out, Json::from(n.as_str()));
+                    leaf(out, Json::from(&**n));
                     out.push(':');
                     v.write_plain(out);
                 }

@@ -71,7 +71,7 @@ pub(crate) fn assemble(q: &Question, values: &[i64]) -> Vec<Value> {
                 String::new(),
                 fields
                     .iter()
-                    .map(|(n, t)| (n.clone(), build(t, values)))
+                    .map(|(n, t)| (n.as_str().into(), build(t, values)))
                     .collect(),
             ),
         }
@@ -89,7 +89,7 @@ pub fn name_shapes(v: Value, ty: &Ty, c: &Compiled<'_>, forge: usize) -> Value {
                 .iter()
                 .map(|(n, x)| {
                     let fty = shape
-                        .and_then(|sh| sh.fields.iter().find(|(f, _)| f == n))
+                        .and_then(|sh| sh.fields.iter().find(|(f, _)| **f == **n))
                         .map(|(_, d)| d.ty.clone())
                         .unwrap_or(Ty::Unknown);
                     (n.clone(), name_shapes(x.clone(), &fty, c, forge))

@@ -133,7 +133,7 @@ pub(crate) fn sym_eq(a: &Sym, b: &Sym) -> Result<Sym, Reason> {
             Sym::Val(Value::Struct(v)) => Some(
                 v.fields
                     .iter()
-                    .map(|(n, x)| (n.clone(), Sym::Val(x.clone())))
+                    .map(|(n, x)| (n.to_string(), Sym::Val(x.clone())))
                     .collect(),
             ),
             _ => None,
@@ -226,8 +226,8 @@ impl Eval<'_> {
                     let vals = out
                         .into_iter()
                         .map(|(n, v)| match v {
-                            Sym::Val(x) => (n, x),
-                            _ => (n, Value::Unit),
+                            Sym::Val(x) => (n.as_str().into(), x),
+                            _ => (n.as_str().into(), Value::Unit),
                         })
                         .collect();
                     Sym::Val(Value::structure(name.name.clone(), vals))

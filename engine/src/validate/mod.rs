@@ -51,6 +51,8 @@ pub struct ShapeInfo {
     /// The shape's name, shared by every type that names it.
     pub name: TyName,
     pub fields: Vec<(String, DeclTy)>,
+    /// The fields' names, shared by every value of the shape.
+    pub names: Vec<TyName>,
     /// Field positions by name (looked up only, never iterated).
     index: Map<String, usize>,
 }
@@ -64,6 +66,7 @@ impl ShapeInfo {
             .collect();
         ShapeInfo {
             name: name.into(),
+            names: fields.iter().map(|(n, _)| n.as_str().into()).collect(),
             fields,
             index,
         }
