@@ -31,28 +31,13 @@ pub(crate) fn check_proc<'p>(ck: &mut Checker<'_>, c: &Compiled<'p>, pi: usize) 
 
     check_qualifiers(ck, p);
 
-    let all_defs: Vec<(&str, usize, Span)> = p
-        .body
-        .iter()
-        .enumerate()
-        .filter_map(|(i, s)| match &s.kind {
-            StmtKind::Let { name, .. }
-            | StmtKind::Prove { name, .. }
-            | StmtKind::Call {
-                result: Some(name), ..
-            } => Some((name.name.as_str(), i, name.span)),
-            _ => None,
-        })
-        .collect();
+    let bindings = p.body.iter().filter(|s| s.kind.bound().is_some()).count();
     let mut scope = Scope {
         forge: info.forge,
         proc: pi,
         // Every name the body can bind, known up front: no rehashing.
-        env: NameTypes::with_capacity_and_hasher(
-            p.params.len() + all_defs.len(),
-            Default::default(),
-        ),
-        all_defs: &all_defs,
+        env: NameTypes::with_capacity_and_hasher(p.params.len() + bindings, Default::default()),
+        body: &p.body,
     };
     for (prm, (_, d)) in p.params.iter().zip(&info.params) {
         scope

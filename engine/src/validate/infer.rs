@@ -283,11 +283,7 @@ pub(crate) fn infer<'p>(
                 }
                 // Not bound here: no earlier mark may stand.
                 segs.slot.clear();
-                let later = scope
-                    .all_defs
-                    .iter()
-                    .find(|(m, _, _)| *m == n)
-                    .map(|(_, i, s)| (*i, *s));
+                let later = scope.bound_later(n);
                 let guess = crate::diag::did_you_mean(n, scope.env.keys().copied());
                 let d = ck.error(
                     crate::registry::NAME_UNKNOWN,

@@ -214,11 +214,20 @@ pub(crate) struct Scope<'a, 'd> {
     pub(crate) proc: usize,
     /// Visible names with their types and where they were bound.
     pub(crate) env: NameTypes<'a>,
-    /// Every name the body binds, with its statement index (for "bound later" help).
-    pub(crate) all_defs: &'d [(&'a str, usize, Span)],
+    /// The body, for the "bound later" help of an unknown name.
+    pub(crate) body: &'d [dir_grammar::Stmt],
 }
 
 impl Scope<'_, '_> {
+    /// The statement (index) that binds `n` first in the body, and its
+    /// name's span. Only an error asks, so the body is searched then.
+    pub(crate) fn bound_later(&self, n: &str) -> Option<(usize, Span)> {
+        self.body
+            .iter()
+            .enumerate()
+            .find_map(|(i, s)| s.kind.bound().filter(|b| b.name == n).map(|b| (i, b.span)))
+    }
+
     /// A name's type with its slot.
     pub(crate) fn lookup_slot(&self, n: &str) -> Option<(usize, &Ty)> {
         self.env.get_full(n).map(|(i, _, (t, _))| (i, t))
