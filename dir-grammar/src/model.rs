@@ -94,7 +94,14 @@ pub struct Comment {
 /// character literals.
 pub fn comments_of(src: &str) -> Vec<Comment> {
     let mut out = Vec::new();
-    crate::prescan::lexemes(src, |l| {
+    // No comment starts after the last `//`: the scan (which must follow
+    // literals from the start) ends with that line. A file without one,
+    // as generated files are, is not scanned at all.
+    let Some(last) = memchr::memmem::rfind(src.as_bytes(), b"//") else {
+        return out;
+    };
+    let end = memchr::memchr(b'\n', &src.as_bytes()[last..]).map_or(src.len(), |n| last + n);
+    crate::prescan::lexemes(&src[..end], |l| {
         if let crate::prescan::Lexeme::Comment(r) = l {
             out.push(Comment {
                 text: src[r.clone()].trim_end().to_string(),
@@ -641,6 +648,53 @@ impl Expr {
             ExprKind::Call(c) => c.args.iter().for_each(|a| a.walk(f)),
             ExprKind::Struct(s) => s.fields.iter().for_each(|(_, e)| e.walk(f)),
             _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// The comments of a whole-file scan: the oracle of `comments_of`,
+    /// which stops after the last `//`.
+    fn every_comment(src: &str) -> Vec<super::Comment> {
+        let mut out = Vec::new();
+        crate::prescan::lexemes(src, |l| {
+            if let crate::prescan::Lexeme::Comment(r) = l {
+                out.push(super::Comment {
+                    text: src[r.clone()].trim_end().to_string(),
+                    span: crate::Span::new(r.start, r.end),
+                });
+            }
+        });
+        out
+    }
+
+    #[test]
+    fn comments_of_agrees_with_a_whole_file_scan() {
+        let mut files = crate::testing::corpus_programs();
+        files.extend(
+            [
+                "no comment at all",
+                "a // one\nb",
+                "a // last line without a newline",
+                "x \"in // a string\" y",
+                "// c\nx \"a string // that does not end",
+                "// c\n'//'\n\"\\\"//\" // real\n\"//\"",
+                "//\n//\n",
+            ]
+            .map(String::from),
+        );
+        let mut r = crate::testing::Rng(0x3c6e_f372_fe94_f82b);
+        for i in 0..files.len() {
+            let f = files[i].clone();
+            files.push(crate::testing::corrupt(
+                &mut r,
+                &f,
+                &["//", "\"", "'", "\n", "\\"],
+            ));
+        }
+        for f in &files {
+            assert_eq!(super::comments_of(f), every_comment(f), "{f}");
         }
     }
 }
