@@ -1758,7 +1758,7 @@ fn explain(out: &Out<'_>, code: &str, format: ExplainFormat) -> u8 {
         .into_iter()
         .find(|r| r.id.eq_ignore_ascii_case(raw))
     {
-        let code = engine.tables().check(&r.id).and_then(|c| c.code.clone());
+        let code = r.code.clone();
         if json {
             let v = serde_json::json!({
                 "rule": r.id, "table": format!("{}.ron", r.table), "spec": r.cite,
@@ -1786,13 +1786,7 @@ fn explain(out: &Out<'_>, code: &str, format: ExplainFormat) -> u8 {
     let code = raw.to_ascii_uppercase();
     match engine.tables().entry(&code) {
         Some(e) if json => {
-            let rules: Vec<&str> = engine
-                .tables()
-                .checks
-                .iter()
-                .filter(|c| c.code.as_deref() == Some(code.as_str()))
-                .map(|c| c.id.as_str())
-                .collect();
+            let rules: Vec<String> = rules_reporting(engine, &code);
             let v = serde_json::json!({
                 "code": e.code, "title": e.title,
                 "category": render::category_word(e.category),
@@ -1813,13 +1807,7 @@ fn explain(out: &Out<'_>, code: &str, format: ExplainFormat) -> u8 {
             );
             sayln!();
             sayln!("{}", e.explanation);
-            let rules: Vec<String> = engine
-                .tables()
-                .checks
-                .iter()
-                .filter(|c| c.code.as_deref() == Some(code.as_str()))
-                .map(|c| c.id.clone())
-                .collect();
+            let rules = rules_reporting(engine, &code);
             if !rules.is_empty() {
                 sayln!();
                 sayln!("rules reporting it: {}", rules.join(", "));
@@ -1979,4 +1967,15 @@ fn conformance(out: &Out<'_>, corpus: Option<&Path>, snapshots: Option<&Path>) -
     } else {
         1
     }
+}
+
+/// The ids of the rule rows, of any table, that report error `code`.
+fn rules_reporting(engine: &Engine, code: &str) -> Vec<String> {
+    engine
+        .tables()
+        .rules()
+        .into_iter()
+        .filter(|r| r.code.as_deref() == Some(code))
+        .map(|r| r.id)
+        .collect()
 }

@@ -302,6 +302,19 @@ fn rules_explain_and_version() {
         stdout(&o).contains("constraint does not hold") && stdout(&o).contains("ADM-CONSTRAINT")
     );
     assert_eq!(dustrun(&["explain", "E9999"]).status.code(), Some(2));
+    // A row of any table names the code it reports, not only 11-checks'.
+    let o = dustrun(&["explain", "VERSION-TYPE-WRAPPED"]);
+    assert!(stdout(&o).contains("reports: E0130"), "{}", stdout(&o));
+    let o = dustrun(&["explain", "E0130", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    let rules = v["rules"].as_array().expect("rules");
+    for id in [
+        "VERSION-TYPE-WRAPPED",
+        "VERSION-TYPE-U64",
+        "VERSION-STMT-WHILE",
+    ] {
+        assert!(rules.iter().any(|r| r == id), "{id}: {rules:?}");
+    }
     let o = dustrun(&["--version"]);
     assert!(stdout(&o).contains("DPL v0.1"), "{}", stdout(&o));
 }

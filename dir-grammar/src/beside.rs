@@ -48,10 +48,11 @@ pub(crate) fn load<'s>(
     })
 }
 
-/// The parsing thread's stack. Where the fast parser gives up, pest
-/// decides (as on the parse thread): an expression nests at most
-/// `MAX_EXPR_NESTING` (64) deep, and unoptimised pest needs ~90 KiB a
-/// level, so 6 MiB; this is a margin above that, and only reserved.
+/// The parsing thread's stack. For a JSON DIR expression string the fast
+/// parser cannot read, pest decides on this thread (textual DIR's reader
+/// gives up instead): an expression nests at most `MAX_EXPR_NESTING` (64)
+/// deep, and unoptimised pest needs ~90 KiB a level, so 6 MiB; this is a
+/// margin above that, and only reserved.
 const EXPR_STACK_BYTES: usize = 32 * 1024 * 1024;
 
 /// Batches waiting in the queue before the reading thread parses one

@@ -71,4 +71,13 @@ pub struct RuleInfo {
     pub table: &'static str,
     pub cite: String,
     pub summary: String,
+    /// The error code the row reports, where it names one.
+    pub code: Option<String>,
+}
+
+impl RuleInfo {
+    pub(crate) fn with_code(mut self, code: Option<&str>) -> RuleInfo {
+        self.code = code.map(str::to_string);
+        self
+    }
 }

@@ -11,55 +11,71 @@ impl Tables {
             table,
             cite: cite.to_string(),
             summary,
+            code: None,
         };
-        v.push(r(
-            &self.profile.later_dir.id,
-            "00-profile",
-            &self.profile.later_dir.cite,
-            format!(
-                "DIR versions other than {} are rejected",
-                self.profile.dir_versions.join(", ")
-            ),
-        ));
-        for s in &self.profile.later_statements {
-            v.push(r(
-                &s.id,
+        v.push(
+            r(
+                &self.profile.later_dir.id,
                 "00-profile",
-                &s.cite,
-                format!("`{}` requires DPL {}", s.statement, s.since),
-            ));
+                &self.profile.later_dir.cite,
+                format!(
+                    "DIR versions other than {} are rejected",
+                    self.profile.dir_versions.join(", ")
+                ),
+            )
+            .with_code(Some(&self.profile.later_dir.code)),
+        );
+        for s in &self.profile.later_statements {
+            v.push(
+                r(
+                    &s.id,
+                    "00-profile",
+                    &s.cite,
+                    format!("`{}` requires DPL {}", s.statement, s.since),
+                )
+                .with_code(Some(&s.code)),
+            );
         }
         for f in &self.profile.later_fields {
-            v.push(r(
-                &f.id,
-                "00-profile",
-                &f.cite,
-                format!("a non-empty `{}` requires DPL {}", f.field, f.since),
-            ));
+            v.push(
+                r(
+                    &f.id,
+                    "00-profile",
+                    &f.cite,
+                    format!("a non-empty `{}` requires DPL {}", f.field, f.since),
+                )
+                .with_code(Some(&f.code)),
+            );
         }
         for s in &self.regimes.statements {
-            v.push(r(
-                &s.id,
-                "04-regimes",
-                &s.cite,
-                format!(
-                    "{:?} {} in {:?}",
-                    s.verdict,
-                    construct_name(&s.construct),
-                    s.regime
-                ),
-            ));
+            v.push(
+                r(
+                    &s.id,
+                    "04-regimes",
+                    &s.cite,
+                    format!(
+                        "{:?} {} in {:?}",
+                        s.verdict,
+                        construct_name(&s.construct),
+                        s.regime
+                    ),
+                )
+                .with_code(s.code.as_deref()),
+            );
         }
         for q in &self.regimes.qualifiers {
-            v.push(r(
-                &q.id,
-                "04-regimes",
-                &q.cite,
-                format!(
-                    "qualifier `{}` {:?} in {:?}",
-                    q.qualifier, q.requirement, q.regime
-                ),
-            ));
+            v.push(
+                r(
+                    &q.id,
+                    "04-regimes",
+                    &q.cite,
+                    format!(
+                        "qualifier `{}` {:?} in {:?}",
+                        q.qualifier, q.requirement, q.regime
+                    ),
+                )
+                .with_code(q.code.as_deref()),
+            );
         }
         for o in &self.types.operators {
             v.push(r(
@@ -109,7 +125,7 @@ impl Tables {
             ));
         }
         for c in &self.checks {
-            v.push(r(&c.id, "11-checks", &c.cite, c.summary.clone()));
+            v.push(r(&c.id, "11-checks", &c.cite, c.summary.clone()).with_code(c.code.as_deref()));
         }
         for rule in self.admission.rules() {
             v.push(r(&rule.id, "10-admission", &rule.cite, rule.text()));
@@ -118,7 +134,9 @@ impl Tables {
             v.push(r(&a.id, "10-contracts", &a.cite, a.summary.clone()));
         }
         for n in [&self.contracts.unchecked, &self.contracts.malformed] {
-            v.push(r(&n.id, "10-contracts", &n.cite, n.summary.clone()));
+            v.push(
+                r(&n.id, "10-contracts", &n.cite, n.summary.clone()).with_code(n.code.as_deref()),
+            );
         }
         for x in &self.resources.resources {
             v.push(r(
@@ -133,7 +151,9 @@ impl Tables {
             ));
         }
         for n in &self.resources.rules {
-            v.push(r(&n.id, "08-resources", &n.cite, n.summary.clone()));
+            v.push(
+                r(&n.id, "08-resources", &n.cite, n.summary.clone()).with_code(n.code.as_deref()),
+            );
         }
         let d = &self.types.literal_defaults;
         v.push(r(
@@ -146,31 +166,40 @@ impl Tables {
             ),
         ));
         for t in &self.types.later_types {
-            v.push(r(
-                &t.id,
-                "05-types",
-                &t.cite,
-                format!("type `{}` requires DPL {}", t.spelling, t.since),
-            ));
+            v.push(
+                r(
+                    &t.id,
+                    "05-types",
+                    &t.cite,
+                    format!("type `{}` requires DPL {}", t.spelling, t.since),
+                )
+                .with_code(Some(&t.code)),
+            );
         }
         if let Some(w) = &self.types.later_wrapped {
-            v.push(r(
-                &w.id,
-                "05-types",
-                &w.cite,
-                format!("a regime-wrapped type (`K[Int]`) requires DPL {}", w.since),
-            ));
+            v.push(
+                r(
+                    &w.id,
+                    "05-types",
+                    &w.cite,
+                    format!("a regime-wrapped type (`K[Int]`) requires DPL {}", w.since),
+                )
+                .with_code(Some(&w.code)),
+            );
         }
         let u = &self.types.unary;
-        v.push(r(
-            &u.id,
-            "05-types",
-            &u.cite,
-            format!(
-                "unary operators ({}) are not DPL v0.1 expressions",
-                u.names.join(", ")
-            ),
-        ));
+        v.push(
+            r(
+                &u.id,
+                "05-types",
+                &u.cite,
+                format!(
+                    "unary operators ({}) are not DPL v0.1 expressions",
+                    u.names.join(", ")
+                ),
+            )
+            .with_code(Some(&u.code)),
+        );
         for c in &self.phi.rules {
             v.push(r(&c.id, "07-phi", &c.cite, c.summary.clone()));
         }

@@ -95,7 +95,7 @@ pub fn name_shapes(v: Value, ty: &Ty, c: &Compiled<'_>, forge: usize) -> Value {
                     (n.clone(), name_shapes(x.clone(), &fty, c, forge))
                 })
                 .collect();
-            Value::structure(name.to_string(), fields)
+            Value::structure(name.clone(), fields)
         }
         (v, _) => v,
     }
