@@ -126,7 +126,7 @@ impl Availability {
 }
 
 fn add(db: &mut Db, rel: &str, t: Tuple) {
-    db.entry(rel.to_string()).or_default().insert(t);
+    crate::datalog::insert(db, rel, t);
 }
 
 /// Static cost of every process: the cost model applied to its body and

@@ -13,6 +13,18 @@ pub type Tuple = smallvec::SmallVec<[u32; 4]>;
 /// Every relation by name, as sorted sets of tuples.
 pub type Db = BTreeMap<String, BTreeSet<Tuple>>;
 
+/// Adds a fact; the relation's name is copied only when it is new (input
+/// facts come in the millions for a large program). Whether it was new.
+pub fn insert(db: &mut Db, rel: &str, t: Tuple) -> bool {
+    match db.get_mut(rel) {
+        Some(facts) => facts.insert(t),
+        None => {
+            db.insert(rel.to_string(), BTreeSet::from([t]));
+            true
+        }
+    }
+}
+
 fn positions(atom: &Atom, vars: &[String]) -> Vec<usize> {
     // For each variable in `vars`, the column of `atom` holding it.
     vars.iter()

@@ -50,7 +50,7 @@ enum Mode {
 
 impl Lower<'_> {
     fn fact(&mut self, rel: &str, t: Tuple) {
-        self.facts.entry(rel.to_string()).or_default().insert(t);
+        crate::datalog::insert(&mut self.facts, rel, t);
     }
 
     /// A new program point after the last one.
