@@ -733,7 +733,7 @@ pub fn admit(
     let mut ranks = datalog::Ranks::new();
     let (db, fired) = match datalog::eval_ranked(
         &adm_rules.strata,
-        &db,
+        db,
         budget,
         record_all.then_some(&mut ranks),
     ) {
@@ -1111,7 +1111,8 @@ mod tests {
         // it: each derived premise appeared in an earlier round.
         let mut ranks = datalog::Ranks::new();
         let (db, _) =
-            datalog::eval_ranked(&rules.strata, &facts, usize::MAX, Some(&mut ranks)).unwrap();
+            datalog::eval_ranked(&rules.strata, facts.clone(), usize::MAX, Some(&mut ranks))
+                .unwrap();
         assert_eq!(db, fast);
         let der = datalog::Deriver::new(&db, Some(&ranks));
         let mut explained = 0;

@@ -162,7 +162,7 @@ pub fn eval(
     facts: &Db,
     budget: usize,
 ) -> Result<(Db, BTreeSet<String>), OverBudget> {
-    eval_ranked(strata, facts, budget, None)
+    eval_ranked(strata, facts.clone(), budget, None)
 }
 
 /// The evaluation round in which each derived tuple first appeared (inputs
@@ -170,14 +170,15 @@ pub fn eval(
 /// first derived the tuple.
 pub type Ranks = BTreeMap<(String, Tuple), u32>;
 
-/// `eval`, also recording ranks when asked.
+/// `eval`, also recording ranks when asked, on facts it may keep (the
+/// derived relations are added to them: no copy of a large input).
 pub fn eval_ranked(
     strata: &[Vec<Rule>],
-    facts: &Db,
+    facts: Db,
     budget: usize,
     mut ranks: Option<&mut Ranks>,
 ) -> Result<(Db, BTreeSet<String>), OverBudget> {
-    let mut db = facts.clone();
+    let mut db = facts;
     let mut fired = BTreeSet::new();
     let mut round: u32 = 0;
     for stratum in strata {
