@@ -48,6 +48,25 @@ pub(crate) fn load<'s>(
     })
 }
 
+/// A reader's program with its expressions parsed in place and beside, as
+/// `Debug` text (`None` where it gives up): the two must be equal. For the
+/// tests and fuzz targets that check so.
+pub(crate) fn both_ways(
+    load_beside: fn(&str, bool) -> Option<Program>,
+    src: &str,
+) -> (Option<String>, Option<String>) {
+    let show = |p: Option<Program>| p.map(|p| format!("{p:?}"));
+    (show(load_beside(src, false)), show(load_beside(src, true)))
+}
+
+/// Asserts `both_ways` agree; whether the reader loaded `src`.
+#[cfg(test)]
+pub(crate) fn same_both_ways(load_beside: fn(&str, bool) -> Option<Program>, src: &str) -> bool {
+    let (here, beside) = both_ways(load_beside, src);
+    assert_eq!(here, beside, "{src}");
+    here.is_some()
+}
+
 /// The parsing thread's stack. For a JSON DIR expression string the fast
 /// parser cannot read, pest decides on this thread (textual DIR's reader
 /// gives up instead): an expression nests at most `MAX_EXPR_NESTING` (64)

@@ -756,14 +756,7 @@ mod tests {
     /// Expressions parsed on a second thread build the same program as
     /// parsed in place, and give up where it gives up.
     fn same_beside(src: &str) -> bool {
-        let here = super::load_beside(src, false);
-        let beside = super::load_beside(src, true);
-        assert_eq!(
-            here.as_ref().map(|p| format!("{p:?}")),
-            beside.as_ref().map(|p| format!("{p:?}")),
-            "{src}"
-        );
-        here.is_some()
+        crate::beside::same_both_ways(super::load_beside, src)
     }
 
     #[test]

@@ -120,24 +120,12 @@ pub mod fuzzing {
     /// text of each program (`None` where it gives up): the two must be
     /// equal.
     pub fn json_beside(src: &str) -> (Option<String>, Option<String>) {
-        crate::on_parse_stack(|| {
-            let show = |p: Option<crate::Program>| p.map(|p| format!("{p:?}"));
-            (
-                show(crate::fast_load::load_beside(src, false)),
-                show(crate::fast_load::load_beside(src, true)),
-            )
-        })
+        crate::on_parse_stack(|| crate::beside::both_ways(crate::fast_load::load_beside, src))
     }
 
     /// The same for the hand-written textual DIR reader.
     pub fn text_beside(src: &str) -> (Option<String>, Option<String>) {
-        crate::on_parse_stack(|| {
-            let show = |p: Option<crate::Program>| p.map(|p| format!("{p:?}"));
-            (
-                show(crate::fast_text::load_beside(src, false)),
-                show(crate::fast_text::load_beside(src, true)),
-            )
-        })
+        crate::on_parse_stack(|| crate::beside::both_ways(crate::fast_text::load_beside, src))
     }
 
     /// The normative pest parse, after the same pre-scan.
