@@ -213,59 +213,64 @@ pub(crate) fn first_definition<K: Ord>(
     }
 }
 
+/// The verdict on a type of a later DPL version (§14.5), from its row:
+/// `label` says what the type is, `note` what v0.1 has instead.
+fn later_type(
+    ck: &mut Checker<'_>,
+    row: (&str, &str, &str, &str),
+    ty: &Ident,
+    label: String,
+    note: &str,
+) -> DeclTy {
+    let (id, code, cite, since) = row;
+    ck.fire(id);
+    let d = Diagnostic::new(
+        ck.tables,
+        code,
+        Some((id, cite)),
+        format!(
+            "type `{}` requires a later DPL version (DPL {since})",
+            ty.name
+        ),
+    )
+    .at(ty.span, label)
+    .note(note);
+    ck.diags.push(d);
+    DeclTy {
+        ty: Ty::Unknown,
+        name: ty.name.to_string(),
+        range: None,
+    }
+}
+
 pub(crate) fn resolve_decl(ck: &mut Checker<'_>, shapes: &BTreeSet<&str>, ty: &Ident) -> DeclTy {
+    let tables = ck.tables;
     let wrapped = ty
         .name
         .split_once('[')
         .filter(|(w, _)| dir_grammar::TYPE_WRAPPERS.contains(w));
-    if let (Some((wrapper, _)), Some(l)) = (wrapped, &ck.tables.types.later_wrapped) {
-        ck.fire(&l.id);
-        let d = Diagnostic::new(
-            ck.tables,
-            &l.code,
-            Some((&l.id, &l.cite)),
-            format!(
-                "type `{}` requires a later DPL version (DPL {})",
-                ty.name, l.since
-            ),
-        )
-        .at(
-            ty.span,
+    if let (Some((wrapper, _)), Some(l)) = (wrapped, &tables.types.later_wrapped) {
+        return later_type(
+            ck,
+            (&l.id, &l.code, &l.cite, &l.since),
+            ty,
             format!("a {wrapper}-wrapped type is DPL {} compiler output", l.since),
-        )
-        .note("in DPL v0.1 a type is a primitive, a compiler alias or a shape of the forge (§5.2); the regime is the process's, not the type's");
-        ck.diags.push(d);
-        return DeclTy {
-            ty: Ty::Unknown,
-            name: ty.name.to_string(),
-            range: None,
-        };
+            "in DPL v0.1 a type is a primitive, a compiler alias or a shape of the forge (§5.2); the regime is the process's, not the type's",
+        );
     }
-    if let Some(l) = ck
-        .tables
+    if let Some(l) = tables
         .types
         .later_types
         .iter()
         .find(|l| l.spelling == ty.name)
     {
-        ck.fire(&l.id);
-        let d = Diagnostic::new(
-            ck.tables,
-            &l.code,
-            Some((&l.id, &l.cite)),
-            format!(
-                "type `{}` requires a later DPL version (DPL {})",
-                ty.name, l.since
-            ),
-        )
-        .at(ty.span, format!("`{}` is a DPL {} type", ty.name, l.since))
-        .note("DPL v0.1 integers are i32 and i64 (§5.3)");
-        ck.diags.push(d);
-        return DeclTy {
-            ty: Ty::Unknown,
-            name: ty.name.to_string(),
-            range: None,
-        };
+        return later_type(
+            ck,
+            (&l.id, &l.code, &l.cite, &l.since),
+            ty,
+            format!("`{}` is a DPL {} type", ty.name, l.since),
+            "DPL v0.1 integers are i32 and i64 (§5.3)",
+        );
     }
     if let Some(p) = ck.tables.canonical_type(&ty.name) {
         let (t, range) = match p.kind {
