@@ -320,7 +320,6 @@ pub(crate) fn resolve_decl(ck: &mut Checker<'_>, shapes: &BTreeSet<&str>, ty: &I
             range: None,
         };
     }
-    let tables = ck.tables;
     let known = tables
         .types
         .primitives
