@@ -392,20 +392,17 @@ impl Engine {
             value_nodes: self.tables.profile.budgets.value_nodes,
             payload_bytes: self.tables.profile.budgets.payload_bytes,
         };
-        let stop = |trace: Trace, diags: Vec<Diagnostic>, fired: Vec<String>| -> Report {
-            stopped(src, trace, diags, fired)
-        };
         let mut ck = Checker::new(&self.tables);
         let compiled = validate::compile(&mut ck, program);
         let Some(compiled) = compiled else {
             let fired = ck.fired.iter().cloned().collect();
-            return stop(trace, ck.diags, fired);
+            return stopped(src, trace, ck.diags, fired);
         };
         let entry = match self.resolve_entry(&mut ck, &compiled, cfg.entry.as_deref()) {
             Ok(e) => e,
             Err(d) => {
                 let fired = ck.fired.iter().cloned().collect();
-                return stop(trace, vec![*d], fired);
+                return stopped(src, trace, vec![*d], fired);
             }
         };
         let info = &compiled.procs[entry];
@@ -442,7 +439,7 @@ impl Engine {
                 // The arguments that were given must still be right.
                 if let Err(d) = self.entry_args(&compiled, entry, &cfg.args, true) {
                     let fired = ck.fired.iter().cloned().collect();
-                    return stop(trace, vec![*d], fired);
+                    return stopped(src, trace, vec![*d], fired);
                 }
                 // Whole-program admission that no argument can change
                 // (resources, contracts, gates) is still decided, as it is
@@ -457,7 +454,7 @@ impl Engine {
                 );
                 if let Some(d) = adm_stop {
                     let fired = ck.fired.iter().cloned().collect();
-                    return stop(trace, vec![d], fired);
+                    return stopped(src, trace, vec![d], fired);
                 }
                 trace.outcome = Outcome::Validated;
                 trace.rules = ck.fired.iter().cloned().collect();
@@ -474,7 +471,7 @@ impl Engine {
             Ok(a) => a,
             Err(d) => {
                 let fired = ck.fired.iter().cloned().collect();
-                return stop(trace, vec![*d], fired);
+                return stopped(src, trace, vec![*d], fired);
             }
         };
         let args: Vec<Value> = if given.iter().all(Option::is_some) {
@@ -514,10 +511,10 @@ impl Engine {
                             if d.category == Category::Undetermined
                                 && a.category == Category::Inadmissible =>
                         {
-                            stop(trace, vec![a], fired)
+                            stopped(src, trace, vec![a], fired)
                         }
                         _ => {
-                            let mut r = stop(trace, vec![*d], fired);
+                            let mut r = stopped(src, trace, vec![*d], fired);
                             if let Some(e) = r.trace.error.as_mut() {
                                 e.mus = mus;
                             }
@@ -563,7 +560,7 @@ impl Engine {
                 }
                 _ => d,
             };
-            let mut report = stop(trace, vec![d], fired.into_iter().collect());
+            let mut report = stopped(src, trace, vec![d], fired.into_iter().collect());
             report.explanation = explanation;
             return report;
         }
@@ -578,7 +575,7 @@ impl Engine {
         let fired: Vec<String> = fired.into_iter().collect();
         match result {
             Err(d) => {
-                let mut report = stop(trace, vec![*d], fired);
+                let mut report = stopped(src, trace, vec![*d], fired);
                 report.explanation = explanation;
                 report
             }
