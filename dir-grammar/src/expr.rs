@@ -197,7 +197,8 @@ pub(crate) fn build_expr(
             ))
         }
         Rule::path => {
-            let segs = PathName::from_segments(p.into_inner().map(|s| s.as_str()));
+            // `path` is compound-atomic: its text is its segments joined by `::`.
+            let segs = PathName::from_text(p.as_str());
             Ok((
                 Expr {
                     kind: ExprKind::Path(segs),

@@ -502,21 +502,6 @@ impl PathName {
         }
     }
 
-    pub fn from_segments<'a>(segments: impl IntoIterator<Item = &'a str>) -> PathName {
-        let mut s = Name::default();
-        for (i, seg) in segments.into_iter().enumerate() {
-            if i > 0 {
-                s.push_str("::");
-            }
-            s.push_str(seg);
-        }
-        PathName {
-            single: !s.contains("::"),
-            text: s,
-            slot: Resolved::default(),
-        }
-    }
-
     /// The path's text, segments joined by `::`.
     pub fn text(&self) -> &str {
         &self.text
