@@ -105,15 +105,7 @@ fn main() {
             if ok { "ok" } else { "MISSED" }
         );
         if name.ends_with("JSON") {
-            // Issue 13's floor: serde_json merely reading the same bytes.
-            let mut floor = Duration::MAX;
-            for _ in 0..3 {
-                let t = Instant::now();
-                let v: serde::de::IgnoredAny =
-                    serde_json::from_str(&input).expect("bench JSON parses");
-                std::hint::black_box(v);
-                floor = floor.min(t.elapsed());
-            }
+            let floor = serde_floor(&input, 3);
             println!(
                 "{:28} serde_json IgnoredAny floor {:>6.1} ms; load + run is {:.0}x the floor (issue 13 aims at <= 4x)",
                 "",
@@ -368,6 +360,19 @@ fn gated_program(n: usize) -> String {
     s
 }
 
+/// Issue 13's floor: serde_json merely reading the same bytes (into
+/// `IgnoredAny`), best of `runs`.
+fn serde_floor(json: &str, runs: usize) -> Duration {
+    let mut floor = Duration::MAX;
+    for _ in 0..runs {
+        let t = Instant::now();
+        let v: serde::de::IgnoredAny = serde_json::from_str(json).expect("bench JSON parses");
+        std::hint::black_box(v);
+        floor = floor.min(t.elapsed());
+    }
+    floor
+}
+
 /// A duration in milliseconds, for the report lines.
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
@@ -392,17 +397,7 @@ fn issue_13_targets() -> usize {
     // Straight-line K, 100k statements, the compiler's pretty JSON.
     let k100 = text_program(100_000);
     let pretty = as_json(&k100, true);
-    let floor = {
-        let mut floor = Duration::MAX;
-        for _ in 0..5 {
-            let t = Instant::now();
-            let v: serde::de::IgnoredAny =
-                serde_json::from_str(&pretty).expect("bench JSON parses");
-            std::hint::black_box(v);
-            floor = floor.min(t.elapsed());
-        }
-        floor
-    };
+    let floor = serde_floor(&pretty, 5);
     let p = write_input(&dir, "k100k.json", &pretty);
     let kj = measure(&p, &[], 5);
     let size = pretty.len() as u64;
