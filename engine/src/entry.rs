@@ -6,7 +6,6 @@ use crate::validate::{self, Compiled};
 use crate::value::Value;
 use crate::{codes, types, Engine};
 use dir_grammar::model::*;
-use semantics::Tables;
 
 impl Engine {
     pub(crate) fn resolve_entry(
@@ -144,7 +143,7 @@ impl Engine {
             };
             let e = dir_grammar::parse_standalone(text)
                 .map_err(|e| Box::new(arg_err(format!("`--arg {pn}={text}`: {}", e.message))))?;
-            let v = const_value(&self.tables, c, info.forge, &e, &d.ty, &d.name, d.range)
+            let v = const_value(c, info.forge, &e, &d.ty, &d.name, d.range)
                 .map_err(|m| Box::new(arg_err(format!("`--arg {pn}={text}`: {m}"))))?;
             out.push(Some(v));
         }
@@ -153,7 +152,6 @@ impl Engine {
 }
 
 fn const_value(
-    tables: &Tables,
     c: &Compiled<'_>,
     forge: usize,
     e: &Expr,
@@ -172,7 +170,7 @@ fn const_value(
         (ExprKind::Float(f), Ty::Float(w)) => {
             // Single precision when the table says so (05-types.ron).
             let single = matches!(
-                tables.canonical_type(w).map(|p| &p.kind),
+                c.ty_names.prim(*w),
                 Some(semantics::PrimKind::Float { single: true })
             );
             let v = if single { f64::from(*f as f32) } else { *f };
@@ -184,8 +182,9 @@ fn const_value(
         }
         (ExprKind::Bool(b), Ty::Bool) => Ok(Value::Bool(*b)),
         (ExprKind::Str(s), Ty::Str) => Ok(Value::Str(s.clone())),
-        (ExprKind::Struct(sl), Ty::Shape(s)) if *sl.name.name == **s => {
+        (ExprKind::Struct(sl), Ty::Shape(s)) if *sl.name.name == *c.ty_names.text(*s) => {
             let fields = &sl.fields;
+            let s = c.ty_names.text(*s);
             let shape = c
                 .shape(forge, s)
                 .ok_or_else(|| format!("unknown shape `{s}`"))?;
@@ -201,7 +200,7 @@ fn const_value(
                 };
                 out.push((
                     fname.as_str().into(),
-                    const_value(tables, c, forge, fe, &d.ty, &d.name, d.range)?,
+                    const_value(c, forge, fe, &d.ty, &d.name, d.range)?,
                 ));
             }
             if let Some((extra, _)) = fields

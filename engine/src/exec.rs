@@ -687,7 +687,7 @@ impl<'c, 'p> Machine<'c, 'p> {
     fn binary(
         &mut self,
         op: BinOp,
-        width: Option<&(crate::types::TyName, PrimKind)>,
+        width: Option<&crate::validate::Width>,
         span: Span,
         l: Value,
         r: Value,

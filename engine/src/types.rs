@@ -1,7 +1,7 @@
 //! Static types of the checker, and the construct of each statement.
 
 use dir_grammar::model::{BinOp, StmtKind};
-use semantics::Construct;
+use semantics::{Construct, PrimKind};
 use std::fmt;
 
 /// The construct (table key) of a statement; None for later statements.
@@ -41,11 +41,72 @@ impl<'t> OpRows<'t> {
     }
 }
 
-/// The name inside a type (a width, a shape, a resource type). Checking
-/// clones types constantly; a shared name makes a clone a count increment,
-/// and a non-atomic one: types never leave the thread of their run.
-pub type TyName = std::rc::Rc<str>;
+/// The name inside a type (a width, a shape, a resource type), interned
+/// once per program (`TyNames`): checking copies and compares types
+/// constantly, and a number is copied and compared for nothing. The text
+/// is looked up only to print a diagnostic.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TyName(u32);
 
+/// Every name a type of one program can carry: the primitives of
+/// 05-types.ron (with their kind), the resource types of the linearity
+/// table and the program's shapes. All are known before any body is
+/// checked, so the table is complete (and immutable) while types are made.
+pub struct TyNames {
+    names: Vec<(Box<str>, Option<PrimKind>)>,
+    /// Looked up only, never iterated.
+    index: crate::Map<Box<str>, TyName>,
+}
+
+impl TyNames {
+    pub fn new(tables: &semantics::Tables, program: &dir_grammar::Program) -> TyNames {
+        let mut names = TyNames {
+            names: Vec::new(),
+            index: crate::Map::default(),
+        };
+        for p in &tables.types.primitives {
+            let n = names.intern(&p.name);
+            names.names[n.0 as usize].1 = Some(p.kind.clone());
+        }
+        for r in &tables.linearity.resource_types {
+            names.intern(r);
+        }
+        for f in &program.forges {
+            for s in &f.shapes {
+                names.intern(&s.name.name);
+            }
+        }
+        names
+    }
+
+    fn intern(&mut self, name: &str) -> TyName {
+        if let Some(n) = self.index.get(name) {
+            return *n;
+        }
+        // More names than u32 holds cannot come from a 64 MiB input.
+        let n = TyName(u32::try_from(self.names.len()).unwrap_or(u32::MAX));
+        self.names.push((name.into(), None));
+        self.index.insert(name.into(), n);
+        n
+    }
+
+    /// The name's number, if it names a primitive, resource type or shape.
+    pub fn get(&self, name: &str) -> Option<TyName> {
+        self.index.get(name).copied()
+    }
+
+    pub fn text(&self, n: TyName) -> &str {
+        self.names.get(n.0 as usize).map_or("?", |(t, _)| t)
+    }
+
+    /// The primitive a width names (05-types.ron), if it is one.
+    pub fn prim(&self, n: TyName) -> Option<&PrimKind> {
+        self.names.get(n.0 as usize).and_then(|(_, k)| k.as_ref())
+    }
+}
+
+/// A type of the checker. Cloning one is a copy, except for a witness,
+/// whose inner type is shared.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Ty {
     /// An integer of the named width (`i32`, `i64`): distinct types (§5.2).
@@ -65,7 +126,7 @@ pub enum Ty {
     /// A shape of the enclosing forge.
     Shape(TyName),
     /// A `prove` witness over a value of the inner type.
-    Witness(Box<Ty>),
+    Witness(std::rc::Rc<Ty>),
     /// An explicit Q resource of the named type (`q_alloc(QBit)`).
     Resource(TyName),
     /// The classical record `q_measure` returns.
@@ -75,6 +136,11 @@ pub enum Ty {
 }
 
 impl Ty {
+    /// A witness over a value of type `t`.
+    pub fn witness(t: Ty) -> Ty {
+        Ty::Witness(std::rc::Rc::new(t))
+    }
+
     /// Whether a value of type `self` may stand where `other` is expected.
     /// Widths are distinct types; an untyped literal fits every width of its
     /// kind. Literal variables are unified by the checker before this is
@@ -95,21 +161,29 @@ impl Ty {
             Ty::Int(_) | Ty::Float(_) | Ty::IntLit | Ty::FloatLit | Ty::Var(_) | Ty::Unknown
         )
     }
+
+    /// The type as a diagnostic writes it.
+    pub fn show<'a>(&'a self, names: &'a TyNames) -> Shown<'a> {
+        Shown(self, names)
+    }
 }
 
-impl fmt::Display for Ty {
+/// A type with the names it needs to be written (`Ty::show`).
+pub struct Shown<'a>(&'a Ty, &'a TyNames);
+
+impl fmt::Display for Shown<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Ty::Int(n) | Ty::Float(n) => write!(f, "{n}"),
+        let names = self.1;
+        match self.0 {
+            Ty::Int(n) | Ty::Float(n) | Ty::Shape(n) => f.write_str(names.text(*n)),
             Ty::IntLit => write!(f, "an integer literal"),
             Ty::FloatLit => write!(f, "a float literal"),
             Ty::Var(_) => write!(f, "a literal-bound value"),
             Ty::Bool => write!(f, "bool"),
             Ty::Str => write!(f, "String"),
             Ty::Unit => write!(f, "Unit"),
-            Ty::Shape(s) => write!(f, "{s}"),
-            Ty::Witness(t) => write!(f, "PhiWitness<{t}>"),
-            Ty::Resource(t) => write!(f, "resource {t}"),
+            Ty::Witness(t) => write!(f, "PhiWitness<{}>", t.show(names)),
+            Ty::Resource(t) => write!(f, "resource {}", names.text(*t)),
             Ty::Measurement => write!(f, "Measurement"),
             Ty::Unknown => write!(f, "?"),
         }

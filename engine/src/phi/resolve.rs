@@ -83,7 +83,7 @@ pub(crate) fn assemble(q: &Question, values: &[i64]) -> Vec<Value> {
 pub fn name_shapes(v: Value, ty: &Ty, c: &Compiled<'_>, forge: usize) -> Value {
     match (v, ty) {
         (Value::Struct(s), Ty::Shape(name)) => {
-            let shape = c.shape(forge, name);
+            let shape = c.shape_ty(forge, *name);
             let fields = s
                 .fields
                 .iter()
@@ -95,7 +95,7 @@ pub fn name_shapes(v: Value, ty: &Ty, c: &Compiled<'_>, forge: usize) -> Value {
                     (n.clone(), name_shapes(x.clone(), &fty, c, forge))
                 })
                 .collect();
-            Value::structure(name.clone(), fields)
+            Value::structure(c.ty_names.text(*name), fields)
         }
         (v, _) => v,
     }

@@ -81,7 +81,7 @@ impl Builder<'_> {
                 Ok((Sym::Bool(b), Template::Bool(v)))
             }
             Ty::Shape(name) => {
-                let shape = self.c.shape(self.forge, name).ok_or_else(|| format!("unknown shape `{name}`"))?;
+                let shape = self.c.shape_ty(self.forge, *name).ok_or_else(|| format!("unknown shape `{}`", self.c.ty_names.text(*name)))?;
                 let mut fields = Vec::new();
                 let mut template = Vec::new();
                 for (f, d) in &shape.fields {
@@ -91,7 +91,7 @@ impl Builder<'_> {
                 }
                 Ok((Sym::Struct(fields), Template::Struct(template)))
             }
-            other => Err(format!("unknowns of type {other} are beyond the solver (integers, booleans and shapes of them are supported)")),
+            other => Err(format!("unknowns of type {} are beyond the solver (integers, booleans and shapes of them are supported)", other.show(&self.c.ty_names))),
         }
     }
 }

@@ -45,7 +45,8 @@ pub(crate) fn check_proc<'p>(ck: &mut Checker<'_>, c: &Compiled<'p>, pi: usize) 
             .entry(prm.name.name.as_str())
             .or_insert((d.ty.clone(), prm.name.span));
     }
-    let mut calls = Calls::new(tables);
+    let names = &c.ty_names;
+    let mut calls = Calls::new(names);
     let mut return_at: Option<Span> = None;
     let mut reported_after_return = false;
 
@@ -81,7 +82,7 @@ pub(crate) fn check_proc<'p>(ck: &mut Checker<'_>, c: &Compiled<'p>, pi: usize) 
                 let t = infer(ck, c, &scope, from, &mut calls);
                 calls.in_predicate = false;
                 let t = literal_var(&mut calls, t, from);
-                bind_slots[si] = bind(ck, &mut scope, name, Ty::Witness(Box::new(t)));
+                bind_slots[si] = bind(ck, &mut scope, name, Ty::witness(t));
             }
             StmtKind::Effect { payload, .. } => {
                 infer(ck, c, &scope, payload, &mut calls);
@@ -104,8 +105,8 @@ pub(crate) fn check_proc<'p>(ck: &mut Checker<'_>, c: &Compiled<'p>, pi: usize) 
                         ck.error(
                             crate::registry::CALL_DISCARD,
                             call.span,
-                            format!("the value ({t}) is discarded"),
-                            format!("call of `{target}` discards its {t} result"),
+                            format!("the value ({}) is discarded", t.show(names)),
+                            format!("call of `{target}` discards its {} result", t.show(names)),
                         )
                         .help = Some(format!(
                             "name the result: `\"result\": \"y\"` (JSON) or `call {target}(...) -> y;` (text)"
@@ -143,7 +144,7 @@ pub(crate) fn check_proc<'p>(ck: &mut Checker<'_>, c: &Compiled<'p>, pi: usize) 
                 ck.error(
                     crate::registry::CONSTRAIN_BOOL,
                     predicate.span,
-                    format!("this is {t}"),
+                    format!("this is {}", t.show(names)),
                     "a constraint's predicate must be boolean",
                 );
             }
@@ -152,10 +153,9 @@ pub(crate) fn check_proc<'p>(ck: &mut Checker<'_>, c: &Compiled<'p>, pi: usize) 
     // Literal variables no use decided take the default widths (05-types.ron);
     // then every literal-bound `let` and every operator has its type.
     let defaults = &tables.types.literal_defaults;
-    let (int_default, float_default): (TyName, TyName) = (
-        defaults.integer.as_str().into(),
-        defaults.float.as_str().into(),
-    );
+    // 05-types.ron's defaults are primitives (checked when it loads).
+    let default = |n: &str| tables.canonical_type(n).and_then(|p| names.get(&p.name));
+    let (int_default, float_default) = (default(&defaults.integer), default(&defaults.float));
     let mut used_default = false;
     for i in 0..calls.vars.len() {
         if matches!(calls.resolve(&Ty::Var(i)), Ty::Var(_)) {
@@ -163,10 +163,10 @@ pub(crate) fn check_proc<'p>(ck: &mut Checker<'_>, c: &Compiled<'p>, pi: usize) 
                 Ty::Var(r) => r,
                 _ => i,
             };
-            calls.vars[root].1 = Some(if calls.vars[root].0 {
-                Ty::Int(int_default.clone())
-            } else {
-                Ty::Float(float_default.clone())
+            calls.vars[root].1 = Some(match (calls.vars[root].0, int_default, float_default) {
+                (true, Some(w), _) => Ty::Int(w),
+                (false, _, Some(w)) => Ty::Float(w),
+                _ => Ty::Unknown,
             });
             used_default = true;
         }
@@ -176,14 +176,14 @@ pub(crate) fn check_proc<'p>(ck: &mut Checker<'_>, c: &Compiled<'p>, pi: usize) 
     }
     let f32_lits = check_literals(ck, &mut calls);
     for (mark, t) in std::mem::take(&mut calls.ops) {
-        let w = match calls.resolve(&t) {
-            Ty::Int(w) | Ty::Float(w) => w,
-            Ty::IntLit => int_default.clone(),
-            Ty::FloatLit => float_default.clone(),
+        let w = match *calls.resolve_ref(&t) {
+            Ty::Int(w) | Ty::Float(w) => Some(w),
+            Ty::IntLit => int_default,
+            Ty::FloatLit => float_default,
             _ => continue,
         };
-        if let Some(kind) = calls.prim(&w) {
-            calls.op_width.mark(mark, w, kind);
+        if let Some(w) = w {
+            calls.op_width.mark(mark, w, names);
         }
     }
     let op_width = std::mem::take(&mut calls.op_width);
@@ -466,6 +466,7 @@ fn check_return<'p>(
             check_literal(calls, e, &d.ty);
             if !calls.unify(&t, &d.ty) {
                 let t = calls.resolve(&t);
+                let t = t.show(&c.ty_names);
                 let rs = p.ret.as_ref().map(|r| r.span).unwrap_or(p.name.span);
                 ck.error(
                     crate::registry::RET_TYPE,

@@ -45,8 +45,9 @@ pub(crate) fn compile<'p>(ck: &mut Checker<'_>, program: &'p Program) -> Option<
         }
     }
 
-    let shapes = collect_shapes(ck, program);
-    let procs = signatures(ck, program);
+    let ty_names = TyNames::new(tables, program);
+    let shapes = collect_shapes(ck, &ty_names, program);
+    let procs = signatures(ck, &ty_names, program);
 
     let mut by_name: Map<(usize, &str), Procs> = Map::default();
     for (i, p) in procs.iter().enumerate() {
@@ -62,6 +63,7 @@ pub(crate) fn compile<'p>(ck: &mut Checker<'_>, program: &'p Program) -> Option<
         by_name,
         binds: Vec::new(),
         between: Map::default(),
+        ty_names,
     };
 
     // Binding endpoints resolve inside their forge.
@@ -243,7 +245,12 @@ fn later_type(
     }
 }
 
-pub(crate) fn resolve_decl(ck: &mut Checker<'_>, shapes: &BTreeSet<&str>, ty: &Ident) -> DeclTy {
+pub(crate) fn resolve_decl(
+    ck: &mut Checker<'_>,
+    ty_names: &TyNames,
+    shapes: &BTreeSet<&str>,
+    ty: &Ident,
+) -> DeclTy {
     let tables = ck.tables;
     let wrapped = ty
         .name
@@ -272,10 +279,16 @@ pub(crate) fn resolve_decl(ck: &mut Checker<'_>, shapes: &BTreeSet<&str>, ty: &I
             "DPL v0.1 integers are i32 and i64 (§5.3)",
         );
     }
-    if let Some(p) = ck.tables.canonical_type(&ty.name) {
+    // Every primitive, resource type and shape is interned (`TyNames::new`).
+    let named = |n: &str| ty_names.get(n).ok_or(());
+    if let Some((p, Ok(n))) = ck
+        .tables
+        .canonical_type(&ty.name)
+        .map(|p| (p, named(&p.name)))
+    {
         let (t, range) = match p.kind {
-            PrimKind::Int { min, max } => (Ty::Int(p.name.as_str().into()), Some((min, max))),
-            PrimKind::Float { .. } => (Ty::Float(p.name.as_str().into()), None),
+            PrimKind::Int { min, max } => (Ty::Int(n), Some((min, max))),
+            PrimKind::Float { .. } => (Ty::Float(n), None),
             PrimKind::Bool => (Ty::Bool, None),
             PrimKind::Str => (Ty::Str, None),
             PrimKind::Unit => (Ty::Unit, None),
@@ -286,22 +299,23 @@ pub(crate) fn resolve_decl(ck: &mut Checker<'_>, shapes: &BTreeSet<&str>, ty: &I
             range,
         };
     }
-    if ck
-        .tables
-        .linearity
-        .resource_types
-        .iter()
-        .any(|r| *r == ty.name)
-    {
+    if let (true, Ok(n)) = (
+        ck.tables
+            .linearity
+            .resource_types
+            .iter()
+            .any(|r| *r == ty.name),
+        named(&ty.name),
+    ) {
         return DeclTy {
-            ty: Ty::Resource(ty.name.as_str().into()),
+            ty: Ty::Resource(n),
             name: ty.name.to_string(),
             range: None,
         };
     }
     if ty.name == ck.tables.types.witness_type {
         return DeclTy {
-            ty: Ty::Witness(Box::new(Ty::Unknown)),
+            ty: Ty::witness(Ty::Unknown),
             name: ty.name.to_string(),
             range: None,
         };
@@ -313,9 +327,9 @@ pub(crate) fn resolve_decl(ck: &mut Checker<'_>, shapes: &BTreeSet<&str>, ty: &I
             range: None,
         };
     }
-    if shapes.contains(ty.name.as_str()) {
+    if let (true, Ok(n)) = (shapes.contains(ty.name.as_str()), named(&ty.name)) {
         return DeclTy {
-            ty: Ty::Shape(ty.name.as_str().into()),
+            ty: Ty::Shape(n),
             name: ty.name.to_string(),
             range: None,
         };
@@ -625,7 +639,11 @@ fn shape_names(f: &Forge) -> BTreeSet<&str> {
     f.shapes.iter().map(|s| s.name.name.as_str()).collect()
 }
 
-fn collect_shapes(ck: &mut Checker<'_>, program: &Program) -> Vec<BTreeMap<String, ShapeInfo>> {
+fn collect_shapes(
+    ck: &mut Checker<'_>,
+    ty_names: &TyNames,
+    program: &Program,
+) -> Vec<BTreeMap<String, ShapeInfo>> {
     let tables = ck.tables;
     let mut shapes: Vec<BTreeMap<String, ShapeInfo>> = Vec::new();
     for f in &program.forges {
@@ -660,11 +678,15 @@ fn collect_shapes(ck: &mut Checker<'_>, program: &Program) -> Vec<BTreeMap<Strin
                 if !first_definition(ck, &mut names, fd.name.name.as_str(), fd.name.span, what) {
                     continue;
                 }
-                let d = resolve_decl(ck, &shapes_here, &fd.ty);
+                let d = resolve_decl(ck, ty_names, &shapes_here, &fd.ty);
                 fields.push((fd.name.name.to_string(), d));
             }
+            // Every shape's name is interned (`TyNames::new`).
+            let Some(ty) = ty_names.get(&s.name.name) else {
+                continue;
+            };
             m.entry(s.name.name.to_string())
-                .or_insert_with(|| ShapeInfo::new(&s.name.name, fields));
+                .or_insert_with(|| ShapeInfo::new(&s.name.name, ty, fields));
         }
         shapes.push(m);
     }
@@ -672,7 +694,11 @@ fn collect_shapes(ck: &mut Checker<'_>, program: &Program) -> Vec<BTreeMap<Strin
 }
 
 /// Process signatures: names once per regime, parameters once, types resolved.
-fn signatures<'p>(ck: &mut Checker<'_>, program: &'p Program) -> Vec<ProcInfo<'p>> {
+fn signatures<'p>(
+    ck: &mut Checker<'_>,
+    ty_names: &TyNames,
+    program: &'p Program,
+) -> Vec<ProcInfo<'p>> {
     // At most one per process of the program (ProcInfo is large).
     let mut procs: Vec<ProcInfo<'p>> =
         Vec::with_capacity(program.forges.iter().map(|f| f.procs.len()).sum());
@@ -693,9 +719,15 @@ fn signatures<'p>(ck: &mut Checker<'_>, program: &'p Program) -> Vec<ProcInfo<'p
             for prm in &p.params {
                 let what = || format!("parameter `{}`", prm.name.name);
                 first_definition(ck, &mut pn, prm.name.name.as_str(), prm.name.span, what);
-                params.push((prm.name.name.to_string(), resolve_decl(ck, &names, &prm.ty)));
+                params.push((
+                    prm.name.name.to_string(),
+                    resolve_decl(ck, ty_names, &names, &prm.ty),
+                ));
             }
-            let ret = p.ret.as_ref().map(|r| resolve_decl(ck, &names, r));
+            let ret = p
+                .ret
+                .as_ref()
+                .map(|r| resolve_decl(ck, ty_names, &names, r));
             procs.push(ProcInfo {
                 forge: fi,
                 proc: p,

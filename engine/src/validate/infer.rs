@@ -7,7 +7,7 @@ use super::*;
 /// Calls found while checking a body: every callee by span, and the
 /// process-to-process call sites with what crosses them.
 pub(crate) struct Calls<'t, 'p> {
-    pub tables: &'t Tables,
+    pub names: &'t TyNames,
     pub list: Vec<(Span, Target)>,
     pub sites: Vec<CallSite>,
     /// Checking a predicate (`constrain`, `prove` source) right now.
@@ -23,14 +23,12 @@ pub(crate) struct Calls<'t, 'p> {
     /// `let`) that is not yet decided, does not hold them, or rounds them
     /// (f32): checked once literal variables are decided.
     pub lits: Vec<(Lit, Span, Ty)>,
-    /// The primitive behind each width name met so far (a body names few).
-    prims: Vec<(TyName, Option<PrimKind>)>,
 }
 
 impl<'t, 'p> Calls<'t, 'p> {
-    pub(crate) fn new(tables: &'t Tables) -> Calls<'t, 'p> {
+    pub(crate) fn new(names: &'t TyNames) -> Calls<'t, 'p> {
         Calls {
-            tables,
+            names,
             list: Vec::new(),
             sites: Vec::new(),
             in_predicate: false,
@@ -38,31 +36,14 @@ impl<'t, 'p> Calls<'t, 'p> {
             ops: Vec::new(),
             op_width: OpWidths::default(),
             lits: Vec::new(),
-            prims: Vec::new(),
         }
-    }
-
-    /// The primitive a width names (05-types.ron, aliases resolved).
-    pub(crate) fn prim(&mut self, w: &TyName) -> Option<PrimKind> {
-        if let Some((_, k)) = self.prims.iter().find(|(n, _)| n == w) {
-            return k.clone();
-        }
-        let k = self.tables.canonical_type(w).map(|p| p.kind.clone());
-        self.prims.push((w.clone(), k.clone()));
-        k
     }
 
     /// Record the type an operator works in; decided now when it is a
     /// width, after the body's literal variables otherwise.
     pub(crate) fn operator_type(&mut self, mark: &'p Resolved, t: Ty) {
         match &t {
-            Ty::Int(w) | Ty::Float(w) => {
-                if let Some(kind) = self.prim(w) {
-                    self.op_width.mark(mark, w.clone(), kind);
-                    return;
-                }
-                mark.clear();
-            }
+            Ty::Int(w) | Ty::Float(w) => self.op_width.mark(mark, *w, self.names),
             _ => {
                 // Decided with the literal variables: no earlier mark may stand.
                 mark.clear();
@@ -201,10 +182,13 @@ pub(crate) fn check_literal(calls: &mut Calls, e: &Expr, t: &Ty) {
     let t = calls.resolve_ref(t).clone();
     let settled = match (lit, &t) {
         (Lit::Int(v), Ty::Int(w)) => {
-            matches!(calls.prim(w), Some(PrimKind::Int { min, max }) if (min..=max).contains(&v))
+            matches!(calls.names.prim(*w), Some(&PrimKind::Int { min, max }) if (min..=max).contains(&v))
         }
         (Lit::Float(_), Ty::Float(w)) => {
-            matches!(calls.prim(w), Some(PrimKind::Float { single: false }))
+            matches!(
+                calls.names.prim(*w),
+                Some(PrimKind::Float { single: false })
+            )
         }
         _ => false,
     };
@@ -220,11 +204,11 @@ pub(crate) fn check_literals(ck: &mut Checker<'_>, calls: &mut Calls) -> Set<(us
     for (lit, span, t) in std::mem::take(&mut calls.lits) {
         let t = calls.resolve(&t);
         let kind = match &t {
-            Ty::Int(w) | Ty::Float(w) => calls.prim(w).map(|k| (w.clone(), k)),
+            Ty::Int(w) | Ty::Float(w) => calls.names.prim(*w).map(|k| (calls.names.text(*w), k)),
             _ => None,
         };
         match (lit, kind) {
-            (Lit::Int(v), Some((w, PrimKind::Int { min, max }))) if v < min || v > max => {
+            (Lit::Int(v), Some((w, &PrimKind::Int { min, max }))) if v < min || v > max => {
                 ck.error(
                     crate::registry::TYPE_LITERAL,
                     span,
@@ -232,7 +216,7 @@ pub(crate) fn check_literals(ck: &mut Checker<'_>, calls: &mut Calls) -> Set<(us
                     format!("literal {v} does not fit `{w}` ({min}..={max})"),
                 );
             }
-            (Lit::Float(f), Some((w, PrimKind::Float { single: true }))) => {
+            (Lit::Float(f), Some((w, &PrimKind::Float { single: true }))) => {
                 if (f as f32).is_finite() {
                     f32_lits.insert((span.start(), span.end()));
                 } else {
@@ -368,6 +352,7 @@ pub(crate) fn infer<'p>(
                 }
                 return result;
             }
+            let (l, r) = (l.show(&c.ty_names), r.show(&c.ty_names));
             let d = ck.error(
                 crate::registry::TYPE_OPERANDS,
                 *op_span,
@@ -396,11 +381,12 @@ pub(crate) fn infer<'p>(
             match &bt {
                 Ty::Unknown => Ty::Unknown,
                 Ty::Shape(s) => match c
-                    .shape(scope.forge, s)
-                    .and_then(|sh| sh.fields.iter().find(|(n, _)| *n == field.name))
+                    .shape_ty(scope.forge, *s)
+                    .and_then(|sh| sh.field(&field.name))
                 {
-                    Some((_, d)) => d.ty.clone(),
+                    Some(d) => d.ty.clone(),
                     None => {
+                        let s = c.ty_names.text(*s);
                         let known: Vec<String> = c
                             .shape(scope.forge, s)
                             .map(|sh| sh.fields.iter().map(|(n, _)| n.clone()).collect())
@@ -430,7 +416,7 @@ pub(crate) fn infer<'p>(
                     "id" if bt != Ty::Measurement => Ty::Str,
                     "ty" => Ty::Str,
                     _ => {
-                        ck.error(crate::registry::FIELD_UNKNOWN, field.span, "no such field", format!("{bt} has no field `{}`", field.name))
+                        ck.error(crate::registry::FIELD_UNKNOWN, field.span, "no such field", format!("{} has no field `{}`", bt.show(&c.ty_names), field.name))
                             .help = Some("a Measurement has the fields resource and ty; a resource has id and ty".into());
                         Ty::Unknown
                     }
@@ -453,6 +439,7 @@ pub(crate) fn infer<'p>(
                     }
                 },
                 other => {
+                    let other = other.show(&c.ty_names);
                     ck.error(
                         crate::registry::FIELD_UNKNOWN,
                         field.span,
@@ -499,7 +486,7 @@ pub(crate) fn infer<'p>(
                         "`phi_witness` takes one argument: the constraint digest (a String)",
                     );
                 }
-                return Ty::Witness(Box::new(Ty::Unit));
+                return Ty::witness(Ty::Unit);
             }
             let target = resolve_call(ck, c, scope, callee, *callee_span);
             // Reserved intrinsic arguments name types; they are not checked
@@ -553,7 +540,7 @@ pub(crate) fn infer<'p>(
                         ck.error(
                             crate::registry::CALL_ARGS,
                             *asp,
-                            format!("this is {at}"),
+                            format!("this is {}", at.show(&c.ty_names)),
                             format!("argument for `{pn}` of `{}` must be `{}`", t.qname, pd.name),
                         );
                     }
@@ -629,7 +616,7 @@ pub(crate) fn infer<'p>(
                         ck.error(
                             crate::registry::TYPE_PLACE,
                             fe.span,
-                            format!("this is {t}"),
+                            format!("this is {}", t.show(&c.ty_names)),
                             format!(
                                 "field `{}` of `{}` has type `{}`",
                                 fname.name, name.name, d.name
@@ -658,7 +645,7 @@ pub(crate) fn infer<'p>(
                     ),
                 );
             }
-            Ty::Shape(shape.name.clone())
+            Ty::Shape(shape.ty)
         }
     }
 }
@@ -748,7 +735,8 @@ pub(crate) fn infer_intrinsic<'p>(
                 );
                 return Some(Ty::Unknown);
             }
-            Ty::Resource(name.into())
+            // Resource types and shapes are interned (`TyNames::new`).
+            c.ty_names.get(&name).map_or(Ty::Unknown, Ty::Resource)
         }
         IntrinsicArg::Binding => infer(ck, c, scope, arg, calls),
     };
@@ -869,13 +857,13 @@ pub(crate) fn resolve_call(
 pub(crate) fn carries_witness(c: &Compiled<'_>, forge: usize, t: &Ty) -> bool {
     // Each shape is visited once (shapes may nest, even cyclically), so this
     // is linear in the forge's declarations.
-    let mut seen: BTreeSet<&str> = BTreeSet::new();
+    let mut seen: BTreeSet<TyName> = BTreeSet::new();
     let mut stack: Vec<&Ty> = vec![t];
     while let Some(t) = stack.pop() {
         match t {
             Ty::Witness(_) => return true,
-            Ty::Shape(s) if seen.insert(&**s) => {
-                if let Some(sh) = c.shape(forge, s) {
+            Ty::Shape(s) if seen.insert(*s) => {
+                if let Some(sh) = c.shape_ty(forge, *s) {
                     stack.extend(sh.fields.iter().map(|(_, d)| &d.ty));
                 }
             }

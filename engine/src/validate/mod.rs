@@ -14,7 +14,7 @@ pub(crate) use decls::*;
 pub(crate) use infer::*;
 
 use crate::diag::{Checker, Diagnostic};
-use crate::types::{DeclTy, Ty, TyName};
+use crate::types::{DeclTy, Ty, TyName, TyNames};
 use crate::{Map, Set};
 use dir_grammar::model::*;
 use dir_grammar::print::expr_to_string;
@@ -48,17 +48,19 @@ pub struct BindInfo<'p> {
 }
 
 pub struct ShapeInfo {
-    /// The shape's name, shared by every type that names it.
-    pub name: TyName,
+    /// The shape's name, shared by every value of the shape.
+    pub name: std::rc::Rc<str>,
+    /// The shape's name as types carry it.
+    pub ty: TyName,
     pub fields: Vec<(String, DeclTy)>,
     /// The fields' names, shared by every value of the shape.
-    pub names: Vec<TyName>,
+    pub names: Vec<std::rc::Rc<str>>,
     /// Field positions by name (looked up only, never iterated).
     index: Map<String, usize>,
 }
 
 impl ShapeInfo {
-    pub fn new(name: &str, fields: Vec<(String, DeclTy)>) -> ShapeInfo {
+    pub fn new(name: &str, ty: TyName, fields: Vec<(String, DeclTy)>) -> ShapeInfo {
         let index = fields
             .iter()
             .enumerate()
@@ -66,6 +68,7 @@ impl ShapeInfo {
             .collect();
         ShapeInfo {
             name: name.into(),
+            ty,
             names: fields.iter().map(|(n, _)| n.as_str().into()).collect(),
             fields,
             index,
@@ -141,11 +144,18 @@ pub struct Compiled<'p> {
     /// Binding indices between two processes, keyed both ways (looked up
     /// only, never iterated).
     pub between: Map<(usize, usize), Vec<usize>>,
+    /// The names the program's types carry.
+    pub ty_names: TyNames,
 }
 
 impl Compiled<'_> {
     pub fn shape(&self, forge: usize, name: &str) -> Option<&ShapeInfo> {
         self.shapes.get(forge).and_then(|m| m.get(name))
+    }
+
+    /// The shape a type names, in `forge`.
+    pub fn shape_ty(&self, forge: usize, name: TyName) -> Option<&ShapeInfo> {
+        self.shape(forge, self.ty_names.text(name))
     }
 
     /// Bindings connecting `a` and `b`, in either direction.
@@ -182,29 +192,33 @@ pub type SpanMap<V> = Map<(usize, usize), V>;
 /// the body's literal variables are decided).
 #[derive(Default)]
 pub struct OpWidths {
-    widths: Vec<(TyName, PrimKind)>,
+    widths: Vec<(TyName, Width)>,
 }
 
-impl OpWidths {
-    fn index(&mut self, width: TyName, kind: PrimKind) -> usize {
-        // At most one entry per spelling of a type in the tables.
-        match self.widths.iter().position(|(w, _)| *w == width) {
-            Some(i) => i,
-            None => {
-                self.widths.push((width, kind));
-                self.widths.len() - 1
-            }
-        }
-    }
+/// A width an operator works in: its name (for diagnostics) and kind.
+pub type Width = (Box<str>, PrimKind);
 
-    /// Marks an operator with its type.
-    pub fn mark(&mut self, mark: &Resolved, width: TyName, kind: PrimKind) {
-        mark.set(self.index(width, kind));
+impl OpWidths {
+    /// Marks an operator with its type, a width of `names`.
+    pub fn mark(&mut self, mark: &Resolved, width: TyName, names: &TyNames) {
+        // At most one entry per width of the tables.
+        let i = match self.widths.iter().position(|(w, _)| *w == width) {
+            Some(i) => i,
+            None => match names.prim(width) {
+                Some(kind) => {
+                    let text = names.text(width).into();
+                    self.widths.push((width, (text, kind.clone())));
+                    self.widths.len() - 1
+                }
+                None => return mark.clear(),
+            },
+        };
+        mark.set(i);
     }
 
     /// The operator's type, by its mark.
-    pub fn get(&self, mark: &Resolved) -> Option<&(TyName, PrimKind)> {
-        self.widths.get(mark.get()? as usize)
+    pub fn get(&self, mark: &Resolved) -> Option<&Width> {
+        self.widths.get(mark.get()? as usize).map(|(_, w)| w)
     }
 }
 
