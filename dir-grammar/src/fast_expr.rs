@@ -424,7 +424,9 @@ impl<M: Fn(usize) -> usize + ?Sized> P<'_, M> {
                 self.depth -= 1;
                 Some((
                     Expr::call(
-                        text.split("::").map(str::to_string).collect::<Vec<_>>(),
+                        crate::model::path_segments(text)
+                            .map(str::to_string)
+                            .collect::<Vec<_>>(),
                         path_span,
                         args,
                         self.span(a, self.i),

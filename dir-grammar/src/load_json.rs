@@ -531,7 +531,9 @@ fn path_ref(v: &Json, path: &str) -> Result<PathRef, LoadError> {
 
 /// `Regime::name` or `Forge::Regime::name` (also a bare `name`).
 pub(crate) fn parse_path(text: &str, span: Span) -> Result<PathRef, LoadError> {
-    let segments: Vec<String> = text.split("::").map(str::to_string).collect();
+    let segments: Vec<String> = crate::model::path_segments(text)
+        .map(str::to_string)
+        .collect();
     let ok = segments.iter().all(|s| {
         s == "Φ"
             || (!s.is_empty()
