@@ -674,7 +674,7 @@ impl<'c, 'p> Machine<'c, 'p> {
     fn slot(&self, pi: usize, path: &PathName, name: &str) -> Option<usize> {
         let names = &self.c.procs[pi].env;
         if let Some(i) = path.slot.get().map(|i| i as usize) {
-            if names.get_index(i).is_some_and(|(k, _)| *k == name) {
+            if names.get_index(i).is_some_and(|(k, _)| k == name) {
                 return Some(i);
             }
         }

@@ -328,7 +328,7 @@ pub(crate) fn lower(
                 if resource
                     || (k
                         && linear(&name)
-                        && matches!(types.get(&*name), Some((Ty::Resource(_), _))))
+                        && matches!(types.get(&name), Some((Ty::Resource(_), _))))
                 {
                     l.resources.insert(name.to_string());
                     l.fact(lin::RESOURCE, smallvec::smallvec![v]);

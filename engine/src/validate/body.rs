@@ -36,14 +36,14 @@ pub(crate) fn check_proc<'p>(ck: &mut Checker<'_>, c: &Compiled<'p>, pi: usize) 
         forge: info.forge,
         proc: pi,
         // Every name the body can bind, known up front: no rehashing.
-        env: NameTypes::with_capacity_and_hasher(p.params.len() + bindings, Default::default()),
+        env: NameTypes::with_capacity(p.params.len() + bindings),
         body: &p.body,
     };
     for (prm, (_, d)) in p.params.iter().zip(&info.params) {
-        scope
+        // A parameter named twice is reported with the signature.
+        let _ = scope
             .env
-            .entry(prm.name.name.as_str())
-            .or_insert((d.ty.clone(), prm.name.span));
+            .bind(&prm.name.name, (d.ty.clone(), prm.name.span));
     }
     let names = &c.ty_names;
     let mut calls = Calls::new(names);
@@ -213,13 +213,9 @@ pub(crate) fn bind<'a>(
     name: &'a Ident,
     t: Ty,
 ) -> Option<u32> {
-    let prev = match scope.env.entry(name.name.as_str()) {
-        indexmap::map::Entry::Vacant(v) => {
-            let slot = v.index();
-            v.insert((t, name.span));
-            return u32::try_from(slot).ok();
-        }
-        indexmap::map::Entry::Occupied(o) => o.get().1,
+    let prev = match scope.env.bind(&name.name, (t, name.span)) {
+        Ok(slot) => return u32::try_from(slot).ok(),
+        Err(prev) => prev,
     };
     {
         ck.error(

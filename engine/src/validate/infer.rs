@@ -268,7 +268,7 @@ pub(crate) fn infer<'p>(
                 // Not bound here: no earlier mark may stand.
                 segs.slot.clear();
                 let later = scope.bound_later(n);
-                let guess = crate::diag::did_you_mean(n, scope.env.keys().copied());
+                let guess = crate::diag::did_you_mean(n, scope.env.keys());
                 let d = ck.error(
                     crate::registry::NAME_UNKNOWN,
                     e.span,

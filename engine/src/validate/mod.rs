@@ -180,7 +180,99 @@ pub type Procs = smallvec::SmallVec<[usize; 2]>;
 /// its slot, validation marks each use with it, and evaluation keeps
 /// values by slot. Hashed (an ordered map compared long common prefixes
 /// such as `v12345` at every level); iteration follows insertion.
-pub type NameTypes<'p> = indexmap::IndexMap<&'p str, (Ty, Span), foldhash::fast::RandomState>;
+pub struct NameTypes<'p> {
+    names: Vec<&'p str>,
+    types: Vec<(Ty, Span)>,
+    /// Slots by the hash of their name. A body of 500 000 `let`s looks a
+    /// name up in a table that has long left the caches: a table of `u32`s
+    /// (with the names and types in vectors beside it, by slot) misses
+    /// them less than an `IndexMap` that keeps hash, key and value together.
+    index: hashbrown::HashTable<u32>,
+    hasher: foldhash::fast::RandomState,
+}
+
+impl Default for NameTypes<'_> {
+    fn default() -> Self {
+        NameTypes::with_capacity(0)
+    }
+}
+
+impl<'p> NameTypes<'p> {
+    pub fn with_capacity(n: usize) -> Self {
+        NameTypes {
+            names: Vec::with_capacity(n),
+            types: Vec::with_capacity(n),
+            index: hashbrown::HashTable::with_capacity(n),
+            hasher: Default::default(),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    /// The slot of `n`.
+    pub fn get_index_of(&self, n: &str) -> Option<usize> {
+        let h = std::hash::BuildHasher::hash_one(&self.hasher, n);
+        let names = &self.names;
+        self.index
+            .find(h, |&i| names[i as usize] == n)
+            .map(|&i| i as usize)
+    }
+
+    pub fn get(&self, n: &str) -> Option<&(Ty, Span)> {
+        self.get_index_of(n).map(|i| &self.types[i])
+    }
+
+    /// The slot of `n` with its type and span.
+    pub fn get_full(&self, n: &str) -> Option<(usize, &(Ty, Span))> {
+        self.get_index_of(n).map(|i| (i, &self.types[i]))
+    }
+
+    /// The name in slot `i` with its type and span.
+    pub fn get_index(&self, i: usize) -> Option<(&'p str, &(Ty, Span))> {
+        Some((*self.names.get(i)?, self.types.get(i)?))
+    }
+
+    /// The names in slot order.
+    pub fn keys(&self) -> impl Iterator<Item = &'p str> + '_ {
+        self.names.iter().copied()
+    }
+
+    pub fn values_mut(&mut self) -> impl Iterator<Item = &mut (Ty, Span)> {
+        self.types.iter_mut()
+    }
+
+    /// Binds `n` in the next slot, or gives the span `n` was first bound at.
+    pub fn bind(&mut self, n: &'p str, v: (Ty, Span)) -> Result<usize, Span> {
+        let slot = self.names.len();
+        // Slots are u32 marks on the model (`Resolved`); a 64 MiB input
+        // binds far fewer names.
+        let Ok(mark) = u32::try_from(slot) else {
+            return Err(v.1);
+        };
+        let NameTypes {
+            names,
+            types,
+            index,
+            hasher,
+        } = self;
+        let h = std::hash::BuildHasher::hash_one(&*hasher, n);
+        match index.entry(
+            h,
+            |&i| names[i as usize] == n,
+            |&i| std::hash::BuildHasher::hash_one(&*hasher, names[i as usize]),
+        ) {
+            hashbrown::hash_table::Entry::Occupied(o) => Err(types[*o.get() as usize].1),
+            hashbrown::hash_table::Entry::Vacant(e) => {
+                e.insert(mark);
+                names.push(n);
+                types.push(v);
+                Ok(slot)
+            }
+        }
+    }
+}
 
 /// What validation decided about a node, keyed by the node's span (start,
 /// end): looked up by evaluation, never iterated.
@@ -244,7 +336,7 @@ impl Scope<'_, '_> {
 
     /// A name's type with its slot.
     pub(crate) fn lookup_slot(&self, n: &str) -> Option<(usize, &Ty)> {
-        self.env.get_full(n).map(|(i, _, (t, _))| (i, t))
+        self.env.get_full(n).map(|(i, (t, _))| (i, t))
     }
 }
 
@@ -260,3 +352,53 @@ pub enum Target {
 
 /// The earlier dustrun's witness constructor, kept for its programs.
 pub const PHI_WITNESS: &str = "phi_witness";
+
+#[cfg(test)]
+mod name_table_tests {
+    use super::*;
+
+    /// `NameTypes` against the obvious table (an ordered map to slots, and
+    /// vectors by slot) on many bindings and lookups, repeats included.
+    #[test]
+    fn the_name_table_agrees_with_an_ordered_map() {
+        let words: Vec<String> = (0..3000)
+            .map(|i: u64| format!("v{}", i.wrapping_mul(0x9e37_79b9_7f4a_7c15) % 1500))
+            .collect();
+        let mut ours = NameTypes::with_capacity(4);
+        let mut slots: BTreeMap<&str, usize> = BTreeMap::new();
+        let mut spans: Vec<Span> = Vec::new();
+        for (i, w) in words.iter().enumerate() {
+            let span = Span::new(i, i + 1);
+            let want = match slots.get(w.as_str()) {
+                Some(s) => Err(spans[*s]),
+                None => {
+                    slots.insert(w, spans.len());
+                    spans.push(span);
+                    Ok(spans.len() - 1)
+                }
+            };
+            assert_eq!(ours.bind(w, (Ty::Bool, span)), want, "{w}");
+            assert_eq!(ours.len(), spans.len());
+            let probe = &words[(i * 7) % words.len()];
+            assert_eq!(
+                ours.get_index_of(probe),
+                slots.get(probe.as_str()).copied(),
+                "{probe}"
+            );
+        }
+        let keys: Vec<&str> = ours.keys().collect();
+        for (w, s) in &slots {
+            assert_eq!(keys[*s], *w);
+            assert_eq!(
+                ours.get_index(*s).map(|(k, v)| (k, v.1)),
+                Some((*w, spans[*s]))
+            );
+            assert_eq!(
+                ours.get_full(w).map(|(i, v)| (i, v.1)),
+                Some((*s, spans[*s]))
+            );
+        }
+        assert_eq!(ours.get("absent"), None);
+        assert_eq!(ours.get_index(slots.len()), None);
+    }
+}
