@@ -499,7 +499,7 @@ pub fn path_segments(text: &str) -> impl Iterator<Item = &str> {
     let mut rest = Some(text);
     std::iter::from_fn(move || {
         let r = rest?;
-        match r.as_bytes().windows(2).position(|w| w == b"::") {
+        match separator_at(r) {
             Some(i) => {
                 rest = Some(&r[i + 2..]);
                 Some(&r[..i])
@@ -512,11 +512,16 @@ pub fn path_segments(text: &str) -> impl Iterator<Item = &str> {
     })
 }
 
+/// Where the first `::` of `text` starts.
+fn separator_at(text: &str) -> Option<usize> {
+    text.as_bytes().windows(2).position(|w| w == b"::")
+}
+
 impl PathName {
     /// A path from its text as written, segments joined by `::`.
     pub fn from_text(text: &str) -> PathName {
         PathName {
-            single: !text.as_bytes().windows(2).any(|w| w == b"::"),
+            single: separator_at(text).is_none(),
             text: Name::new(text),
             slot: Resolved::default(),
         }

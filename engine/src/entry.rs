@@ -15,7 +15,9 @@ impl Engine {
         entry: Option<&str>,
     ) -> Result<usize, Box<Diagnostic>> {
         let name = entry.unwrap_or("main");
-        let segs: Vec<String> = name.split("::").map(str::to_string).collect();
+        let segs: Vec<String> = dir_grammar::model::path_segments(name)
+            .map(str::to_string)
+            .collect();
         let mut found: Vec<usize> = Vec::new();
         for fi in 0..c.program.forges.len() {
             found.extend(validate::resolve_ref(c, fi, &segs));
@@ -182,11 +184,11 @@ fn const_value(
         }
         (ExprKind::Bool(b), Ty::Bool) => Ok(Value::Bool(*b)),
         (ExprKind::Str(s), Ty::Str) => Ok(Value::Str(s.clone())),
-        (ExprKind::Struct(sl), Ty::Shape(s)) if *sl.name.name == *c.ty_names.text(*s) => {
+        (ExprKind::Struct(sl), Ty::Shape(n)) if *sl.name.name == *c.ty_names.text(*n) => {
             let fields = &sl.fields;
-            let s = c.ty_names.text(*s);
+            let s = c.ty_names.text(*n);
             let shape = c
-                .shape(forge, s)
+                .shape_ty(forge, *n)
                 .ok_or_else(|| format!("unknown shape `{s}`"))?;
             let mut out = Vec::new();
             for (fname, d) in &shape.fields {

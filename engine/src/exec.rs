@@ -504,7 +504,7 @@ impl<'c, 'p> Machine<'c, 'p> {
                 // Operands are evaluated strictly, left to right (no short circuit).
                 let l = self.eval(pi, env, lhs)?;
                 let r = self.eval(pi, env, rhs)?;
-                let width = self.c.procs[pi].op_width.get(width);
+                let width = self.c.procs[pi].op_width.get(width, &self.c.ty_names);
                 self.binary(*op, width, *op_span, l, r)
             }
             ExprKind::Field(fa) => {
@@ -687,12 +687,12 @@ impl<'c, 'p> Machine<'c, 'p> {
     fn binary(
         &mut self,
         op: BinOp,
-        width: Option<&crate::validate::Width>,
+        width: Option<crate::validate::Width>,
         span: Span,
         l: Value,
         r: Value,
     ) -> Result<Value, Stop> {
-        let wname = width.map(|(n, _)| &**n).unwrap_or("i64");
+        let wname = width.map(|(n, _)| n).unwrap_or("i64");
         let result = apply_op(self.ops.row(op), &l, &r).and_then(|v| match (&v, width) {
             (Value::Int(i), Some((_, PrimKind::Int { min, max }))) if *i < *min || *i > *max => {
                 Err(OpFault::Overflow)

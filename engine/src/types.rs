@@ -49,20 +49,25 @@ impl<'t> OpRows<'t> {
 pub struct TyName(u32);
 
 /// Every name a type of one program can carry: the primitives of
-/// 05-types.ron (with their kind), the resource types of the linearity
-/// table and the program's shapes. All are known before any body is
-/// checked, so the table is complete (and immutable) while types are made.
+/// 05-types.ron (with their kind) and the resource types of the linearity
+/// table from the start, the program's shapes as declarations are
+/// collected. Bodies are checked after that, with the table complete.
 pub struct TyNames {
     names: Vec<(Box<str>, Option<PrimKind>)>,
     /// Looked up only, never iterated.
     index: crate::Map<Box<str>, TyName>,
+    /// 05-types.ron's default widths of untyped literals (§5.3.1).
+    pub int_default: Option<TyName>,
+    pub float_default: Option<TyName>,
 }
 
 impl TyNames {
-    pub fn new(tables: &semantics::Tables, program: &dir_grammar::Program) -> TyNames {
+    pub fn new(tables: &semantics::Tables) -> TyNames {
         let mut names = TyNames {
             names: Vec::new(),
             index: crate::Map::default(),
+            int_default: None,
+            float_default: None,
         };
         for p in &tables.types.primitives {
             let n = names.intern(&p.name);
@@ -71,15 +76,14 @@ impl TyNames {
         for r in &tables.linearity.resource_types {
             names.intern(r);
         }
-        for f in &program.forges {
-            for s in &f.shapes {
-                names.intern(&s.name.name);
-            }
-        }
+        let defaults = &tables.types.literal_defaults;
+        let default = |n: &str| tables.canonical_type(n).and_then(|p| names.get(&p.name));
+        (names.int_default, names.float_default) =
+            (default(&defaults.integer), default(&defaults.float));
         names
     }
 
-    fn intern(&mut self, name: &str) -> TyName {
+    pub fn intern(&mut self, name: &str) -> TyName {
         if let Some(n) = self.index.get(name) {
             return *n;
         }

@@ -95,7 +95,11 @@ pub fn name_shapes(v: Value, ty: &Ty, c: &Compiled<'_>, forge: usize) -> Value {
                     (n.clone(), name_shapes(x.clone(), &fty, c, forge))
                 })
                 .collect();
-            Value::structure(c.ty_names.text(*name), fields)
+            // The shape's shared name; its text when the shape is unknown.
+            match shape {
+                Some(sh) => Value::structure(sh.name.clone(), fields),
+                None => Value::structure(c.ty_names.text(*name), fields),
+            }
         }
         (v, _) => v,
     }

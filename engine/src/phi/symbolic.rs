@@ -274,7 +274,7 @@ impl Eval<'_> {
 
     /// The range of the operator's type (i64 when no width was recorded).
     fn range(&self, mark: &Resolved) -> (i128, i128) {
-        match self.widths.get(mark) {
+        match self.widths.get(mark, &self.c.ty_names) {
             Some((_, PrimKind::Int { min, max })) => (*min as i128, *max as i128),
             _ => (i64::MIN as i128, i64::MAX as i128),
         }

@@ -153,9 +153,7 @@ pub(crate) fn check_proc<'p>(ck: &mut Checker<'_>, c: &Compiled<'p>, pi: usize) 
     // Literal variables no use decided take the default widths (05-types.ron);
     // then every literal-bound `let` and every operator has its type.
     let defaults = &tables.types.literal_defaults;
-    // 05-types.ron's defaults are primitives (checked when it loads).
-    let default = |n: &str| tables.canonical_type(n).and_then(|p| names.get(&p.name));
-    let (int_default, float_default) = (default(&defaults.integer), default(&defaults.float));
+    let (int_default, float_default) = (names.int_default, names.float_default);
     let mut used_default = false;
     for i in 0..calls.vars.len() {
         if matches!(calls.resolve(&Ty::Var(i)), Ty::Var(_)) {

@@ -45,9 +45,9 @@ pub(crate) fn compile<'p>(ck: &mut Checker<'_>, program: &'p Program) -> Option<
         }
     }
 
-    let ty_names = TyNames::new(tables, program);
-    let shapes = collect_shapes(ck, &ty_names, program);
-    let procs = signatures(ck, &ty_names, program);
+    let mut ty_names = TyNames::new(tables);
+    let shapes = collect_shapes(ck, &mut ty_names, program);
+    let procs = signatures(ck, &mut ty_names, program);
 
     let mut by_name: Map<(usize, &str), Procs> = Map::default();
     for (i, p) in procs.iter().enumerate() {
@@ -247,7 +247,7 @@ fn later_type(
 
 pub(crate) fn resolve_decl(
     ck: &mut Checker<'_>,
-    ty_names: &TyNames,
+    ty_names: &mut TyNames,
     shapes: &BTreeSet<&str>,
     ty: &Ident,
 ) -> DeclTy {
@@ -299,16 +299,15 @@ pub(crate) fn resolve_decl(
             range,
         };
     }
-    if let (true, Ok(n)) = (
-        ck.tables
-            .linearity
-            .resource_types
-            .iter()
-            .any(|r| *r == ty.name),
-        named(&ty.name),
-    ) {
+    if ck
+        .tables
+        .linearity
+        .resource_types
+        .iter()
+        .any(|r| *r == ty.name)
+    {
         return DeclTy {
-            ty: Ty::Resource(n),
+            ty: Ty::Resource(ty_names.intern(&ty.name)),
             name: ty.name.to_string(),
             range: None,
         };
@@ -327,9 +326,9 @@ pub(crate) fn resolve_decl(
             range: None,
         };
     }
-    if let (true, Ok(n)) = (shapes.contains(ty.name.as_str()), named(&ty.name)) {
+    if shapes.contains(ty.name.as_str()) {
         return DeclTy {
-            ty: Ty::Shape(n),
+            ty: Ty::Shape(ty_names.intern(&ty.name)),
             name: ty.name.to_string(),
             range: None,
         };
@@ -641,7 +640,7 @@ fn shape_names(f: &Forge) -> BTreeSet<&str> {
 
 fn collect_shapes(
     ck: &mut Checker<'_>,
-    ty_names: &TyNames,
+    ty_names: &mut TyNames,
     program: &Program,
 ) -> Vec<BTreeMap<String, ShapeInfo>> {
     let tables = ck.tables;
@@ -681,10 +680,7 @@ fn collect_shapes(
                 let d = resolve_decl(ck, ty_names, &shapes_here, &fd.ty);
                 fields.push((fd.name.name.to_string(), d));
             }
-            // Every shape's name is interned (`TyNames::new`).
-            let Some(ty) = ty_names.get(&s.name.name) else {
-                continue;
-            };
+            let ty = ty_names.intern(&s.name.name);
             m.entry(s.name.name.to_string())
                 .or_insert_with(|| ShapeInfo::new(&s.name.name, ty, fields));
         }
@@ -696,7 +692,7 @@ fn collect_shapes(
 /// Process signatures: names once per regime, parameters once, types resolved.
 fn signatures<'p>(
     ck: &mut Checker<'_>,
-    ty_names: &TyNames,
+    ty_names: &mut TyNames,
     program: &'p Program,
 ) -> Vec<ProcInfo<'p>> {
     // At most one per process of the program (ProcInfo is large).

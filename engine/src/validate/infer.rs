@@ -380,37 +380,36 @@ pub(crate) fn infer<'p>(
             let bt = calls.resolved(bt);
             match &bt {
                 Ty::Unknown => Ty::Unknown,
-                Ty::Shape(s) => match c
-                    .shape_ty(scope.forge, *s)
-                    .and_then(|sh| sh.field(&field.name))
-                {
-                    Some(d) => d.ty.clone(),
-                    None => {
-                        let s = c.ty_names.text(*s);
-                        let known: Vec<String> = c
-                            .shape(scope.forge, s)
-                            .map(|sh| sh.fields.iter().map(|(n, _)| n.clone()).collect())
-                            .unwrap_or_default();
-                        ck.error(
-                            crate::registry::FIELD_UNKNOWN,
-                            field.span,
-                            format!("no field `{}` on `{s}`", field.name),
-                            format!("shape `{s}` has no field `{}`", field.name),
-                        )
-                        .help = Some(
-                            match crate::diag::did_you_mean(
-                                &field.name,
-                                known.iter().map(String::as_str),
-                            ) {
-                                Some(g) => {
-                                    format!("{g} (`{s}` has the fields: {})", known.join(", "))
-                                }
-                                None => format!("`{s}` has the fields: {}", known.join(", ")),
-                            },
-                        );
-                        Ty::Unknown
+                Ty::Shape(s) => {
+                    let shape = c.shape_ty(scope.forge, *s);
+                    match shape.and_then(|sh| sh.field(&field.name)) {
+                        Some(d) => d.ty.clone(),
+                        None => {
+                            let s = c.ty_names.text(*s);
+                            let known: Vec<String> = shape
+                                .map(|sh| sh.fields.iter().map(|(n, _)| n.clone()).collect())
+                                .unwrap_or_default();
+                            ck.error(
+                                crate::registry::FIELD_UNKNOWN,
+                                field.span,
+                                format!("no field `{}` on `{s}`", field.name),
+                                format!("shape `{s}` has no field `{}`", field.name),
+                            )
+                            .help = Some(
+                                match crate::diag::did_you_mean(
+                                    &field.name,
+                                    known.iter().map(String::as_str),
+                                ) {
+                                    Some(g) => {
+                                        format!("{g} (`{s}` has the fields: {})", known.join(", "))
+                                    }
+                                    None => format!("`{s}` has the fields: {}", known.join(", ")),
+                                },
+                            );
+                            Ty::Unknown
+                        }
                     }
-                },
+                }
                 Ty::Measurement | Ty::Resource(_) => match field.name.as_str() {
                     "resource" if bt == Ty::Measurement => Ty::Str,
                     "id" if bt != Ty::Measurement => Ty::Str,

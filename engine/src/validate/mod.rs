@@ -211,12 +211,16 @@ impl<'p> NameTypes<'p> {
         self.names.len()
     }
 
+    fn hash(hasher: &foldhash::fast::RandomState, n: &str) -> u64 {
+        std::hash::BuildHasher::hash_one(hasher, n)
+    }
+
     /// The slot of `n`.
     pub fn get_index_of(&self, n: &str) -> Option<usize> {
-        let h = std::hash::BuildHasher::hash_one(&self.hasher, n);
+        let h = Self::hash(&self.hasher, n);
         let names = &self.names;
         self.index
-            .find(h, |&i| names[i as usize] == n)
+            .find(h, |&i| names.get(i as usize) == Some(&n))
             .map(|&i| i as usize)
     }
 
@@ -243,27 +247,27 @@ impl<'p> NameTypes<'p> {
         self.types.iter_mut()
     }
 
-    /// Binds `n` in the next slot, or gives the span `n` was first bound at.
+    /// Binds `n` in the next slot, or gives the span `n` was first bound
+    /// at. (Slots are `u32`, as the marks on the model are: a 64 MiB input
+    /// binds far fewer names than that holds.)
     pub fn bind(&mut self, n: &'p str, v: (Ty, Span)) -> Result<usize, Span> {
         let slot = self.names.len();
-        // Slots are u32 marks on the model (`Resolved`); a 64 MiB input
-        // binds far fewer names.
-        let Ok(mark) = u32::try_from(slot) else {
-            return Err(v.1);
-        };
+        // A slot past u32 is bound but never found (a checked index below).
+        let mark = u32::try_from(slot).unwrap_or(u32::MAX);
         let NameTypes {
             names,
             types,
             index,
             hasher,
         } = self;
-        let h = std::hash::BuildHasher::hash_one(&*hasher, n);
         match index.entry(
-            h,
-            |&i| names[i as usize] == n,
-            |&i| std::hash::BuildHasher::hash_one(&*hasher, names[i as usize]),
+            Self::hash(hasher, n),
+            |&i| names.get(i as usize) == Some(&n),
+            |&i| names.get(i as usize).map_or(0, |m| Self::hash(hasher, m)),
         ) {
-            hashbrown::hash_table::Entry::Occupied(o) => Err(types[*o.get() as usize].1),
+            hashbrown::hash_table::Entry::Occupied(o) => {
+                Err(types.get(*o.get() as usize).map_or(v.1, |t| t.1))
+            }
             hashbrown::hash_table::Entry::Vacant(e) => {
                 e.insert(mark);
                 names.push(n);
@@ -284,33 +288,33 @@ pub type SpanMap<V> = Map<(usize, usize), V>;
 /// the body's literal variables are decided).
 #[derive(Default)]
 pub struct OpWidths {
-    widths: Vec<(TyName, Width)>,
+    widths: Vec<TyName>,
 }
 
 /// A width an operator works in: its name (for diagnostics) and kind.
-pub type Width = (Box<str>, PrimKind);
+pub type Width<'a> = (&'a str, &'a PrimKind);
 
 impl OpWidths {
     /// Marks an operator with its type, a width of `names`.
     pub fn mark(&mut self, mark: &Resolved, width: TyName, names: &TyNames) {
+        if names.prim(width).is_none() {
+            return mark.clear();
+        }
         // At most one entry per width of the tables.
-        let i = match self.widths.iter().position(|(w, _)| *w == width) {
+        let i = match self.widths.iter().position(|w| *w == width) {
             Some(i) => i,
-            None => match names.prim(width) {
-                Some(kind) => {
-                    let text = names.text(width).into();
-                    self.widths.push((width, (text, kind.clone())));
-                    self.widths.len() - 1
-                }
-                None => return mark.clear(),
-            },
+            None => {
+                self.widths.push(width);
+                self.widths.len() - 1
+            }
         };
         mark.set(i);
     }
 
     /// The operator's type, by its mark.
-    pub fn get(&self, mark: &Resolved) -> Option<&Width> {
-        self.widths.get(mark.get()? as usize).map(|(_, w)| w)
+    pub fn get<'a>(&self, mark: &Resolved, names: &'a TyNames) -> Option<Width<'a>> {
+        let w = *self.widths.get(mark.get()? as usize)?;
+        Some((names.text(w), names.prim(w)?))
     }
 }
 
