@@ -368,6 +368,7 @@ pub(crate) mod fast {
         }
         let (mut i, mut escaped) = (a + 1, false);
         loop {
+            i = next_special(b, i);
             match *b.get(i)? {
                 b'"' => return Some((i + 1, escaped)),
                 b'\\' => {
@@ -381,6 +382,36 @@ pub(crate) mod fast {
                 _ => i += 1,
             }
         }
+    }
+
+    /// The first byte at or after `i` that a string's scan must look at:
+    /// `"`, a backslash or a control character (or the end). Eight bytes at a time
+    /// (the lowest flagged byte of each test below is exact: a borrow only
+    /// flags bytes above a real hit), as the plain loop was most of reading
+    /// a file's strings.
+    pub(crate) fn next_special(b: &[u8], mut i: usize) -> usize {
+        const ONES: u64 = u64::from_le_bytes([0x01; 8]);
+        const HIGH: u64 = u64::from_le_bytes([0x80; 8]);
+        let zero_in = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
+        while let Some(word) = b.get(i..i + 8) {
+            let mut bytes = [0u8; 8];
+            bytes.copy_from_slice(word);
+            let w = u64::from_le_bytes(bytes);
+            let hits = zero_in(w ^ u64::from_le_bytes([b'"'; 8]))
+                | zero_in(w ^ u64::from_le_bytes([b'\\'; 8]))
+                | (w.wrapping_sub(u64::from_le_bytes([0x20; 8])) & !w & HIGH);
+            if hits != 0 {
+                return i + (hits.trailing_zeros() / 8) as usize;
+            }
+            i += 8;
+        }
+        while b
+            .get(i)
+            .is_some_and(|&c| c != b'"' && c != b'\\' && c >= 0x20)
+        {
+            i += 1;
+        }
+        i
     }
 
     /// The end of a strict JSON number starting at `a`; None when malformed.
@@ -542,6 +573,45 @@ pub(crate) mod fast {
     #[cfg(test)]
     mod tests {
         use crate::testing::{corrupt, Rng};
+
+        /// `next_special` against the byte-by-byte scan, at every start of
+        /// strings full of the bytes it looks for, near word boundaries.
+        #[test]
+        fn special_bytes_are_found_as_a_plain_scan_finds_them() {
+            let plain = |b: &[u8], mut i: usize| {
+                while b
+                    .get(i)
+                    .is_some_and(|&c| c != b'"' && c != b'\\' && c >= 0x20)
+                {
+                    i += 1;
+                }
+                i
+            };
+            let pieces: [&[u8]; 12] = [
+                b"a",
+                b"\"",
+                b"\\",
+                b"\n",
+                b"\x1f",
+                b" ",
+                b"\x7f",
+                b"\xc3\xa9",
+                b"!",
+                b"#",
+                b"\x00",
+                b"]",
+            ];
+            let mut r = Rng(0x2545_f491_4f6c_dd1d);
+            for _ in 0..4000 {
+                let mut s = Vec::new();
+                for _ in 0..r.next(40) {
+                    s.extend_from_slice(pieces[r.next(pieces.len() as u64) as usize]);
+                }
+                for i in 0..=s.len() {
+                    assert_eq!(super::next_special(&s, i), plain(&s, i), "{s:?} at {i}");
+                }
+            }
+        }
 
         fn gap(r: &mut Rng) -> &'static str {
             ["", "", " ", "\n  ", "\t", "\r\n"][r.next(6) as usize]
