@@ -44,6 +44,9 @@ pub struct Machine<'c, 'p> {
     exit_fired: [bool; 3],
     /// Declared cost of each step row, from the time model.
     step_cost: [Vec<u64>; 3],
+    /// The step row of each construct but effects (`BASE_STEPS` order),
+    /// per table: found once per run, not at every statement.
+    step_rows: [[Option<usize>; BASE_STEPS.len()]; 3],
     /// Resources allocated so far (for deterministic ids `qres:<binding>:<n>`).
     resources: u64,
     /// The `let` being evaluated, which names the resources it allocates.
@@ -101,6 +104,28 @@ pub struct Budget {
     pub payload_bytes: u64,
 }
 
+/// The constructs whose step row is found once per run (an effect's row
+/// depends on its kind, so effects are looked up by kind).
+const BASE_STEPS: [semantics::Construct; 5] = [
+    semantics::Construct::Let,
+    semantics::Construct::Constrain,
+    semantics::Construct::Prove,
+    semantics::Construct::Return,
+    semantics::Construct::Call,
+];
+
+/// A statement's index in `BASE_STEPS`.
+fn base_step(kind: &StmtKind) -> Option<usize> {
+    Some(match kind {
+        StmtKind::Let { .. } => 0,
+        StmtKind::Constrain { .. } => 1,
+        StmtKind::Prove { .. } => 2,
+        StmtKind::Return { .. } => 3,
+        StmtKind::Call { .. } => 4,
+        StmtKind::Effect { .. } | StmtKind::Later { .. } => return None,
+    })
+}
+
 /// A process's values by slot: the position of each name among the
 /// process's names (`ProcInfo::env`), as validation marked every use.
 type Env = Vec<Option<Value>>;
@@ -134,6 +159,8 @@ impl<'c, 'p> Machine<'c, 'p> {
                 costs(tables, &tables.q_steps),
                 vec![0; tables.phi_steps.steps.len()],
             ],
+            step_rows: [&tables.k_steps, &tables.q_steps, &tables.phi_steps]
+                .map(|t| BASE_STEPS.map(|c| t.steps.iter().position(|st| st.construct == c))),
             resources: 0,
             binding: None,
             constraint_log: Vec::new(),
@@ -284,11 +311,14 @@ impl<'c, 'p> Machine<'c, 'p> {
             self.step(s.span)?;
             // Validation rejects statements without a row (later versions).
             let (ti, table) = self.steps_of(p.regime);
-            let Some(si) = table
-                .steps
-                .iter()
-                .position(|st| crate::types::is_construct(&st.construct, &s.kind))
-            else {
+            let row = match base_step(&s.kind) {
+                Some(b) => self.step_rows[ti][b],
+                None => table
+                    .steps
+                    .iter()
+                    .position(|st| crate::types::is_construct(&st.construct, &s.kind)),
+            };
+            let Some(si) = row else {
                 // Unreachable with validated tables (every allowed construct
                 // has a transition row); reported, never guessed.
                 return Err(Box::new(
