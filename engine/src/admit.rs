@@ -298,17 +298,7 @@ pub fn admit_unevaluated(
     solver_budget: Option<u64>,
     record_all: bool,
 ) -> (Option<Diagnostic>, Record) {
-    admit(
-        ck,
-        c,
-        entry,
-        res,
-        None,
-        &[],
-        &BTreeSet::new(),
-        solver_budget,
-        record_all,
-    )
+    admit(ck, c, entry, res, None, &[], &[], solver_budget, record_all)
 }
 
 /// The admission of one run. `refused_in`: the process whose constraints
@@ -321,7 +311,7 @@ pub fn admit(
     res: &ResourceConfig,
     refused_in: Option<usize>,
     refusal_path: &[usize],
-    admitted: &BTreeSet<usize>,
+    admitted: &[bool],
     solver_budget: Option<u64>,
     record_all: bool,
 ) -> (Option<Diagnostic>, Record) {
@@ -366,7 +356,8 @@ pub fn admit(
 
     // Per caller and callee: whether some call passes a witness in its
     // arguments, or gets one back (one pass, whatever the bindings).
-    let mut carries: BTreeMap<(usize, usize), (bool, bool)> = BTreeMap::new();
+    // Looked up only (never iterated).
+    let mut carries: crate::Map<(usize, usize), (bool, bool)> = crate::Map::default();
     for (pi, p) in c.procs.iter().enumerate() {
         for s in &p.sites {
             let e = carries.entry((pi, s.callee)).or_default();
@@ -521,7 +512,8 @@ pub fn admit(
     // Φ gates the run reaches, and the Φ gates of those gates (§10.6.1:
     // admissibility transfers along Φ bindings).
     let mut asked: BTreeMap<usize, Gate> = BTreeMap::new();
-    let mut into: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    // Looked up only (never iterated).
+    let mut into: crate::Map<usize, Vec<usize>> = crate::Map::default();
     for b in &c.binds {
         if c.procs[b.source].proc.regime == Regime::Phi {
             into.entry(b.target).or_default().push(b.source);
@@ -541,7 +533,7 @@ pub fn admit(
         let mut gate = gate(tables, c, src, solver_budget);
         // A concrete call of the source that evaluation admitted shows an
         // assignment exists, whatever the solver could decide (§8.4.3).
-        if matches!(gate, Gate::Undetermined(_)) && admitted.contains(&src) {
+        if matches!(gate, Gate::Undetermined(_)) && admitted.get(src) == Some(&true) {
             gate = Gate::Exists {
                 witness: "the arguments of a concrete call this run admitted".into(),
             };

@@ -22,7 +22,7 @@ pub(crate) fn compile<'p>(ck: &mut Checker<'_>, program: &'p Program) -> Option<
     check_later_fields(ck, program);
 
     // Forges are named once (§12.5).
-    let mut forge_names: BTreeMap<&str, Span> = BTreeMap::new();
+    let mut forge_names: Map<&str, Span> = Map::default();
     for f in &program.forges {
         match forge_names.get(f.name.name.as_str()) {
             Some(prev) => {
@@ -117,7 +117,8 @@ pub(crate) fn compile<'p>(ck: &mut Checker<'_>, program: &'p Program) -> Option<
     }
     // Every entity is uniquely identifiable (§12.5): one binding per
     // source and target.
-    let mut seen_binds: BTreeMap<(usize, usize), Span> = BTreeMap::new();
+    // Looked up only (never iterated).
+    let mut seen_binds: Map<(usize, usize), Span> = Map::default();
     for b in &compiled.binds {
         match seen_binds.get(&(b.source, b.target)) {
             Some(prev) => {
@@ -185,9 +186,11 @@ pub(crate) fn compile<'p>(ck: &mut Checker<'_>, program: &'p Program) -> Option<
 
 /// Records a definition; a second one of the same key is DEF-DUPLICATE,
 /// pointing at both. Returns whether this was the first.
-pub(crate) fn first_definition<K: Ord>(
+/// (`seen` is only looked up, never iterated: a hash map, which a program
+/// of 100 000 processes needs rather than an ordered map of their names.)
+pub(crate) fn first_definition<K: std::hash::Hash + Eq>(
     ck: &mut Checker<'_>,
-    seen: &mut BTreeMap<K, Span>,
+    seen: &mut Map<K, Span>,
     key: K,
     span: Span,
     what: impl Fn() -> String,
@@ -646,7 +649,7 @@ fn collect_shapes(
     let tables = ck.tables;
     let mut shapes: Vec<BTreeMap<String, ShapeInfo>> = Vec::new();
     for f in &program.forges {
-        let mut seen: BTreeMap<&str, Span> = BTreeMap::new();
+        let mut seen: Map<&str, Span> = Map::default();
         for s in &f.shapes {
             let what = || format!("shape `{}`", s.name.name);
             first_definition(ck, &mut seen, s.name.name.as_str(), s.name.span, what);
@@ -671,7 +674,7 @@ fn collect_shapes(
         let mut m = BTreeMap::new();
         for s in &f.shapes {
             let mut fields = Vec::new();
-            let mut names: BTreeMap<&str, Span> = BTreeMap::new();
+            let mut names: Map<&str, Span> = Map::default();
             for fd in &s.fields {
                 let what = || format!("field `{}` of shape `{}`", fd.name.name, s.name.name);
                 if !first_definition(ck, &mut names, fd.name.name.as_str(), fd.name.span, what) {
@@ -700,7 +703,7 @@ fn signatures<'p>(
         Vec::with_capacity(program.forges.iter().map(|f| f.procs.len()).sum());
     for (fi, f) in program.forges.iter().enumerate() {
         let names = shape_names(f);
-        let mut seen: BTreeMap<(Regime, &str), Span> = BTreeMap::new();
+        let mut seen: Map<(Regime, &str), Span> = Map::default();
         for p in &f.procs {
             let what = || format!("process `{}::{}`", p.regime.symbol(), p.name.name);
             first_definition(
@@ -711,7 +714,7 @@ fn signatures<'p>(
                 what,
             );
             let mut params = Vec::new();
-            let mut pn: BTreeMap<&str, Span> = BTreeMap::new();
+            let mut pn: Map<&str, Span> = Map::default();
             for prm in &p.params {
                 let what = || format!("parameter `{}`", prm.name.name);
                 first_definition(ck, &mut pn, prm.name.name.as_str(), prm.name.span, what);
