@@ -11,7 +11,7 @@
 //! existence (the solver). Everything that propagates (reachability,
 //! effects through calls, gating, contract and resource failure) is a rule.
 
-use crate::datalog::{self, Db, Tuple};
+use crate::datalog::{self, Tuple};
 use crate::diag::Checker;
 use crate::diag::{Diagnostic, Label};
 use crate::phi;
@@ -125,8 +125,8 @@ impl Availability {
     }
 }
 
-fn add(db: &mut Db, rel: &str, t: Tuple) {
-    crate::datalog::insert(db, rel, t);
+fn add(db: &mut datalog::Facts, rel: &str, t: Tuple) {
+    db.insert(rel, t);
 }
 
 /// Static cost of every process: the cost model applied to its body and
@@ -321,9 +321,9 @@ pub fn admit(
         reached: reach(c, entry),
         ..Record::default()
     };
-    let mut db = Db::new();
+    let mut db = datalog::Facts::default();
     for i in &tables.admission.inputs {
-        db.entry(i.name.clone()).or_default();
+        db.relation(&i.name);
     }
     for (pi, p) in c.procs.iter().enumerate() {
         if p.proc.regime == Regime::Phi {
@@ -725,7 +725,7 @@ pub fn admit(
     let mut ranks = datalog::Ranks::new();
     let (db, fired) = match datalog::eval_ranked(
         &adm_rules.strata,
-        db,
+        db.into_db(),
         budget,
         record_all.then_some(&mut ranks),
     ) {
@@ -1026,6 +1026,7 @@ fn gate(tables: &Tables, c: &Compiled<'_>, p: usize, budget: Option<u64>) -> Gat
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::datalog::Db;
 
     /// The datafrog evaluation of 10-admission.ron and the naive one agree
     /// on a program with call chains, bindings, clauses and resources.
@@ -1033,9 +1034,9 @@ mod tests {
     fn datafrog_agrees_with_naive_evaluation() {
         let tables = semantics::Tables::defaults().unwrap();
         let rules = &tables.admission;
-        let mut facts = Db::new();
+        let mut facts = datalog::Facts::default();
         for i in &rules.inputs {
-            facts.entry(i.name.clone()).or_default();
+            facts.relation(&i.name);
         }
         // Processes 0..12: 0 is the entry, calls form a chain with a branch.
         add(&mut facts, adm::ENTRY, smallvec::smallvec![0]);
@@ -1080,6 +1081,7 @@ mod tests {
         for p in 0..6u32 {
             add(&mut facts, adm::REFUSAL_PATH, smallvec::smallvec![p, p + 1]);
         }
+        let facts: Db = facts.into_db();
         let (fast, _) = datalog::eval(&rules.strata, &facts, usize::MAX).unwrap();
         let slow = datalog::eval_naive(&rules.strata, &facts);
         assert_eq!(fast, slow);
