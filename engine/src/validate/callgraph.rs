@@ -15,7 +15,35 @@ pub(crate) fn check_reached_effects(ck: &mut Checker<'_>, c: &Compiled<'_>) {
     // Kind names borrowed from the program: a process's set is merged into
     // each caller's, and copying names made that a copy per effect.
     let mut reach: Vec<Option<BTreeSet<&str>>> = vec![None; n];
-    for start in 0..n {
+    // Only two kinds of call need what their callee reaches: calls inside
+    // predicates, and calls by a process whose regime forbids some effect
+    // (04-regimes.ron). A program of K processes calling K processes asks
+    // for none, and pays for none.
+    let forbids = [Regime::K, Regime::Q, Regime::Phi].map(|r| {
+        let r = regime_of(r);
+        tables.regimes.statements.iter().any(|row| {
+            row.regime == r
+                && matches!(row.construct, Construct::Effect(_))
+                && row.verdict == Verdict::Forbidden
+        })
+    });
+    let forbidding = |r: Regime| match r {
+        Regime::K => forbids[0],
+        Regime::Q => forbids[1],
+        Regime::Phi => forbids[2],
+    };
+    let needed: Vec<usize> = c
+        .procs
+        .iter()
+        .flat_map(|p| {
+            let all = forbidding(p.proc.regime);
+            p.sites
+                .iter()
+                .filter(move |s| all || s.in_predicate)
+                .map(|s| s.callee)
+        })
+        .collect();
+    for start in needed {
         let mut stack = vec![(start, false)];
         while let Some((p, done)) = stack.pop() {
             if reach[p].is_some() {
@@ -66,6 +94,9 @@ pub(crate) fn check_reached_effects(ck: &mut Checker<'_>, c: &Compiled<'_>) {
             )
             .notes
             .push("constraints and `prove` sources are side-effect free (§7.2, §7.5.2): nothing in a predicate is ever performed".into());
+        }
+        if !forbidding(p.proc.regime) {
+            continue;
         }
         let regime = regime_of(p.proc.regime);
         let mut reported = BTreeSet::new();
@@ -123,6 +154,11 @@ pub(crate) fn crosses_enforcing(tables: &Tables, c: &Compiled<'_>, a: usize, b: 
 /// them) stay linear. Decided by the linearity rules after every body is
 /// checked, since a K process's parameters depend on its Q callers.
 pub(crate) fn check_k_linearity(ck: &mut Checker<'_>, c: &Compiled<'_>) {
+    // Only a value that crosses to or from a Q process is linear: without
+    // a Q process there is nothing to decide (and no body to walk again).
+    if !c.procs.iter().any(|p| p.proc.regime == Regime::Q) {
+        return;
+    }
     let tables = ck.tables;
     // K processes a Q process calls across an enforcing binding.
     let mut linear_params: BTreeSet<usize> = BTreeSet::new();
