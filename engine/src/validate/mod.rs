@@ -143,7 +143,8 @@ pub struct Compiled<'p> {
     pub binds: Vec<BindInfo<'p>>,
     /// Binding indices between two processes, keyed both ways (looked up
     /// only, never iterated).
-    pub between: Map<(usize, usize), Vec<usize>>,
+    /// (Nearly always one binding: kept inline, no allocation each.)
+    pub between: Map<(usize, usize), smallvec::SmallVec<[usize; 1]>>,
     /// The names the program's types carry.
     pub ty_names: TyNames,
 }
@@ -160,7 +161,7 @@ impl Compiled<'_> {
 
     /// Bindings connecting `a` and `b`, in either direction.
     pub fn binds_between(&self, a: usize, b: usize) -> &[usize] {
-        self.between.get(&(a, b)).map(Vec::as_slice).unwrap_or(&[])
+        self.between.get(&(a, b)).map(|v| v.as_slice()).unwrap_or(&[])
     }
 }
 
