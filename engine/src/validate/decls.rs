@@ -49,7 +49,9 @@ pub(crate) fn compile<'p>(ck: &mut Checker<'_>, program: &'p Program) -> Option<
     let shapes = collect_shapes(ck, &mut ty_names, program);
     let procs = signatures(ck, &mut ty_names, program);
 
-    let mut by_name: Map<(usize, &str), Procs> = Map::default();
+    // The large maps of a whole program are sized once: grown by
+    // rehashing, a table of 100 000 processes is rebuilt a dozen times.
+    let mut by_name: Map<(usize, &str), Procs> = map_with_capacity(procs.len());
     for (i, p) in procs.iter().enumerate() {
         by_name
             .entry((p.forge, p.proc.name.name.as_str()))
@@ -62,7 +64,7 @@ pub(crate) fn compile<'p>(ck: &mut Checker<'_>, program: &'p Program) -> Option<
         shapes,
         by_name,
         binds: Vec::new(),
-        between: Map::default(),
+        between: map_with_capacity(2 * program.forges.iter().map(|f| f.binds.len()).sum::<usize>()),
         ty_names,
     };
 
@@ -118,7 +120,7 @@ pub(crate) fn compile<'p>(ck: &mut Checker<'_>, program: &'p Program) -> Option<
     // Every entity is uniquely identifiable (§12.5): one binding per
     // source and target.
     // Looked up only (never iterated).
-    let mut seen_binds: Map<(usize, usize), Span> = Map::default();
+    let mut seen_binds: Map<(usize, usize), Span> = map_with_capacity(compiled.binds.len());
     for b in &compiled.binds {
         match seen_binds.get(&(b.source, b.target)) {
             Some(prev) => {
@@ -158,6 +160,7 @@ pub(crate) fn compile<'p>(ck: &mut Checker<'_>, program: &'p Program) -> Option<
         compiled.procs[pi].sites = sites;
         compiled.procs[pi].env = env;
         compiled.procs[pi].op_width = op_width;
+        compiled.procs[pi].targets = map_with_capacity(calls.len());
         for (span, target) in calls {
             if let Target::Proc(callee) = target {
                 edges.push((pi, callee, span));
@@ -182,6 +185,11 @@ pub(crate) fn compile<'p>(ck: &mut Checker<'_>, program: &'p Program) -> Option<
     } else {
         None
     }
+}
+
+/// A lookup-only map with room for `n` entries.
+fn map_with_capacity<K, V>(n: usize) -> Map<K, V> {
+    Map::with_capacity_and_hasher(n, Default::default())
 }
 
 /// Records a definition; a second one of the same key is DEF-DUPLICATE,
@@ -649,7 +657,7 @@ fn collect_shapes(
     let tables = ck.tables;
     let mut shapes: Vec<BTreeMap<String, ShapeInfo>> = Vec::new();
     for f in &program.forges {
-        let mut seen: Map<&str, Span> = Map::default();
+        let mut seen: Map<&str, Span> = map_with_capacity(f.shapes.len());
         for s in &f.shapes {
             let what = || format!("shape `{}`", s.name.name);
             first_definition(ck, &mut seen, s.name.name.as_str(), s.name.span, what);
@@ -703,7 +711,7 @@ fn signatures<'p>(
         Vec::with_capacity(program.forges.iter().map(|f| f.procs.len()).sum());
     for (fi, f) in program.forges.iter().enumerate() {
         let names = shape_names(f);
-        let mut seen: Map<(Regime, &str), Span> = Map::default();
+        let mut seen: Map<(Regime, &str), Span> = map_with_capacity(f.procs.len());
         for p in &f.procs {
             let what = || format!("process `{}::{}`", p.regime.symbol(), p.name.name);
             first_definition(

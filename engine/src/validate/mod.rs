@@ -161,7 +161,10 @@ impl Compiled<'_> {
 
     /// Bindings connecting `a` and `b`, in either direction.
     pub fn binds_between(&self, a: usize, b: usize) -> &[usize] {
-        self.between.get(&(a, b)).map(|v| v.as_slice()).unwrap_or(&[])
+        self.between
+            .get(&(a, b))
+            .map(|v| v.as_slice())
+            .unwrap_or(&[])
     }
 }
 
