@@ -357,7 +357,11 @@ pub fn admit(
     // Per caller and callee: whether some call passes a witness in its
     // arguments, or gets one back (one pass, whatever the bindings).
     // Looked up only (never iterated).
-    let mut carries: crate::Map<(usize, usize), (bool, bool)> = crate::Map::default();
+    let mut carries: crate::Map<(usize, usize), (bool, bool)> =
+        crate::Map::with_capacity_and_hasher(
+            c.procs.iter().map(|p| p.sites.len()).sum(),
+            Default::default(),
+        );
     for (pi, p) in c.procs.iter().enumerate() {
         for s in &p.sites {
             let e = carries.entry((pi, s.callee)).or_default();
@@ -513,7 +517,8 @@ pub fn admit(
     // admissibility transfers along Φ bindings).
     let mut asked: BTreeMap<usize, Gate> = BTreeMap::new();
     // Looked up only (never iterated).
-    let mut into: crate::Map<usize, Vec<usize>> = crate::Map::default();
+    let mut into: crate::Map<usize, Vec<usize>> =
+        crate::Map::with_capacity_and_hasher(c.binds.len(), Default::default());
     for b in &c.binds {
         if c.procs[b.source].proc.regime == Regime::Phi {
             into.entry(b.target).or_default().push(b.source);
