@@ -378,7 +378,8 @@ pub(crate) mod fast {
                     i += s.get(i..)?.chars().next()?.len_utf8();
                 }
                 c if c < 0x20 => return None,
-                // Continuation bytes of UTF-8 are never `"`, `\` or controls.
+                // Not reached: `next_special` stops only at the bytes above
+                // (continuation bytes of UTF-8 are never any of them).
                 _ => i += 1,
             }
         }

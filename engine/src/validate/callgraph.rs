@@ -110,6 +110,8 @@ pub(crate) fn check_reached_effects(ck: &mut Checker<'_>, c: &Compiled<'_>) {
                 }) else {
                     continue;
                 };
+                // Only a Forbidden row reports: `forbids` above (which
+                // decides whose calls are looked at) must ask the same.
                 if row.verdict != Verdict::Forbidden || !reported.insert(k) {
                     continue;
                 }
