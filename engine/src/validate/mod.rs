@@ -191,9 +191,15 @@ pub struct NameTypes<'p> {
     /// name up in a table that has long left the caches: a table of `u32`s
     /// (with the names and types in vectors beside it, by slot) misses
     /// them less than an `IndexMap` that keeps hash, key and value together.
-    index: hashbrown::HashTable<u32>,
+    /// None while the body binds at most `SCANNED` names, which a search of
+    /// `names` finds as fast: most processes are small, and a table each
+    /// was an allocation per process of a large program.
+    index: Option<hashbrown::HashTable<u32>>,
     hasher: foldhash::fast::RandomState,
 }
+
+/// Names a body binds before its name table is hashed.
+const SCANNED: usize = 8;
 
 impl Default for NameTypes<'_> {
     fn default() -> Self {
@@ -206,7 +212,7 @@ impl<'p> NameTypes<'p> {
         NameTypes {
             names: Vec::with_capacity(n),
             types: Vec::with_capacity(n),
-            index: hashbrown::HashTable::with_capacity(n),
+            index: (n > SCANNED).then(|| hashbrown::HashTable::with_capacity(n)),
             hasher: Default::default(),
         }
     }
@@ -221,11 +227,15 @@ impl<'p> NameTypes<'p> {
 
     /// The slot of `n`.
     pub fn get_index_of(&self, n: &str) -> Option<usize> {
-        let h = Self::hash(&self.hasher, n);
         let names = &self.names;
-        self.index
-            .find(h, |&i| names.get(i as usize) == Some(&n))
-            .map(|&i| i as usize)
+        match &self.index {
+            None => names.iter().position(|m| *m == n),
+            Some(index) => index
+                .find(Self::hash(&self.hasher, n), |&i| {
+                    names.get(i as usize) == Some(&n)
+                })
+                .map(|&i| i as usize),
+        }
     }
 
     pub fn get(&self, n: &str) -> Option<&(Ty, Span)> {
@@ -258,12 +268,34 @@ impl<'p> NameTypes<'p> {
         let slot = self.names.len();
         // A slot past u32 is bound but never found (a checked index below).
         let mark = u32::try_from(slot).unwrap_or(u32::MAX);
+        if self.index.is_none() {
+            if let Some(i) = self.names.iter().position(|m| *m == n) {
+                return Err(self.types.get(i).map_or(v.1, |t| t.1));
+            }
+            if slot < SCANNED {
+                self.names.push(n);
+                self.types.push(v);
+                return Ok(slot);
+            }
+            // The body outgrew a search: hash the names bound so far.
+            let mut index = hashbrown::HashTable::with_capacity(2 * SCANNED);
+            for (i, m) in self.names.iter().enumerate() {
+                let hasher = &self.hasher;
+                index.insert_unique(Self::hash(hasher, m), i as u32, |&j| {
+                    self.names
+                        .get(j as usize)
+                        .map_or(0, |m| Self::hash(hasher, m))
+                });
+            }
+            self.index = Some(index);
+        }
         let NameTypes {
             names,
             types,
             index,
             hasher,
         } = self;
+        let index = index.get_or_insert_with(hashbrown::HashTable::new);
         match index.entry(
             Self::hash(hasher, n),
             |&i| names.get(i as usize) == Some(&n),
@@ -372,7 +404,18 @@ mod name_table_tests {
         let words: Vec<String> = (0..3000)
             .map(|i: u64| format!("v{}", i.wrapping_mul(0x9e37_79b9_7f4a_7c15) % 1500))
             .collect();
-        let mut ours = NameTypes::with_capacity(4);
+        // Small at first (searched, then hashed past `SCANNED` names), and
+        // hashed from the start.
+        for capacity in [4, 5000] {
+            check_against_ordered_map(&words, capacity);
+        }
+        // Repeats while the table is still searched.
+        let few: Vec<String> = ["a", "b", "a", "c", "b", "d"].map(String::from).to_vec();
+        check_against_ordered_map(&few, 2);
+    }
+
+    fn check_against_ordered_map(words: &[String], capacity: usize) {
+        let mut ours = NameTypes::with_capacity(capacity);
         let mut slots: BTreeMap<&str, usize> = BTreeMap::new();
         let mut spans: Vec<Span> = Vec::new();
         for (i, w) in words.iter().enumerate() {
