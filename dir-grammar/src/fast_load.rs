@@ -100,14 +100,13 @@ fn once(seen: &mut u32, bit: u32) -> Option<()> {
     Some(())
 }
 
-/// The reference loader's identifier rule (`word`): a letter or `_`, then
-/// letters, digits, `_` and the `extra` characters.
-fn is_word(t: &str, extra: &[char]) -> bool {
-    t.chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && t.chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || extra.contains(&c))
+/// The reference loader's identifier rule (`word`): an ASCII letter or
+/// `_`, then ASCII letters, digits and `_`. Bytewise: no byte of a
+/// multi-byte character is ASCII, so such a name fails as it did by char.
+fn is_word(t: &str) -> bool {
+    let b = t.as_bytes();
+    b.first().is_some_and(|c| c.is_ascii_alphabetic() || *c == b'_')
+        && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_')
 }
 
 impl<'s> L<'s, '_> {
@@ -253,13 +252,9 @@ impl<'s> L<'s, '_> {
         (v.nesting() <= limits::MAX_VERBATIM_NESTING).then_some(v)
     }
 
-    fn word(&mut self, extra: &[char]) -> Option<Ident> {
-        let s = self.string()?;
-        is_word(s.text(), extra).then(|| s.ident())
-    }
-
     fn id_name(&mut self) -> Option<Ident> {
-        self.word(&[])
+        let s = self.string()?;
+        is_word(s.text()).then(|| s.ident())
     }
 
     fn type_name(&mut self) -> Option<Ident> {
