@@ -105,7 +105,8 @@ fn once(seen: &mut u32, bit: u32) -> Option<()> {
 /// multi-byte character is ASCII, so such a name fails as it did by char.
 fn is_word(t: &str) -> bool {
     let b = t.as_bytes();
-    b.first().is_some_and(|c| c.is_ascii_alphabetic() || *c == b'_')
+    b.first()
+        .is_some_and(|c| c.is_ascii_alphabetic() || *c == b'_')
         && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_')
 }
 
