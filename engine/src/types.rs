@@ -54,8 +54,11 @@ pub struct TyName(u32);
 /// collected. Bodies are checked after that, with the table complete.
 pub struct TyNames {
     names: Vec<(Box<str>, Option<PrimKind>)>,
-    /// Looked up only, never iterated.
-    index: crate::Map<Box<str>, TyName>,
+    /// Numbers by the hash of their name (each name stored once, in
+    /// `names`: a program of 100 000 shapes interns as many). Looked up
+    /// only, never iterated.
+    index: hashbrown::HashTable<u32>,
+    hasher: foldhash::fast::RandomState,
     /// 05-types.ron's default widths of untyped literals (§5.3.1).
     pub int_default: Option<TyName>,
     pub float_default: Option<TyName>,
@@ -65,13 +68,16 @@ impl TyNames {
     pub fn new(tables: &semantics::Tables) -> TyNames {
         let mut names = TyNames {
             names: Vec::new(),
-            index: crate::Map::default(),
+            index: hashbrown::HashTable::new(),
+            hasher: Default::default(),
             int_default: None,
             float_default: None,
         };
         for p in &tables.types.primitives {
             let n = names.intern(&p.name);
-            names.names[n.0 as usize].1 = Some(p.kind.clone());
+            if let Some(entry) = names.names.get_mut(n.0 as usize) {
+                entry.1 = Some(p.kind.clone());
+            }
         }
         for r in &tables.linearity.resource_types {
             names.intern(r);
@@ -83,20 +89,46 @@ impl TyNames {
         names
     }
 
+    fn hash(hasher: &foldhash::fast::RandomState, name: &str) -> u64 {
+        std::hash::BuildHasher::hash_one(hasher, name)
+    }
+
     pub fn intern(&mut self, name: &str) -> TyName {
-        if let Some(n) = self.index.get(name) {
-            return *n;
-        }
+        let TyNames {
+            names,
+            index,
+            hasher,
+            ..
+        } = self;
         // More names than u32 holds cannot come from a 64 MiB input.
-        let n = TyName(u32::try_from(self.names.len()).unwrap_or(u32::MAX));
-        self.names.push((name.into(), None));
-        self.index.insert(name.into(), n);
-        n
+        let next = u32::try_from(names.len()).unwrap_or(u32::MAX);
+        let entry = index.entry(
+            Self::hash(hasher, name),
+            |&i| names.get(i as usize).is_some_and(|(t, _)| **t == *name),
+            |&i| {
+                names
+                    .get(i as usize)
+                    .map_or(0, |(t, _)| Self::hash(hasher, t))
+            },
+        );
+        match entry {
+            hashbrown::hash_table::Entry::Occupied(o) => TyName(*o.get()),
+            hashbrown::hash_table::Entry::Vacant(v) => {
+                v.insert(next);
+                names.push((name.into(), None));
+                TyName(next)
+            }
+        }
     }
 
     /// The name's number, if it names a primitive, resource type or shape.
     pub fn get(&self, name: &str) -> Option<TyName> {
-        self.index.get(name).copied()
+        let names = &self.names;
+        self.index
+            .find(Self::hash(&self.hasher, name), |&i| {
+                names.get(i as usize).is_some_and(|(t, _)| **t == *name)
+            })
+            .map(|&i| TyName(i))
     }
 
     pub fn text(&self, n: TyName) -> &str {
