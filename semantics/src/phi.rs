@@ -74,10 +74,3 @@ pub struct RuleInfo {
     /// The error code the row reports, where it names one.
     pub code: Option<String>,
 }
-
-impl RuleInfo {
-    pub(crate) fn with_code(mut self, code: Option<&str>) -> RuleInfo {
-        self.code = code.map(str::to_string);
-        self
-    }
-}
