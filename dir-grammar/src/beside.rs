@@ -67,6 +67,24 @@ pub(crate) fn same_both_ways(load_beside: fn(&str, bool) -> Option<Program>, src
     here.is_some()
 }
 
+/// A file of several batches (`file` of `body`) loads the same both ways,
+/// and with each of `bad` put in a late batch, both ways refuse it.
+#[cfg(test)]
+pub(crate) fn batches_agree(
+    load_beside: fn(&str, bool) -> Option<Program>,
+    file: impl Fn(&[String]) -> String,
+    mut body: Vec<String>,
+    bad: &[&str],
+) {
+    assert!(body.len() > 2 * BATCH, "{} statements", body.len());
+    assert!(same_both_ways(load_beside, &file(&body)), "the file loads");
+    let late = body.len() - 4;
+    for b in bad {
+        body[late] = (*b).to_string();
+        assert!(!same_both_ways(load_beside, &file(&body)), "{b}");
+    }
+}
+
 /// The parsing thread's stack. For a JSON DIR expression string the fast
 /// parser cannot read, pest decides on this thread (textual DIR's reader
 /// gives up instead): an expression nests at most `MAX_EXPR_NESTING` (64)
