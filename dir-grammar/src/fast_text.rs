@@ -50,33 +50,18 @@ fn read<'s>(src: &'s str, deferred: Option<Deferred<'s, '_>>) -> Option<Program>
     Some(p)
 }
 
-/// The `;` that ends the expression starting at `i`: the first outside
-/// string literals and `//` comments (no expression has one of its own).
-fn expr_end(b: &[u8], mut i: usize) -> Option<usize> {
-    loop {
-        match *b.get(i)? {
-            b';' => return Some(i),
-            b'"' => {
-                i += 1;
-                loop {
-                    match *b.get(i)? {
-                        b'"' => break,
-                        // `\` and the byte after it (a continuation byte
-                        // of UTF-8 is never `"`, `\` or `;`).
-                        b'\\' => i += 2,
-                        _ => i += 1,
-                    }
-                }
-                i += 1;
-            }
-            b'/' if b.get(i + 1) == Some(&b'/') => {
-                while b.get(i).is_some_and(|c| *c != b'\n') {
-                    i += 1;
-                }
-            }
-            _ => i += 1,
+/// The `;` that ends the expression starting at `at`: the first outside
+/// literals and `//` comments (no expression has one of its own).
+fn expr_end(src: &str, at: usize) -> Option<usize> {
+    let mut end = None;
+    crate::prescan::lexemes_until(src, at, |l| match l {
+        crate::prescan::Lexeme::Byte(b';', i) => {
+            end = Some(i);
+            false
         }
-    }
+        _ => true,
+    });
+    end
 }
 
 struct T<'s, 'q> {
@@ -214,7 +199,7 @@ impl<'s> T<'s, '_> {
         let limit = limits::MAX_FILE_NESTING.min(self.depth + limits::MAX_EXPR_NESTING);
         if let Some(d) = &mut self.deferred {
             let (at, depth) = (self.i, self.depth);
-            let end = expr_end(self.b, at)?;
+            let end = expr_end(self.s, at)?;
             self.i = end;
             return d.defer(Pending::Text {
                 src: self.s,

@@ -86,11 +86,21 @@ pub(crate) enum Lexeme {
 }
 
 /// Walks textual DIR's lexical surface: literals skipped, comments whole,
-/// every other byte one at a time. Shared by the comment collector and
-/// the syntax-error helpers, so they agree on what is a comment.
+/// every other byte one at a time. Shared by the comment collector, the
+/// syntax-error helpers and the reader that finds where an expression ends,
+/// so they agree on what is a comment and what is a literal.
 pub(crate) fn lexemes(src: &str, mut on: impl FnMut(Lexeme)) {
+    lexemes_until(src, 0, |l| {
+        on(l);
+        true
+    });
+}
+
+/// `lexemes` from byte `at`, until `on` answers false (offsets are still
+/// offsets in `src`).
+pub(crate) fn lexemes_until(src: &str, at: usize, mut on: impl FnMut(Lexeme) -> bool) {
     let b = src.as_bytes();
-    let mut i = 0;
+    let mut i = at;
     while i < b.len() {
         match b[i] {
             q @ (b'"' | b'\'') => {
@@ -104,10 +114,16 @@ pub(crate) fn lexemes(src: &str, mut on: impl FnMut(Lexeme)) {
                 while i < b.len() && b[i] != b'\n' {
                     i += 1;
                 }
-                on(Lexeme::Comment(start..i));
+                if !on(Lexeme::Comment(start..i)) {
+                    return;
+                }
                 continue;
             }
-            c => on(Lexeme::Byte(c, i)),
+            c => {
+                if !on(Lexeme::Byte(c, i)) {
+                    return;
+                }
+            }
         }
         i += 1;
     }
