@@ -290,59 +290,37 @@ pub(crate) fn resolve_decl(
             "DPL v0.1 integers are i32 and i64 (§5.3)",
         );
     }
-    // Every primitive, resource type and shape is interned (`TyNames::new`).
-    let named = |n: &str| ty_names.get(n).ok_or(());
-    if let Some((p, Ok(n))) = ck
-        .tables
-        .canonical_type(&ty.name)
-        .map(|p| (p, named(&p.name)))
-    {
-        let (t, range) = match p.kind {
-            PrimKind::Int { min, max } => (Ty::Int(n), Some((min, max))),
-            PrimKind::Float { .. } => (Ty::Float(n), None),
-            PrimKind::Bool => (Ty::Bool, None),
-            PrimKind::Str => (Ty::Str, None),
-            PrimKind::Unit => (Ty::Unit, None),
-        };
-        return DeclTy {
-            ty: t,
-            name: ty.name.to_string(),
-            range,
+    let decl = |ty_: Ty, range: Option<(i64, i64)>| DeclTy {
+        ty: ty_,
+        name: ty.name.to_string(),
+        range,
+    };
+    if let Some(p) = tables.canonical_type(&ty.name) {
+        let n = ty_names.intern(&p.name);
+        return match p.kind {
+            PrimKind::Int { min, max } => decl(Ty::Int(n), Some((min, max))),
+            PrimKind::Float { .. } => decl(Ty::Float(n), None),
+            PrimKind::Bool => decl(Ty::Bool, None),
+            PrimKind::Str => decl(Ty::Str, None),
+            PrimKind::Unit => decl(Ty::Unit, None),
         };
     }
-    if ck
-        .tables
+    if tables
         .linearity
         .resource_types
         .iter()
         .any(|r| *r == ty.name)
     {
-        return DeclTy {
-            ty: Ty::Resource(ty_names.intern(&ty.name)),
-            name: ty.name.to_string(),
-            range: None,
-        };
+        return decl(Ty::Resource(ty_names.intern(&ty.name)), None);
     }
-    if ty.name == ck.tables.types.witness_type {
-        return DeclTy {
-            ty: Ty::witness(Ty::Unknown),
-            name: ty.name.to_string(),
-            range: None,
-        };
+    if ty.name == tables.types.witness_type {
+        return decl(Ty::witness(Ty::Unknown), None);
     }
     if ty.name == MEASUREMENT {
-        return DeclTy {
-            ty: Ty::Measurement,
-            name: ty.name.to_string(),
-            range: None,
-        };
+        return decl(Ty::Measurement, None);
     }
     if shapes.contains(ty.name.as_str()) {
-        return DeclTy {
-            ty: Ty::Shape(ty_names.intern(&ty.name)),
-            name: ty.name.to_string(),
-            range: None,
-        };
+        return decl(Ty::Shape(ty_names.intern(&ty.name)), None);
     }
     let known = tables
         .types
@@ -362,11 +340,7 @@ pub(crate) fn resolve_decl(
         Some(g) => format!("{g} ({help})"),
         None => help.into(),
     });
-    DeclTy {
-        ty: Ty::Unknown,
-        name: ty.name.to_string(),
-        range: None,
-    }
+    decl(Ty::Unknown, None)
 }
 
 /// Processes of forge `fi` a reference names: `name`, `R::name`, `Forge::R::name`.

@@ -734,7 +734,8 @@ pub(crate) fn infer_intrinsic<'p>(
                 );
                 return Some(Ty::Unknown);
             }
-            // Resource types and shapes are interned (`TyNames::new`).
+            // `known`: interned already (resource types by `TyNames::new`, shapes
+            // as the declarations were collected).
             c.ty_names.get(&name).map_or(Ty::Unknown, Ty::Resource)
         }
         IntrinsicArg::Binding => infer(ck, c, scope, arg, calls),
