@@ -9,6 +9,7 @@ mod entry;
 mod exec;
 pub mod explain;
 mod linearity;
+mod names;
 mod phi;
 mod registry;
 pub mod render;

@@ -54,11 +54,8 @@ pub struct TyName(u32);
 /// collected. Bodies are checked after that, with the table complete.
 pub struct TyNames {
     names: Vec<(Box<str>, Option<PrimKind>)>,
-    /// Numbers by the hash of their name (each name stored once, in
-    /// `names`: a program of 100 000 shapes interns as many). Looked up
-    /// only, never iterated.
-    index: hashbrown::HashTable<u32>,
-    hasher: foldhash::fast::RandomState,
+    /// Numbers by name (a program of 100 000 shapes interns as many).
+    index: crate::names::NameIndex,
     /// 05-types.ron's default widths of untyped literals (§5.3.1).
     pub int_default: Option<TyName>,
     pub float_default: Option<TyName>,
@@ -68,8 +65,7 @@ impl TyNames {
     pub fn new(tables: &semantics::Tables) -> TyNames {
         let mut names = TyNames {
             names: Vec::new(),
-            index: hashbrown::HashTable::new(),
-            hasher: Default::default(),
+            index: crate::names::NameIndex::with_capacity(0),
             int_default: None,
             float_default: None,
         };
@@ -89,46 +85,25 @@ impl TyNames {
         names
     }
 
-    fn hash(hasher: &foldhash::fast::RandomState, name: &str) -> u64 {
-        std::hash::BuildHasher::hash_one(hasher, name)
-    }
-
     pub fn intern(&mut self, name: &str) -> TyName {
-        let TyNames {
-            names,
-            index,
-            hasher,
-            ..
-        } = self;
-        // More names than u32 holds cannot come from a 64 MiB input.
-        let next = u32::try_from(names.len()).unwrap_or(u32::MAX);
-        let entry = index.entry(
-            Self::hash(hasher, name),
-            |&i| names.get(i as usize).is_some_and(|(t, _)| **t == *name),
-            |&i| {
-                names
-                    .get(i as usize)
-                    .map_or(0, |(t, _)| Self::hash(hasher, t))
-            },
-        );
-        match entry {
-            hashbrown::hash_table::Entry::Occupied(o) => TyName(*o.get()),
-            hashbrown::hash_table::Entry::Vacant(v) => {
-                v.insert(next);
-                names.push((name.into(), None));
-                TyName(next)
-            }
+        let names = &self.names;
+        let next = names.len();
+        let n = self
+            .index
+            .insert(name, next, |i| names.get(i).map(|(t, _)| &**t))
+            .unwrap_or_else(|known| known);
+        if n == next {
+            self.names.push((name.into(), None));
         }
+        // More names than u32 holds cannot come from a 64 MiB input.
+        TyName(u32::try_from(n).unwrap_or(u32::MAX))
     }
 
     /// The name's number, if it names a primitive, resource type or shape.
     pub fn get(&self, name: &str) -> Option<TyName> {
         let names = &self.names;
-        self.index
-            .find(Self::hash(&self.hasher, name), |&i| {
-                names.get(i as usize).is_some_and(|(t, _)| **t == *name)
-            })
-            .map(|&i| TyName(i))
+        let n = self.index.find(name, |i| names.get(i).map(|(t, _)| &**t))?;
+        u32::try_from(n).ok().map(TyName)
     }
 
     pub fn text(&self, n: TyName) -> &str {

@@ -187,15 +187,11 @@ pub type Procs = smallvec::SmallVec<[usize; 2]>;
 pub struct NameTypes<'p> {
     names: Vec<&'p str>,
     types: Vec<(Ty, Span)>,
-    /// Slots by the hash of their name. A body of 500 000 `let`s looks a
-    /// name up in a table that has long left the caches: a table of `u32`s
-    /// (with the names and types in vectors beside it, by slot) misses
-    /// them less than an `IndexMap` that keeps hash, key and value together.
-    /// None while the body binds at most `SCANNED` names, which a search of
-    /// `names` finds as fast: most processes are small, and a table each
-    /// was an allocation per process of a large program.
-    index: Option<hashbrown::HashTable<u32>>,
-    hasher: foldhash::fast::RandomState,
+    /// Slots by name (`names::NameIndex`). None while the body binds at
+    /// most `SCANNED` names, which a search of `names` finds as fast: most
+    /// processes are small, and a table each was an allocation per process
+    /// of a large program.
+    index: Option<crate::names::NameIndex>,
 }
 
 /// Names a body binds before its name table is hashed.
@@ -212,8 +208,7 @@ impl<'p> NameTypes<'p> {
         NameTypes {
             names: Vec::with_capacity(n),
             types: Vec::with_capacity(n),
-            index: (n > SCANNED).then(|| hashbrown::HashTable::with_capacity(n)),
-            hasher: Default::default(),
+            index: (n > SCANNED).then(|| crate::names::NameIndex::with_capacity(n)),
         }
     }
 
@@ -221,20 +216,12 @@ impl<'p> NameTypes<'p> {
         self.names.len()
     }
 
-    fn hash(hasher: &foldhash::fast::RandomState, n: &str) -> u64 {
-        std::hash::BuildHasher::hash_one(hasher, n)
-    }
-
     /// The slot of `n`.
     pub fn get_index_of(&self, n: &str) -> Option<usize> {
         let names = &self.names;
         match &self.index {
             None => names.iter().position(|m| *m == n),
-            Some(index) => index
-                .find(Self::hash(&self.hasher, n), |&i| {
-                    names.get(i as usize) == Some(&n)
-                })
-                .map(|&i| i as usize),
+            Some(index) => index.find(n, |i| names.get(i).copied()),
         }
     }
 
@@ -261,56 +248,30 @@ impl<'p> NameTypes<'p> {
         self.types.iter_mut()
     }
 
-    /// Binds `n` in the next slot, or gives the span `n` was first bound
-    /// at. (Slots are `u32`, as the marks on the model are: a 64 MiB input
-    /// binds far fewer names than that holds.)
+    /// Binds `n` in the next slot, or gives the span `n` was first bound at.
     pub fn bind(&mut self, n: &'p str, v: (Ty, Span)) -> Result<usize, Span> {
         let slot = self.names.len();
-        // A slot past u32 is bound but never found (a checked index below).
-        let mark = u32::try_from(slot).unwrap_or(u32::MAX);
-        if self.index.is_none() {
-            if let Some(i) = self.names.iter().position(|m| *m == n) {
-                return Err(self.types.get(i).map_or(v.1, |t| t.1));
+        let names = &self.names;
+        let first = match &mut self.index {
+            None if slot < SCANNED => names.iter().position(|m| *m == n),
+            None => {
+                // The body outgrew a search: hash the names bound so far.
+                let mut index = crate::names::NameIndex::with_capacity(2 * SCANNED);
+                for (i, m) in names.iter().enumerate() {
+                    let _ = index.insert(m, i, |j| names.get(j).copied());
+                }
+                let first = index.insert(n, slot, |j| names.get(j).copied()).err();
+                self.index = Some(index);
+                first
             }
-            if slot < SCANNED {
-                self.names.push(n);
-                self.types.push(v);
-                return Ok(slot);
-            }
-            // The body outgrew a search: hash the names bound so far.
-            let mut index = hashbrown::HashTable::with_capacity(2 * SCANNED);
-            for (i, m) in self.names.iter().enumerate() {
-                let hasher = &self.hasher;
-                index.insert_unique(Self::hash(hasher, m), i as u32, |&j| {
-                    self.names
-                        .get(j as usize)
-                        .map_or(0, |m| Self::hash(hasher, m))
-                });
-            }
-            self.index = Some(index);
+            Some(index) => index.insert(n, slot, |j| names.get(j).copied()).err(),
+        };
+        if let Some(i) = first {
+            return Err(self.types.get(i).map_or(v.1, |t| t.1));
         }
-        let NameTypes {
-            names,
-            types,
-            index,
-            hasher,
-        } = self;
-        let index = index.get_or_insert_with(hashbrown::HashTable::new);
-        match index.entry(
-            Self::hash(hasher, n),
-            |&i| names.get(i as usize) == Some(&n),
-            |&i| names.get(i as usize).map_or(0, |m| Self::hash(hasher, m)),
-        ) {
-            hashbrown::hash_table::Entry::Occupied(o) => {
-                Err(types.get(*o.get() as usize).map_or(v.1, |t| t.1))
-            }
-            hashbrown::hash_table::Entry::Vacant(e) => {
-                e.insert(mark);
-                names.push(n);
-                types.push(v);
-                Ok(slot)
-            }
-        }
+        self.names.push(n);
+        self.types.push(v);
+        Ok(slot)
     }
 }
 
