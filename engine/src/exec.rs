@@ -44,9 +44,9 @@ pub struct Machine<'c, 'p> {
     exit_fired: [bool; 3],
     /// Declared cost of each step row, from the time model.
     step_cost: [Vec<u64>; 3],
-    /// The step row of each construct but effects (`BASE_STEPS` order),
+    /// The step row of each construct but effects (`Construct::BASE` order),
     /// per table: found once per run, not at every statement.
-    step_rows: [[Option<usize>; BASE_STEPS.len()]; 3],
+    step_rows: [[Option<usize>; semantics::Construct::BASE.len()]; 3],
     /// Resources allocated so far (for deterministic ids `qres:<binding>:<n>`).
     resources: u64,
     /// The `let` being evaluated, which names the resources it allocates.
@@ -106,17 +106,9 @@ pub struct Budget {
     pub payload_bytes: u64,
 }
 
-/// The constructs whose step row is found once per run (an effect's row
-/// depends on its kind, so effects are looked up by kind).
-const BASE_STEPS: [semantics::Construct; 5] = [
-    semantics::Construct::Let,
-    semantics::Construct::Constrain,
-    semantics::Construct::Prove,
-    semantics::Construct::Return,
-    semantics::Construct::Call,
-];
-
-/// A statement's index in `BASE_STEPS`.
+/// A statement's construct's index in `Construct::BASE`, whose step rows
+/// are found once per run (an effect's row depends on its kind, so effects
+/// are looked up by kind). A test checks the indexes against `construct_of`.
 fn base_step(kind: &StmtKind) -> Option<usize> {
     Some(match kind {
         StmtKind::Let { .. } => 0,
@@ -161,8 +153,11 @@ impl<'c, 'p> Machine<'c, 'p> {
                 costs(tables, &tables.q_steps),
                 vec![0; tables.phi_steps.steps.len()],
             ],
-            step_rows: [&tables.k_steps, &tables.q_steps, &tables.phi_steps]
-                .map(|t| BASE_STEPS.map(|c| t.steps.iter().position(|st| st.construct == c))),
+            step_rows: [&tables.k_steps, &tables.q_steps, &tables.phi_steps].map(|t| {
+                semantics::Construct::BASE
+                    .clone()
+                    .map(|c| t.steps.iter().position(|st| st.construct == c))
+            }),
             resources: 0,
             binding: None,
             constraint_log: Vec::new(),
@@ -854,6 +849,27 @@ pub(crate) fn apply_op(
 #[cfg(test)]
 mod mark_tests {
     use super::*;
+
+    /// `base_step` names each statement's own construct in
+    /// `Construct::BASE`, and none for an effect.
+    #[test]
+    fn base_steps_are_the_statements_constructs() {
+        let p = dir_grammar::load_str(
+            "dir 0.1;\nforge F {\n  proc K f() -> i64 {\n    return 1;\n  }\n  proc K main() {\n    let a = 1;\n    constrain a Gt 0;\n    prove w from a Gt 0;\n    call f() -> b;\n    emit a;\n    return;\n  }\n}\n",
+        )
+        .expect("the program loads");
+        let mut seen = 0;
+        for s in p.forges.iter().flat_map(|f| &f.procs).flat_map(|p| &p.body) {
+            let want = match &s.kind {
+                StmtKind::Effect { .. } => None,
+                k => crate::types::construct_of(k),
+            };
+            let got = base_step(&s.kind).map(|i| semantics::Construct::BASE[i].clone());
+            assert_eq!(got, want, "{}", s.kind.tag());
+            seen += 1;
+        }
+        assert_eq!(seen, 7);
+    }
 
     /// Ample for the small programs below.
     const BUDGET: Budget = Budget {
