@@ -32,17 +32,13 @@ pub(crate) fn check_reached_effects(ck: &mut Checker<'_>, c: &Compiled<'_>) {
         Regime::Q => forbids[1],
         Regime::Phi => forbids[2],
     };
-    let needed: Vec<usize> = c
-        .procs
-        .iter()
-        .flat_map(|p| {
-            let all = forbidding(p.proc.regime);
-            p.sites
-                .iter()
-                .filter(move |s| all || s.in_predicate)
-                .map(|s| s.callee)
-        })
-        .collect();
+    let needed = c.procs.iter().flat_map(|p| {
+        let all = forbidding(p.proc.regime);
+        p.sites
+            .iter()
+            .filter(move |s| all || s.in_predicate)
+            .map(|s| s.callee)
+    });
     for start in needed {
         let mut stack = vec![(start, false)];
         while let Some((p, done)) = stack.pop() {
