@@ -183,7 +183,7 @@ pub fn static_costs(tables: &Tables, c: &Compiled<'_>) -> Vec<u64> {
             }
             if !done {
                 stack.push((p, true));
-                for s in &c.procs[p].sites {
+                for s in c.sites.of(p) {
                     if cost[s.callee].is_none() {
                         stack.push((s.callee, false));
                     }
@@ -192,7 +192,7 @@ pub fn static_costs(tables: &Tables, c: &Compiled<'_>) -> Vec<u64> {
             }
             let timeless = c.procs[p].proc.regime == Regime::Phi;
             let mut total = own[p];
-            for s in &c.procs[p].sites {
+            for s in c.sites.of(p) {
                 let call = if timeless {
                     0
                 } else {
@@ -214,7 +214,7 @@ fn reach(c: &Compiled<'_>, entry: usize) -> BTreeSet<usize> {
     let mut stack = vec![entry];
     while let Some(p) = stack.pop() {
         if seen.insert(p) {
-            stack.extend(c.procs[p].sites.iter().map(|s| s.callee));
+            stack.extend(c.sites.of(p).iter().map(|s| s.callee));
         }
     }
     seen
@@ -338,7 +338,7 @@ pub fn admit(
 
     add(&mut db, adm::ENTRY, smallvec::smallvec![entry as u32]);
     for (pi, p) in c.procs.iter().enumerate() {
-        for s in &p.sites {
+        for s in c.sites.of(pi) {
             add(
                 &mut db,
                 adm::CALLS,
@@ -358,16 +358,11 @@ pub fn admit(
     // arguments, or gets one back (one pass, whatever the bindings).
     // Looked up only (never iterated).
     let mut carries: crate::Map<(usize, usize), (bool, bool)> =
-        crate::Map::with_capacity_and_hasher(
-            c.procs.iter().map(|p| p.sites.len()).sum(),
-            Default::default(),
-        );
-    for (pi, p) in c.procs.iter().enumerate() {
-        for s in &p.sites {
-            let e = carries.entry((pi, s.callee)).or_default();
-            e.0 |= s.args_witness;
-            e.1 |= s.result_witness;
-        }
+        crate::Map::with_capacity_and_hasher(c.sites.count(), Default::default());
+    for (pi, s) in c.sites.all() {
+        let e = carries.entry((pi, s.callee)).or_default();
+        e.0 |= s.args_witness;
+        e.1 |= s.result_witness;
     }
 
     // Bindings and their clauses.

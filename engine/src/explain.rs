@@ -233,7 +233,7 @@ pub(crate) fn build(
     let mut calls: Vec<CallX> = Vec::new();
     let mut index: BTreeMap<(usize, usize), usize> = BTreeMap::new();
     for (pi, p) in c.procs.iter().enumerate() {
-        for s in &p.sites {
+        for s in c.sites.of(pi) {
             if let Some(k) = index.get(&(pi, s.callee)) {
                 calls[*k].sites += 1;
                 continue;

@@ -32,13 +32,11 @@ pub(crate) fn check_reached_effects(ck: &mut Checker<'_>, c: &Compiled<'_>) {
         Regime::Q => forbids[1],
         Regime::Phi => forbids[2],
     };
-    let needed = c.procs.iter().flat_map(|p| {
-        let all = forbidding(p.proc.regime);
-        p.sites
-            .iter()
-            .filter(move |s| all || s.in_predicate)
-            .map(|s| s.callee)
-    });
+    let needed = c
+        .sites
+        .all()
+        .filter(|(pi, s)| s.in_predicate || forbidding(c.procs[*pi].proc.regime))
+        .map(|(_, s)| s.callee);
     for start in needed {
         let mut stack = vec![(start, false)];
         while let Some((p, done)) = stack.pop() {
@@ -48,8 +46,8 @@ pub(crate) fn check_reached_effects(ck: &mut Checker<'_>, c: &Compiled<'_>) {
             if !done {
                 stack.push((p, true));
                 stack.extend(
-                    c.procs[p]
-                        .sites
+                    c.sites
+                        .of(p)
                         .iter()
                         .filter(|s| reach[s.callee].is_none())
                         .map(|s| (s.callee, false)),
@@ -65,7 +63,7 @@ pub(crate) fn check_reached_effects(ck: &mut Checker<'_>, c: &Compiled<'_>) {
                     _ => None,
                 })
                 .collect();
-            for s in &c.procs[p].sites {
+            for s in c.sites.of(p) {
                 if let Some(k) = &reach[s.callee] {
                     kinds.extend(k.iter().copied());
                 }
@@ -75,7 +73,7 @@ pub(crate) fn check_reached_effects(ck: &mut Checker<'_>, c: &Compiled<'_>) {
     }
     for (pi, p) in c.procs.iter().enumerate() {
         // Predicates are side-effect free (§7.2, §7.5.2) in every regime.
-        for s in p.sites.iter().filter(|s| s.in_predicate) {
+        for s in c.sites.of(pi).iter().filter(|s| s.in_predicate) {
             let Some(k) = reach[s.callee].as_ref().and_then(|k| k.iter().next()) else {
                 continue;
             };
@@ -96,7 +94,7 @@ pub(crate) fn check_reached_effects(ck: &mut Checker<'_>, c: &Compiled<'_>) {
         }
         let regime = regime_of(p.proc.regime);
         let mut reported = BTreeSet::new();
-        for s in p.sites.iter().filter(|s| !s.in_predicate) {
+        for s in c.sites.of(pi).iter().filter(|s| !s.in_predicate) {
             let Some(kinds) = &reach[s.callee] else {
                 continue;
             };
@@ -164,7 +162,7 @@ pub(crate) fn check_k_linearity(ck: &mut Checker<'_>, c: &Compiled<'_>) {
         if q.proc.regime != Regime::Q {
             continue;
         }
-        for s in &q.sites {
+        for s in c.sites.of(qi) {
             if c.procs[s.callee].proc.regime == Regime::K
                 && crosses_enforcing(tables, c, qi, s.callee)
             {
@@ -176,8 +174,9 @@ pub(crate) fn check_k_linearity(ck: &mut Checker<'_>, c: &Compiled<'_>) {
         if p.proc.regime != Regime::K {
             continue;
         }
-        let moves: BTreeSet<(usize, usize)> = p
+        let moves: BTreeSet<(usize, usize)> = c
             .sites
+            .of(pi)
             .iter()
             // Only Q values are linear: what crosses to or from a Q process.
             .filter(|s| c.procs[s.callee].proc.regime == Regime::Q)
@@ -219,20 +218,19 @@ pub(crate) fn check_k_linearity(ck: &mut Checker<'_>, c: &Compiled<'_>) {
 pub const MAX_CALL_DEPTH: usize = 256;
 
 /// The call graph is acyclic here; its longest chain must stay bounded.
-pub(crate) fn check_depth(ck: &mut Checker<'_>, c: &Compiled<'_>, edges: &[(usize, usize, Span)]) {
+pub(crate) fn check_depth(ck: &mut Checker<'_>, c: &Compiled<'_>) {
     let n = c.procs.len();
     let mut indeg = vec![0usize; n];
-    let mut adj: Vec<Vec<usize>> = vec![Vec::new(); n];
-    for (a, b, _) in edges {
-        adj[*a].push(*b);
-        indeg[*b] += 1;
+    for (_, s) in c.sites.all() {
+        indeg[s.callee] += 1;
     }
+    let adj = |v: usize| c.sites.of(v).iter().map(|s| s.callee);
     let mut order: Vec<usize> = (0..n).filter(|v| indeg[*v] == 0).collect();
     let mut i = 0;
     while i < order.len() {
         let v = order[i];
         i += 1;
-        for &w in &adj[v] {
+        for w in adj(v) {
             indeg[w] -= 1;
             if indeg[w] == 0 {
                 order.push(w);
@@ -241,7 +239,7 @@ pub(crate) fn check_depth(ck: &mut Checker<'_>, c: &Compiled<'_>, edges: &[(usiz
     }
     let mut depth = vec![1usize; n];
     for &v in order.iter().rev() {
-        depth[v] = 1 + adj[v].iter().map(|w| depth[*w]).max().unwrap_or(0);
+        depth[v] = 1 + adj(v).map(|w| depth[w]).max().unwrap_or(0);
     }
     if let Some(v) = (0..n).find(|v| depth[*v] > MAX_CALL_DEPTH) {
         ck.error(
@@ -259,17 +257,9 @@ pub(crate) fn check_depth(ck: &mut Checker<'_>, c: &Compiled<'_>, edges: &[(usiz
 }
 
 /// Returns whether the call graph is acyclic.
-pub(crate) fn check_cycles(
-    ck: &mut Checker<'_>,
-    c: &Compiled<'_>,
-    edges: &[(usize, usize, Span)],
-) -> bool {
+pub(crate) fn check_cycles(ck: &mut Checker<'_>, c: &Compiled<'_>) -> bool {
     let mut acyclic = true;
     let n = c.procs.len();
-    let mut adj: Vec<Vec<(usize, Span)>> = vec![Vec::new(); n];
-    for (a, b, s) in edges {
-        adj[*a].push((*b, *s));
-    }
     // Iterative DFS with colours; report each cycle once, at its first edge.
     let mut colour = vec![0u8; n];
     for start in 0..n {
@@ -279,8 +269,8 @@ pub(crate) fn check_cycles(
         let mut stack: Vec<(usize, usize)> = vec![(start, 0)];
         colour[start] = 1;
         while let Some(&mut (v, ref mut i)) = stack.last_mut() {
-            if *i < adj[v].len() {
-                let (w, span) = adj[v][*i];
+            if let Some(site) = c.sites.of(v).get(*i) {
+                let (w, span) = (site.callee, site.span);
                 *i += 1;
                 match colour[w] {
                     0 => {

@@ -58,6 +58,7 @@ pub(crate) fn compile<'p>(ck: &mut Checker<'_>, program: &'p Program) -> Option<
             .or_default()
             .push(i);
     }
+    let n_procs = procs.len();
     let mut compiled = Compiled {
         program,
         procs,
@@ -66,6 +67,7 @@ pub(crate) fn compile<'p>(ck: &mut Checker<'_>, program: &'p Program) -> Option<
         binds: Vec::new(),
         between: map_with_capacity(2 * program.forges.iter().map(|f| f.binds.len()).sum::<usize>()),
         ty_names,
+        sites: CallSites::with_capacity(n_procs),
     };
 
     // Binding endpoints resolve inside their forge.
@@ -152,19 +154,15 @@ pub(crate) fn compile<'p>(ck: &mut Checker<'_>, program: &'p Program) -> Option<
     }
 
     // Bodies.
-    let mut edges: Vec<(usize, usize, Span)> = Vec::new();
     for pi in 0..compiled.procs.len() {
         let (calls, sites, env, op_width, f32_lits, bind_slots) = check_proc(ck, &compiled, pi);
         compiled.procs[pi].bind_slots = bind_slots;
         compiled.procs[pi].f32_lits = f32_lits;
-        compiled.procs[pi].sites = sites;
+        compiled.sites.push(sites);
         compiled.procs[pi].env = env;
         compiled.procs[pi].op_width = op_width;
         compiled.procs[pi].targets = map_with_capacity(calls.len());
         for (span, target) in calls {
-            if let Target::Proc(callee) = target {
-                edges.push((pi, callee, span));
-            }
             compiled.procs[pi]
                 .targets
                 .insert((span.start(), span.end()), target);
@@ -175,8 +173,8 @@ pub(crate) fn compile<'p>(ck: &mut Checker<'_>, program: &'p Program) -> Option<
         check_k_linearity(ck, &compiled);
     }
 
-    if check_cycles(ck, &compiled, &edges) {
-        check_depth(ck, &compiled, &edges);
+    if check_cycles(ck, &compiled) {
+        check_depth(ck, &compiled);
         check_reached_effects(ck, &compiled);
     }
 
@@ -717,7 +715,6 @@ fn signatures<'p>(
                 ret,
                 targets: SpanMap::default(),
                 constraint_digest: std::sync::OnceLock::new(),
-                sites: Vec::new(),
                 env: NameTypes::default(),
                 bind_slots: Vec::new(),
                 op_width: OpWidths::default(),
