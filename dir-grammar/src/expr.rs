@@ -213,10 +213,7 @@ pub(crate) fn build_expr(
                 LoadError::new(LoadErrorKind::ExprSyntax, "call without a callee", span)
             })?;
             let callee_span = span_of(&callee, map);
-            let segs = callee
-                .into_inner()
-                .map(|s| s.as_str().to_string())
-                .collect::<Vec<String>>();
+            let segs = PathName::from_segments(callee.into_inner().map(|s| s.as_str()));
             let mut args = Vec::new();
             let mut depth = 1;
             for a in it {

@@ -424,9 +424,7 @@ impl<M: Fn(usize) -> usize + ?Sized> P<'_, M> {
                 self.depth -= 1;
                 Some((
                     Expr::call(
-                        crate::model::path_segments(text)
-                            .map(str::to_string)
-                            .collect::<Vec<_>>(),
+                        crate::model::PathName::from_segments(crate::model::path_segments(text)),
                         path_span,
                         args,
                         self.span(a, self.i),

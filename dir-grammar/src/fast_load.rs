@@ -705,7 +705,7 @@ impl<'s> L<'s, '_> {
                     let target = target?;
                     // The statement's span, known once the object closes.
                     StmtKind::Call {
-                        call: Expr::call(target.segments, target.span, args?, Span::default()),
+                        call: Expr::call(target.path, target.span, args?, Span::default()),
                         result,
                     }
                 }

@@ -471,7 +471,7 @@ fn stmt(v: &Json, path: &str) -> Result<Stmt, LoadError> {
             };
             o.finish()?;
             StmtKind::Call {
-                call: Expr::call(callee.segments, callee.span, args, v.span),
+                call: Expr::call(callee.path, callee.span, args, v.span),
                 result,
             }
         }
@@ -531,10 +531,7 @@ fn path_ref(v: &Json, path: &str) -> Result<PathRef, LoadError> {
 
 /// `Regime::name` or `Forge::Regime::name` (also a bare `name`).
 pub(crate) fn parse_path(text: &str, span: Span) -> Result<PathRef, LoadError> {
-    let segments: Vec<String> = crate::model::path_segments(text)
-        .map(str::to_string)
-        .collect();
-    let ok = segments.iter().all(|s| {
+    let ok = crate::model::path_segments(text).all(|s| {
         s == "Φ"
             || (!s.is_empty()
                 && s.chars()
@@ -542,7 +539,7 @@ pub(crate) fn parse_path(text: &str, span: Span) -> Result<PathRef, LoadError> {
                     .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
                 && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
     });
-    if !ok || segments.len() > 3 {
+    if !ok || crate::model::path_segments(text).count() > 3 {
         return Err(LoadError::new(
             LoadErrorKind::BadPath,
             format!("`{text}` is not a process reference"),
@@ -550,5 +547,8 @@ pub(crate) fn parse_path(text: &str, span: Span) -> Result<PathRef, LoadError> {
         )
         .note("write `Regime::name` (e.g. `Φ::validate`) or `Forge::Regime::name`"));
     }
-    Ok(PathRef { segments, span })
+    Ok(PathRef {
+        path: PathName::from_text(text),
+        span,
+    })
 }

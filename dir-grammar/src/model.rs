@@ -314,15 +314,21 @@ pub struct Bind {
 }
 
 /// A `::`-separated reference such as `Φ::validate` or `Forge::K::main`.
+/// One path (inline when short), not a list of strings: a program of
+/// many bound processes has two of these per binding.
 #[derive(Clone, Debug)]
 pub struct PathRef {
-    pub segments: Vec<String>,
+    pub path: PathName,
     pub span: Span,
 }
 
 impl PathRef {
-    pub fn text(&self) -> String {
-        self.segments.join("::")
+    pub fn text(&self) -> &str {
+        self.path.text()
+    }
+
+    pub fn segments(&self) -> impl Iterator<Item = &str> {
+        self.path.segments()
     }
 }
 
@@ -527,6 +533,24 @@ impl PathName {
         }
     }
 
+    /// A path from its segments (joined by `::`).
+    pub fn from_segments<'a>(segments: impl IntoIterator<Item = &'a str>) -> PathName {
+        let mut text = Name::default();
+        let mut single = true;
+        for (i, s) in segments.into_iter().enumerate() {
+            if i > 0 {
+                text.push_str("::");
+                single = false;
+            }
+            text.push_str(s);
+        }
+        PathName {
+            single,
+            text,
+            slot: Resolved::default(),
+        }
+    }
+
     /// The path's text, segments joined by `::`.
     pub fn text(&self) -> &str {
         &self.text
@@ -580,9 +604,12 @@ pub struct FieldAccess {
 }
 
 /// A call `callee(args)`; lists are boxed slices (exactly their length).
+/// The callee is one path (a short one inline, no allocation): as a list
+/// of strings it cost two allocations a call, most of the memory of a
+/// program of many small processes calling each other.
 #[derive(Clone, Debug)]
 pub struct CallExpr {
-    pub callee: Box<[String]>,
+    pub callee: PathName,
     pub callee_span: Span,
     pub args: Box<[Expr]>,
 }
@@ -616,16 +643,16 @@ impl Expr {
         }
     }
 
-    /// A call of `callee` (its segments) with `args`.
+    /// A call of `callee` with `args`.
     pub fn call(
-        callee: impl Into<Box<[String]>>,
+        callee: PathName,
         callee_span: Span,
         args: impl Into<Box<[Expr]>>,
         span: Span,
     ) -> Expr {
         Expr {
             kind: ExprKind::Call(Box::new(CallExpr {
-                callee: callee.into(),
+                callee,
                 callee_span,
                 args: args.into(),
             })),
@@ -731,6 +758,11 @@ mod tests {
             assert_eq!(ours, std, "{t:?}");
             let single = super::PathName::from_text(t).single().is_some();
             assert_eq!(single, std.len() == 1, "{t:?}");
+            // A path rebuilt from its segments is the path read whole.
+            let rebuilt = super::PathName::from_segments(std.iter().copied());
+            assert_eq!(rebuilt.text(), t, "{t:?}");
+            assert_eq!(rebuilt.single().is_some(), single, "{t:?}");
+            assert!(rebuilt.segments().eq(std.iter().copied()), "{t:?}");
         }
     }
 }

@@ -67,7 +67,7 @@ fn write_expr(out: &mut String, e: &Expr) {
         }
         ExprKind::Call(ce) => {
             let (callee, args) = (&ce.callee, &ce.args);
-            out.push_str(&callee.join("::"));
+            out.push_str(callee.text());
             out.push('(');
             for (i, a) in args.iter().enumerate() {
                 if i > 0 {
@@ -395,7 +395,7 @@ fn stmt_json(s: &Stmt) -> Value {
         StmtKind::Call { call, result } => {
             let (target, args) = match &call.kind {
                 ExprKind::Call(ce) => (
-                    ce.callee.join("::"),
+                    ce.callee.text().to_string(),
                     ce.args.iter().map(expr_to_string).collect::<Vec<_>>(),
                 ),
                 _ => (expr_to_string(call), Vec::new()),

@@ -411,12 +411,9 @@ fn call_statement(p: Pair<'_, Rule>) -> R<Expr> {
     let mut it = p.into_inner();
     let callee = it.next().ok_or_else(|| missing(span, "callee"))?;
     let callee_span = self::span(&callee);
-    let callee_segs = callee
-        .into_inner()
-        .map(|s| s.as_str().to_string())
-        .collect::<Vec<String>>();
+    let callee = PathName::from_segments(callee.into_inner().map(|s| s.as_str()));
     let args = it.map(expr).collect::<R<Vec<_>>>()?;
-    Ok(Expr::call(callee_segs, callee_span, args, span))
+    Ok(Expr::call(callee, callee_span, args, span))
 }
 
 fn stmt(p: Pair<'_, Rule>) -> R<Stmt> {

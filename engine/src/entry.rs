@@ -20,7 +20,11 @@ impl Engine {
             .collect();
         let mut found: Vec<usize> = Vec::new();
         for fi in 0..c.program.forges.len() {
-            found.extend(validate::resolve_ref(c, fi, &segs));
+            found.extend(validate::resolve_ref(
+                c,
+                fi,
+                segs.iter().map(String::as_str),
+            ));
         }
         // A two-segment name may also be `Forge::name`.
         if segs.len() == 2 && Regime::parse(&segs[0]).is_none() {

@@ -298,8 +298,12 @@ pub(crate) fn lower(
                                 match crate::validate::intrinsic_of(lin, c, info.forge, callee) {
                                     Some(i) => i.result != IntrinsicResult::Unit,
                                     None => {
-                                        match crate::validate::resolve_ref(c, info.forge, callee)
-                                            .as_slice()
+                                        match crate::validate::resolve_ref(
+                                            c,
+                                            info.forge,
+                                            callee.segments(),
+                                        )
+                                        .as_slice()
                                         {
                                             [t] => c.procs[*t]
                                                 .ret
@@ -389,7 +393,7 @@ pub(crate) fn check_k_moves(
 
 fn expr_head(e: &Expr) -> String {
     match &e.kind {
-        ExprKind::Call(ce) => format!("{}(...)", ce.callee.join("::")),
+        ExprKind::Call(ce) => format!("{}(...)", ce.callee.text()),
         _ => "the call".into(),
     }
 }

@@ -99,7 +99,7 @@ pub(crate) fn check_proc<'p>(ck: &mut Checker<'_>, c: &Compiled<'p>, pi: usize) 
                     None if t.fits(&Ty::Unit) || p.regime == Regime::Q => {}
                     None => {
                         let target = match &call.kind {
-                            ExprKind::Call(ce) => ce.callee.join("::"),
+                            ExprKind::Call(ce) => ce.callee.text().to_string(),
                             _ => String::new(),
                         };
                         ck.error(

@@ -73,7 +73,7 @@ pub(crate) fn compile<'p>(ck: &mut Checker<'_>, program: &'p Program) -> Option<
     // Binding endpoints resolve inside their forge.
     for (fi, f) in program.forges.iter().enumerate() {
         for b in &f.binds {
-            let ends = [&b.source, &b.target].map(|e| resolve_ref(&compiled, fi, &e.segments));
+            let ends = [&b.source, &b.target].map(|e| resolve_ref(&compiled, fi, e.segments()));
             if let ([s], [t]) = (&ends[0][..], &ends[1][..]) {
                 let k = compiled.binds.len();
                 compiled.binds.push(BindInfo {
@@ -342,15 +342,29 @@ pub(crate) fn resolve_decl(
 }
 
 /// Processes of forge `fi` a reference names: `name`, `R::name`, `Forge::R::name`.
-pub fn resolve_ref(c: &Compiled<'_>, fi: usize, segs: &[String]) -> Procs {
-    let forge_name = &c.program.forges[fi].name.name;
-    let (regime, name) = match segs {
-        [n] => (None, n),
-        [r, n] => (Some(Regime::parse(r)), n),
-        [f, r, n] if f == forge_name => (Some(Regime::parse(r)), n),
+pub fn resolve_ref<'s>(
+    c: &Compiled<'_>,
+    fi: usize,
+    segs: impl IntoIterator<Item = &'s str>,
+) -> Procs {
+    let forge_name = c.program.forges[fi].name.name.as_str();
+    // At most three segments name a process: more name nothing.
+    let mut parts = [""; 3];
+    let mut n = 0;
+    for s in segs {
+        let Some(p) = parts.get_mut(n) else {
+            return Procs::new();
+        };
+        *p = s;
+        n += 1;
+    }
+    let (regime, name) = match &parts[..n] {
+        [n] => (None, *n),
+        [r, n] => (Some(Regime::parse(r)), *n),
+        [f, r, n] if *f == forge_name => (Some(Regime::parse(r)), *n),
         _ => return Procs::new(),
     };
-    let Some(found) = c.by_name.get(&(fi, name.as_str())) else {
+    let Some(found) = c.by_name.get(&(fi, name)) else {
         return Procs::new();
     };
     found

@@ -239,10 +239,10 @@ pub(crate) fn intrinsic_of<'t>(
     lin: &'t semantics::datalog::Linearity,
     c: &Compiled<'_>,
     forge: usize,
-    callee: &[String],
+    callee: &PathName,
 ) -> Option<&'t semantics::datalog::Intrinsic> {
-    match callee {
-        [name] if resolve_ref(c, forge, callee).is_empty() => lin.intrinsic(name),
+    match callee.single() {
+        Some(name) if resolve_ref(c, forge, callee.segments()).is_empty() => lin.intrinsic(name),
         _ => None,
     }
 }
@@ -454,8 +454,8 @@ pub(crate) fn infer<'p>(
             if let Some(t) = infer_intrinsic(ck, c, scope, callee, *callee_span, args, calls) {
                 return t;
             }
-            if matches!(&callee[..], [n] if n == PHI_WITNESS)
-                && resolve_ref(c, scope.forge, callee).is_empty()
+            if callee.single() == Some(PHI_WITNESS)
+                && resolve_ref(c, scope.forge, callee.segments()).is_empty()
             {
                 // A witness exists only because constraints hold (§7.7):
                 // only a Φ process may build one.
@@ -651,9 +651,9 @@ pub(crate) fn infer<'p>(
 
 /// A call to a reserved regime intrinsic (`q_*`, `phi_*`) that no process of
 /// the forge defines.
-pub(crate) fn is_intrinsic(c: &Compiled<'_>, forge: usize, callee: &[String]) -> bool {
-    let last = callee.last().map(String::as_str).unwrap_or("");
-    last.starts_with("phi_") && resolve_ref(c, forge, callee).is_empty()
+pub(crate) fn is_intrinsic(c: &Compiled<'_>, forge: usize, callee: &PathName) -> bool {
+    let last = callee.segments().last().unwrap_or("");
+    last.starts_with("phi_") && resolve_ref(c, forge, callee.segments()).is_empty()
 }
 
 /// Types a call to a regime intrinsic of the table (None: not an intrinsic).
@@ -661,7 +661,7 @@ pub(crate) fn infer_intrinsic<'p>(
     ck: &mut Checker<'_>,
     c: &Compiled<'_>,
     scope: &Scope<'_, '_>,
-    callee: &[String],
+    callee: &PathName,
     span: Span,
     args: &'p [Expr],
     calls: &mut Calls<'_, 'p>,
@@ -752,17 +752,17 @@ pub(crate) fn resolve_call(
     ck: &mut Checker<'_>,
     c: &Compiled<'_>,
     scope: &Scope<'_, '_>,
-    callee: &[String],
+    callee: &PathName,
     span: Span,
 ) -> Option<usize> {
-    let found = resolve_ref(c, scope.forge, callee);
+    let found = resolve_ref(c, scope.forge, callee.segments());
     let caller = &c.procs[scope.proc];
-    let name = callee.join("::");
+    let name = callee.text();
     match found.as_slice() {
         [] => {
-            let last = callee.last().map(String::as_str).unwrap_or("");
+            let last = callee.segments().last().unwrap_or("");
             let unary = &ck.tables.types.unary;
-            if callee.len() == 1 && unary.names.iter().any(|n| n == last) {
+            if callee.single().is_some() && unary.names.iter().any(|n| n == last) {
                 ck.fire(&unary.id);
                 let d = Diagnostic::new(
                     ck.tables,
