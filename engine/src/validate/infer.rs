@@ -241,10 +241,12 @@ pub(crate) fn intrinsic_of<'t>(
     forge: usize,
     callee: &PathName,
 ) -> Option<&'t semantics::datalog::Intrinsic> {
-    match callee.single() {
-        Some(name) if resolve_ref(c, forge, callee.segments()).is_empty() => lin.intrinsic(name),
-        _ => None,
-    }
+    // The intrinsics are a handful of names: asked first, the lookup of
+    // the program's processes is made only for a call that names one.
+    let i = lin.intrinsic(callee.single()?)?;
+    resolve_ref(c, forge, callee.segments())
+        .is_empty()
+        .then_some(i)
 }
 
 pub(crate) fn infer<'p>(
