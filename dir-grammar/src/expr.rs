@@ -213,7 +213,8 @@ pub(crate) fn build_expr(
                 LoadError::new(LoadErrorKind::ExprSyntax, "call without a callee", span)
             })?;
             let callee_span = span_of(&callee, map);
-            let segs = PathName::from_segments(callee.into_inner().map(|s| s.as_str()));
+            // `path` is compound-atomic: its text is the segments as written.
+            let segs = PathName::from_text(callee.as_str());
             let mut args = Vec::new();
             let mut depth = 1;
             for a in it {

@@ -424,7 +424,7 @@ impl<M: Fn(usize) -> usize + ?Sized> P<'_, M> {
                 self.depth -= 1;
                 Some((
                     Expr::call(
-                        crate::model::PathName::from_segments(crate::model::path_segments(text)),
+                        crate::model::PathName::from_text(text),
                         path_span,
                         args,
                         self.span(a, self.i),

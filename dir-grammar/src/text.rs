@@ -411,7 +411,8 @@ fn call_statement(p: Pair<'_, Rule>) -> R<Expr> {
     let mut it = p.into_inner();
     let callee = it.next().ok_or_else(|| missing(span, "callee"))?;
     let callee_span = self::span(&callee);
-    let callee = PathName::from_segments(callee.into_inner().map(|s| s.as_str()));
+    // `path` is compound-atomic: its text is the segments as written.
+    let callee = PathName::from_text(callee.as_str());
     let args = it.map(expr).collect::<R<Vec<_>>>()?;
     Ok(Expr::call(callee, callee_span, args, span))
 }

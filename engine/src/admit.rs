@@ -337,14 +337,14 @@ pub fn admit(
     };
 
     add(&mut db, adm::ENTRY, smallvec::smallvec![entry as u32]);
+    for (pi, s) in c.sites.all() {
+        add(
+            &mut db,
+            adm::CALLS,
+            smallvec::smallvec![pi as u32, s.callee as u32],
+        );
+    }
     for (pi, p) in c.procs.iter().enumerate() {
-        for s in c.sites.of(pi) {
-            add(
-                &mut db,
-                adm::CALLS,
-                smallvec::smallvec![pi as u32, s.callee as u32],
-            );
-        }
         if p.proc
             .body
             .iter()

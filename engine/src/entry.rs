@@ -15,19 +15,13 @@ impl Engine {
         entry: Option<&str>,
     ) -> Result<usize, Box<Diagnostic>> {
         let name = entry.unwrap_or("main");
-        let segs: Vec<String> = dir_grammar::model::path_segments(name)
-            .map(str::to_string)
-            .collect();
+        let segs: Vec<&str> = dir_grammar::model::path_segments(name).collect();
         let mut found: Vec<usize> = Vec::new();
         for fi in 0..c.program.forges.len() {
-            found.extend(validate::resolve_ref(
-                c,
-                fi,
-                segs.iter().map(String::as_str),
-            ));
+            found.extend(validate::resolve_ref(c, fi, segs.iter().copied()));
         }
         // A two-segment name may also be `Forge::name`.
-        if segs.len() == 2 && Regime::parse(&segs[0]).is_none() {
+        if segs.len() == 2 && Regime::parse(segs[0]).is_none() {
             found.extend(
                 c.procs
                     .iter()

@@ -32,11 +32,14 @@ pub(crate) fn check_reached_effects(ck: &mut Checker<'_>, c: &Compiled<'_>) {
         Regime::Q => forbids[1],
         Regime::Phi => forbids[2],
     };
-    let needed = c
-        .sites
-        .all()
-        .filter(|(pi, s)| s.in_predicate || forbidding(c.procs[*pi].proc.regime))
-        .map(|(_, s)| s.callee);
+    let needed = c.procs.iter().enumerate().flat_map(|(pi, p)| {
+        let all = forbidding(p.proc.regime);
+        c.sites
+            .of(pi)
+            .iter()
+            .filter(move |s| all || s.in_predicate)
+            .map(|s| s.callee)
+    });
     for start in needed {
         let mut stack = vec![(start, false)];
         while let Some((p, done)) = stack.pop() {

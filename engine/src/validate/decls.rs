@@ -158,7 +158,7 @@ pub(crate) fn compile<'p>(ck: &mut Checker<'_>, program: &'p Program) -> Option<
         let (calls, sites, env, op_width, f32_lits, bind_slots) = check_proc(ck, &compiled, pi);
         compiled.procs[pi].bind_slots = bind_slots;
         compiled.procs[pi].f32_lits = f32_lits;
-        compiled.sites.push(sites);
+        compiled.sites.push(pi, sites);
         compiled.procs[pi].env = env;
         compiled.procs[pi].op_width = op_width;
         compiled.procs[pi].targets = map_with_capacity(calls.len());
@@ -168,6 +168,8 @@ pub(crate) fn compile<'p>(ck: &mut Checker<'_>, program: &'p Program) -> Option<
                 .insert((span.start(), span.end()), target);
         }
     }
+
+    debug_assert_eq!(compiled.sites.recorded(), compiled.procs.len());
 
     if ck.diags.is_empty() {
         check_k_linearity(ck, &compiled);

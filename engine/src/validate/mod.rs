@@ -44,7 +44,7 @@ pub struct CallSite {
 /// (cycles, depth, reached effects, static costs, reach) walk this dense
 /// list rather than a vector in each process's record: with 100 000
 /// processes, a record each was a cache miss each, in every pass.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct CallSites {
     /// Where each process's sites start in `sites`; one more entry than
     /// processes whose sites are recorded.
@@ -63,16 +63,22 @@ impl CallSites {
         }
     }
 
-    /// Records the sites of the next process (processes in order).
-    pub(crate) fn push(&mut self, sites: Vec<CallSite>) {
+    /// Records the sites of process `pi`, the next one: processes are
+    /// recorded in order, each once, or every later process would be
+    /// given the sites of another.
+    pub(crate) fn push(&mut self, pi: usize, sites: Vec<CallSite>) {
+        debug_assert_eq!(self.start.len() - 1, pi, "call sites recorded out of order");
         self.sites.extend(sites);
         // Inputs are at most 64 MiB: far fewer than 2^32 sites.
         self.start.push(self.sites.len() as u32);
     }
 
-    /// The call sites of process `pi` (none if not recorded).
+    /// The call sites of process `pi` (none if it has not been recorded).
     pub fn of(&self, pi: usize) -> &[CallSite] {
-        match (self.start.get(pi), self.start.get(pi + 1)) {
+        match (
+            self.start.get(pi),
+            pi.checked_add(1).and_then(|e| self.start.get(e)),
+        ) {
             (Some(&a), Some(&b)) => &self.sites[a as usize..b as usize],
             _ => &[],
         }
@@ -90,6 +96,60 @@ impl CallSites {
     /// How many sites in all.
     pub(crate) fn count(&self) -> usize {
         self.sites.len()
+    }
+
+    /// How many processes have their sites recorded.
+    pub(crate) fn recorded(&self) -> usize {
+        self.start.len() - 1
+    }
+}
+
+#[cfg(test)]
+mod call_sites_tests {
+    use super::{CallSite, CallSites};
+    use dir_grammar::Span;
+
+    fn site(callee: usize) -> CallSite {
+        CallSite {
+            callee,
+            span: Span::new(callee, callee + 1),
+            args_witness: false,
+            result_witness: false,
+            in_predicate: false,
+        }
+    }
+
+    /// Each process gets exactly the sites recorded for it, a process
+    /// without sites (first, middle, last) none, a process past the end
+    /// none; `all` lists them by caller, in order.
+    #[test]
+    fn each_process_gets_its_own_sites() {
+        let empty = CallSites::with_capacity(0);
+        assert!(empty.of(0).is_empty());
+        assert_eq!(empty.all().count(), 0);
+        assert_eq!(empty.recorded(), 0);
+
+        let lists: Vec<Vec<usize>> =
+            vec![vec![], vec![2, 3], vec![], vec![0], vec![1, 1, 4], vec![]];
+        let mut cs = CallSites::with_capacity(lists.len());
+        for (pi, l) in lists.iter().enumerate() {
+            cs.push(pi, l.iter().map(|&c| site(c)).collect());
+        }
+        assert_eq!(cs.recorded(), lists.len());
+        for (pi, l) in lists.iter().enumerate() {
+            let got: Vec<usize> = cs.of(pi).iter().map(|s| s.callee).collect();
+            assert_eq!(&got, l, "process {pi}");
+        }
+        assert!(cs.of(lists.len()).is_empty());
+        assert!(cs.of(usize::MAX).is_empty());
+        let all: Vec<(usize, usize)> = cs.all().map(|(pi, s)| (pi, s.callee)).collect();
+        let want: Vec<(usize, usize)> = lists
+            .iter()
+            .enumerate()
+            .flat_map(|(pi, l)| l.iter().map(move |&c| (pi, c)))
+            .collect();
+        assert_eq!(all, want);
+        assert_eq!(cs.count(), want.len());
     }
 }
 
@@ -199,7 +259,7 @@ pub struct Compiled<'p> {
     pub between: Map<(usize, usize), smallvec::SmallVec<[usize; 1]>>,
     /// The names the program's types carry.
     pub ty_names: TyNames,
-    /// Every call of another process, by caller.
+    /// Every call that resolved to a process (itself included), by caller.
     pub sites: CallSites,
 }
 
