@@ -51,12 +51,9 @@ pub(crate) fn compile<'p>(ck: &mut Checker<'_>, program: &'p Program) -> Option<
 
     // The large maps of a whole program are sized once: grown by
     // rehashing, a table of 100 000 processes is rebuilt a dozen times.
-    let mut by_name: Map<(usize, &str), Procs> = map_with_capacity(procs.len());
+    let mut by_name = ProcsByName::with_capacity(procs.len());
     for (i, p) in procs.iter().enumerate() {
-        by_name
-            .entry((p.forge, p.proc.name.name.as_str()))
-            .or_default()
-            .push(i);
+        by_name.insert(p.forge, &p.proc.name.name, i, p.proc.regime);
     }
     let n_procs = procs.len();
     let mut compiled = Compiled {
@@ -366,14 +363,12 @@ pub fn resolve_ref<'s>(
         [f, r, n] if *f == forge_name => (Some(Regime::parse(r)), *n),
         _ => return Procs::new(),
     };
-    let Some(found) = c.by_name.get(&(fi, name)) else {
-        return Procs::new();
-    };
-    found
-        .iter()
-        .copied()
-        .filter(|i| regime.is_none_or(|r| r == Some(c.procs[*i].proc.regime)))
-        .collect()
+    match regime {
+        None => c.by_name.get(fi, name, None),
+        Some(Some(r)) => c.by_name.get(fi, name, Some(r)),
+        // Not a regime: names no process.
+        Some(None) => Procs::new(),
+    }
 }
 
 /// Contract clauses on standard attributes are well-formed (§10.5.2).

@@ -248,9 +248,8 @@ pub struct Compiled<'p> {
     pub procs: Vec<ProcInfo<'p>>,
     /// Shapes per forge.
     pub shapes: Vec<BTreeMap<String, ShapeInfo>>,
-    /// Processes by (forge, name), so references resolve in O(1). Only
-    /// looked up, never iterated, so its order cannot reach any output.
-    pub by_name: Map<(usize, &'p str), Procs>,
+    /// Processes by (forge, name), so references resolve in O(1).
+    pub by_name: ProcsByName,
     /// Bindings whose endpoints resolved, in declaration order.
     pub binds: Vec<BindInfo<'p>>,
     /// Binding indices between two processes, keyed both ways (looked up
@@ -292,6 +291,75 @@ pub fn regime_of(r: Regime) -> semantics::Regime {
 
 /// Processes a reference can name (nearly always one): inline.
 pub type Procs = smallvec::SmallVec<[usize; 2]>;
+
+/// Processes by forge and name, each with its regime. A table entry holds
+/// the name itself (inline up to 24 bytes) and the regimes, so a lookup
+/// reads the table alone: keyed by a name borrowed from the program and
+/// filtered through each process's record, it also read the name and two
+/// records, each a cache miss once a program has 100 000 processes.
+/// Looked up only, never iterated, so its seeded hasher cannot reach any
+/// output.
+pub struct ProcsByName {
+    table: hashbrown::HashTable<ByName>,
+    hasher: foldhash::fast::RandomState,
+}
+
+struct ByName {
+    forge: usize,
+    name: dir_grammar::model::Name,
+    procs: smallvec::SmallVec<[(u32, Regime); 2]>,
+}
+
+impl ProcsByName {
+    pub(crate) fn with_capacity(n: usize) -> ProcsByName {
+        ProcsByName {
+            table: hashbrown::HashTable::with_capacity(n),
+            hasher: Default::default(),
+        }
+    }
+
+    fn hash(hasher: &foldhash::fast::RandomState, forge: usize, name: &str) -> u64 {
+        std::hash::BuildHasher::hash_one(hasher, (forge, name))
+    }
+
+    /// Records process `i` (of `regime`) under its forge and name.
+    pub(crate) fn insert(&mut self, forge: usize, name: &str, i: usize, regime: Regime) {
+        let ProcsByName { table, hasher } = self;
+        // Inputs are at most 64 MiB: far fewer than 2^32 processes.
+        let i = u32::try_from(i).unwrap_or(u32::MAX);
+        table
+            .entry(
+                Self::hash(hasher, forge, name),
+                |e| e.forge == forge && e.name == name,
+                |e| Self::hash(hasher, e.forge, &e.name),
+            )
+            .or_insert_with(|| ByName {
+                forge,
+                name: name.into(),
+                procs: smallvec::SmallVec::new(),
+            })
+            .get_mut()
+            .procs
+            .push((i, regime));
+    }
+
+    /// The processes named `name` in `forge`, of `regime` if given, in
+    /// declaration order.
+    pub fn get(&self, forge: usize, name: &str, regime: Option<Regime>) -> Procs {
+        self.table
+            .find(Self::hash(&self.hasher, forge, name), |e| {
+                e.forge == forge && e.name == name
+            })
+            .map(|e| {
+                e.procs
+                    .iter()
+                    .filter(|(_, r)| regime.is_none_or(|want| want == *r))
+                    .map(|(i, _)| *i as usize)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
 
 /// The types of the names a process binds, keyed by names borrowed from
 /// the program, in binding order (parameters first): a name's position is
