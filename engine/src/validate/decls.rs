@@ -47,14 +47,10 @@ pub(crate) fn compile<'p>(ck: &mut Checker<'_>, program: &'p Program) -> Option<
 
     let mut ty_names = TyNames::new(tables);
     let shapes = collect_shapes(ck, &mut ty_names, program);
-    let procs = signatures(ck, &mut ty_names, program);
+    let (procs, by_name) = signatures(ck, &mut ty_names, program);
 
     // The large maps of a whole program are sized once: grown by
     // rehashing, a table of 100 000 processes is rebuilt a dozen times.
-    let mut by_name = ProcsByName::with_capacity(procs.len());
-    for (i, p) in procs.iter().enumerate() {
-        by_name.insert(p.forge, &p.proc.name.name, i, p.proc.regime);
-    }
     let n_procs = procs.len();
     let mut compiled = Compiled {
         program,
@@ -202,18 +198,7 @@ pub(crate) fn first_definition<K: std::hash::Hash + Eq>(
 ) -> bool {
     match seen.get(&key) {
         Some(prev) => {
-            let prev = *prev;
-            ck.error(
-                crate::registry::DEF_DUPLICATE,
-                span,
-                "defined again here",
-                format!("{} is defined twice", what()),
-            )
-            .secondary
-            .push(crate::diag::Label {
-                span: prev,
-                message: "first defined here".into(),
-            });
+            duplicate(ck, span, *prev, what);
             false
         }
         None => {
@@ -221,6 +206,21 @@ pub(crate) fn first_definition<K: std::hash::Hash + Eq>(
             true
         }
     }
+}
+
+/// DEF-DUPLICATE: `what`, defined at `prev`, is defined again at `span`.
+fn duplicate(ck: &mut Checker<'_>, span: Span, prev: Span, what: impl Fn() -> String) {
+    ck.error(
+        crate::registry::DEF_DUPLICATE,
+        span,
+        "defined again here",
+        format!("{} is defined twice", what()),
+    )
+    .secondary
+    .push(crate::diag::Label {
+        span: prev,
+        message: "first defined here".into(),
+    });
 }
 
 /// The verdict on a type of a later DPL version (§14.5), from its row:
@@ -683,27 +683,28 @@ fn collect_shapes(
     shapes
 }
 
-/// Process signatures: names once per regime, parameters once, types resolved.
+/// Process signatures (names once per regime, parameters once, types
+/// resolved), and the processes by name.
 fn signatures<'p>(
     ck: &mut Checker<'_>,
     ty_names: &mut TyNames,
     program: &'p Program,
-) -> Vec<ProcInfo<'p>> {
+) -> (Vec<ProcInfo<'p>>, ProcsByName) {
     // At most one per process of the program (ProcInfo is large).
-    let mut procs: Vec<ProcInfo<'p>> =
-        Vec::with_capacity(program.forges.iter().map(|f| f.procs.len()).sum());
+    let n = program.forges.iter().map(|f| f.procs.len()).sum();
+    let mut procs: Vec<ProcInfo<'p>> = Vec::with_capacity(n);
+    // The index by name also finds a second definition: the table of the
+    // processes' names is built once.
+    let mut by_name = ProcsByName::with_capacity(n);
     for (fi, f) in program.forges.iter().enumerate() {
         let names = shape_names(f);
-        let mut seen: Map<(Regime, &str), Span> = map_with_capacity(f.procs.len());
         for p in &f.procs {
-            let what = || format!("process `{}::{}`", p.regime.symbol(), p.name.name);
-            first_definition(
-                ck,
-                &mut seen,
-                (p.regime, p.name.name.as_str()),
-                p.name.span,
-                what,
-            );
+            if let Some(first) = by_name.insert(fi, &p.name.name, procs.len(), p.regime) {
+                let prev = procs[first].proc.name.span;
+                duplicate(ck, p.name.span, prev, || {
+                    format!("process `{}::{}`", p.regime.symbol(), p.name.name)
+                });
+            }
             let mut params = Vec::new();
             let mut pn: Map<&str, Span> = Map::default();
             for prm in &p.params {
@@ -733,5 +734,5 @@ fn signatures<'p>(
             });
         }
     }
-    procs
+    (procs, by_name)
 }

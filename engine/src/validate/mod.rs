@@ -322,12 +322,20 @@ impl ProcsByName {
         std::hash::BuildHasher::hash_one(hasher, (forge, name))
     }
 
-    /// Records process `i` (of `regime`) under its forge and name.
-    pub(crate) fn insert(&mut self, forge: usize, name: &str, i: usize, regime: Regime) {
+    /// Records process `i` (of `regime`) under its forge and name; the
+    /// process recorded first under the same name and regime, if any (a
+    /// second definition).
+    pub(crate) fn insert(
+        &mut self,
+        forge: usize,
+        name: &str,
+        i: usize,
+        regime: Regime,
+    ) -> Option<usize> {
         let ProcsByName { table, hasher } = self;
         // Inputs are at most 64 MiB: far fewer than 2^32 processes.
         let i = u32::try_from(i).unwrap_or(u32::MAX);
-        table
+        let mut entry = table
             .entry(
                 Self::hash(hasher, forge, name),
                 |e| e.forge == forge && e.name == name,
@@ -337,10 +345,14 @@ impl ProcsByName {
                 forge,
                 name: name.into(),
                 procs: smallvec::SmallVec::new(),
-            })
-            .get_mut()
-            .procs
-            .push((i, regime));
+            });
+        let procs = &mut entry.get_mut().procs;
+        let first = procs
+            .iter()
+            .find(|(_, r)| *r == regime)
+            .map(|(j, _)| *j as usize);
+        procs.push((i, regime));
+        first
     }
 
     /// The processes named `name` in `forge`, of `regime` if given, in
