@@ -59,7 +59,7 @@ pub struct Derived {
 pub struct Record {
     /// Static cost of each process (µs, 09-time.ron).
     pub cost: Vec<u64>,
-    pub reached: BTreeSet<usize>,
+    pub reached: Reached,
     pub gates: BTreeMap<usize, Gate>,
     /// Per binding and clause: (verdict word, explanation, rule id).
     pub clauses: BTreeMap<(usize, usize), (String, String, String)>,
@@ -129,47 +129,88 @@ fn add(db: &mut datalog::Facts, rel: &str, t: Tuple) {
     db.insert(rel, t);
 }
 
+/// What admission needs of every body, in one pass over the bodies (a
+/// cache miss or more each once a program has 100 000 processes): each
+/// process's own static cost (the statements whose rule ticks, 09-time.ron;
+/// none for a timeless Φ process), and whether its body has an effect
+/// statement.
+fn body_facts(tables: &Tables, c: &Compiled<'_>) -> (Vec<u64>, Vec<bool>) {
+    // A statement's cost if its rule ticks, by regime (K, Q).
+    let cost_of = |steps: &semantics::KSteps, kind: &StmtKind| -> u64 {
+        let ticks = steps
+            .steps
+            .iter()
+            .find(|r| crate::types::is_construct(&r.construct, kind))
+            .is_some_and(|r| r.actions.contains(&semantics::Action::Tick));
+        if !ticks {
+            return 0;
+        }
+        tables
+            .time
+            .costs
+            .iter()
+            .find(|k| crate::types::is_construct(&k.construct, kind))
+            .map(|k| k.cost_us)
+            .unwrap_or(0)
+    };
+    // The constructs other than effects, found once per run.
+    let base = |steps: &semantics::KSteps| -> Vec<u64> {
+        semantics::Construct::BASE
+            .iter()
+            .map(|con| {
+                let ticks = steps
+                    .steps
+                    .iter()
+                    .find(|r| r.construct == *con)
+                    .is_some_and(|r| r.actions.contains(&semantics::Action::Tick));
+                if !ticks {
+                    return 0;
+                }
+                tables
+                    .time
+                    .costs
+                    .iter()
+                    .find(|k| k.construct == *con)
+                    .map(|k| k.cost_us)
+                    .unwrap_or(0)
+            })
+            .collect()
+    };
+    let (k_base, q_base) = (base(&tables.k_steps), base(&tables.q_steps));
+    let mut own = Vec::with_capacity(c.procs.len());
+    let mut effect_in = Vec::with_capacity(c.procs.len());
+    for p in &c.procs {
+        let steps = match p.proc.regime {
+            Regime::K => Some((&tables.k_steps, &k_base)),
+            Regime::Q => Some((&tables.q_steps, &q_base)),
+            Regime::Phi => None,
+        };
+        let mut cost = 0u64;
+        let mut effect = false;
+        for s in &p.proc.body {
+            effect |= matches!(s.kind, StmtKind::Effect { .. });
+            if let Some((steps, base)) = steps {
+                let c = match crate::exec::base_step(&s.kind) {
+                    Some(b) => base.get(b).copied().unwrap_or(0),
+                    None if matches!(s.kind, StmtKind::Later { .. }) => 0,
+                    None => cost_of(steps, &s.kind),
+                };
+                cost = cost.saturating_add(c);
+            }
+        }
+        own.push(cost);
+        effect_in.push(effect);
+    }
+    (own, effect_in)
+}
+
 /// Static cost of every process: the cost model applied to its body and
 /// everything it calls, computed bottom-up over the (acyclic) call graph.
 /// Matches what evaluation charges: statements whose rule ticks, plus each
-/// call's cost and its callee's; Φ processes are timeless.
-pub fn static_costs(tables: &Tables, c: &Compiled<'_>) -> Vec<u64> {
+/// call's cost and its callee's; Φ processes are timeless. `own`: each
+/// process's own cost (`body_facts`).
+fn static_costs(tables: &Tables, c: &Compiled<'_>, own: &[u64]) -> Vec<u64> {
     let n = c.procs.len();
-    let own: Vec<u64> = c
-        .procs
-        .iter()
-        .map(|p| {
-            let steps = match p.proc.regime {
-                Regime::K => &tables.k_steps,
-                Regime::Q => &tables.q_steps,
-                Regime::Phi => return 0,
-            };
-            p.proc
-                .body
-                .iter()
-                .map(|s| {
-                    let Some(con) = crate::types::construct_of(&s.kind) else {
-                        return 0;
-                    };
-                    let ticks = steps
-                        .steps
-                        .iter()
-                        .find(|r| r.construct == con)
-                        .is_some_and(|r| r.actions.contains(&semantics::Action::Tick));
-                    if !ticks {
-                        return 0;
-                    }
-                    tables
-                        .time
-                        .costs
-                        .iter()
-                        .find(|k| k.construct == con)
-                        .map(|k| k.cost_us)
-                        .unwrap_or(0)
-                })
-                .fold(0u64, u64::saturating_add)
-        })
-        .collect();
     let mut cost: Vec<Option<u64>> = vec![None; n];
     for start in 0..n {
         if cost[start].is_some() {
@@ -209,15 +250,39 @@ pub fn static_costs(tables: &Tables, c: &Compiled<'_>) -> Vec<u64> {
 }
 
 /// Processes the entry reaches through calls (to choose which Φ gates to ask).
-fn reach(c: &Compiled<'_>, entry: usize) -> BTreeSet<usize> {
-    let mut seen = BTreeSet::new();
+fn reach(c: &Compiled<'_>, entry: usize) -> Reached {
+    let mut seen = vec![false; c.procs.len()];
     let mut stack = vec![entry];
     while let Some(p) = stack.pop() {
-        if seen.insert(p) {
-            stack.extend(c.sites.of(p).iter().map(|s| s.callee));
+        if let Some(s) = seen.get_mut(p) {
+            if !std::mem::replace(s, true) {
+                stack.extend(c.sites.of(p).iter().map(|s| s.callee));
+            }
         }
     }
-    seen
+    Reached(seen)
+}
+
+/// The processes a run reaches: a flag per process. Admission asks for
+/// every binding and every resource whether its process is reached; as an
+/// ordered set of 100 000 processes each question was a search down a
+/// tree, a cache miss at each level.
+#[derive(Clone, Debug, Default)]
+pub struct Reached(Vec<bool>);
+
+impl Reached {
+    pub fn contains(&self, p: &usize) -> bool {
+        self.0.get(*p).copied().unwrap_or(false)
+    }
+
+    /// The reached processes, in ascending order.
+    pub fn iter(&self) -> impl Iterator<Item = usize> + '_ {
+        self.0
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| **r)
+            .map(|(p, _)| p)
+    }
 }
 
 /// A static cost that saturated u64 is larger than every bound.
@@ -316,8 +381,9 @@ pub fn admit(
     record_all: bool,
 ) -> (Option<Diagnostic>, Record) {
     let tables = ck.tables;
+    let (own_costs, effect_in) = body_facts(tables, c);
     let mut rec = Record {
-        cost: static_costs(tables, c),
+        cost: static_costs(tables, c, &own_costs),
         reached: reach(c, entry),
         ..Record::default()
     };
@@ -344,14 +410,8 @@ pub fn admit(
             smallvec::smallvec![pi as u32, s.callee as u32],
         );
     }
-    for (pi, p) in c.procs.iter().enumerate() {
-        if p.proc
-            .body
-            .iter()
-            .any(|s| matches!(s.kind, StmtKind::Effect { .. }))
-        {
-            add(&mut db, adm::EFFECT_IN, smallvec::smallvec![pi as u32]);
-        }
+    for (pi, _) in effect_in.iter().enumerate().filter(|(_, e)| **e) {
+        add(&mut db, adm::EFFECT_IN, smallvec::smallvec![pi as u32]);
     }
 
     // Per caller and callee: whether some call passes a witness in its
@@ -522,7 +582,7 @@ pub fn admit(
     let mut work: Vec<usize> = rec
         .reached
         .iter()
-        .flat_map(|t| into.get(t).into_iter().flatten().copied())
+        .flat_map(|t| into.get(&t).into_iter().flatten().copied())
         .collect();
     while let Some(src) = work.pop() {
         if asked.contains_key(&src) {

@@ -109,7 +109,7 @@ pub struct Budget {
 /// A statement's construct's index in `Construct::BASE`, whose step rows
 /// are found once per run (an effect's row depends on its kind, so effects
 /// are looked up by kind). A test checks the indexes against `construct_of`.
-fn base_step(kind: &StmtKind) -> Option<usize> {
+pub(crate) fn base_step(kind: &StmtKind) -> Option<usize> {
     Some(match kind {
         StmtKind::Let { .. } => 0,
         StmtKind::Constrain { .. } => 1,
