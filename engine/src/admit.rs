@@ -231,7 +231,7 @@ fn static_costs(tables: &Tables, c: &Compiled<'_>, own: &[u64]) -> Vec<u64> {
                 }
                 continue;
             }
-            let timeless = c.procs[p].proc.regime == Regime::Phi;
+            let timeless = c.regimes[p] == Regime::Phi;
             let mut total = own[p];
             for s in c.sites.of(p) {
                 let call = if timeless {
@@ -391,10 +391,13 @@ pub fn admit(
     for i in &tables.admission.inputs {
         db.relation(&i.name);
     }
-    for (pi, p) in c.procs.iter().enumerate() {
-        if p.proc.regime == Regime::Phi {
-            add(&mut db, adm::PHI_PROC, smallvec::smallvec![pi as u32]);
-        }
+    for (pi, _) in c
+        .regimes
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| **r == Regime::Phi)
+    {
+        add(&mut db, adm::PHI_PROC, smallvec::smallvec![pi as u32]);
     }
     let mut notes: BTreeMap<(String, Tuple), String> = BTreeMap::new();
     let mut ids = Ids {
@@ -575,7 +578,7 @@ pub fn admit(
     let mut into: crate::Map<usize, Vec<usize>> =
         crate::Map::with_capacity_and_hasher(c.binds.len(), Default::default());
     for b in &c.binds {
-        if c.procs[b.source].proc.regime == Regime::Phi {
+        if c.regimes[b.source] == Regime::Phi {
             into.entry(b.target).or_default().push(b.source);
         }
     }

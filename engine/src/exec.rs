@@ -278,7 +278,7 @@ impl<'c, 'p> Machine<'c, 'p> {
     /// Run process `pi` with argument values (already range-checked).
     /// Everything a Φ process evaluates, calls included, is timeless (§9).
     pub fn run_proc(&mut self, pi: usize, args: Vec<Value>) -> Result<Value, Stop> {
-        let phi = self.c.procs[pi].proc.regime == Regime::Phi;
+        let phi = self.c.regimes[pi] == Regime::Phi;
         self.timeless += u32::from(phi);
         self.stack.push(pi);
         let r = self.run_body(pi, args);

@@ -32,8 +32,8 @@ pub(crate) fn check_reached_effects(ck: &mut Checker<'_>, c: &Compiled<'_>) {
         Regime::Q => forbids[1],
         Regime::Phi => forbids[2],
     };
-    let needed = c.procs.iter().enumerate().flat_map(|(pi, p)| {
-        let all = forbidding(p.proc.regime);
+    let needed = c.regimes.iter().enumerate().flat_map(|(pi, r)| {
+        let all = forbidding(*r);
         c.sites
             .of(pi)
             .iter()
@@ -92,10 +92,10 @@ pub(crate) fn check_reached_effects(ck: &mut Checker<'_>, c: &Compiled<'_>) {
             .notes
             .push("constraints and `prove` sources are side-effect free (§7.2, §7.5.2): nothing in a predicate is ever performed".into());
         }
-        if !forbidding(p.proc.regime) {
+        if !forbidding(c.regimes[pi]) {
             continue;
         }
-        let regime = regime_of(p.proc.regime);
+        let regime = regime_of(c.regimes[pi]);
         let mut reported = BTreeSet::new();
         for s in c.sites.of(pi).iter().filter(|s| !s.in_predicate) {
             let Some(kinds) = &reach[s.callee] else {
@@ -155,7 +155,7 @@ pub(crate) fn crosses_enforcing(tables: &Tables, c: &Compiled<'_>, a: usize, b: 
 pub(crate) fn check_k_linearity(ck: &mut Checker<'_>, c: &Compiled<'_>) {
     // Only a value that crosses to or from a Q process is linear: without
     // a Q process there is nothing to decide (and no body to walk again).
-    if !c.procs.iter().any(|p| p.proc.regime == Regime::Q) {
+    if !c.regimes.contains(&Regime::Q) {
         return;
     }
     let tables = ck.tables;

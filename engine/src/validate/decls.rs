@@ -52,6 +52,7 @@ pub(crate) fn compile<'p>(ck: &mut Checker<'_>, program: &'p Program) -> Option<
     // The large maps of a whole program are sized once: grown by
     // rehashing, a table of 100 000 processes is rebuilt a dozen times.
     let n_procs = procs.len();
+    let regimes = procs.iter().map(|p| p.proc.regime).collect();
     let mut compiled = Compiled {
         program,
         procs,
@@ -61,6 +62,7 @@ pub(crate) fn compile<'p>(ck: &mut Checker<'_>, program: &'p Program) -> Option<
         between: map_with_capacity(2 * program.forges.iter().map(|f| f.binds.len()).sum::<usize>()),
         ty_names,
         sites: CallSites::with_capacity(n_procs),
+        regimes,
     };
 
     // Binding endpoints resolve inside their forge.
