@@ -135,12 +135,12 @@ fn add(db: &mut datalog::Facts, rel: &str, t: Tuple) {
 /// none for a timeless Φ process), and whether its body has an effect
 /// statement.
 fn body_facts(tables: &Tables, c: &Compiled<'_>) -> (Vec<u64>, Vec<bool>) {
-    // A statement's cost if its rule ticks, by regime (K, Q).
-    let cost_of = |steps: &semantics::KSteps, kind: &StmtKind| -> u64 {
+    // The cost of a construct (`is`) whose rule in `steps` ticks.
+    let tick_cost = |steps: &semantics::KSteps, is: &dyn Fn(&semantics::Construct) -> bool| {
         let ticks = steps
             .steps
             .iter()
-            .find(|r| crate::types::is_construct(&r.construct, kind))
+            .find(|r| is(&r.construct))
             .is_some_and(|r| r.actions.contains(&semantics::Action::Tick));
         if !ticks {
             return 0;
@@ -149,31 +149,19 @@ fn body_facts(tables: &Tables, c: &Compiled<'_>) -> (Vec<u64>, Vec<bool>) {
             .time
             .costs
             .iter()
-            .find(|k| crate::types::is_construct(&k.construct, kind))
+            .find(|k| is(&k.construct))
             .map(|k| k.cost_us)
             .unwrap_or(0)
+    };
+    // A statement's cost, searched (effects: a row per kind).
+    let cost_of = |steps: &semantics::KSteps, kind: &StmtKind| {
+        tick_cost(steps, &|c| crate::types::is_construct(c, kind))
     };
     // The constructs other than effects, found once per run.
     let base = |steps: &semantics::KSteps| -> Vec<u64> {
         semantics::Construct::BASE
             .iter()
-            .map(|con| {
-                let ticks = steps
-                    .steps
-                    .iter()
-                    .find(|r| r.construct == *con)
-                    .is_some_and(|r| r.actions.contains(&semantics::Action::Tick));
-                if !ticks {
-                    return 0;
-                }
-                tables
-                    .time
-                    .costs
-                    .iter()
-                    .find(|k| k.construct == *con)
-                    .map(|k| k.cost_us)
-                    .unwrap_or(0)
-            })
+            .map(|con| tick_cost(steps, &|c| c == con))
             .collect()
     };
     let (k_base, q_base) = (base(&tables.k_steps), base(&tables.q_steps));
