@@ -135,55 +135,25 @@ fn add(db: &mut datalog::Facts, rel: &str, t: Tuple) {
 /// none for a timeless Φ process), and whether its body has an effect
 /// statement.
 fn body_facts(tables: &Tables, c: &Compiled<'_>) -> (Vec<u64>, Vec<bool>) {
-    // The cost of a construct (`is`) whose rule in `steps` ticks.
-    let tick_cost = |steps: &semantics::KSteps, is: &dyn Fn(&semantics::Construct) -> bool| {
-        let ticks = steps
-            .steps
-            .iter()
-            .find(|r| is(&r.construct))
-            .is_some_and(|r| r.actions.contains(&semantics::Action::Tick));
-        if !ticks {
-            return 0;
-        }
-        tables
-            .time
-            .costs
-            .iter()
-            .find(|k| is(&k.construct))
-            .map(|k| k.cost_us)
-            .unwrap_or(0)
-    };
-    // A statement's cost, searched (effects: a row per kind).
-    let cost_of = |steps: &semantics::KSteps, kind: &StmtKind| {
-        tick_cost(steps, &|c| crate::types::is_construct(c, kind))
-    };
-    // The constructs other than effects, found once per run.
-    let base = |steps: &semantics::KSteps| -> Vec<u64> {
-        semantics::Construct::BASE
-            .iter()
-            .map(|con| tick_cost(steps, &|c| c == con))
-            .collect()
-    };
-    let (k_base, q_base) = (base(&tables.k_steps), base(&tables.q_steps));
+    use crate::types::StepRows;
+    let (k, q) = (
+        StepRows::new(tables, &tables.k_steps),
+        StepRows::new(tables, &tables.q_steps),
+    );
     let mut own = Vec::with_capacity(c.procs.len());
     let mut effect_in = Vec::with_capacity(c.procs.len());
     for p in &c.procs {
-        let steps = match p.proc.regime {
-            Regime::K => Some((&tables.k_steps, &k_base)),
-            Regime::Q => Some((&tables.q_steps, &q_base)),
+        let rows = match p.proc.regime {
+            Regime::K => Some(&k),
+            Regime::Q => Some(&q),
             Regime::Phi => None,
         };
         let mut cost = 0u64;
         let mut effect = false;
         for s in &p.proc.body {
             effect |= matches!(s.kind, StmtKind::Effect { .. });
-            if let Some((steps, base)) = steps {
-                let c = match crate::exec::base_step(&s.kind) {
-                    Some(b) => base.get(b).copied().unwrap_or(0),
-                    None if matches!(s.kind, StmtKind::Later { .. }) => 0,
-                    None => cost_of(steps, &s.kind),
-                };
-                cost = cost.saturating_add(c);
+            if let Some(rows) = rows {
+                cost = cost.saturating_add(rows.tick_cost(&s.kind));
             }
         }
         own.push(cost);

@@ -42,11 +42,8 @@ pub struct Machine<'c, 'p> {
     /// Which step rows (by table and index) and exit rows decided something.
     step_fired: [Vec<bool>; 3],
     exit_fired: [bool; 3],
-    /// Declared cost of each step row, from the time model.
-    step_cost: [Vec<u64>; 3],
-    /// The step row of each construct but effects (`Construct::BASE` order),
-    /// per table: found once per run, not at every statement.
-    step_rows: [[Option<usize>; semantics::Construct::BASE.len()]; 3],
+    /// The K, Q and Φ step tables, their rows and costs found once per run.
+    rows: [crate::types::StepRows<'c>; 3],
     /// Resources allocated so far (for deterministic ids `qres:<binding>:<n>`).
     resources: u64,
     /// The `let` being evaluated, which names the resources it allocates.
@@ -78,22 +75,6 @@ fn value_type_name(v: &Value) -> &'static str {
     }
 }
 
-fn costs(tables: &Tables, steps: &KSteps) -> Vec<u64> {
-    steps
-        .steps
-        .iter()
-        .map(|st| {
-            tables
-                .time
-                .costs
-                .iter()
-                .find(|c| c.construct == st.construct)
-                .map(|c| c.cost_us)
-                .unwrap_or(0)
-        })
-        .collect()
-}
-
 /// Deepest value (struct nesting) the evaluator builds.
 pub const MAX_VALUE_DEPTH: u64 = 1024;
 
@@ -104,20 +85,6 @@ pub struct Budget {
     pub value_nodes: u64,
     /// Bytes all rendered payloads of the run may have together.
     pub payload_bytes: u64,
-}
-
-/// A statement's construct's index in `Construct::BASE`, whose step rows
-/// are found once per run (an effect's row depends on its kind, so effects
-/// are looked up by kind). A test checks the indexes against `construct_of`.
-pub(crate) fn base_step(kind: &StmtKind) -> Option<usize> {
-    Some(match kind {
-        StmtKind::Let { .. } => 0,
-        StmtKind::Constrain { .. } => 1,
-        StmtKind::Prove { .. } => 2,
-        StmtKind::Return { .. } => 3,
-        StmtKind::Call { .. } => 4,
-        StmtKind::Effect { .. } | StmtKind::Later { .. } => return None,
-    })
 }
 
 /// A process's values by slot: the position of each name among the
@@ -148,16 +115,8 @@ impl<'c, 'p> Machine<'c, 'p> {
                 vec![false; tables.phi_steps.steps.len()],
             ],
             exit_fired: [false; 3],
-            step_cost: [
-                costs(tables, &tables.k_steps),
-                costs(tables, &tables.q_steps),
-                vec![0; tables.phi_steps.steps.len()],
-            ],
-            step_rows: [&tables.k_steps, &tables.q_steps, &tables.phi_steps].map(|t| {
-                semantics::Construct::BASE
-                    .clone()
-                    .map(|c| t.steps.iter().position(|st| st.construct == c))
-            }),
+            rows: [&tables.k_steps, &tables.q_steps, &tables.phi_steps]
+                .map(|t| crate::types::StepRows::new(tables, t)),
             resources: 0,
             binding: None,
             constraint_log: Vec::new(),
@@ -310,14 +269,7 @@ impl<'c, 'p> Machine<'c, 'p> {
             self.step(s.span)?;
             // Validation rejects statements without a row (later versions).
             let (ti, table) = self.steps_of(p.regime);
-            let row = match base_step(&s.kind) {
-                Some(b) => self.step_rows[ti][b],
-                None => table
-                    .steps
-                    .iter()
-                    .position(|st| crate::types::is_construct(&st.construct, &s.kind)),
-            };
-            let Some(si) = row else {
+            let Some(si) = self.rows[ti].row(&s.kind) else {
                 // Unreachable with validated tables (every allowed construct
                 // has a transition row); reported, never guessed.
                 return Err(Box::new(
@@ -386,7 +338,7 @@ impl<'c, 'p> Machine<'c, 'p> {
                     }
                     Action::Tick if self.timeless == 0 => {
                         self.tick += 1;
-                        self.cost_us = self.cost_us.saturating_add(self.step_cost[ti][si]);
+                        self.cost_us = self.cost_us.saturating_add(self.rows[ti].cost[si]);
                     }
                     Action::Tick => {}
                     Action::Record => {
@@ -849,27 +801,6 @@ pub(crate) fn apply_op(
 #[cfg(test)]
 mod mark_tests {
     use super::*;
-
-    /// `base_step` names each statement's own construct in
-    /// `Construct::BASE`, and none for an effect.
-    #[test]
-    fn base_steps_are_the_statements_constructs() {
-        let p = dir_grammar::load_str(
-            "dir 0.1;\nforge F {\n  proc K f() -> i64 {\n    return 1;\n  }\n  proc K main() {\n    let a = 1;\n    constrain a Gt 0;\n    prove w from a Gt 0;\n    call f() -> b;\n    emit a;\n    return;\n  }\n}\n",
-        )
-        .expect("the program loads");
-        let mut seen = 0;
-        for s in p.forges.iter().flat_map(|f| &f.procs).flat_map(|p| &p.body) {
-            let want = match &s.kind {
-                StmtKind::Effect { .. } => None,
-                k => crate::types::construct_of(k),
-            };
-            let got = base_step(&s.kind).map(|i| semantics::Construct::BASE[i].clone());
-            assert_eq!(got, want, "{}", s.kind.tag());
-            seen += 1;
-        }
-        assert_eq!(seen, 7);
-    }
 
     /// Ample for the small programs below.
     const BUDGET: Budget = Budget {

@@ -17,6 +17,82 @@ pub fn construct_of(kind: &StmtKind) -> Option<Construct> {
     })
 }
 
+/// A statement's construct's index in `Construct::BASE` (none for an
+/// effect, whose row depends on its kind, nor for a later statement). A
+/// test checks the indexes against `construct_of`.
+pub(crate) fn base_step(kind: &StmtKind) -> Option<usize> {
+    Some(match kind {
+        StmtKind::Let { .. } => 0,
+        StmtKind::Constrain { .. } => 1,
+        StmtKind::Prove { .. } => 2,
+        StmtKind::Return { .. } => 3,
+        StmtKind::Call { .. } => 4,
+        StmtKind::Effect { .. } | StmtKind::Later { .. } => return None,
+    })
+}
+
+/// A step table as evaluation and the static cost model read it: the row
+/// of each construct but effects found once (not at every statement), and
+/// each row's declared cost (09-time.ron). Both read statements through
+/// this, so the cost admission predicts is the cost evaluation charges.
+pub(crate) struct StepRows<'t> {
+    steps: &'t semantics::KSteps,
+    base: [Option<usize>; Construct::BASE.len()],
+    /// Declared cost of each row.
+    pub(crate) cost: Vec<u64>,
+}
+
+impl<'t> StepRows<'t> {
+    pub(crate) fn new(tables: &semantics::Tables, steps: &'t semantics::KSteps) -> StepRows<'t> {
+        StepRows {
+            steps,
+            base: Construct::BASE
+                .clone()
+                .map(|c| steps.steps.iter().position(|st| st.construct == c)),
+            cost: steps
+                .steps
+                .iter()
+                .map(|st| {
+                    tables
+                        .time
+                        .costs
+                        .iter()
+                        .find(|c| c.construct == st.construct)
+                        .map(|c| c.cost_us)
+                        .unwrap_or(0)
+                })
+                .collect(),
+        }
+    }
+
+    /// The row of a statement; None for one the table has no row for (a
+    /// later statement, or a construct the regime does not have).
+    pub(crate) fn row(&self, kind: &StmtKind) -> Option<usize> {
+        match base_step(kind) {
+            Some(b) => self.base[b],
+            None => self
+                .steps
+                .steps
+                .iter()
+                .position(|st| is_construct(&st.construct, kind)),
+        }
+    }
+
+    /// What a statement costs: its row's declared cost if the row ticks.
+    pub(crate) fn tick_cost(&self, kind: &StmtKind) -> u64 {
+        match self.row(kind) {
+            Some(r)
+                if self.steps.steps[r]
+                    .actions
+                    .contains(&semantics::Action::Tick) =>
+            {
+                self.cost[r]
+            }
+            _ => 0,
+        }
+    }
+}
+
 /// Whether a statement is of a construct (`construct_of` without allocating).
 pub fn is_construct(c: &Construct, kind: &StmtKind) -> bool {
     match (c, kind) {
@@ -208,4 +284,68 @@ pub struct DeclTy {
     /// The declared spelling (`i32`, `Int`, `Candidate`).
     pub name: String,
     pub range: Option<(i64, i64)>,
+}
+
+#[cfg(test)]
+mod step_tests {
+    use super::base_step;
+    use dir_grammar::model::StmtKind;
+
+    /// `base_step` names each statement's own construct in
+    /// `Construct::BASE`, and none for an effect.
+    #[test]
+    fn base_steps_are_the_statements_constructs() {
+        let p = dir_grammar::load_str(
+            "dir 0.1;\nforge F {\n  proc K f() -> i64 {\n    return 1;\n  }\n  proc K main() {\n    let a = 1;\n    constrain a Gt 0;\n    prove w from a Gt 0;\n    call f() -> b;\n    emit a;\n    return;\n  }\n}\n",
+        )
+        .expect("the program loads");
+        let mut seen = 0;
+        for s in p.forges.iter().flat_map(|f| &f.procs).flat_map(|p| &p.body) {
+            let want = match &s.kind {
+                StmtKind::Effect { .. } => None,
+                k => super::construct_of(k),
+            };
+            let got = base_step(&s.kind).map(|i| semantics::Construct::BASE[i].clone());
+            assert_eq!(got, want, "{}", s.kind.tag());
+            seen += 1;
+        }
+        assert_eq!(seen, 7);
+    }
+
+    /// The rows and costs a statement is read through: the base rows found
+    /// once are the rows a search finds, and a statement costs its row's
+    /// declared cost exactly when the row ticks.
+    #[test]
+    fn step_rows_agree_with_a_search_of_the_table() {
+        let tables = semantics::Tables::defaults().expect("the default tables load");
+        let p = dir_grammar::load_str(
+            "dir 0.1;\nforge F {\n  proc K f() -> i64 {\n    return 1;\n  }\n  proc K main() {\n    let a = 1;\n    constrain a Gt 0;\n    prove w from a Gt 0;\n    call f() -> b;\n    emit a;\n    return;\n  }\n}\n",
+        )
+        .expect("the program loads");
+        let mut charged = 0;
+        for steps in [&tables.k_steps, &tables.q_steps, &tables.phi_steps] {
+            let rows = super::StepRows::new(&tables, steps);
+            for s in p.forges.iter().flat_map(|f| &f.procs).flat_map(|p| &p.body) {
+                let searched = steps
+                    .steps
+                    .iter()
+                    .position(|st| super::construct_of(&s.kind).as_ref() == Some(&st.construct));
+                assert_eq!(rows.row(&s.kind), searched, "{}", s.kind.tag());
+                let want = searched
+                    .filter(|r| steps.steps[*r].actions.contains(&semantics::Action::Tick))
+                    .map_or(0, |r| {
+                        let con = &steps.steps[r].construct;
+                        tables
+                            .time
+                            .costs
+                            .iter()
+                            .find(|c| c.construct == *con)
+                            .map_or(0, |c| c.cost_us)
+                    });
+                assert_eq!(rows.tick_cost(&s.kind), want, "{}", s.kind.tag());
+                charged += usize::from(want > 0);
+            }
+        }
+        assert!(charged > 0, "some statement costs something");
+    }
 }
