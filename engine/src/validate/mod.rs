@@ -105,6 +105,33 @@ impl CallSites {
 }
 
 #[cfg(test)]
+mod procs_by_name_tests {
+    use super::{ProcsByName, Regime};
+
+    /// Processes are found by forge and name, filtered by regime when one
+    /// is asked for, in the order recorded; a second process of the same
+    /// forge, name and regime is told the first one.
+    #[test]
+    fn processes_are_found_by_forge_name_and_regime() {
+        let mut t = ProcsByName::with_capacity(2);
+        assert_eq!(t.insert(0, "f", 0, Regime::K), None);
+        assert_eq!(t.insert(0, "f", 1, Regime::Q), None);
+        assert_eq!(t.insert(1, "f", 2, Regime::K), None);
+        assert_eq!(t.insert(0, "g", 3, Regime::Phi), None);
+        // Grown past its capacity, and a second `K::f` in forge 0.
+        assert_eq!(t.insert(0, "f", 4, Regime::K), Some(0));
+        assert_eq!(t.get(0, "f", None).as_slice(), &[0, 1, 4]);
+        assert_eq!(t.get(0, "f", Some(Regime::K)).as_slice(), &[0, 4]);
+        assert_eq!(t.get(0, "f", Some(Regime::Q)).as_slice(), &[1]);
+        assert!(t.get(0, "f", Some(Regime::Phi)).is_empty());
+        assert_eq!(t.get(1, "f", None).as_slice(), &[2]);
+        assert_eq!(t.get(0, "g", Some(Regime::Phi)).as_slice(), &[3]);
+        assert!(t.get(1, "g", None).is_empty());
+        assert!(t.get(0, "h", None).is_empty());
+    }
+}
+
+#[cfg(test)]
 mod call_sites_tests {
     use super::{CallSite, CallSites};
     use dir_grammar::Span;
