@@ -1,7 +1,6 @@
 //! End-to-end tests of the `dustrun` binary: stdout bytes, exit codes,
 //! diagnostics formats and the table-editing workflow.
 
-use std::path::PathBuf;
 use std::process::{Command, Output};
 
 mod common;
@@ -15,11 +14,8 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
-fn temp_dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("dustrun-test-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+fn temp_dir(name: &str) -> common::Scratch {
+    common::Scratch::new("test", name)
 }
 
 #[test]

@@ -2,16 +2,15 @@
 //! toy wrong backends are caught on exactly the cases they get wrong.
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
+
+mod common;
 
 const BIN: &str = env!("CARGO_BIN_EXE_dustrun");
 
-fn temp_dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("dustrun-judge-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+fn temp_dir(name: &str) -> common::Scratch {
+    common::Scratch::new("judge", name)
 }
 
 /// `dustrun conformance --backend CMD ARGS...`, run from a folder that is
