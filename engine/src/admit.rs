@@ -355,7 +355,7 @@ pub fn admit(
         .enumerate()
         .filter(|(_, r)| **r == Regime::Phi)
     {
-        add(&mut db, adm::PHI_PROC, smallvec::smallvec![pi as u32]);
+        add(&mut db, adm::PHI_PROC, Tuple::of([pi as u32]));
     }
     let mut notes: BTreeMap<(String, Tuple), String> = BTreeMap::new();
     let mut ids = Ids {
@@ -363,16 +363,12 @@ pub fn admit(
         uses: Vec::new(),
     };
 
-    add(&mut db, adm::ENTRY, smallvec::smallvec![entry as u32]);
+    add(&mut db, adm::ENTRY, Tuple::of([entry as u32]));
     for (pi, s) in c.sites.all() {
-        add(
-            &mut db,
-            adm::CALLS,
-            smallvec::smallvec![pi as u32, s.callee as u32],
-        );
+        add(&mut db, adm::CALLS, Tuple::of([pi as u32, s.callee as u32]));
     }
     for (pi, _) in effect_in.iter().enumerate().filter(|(_, e)| **e) {
-        add(&mut db, adm::EFFECT_IN, smallvec::smallvec![pi as u32]);
+        add(&mut db, adm::EFFECT_IN, Tuple::of([pi as u32]));
     }
 
     // Per caller and callee: whether some call passes a witness in its
@@ -391,7 +387,7 @@ pub fn admit(
         add(
             &mut db,
             adm::BIND,
-            smallvec::smallvec![k as u32, b.source as u32, b.target as u32],
+            Tuple::of([k as u32, b.source as u32, b.target as u32]),
         );
         let crosses = carries
             .get(&(b.source, b.target))
@@ -400,9 +396,9 @@ pub fn admit(
                 .get(&(b.target, b.source))
                 .is_some_and(|(_, result)| *result);
         if crosses {
-            add(&mut db, adm::WITNESS_CROSSES, smallvec::smallvec![k as u32]);
+            add(&mut db, adm::WITNESS_CROSSES, Tuple::of([k as u32]));
             notes.insert(
-                (adm::WITNESS_CROSSES.into(), smallvec::smallvec![k as u32]),
+                (adm::WITNESS_CROSSES.into(), Tuple::of([k as u32])),
                 format!(
                     "a call between `{}` and `{}` carries a PhiWitness to the target",
                     c.procs[b.source].qname, c.procs[b.target].qname
@@ -433,11 +429,7 @@ pub fn admit(
                 Some(AttrMeaning::EffectsAllowed) => {
                     let allowed = forbidden_eff.iter().find(|(j, _)| *j == i).map(|x| x.1);
                     if allowed == Some(false) {
-                        add(
-                            &mut db,
-                            adm::EFFECTS_FORBIDDEN,
-                            smallvec::smallvec![k as u32, cid],
-                        );
+                        add(&mut db, adm::EFFECTS_FORBIDDEN, Tuple::of([k as u32, cid]));
                     }
                     record_all.then(|| {
                         (
@@ -454,11 +446,7 @@ pub fn admit(
                 Some(AttrMeaning::WitnessTransfer) => {
                     let allowed = forbidden_wit.iter().find(|(j, _)| *j == i).map(|x| x.1);
                     if allowed == Some(false) {
-                        add(
-                            &mut db,
-                            adm::WITNESS_FORBIDDEN,
-                            smallvec::smallvec![k as u32, cid],
-                        );
+                        add(&mut db, adm::WITNESS_FORBIDDEN, Tuple::of([k as u32, cid]));
                     }
                     record_all.then(|| {
                         (
@@ -486,16 +474,9 @@ pub fn admit(
                         )
                     };
                     if !ok {
-                        add(
-                            &mut db,
-                            adm::LATENCY_EXCEEDED,
-                            smallvec::smallvec![k as u32, cid],
-                        );
+                        add(&mut db, adm::LATENCY_EXCEEDED, Tuple::of([k as u32, cid]));
                         notes.insert(
-                            (
-                                adm::LATENCY_EXCEEDED.into(),
-                                smallvec::smallvec![k as u32, cid],
-                            ),
+                            (adm::LATENCY_EXCEEDED.into(), Tuple::of([k as u32, cid])),
                             why(),
                         );
                     }
@@ -565,14 +546,10 @@ pub fn admit(
             }
             Gate::NonExistent { mus } => {
                 ck.fire(crate::registry::PHI_NONEXISTENT);
-                add(
-                    &mut db,
-                    adm::PHI_NONEXISTENT,
-                    smallvec::smallvec![b_source as u32],
-                );
+                add(&mut db, adm::PHI_NONEXISTENT, Tuple::of([b_source as u32]));
                 let texts: Vec<String> = mus.iter().map(|(_, t)| format!("`{t}`")).collect();
                 notes.insert(
-                    (adm::PHI_NONEXISTENT.into(), smallvec::smallvec![b_source as u32]),
+                    (adm::PHI_NONEXISTENT.into(), Tuple::of([b_source as u32])),
                     format!(
                         "no assignment of `{}`'s parameters satisfies its constraints; minimal inadmissible set: {}",
                         c.procs[b_source].qname,
@@ -582,16 +559,9 @@ pub fn admit(
             }
             Gate::Undetermined(r) => {
                 ck.fire(crate::registry::PHI_UNDETERMINED);
-                add(
-                    &mut db,
-                    adm::PHI_UNDETERMINED,
-                    smallvec::smallvec![b_source as u32],
-                );
+                add(&mut db, adm::PHI_UNDETERMINED, Tuple::of([b_source as u32]));
                 notes.insert(
-                    (
-                        adm::PHI_UNDETERMINED.into(),
-                        smallvec::smallvec![b_source as u32],
-                    ),
+                    (adm::PHI_UNDETERMINED.into(), Tuple::of([b_source as u32])),
                     format!("Φ resolution of `{}`: {r}", c.procs[b_source].qname),
                 );
             }
@@ -656,12 +626,12 @@ pub fn admit(
                 add(
                     &mut db,
                     adm::RESOURCE_UNAVAILABLE,
-                    smallvec::smallvec![pi as u32, uid],
+                    Tuple::of([pi as u32, uid]),
                 );
                 notes.insert(
                     (
                         adm::RESOURCE_UNAVAILABLE.into(),
-                        smallvec::smallvec![pi as u32, uid],
+                        Tuple::of([pi as u32, uid]),
                     ),
                     why(),
                 );
@@ -681,16 +651,9 @@ pub fn admit(
                     )
                 };
                 if cost == SATURATED || i128::from(cost) > limit {
-                    add(
-                        &mut db,
-                        adm::RESOURCE_UNMET,
-                        smallvec::smallvec![pi as u32, uid],
-                    );
+                    add(&mut db, adm::RESOURCE_UNMET, Tuple::of([pi as u32, uid]));
                     notes.insert(
-                        (
-                            adm::RESOURCE_UNMET.into(),
-                            smallvec::smallvec![pi as u32, uid],
-                        ),
+                        (adm::RESOURCE_UNMET.into(), Tuple::of([pi as u32, uid])),
                         why(),
                     );
                     if record_all {
@@ -712,17 +675,13 @@ pub fn admit(
         add(
             &mut db,
             adm::REFUSAL_PATH,
-            smallvec::smallvec![w[0] as u32, w[1] as u32],
+            Tuple::of([w[0] as u32, w[1] as u32]),
         );
     }
     if let Some(p) = refused_in {
-        add(
-            &mut db,
-            adm::CONSTRAINT_FAILED,
-            smallvec::smallvec![p as u32],
-        );
+        add(&mut db, adm::CONSTRAINT_FAILED, Tuple::of([p as u32]));
         notes.insert(
-            (adm::CONSTRAINT_FAILED.into(), smallvec::smallvec![p as u32]),
+            (adm::CONSTRAINT_FAILED.into(), Tuple::of([p as u32])),
             if p == entry {
                 format!(
                     "a constraint of the entry `{}` does not hold",
@@ -905,7 +864,7 @@ pub fn admit(
             for t in tuples {
                 let fact = show(rel, t);
                 if input {
-                    rec.facts.push(match notes.get(&(rel.clone(), t.clone())) {
+                    rec.facts.push(match notes.get(&(rel.clone(), *t)) {
                         Some(n) => format!("{fact}  — {n}"),
                         None => fact,
                     });
@@ -968,10 +927,10 @@ pub fn admit(
         let mut frontier: Vec<(String, Tuple)> = prem.clone();
         let mut seen = BTreeSet::new();
         while let Some((r, ft)) = frontier.pop() {
-            if !seen.insert((r.clone(), ft.clone())) || seen.len() > 64 {
+            if !seen.insert((r.clone(), ft)) || seen.len() > 64 {
                 continue;
             }
-            if let Some(n) = notes.get(&(r.clone(), ft.clone())) {
+            if let Some(n) = notes.get(&(r.clone(), ft)) {
                 why.push(n.clone());
             }
             if let Some(sub) = adm_rules
@@ -1060,47 +1019,31 @@ mod tests {
             facts.relation(&i.name);
         }
         // Processes 0..12: 0 is the entry, calls form a chain with a branch.
-        add(&mut facts, adm::ENTRY, smallvec::smallvec![0]);
+        add(&mut facts, adm::ENTRY, Tuple::of([0]));
         for p in 0..8u32 {
-            add(&mut facts, adm::CALLS, smallvec::smallvec![p, p + 1]);
+            add(&mut facts, adm::CALLS, Tuple::of([p, p + 1]));
         }
-        add(&mut facts, adm::CALLS, smallvec::smallvec![3, 10]);
-        add(&mut facts, adm::EFFECT_IN, smallvec::smallvec![10]);
-        add(&mut facts, adm::EFFECT_IN, smallvec::smallvec![11]);
+        add(&mut facts, adm::CALLS, Tuple::of([3, 10]));
+        add(&mut facts, adm::EFFECT_IN, Tuple::of([10]));
+        add(&mut facts, adm::EFFECT_IN, Tuple::of([11]));
         // Bindings: 0: 9 -> 2 (Φ gate, non-existent), 1: 0 -> 3 (effects
         // forbidden, 3 reaches an effect), 2: 11 -> 4 (latency), 3: 12 -> 11
         // (target never reached), 4: 5 -> 6 (witness).
         for (b, s, t) in [(0, 9, 2), (1, 0, 3), (2, 11, 4), (3, 12, 11), (4, 5, 6)] {
-            add(&mut facts, adm::BIND, smallvec::smallvec![b, s, t]);
+            add(&mut facts, adm::BIND, Tuple::of([b, s, t]));
         }
-        add(&mut facts, adm::PHI_NONEXISTENT, smallvec::smallvec![9]);
-        add(&mut facts, adm::PHI_UNDETERMINED, smallvec::smallvec![12]);
-        add(
-            &mut facts,
-            adm::EFFECTS_FORBIDDEN,
-            smallvec::smallvec![1, 0],
-        );
-        add(&mut facts, adm::LATENCY_EXCEEDED, smallvec::smallvec![2, 1]);
-        add(
-            &mut facts,
-            adm::WITNESS_FORBIDDEN,
-            smallvec::smallvec![4, 2],
-        );
-        add(&mut facts, adm::WITNESS_CROSSES, smallvec::smallvec![4]);
-        add(
-            &mut facts,
-            adm::RESOURCE_UNAVAILABLE,
-            smallvec::smallvec![7, 0],
-        );
-        add(
-            &mut facts,
-            adm::RESOURCE_UNAVAILABLE,
-            smallvec::smallvec![11, 1],
-        );
-        add(&mut facts, adm::RESOURCE_UNMET, smallvec::smallvec![8, 2]);
-        add(&mut facts, adm::CONSTRAINT_FAILED, smallvec::smallvec![6]);
+        add(&mut facts, adm::PHI_NONEXISTENT, Tuple::of([9]));
+        add(&mut facts, adm::PHI_UNDETERMINED, Tuple::of([12]));
+        add(&mut facts, adm::EFFECTS_FORBIDDEN, Tuple::of([1, 0]));
+        add(&mut facts, adm::LATENCY_EXCEEDED, Tuple::of([2, 1]));
+        add(&mut facts, adm::WITNESS_FORBIDDEN, Tuple::of([4, 2]));
+        add(&mut facts, adm::WITNESS_CROSSES, Tuple::of([4]));
+        add(&mut facts, adm::RESOURCE_UNAVAILABLE, Tuple::of([7, 0]));
+        add(&mut facts, adm::RESOURCE_UNAVAILABLE, Tuple::of([11, 1]));
+        add(&mut facts, adm::RESOURCE_UNMET, Tuple::of([8, 2]));
+        add(&mut facts, adm::CONSTRAINT_FAILED, Tuple::of([6]));
         for p in 0..6u32 {
-            add(&mut facts, adm::REFUSAL_PATH, smallvec::smallvec![p, p + 1]);
+            add(&mut facts, adm::REFUSAL_PATH, Tuple::of([p, p + 1]));
         }
         let facts: Db = facts.into_db();
         let (fast, _) = datalog::eval(&rules.strata, &facts, usize::MAX).unwrap();
@@ -1140,9 +1083,9 @@ mod tests {
                 else {
                     panic!("no derivation of {}({t:?})", r.head.rel);
                 };
-                let head = ranks[&(r.head.rel.clone(), t.clone())];
+                let head = ranks[&(r.head.rel.clone(), *t)];
                 for (rel, pt) in prem {
-                    if let Some(pr) = ranks.get(&(rel.clone(), pt.clone())) {
+                    if let Some(pr) = ranks.get(&(rel.clone(), pt)) {
                         assert!(*pr < head, "{rel}({pt:?}) ranks {pr}, not before {head}");
                     }
                 }

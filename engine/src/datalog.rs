@@ -6,10 +6,95 @@ use datafrog::{Iteration, Relation, Variable};
 use semantics::datalog::{Atom, Rule, Term};
 use std::collections::{BTreeMap, BTreeSet};
 
-/// A fact's columns. Relations have few columns (the tables' widest has
-/// four), so they are kept inline: a Q process derives several facts per
-/// statement, and a heap allocation each was most of the analysis' cost.
-pub type Tuple = smallvec::SmallVec<[u32; 4]>;
+/// A fact's columns, or a rule's partial match: at most
+/// `semantics::datalog::MAX_COLUMNS` (tables that need more are refused
+/// when they load), kept inline in a fixed width so that tuples compare,
+/// sort and copy as plain words. (As a `SmallVec`, each comparison of the
+/// sorts and joins called `memcmp`: 15 million calls checking a program of
+/// 100 000 processes.) Unused columns are zero, so that the derived order
+/// (columns, then length) is the order of the columns as a slice.
+#[derive(Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Tuple {
+    cols: [u32; MAX_COLUMNS],
+    len: u8,
+}
+
+use semantics::datalog::MAX_COLUMNS;
+
+impl Tuple {
+    /// A tuple of the given columns.
+    pub fn of<const N: usize>(cols: [u32; N]) -> Tuple {
+        const { assert!(N <= MAX_COLUMNS) };
+        Tuple::from_slice(&cols)
+    }
+
+    /// A tuple of `cols`, which the tables' checks keep within
+    /// `MAX_COLUMNS`.
+    pub fn from_slice(cols: &[u32]) -> Tuple {
+        let mut t = Tuple::default();
+        t.extend_from_slice(cols);
+        t
+    }
+
+    /// Appends columns. A rule's match never outgrows `MAX_COLUMNS`
+    /// (checked when the tables load); past it the columns are dropped
+    /// rather than written out of bounds.
+    pub fn extend_from_slice(&mut self, cols: &[u32]) {
+        debug_assert!(self.len as usize + cols.len() <= MAX_COLUMNS);
+        for c in cols {
+            if let Some(slot) = self.cols.get_mut(self.len as usize) {
+                *slot = *c;
+                self.len += 1;
+            }
+        }
+    }
+}
+
+impl std::ops::Deref for Tuple {
+    type Target = [u32];
+    fn deref(&self) -> &[u32] {
+        &self.cols[..self.len as usize]
+    }
+}
+
+/// Sets of tuples are searched by a slice of columns: equality, order and
+/// hash are those of the slice (unused columns are zero, and a shorter
+/// tuple is less, as a prefix).
+impl std::borrow::Borrow<[u32]> for Tuple {
+    fn borrow(&self) -> &[u32] {
+        self
+    }
+}
+
+impl std::hash::Hash for Tuple {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        (**self).hash(h);
+    }
+}
+
+impl<'a> IntoIterator for &'a Tuple {
+    type Item = &'a u32;
+    type IntoIter = std::slice::Iter<'a, u32>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
+impl FromIterator<u32> for Tuple {
+    fn from_iter<I: IntoIterator<Item = u32>>(it: I) -> Tuple {
+        let mut t = Tuple::default();
+        for c in it {
+            t.extend_from_slice(&[c]);
+        }
+        t
+    }
+}
+
+impl std::fmt::Debug for Tuple {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
 /// Every relation by name, as sorted sets of tuples.
 pub type Db = BTreeMap<String, BTreeSet<Tuple>>;
 
@@ -99,16 +184,13 @@ enum Op {
         out: Variable<Tuple>,
         cols: Vec<usize>,
     },
-    /// Re-key `cur` and the atom's relation, then join.
+    /// Re-key `cur`, then join it with the atom's relation, keyed.
     Join {
         left: Variable<(Tuple, Tuple)>,
-        right: Variable<(Tuple, Tuple)>,
+        right: Right,
         cur: Variable<Tuple>,
-        rel: Variable<Tuple>,
         out: Variable<Tuple>,
         left_key: Vec<usize>,
-        right_key: Vec<usize>,
-        right_new: Vec<usize>,
     },
     /// Drop bindings whose projection is in a complete relation.
     Anti {
@@ -119,6 +201,26 @@ enum Op {
         key: Vec<usize>,
     },
 }
+
+/// The relation of a join's atom, keyed on the columns it shares with
+/// the partial match.
+enum Right {
+    /// A relation this stratum derives: re-keyed as it grows.
+    Derived {
+        right: Variable<(Tuple, Tuple)>,
+        rel: Variable<Tuple>,
+        right_key: Vec<usize>,
+        right_new: Vec<usize>,
+    },
+    /// An input, or a relation of an earlier stratum: complete before the
+    /// stratum starts, so keyed once, and shared by every join that keys
+    /// it the same way (a `Variable` would hold another copy of it, and
+    /// each rule's join its own keyed copy).
+    Fixed(Keyed),
+}
+
+/// A fixed relation keyed for joins, shared by the joins that key it alike.
+type Keyed = std::rc::Rc<Relation<(Tuple, Tuple)>>;
 
 /// Pairs a join of two sorted keyed batches produces (counted by a merge
 /// over the keys, without producing them).
@@ -166,23 +268,39 @@ impl Op {
                 left,
                 right,
                 cur,
-                rel,
                 out,
                 left_key,
-                right_key,
-                right_new,
             } => {
-                left.from_map(cur, |t| (pick(t, left_key), t.clone()));
-                right.from_map(rel, |t| (pick(t, right_key), pick(t, right_new)));
-                let n = join_size(left, right);
-                if n > room {
-                    return Err(n);
-                }
-                out.from_join(left, right, |_, l, r| {
-                    let mut v = l.clone();
+                left.from_map(cur, |t| (pick(t, left_key), *t));
+                let join = |_: &Tuple, l: &Tuple, r: &Tuple| {
+                    let mut v = *l;
                     v.extend_from_slice(r);
                     v
-                });
+                };
+                match right {
+                    Right::Derived {
+                        right,
+                        rel,
+                        right_key,
+                        right_new,
+                    } => {
+                        right.from_map(rel, |t| (pick(t, right_key), pick(t, right_new)));
+                        let n = join_size(left, right);
+                        if n > room {
+                            return Err(n);
+                        }
+                        out.from_join(left, right, join);
+                    }
+                    Right::Fixed(rel) => {
+                        // What datafrog joins with a relation: the recent
+                        // matches only (the stable ones met it before).
+                        let n = pairs(&left.recent.borrow().elements, &rel.elements);
+                        if n > room {
+                            return Err(n);
+                        }
+                        out.from_join(left, &**rel, join);
+                    }
+                }
             }
             Op::Anti {
                 keyed,
@@ -191,8 +309,8 @@ impl Op {
                 rel,
                 key,
             } => {
-                keyed.from_map(cur, |t| (pick(t, key), t.clone()));
-                out.from_antijoin(keyed, rel, |_, t| t.clone());
+                keyed.from_map(cur, |t| (pick(t, key), *t));
+                out.from_antijoin(keyed, rel, |_, t| *t);
             }
         }
         Ok(())
@@ -236,25 +354,40 @@ pub fn eval_ranked(
         let mut rule_bodies: Vec<(String, Variable<Tuple>)> = Vec::new();
         let mut it = Iteration::new();
         let heads: BTreeSet<&str> = stratum.iter().map(|r| r.head.rel.as_str()).collect();
+        // A variable for each relation derived here, and for each other
+        // relation a rule starts from (filled with its facts); the others
+        // are joined as keyed relations.
         let mut vars: BTreeMap<String, Variable<Tuple>> = BTreeMap::new();
-        for rule in stratum {
-            for a in std::iter::once(&rule.head).chain(&rule.body) {
-                if !vars.contains_key(&a.rel) {
-                    let v = it.variable::<Tuple>(&a.rel);
-                    if !heads.contains(a.rel.as_str()) {
-                        v.extend(db.get(&a.rel).into_iter().flatten().cloned());
-                    }
-                    vars.insert(a.rel.clone(), v);
-                }
-            }
+        for h in &heads {
+            vars.insert(h.to_string(), it.variable::<Tuple>(h));
         }
+        let mut var_of = |it: &mut Iteration, rel: &str| -> Variable<Tuple> {
+            vars.entry(rel.to_string())
+                .or_insert_with(|| {
+                    let v = it.variable::<Tuple>(rel);
+                    v.extend(db.get(rel).into_iter().flatten().copied());
+                    v
+                })
+                .clone()
+        };
+        let fixed = |rel: &str| !heads.contains(rel);
+        let mut keyed: BTreeMap<(&str, Vec<usize>, Vec<usize>), Keyed> = BTreeMap::new();
         let mut ops = Vec::new();
         for rule in stratum {
+            // A premise of a fixed relation without facts: the rule derives
+            // nothing, and no copy of its other premises is made.
+            if rule
+                .body
+                .iter()
+                .any(|a| fixed(&a.rel) && db.get(&a.rel).is_none_or(BTreeSet::is_empty))
+            {
+                continue;
+            }
             let first = &rule.body[0];
             let mut bound: Vec<String> = first.vars().map(str::to_string).collect();
             let mut cur = it.variable::<Tuple>(&format!("{}#0", rule.id));
             ops.push(Op::Map {
-                input: vars[&first.rel].clone(),
+                input: var_of(&mut it, &first.rel),
                 out: cur.clone(),
                 cols: positions(first, &bound),
             });
@@ -274,15 +407,33 @@ pub fn eval_ranked(
                     .map(|v| bound.iter().position(|b| b == v).unwrap_or(0))
                     .collect();
                 let out = it.variable::<Tuple>(&format!("{}#{ai}", rule.id));
+                let (right_key, right_new) = (positions(atom, &shared), positions(atom, &new));
+                let right = if fixed(&atom.rel) {
+                    let rel = keyed
+                        .entry((atom.rel.as_str(), right_key, right_new))
+                        .or_insert_with_key(|(rel, key, new)| {
+                            std::rc::Rc::new(Relation::from_iter(
+                                db.get(*rel)
+                                    .into_iter()
+                                    .flatten()
+                                    .map(|t| (pick(t, key), pick(t, new))),
+                            ))
+                        });
+                    Right::Fixed(rel.clone())
+                } else {
+                    Right::Derived {
+                        right: it.variable(&format!("{}#{ai}r", rule.id)),
+                        rel: var_of(&mut it, &atom.rel),
+                        right_key,
+                        right_new,
+                    }
+                };
                 ops.push(Op::Join {
                     left: it.variable(&format!("{}#{ai}l", rule.id)),
-                    right: it.variable(&format!("{}#{ai}r", rule.id)),
+                    right,
                     cur: cur.clone(),
-                    rel: vars[&atom.rel].clone(),
                     out: out.clone(),
                     left_key,
-                    right_key: positions(atom, &shared),
-                    right_new: positions(atom, &new),
                 });
                 bound.extend(new);
                 cur = out;
@@ -323,7 +474,7 @@ pub fn eval_ranked(
             rule_bodies.push((rule.id.clone(), cur.clone()));
             ops.push(Op::Map {
                 input: cur,
-                out: vars[&rule.head.rel].clone(),
+                out: var_of(&mut it, &rule.head.rel),
                 cols: head_cols,
             });
         }
@@ -347,7 +498,7 @@ pub fn eval_ranked(
             if let Some(r) = ranks.as_deref_mut() {
                 for (name, v) in heads.iter().zip(&heads_vars) {
                     for t in v.recent.borrow().elements.iter() {
-                        r.entry((name.to_string(), t.clone())).or_insert(round);
+                        r.entry((name.to_string(), *t)).or_insert(round);
                     }
                 }
             }
@@ -543,7 +694,7 @@ impl<'d> Deriver<'d> {
 
     fn rank(&self, rel: &str, t: &Tuple) -> u32 {
         self.ranks
-            .and_then(|r| r.get(&(rel.to_string(), t.clone())).copied())
+            .and_then(|r| r.get(&(rel.to_string(), *t)).copied())
             .unwrap_or(0)
     }
 
@@ -555,7 +706,7 @@ impl<'d> Deriver<'d> {
             let mut m: BTreeMap<u32, Vec<Tuple>> = BTreeMap::new();
             for t in self.db.get(rel).into_iter().flatten() {
                 if let Some(x) = t.get(col) {
-                    m.entry(*x).or_default().push(t.clone());
+                    m.entry(*x).or_default().push(*t);
                 }
             }
             m
@@ -668,10 +819,61 @@ mod facts_tests {
             } else {
                 rel
             };
-            let t: Tuple = smallvec::smallvec![(x >> 8) as u32 % 50, (x >> 20) as u32 % 3];
-            gathered.insert(given, t.clone());
+            let t: Tuple = Tuple::of([(x >> 8) as u32 % 50, (x >> 20) as u32 % 3]);
+            gathered.insert(given, t);
             insert(&mut inserted, rel, t);
         }
         assert_eq!(gathered.into_db(), inserted);
+    }
+}
+
+#[cfg(test)]
+mod tuple_tests {
+    use super::*;
+
+    /// Tuples of any lengths up to the maximum compare, order and hash as
+    /// their columns do as slices (what `SmallVec` tuples did), and a set
+    /// of them is searched by a slice.
+    #[test]
+    fn tuples_order_as_their_columns() {
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut draw = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let mut tuples: Vec<Vec<u32>> =
+            vec![vec![], vec![0], vec![0, 0], vec![u32::MAX; MAX_COLUMNS]];
+        for _ in 0..2000 {
+            let len = (draw() % (MAX_COLUMNS as u64 + 1)) as usize;
+            // Small values, so that prefixes and zeros are common.
+            tuples.push((0..len).map(|_| (draw() % 3) as u32).collect());
+        }
+        let hash = |t: &dyn Fn(&mut std::collections::hash_map::DefaultHasher)| {
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            t(&mut h);
+            std::hash::Hasher::finish(&h)
+        };
+        for a in &tuples {
+            let ta = Tuple::from_slice(a);
+            assert_eq!(&*ta, a.as_slice());
+            assert_eq!(ta, a.iter().copied().collect::<Tuple>());
+            let h = hash(&|h| std::hash::Hash::hash(&ta, h));
+            assert_eq!(h, hash(&|h| std::hash::Hash::hash(a.as_slice(), h)));
+            for b in tuples.iter().take(200) {
+                let tb = Tuple::from_slice(b);
+                assert_eq!(ta.cmp(&tb), a.as_slice().cmp(b.as_slice()), "{a:?} {b:?}");
+                assert_eq!(ta == tb, a == b, "{a:?} {b:?}");
+            }
+        }
+        let set: BTreeSet<Tuple> = tuples.iter().map(|t| Tuple::from_slice(t)).collect();
+        for t in &tuples {
+            assert!(set.contains(t.as_slice()));
+        }
+        assert!(!set.contains(&[7u32, 7][..]));
+        let mut joined = Tuple::of([1, 2]);
+        joined.extend_from_slice(&[3]);
+        assert_eq!(joined, Tuple::of([1, 2, 3]));
     }
 }

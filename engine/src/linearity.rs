@@ -58,7 +58,7 @@ impl Lower<'_> {
         let p = self.points.len() as u32;
         self.points.push(span);
         if p > 0 {
-            self.fact(lin::EDGE, smallvec::smallvec![p - 1, p]);
+            self.fact(lin::EDGE, Tuple::of([p - 1, p]));
         }
         p
     }
@@ -78,7 +78,7 @@ impl Lower<'_> {
             return;
         };
         let p = self.point(span);
-        self.fact(rel, smallvec::smallvec![v, p]);
+        self.fact(rel, Tuple::of([v, p]));
     }
 
     fn expr(&mut self, e: &Expr, mode: Mode) {
@@ -181,7 +181,7 @@ impl Lower<'_> {
             return;
         };
         let p = self.point(span);
-        self.fact(flow, smallvec::smallvec![v, p]);
+        self.fact(flow, Tuple::of([v, p]));
     }
 
     /// Whether a `let` expression produces an explicit resource.
@@ -244,9 +244,9 @@ pub(crate) fn lower(
     };
     for prm in &p.params {
         let v = l.var(&prm.name.name);
-        l.fact(lin::DEF, smallvec::smallvec![v, entry]);
+        l.fact(lin::DEF, Tuple::of([v, entry]));
         if linear(&prm.name.name) {
-            l.fact(lin::LINEAR, smallvec::smallvec![v]);
+            l.fact(lin::LINEAR, Tuple::of([v]));
         }
         // In K only linear values are tracked resources.
         if matches!(
@@ -255,7 +255,7 @@ pub(crate) fn lower(
         ) && (!k || linear(&prm.name.name))
         {
             l.resources.insert(prm.name.name.to_string());
-            l.fact(lin::RESOURCE, smallvec::smallvec![v]);
+            l.fact(lin::RESOURCE, Tuple::of([v]));
         }
     }
     let mut last = p.name.span;
@@ -267,9 +267,9 @@ pub(crate) fn lower(
                 let resource = l.yields_resource(expr);
                 let v = l.var(&name.name);
                 let at = l.point(name.span);
-                l.fact(lin::DEF, smallvec::smallvec![v, at]);
+                l.fact(lin::DEF, Tuple::of([v, at]));
                 if linear(&name.name) {
-                    l.fact(lin::LINEAR, smallvec::smallvec![v]);
+                    l.fact(lin::LINEAR, Tuple::of([v]));
                 }
                 if resource
                     || (k
@@ -277,7 +277,7 @@ pub(crate) fn lower(
                         && matches!(types.get(name.name.as_str()), Some((Ty::Resource(_), _))))
                 {
                     l.resources.insert(name.name.to_string());
-                    l.fact(lin::RESOURCE, smallvec::smallvec![v]);
+                    l.fact(lin::RESOURCE, Tuple::of([v]));
                 }
             }
             StmtKind::Constrain { predicate } => l.expr(predicate, Mode::Read),
@@ -325,9 +325,9 @@ pub(crate) fn lower(
                 let resource = l.yields_resource(call);
                 let v = l.var(&name);
                 let at = l.point(span);
-                l.fact(lin::DEF, smallvec::smallvec![v, at]);
+                l.fact(lin::DEF, Tuple::of([v, at]));
                 if (result.is_none() && !k) || linear(&name) {
-                    l.fact(lin::LINEAR, smallvec::smallvec![v]);
+                    l.fact(lin::LINEAR, Tuple::of([v]));
                 }
                 if resource
                     || (k
@@ -335,14 +335,14 @@ pub(crate) fn lower(
                         && matches!(types.get(&name), Some((Ty::Resource(_), _))))
                 {
                     l.resources.insert(name.to_string());
-                    l.fact(lin::RESOURCE, smallvec::smallvec![v]);
+                    l.fact(lin::RESOURCE, Tuple::of([v]));
                 }
             }
             StmtKind::Return { expr: None } | StmtKind::Later { .. } => {}
         }
     }
     let exit = l.point(last);
-    l.fact(lin::EXIT, smallvec::smallvec![exit]);
+    l.fact(lin::EXIT, Tuple::of([exit]));
     Lowered {
         facts: l.facts,
         vars: l.vars,
@@ -540,21 +540,21 @@ mod tests {
             facts.entry(r.to_string()).or_default().insert(t);
         };
         for p in 0..11 {
-            add(lin::EDGE, smallvec::smallvec![p, p + 1]);
+            add(lin::EDGE, Tuple::of([p, p + 1]));
         }
-        add(lin::EXIT, smallvec::smallvec![11]);
+        add(lin::EXIT, Tuple::of([11]));
         for v in 0..4 {
-            add(lin::DEF, smallvec::smallvec![v, v]);
-            add(lin::LINEAR, smallvec::smallvec![v]);
+            add(lin::DEF, Tuple::of([v, v]));
+            add(lin::LINEAR, Tuple::of([v]));
         }
-        add(lin::RESOURCE, smallvec::smallvec![3]);
-        add(lin::USE, smallvec::smallvec![0, 4]);
-        add(lin::USE, smallvec::smallvec![0, 6]);
-        add(lin::MOVE, smallvec::smallvec![1, 5]);
-        add(lin::CHECK_LIVE, smallvec::smallvec![1, 7]);
-        add(lin::CONSUME, smallvec::smallvec![2, 8]);
-        add(lin::USE, smallvec::smallvec![2, 9]);
-        add(lin::READ, smallvec::smallvec![3, 10]);
+        add(lin::RESOURCE, Tuple::of([3]));
+        add(lin::USE, Tuple::of([0, 4]));
+        add(lin::USE, Tuple::of([0, 6]));
+        add(lin::MOVE, Tuple::of([1, 5]));
+        add(lin::CHECK_LIVE, Tuple::of([1, 7]));
+        add(lin::CONSUME, Tuple::of([2, 8]));
+        add(lin::USE, Tuple::of([2, 9]));
+        add(lin::READ, Tuple::of([3, 10]));
         let (fast, _) = datalog::eval(&lin.strata, &facts, usize::MAX).unwrap();
         let slow = datalog::eval_naive(&lin.strata, &facts);
         assert_eq!(fast, slow);

@@ -43,6 +43,13 @@ pub mod lin {
     pub const CONSUMING: &str = "consuming";
 }
 
+/// The most variables a rule binds, and so the most columns a relation
+/// has (a head's are distinct variables of its rule; the inputs' are the
+/// engine's, below): the engine keeps each fact, and each partial match of
+/// a rule, in one fixed-width tuple of this many columns (the built-in
+/// tables need 4). A table that needs more is refused when it loads.
+pub const MAX_COLUMNS: usize = 6;
+
 /// The input relations of 04-q-linearity.ron, with their column kinds.
 pub const LINEARITY_INPUTS: &[(&str, &[Column])] = &[
     (lin::EDGE, &[Column::Point, Column::Point]),
@@ -493,6 +500,12 @@ fn compile_rules(
                 return Err(ctx("a rule needs at least one positive premise".into()));
             }
             let bound: BTreeSet<&str> = body.iter().flat_map(|a| a.vars()).collect();
+            if bound.len() > MAX_COLUMNS {
+                return Err(ctx(format!(
+                    "the rule binds {} variables; the engine evaluates rules of at most {MAX_COLUMNS}",
+                    bound.len()
+                )));
+            }
             for v in head.vars().chain(neg.iter().flat_map(|a| a.vars())) {
                 if !bound.contains(v) {
                     return Err(ctx(format!(
@@ -689,6 +702,18 @@ impl Linearity {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The relations the engine emits fit its tuples (`MAX_COLUMNS`).
+    #[test]
+    fn the_engines_relations_fit_its_tuples() {
+        for (rel, cols) in LINEARITY_INPUTS
+            .iter()
+            .chain(ADMISSION_INPUTS)
+            .chain(ADMISSION_DERIVED)
+        {
+            assert!(cols.len() <= MAX_COLUMNS, "{rel}");
+        }
+    }
 
     #[test]
     fn atoms_parse_and_reject_bad_forms() {

@@ -388,6 +388,41 @@ mod tests {
         assert!(e.message.contains("0 rows"), "{e}");
     }
 
+    /// The engine keeps facts in fixed-width tuples: a rule binding more
+    /// variables than `datalog::MAX_COLUMNS` is refused when the tables
+    /// load, not evaluated wrongly.
+    #[test]
+    fn rules_binding_more_than_the_engine_keeps_are_rejected() {
+        let max = crate::datalog::MAX_COLUMNS;
+        // A chain of edges binding one variable more than the maximum.
+        let body = (0..max)
+            .map(|i| format!("\"edge(X{i}, X{})\"", i + 1))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let e = error_of(edited("04-q-linearity.ron", |t| {
+            t.replace(
+                "body: [\"touch(V, P)\"],",
+                &format!("body: [{body}, \"touch(V, P)\"],"),
+            )
+        }));
+        assert!(
+            e.message.contains(&format!("binds {} variables", max + 3)),
+            "{e}"
+        );
+        // At the maximum, a chain of edges loads.
+        let body = (0..max - 1)
+            .map(|i| format!("\"edge(X{i}, X{})\"", i + 1))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let t = edited("04-q-linearity.ron", |t| {
+            t.replace(
+                "(id: \"Q-CONSUMED\",",
+                &format!("(id: \"Q-WIDE\", head: \"far(X0, X{})\", body: [{body}], cite: \"§4.4.2\"),\n            (id: \"Q-CONSUMED\",", max - 1),
+            )
+        });
+        assert!(t.is_ok(), "{:?}", t.err());
+    }
+
     #[test]
     fn unstratified_negation_is_rejected() {
         let e = error_of(edited("04-q-linearity.ron", |t| {
