@@ -244,7 +244,7 @@ pub(crate) fn build(
                 to: c.procs[s.callee].qname.clone(),
                 at: at(s.span),
                 sites: 1,
-                crosses: c.binds_between(pi, s.callee).to_vec(),
+                crosses: c.binds_between(pi, s.callee).collect(),
             });
         }
     }

@@ -138,10 +138,10 @@ pub(crate) fn check_reached_effects(ck: &mut Checker<'_>, c: &Compiled<'_>) {
 /// Whether a call between `a` and `b` crosses a binding whose contract
 /// enforces linearity.
 pub(crate) fn crosses_enforcing(tables: &Tables, c: &Compiled<'_>, a: usize, b: usize) -> bool {
-    c.binds_between(a, b).iter().any(|k| {
+    c.binds_between(a, b).any(|k| {
         enforced(
             tables,
-            c.binds[*k].bind,
+            c.binds[k].bind,
             semantics::AttrMeaning::LinearityEnforced,
         ) == Some(true)
     })

@@ -59,7 +59,7 @@ pub(crate) fn compile<'p>(ck: &mut Checker<'_>, program: &'p Program) -> Option<
         shapes,
         by_name,
         binds: Vec::new(),
-        between: map_with_capacity(2 * program.forges.iter().map(|f| f.binds.len()).sum::<usize>()),
+        between: Between::default(),
         ty_names,
         sites: CallSites::with_capacity(n_procs),
         regimes,
@@ -70,16 +70,11 @@ pub(crate) fn compile<'p>(ck: &mut Checker<'_>, program: &'p Program) -> Option<
         for b in &f.binds {
             let ends = [&b.source, &b.target].map(|e| resolve_ref(&compiled, fi, e.segments()));
             if let ([s], [t]) = (&ends[0][..], &ends[1][..]) {
-                let k = compiled.binds.len();
                 compiled.binds.push(BindInfo {
                     bind: b,
                     source: *s,
                     target: *t,
                 });
-                compiled.between.entry((*s, *t)).or_default().push(k);
-                if s != t {
-                    compiled.between.entry((*t, *s)).or_default().push(k);
-                }
             }
             check_contract(ck, b);
             for (end, found) in [&b.source, &b.target].into_iter().zip(&ends) {
@@ -114,33 +109,36 @@ pub(crate) fn compile<'p>(ck: &mut Checker<'_>, program: &'p Program) -> Option<
             }
         }
     }
+    compiled.between = Between::new(compiled.binds.iter().map(|b| (b.source, b.target)));
     // Every entity is uniquely identifiable (§12.5): one binding per
-    // source and target.
-    // Looked up only (never iterated).
-    let mut seen_binds: Map<(usize, usize), Span> = map_with_capacity(compiled.binds.len());
-    for b in &compiled.binds {
-        match seen_binds.get(&(b.source, b.target)) {
-            Some(prev) => {
-                let prev = *prev;
-                ck.error(
-                    crate::registry::BIND_DUPLICATE,
-                    b.bind.span,
-                    "declared again here",
-                    format!(
-                        "binding `{} -> {}` is declared twice",
-                        b.bind.source.text(),
-                        b.bind.target.text()
-                    ),
-                )
-                .secondary
-                .push(crate::diag::Label {
-                    span: prev,
-                    message: "first declared here".into(),
-                });
-            }
-            None => {
-                seen_binds.insert((b.source, b.target), b.bind.span);
-            }
+    // source and target. The first of each pair is found among the
+    // bindings between the two processes (either way, in declaration order).
+    for (k, b) in compiled.binds.iter().enumerate() {
+        let first = compiled
+            .between
+            .of(b.source, b.target)
+            .find(|j| {
+                let o = &compiled.binds[*j];
+                (o.source, o.target) == (b.source, b.target)
+            })
+            .unwrap_or(k);
+        if first != k {
+            let prev = compiled.binds[first].bind.span;
+            ck.error(
+                crate::registry::BIND_DUPLICATE,
+                b.bind.span,
+                "declared again here",
+                format!(
+                    "binding `{} -> {}` is declared twice",
+                    b.bind.source.text(),
+                    b.bind.target.text()
+                ),
+            )
+            .secondary
+            .push(crate::diag::Label {
+                span: prev,
+                message: "first declared here".into(),
+            });
         }
     }
 

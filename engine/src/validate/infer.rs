@@ -803,7 +803,7 @@ pub(crate) fn resolve_call(
                 ck.fire(crate::registry::CALL_SAME_REGIME);
                 return Some(*one);
             }
-            if !c.binds_between(scope.proc, *one).is_empty() {
+            if c.binds_between(scope.proc, *one).next().is_some() {
                 ck.fire(crate::registry::CALL_BOUND);
                 return Some(*one);
             }
