@@ -731,7 +731,11 @@ pub fn admit(
         let x = x as usize;
         match col {
             Column::Proc => Entity {
-                name: c.procs.get(x).map(|p| p.qname.clone()).unwrap_or_default(),
+                name: c
+                    .procs
+                    .get(x)
+                    .map(|p| p.qname.to_string())
+                    .unwrap_or_default(),
                 span: c.procs.get(x).map(|p| p.proc.name.span).unwrap_or_default(),
             },
             Column::Bind => Entity {

@@ -37,8 +37,9 @@ impl Tuple {
     }
 
     /// Appends columns. A rule's match never outgrows `MAX_COLUMNS`
-    /// (checked when the tables load); past it the columns are dropped
-    /// rather than written out of bounds.
+    /// (checked when the tables load): a debug build asserts it; a release
+    /// build would drop the columns past it rather than write out of
+    /// bounds.
     pub fn extend_from_slice(&mut self, cols: &[u32]) {
         debug_assert!(self.len as usize + cols.len() <= MAX_COLUMNS);
         for c in cols {

@@ -502,10 +502,7 @@ impl<'c, 'p> Machine<'c, 'p> {
             }
             ExprKind::Call(ce) => {
                 let (callee_span, args) = (&ce.callee_span, &ce.args);
-                let target = match self.c.procs[pi]
-                    .targets
-                    .get(&(callee_span.start(), callee_span.end()))
-                {
+                let target = match self.c.procs[pi].targets.get(*callee_span) {
                     Some(Target::PhiWitness) => {
                         let digest = match args.first() {
                             Some(a) => self.eval(pi, env, a)?,
@@ -588,7 +585,10 @@ impl<'c, 'p> Machine<'c, 'p> {
                     "id".into(),
                     Value::Str(format!("Φwitness:{}", self.witnesses)),
                 ),
-                ("proc".into(), Value::Str(self.c.procs[pi].qname.clone())),
+                (
+                    "proc".into(),
+                    Value::Str(self.c.procs[pi].qname.to_string()),
+                ),
                 ("constraint_digest".into(), digest),
                 ("subject".into(), subject),
             ],

@@ -216,7 +216,7 @@ pub(crate) fn build(
             Vec::new()
         };
         procs.push(ProcX {
-            name: p.qname.clone(),
+            name: p.qname.to_string(),
             regime: p.proc.regime.symbol().into(),
             at: at(p.proc.name.span),
             reached,
@@ -240,8 +240,8 @@ pub(crate) fn build(
             }
             index.insert((pi, s.callee), calls.len());
             calls.push(CallX {
-                from: p.qname.clone(),
-                to: c.procs[s.callee].qname.clone(),
+                from: p.qname.to_string(),
+                to: c.procs[s.callee].qname.to_string(),
                 at: at(s.span),
                 sites: 1,
                 crosses: c.binds_between(pi, s.callee).collect(),
@@ -303,8 +303,8 @@ pub(crate) fn build(
                 });
             BindX {
                 binding: admit::bind_text(c, k),
-                source: c.procs[b.source].qname.clone(),
-                target: c.procs[b.target].qname.clone(),
+                source: c.procs[b.source].qname.to_string(),
+                target: c.procs[b.target].qname.to_string(),
                 at: at(b.bind.span),
                 target_reached: rec.reached.contains(&b.target),
                 clauses,
@@ -313,7 +313,7 @@ pub(crate) fn build(
         })
         .collect();
     Explanation {
-        entry: c.procs[entry].qname.clone(),
+        entry: c.procs[entry].qname.to_string(),
         procs,
         calls,
         bindings,

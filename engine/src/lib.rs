@@ -407,7 +407,7 @@ impl Engine {
             }
         };
         let info = &compiled.procs[entry];
-        trace.config.entry_resolved = Some(info.qname.clone());
+        trace.config.entry_resolved = Some(info.qname.to_string());
         let is_phi = info.proc.regime == Regime::Phi;
         // The derivation `explain` shows, when the configuration asks for it.
         let explain_of = |record: &admit::Record, log: &[(usize, Span, bool)]| {
@@ -434,7 +434,7 @@ impl Engine {
                 .params
                 .iter()
                 .filter(|(n, _)| !cfg.args.iter().any(|(a, _)| a == n))
-                .map(|(n, d)| (n.clone(), d.name.clone()))
+                .map(|(n, d)| (n.clone(), d.name.to_string()))
                 .collect();
             if !needs.is_empty() {
                 // The arguments that were given must still be right.

@@ -281,8 +281,9 @@ impl fmt::Display for Shown<'_> {
 #[derive(Clone, Debug)]
 pub struct DeclTy {
     pub ty: Ty,
-    /// The declared spelling (`i32`, `Int`, `Candidate`).
-    pub name: String,
+    /// The declared spelling (`i32`, `Int`, `Candidate`): inline, no
+    /// allocation for each parameter and return type of a program.
+    pub name: dir_grammar::model::Name,
     pub range: Option<(i64, i64)>,
 }
 

@@ -197,7 +197,7 @@ impl Engine {
                 let mus = members
                     .iter()
                     .map(|m| MusEntry {
-                        proc: info.qname.clone(),
+                        proc: info.qname.to_string(),
                         stmt: m.stmt,
                         predicate: m.text.clone(),
                     })

@@ -170,7 +170,7 @@ pub(crate) struct Eval<'a> {
     /// The type each arithmetic operator computes in (by operator span).
     widths: &'a crate::validate::OpWidths,
     /// What each call resolved to (by callee span).
-    targets: &'a crate::validate::SpanMap<crate::validate::Target>,
+    targets: &'a crate::validate::Targets,
     /// The program and the process's forge, for shapes.
     c: &'a Compiled<'a>,
     forge: usize,
@@ -237,9 +237,7 @@ impl Eval<'_> {
             }
             // The earlier dustrun's witness constructor cannot fault.
             ExprKind::Call(ce)
-                if self
-                    .targets
-                    .get(&(ce.callee_span.start(), ce.callee_span.end()))
+                if self.targets.get(ce.callee_span)
                     == Some(&crate::validate::Target::PhiWitness) =>
             {
                 Sym::Inert

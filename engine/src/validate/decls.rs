@@ -111,17 +111,16 @@ pub(crate) fn compile<'p>(ck: &mut Checker<'_>, program: &'p Program) -> Option<
     }
     compiled.between = Between::new(compiled.binds.iter().map(|b| (b.source, b.target)));
     // Every entity is uniquely identifiable (§12.5): one binding per
-    // source and target. The first of each pair is found among the
-    // bindings between the two processes (either way, in declaration order).
+    // source and target. The bindings sorted by (source, target) put each
+    // pair's declarations together, its first one first.
+    let pairs: Vec<(usize, usize)> = compiled
+        .binds
+        .iter()
+        .map(|b| (b.source, b.target))
+        .collect();
+    let first_of = first_declarations(&pairs);
     for (k, b) in compiled.binds.iter().enumerate() {
-        let first = compiled
-            .between
-            .of(b.source, b.target)
-            .find(|j| {
-                let o = &compiled.binds[*j];
-                (o.source, o.target) == (b.source, b.target)
-            })
-            .unwrap_or(k);
+        let first = first_of[k];
         if first != k {
             let prev = compiled.binds[first].bind.span;
             ck.error(
@@ -154,12 +153,7 @@ pub(crate) fn compile<'p>(ck: &mut Checker<'_>, program: &'p Program) -> Option<
         compiled.sites.push(pi, sites);
         compiled.procs[pi].env = env;
         compiled.procs[pi].op_width = op_width;
-        compiled.procs[pi].targets = map_with_capacity(calls.len());
-        for (span, target) in calls {
-            compiled.procs[pi]
-                .targets
-                .insert((span.start(), span.end()), target);
-        }
+        compiled.procs[pi].targets = Targets::new(calls);
     }
 
     debug_assert_eq!(compiled.sites.recorded(), compiled.procs.len());
@@ -178,6 +172,21 @@ pub(crate) fn compile<'p>(ck: &mut Checker<'_>, program: &'p Program) -> Option<
     } else {
         None
     }
+}
+
+/// For each binding, the first binding declared with the same source and
+/// target (itself, when it is the first): one sort, whatever the pairs.
+fn first_declarations(pairs: &[(usize, usize)]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..pairs.len()).collect();
+    // Stable: a pair's declarations stay in declaration order.
+    order.sort_by_key(|k| pairs[*k]);
+    let mut first_of: Vec<usize> = (0..pairs.len()).collect();
+    for run in order.chunk_by(|a, b| pairs[*a] == pairs[*b]) {
+        for k in run {
+            first_of[*k] = run[0];
+        }
+    }
+    first_of
 }
 
 /// A lookup-only map with room for `n` entries.
@@ -248,7 +257,7 @@ fn later_type(
     ck.diags.push(d);
     DeclTy {
         ty: Ty::Unknown,
-        name: ty.name.to_string(),
+        name: ty.name.clone(),
         range: None,
     }
 }
@@ -289,7 +298,7 @@ pub(crate) fn resolve_decl(
     }
     let decl = |ty_: Ty, range: Option<(i64, i64)>| DeclTy {
         ty: ty_,
-        name: ty.name.to_string(),
+        name: ty.name.clone(),
         range,
     };
     if let Some(p) = tables.canonical_type(&ty.name) {
@@ -722,10 +731,15 @@ fn signatures<'p>(
             procs.push(ProcInfo {
                 forge: fi,
                 proc: p,
-                qname: format!("{}::{}::{}", f.name.name, p.regime.symbol(), p.name.name),
+                qname: compact_str::format_compact!(
+                    "{}::{}::{}",
+                    f.name.name,
+                    p.regime.symbol(),
+                    p.name.name
+                ),
                 params,
                 ret,
-                targets: SpanMap::default(),
+                targets: Targets::default(),
                 constraint_digest: std::sync::OnceLock::new(),
                 env: NameTypes::default(),
                 bind_slots: Vec::new(),
@@ -735,4 +749,26 @@ fn signatures<'p>(
         }
     }
     (procs, by_name)
+}
+
+#[cfg(test)]
+mod first_declaration_tests {
+    /// Each binding's first declaration of its (source, target) is what a
+    /// search of the bindings before it finds, bindings either way mixed.
+    #[test]
+    fn first_declarations_agree_with_a_search() {
+        let mut x: u64 = 0x94d0_49bb_1331_11eb;
+        let mut pairs = Vec::new();
+        for _ in 0..2000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            pairs.push(((x % 30) as usize, ((x >> 24) % 30) as usize));
+        }
+        let first = super::first_declarations(&pairs);
+        for (k, p) in pairs.iter().enumerate() {
+            let want = pairs.iter().position(|q| q == p).unwrap_or(k);
+            assert_eq!(first[k], want, "{k}");
+        }
+    }
 }

@@ -230,13 +230,14 @@ impl ShapeInfo {
 pub struct ProcInfo<'p> {
     pub forge: usize,
     pub proc: &'p Proc,
-    /// `Forge::Regime::name`.
-    pub qname: String,
+    /// `Forge::Regime::name` (inline up to 24 bytes: no allocation for
+    /// each process of a program of many).
+    pub qname: dir_grammar::model::Name,
     pub params: Vec<(String, DeclTy)>,
     pub ret: Option<DeclTy>,
     /// What each call resolved to (a process, an intrinsic, the earlier
     /// dustrun's `phi_witness`), keyed by the callee's span.
-    pub targets: SpanMap<Target>,
+    pub targets: Targets,
     /// Digest of the canonical text of the process's constraint set,
     /// computed when first asked for (a witness is built): most processes
     /// never need it.
@@ -328,8 +329,7 @@ impl Between {
                 v.push([n(target), n(source), n(k)]);
             }
         }
-        // Stable, run-finding: declared bindings come in long ascending runs.
-        v.sort();
+        v.sort_unstable();
         Between(v)
     }
 
@@ -448,7 +448,8 @@ pub struct NameTypes<'p> {
     /// most `SCANNED` names, which a search of `names` finds as fast: most
     /// processes are small, and a table each was an allocation per process
     /// of a large program.
-    index: Option<crate::names::NameIndex>,
+    /// (Boxed: absent in most processes, it is 40 bytes in every one.)
+    index: Option<Box<crate::names::NameIndex>>,
 }
 
 /// Names a body binds before its name table is hashed.
@@ -465,7 +466,7 @@ impl<'p> NameTypes<'p> {
         NameTypes {
             names: Vec::with_capacity(n),
             types: Vec::with_capacity(n),
-            index: (n > SCANNED).then(|| crate::names::NameIndex::with_capacity(n)),
+            index: (n > SCANNED).then(|| Box::new(crate::names::NameIndex::with_capacity(n))),
         }
     }
 
@@ -518,7 +519,7 @@ impl<'p> NameTypes<'p> {
                     let _ = index.insert(m, i, |j| names.get(j).copied());
                 }
                 let first = index.insert(n, slot, |j| names.get(j).copied()).err();
-                self.index = Some(index);
+                self.index = Some(Box::new(index));
                 first
             }
             Some(index) => index.insert(n, slot, |j| names.get(j).copied()).err(),
@@ -531,10 +532,6 @@ impl<'p> NameTypes<'p> {
         Ok(slot)
     }
 }
-
-/// What validation decided about a node, keyed by the node's span (start,
-/// end): looked up by evaluation, never iterated.
-pub type SpanMap<V> = Map<(usize, usize), V>;
 
 /// The type each arithmetic or comparison operator of a body works in. A
 /// body names few widths; an operator's mark (`ExprKind::Binary::width`)
@@ -606,6 +603,42 @@ pub enum Target {
     Intrinsic(usize),
     /// `phi_witness("digest")`: a witness from a caller-given digest.
     PhiWitness,
+}
+
+/// What each call of a body resolved to, by the callee's span: sorted by
+/// span, searched. (A hash map each, for a program of many small
+/// processes, was an allocation of ~150 bytes per process for a call or two.)
+#[derive(Default)]
+pub struct Targets(Box<[((usize, usize), Target)]>);
+
+impl Targets {
+    /// Of the calls a body makes, in the order checked: a span checked
+    /// twice keeps its last target.
+    pub fn new(calls: Vec<(Span, Target)>) -> Targets {
+        let mut v: Vec<((usize, usize), Target)> = calls
+            .into_iter()
+            .map(|(s, t)| ((s.start(), s.end()), t))
+            .collect();
+        // Stable: equal spans stay in the order checked.
+        v.sort_by_key(|(k, _)| *k);
+        let mut out: Vec<((usize, usize), Target)> = Vec::with_capacity(v.len());
+        for e in v {
+            match out.last_mut() {
+                Some(last) if last.0 == e.0 => *last = e,
+                _ => out.push(e),
+            }
+        }
+        Targets(out.into_boxed_slice())
+    }
+
+    /// The target of the call whose callee is at `span`.
+    pub fn get(&self, span: Span) -> Option<&Target> {
+        let key = (span.start(), span.end());
+        self.0
+            .binary_search_by_key(&key, |(k, _)| *k)
+            .ok()
+            .map(|i| &self.0[i].1)
+    }
 }
 
 /// The earlier dustrun's witness constructor, kept for its programs.
