@@ -248,6 +248,22 @@ fn many_emitters(n: usize) -> String {
     s
 }
 
+/// `n` bindings `b -> a`, then `n` bindings `a -> b`: every one past the
+/// first of each direction is a duplicate (BIND-DUPLICATE), each reported.
+fn duplicate_bindings(n: usize) -> String {
+    let mut s = String::from(
+        "dir 0.1;\nforge F {\n  proc K a() -> i64 {\n    return 1;\n  }\n  proc K b() -> i64 {\n    return 2;\n  }\n",
+    );
+    for _ in 0..n {
+        s.push_str("  bind K::b -> K::a;\n");
+    }
+    for _ in 0..n {
+        s.push_str("  bind K::a -> K::b;\n");
+    }
+    s.push_str("}\n");
+    s
+}
+
 /// The generator child: writes every input into `dir`.
 fn generate(dir: &Path) {
     let files = [
@@ -257,6 +273,7 @@ fn generate(dir: &Path) {
         ("shared.dir", shared_value(18, 10)),
         ("q.dir", q_program(100_000)),
         ("emitters.dir", many_emitters(100_000)),
+        ("dupbinds.dir", duplicate_bindings(100_000)),
         ("k.dir", text_program(100_000)),
     ];
     for (name, text) in files {
@@ -306,13 +323,14 @@ fn startup(missed: &mut usize) {
 /// Each hostile input: label, arguments, feed stdin, expected exit codes.
 fn hostile(dir: &Path, missed: &mut usize) {
     let p = |name: &str| dir.join(name).to_str().expect("UTF-8 temp path").to_owned();
-    let (shapes, strukt, calls, shared, q, emitters) = (
+    let (shapes, strukt, calls, shared, q, emitters, dupbinds) = (
         p("shapes.dir"),
         p("struct.dir"),
         p("calls.dir"),
         p("shared.dir"),
         p("q.dir"),
         p("emitters.dir"),
+        p("dupbinds.dir"),
     );
     // Whatever a 100 000-deep call chain does (refused, budgeted), it is a
     // documented run outcome, never an internal error.
@@ -360,6 +378,27 @@ fn hostile(dir: &Path, missed: &mut usize) {
             vec!["--simulate", &emitters],
             false,
             &[0],
+        ),
+        // 199 998 diagnostics, each reported (each was rendered from a
+        // fresh read of the whole input: 270 s).
+        (
+            "i 200 000 duplicate bindings",
+            vec!["--simulate", "--entry", "a", &dupbinds],
+            false,
+            &[4],
+        ),
+        (
+            "j the same, --error-format json",
+            vec![
+                "--error-format",
+                "json",
+                "--simulate",
+                "--entry",
+                "a",
+                &dupbinds,
+            ],
+            false,
+            &[4],
         ),
     ];
     for (label, args, feed, expected) in cases {

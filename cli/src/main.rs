@@ -724,19 +724,13 @@ impl Out<'_> {
         let mut err = std::io::stderr().lock();
         match self.format {
             Format::Human => {
-                for d in diags {
-                    let _ = err.write_all(render::human_styled(src, d, self.colour).as_bytes());
-                }
+                render::human_each(src, diags, self.colour, |d| {
+                    let _ = err.write_all(d.as_bytes());
+                });
             }
             Format::Json => {
-                let v: Vec<serde_json::Value> =
-                    diags.iter().map(|d| render::json(src, d)).collect();
-                let _ = writeln!(
-                    err,
-                    "{}",
-                    serde_json::to_string_pretty(&serde_json::json!({ "diagnostics": v }))
-                        .unwrap_or_default()
-                );
+                let _ = render::json_write(src, diags, &mut err);
+                let _ = writeln!(err);
             }
         }
     }

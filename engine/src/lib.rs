@@ -680,6 +680,24 @@ pub fn trace_span(src: &Source<'_>, span: Span) -> TraceSpan {
     }
 }
 
+/// `trace_span` with the positions of the span's ends found beforehand,
+/// for many spans of one source (each `trace_span` rescans the text
+/// before it).
+pub fn trace_span_in(name: &str, text: &str, at: &render::Positions, span: Span) -> TraceSpan {
+    let s = dir_grammar::span::clamp_span(text, span);
+    let (line, column) = at.get(s.start());
+    let (end_line, end_column) = at.get(s.end());
+    TraceSpan {
+        file: name.to_string(),
+        start: s.start(),
+        end: s.end(),
+        line,
+        column,
+        end_line,
+        end_column,
+    }
+}
+
 #[cfg(test)]
 mod run_digest_tests {
     use super::*;
