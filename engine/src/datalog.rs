@@ -184,6 +184,9 @@ enum Op {
         input: Variable<Tuple>,
         out: Variable<Tuple>,
         cols: Vec<usize>,
+        /// Set when the map meets a tuple: a rule of one premise maps it
+        /// straight into the head, and this says it fired.
+        met: Option<std::rc::Rc<std::cell::Cell<bool>>>,
     },
     /// Re-key `cur`, then join it with the atom's relation, keyed.
     Join {
@@ -218,6 +221,13 @@ enum Right {
     /// it the same way (a `Variable` would hold another copy of it, and
     /// each rule's join its own keyed copy).
     Fixed(Keyed),
+}
+
+/// Whether a rule derived anything: its body's last variable has tuples,
+/// or its one premise's map met one.
+enum Fired {
+    Body(Variable<Tuple>),
+    Met(std::rc::Rc<std::cell::Cell<bool>>),
 }
 
 /// A fixed relation keyed for joins, shared by the joins that key it alike.
@@ -264,7 +274,17 @@ impl Op {
     /// materialised (a cross product must not exhaust memory first).
     fn apply(&self, room: usize) -> Result<(), usize> {
         match self {
-            Op::Map { input, out, cols } => out.from_map(input, |t| pick(t, cols)),
+            Op::Map {
+                input,
+                out,
+                cols,
+                met,
+            } => out.from_map(input, |t| {
+                if let Some(m) = met {
+                    m.set(true);
+                }
+                pick(t, cols)
+            }),
             Op::Join {
                 left,
                 right,
@@ -352,7 +372,9 @@ pub fn eval_ranked(
     let mut fired = BTreeSet::new();
     let mut round: u32 = 0;
     for stratum in strata {
-        let mut rule_bodies: Vec<(String, Variable<Tuple>)> = Vec::new();
+        // What says whether each rule fired: its body's last variable, or
+        // (a rule of one premise, mapped straight into its head) a flag.
+        let mut rule_bodies: Vec<(String, Fired)> = Vec::new();
         let mut it = Iteration::new();
         let heads: BTreeSet<&str> = stratum.iter().map(|r| r.head.rel.as_str()).collect();
         // A variable for each relation derived here, and for each other
@@ -386,11 +408,34 @@ pub fn eval_ranked(
             }
             let first = &rule.body[0];
             let mut bound: Vec<String> = first.vars().map(str::to_string).collect();
+            if rule.body.len() == 1 && rule.neg.is_empty() {
+                // One premise: its facts map straight into the head (a
+                // copy of the premise in between held every fact again).
+                let at = positions(first, &bound);
+                let cols = rule
+                    .head
+                    .vars()
+                    .map(|v| {
+                        let i = bound.iter().position(|b| b == v).unwrap_or(0);
+                        at.get(i).copied().unwrap_or(0)
+                    })
+                    .collect();
+                let met = std::rc::Rc::new(std::cell::Cell::new(false));
+                ops.push(Op::Map {
+                    input: var_of(&mut it, &first.rel),
+                    out: var_of(&mut it, &rule.head.rel),
+                    cols,
+                    met: Some(met.clone()),
+                });
+                rule_bodies.push((rule.id.clone(), Fired::Met(met)));
+                continue;
+            }
             let mut cur = it.variable::<Tuple>(&format!("{}#0", rule.id));
             ops.push(Op::Map {
                 input: var_of(&mut it, &first.rel),
                 out: cur.clone(),
                 cols: positions(first, &bound),
+                met: None,
             });
             for (ai, atom) in rule.body.iter().enumerate().skip(1) {
                 let shared: Vec<String> = bound
@@ -472,11 +517,12 @@ pub fn eval_ranked(
                 .vars()
                 .map(|v| bound.iter().position(|b| b == v).unwrap_or(0))
                 .collect();
-            rule_bodies.push((rule.id.clone(), cur.clone()));
+            rule_bodies.push((rule.id.clone(), Fired::Body(cur.clone())));
             ops.push(Op::Map {
                 input: cur,
                 out: var_of(&mut it, &rule.head.rel),
                 cols: head_cols,
+                met: None,
             });
         }
         let heads_vars: Vec<Variable<Tuple>> = heads.iter().map(|h| vars[*h].clone()).collect();
@@ -512,8 +558,12 @@ pub fn eval_ranked(
             }
         }
         drop(ops);
-        for (id, v) in rule_bodies {
-            if v.stable.borrow().iter().any(|r| !r.elements.is_empty()) {
+        for (id, f) in rule_bodies {
+            let met = match f {
+                Fired::Body(v) => v.stable.borrow().iter().any(|r| !r.elements.is_empty()),
+                Fired::Met(m) => m.get(),
+            };
+            if met {
                 fired.insert(id);
             }
         }
