@@ -195,6 +195,10 @@ enum Op {
         cur: Variable<Tuple>,
         out: Variable<Tuple>,
         left_key: Vec<usize>,
+        /// For a rule's first join, `cur` is the first premise's relation
+        /// itself, and these are its columns that bind the rule's
+        /// variables (the premise is not copied into a variable first).
+        first: Option<Vec<usize>>,
     },
     /// Drop bindings whose projection is in a complete relation.
     Anti {
@@ -291,8 +295,15 @@ impl Op {
                 cur,
                 out,
                 left_key,
+                first,
             } => {
-                left.from_map(cur, |t| (pick(t, left_key), *t));
+                match first {
+                    Some(cols) => left.from_map(cur, |t| {
+                        let v = pick(t, cols);
+                        (pick(&v, left_key), v)
+                    }),
+                    None => left.from_map(cur, |t| (pick(t, left_key), *t)),
+                }
                 let join = |_: &Tuple, l: &Tuple, r: &Tuple| {
                     let mut v = *l;
                     v.extend_from_slice(r);
@@ -430,13 +441,22 @@ pub fn eval_ranked(
                 rule_bodies.push((rule.id.clone(), Fired::Met(met)));
                 continue;
             }
-            let mut cur = it.variable::<Tuple>(&format!("{}#0", rule.id));
-            ops.push(Op::Map {
-                input: var_of(&mut it, &first.rel),
-                out: cur.clone(),
-                cols: positions(first, &bound),
-                met: None,
-            });
+            // With joins, the first one reads the first premise itself;
+            // without (negated premises only), its bindings are copied.
+            let mut first_cols = None;
+            let mut cur = if rule.body.len() > 1 {
+                first_cols = Some(positions(first, &bound));
+                var_of(&mut it, &first.rel)
+            } else {
+                let cur = it.variable::<Tuple>(&format!("{}#0", rule.id));
+                ops.push(Op::Map {
+                    input: var_of(&mut it, &first.rel),
+                    out: cur.clone(),
+                    cols: positions(first, &bound),
+                    met: None,
+                });
+                cur
+            };
             for (ai, atom) in rule.body.iter().enumerate().skip(1) {
                 let shared: Vec<String> = bound
                     .iter()
@@ -480,6 +500,7 @@ pub fn eval_ranked(
                     cur: cur.clone(),
                     out: out.clone(),
                     left_key,
+                    first: first_cols.take(),
                 });
                 bound.extend(new);
                 cur = out;
