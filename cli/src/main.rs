@@ -1117,18 +1117,32 @@ impl Out<'_> {
             .unwrap_or_default();
         let text = match format {
             ExplainFormat::Json => {
-                let v = serde_json::json!({
-                    "explain_version": engine::explain::EXPLAIN_VERSION,
-                    "file": name,
-                    "mode": mode.name(),
-                    "outcome": outcome,
-                    "error": t.error,
-                    "phi": t.phi,
-                    "rules": t.rules,
-                    "diagnostics": report.diagnostics.iter().map(|d| render::json(&src, d)).collect::<Vec<_>>(),
-                    "program": report.explanation,
-                });
-                let mut s = serde_json::to_string_pretty(&v).unwrap_or_default();
+                // The document's fields in order; its diagnostics are
+                // written one at a time (a tree of 200 000 took gigabytes).
+                #[derive(serde::Serialize)]
+                struct Doc<'a, E, P, X> {
+                    explain_version: u32,
+                    file: &'a str,
+                    mode: &'a str,
+                    outcome: &'a str,
+                    error: &'a E,
+                    phi: &'a P,
+                    rules: &'a [String],
+                    diagnostics: render::JsonList<'a>,
+                    program: &'a X,
+                }
+                let doc = Doc {
+                    explain_version: engine::explain::EXPLAIN_VERSION,
+                    file: &name,
+                    mode: mode.name(),
+                    outcome: &outcome,
+                    error: &t.error,
+                    phi: &t.phi,
+                    rules: &t.rules,
+                    diagnostics: render::json_list(&src, &report.diagnostics),
+                    program: &report.explanation,
+                };
+                let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
                 s.push('\n');
                 s
             }
@@ -1169,10 +1183,10 @@ impl Out<'_> {
                     s.push('\n');
                     s.push_str(&engine::explain::human(x));
                 }
-                for d in &report.diagnostics {
+                render::human_each(&src, &report.diagnostics, false, |d| {
                     s.push('\n');
-                    s.push_str(&render::human(&src, d));
-                }
+                    s.push_str(&d);
+                });
                 s.push_str(&format!("\nrules applied: {}\n", t.rules.join(", ")));
                 s
             }

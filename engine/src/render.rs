@@ -329,39 +329,51 @@ pub fn json_write(
     diags: &[Diagnostic],
     w: &mut dyn std::io::Write,
 ) -> serde_json::Result<()> {
-    struct All<'a> {
-        name: &'a str,
-        text: &'a str,
-        at: &'a Positions,
-        diags: &'a [Diagnostic],
-    }
-    struct Each<'a>(&'a All<'a>);
+    struct All<'a>(JsonList<'a>);
     impl serde::Serialize for All<'_> {
         fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
             use serde::ser::SerializeMap;
             let mut m = s.serialize_map(Some(1))?;
-            m.serialize_entry("diagnostics", &Each(self))?;
+            m.serialize_entry("diagnostics", &self.0)?;
             m.end()
         }
     }
-    impl serde::Serialize for Each<'_> {
-        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-            let a = self.0;
-            s.collect_seq(a.diags.iter().map(|d| json_one(a.name, a.text, a.at, d)))
-        }
-    }
-    let text = source_text(src);
-    let at = positions_of(&text, diags);
-    let all = All {
-        name: src.name,
-        text: &text,
-        at: &at,
-        diags,
-    };
     // serde_json writes a value in many small pieces: stderr is unbuffered.
     let mut w = std::io::BufWriter::new(w);
-    serde_json::to_writer_pretty(&mut w, &all)?;
+    serde_json::to_writer_pretty(&mut w, &All(json_list(src, diags)))?;
     std::io::Write::flush(&mut w).map_err(serde_json::Error::io)
+}
+
+/// The diagnostics of one source as a JSON list (what `json_all` gives),
+/// serialized one diagnostic at a time where it is written: for documents
+/// that hold the list (`explain --format json`).
+pub struct JsonList<'a> {
+    name: &'a str,
+    text: std::borrow::Cow<'a, str>,
+    at: Positions,
+    diags: &'a [Diagnostic],
+}
+
+/// The diagnostics of `src` as a `JsonList`.
+pub fn json_list<'a>(src: &Source<'a>, diags: &'a [Diagnostic]) -> JsonList<'a> {
+    let text = source_text(src);
+    let at = positions_of(&text, diags);
+    JsonList {
+        name: src.name,
+        text,
+        at,
+        diags,
+    }
+}
+
+impl serde::Serialize for JsonList<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(
+            self.diags
+                .iter()
+                .map(|d| json_one(self.name, &self.text, &self.at, d)),
+        )
+    }
 }
 
 /// The positions of every label's ends of `diags`.
