@@ -667,17 +667,8 @@ pub fn trace_span(src: &Source<'_>, span: Span) -> TraceSpan {
         Err(e) => std::str::from_utf8(&src.bytes[..e.valid_up_to()]).unwrap_or(""),
     };
     let s = dir_grammar::span::clamp_span(text, span);
-    let (line, column) = dir_grammar::span::line_col(text, s.start());
-    let (end_line, end_column) = dir_grammar::span::line_col(text, s.end());
-    TraceSpan {
-        file: src.name.to_string(),
-        start: s.start(),
-        end: s.end(),
-        line,
-        column,
-        end_line,
-        end_column,
-    }
+    let at = render::Positions::new(text, [s.start(), s.end()]);
+    trace_span_in(src.name, text, &at, span)
 }
 
 /// `trace_span` with the positions of the span's ends found beforehand,
