@@ -264,6 +264,51 @@ fn duplicate_bindings(n: usize) -> String {
     s
 }
 
+/// `n` ill-typed lets on one line (minified input): each error is located
+/// on the line without scanning it.
+fn errors_on_one_line(n: usize) -> String {
+    let lets: Vec<String> = (0..n).map(|i| format!("let a{i} = 1 Add true;")).collect();
+    format!(
+        "dir 0.1; forge F {{ proc K main() -> i64 {{ {} return 0; }} }}\n",
+        lets.join(" ")
+    )
+}
+
+/// One process emitting `n` unknown names, none bound later.
+fn unknown_names(n: usize) -> String {
+    let mut s = String::from("dir 0.1;\nforge F {\n  proc K main() {\n");
+    for i in 0..n {
+        s.push_str(&format!("    emit u{i};\n"));
+    }
+    s.push_str("    return;\n  }\n}\n");
+    s
+}
+
+/// `n` lets, each of an unknown name as long as the bound ones: every
+/// "did you mean" weighs every earlier let.
+fn misspelt_lets(n: usize) -> String {
+    let mut s = String::from("dir 0.1;\nforge F {\n  proc K main() -> i64 {\n");
+    for i in 0..n {
+        s.push_str(&format!("    let a{i} = b{i};\n"));
+    }
+    s.push_str("    return 0;\n  }\n}\n");
+    s
+}
+
+/// A shape of `n` fields and `n` reads of fields it lacks.
+fn unknown_fields(n: usize) -> String {
+    let fields: Vec<String> = (0..n).map(|i| format!("f{i}: i64")).collect();
+    let mut s = format!(
+        "dir 0.1;\nforge F {{\n  shape S {{ {} }}\n  proc K main(s: S) -> i64 {{\n",
+        fields.join(", ")
+    );
+    for i in 0..n {
+        s.push_str(&format!("    let g{i} = s.z{i};\n"));
+    }
+    s.push_str("    return 0;\n  }\n}\n");
+    s
+}
+
 /// The generator child: writes every input into `dir`.
 fn generate(dir: &Path) {
     let files = [
@@ -275,6 +320,10 @@ fn generate(dir: &Path) {
         ("emitters.dir", many_emitters(100_000)),
         ("dupbinds.dir", duplicate_bindings(100_000)),
         ("k.dir", text_program(100_000)),
+        ("oneline.dir", errors_on_one_line(40_000)),
+        ("unknowns.dir", unknown_names(80_000)),
+        ("misspelt.dir", misspelt_lets(20_000)),
+        ("fields.dir", unknown_fields(15_000)),
     ];
     for (name, text) in files {
         std::fs::write(dir.join(name), text).expect("write input");
@@ -331,6 +380,12 @@ fn hostile(dir: &Path, missed: &mut usize) {
         p("q.dir"),
         p("emitters.dir"),
         p("dupbinds.dir"),
+    );
+    let (oneline, unknowns, misspelt, fields) = (
+        p("oneline.dir"),
+        p("unknowns.dir"),
+        p("misspelt.dir"),
+        p("fields.dir"),
     );
     // Whatever a 100 000-deep call chain does (refused, budgeted), it is a
     // documented run outcome, never an internal error.
@@ -397,6 +452,34 @@ fn hostile(dir: &Path, missed: &mut usize) {
                 "a",
                 &dupbinds,
             ],
+            false,
+            &[4],
+        ),
+        // Each error's snippet window found its line by scanning (27 s).
+        (
+            "k 40 000 errors on one line",
+            vec!["--simulate", &oneline],
+            false,
+            &[4],
+        ),
+        // Each unknown name searched the body for a later binding (6.3 s).
+        (
+            "l 80 000 unknown names",
+            vec!["--simulate", &unknowns],
+            false,
+            &[4],
+        ),
+        // Each "did you mean" weighed every candidate (26.5 s).
+        (
+            "m 20 000 misspelt names",
+            vec!["--simulate", &misspelt],
+            false,
+            &[4],
+        ),
+        // Each help listed all the fields (56 s, 1.7 GB of output).
+        (
+            "n 15 000 unknown fields",
+            vec!["--simulate", &fields],
             false,
             &[4],
         ),

@@ -137,6 +137,8 @@ pub(crate) struct Checker<'t> {
     /// Operator rows already in `fired`: an operator is checked at every
     /// node, and recording its row costs a set lookup only the first time.
     op_fired: [bool; dir_grammar::model::BinOp::ALL.len()],
+    /// What is left of [`SUGGEST_BUDGET`] for this check.
+    suggest_budget: u64,
 }
 
 impl<'t> Checker<'t> {
@@ -147,7 +149,18 @@ impl<'t> Checker<'t> {
             fired: BTreeSet::new(),
             ops: crate::types::OpRows::of(tables),
             op_fired: [false; dir_grammar::model::BinOp::ALL.len()],
+            suggest_budget: SUGGEST_BUDGET,
         }
+    }
+
+    /// [`did_you_mean`], spending this check's suggestion budget.
+    pub fn did_you_mean<'a>(
+        &mut self,
+        name: &str,
+        candidates: impl IntoIterator<Item = &'a str>,
+    ) -> Option<String> {
+        closest_within(name, candidates, &mut self.suggest_budget)
+            .map(|c| format!("did you mean `{c}`?"))
     }
 
     /// The row of an operator (None only with tables the registry check
@@ -200,6 +213,16 @@ impl<'t> Checker<'t> {
     }
 }
 
+/// Names longer than this get no suggestion: a typo is short, and the
+/// distance costs the product of the two lengths.
+pub const SUGGEST_MAX_CHARS: usize = 64;
+/// The work one check may spend on "did you mean" help: a unit per
+/// candidate visited plus the cells of each distance computed. Once spent,
+/// later diagnostics go without a suggestion (they keep everything else):
+/// 20 000 unknown names among 20 000 candidates took 26 s. Counted, not
+/// timed, so which diagnostics get one never varies between runs.
+pub const SUGGEST_BUDGET: u64 = 50_000_000;
+
 /// The candidate closest to a misspelt `name`, for "did you mean" help:
 /// within an edit distance (a transposition counts one) of a third of the
 /// name's length (at least 1) and under half of it, case differences
@@ -207,21 +230,50 @@ impl<'t> Checker<'t> {
 /// the alphabetically first, so the choice never depends on the
 /// candidates' order.
 pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
-    let limit = (name.chars().count() / 3).max(1);
-    candidates
-        .into_iter()
-        .filter(|c| *c != name)
-        .filter_map(|c| {
-            let d = if c.eq_ignore_ascii_case(name) {
-                0
-            } else {
-                strsim::osa_distance(name, c)
-            };
-            // Short names need something in common: `y` is not a typo of `x`.
-            (d <= limit && 2 * d < name.chars().count().max(2)).then_some((d, c))
-        })
-        .min()
-        .map(|(_, c)| c)
+    closest_within(name, candidates, &mut SUGGEST_BUDGET.clone())
+}
+
+/// [`closest`], spending from `budget`; `None` when the budget runs out
+/// before every candidate is weighed (a partial search could suggest a
+/// worse name than one it did not reach).
+pub fn closest_within<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+    budget: &mut u64,
+) -> Option<&'a str> {
+    let n = name.chars().count();
+    if n > SUGGEST_MAX_CHARS {
+        return None;
+    }
+    let limit = (n / 3).max(1);
+    let mut best: Option<(usize, &'a str)> = None;
+    for c in candidates {
+        *budget = budget.checked_sub(1)?;
+        if c == name {
+            continue;
+        }
+        // The distance is at least the difference in length, and a byte
+        // length bounds a character count from above and (over 4) below:
+        // most candidates are set aside from their length alone.
+        if c.len() + limit < n || c.len() > 4 * (n + limit) {
+            continue;
+        }
+        let m = c.chars().count();
+        if m.abs_diff(n) > limit {
+            continue;
+        }
+        let d = if c.eq_ignore_ascii_case(name) {
+            0
+        } else {
+            *budget = budget.checked_sub((n * m) as u64)?;
+            strsim::osa_distance(name, c)
+        };
+        // Short names need something in common: `y` is not a typo of `x`.
+        if d <= limit && 2 * d < n.max(2) && best.is_none_or(|b| (d, c) < b) {
+            best = Some((d, c));
+        }
+    }
+    best.map(|(_, c)| c)
 }
 
 /// `did you mean `x`?`, when some candidate is close.
@@ -231,6 +283,24 @@ pub fn did_you_mean<'a>(
 ) -> Option<String> {
     closest(name, candidates).map(|c| format!("did you mean `{c}`?"))
 }
+
+/// At most `LIST_MAX` of `items`, comma-separated, then how many more: a
+/// help naming every field of a 15 000-field shape, once per unknown
+/// field, was gigabytes of output.
+pub fn list_capped<'a>(items: impl ExactSizeIterator<Item = &'a str>) -> String {
+    let total = items.len();
+    let mut out: Vec<&str> = items.take(LIST_MAX).collect();
+    let more = total - out.len();
+    let rest;
+    if more > 0 {
+        rest = format!("and {more} more");
+        out.push(&rest);
+    }
+    out.join(", ")
+}
+
+/// How many names a help lists before "and N more".
+pub const LIST_MAX: usize = 20;
 
 #[cfg(test)]
 mod suggestion_tests {
@@ -246,5 +316,49 @@ mod suggestion_tests {
         assert_eq!(super::closest("abc", ["abb", "abd"]), Some("abb"));
         assert_eq!(super::closest("y", ["x"]), None);
         assert_eq!(super::closest("X", ["x"]), Some("x"));
+    }
+
+    #[test]
+    fn suggestions_spend_a_counted_budget() {
+        let names = ["total", "count"];
+        // Two visits and two 4 x 5 tables (`count` is as long as `total`).
+        let mut budget = 42;
+        assert_eq!(
+            super::closest_within("totl", names, &mut budget),
+            Some("total")
+        );
+        assert_eq!(budget, 0);
+        // Spent: no suggestion rather than one from a partial search.
+        let mut budget = 41;
+        assert_eq!(super::closest_within("totl", names, &mut budget), None);
+        // Candidates too long or too short are set aside without a table.
+        let mut budget = 3;
+        let far = ["t", "totalsofar"];
+        assert_eq!(super::closest_within("totl", far, &mut budget), None);
+        assert_eq!(budget, 1);
+    }
+
+    #[test]
+    fn a_long_name_is_not_a_typo() {
+        let long = "x".repeat(super::SUGGEST_MAX_CHARS + 1);
+        let near = "x".repeat(super::SUGGEST_MAX_CHARS);
+        assert_eq!(super::closest(&long, [near.as_str()]), None);
+        assert_eq!(
+            super::closest(&near[1..], [near.as_str()]),
+            Some(near.as_str())
+        );
+    }
+
+    #[test]
+    fn long_lists_are_cut() {
+        let few = ["a", "b"];
+        assert_eq!(super::list_capped(few.iter().copied()), "a, b");
+        let many: Vec<String> = (0..super::LIST_MAX + 3).map(|i| format!("f{i}")).collect();
+        let shown = super::list_capped(many.iter().map(String::as_str));
+        assert!(shown.starts_with("f0, f1, "), "{shown}");
+        assert!(
+            shown.ends_with(&format!("f{}, and 3 more", super::LIST_MAX - 1)),
+            "{shown}"
+        );
     }
 }

@@ -38,6 +38,7 @@ pub(crate) fn check_proc<'p>(ck: &mut Checker<'_>, c: &Compiled<'p>, pi: usize) 
         // Every name the body can bind, known up front: no rehashing.
         env: NameTypes::with_capacity(p.params.len() + bindings),
         body: &p.body,
+        first_bound: std::cell::OnceCell::new(),
     };
     for (prm, (_, d)) in p.params.iter().zip(&info.params) {
         // A parameter named twice is reported with the signature.
@@ -384,18 +385,17 @@ fn check_legality(ck: &mut Checker<'_>, p: &Proc, s: &Stmt, fired: &mut [bool]) 
                 .iter()
                 .map(|k| k.kind.as_str())
                 .collect();
+            let guess = ck.did_you_mean(kind, known.iter().copied());
             ck.error(
                 crate::registry::EFFECT_KIND_UNKNOWN,
                 span,
                 "unknown effect kind",
                 format!("unknown effect kind `{kind}`"),
             )
-            .help = Some(
-                match crate::diag::did_you_mean(kind, known.iter().copied()) {
-                    Some(g) => format!("{g} (effect kinds are {})", known.join(", ")),
-                    None => format!("effect kinds are {}", known.join(", ")),
-                },
-            );
+            .help = Some(match guess {
+                Some(g) => format!("{g} (effect kinds are {})", known.join(", ")),
+                None => format!("effect kinds are {}", known.join(", ")),
+            });
         }
         kind => {
             let rows = &tables.regimes.statements;

@@ -336,13 +336,14 @@ pub(crate) fn resolve_decl(
         .chain(tables.types.aliases.iter().map(|a| a.spelling.as_str()))
         .chain(shapes.iter().copied());
     let help = "types are primitive (i32, i64, bool, ...), compiler aliases (Int, Bool, ...) or shapes of this forge";
+    let guess = ck.did_you_mean(&ty.name, known);
     ck.error(
         crate::registry::TYPE_UNKNOWN,
         ty.span,
         "unknown type",
         format!("unknown type `{}`", ty.name),
     )
-    .help = Some(match crate::diag::did_you_mean(&ty.name, known) {
+    .help = Some(match guess {
         Some(g) => format!("{g} ({help})"),
         None => help.into(),
     });

@@ -270,7 +270,7 @@ pub(crate) fn infer<'p>(
                 // Not bound here: no earlier mark may stand.
                 segs.slot.clear();
                 let later = scope.bound_later(n);
-                let guess = crate::diag::did_you_mean(n, scope.env.keys());
+                let guess = ck.did_you_mean(n, scope.env.keys());
                 let d = ck.error(
                     crate::registry::NAME_UNKNOWN,
                     e.span,
@@ -388,26 +388,20 @@ pub(crate) fn infer<'p>(
                         Some(d) => d.ty.clone(),
                         None => {
                             let s = c.ty_names.text(*s);
-                            let known: Vec<String> = shape
-                                .map(|sh| sh.fields.iter().map(|(n, _)| n.clone()).collect())
-                                .unwrap_or_default();
+                            let fields = shape.map_or(&[][..], |sh| &sh.fields[..]);
+                            let names = || fields.iter().map(|(n, _)| n.as_str());
+                            let guess = ck.did_you_mean(&field.name, names());
+                            let known = crate::diag::list_capped(names());
                             ck.error(
                                 crate::registry::FIELD_UNKNOWN,
                                 field.span,
                                 format!("no field `{}` on `{s}`", field.name),
                                 format!("shape `{s}` has no field `{}`", field.name),
                             )
-                            .help = Some(
-                                match crate::diag::did_you_mean(
-                                    &field.name,
-                                    known.iter().map(String::as_str),
-                                ) {
-                                    Some(g) => {
-                                        format!("{g} (`{s}` has the fields: {})", known.join(", "))
-                                    }
-                                    None => format!("`{s}` has the fields: {}", known.join(", ")),
-                                },
-                            );
+                            .help = Some(match guess {
+                                Some(g) => format!("{g} (`{s}` has the fields: {known})"),
+                                None => format!("`{s}` has the fields: {known}"),
+                            });
                             Ty::Unknown
                         }
                     }
@@ -555,16 +549,15 @@ pub(crate) fn infer<'p>(
                 for (_, fe) in fields {
                     infer(ck, c, scope, fe, calls);
                 }
+                let guess =
+                    ck.did_you_mean(&name.name, c.shapes[scope.forge].keys().map(String::as_str));
                 ck.error(
                     crate::registry::SHAPE_UNKNOWN,
                     name.span,
                     "no such shape in this forge",
                     format!("unknown shape `{}`", name.name),
                 )
-                .help = crate::diag::did_you_mean(
-                    &name.name,
-                    c.shapes[scope.forge].keys().map(String::as_str),
-                );
+                .help = guess;
                 return Ty::Unknown;
             };
             // Where each field of the shape was given; names the shape lacks
@@ -786,7 +779,7 @@ pub(crate) fn resolve_call(
                     .iter()
                     .filter(|p| p.forge == scope.forge)
                     .map(|p| p.proc.name.name.as_str());
-                let guess = crate::diag::did_you_mean(last, procs);
+                let guess = ck.did_you_mean(last, procs);
                 ck.error(
                     crate::registry::CALL_UNKNOWN,
                     span,
