@@ -309,6 +309,16 @@ fn unknown_fields(n: usize) -> String {
     s
 }
 
+/// One process using `n` resources no realizer provides (each reported,
+/// and explained, as missing).
+fn missing_resources(n: usize) -> String {
+    let uses: Vec<String> = (0..n).map(|i| format!("R{i}(a = 0)")).collect();
+    format!(
+        "dir 0.1;\nforge F {{\n  proc K main() uses {} {{\n    emit \"x\";\n    return;\n  }}\n}}\n",
+        uses.join(", ")
+    )
+}
+
 /// The generator child: writes every input into `dir`.
 fn generate(dir: &Path) {
     let files = [
@@ -324,6 +334,7 @@ fn generate(dir: &Path) {
         ("unknowns.dir", unknown_names(80_000)),
         ("misspelt.dir", misspelt_lets(20_000)),
         ("fields.dir", unknown_fields(15_000)),
+        ("resources.dir", missing_resources(10_000)),
     ];
     for (name, text) in files {
         std::fs::write(dir.join(name), text).expect("write input");
@@ -381,11 +392,12 @@ fn hostile(dir: &Path, missed: &mut usize) {
         p("emitters.dir"),
         p("dupbinds.dir"),
     );
-    let (oneline, unknowns, misspelt, fields) = (
+    let (oneline, unknowns, misspelt, fields, resources) = (
         p("oneline.dir"),
         p("unknowns.dir"),
         p("misspelt.dir"),
         p("fields.dir"),
+        p("resources.dir"),
     );
     // Whatever a 100 000-deep call chain does (refused, budgeted), it is a
     // documented run outcome, never an internal error.
@@ -482,6 +494,14 @@ fn hostile(dir: &Path, missed: &mut usize) {
             vec!["--simulate", &fields],
             false,
             &[4],
+        ),
+        // Each missing resource's derivation weighed every resource of the
+        // process (13 s).
+        (
+            "o explain 10 000 missing resources",
+            vec!["explain", &resources],
+            false,
+            &[0],
         ),
     ];
     for (label, args, feed, expected) in cases {

@@ -1087,10 +1087,12 @@ mod tests {
                 else {
                     panic!("no derivation of {}({t:?})", r.head.rel);
                 };
-                let head = ranks[&(r.head.rel.clone(), *t)];
+                let head = ranks
+                    .get(&r.head.rel, t)
+                    .expect("a derived fact has a rank");
                 for (rel, pt) in prem {
-                    if let Some(pr) = ranks.get(&(rel.clone(), pt)) {
-                        assert!(*pr < head, "{rel}({pt:?}) ranks {pr}, not before {head}");
+                    if let Some(pr) = ranks.get(&rel, &pt) {
+                        assert!(pr < head, "{rel}({pt:?}) ranks {pr}, not before {head}");
                     }
                 }
                 explained += 1;
