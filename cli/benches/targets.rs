@@ -349,6 +349,19 @@ fn wide_subset_sum() -> String {
     s
 }
 
+/// A Q process measuring `n` qubits and discarding every measurement:
+/// `n` linearity violations, 50 of them reported with derivations.
+fn unused_measurements(n: usize) -> String {
+    let mut s = String::from("dir 0.1;\nforge F {\n  proc Q main() [linear] {\n");
+    for i in 0..n {
+        s.push_str(&format!(
+            "    let a{i} = q_alloc(QBit);\n    let m{i} = q_measure(a{i});\n"
+        ));
+    }
+    s.push_str("    return;\n  }\n}\n");
+    s
+}
+
 /// The generator child: writes every input into `dir`.
 fn generate(dir: &Path) {
     let files = [
@@ -366,6 +379,7 @@ fn generate(dir: &Path) {
         ("fields.dir", unknown_fields(15_000)),
         ("resources.dir", missing_resources(10_000)),
         ("subsetsum.dir", wide_subset_sum()),
+        ("measurements.dir", unused_measurements(80_000)),
     ];
     for (name, text) in files {
         std::fs::write(dir.join(name), text).expect("write input");
@@ -431,6 +445,7 @@ fn hostile(dir: &Path, missed: &mut usize) {
         p("resources.dir"),
         p("subsetsum.dir"),
     );
+    let measurements = p("measurements.dir");
     // Whatever a 100 000-deep call chain does (refused, budgeted), it is a
     // documented run outcome, never an internal error.
     let any_outcome: &[i32] = &[0, 2, 3, 4, 10, 11, 12];
@@ -532,6 +547,19 @@ fn hostile(dir: &Path, missed: &mut usize) {
         (
             "o explain 10 000 missing resources",
             vec!["explain", &resources],
+            false,
+            &[0],
+        ),
+        // Each reported violation indexed the facts anew (12 s).
+        (
+            "q 80 000 unused measurements",
+            vec!["--simulate", &measurements],
+            false,
+            &[4],
+        ),
+        (
+            "r the same, explain",
+            vec!["explain", &measurements],
             false,
             &[0],
         ),

@@ -769,7 +769,9 @@ pub fn eval_naive(strata: &[Vec<Rule>], facts: &Db) -> Db {
 /// bound column, a search visits only the tuples that can match (keyed on
 /// one, explaining 10 000 missing resources of one process visited
 /// 10 000 tuples per fact: 13 s).
-type ColumnIndex = BTreeMap<(String, u8), BTreeMap<Tuple, std::rc::Rc<[Tuple]>>>;
+/// Each relation's tuples are kept with their key, sorted by it, so that a
+/// lookup is a binary search and the index one allocation.
+type ColumnIndex = BTreeMap<(String, u8), std::rc::Rc<[(Tuple, Tuple)]>>;
 
 /// Derivations over a fixed point, with per-column indexes built on demand
 /// so that explaining every derived fact stays near-linear, and (given the
@@ -799,7 +801,12 @@ impl<'d> Deriver<'d> {
 
     /// Tuples of `rel` whose columns `cols` (a bit set) hold `values`, in
     /// column order.
-    fn matching(&self, rel: &str, cols: u8, values: &Tuple) -> std::rc::Rc<[Tuple]> {
+    fn matching(
+        &self,
+        rel: &str,
+        cols: u8,
+        values: &Tuple,
+    ) -> (std::rc::Rc<[(Tuple, Tuple)]>, std::ops::Range<usize>) {
         let key_of = |t: &Tuple| -> Option<Tuple> {
             let mut k = Tuple::default();
             for c in (0..MAX_COLUMNS).filter(|c| cols & (1 << c) != 0) {
@@ -807,19 +814,25 @@ impl<'d> Deriver<'d> {
             }
             Some(k)
         };
-        let mut idx = self.index.borrow_mut();
-        let m = idx.entry((rel.to_string(), cols)).or_insert_with(|| {
-            let mut m: BTreeMap<Tuple, Vec<Tuple>> = BTreeMap::new();
-            for t in self.db.get(rel).into_iter().flatten() {
-                if let Some(k) = key_of(t) {
-                    m.entry(k).or_default().push(*t);
-                }
-            }
-            m.into_iter().map(|(k, v)| (k, v.into())).collect()
-        });
-        m.get(values)
-            .cloned()
-            .unwrap_or_else(|| std::rc::Rc::from([]))
+        let keyed = {
+            let mut idx = self.index.borrow_mut();
+            let entry = idx.entry((rel.to_string(), cols)).or_insert_with(|| {
+                let mut v: Vec<(Tuple, Tuple)> = self
+                    .db
+                    .get(rel)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|t| Some((key_of(t)?, *t)))
+                    .collect();
+                // Stable: a key's tuples stay in the relation's order.
+                v.sort_by_key(|a| a.0);
+                v.into()
+            });
+            std::rc::Rc::clone(entry)
+        };
+        let start = keyed.partition_point(|(k, _)| k < values);
+        let end = start + keyed[start..].partition_point(|(k, _)| k == values);
+        (keyed, start..end)
     }
 
     /// The premises (negated ones marked `!`) of the first derivation of
@@ -871,17 +884,9 @@ impl<'d> Deriver<'d> {
                 }
             }
         }
-        let candidates: std::rc::Rc<[Tuple]> = if cols != 0 {
-            self.matching(&atom.rel, cols, &values)
-        } else {
-            self.db
-                .get(&atom.rel)
-                .into_iter()
-                .flatten()
-                .cloned()
-                .collect()
-        };
-        for &t in candidates.iter() {
+        // Every tuple when nothing is bound: keyed on no column.
+        let (keyed, range) = self.matching(&atom.rel, cols, &values);
+        for &(_, t) in &keyed[range] {
             self.visited.set(self.visited.get() + 1);
             // Premises that appeared no earlier than the head did not
             // derive it first (ranks known only for derived relations).
@@ -897,12 +902,6 @@ impl<'d> Deriver<'d> {
         }
         false
     }
-}
-
-/// One derivation of `tuple` in the head relation of `rule`: the body facts
-/// (negated premises marked `!`) it was derived from.
-pub fn derivation(rule: &Rule, tuple: &[u32], db: &Db) -> Option<Vec<(String, Tuple)>> {
-    Deriver::new(db, None).derivation(rule, tuple)
 }
 
 #[cfg(test)]

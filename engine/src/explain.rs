@@ -336,7 +336,7 @@ pub(crate) fn build(
 fn linearity_view(tables: &Tables, loc: &Locator<'_>, c: &Compiled<'_>, pi: usize) -> Vec<String> {
     let lin = &tables.linearity;
     let lowered = crate::linearity::lower(lin, c, pi, &c.procs[pi].env, None);
-    let budget = tables.profile.budgets.linearity_facts as usize;
+    let budget = crate::linearity::budget(tables, &lowered.facts);
     let Ok((db, _)) = datalog::eval(&lin.strata, &lowered.facts, budget) else {
         return vec!["linearity analysis budget exhausted".into()];
     };
@@ -347,27 +347,32 @@ fn linearity_view(tables: &Tables, loc: &Locator<'_>, c: &Compiled<'_>, pi: usiz
             .map(|s| loc.at(*s))
             .unwrap_or_default()
     };
+    // Facts by value, gathered once (searched per value, a process of
+    // 80 000 values was quadratic); relations iterate in tuple order, so
+    // the first definition kept is the earliest.
+    let mut defs: BTreeMap<u32, u32> = BTreeMap::new();
+    for t in db.get(lin::DEF).into_iter().flatten() {
+        defs.entry(t[0]).or_insert(t[1]);
+    }
+    let mut consuming: BTreeMap<u32, Vec<&datalog::Tuple>> = BTreeMap::new();
+    for t in db.get(lin::CONSUMING).into_iter().flatten() {
+        consuming.entry(t[0]).or_default().push(t);
+    }
+    let der = datalog::Deriver::new(&db, None);
     let mut out = Vec::new();
     for (v, name) in lowered.vars.iter().enumerate() {
         let v = v as u32;
-        let def = db
-            .get(lin::DEF)
-            .into_iter()
-            .flatten()
-            .find(|t| t[0] == v)
-            .map(|t| point(t[1]))
-            .unwrap_or_default();
+        let def = defs.get(&v).map(|p| point(*p)).unwrap_or_default();
         let linear = db.get(lin::LINEAR).is_some_and(|r| r.contains(&[v][..]));
-        let uses: Vec<String> = db
-            .get(lin::CONSUMING)
+        let uses: Vec<String> = consuming
+            .get(&v)
             .into_iter()
             .flatten()
-            .filter(|t| t[0] == v)
             .map(|t| {
                 let rule = lin
                     .rules()
                     .filter(|r| r.head.rel == lin::CONSUMING)
-                    .find(|r| datalog::derivation(r, t, &db).is_some())
+                    .find(|r| der.derivation(r, t).is_some())
                     .map(|r| r.id.clone())
                     .unwrap_or_default();
                 format!("consumed at {} ({rule})", point(t[1]))

@@ -398,6 +398,16 @@ fn expr_head(e: &Expr) -> String {
     }
 }
 
+/// The facts the analysis of one process may derive: at least the
+/// profile's floor, and more for a larger process, so that a valid large
+/// program is not stopped as undetermined.
+pub(crate) fn budget(tables: &semantics::Tables, facts: &Db) -> usize {
+    let budgets = &tables.profile.budgets;
+    let inputs: usize = facts.values().map(|r| r.len()).sum();
+    (budgets.linearity_facts as usize)
+        .max(inputs.saturating_mul(budgets.linearity_facts_per_input as usize))
+}
+
 fn report(
     ck: &mut Checker<'_>,
     c: &Compiled<'_>,
@@ -406,10 +416,7 @@ fn report(
     only: Option<&str>,
 ) {
     let lin = &ck.tables.linearity;
-    let budgets = &ck.tables.profile.budgets;
-    let inputs: usize = lowered.facts.values().map(|r| r.len()).sum();
-    let budget = (budgets.linearity_facts as usize)
-        .max(inputs.saturating_mul(budgets.linearity_facts_per_input as usize));
+    let budget = budget(ck.tables, &lowered.facts);
     let (db, fired) = match datalog::eval(&lin.strata, &lowered.facts, budget) {
         Ok(r) => r,
         Err(e) => {
@@ -450,6 +457,9 @@ fn report(
             .collect();
         format!("{rel}({})", args.join(", "))
     };
+    // One deriver for every violation: its indexes are built once (built
+    // per violation, 50 reports of 80 000 unused values took 12 s).
+    let der = datalog::Deriver::new(&db, None);
     let mut diags = Vec::new();
     let mut omitted = 0usize;
     for v in lin
@@ -469,7 +479,7 @@ fn report(
             let Some((rule, facts)) = lin
                 .rules()
                 .filter(|r| r.head.rel == v.relation)
-                .find_map(|r| datalog::derivation(r, t, &db).map(|f| (r, f)))
+                .find_map(|r| der.derivation(r, t).map(|f| (r, f)))
             else {
                 continue;
             };
