@@ -362,6 +362,17 @@ fn unused_measurements(n: usize) -> String {
     s
 }
 
+/// `n` valid statements of 60-deep brackets, then a syntax error.
+fn late_syntax_error(n: usize) -> String {
+    let deep = format!("{}1{}", "(".repeat(60), ")".repeat(60));
+    let mut s = String::from("dir 0.1;\nforge F {\n  proc K main() -> i64 {\n");
+    for i in 0..n {
+        s.push_str(&format!("    let a{i} = {deep};\n"));
+    }
+    s.push_str("    let = ;\n    return 0;\n  }\n}\n");
+    s
+}
+
 /// The generator child: writes every input into `dir`.
 fn generate(dir: &Path) {
     let files = [
@@ -380,6 +391,7 @@ fn generate(dir: &Path) {
         ("resources.dir", missing_resources(10_000)),
         ("subsetsum.dir", wide_subset_sum()),
         ("measurements.dir", unused_measurements(80_000)),
+        ("late_error.dir", late_syntax_error(70_000)),
     ];
     for (name, text) in files {
         std::fs::write(dir.join(name), text).expect("write input");
@@ -446,6 +458,7 @@ fn hostile(dir: &Path, missed: &mut usize) {
         p("subsetsum.dir"),
     );
     let measurements = p("measurements.dir");
+    let late_error = p("late_error.dir");
     // Whatever a 100 000-deep call chain does (refused, budgeted), it is a
     // documented run outcome, never an internal error.
     let any_outcome: &[i32] = &[0, 2, 3, 4, 10, 11, 12];
@@ -562,6 +575,14 @@ fn hostile(dir: &Path, missed: &mut usize) {
             vec!["explain", &measurements],
             false,
             &[0],
+        ),
+        // The grammar worded the error after parsing the whole file
+        // (3.3 s, 1 GB).
+        (
+            "s syntax error after 9.8 MB",
+            vec!["--simulate", &late_error],
+            false,
+            &[3],
         ),
         // One call of 20 000 conflicts ran 53 s (the propagation budget was
         // checked between calls only); now bounded by the counted budget,

@@ -39,6 +39,7 @@ fn read<'s>(src: &'s str, deferred: Option<Deferred<'s, '_>>) -> Option<Program>
         depth: 0,
         too_deep: false,
         deferred,
+        accepted: None,
     };
     let p = t.file()?;
     if t.too_deep {
@@ -48,6 +49,25 @@ fn read<'s>(src: &'s str, deferred: Option<Deferred<'s, '_>>) -> Option<Program>
         d.finish()?;
     }
     Some(p)
+}
+
+/// The byte ranges of the items (statements, shapes, processes, bindings,
+/// forges, `types`) this reader reads in full before it gives up, outermost
+/// only, in order. Each is an item the grammar accepts as the reader does,
+/// so the grammar may skip them when it only has to word an error (see
+/// `text::load_text`).
+pub(crate) fn accepted(src: &str) -> Vec<(usize, usize)> {
+    let mut t = T {
+        s: src,
+        b: src.as_bytes(),
+        i: 0,
+        depth: 0,
+        too_deep: false,
+        deferred: None,
+        accepted: Some(Vec::new()),
+    };
+    let _ = t.file();
+    t.accepted.unwrap_or_default()
 }
 
 /// The `;` that ends the expression starting at `at`: the first outside
@@ -76,6 +96,8 @@ struct T<'s, 'q> {
     too_deep: bool,
     /// Where expressions go when another thread parses them.
     deferred: Option<Deferred<'s, 'q>>,
+    /// The items read in full, when asked for (`accepted`).
+    accepted: Option<Vec<(usize, usize)>>,
 }
 
 fn ident_char(c: u8) -> bool {
@@ -83,6 +105,17 @@ fn ident_char(c: u8) -> bool {
 }
 
 impl<'s> T<'s, '_> {
+    /// Records the item `a..self.i` as read in full; it encloses any item
+    /// recorded within it.
+    fn done(&mut self, a: usize) {
+        if let Some(acc) = &mut self.accepted {
+            while acc.last().is_some_and(|&(s, _)| s >= a) {
+                acc.pop();
+            }
+            acc.push((a, self.i));
+        }
+    }
+
     /// The grammar's implicit WHITESPACE and COMMENT.
     fn ws(&mut self) {
         loop {
@@ -250,6 +283,7 @@ impl<'s> T<'s, '_> {
             if self.i == self.b.len() {
                 break;
             }
+            let a = self.i;
             if self.at_keyword("types") {
                 if types.is_some() {
                     return None;
@@ -262,6 +296,7 @@ impl<'s> T<'s, '_> {
             } else {
                 return None;
             }
+            self.done(a);
         }
         Some(Program {
             version: Some(version),
@@ -285,6 +320,7 @@ impl<'s> T<'s, '_> {
                 self.count("}");
                 break;
             }
+            let a = self.i;
             if self.at_keyword("shape") {
                 shapes.push(self.shape()?);
             } else if self.at_keyword("proc") {
@@ -294,6 +330,7 @@ impl<'s> T<'s, '_> {
             } else {
                 return None;
             }
+            self.done(a);
         }
         Some(Forge {
             name,
@@ -437,7 +474,9 @@ impl<'s> T<'s, '_> {
                 self.count("}");
                 break;
             }
+            let a = self.i;
             body.push(self.stmt()?);
+            self.done(a);
         }
         Some(Proc {
             regime,
@@ -722,6 +761,9 @@ mod tests {
             .collect()
     }
 
+    /// Errors the blanked input worded (as the whole input does).
+    static BLANKED_ERRORS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
     /// Where the fast reader accepts, the grammar accepts the same program
     /// (spans included).
     fn agree(src: &str) -> (bool, bool) {
@@ -733,6 +775,15 @@ mod tests {
                 "fast accepts what the grammar rejects: {}\n{src}",
                 e.message
             ),
+            // With the items the reader read in full blanked, the grammar
+            // words the same error, or none (and the whole input decides).
+            (None, Err(e)) => {
+                let blanked = crate::on_parse_stack(|| crate::text::load_text_blanked(src));
+                if let Err(b) = blanked {
+                    assert_eq!(format!("{b:?}"), format!("{e:?}"), "{src}");
+                    BLANKED_ERRORS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+            }
             _ => {}
         }
         (fast.is_some(), slow.is_ok())
@@ -862,6 +913,11 @@ mod tests {
         assert!(
             fast_ok * 100 >= valid * 90,
             "fast read {fast_ok} of {valid}"
+        );
+        let blanked = BLANKED_ERRORS.load(std::sync::atomic::Ordering::Relaxed);
+        assert!(
+            blanked > 200,
+            "only {blanked} errors worded from blanked input"
         );
     }
 }
