@@ -373,6 +373,16 @@ fn late_syntax_error(n: usize) -> String {
     s
 }
 
+/// `n` Q processes with nothing in them, and a K entry.
+fn empty_q_processes(n: usize) -> String {
+    let mut s = String::from("dir 0.1;\nforge F {\n");
+    for i in 0..n {
+        s.push_str(&format!("  proc Q p{i}() [linear] {{\n    return;\n  }}\n"));
+    }
+    s.push_str("  proc K main() {\n    return;\n  }\n}\n");
+    s
+}
+
 /// The generator child: writes every input into `dir`.
 fn generate(dir: &Path) {
     let files = [
@@ -392,6 +402,7 @@ fn generate(dir: &Path) {
         ("subsetsum.dir", wide_subset_sum()),
         ("measurements.dir", unused_measurements(80_000)),
         ("late_error.dir", late_syntax_error(70_000)),
+        ("empty_q.dir", empty_q_processes(100_000)),
     ];
     for (name, text) in files {
         std::fs::write(dir.join(name), text).expect("write input");
@@ -459,6 +470,7 @@ fn hostile(dir: &Path, missed: &mut usize) {
     );
     let measurements = p("measurements.dir");
     let late_error = p("late_error.dir");
+    let empty_q = p("empty_q.dir");
     // Whatever a 100 000-deep call chain does (refused, budgeted), it is a
     // documented run outcome, never an internal error.
     let any_outcome: &[i32] = &[0, 2, 3, 4, 10, 11, 12];
@@ -583,6 +595,13 @@ fn hostile(dir: &Path, missed: &mut usize) {
             vec!["--simulate", &late_error],
             false,
             &[3],
+        ),
+        // Each process set up a datafrog evaluation of every stratum.
+        (
+            "t 100 000 empty Q processes",
+            vec!["--simulate", &empty_q],
+            false,
+            &[0],
         ),
         // One call of 20 000 conflicts ran 53 s (the propagation budget was
         // checked between calls only); now bounded by the counted budget,
