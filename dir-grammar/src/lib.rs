@@ -128,6 +128,13 @@ pub mod fuzzing {
         crate::on_parse_stack(|| crate::beside::both_ways(crate::fast_text::load_beside, src))
     }
 
+    /// The error the grammar words for `src` with the items the fast
+    /// reader read in full blanked (what `load_text` does from 64 KiB on),
+    /// whatever the size; `Ok` where that says nothing.
+    pub fn text_blanked(src: &str) -> Result<(), LoadError> {
+        crate::on_parse_stack(|| crate::text::load_text_blanked(src))
+    }
+
     /// The normative pest parse, after the same pre-scan.
     pub fn expr_pest(src: &str) -> Result<Expr, LoadError> {
         crate::on_parse_stack(|| {

@@ -3,7 +3,8 @@
 //! for input `load` treats as text, both give the same verdict; a program
 //! that loads survives the canonical-printer round trip; the hand-written
 //! reader builds the same program with its expressions parsed on a second
-//! thread as in place.
+//! thread as in place; the grammar words the same error with the items the
+//! reader read in full blanked.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -38,6 +39,15 @@ fuzz_target!(|data: &[u8]| {
     if !first.starts_with('{') {
         let (here, beside) = dir_grammar::fuzzing::text_beside(src);
         assert_eq!(here, beside, "expressions parsed beside differ");
+        // With the items read in full blanked, the grammar words the same
+        // error as for the whole input, or none.
+        if let (Err(b), Err(e)) = (dir_grammar::fuzzing::text_blanked(src), &direct) {
+            assert_eq!(
+                (b.kind, b.span, &b.message),
+                (e.kind, e.span, &e.message),
+                "the blanked input words another error"
+            );
+        }
     }
     if let Ok(p) = &loaded {
         common::check_roundtrip(p);
