@@ -385,10 +385,7 @@ impl Ranks {
     /// The tuples of one relation with their rounds (keyed by relation, so
     /// that a lookup copies no name: `explain` asks once per candidate).
     fn relation(&mut self, rel: &str) -> &mut BTreeMap<Tuple, u32> {
-        if !self.0.contains_key(rel) {
-            self.0.insert(rel.to_string(), BTreeMap::new());
-        }
-        self.0.get_mut(rel).expect("inserted above")
+        self.0.entry(rel.to_string()).or_default()
     }
 }
 
