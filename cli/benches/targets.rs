@@ -383,6 +383,23 @@ fn empty_q_processes(n: usize) -> String {
     s
 }
 
+/// `n` calls of unknown processes in one forge, beside `n` processes of
+/// another: "did you mean" pays for visiting the other forge's processes.
+fn unknown_calls_beside(n: usize) -> String {
+    let mut s = String::from("dir 0.1;\nforge A {\n  proc K main() -> i64 {\n");
+    for i in 0..n {
+        s.push_str(&format!("    call zzzzzzzzzzzzzzzz{i}(1);\n"));
+    }
+    s.push_str("    return 0;\n  }\n}\nforge B {\n");
+    for i in 0..n {
+        s.push_str(&format!(
+            "  proc K zzzzzzzzzzzzzzzy{i}(x: i64) -> i64 {{\n    return x;\n  }}\n"
+        ));
+    }
+    s.push_str("}\n");
+    s
+}
+
 /// The generator child: writes every input into `dir`.
 fn generate(dir: &Path) {
     let files = [
@@ -403,6 +420,7 @@ fn generate(dir: &Path) {
         ("measurements.dir", unused_measurements(80_000)),
         ("late_error.dir", late_syntax_error(70_000)),
         ("empty_q.dir", empty_q_processes(100_000)),
+        ("calls_beside.dir", unknown_calls_beside(40_000)),
     ];
     for (name, text) in files {
         std::fs::write(dir.join(name), text).expect("write input");
@@ -471,6 +489,7 @@ fn hostile(dir: &Path, missed: &mut usize) {
     let measurements = p("measurements.dir");
     let late_error = p("late_error.dir");
     let empty_q = p("empty_q.dir");
+    let calls_beside = p("calls_beside.dir");
     // Whatever a 100 000-deep call chain does (refused, budgeted), it is a
     // documented run outcome, never an internal error.
     let any_outcome: &[i32] = &[0, 2, 3, 4, 10, 11, 12];
@@ -602,6 +621,13 @@ fn hostile(dir: &Path, missed: &mut usize) {
             vec!["--simulate", &empty_q],
             false,
             &[0],
+        ),
+        // The other forge's processes were visited unpaid for (12 s).
+        (
+            "u 40 000 unknown calls, 2 forges",
+            vec!["check", &calls_beside],
+            false,
+            &[4],
         ),
         // One call of 20 000 conflicts ran 53 s (the propagation budget was
         // checked between calls only); now bounded by the counted budget,

@@ -33,7 +33,9 @@ const BLANK_FROM_BYTES: usize = 64 * 1024;
 /// late error took 4.7 s and 1 GB through the grammar whole). The last
 /// such item is kept, so that "the previous token" of an error is the
 /// same. `Ok` says nothing: the reader gave up on something the grammar
-/// accepts, and the whole input goes through the grammar.
+/// accepts (or on an error of building the program), and the whole input
+/// goes through the grammar; a valid file the reader declines is then
+/// parsed twice, the first time without its blanked items.
 pub(crate) fn load_text_blanked(src: &str) -> R<()> {
     let mut items = crate::fast_text::accepted(src);
     items.pop();
@@ -55,7 +57,15 @@ pub(crate) fn load_text_blanked(src: &str) -> R<()> {
     };
     // The pre-scan sees the input as it is: its limits are the file's.
     scan_text(src)?;
-    load_text_pest_scanned(&blanked).map(|_| ())
+    // Only the grammar's verdict carries over: the whole input is parsed
+    // before any item is built, so its first error is this one. An error
+    // of building the program from the parse could be one the blanked
+    // items hide (a second `types` stops being one): the whole input
+    // decides those.
+    match DirParser::parse(Rule::dir_file, &blanked) {
+        Err(e) => Err(syntax_error(&blanked, e)),
+        Ok(_) => Ok(()),
+    }
 }
 
 fn scan_text(src: &str) -> R<()> {
@@ -76,10 +86,6 @@ fn scan_text(src: &str) -> R<()> {
 /// every input the hand-written reader gives up on.
 pub(crate) fn load_text_pest(src: &str) -> R<Program> {
     scan_text(src)?;
-    load_text_pest_scanned(src)
-}
-
-fn load_text_pest_scanned(src: &str) -> R<Program> {
     let file = DirParser::parse(Rule::dir_file, src)
         .map_err(|e| syntax_error(src, e))?
         .next()

@@ -153,6 +153,17 @@ impl<'t> Checker<'t> {
         }
     }
 
+    /// [`Checker::did_you_mean`] over the candidates that are `Some`; each
+    /// item costs a unit of the budget, a `None` too.
+    pub fn did_you_mean_of<'a>(
+        &mut self,
+        name: &str,
+        candidates: impl IntoIterator<Item = Option<&'a str>>,
+    ) -> Option<String> {
+        closest_among(name, candidates, &mut self.suggest_budget)
+            .map(|c| format!("did you mean `{c}`?"))
+    }
+
     /// [`did_you_mean`], spending this check's suggestion budget.
     pub fn did_you_mean<'a>(
         &mut self,
@@ -216,11 +227,12 @@ impl<'t> Checker<'t> {
 /// Names longer than this get no suggestion: a typo is short, and the
 /// distance costs the product of the two lengths.
 pub const SUGGEST_MAX_CHARS: usize = 64;
-/// The work one check may spend on "did you mean" help: a unit per
-/// candidate visited plus the cells of each distance computed. Once spent,
-/// later diagnostics go without a suggestion (they keep everything else):
-/// 20 000 unknown names among 20 000 candidates took 26 s. Counted, not
-/// timed, so which diagnostics get one never varies between runs.
+/// The work one check may spend on "did you mean" help (unbounded, 20 000
+/// unknown names among 20 000 candidates took 26 s): a unit per candidate
+/// visited plus the cells of each distance computed. A search the rest does
+/// not cover gives no suggestion (the diagnostic keeps everything else),
+/// and a later, cheaper one may still get one. Counted, not timed, so which
+/// diagnostics get one never varies between runs.
 pub const SUGGEST_BUDGET: u64 = 50_000_000;
 
 /// The candidate closest to a misspelt `name`, for "did you mean" help:
@@ -241,6 +253,16 @@ pub fn closest_within<'a>(
     candidates: impl IntoIterator<Item = &'a str>,
     budget: &mut u64,
 ) -> Option<&'a str> {
+    closest_among(name, candidates.into_iter().map(Some), budget)
+}
+
+/// [`closest_within`] over the candidates that are `Some`: a `None` costs
+/// its visit too (a caller's filter is paid for).
+pub fn closest_among<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = Option<&'a str>>,
+    budget: &mut u64,
+) -> Option<&'a str> {
     let n = name.chars().count();
     if n > SUGGEST_MAX_CHARS {
         return None;
@@ -249,6 +271,7 @@ pub fn closest_within<'a>(
     let mut best: Option<(usize, &'a str)> = None;
     for c in candidates {
         *budget = budget.checked_sub(1)?;
+        let Some(c) = c else { continue };
         if c == name {
             continue;
         }
@@ -336,6 +359,19 @@ mod suggestion_tests {
         let far = ["t", "totalsofar"];
         assert_eq!(super::closest_within("totl", far, &mut budget), None);
         assert_eq!(budget, 1);
+    }
+
+    #[test]
+    fn filtered_candidates_are_paid_for() {
+        let items = [None, None, Some("total"), None];
+        let mut budget = 4 + 20;
+        assert_eq!(
+            super::closest_among("totl", items, &mut budget),
+            Some("total")
+        );
+        assert_eq!(budget, 0);
+        let mut budget = 2;
+        assert_eq!(super::closest_among("totl", items, &mut budget), None);
     }
 
     #[test]

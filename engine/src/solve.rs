@@ -681,8 +681,10 @@ struct Session {
     queries_left: u64,
 }
 
-/// Conflicts in a call's first slice: the questions of the corpus need
-/// fewer, so their search is that of one uninterrupted call.
+/// Conflicts in a call's first slice. The corpus's questions need 285 in
+/// all at most, so their calls are rarely cut (a slice after the first
+/// conflicts of a question may be smaller: it is sized from the
+/// propagations a conflict has cost so far).
 const FIRST_SLICE: u64 = 512;
 
 impl Session {
@@ -758,11 +760,20 @@ impl Session {
         }
         let mut slice = FIRST_SLICE;
         loop {
-            let per_conflict = self.enc.s.num_propagations() / (self.conflicts_spent + 1);
-            let this = slice
-                .min(grant)
-                .min(self.props_left() / per_conflict.max(1))
-                .max(1);
+            // Before any conflict there is no estimate (the propagations
+            // of setting up would make one up), and the slice is whole.
+            let this = match self
+                .enc
+                .s
+                .num_propagations()
+                .checked_div(self.conflicts_spent)
+            {
+                Some(per_conflict) => slice
+                    .min(grant)
+                    .min(self.props_left() / per_conflict.max(1))
+                    .max(1),
+                None => slice.min(grant),
+            };
             let meter = self.enc.s.cb_mut();
             meter.conflicts = 0;
             meter.limit = this;
