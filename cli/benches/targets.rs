@@ -400,6 +400,24 @@ fn unknown_calls_beside(n: usize) -> String {
     s
 }
 
+/// `n` processes, each calling the next and the first: a cycle closed at
+/// every process, each as long as the chain so far.
+fn recursion_everywhere(n: usize) -> String {
+    let mut s = String::from("dir 0.1;\nforge F {\n");
+    for i in 0..n {
+        let next = if i + 1 < n {
+            format!("p{}()", i + 1)
+        } else {
+            "1".into()
+        };
+        s.push_str(&format!(
+            "  proc K p{i}() -> i64 {{ let a = {next}; let b = p0(); return a; }}\n"
+        ));
+    }
+    s.push_str("}\n");
+    s
+}
+
 /// The generator child: writes every input into `dir`.
 fn generate(dir: &Path) {
     let files = [
@@ -421,6 +439,7 @@ fn generate(dir: &Path) {
         ("late_error.dir", late_syntax_error(70_000)),
         ("empty_q.dir", empty_q_processes(100_000)),
         ("calls_beside.dir", unknown_calls_beside(40_000)),
+        ("recursion.dir", recursion_everywhere(16_000)),
     ];
     for (name, text) in files {
         std::fs::write(dir.join(name), text).expect("write input");
@@ -490,6 +509,7 @@ fn hostile(dir: &Path, missed: &mut usize) {
     let late_error = p("late_error.dir");
     let empty_q = p("empty_q.dir");
     let calls_beside = p("calls_beside.dir");
+    let recursion = p("recursion.dir");
     // Whatever a 100 000-deep call chain does (refused, budgeted), it is a
     // documented run outcome, never an internal error.
     let any_outcome: &[i32] = &[0, 2, 3, 4, 10, 11, 12];
@@ -626,6 +646,14 @@ fn hostile(dir: &Path, missed: &mut usize) {
         (
             "u 40 000 unknown calls, 2 forges",
             vec!["check", &calls_beside],
+            false,
+            &[4],
+        ),
+        // Each cycle was found by a search of the stack and named whole
+        // (5 s, 1.9 GB of output).
+        (
+            "v 16 000 cycles through p0",
+            vec!["check", &recursion],
             false,
             &[4],
         ),

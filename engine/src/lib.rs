@@ -729,4 +729,24 @@ mod run_digest_tests {
         assert_eq!(ran.trace.run, refused.trace.run);
         assert_eq!(ran.trace.artifact.digest, semantics::sha256(&big));
     }
+
+    /// A long cycle is named by its two ends and how many are left out, so
+    /// that a message costs the same whatever the cycle's length.
+    #[test]
+    fn long_cycles_are_named_by_their_ends() {
+        let engine = Engine::new(Tables::defaults().expect("tables")).expect("engine");
+        let mut text = String::from("dir 0.1;\nforge F {\n");
+        for i in 0..20 {
+            text.push_str(&format!(
+                "  proc K p{i}() -> i64 {{\n    call p{}() -> r;\n    return r;\n  }}\n",
+                (i + 1) % 20
+            ));
+        }
+        text.push_str("}\n");
+        let program = dir_grammar::load_str(&text).expect("loads");
+        let diags = engine.check_static(&program).expect_err("a cycle");
+        let m = &diags[0].message;
+        assert!(m.contains("… 12 more …"), "{m}");
+        assert_eq!(m.matches(" -> ").count(), 9, "{m}");
+    }
 }
