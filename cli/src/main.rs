@@ -401,7 +401,19 @@ fn main() -> ExitCode {
 }
 
 fn real_main() -> u8 {
-    let mut cli = Cli::parse();
+    let mut cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // Help and version go to stdout (exit 0), usage errors to stderr
+            // (exit 2); help that cannot be written is output that cannot
+            // be written (exit 2), not success.
+            let printed = e.print().and_then(|()| std::io::stdout().flush());
+            return match (printed, e.exit_code()) {
+                (Ok(()), code) => u8::try_from(code).unwrap_or(2),
+                (Err(_), _) => 2,
+            };
+        }
+    };
     if let Some(f) = cli.old_error_format {
         cli.error_format = f;
     }

@@ -883,6 +883,9 @@ fn failed_output_is_not_success() {
         &["fmt", "examples/hello.dir"][..],
         &["rules"][..],
         &["explain", "examples/hello.dir"][..],
+        &["--help"][..],
+        &["--version"][..],
+        &["check", "--help"][..],
     ] {
         let o = run(args);
         assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
