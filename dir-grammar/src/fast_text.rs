@@ -32,15 +32,7 @@ pub(crate) fn load_beside(src: &str, beside: bool) -> Option<Program> {
 }
 
 fn read<'s>(src: &'s str, deferred: Option<Deferred<'s, '_>>) -> Option<Program> {
-    let mut t = T {
-        s: src,
-        b: src.as_bytes(),
-        i: 0,
-        depth: 0,
-        too_deep: false,
-        deferred,
-        accepted: None,
-    };
+    let mut t = T::new(src, deferred, None);
     let p = t.file()?;
     if t.too_deep {
         return None;
@@ -57,15 +49,7 @@ fn read<'s>(src: &'s str, deferred: Option<Deferred<'s, '_>>) -> Option<Program>
 /// so the grammar may skip them when it only has to word an error (see
 /// `text::load_text`).
 pub(crate) fn accepted(src: &str) -> Vec<(usize, usize)> {
-    let mut t = T {
-        s: src,
-        b: src.as_bytes(),
-        i: 0,
-        depth: 0,
-        too_deep: false,
-        deferred: None,
-        accepted: Some(Vec::new()),
-    };
+    let mut t = T::new(src, None, Some(Vec::new()));
     let _ = t.file();
     t.accepted.unwrap_or_default()
 }
@@ -104,7 +88,23 @@ fn ident_char(c: u8) -> bool {
     c.is_ascii_alphanumeric() || c == b'_'
 }
 
-impl<'s> T<'s, '_> {
+impl<'s, 'q> T<'s, 'q> {
+    fn new(
+        src: &'s str,
+        deferred: Option<Deferred<'s, 'q>>,
+        accepted: Option<Vec<(usize, usize)>>,
+    ) -> T<'s, 'q> {
+        T {
+            s: src,
+            b: src.as_bytes(),
+            i: 0,
+            depth: 0,
+            too_deep: false,
+            deferred,
+            accepted,
+        }
+    }
+
     /// Records the item `a..self.i` as read in full; it encloses any item
     /// recorded within it.
     fn done(&mut self, a: usize) {

@@ -402,23 +402,26 @@ pub fn eval_ranked(
     let mut round: u32 = 0;
     for stratum in strata {
         let heads: BTreeSet<&str> = stratum.iter().map(|r| r.head.rel.as_str()).collect();
-        // A rule with a premise that stays empty derives nothing: a relation
-        // not derived here without facts, or one derived here only by such
-        // rules. When no rule of the stratum can derive, its heads are
-        // empty and no evaluation is set up (a Q process with nothing
-        // linear in it cost a dozen microseconds of setup per stratum).
+        // A rule with a premise that stays empty derives nothing, and no
+        // copy of its other premises is made: a relation not derived here
+        // without facts, or one derived here only by such rules. When no
+        // rule of the stratum can derive, its heads are empty and no
+        // evaluation is set up (a Q process with nothing linear in it cost
+        // a dozen microseconds of setup per stratum).
         let mut live: BTreeSet<&str> = BTreeSet::new();
+        let can_derive = |rule: &Rule, live: &BTreeSet<&str>| {
+            rule.body.iter().all(|a| {
+                if heads.contains(a.rel.as_str()) {
+                    live.contains(a.rel.as_str())
+                } else {
+                    db.get(&a.rel).is_some_and(|r| !r.is_empty())
+                }
+            })
+        };
         loop {
             let before = live.len();
             for rule in stratum {
-                let can = rule.body.iter().all(|a| {
-                    if heads.contains(a.rel.as_str()) {
-                        live.contains(a.rel.as_str())
-                    } else {
-                        db.get(&a.rel).is_some_and(|r| !r.is_empty())
-                    }
-                });
-                if can {
+                if can_derive(rule, &live) {
                     live.insert(rule.head.rel.as_str());
                 }
             }
@@ -426,6 +429,7 @@ pub fn eval_ranked(
                 break;
             }
         }
+        let deriving: Vec<bool> = stratum.iter().map(|r| can_derive(r, &live)).collect();
         if live.is_empty() {
             for h in heads {
                 db.entry(h.to_string()).or_default();
@@ -455,14 +459,8 @@ pub fn eval_ranked(
         let fixed = |rel: &str| !heads.contains(rel);
         let mut keyed: BTreeMap<(&str, Vec<usize>, Vec<usize>), Keyed> = BTreeMap::new();
         let mut ops = Vec::new();
-        for rule in stratum {
-            // A premise of a fixed relation without facts: the rule derives
-            // nothing, and no copy of its other premises is made.
-            if rule
-                .body
-                .iter()
-                .any(|a| fixed(&a.rel) && db.get(&a.rel).is_none_or(BTreeSet::is_empty))
-            {
+        for (rule, deriving) in stratum.iter().zip(deriving) {
+            if !deriving {
                 continue;
             }
             let first = &rule.body[0];
@@ -792,12 +790,11 @@ pub fn eval_naive(strata: &[Vec<Rule>], facts: &Db) -> Db {
 }
 
 /// Tuples of a relation by the values of some of its columns: (relation,
-/// the columns as a bit set) -> their values -> tuples. Keyed on every
-/// bound column, a search visits only the tuples that can match (keyed on
-/// one, explaining 10 000 missing resources of one process visited
-/// 10 000 tuples per fact: 13 s).
-/// Each relation's tuples are kept with their key, sorted by it, so that a
-/// lookup is a binary search and the index one allocation.
+/// the columns as a bit set) -> every tuple with its key (those columns'
+/// values), sorted by key, so that a lookup is a binary search and the
+/// index one allocation. Keyed on every bound column, a search visits only
+/// the tuples that can match (keyed on one, explaining 10 000 missing
+/// resources of one process visited 10 000 tuples per fact: 13 s).
 type ColumnIndex = BTreeMap<(String, u8), std::rc::Rc<[(Tuple, Tuple)]>>;
 
 /// Derivations over a fixed point, with per-column indexes built on demand

@@ -164,14 +164,14 @@ impl<'t> Checker<'t> {
             .map(|c| format!("did you mean `{c}`?"))
     }
 
-    /// [`did_you_mean`], spending this check's suggestion budget.
+    /// `did you mean `x`?` when some candidate is [`closest`], spending this
+    /// check's suggestion budget.
     pub fn did_you_mean<'a>(
         &mut self,
         name: &str,
         candidates: impl IntoIterator<Item = &'a str>,
     ) -> Option<String> {
-        closest_within(name, candidates, &mut self.suggest_budget)
-            .map(|c| format!("did you mean `{c}`?"))
+        self.did_you_mean_of(name, candidates.into_iter().map(Some))
     }
 
     /// The row of an operator (None only with tables the registry check
@@ -297,14 +297,6 @@ pub fn closest_among<'a>(
         }
     }
     best.map(|(_, c)| c)
-}
-
-/// `did you mean `x`?`, when some candidate is close.
-pub fn did_you_mean<'a>(
-    name: &str,
-    candidates: impl IntoIterator<Item = &'a str>,
-) -> Option<String> {
-    closest(name, candidates).map(|c| format!("did you mean `{c}`?"))
 }
 
 /// At most `LIST_MAX` of `items`, comma-separated, then how many more: a

@@ -44,7 +44,7 @@ pub struct SolverBudget {
     /// Clauses the encoding of one question may have.
     pub max_clauses: u64,
     /// Unit propagations all solver calls of one question may spend
-    /// (checked between calls).
+    /// (checked between the slices of conflicts each call is made in).
     pub max_propagations: u64,
 }
 

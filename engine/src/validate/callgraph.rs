@@ -259,11 +259,11 @@ pub(crate) fn check_depth(ck: &mut Checker<'_>, c: &Compiled<'_>) {
     }
 }
 
-/// Returns whether the call graph is acyclic.
 /// Processes of a cycle named in its message; a longer cycle shows its two
 /// ends around how many are left out.
 const CYCLE_SHOWN: usize = 8;
 
+/// Returns whether the call graph is acyclic.
 pub(crate) fn check_cycles(ck: &mut Checker<'_>, c: &Compiled<'_>) -> bool {
     let mut acyclic = true;
     let n = c.procs.len();
