@@ -28,7 +28,8 @@ const KILL_AFTER: Duration = Duration::from_secs(10);
 const STARTUP_RUNS: usize = 20;
 const STARTUP_LIMIT: Duration = Duration::from_millis(5);
 const HOSTILE_LIMIT: Duration = Duration::from_secs(2);
-/// A hard Φ question: its solver budget (07-phi.ron) is counted work.
+/// A hard Φ question, or a run of them: the solver budgets (07-phi.ron,
+/// per question and per run) are counted work.
 const PHI_BUDGET_LIMIT: Duration = Duration::from_secs(8);
 /// Peak RSS of the pretty JSON run, in multiples of the file's size.
 const JSON_MEMORY_FACTOR: f64 = 4.0;
@@ -418,6 +419,62 @@ fn recursion_everywhere(n: usize) -> String {
     s
 }
 
+/// `n` Q processes, each using one linear value 800 times: each analysis
+/// derives about as much as a process may, and they added up (18 s).
+fn quadratic_q_processes(n: usize) -> String {
+    let sum = vec!["v"; 100].join(" Add ");
+    let mut s = String::from("dir 0.1;\nforge F {\n");
+    for p in 0..n {
+        s.push_str(&format!("  proc Q q{p}(v: i64) -> i64 [linear] {{\n"));
+        for i in 0..8 {
+            s.push_str(&format!("    let a{i} = {sum};\n"));
+        }
+        s.push_str("    return v;\n  }\n");
+    }
+    s.push_str("  proc K main() -> i64 {\n    return 1;\n  }\n}\n");
+    s
+}
+
+/// `n` Φ gates of `main`, each a subset sum of fifteen 0/1 i64 unknowns
+/// with 40-bit weights (deterministic, no two alike): each question alone
+/// is held to its budget, and the gates added up (past 120 s for 20).
+fn hard_gates(n: usize) -> String {
+    let mut s = String::from("dir 0.1;\nforge F {\n");
+    let mut seed: u64 = 11;
+    let mut draw = || {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (1u64 << 39) + (seed >> 25)
+    };
+    for g in 0..n {
+        let params: Vec<String> = (0..15).map(|i| format!("x{i}: i64")).collect();
+        s.push_str(&format!("  proc Φ g{g}({}) {{\n", params.join(", ")));
+        for i in 0..15 {
+            s.push_str(&format!(
+                "    constrain x{i} Ge 0;\n    constrain x{i} Le 1;\n"
+            ));
+        }
+        let weights: Vec<u64> = (0..15).map(|_| draw()).collect();
+        let target: u64 = weights.iter().step_by(2).sum::<u64>() + 1;
+        let sum: Vec<String> = weights
+            .iter()
+            .enumerate()
+            .map(|(i, w)| format!("(x{i} Mul {w})"))
+            .collect();
+        s.push_str(&format!(
+            "    constrain ({}) Eq {target};\n    return;\n  }}\n",
+            sum.join(" Add ")
+        ));
+    }
+    s.push_str("  proc K main() -> i64 {\n    return 1;\n  }\n");
+    for g in 0..n {
+        s.push_str(&format!("  bind Φ::g{g} -> K::main;\n"));
+    }
+    s.push_str("}\n");
+    s
+}
+
 /// The generator child: writes every input into `dir`.
 fn generate(dir: &Path) {
     let files = [
@@ -440,6 +497,8 @@ fn generate(dir: &Path) {
         ("empty_q.dir", empty_q_processes(100_000)),
         ("calls_beside.dir", unknown_calls_beside(40_000)),
         ("recursion.dir", recursion_everywhere(16_000)),
+        ("quadratic_q.dir", quadratic_q_processes(50)),
+        ("gates.dir", hard_gates(20)),
     ];
     for (name, text) in files {
         std::fs::write(dir.join(name), text).expect("write input");
@@ -510,6 +569,8 @@ fn hostile(dir: &Path, missed: &mut usize) {
     let empty_q = p("empty_q.dir");
     let calls_beside = p("calls_beside.dir");
     let recursion = p("recursion.dir");
+    let quadratic_q = p("quadratic_q.dir");
+    let gates = p("gates.dir");
     // Whatever a 100 000-deep call chain does (refused, budgeted), it is a
     // documented run outcome, never an internal error.
     let any_outcome: &[i32] = &[0, 2, 3, 4, 10, 11, 12];
@@ -657,12 +718,26 @@ fn hostile(dir: &Path, missed: &mut usize) {
             false,
             &[4],
         ),
+        // Each process spent its own linearity budget (18 s in all).
+        (
+            "w 50 Q processes, 800 uses each",
+            vec!["--simulate", &quadratic_q],
+            false,
+            &[12],
+        ),
         // One call of 20 000 conflicts ran 53 s (the propagation budget was
         // checked between calls only); now bounded by the counted budget,
         // whatever the solver decides within it.
         (
             "p Φ subset sum, 40-bit weights",
             vec!["--simulate", &subsetsum],
+            false,
+            &[10, 12],
+        ),
+        // Each gate spent its own solver budget (past 120 s for 20).
+        (
+            "p2 20 hard Φ gates of main",
+            vec!["check", &gates],
             false,
             &[10, 12],
         ),
@@ -674,7 +749,7 @@ fn hostile(dir: &Path, missed: &mut usize) {
         // A Φ question is bounded by its counted budget, not by time: at the
         // built-in 30 million propagations and the ~6 million a second of
         // wide-coefficient encodings on this machine, about 5 s.
-        let limit = if label.starts_with("p ") {
+        let limit = if label.starts_with("p ") || label.starts_with("p2 ") {
             PHI_BUDGET_LIMIT
         } else {
             HOSTILE_LIMIT

@@ -532,7 +532,7 @@ pub fn admit(
         }
         work.extend(into.get(&src).into_iter().flatten().copied());
         let b_source = src;
-        let mut gate = gate(tables, c, src, solver_budget);
+        let mut gate = gate(tables, c, src, solver_budget, &mut ck.phi);
         // A concrete call of the source that evaluation admitted shows an
         // assignment exists, whatever the solver could decide (§8.4.3).
         if matches!(gate, Gate::Undetermined(_)) && admitted.get(src) == Some(&true) {
@@ -973,13 +973,19 @@ pub fn admit(
 }
 
 /// The existence question of a Φ gate: every parameter unknown.
-fn gate(tables: &Tables, c: &Compiled<'_>, p: usize, budget: Option<u64>) -> Gate {
+fn gate(
+    tables: &Tables,
+    c: &Compiled<'_>,
+    p: usize,
+    budget: Option<u64>,
+    pool: &mut phi::Pool,
+) -> Gate {
     let given = vec![None; c.procs[p].params.len()];
     let q = match phi::question(tables, c, p, &given) {
         Ok(q) => q,
         Err(r) => return Gate::Undetermined(r),
     };
-    match phi::resolve(tables, &q, budget) {
+    match phi::resolve(tables, &q, budget, pool) {
         phi::Resolution::Exists { args, scope } => {
             let info = &c.procs[p];
             let parts: Vec<String> = info
@@ -1010,6 +1016,66 @@ fn gate(tables: &Tables, c: &Compiled<'_>, p: usize, budget: Option<u64>) -> Gat
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The Φ questions of a run share one allowance of propagations: each
+    /// gate within its own budget added up without bound (20 hard gates ran
+    /// past 120 s). Once it is spent, a gate is undetermined, and says why.
+    #[test]
+    fn phi_gates_share_the_runs_solver_budget() {
+        let mut text = String::from("dir 0.1;\nforge F {\n");
+        for g in 0..3 {
+            text.push_str(&format!(
+                "  proc Φ g{g}(x: i32, y: i32) {{\n    constrain (x Add y) Gt {g};\n    constrain x Lt y;\n    return;\n  }}\n"
+            ));
+        }
+        text.push_str("  proc K main() -> i64 {\n    return 1;\n  }\n");
+        for g in 0..3 {
+            text.push_str(&format!("  bind Φ::g{g} -> K::main;\n"));
+        }
+        text.push_str("}\n");
+        let src = crate::Source {
+            name: "gates.dir",
+            bytes: text.as_bytes(),
+        };
+        let cfg = crate::RunConfig::new(crate::Mode::Check);
+        let mut tables = Tables::defaults().unwrap();
+        let run = |tables: &Tables| crate::Engine::new(tables.clone()).unwrap().run(&src, &cfg);
+        let decided = run(&tables);
+        assert_eq!(
+            decided.trace.outcome,
+            crate::Outcome::Executed,
+            "{:?}",
+            decided.diagnostics
+        );
+        // What one gate's question spends, measured.
+        let c = {
+            let program = dir_grammar::load_str(&text).unwrap();
+            let mut ck = Checker::new(&tables);
+            let compiled = crate::validate::compile(&mut ck, &program).unwrap();
+            let g0 = (0..compiled.procs.len())
+                .find(|i| compiled.procs[*i].qname.ends_with("g0"))
+                .unwrap();
+            let mut pool = phi::Pool::default();
+            assert!(matches!(
+                gate(&tables, &compiled, g0, None, &mut pool),
+                Gate::Exists { .. }
+            ));
+            pool
+        };
+        let one = c.spent();
+        assert!(one > 0);
+        // Room for about one question and a half: a later gate is stopped.
+        tables.phi.solver.run_propagations = one + one / 2;
+        let stopped = run(&tables);
+        assert_eq!(stopped.trace.outcome, crate::Outcome::Undetermined);
+        let d = &stopped.diagnostics[0];
+        assert!(
+            d.notes
+                .iter()
+                .any(|n| n.contains("the run's solver budget was exhausted")),
+            "{d:?}"
+        );
+    }
     use crate::datalog::Db;
 
     /// The datafrog evaluation of 10-admission.ron and the naive one agree

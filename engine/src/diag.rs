@@ -139,6 +139,10 @@ pub(crate) struct Checker<'t> {
     op_fired: [bool; dir_grammar::model::BinOp::ALL.len()],
     /// What is left of [`SUGGEST_BUDGET`] for this check.
     suggest_budget: u64,
+    /// What the run's linearity analyses have spent of their allowance.
+    pub linearity: crate::linearity::Pool,
+    /// What the run's Φ questions have spent of their allowance.
+    pub phi: crate::phi::Pool,
 }
 
 impl<'t> Checker<'t> {
@@ -150,6 +154,8 @@ impl<'t> Checker<'t> {
             ops: crate::types::OpRows::of(tables),
             op_fired: [false; dir_grammar::model::BinOp::ALL.len()],
             suggest_budget: SUGGEST_BUDGET,
+            linearity: Default::default(),
+            phi: Default::default(),
         }
     }
 

@@ -403,9 +403,60 @@ fn expr_head(e: &Expr) -> String {
 /// program is not stopped as undetermined.
 pub(crate) fn budget(tables: &semantics::Tables, facts: &Db) -> usize {
     let budgets = &tables.profile.budgets;
-    let inputs: usize = facts.values().map(|r| r.len()).sum();
     (budgets.linearity_facts as usize)
-        .max(inputs.saturating_mul(budgets.linearity_facts_per_input as usize))
+        .max(inputs_of(facts).saturating_mul(budgets.linearity_facts_per_input as usize))
+}
+
+fn inputs_of(facts: &Db) -> usize {
+    facts.values().map(|r| r.len()).sum()
+}
+
+/// What the linearity analyses of one run may derive together. Each
+/// process has a budget of its own, but 50 processes each just under it
+/// added up to 18 s; the run's allowance is the profile's
+/// `linearity_facts_run`, or its per-input share of every process analysed
+/// so far if that is more, so that it still grows with the program.
+#[derive(Debug, Default)]
+pub(crate) struct Pool {
+    /// Input facts of the processes analysed so far.
+    inputs: usize,
+    /// Facts their analyses derived (or had derived when stopped).
+    spent: usize,
+    /// An analysis was stopped by the run's allowance: later processes
+    /// are not analysed (the run is undetermined already).
+    pub stopped: bool,
+}
+
+/// A process's allowance: its own budget, or less when the run's is
+/// nearly spent (then `by_run` says so).
+pub(crate) struct Allowance {
+    pub facts: usize,
+    pub by_run: bool,
+}
+
+impl Pool {
+    /// The allowance of the next process, whose input facts are `facts`.
+    pub(crate) fn allow(&mut self, tables: &semantics::Tables, facts: &Db) -> Allowance {
+        let budgets = &tables.profile.budgets;
+        self.inputs = self.inputs.saturating_add(inputs_of(facts));
+        let run = (budgets.linearity_facts_run as usize)
+            .max(
+                self.inputs
+                    .saturating_mul(budgets.linearity_facts_per_input as usize),
+            )
+            .saturating_sub(self.spent);
+        let own = budget(tables, facts);
+        Allowance {
+            facts: own.min(run),
+            by_run: run < own,
+        }
+    }
+
+    /// Facts a process's analysis derived: what the evaluation returned
+    /// beyond its inputs.
+    pub(crate) fn charge(&mut self, derived: usize) {
+        self.spent = self.spent.saturating_add(derived);
+    }
 }
 
 fn report(
@@ -416,25 +467,49 @@ fn report(
     only: Option<&str>,
 ) {
     let lin = &ck.tables.linearity;
-    let budget = budget(ck.tables, &lowered.facts);
+    if ck.linearity.stopped {
+        // Told once, by the process that spent it: the run is undetermined.
+        return;
+    }
+    let allowance = ck.linearity.allow(ck.tables, &lowered.facts);
+    let budget = allowance.facts;
     let (db, fired) = match datalog::eval(&lin.strata, &lowered.facts, budget) {
-        Ok(r) => r,
+        Ok(r) => {
+            let derived = inputs_of(&r.0).saturating_sub(inputs_of(&lowered.facts));
+            ck.linearity.charge(derived);
+            r
+        }
         Err(e) => {
+            ck.linearity.charge(e.tuples);
             let p = c.procs[pi].proc;
-            ck.error(
-                crate::registry::Q_ANALYSIS_BUDGET,
-                p.name.span,
-                "linearity analysis stopped here",
+            let message = if allowance.by_run {
+                format!(
+                    "the linearity analyses of this run derived more facts than the run allows ({} so far in `{}`, the process it stopped in)",
+                    e.tuples, c.procs[pi].qname
+                )
+            } else {
                 format!(
                     "the linearity analysis of `{}` derived more than {budget} facts ({} so far)",
                     c.procs[pi].qname, e.tuples
-                ),
-            )
-            .notes
-            .push(
+                )
+            };
+            ck.linearity.stopped = allowance.by_run;
+            let d = ck.error(
+                crate::registry::Q_ANALYSIS_BUDGET,
+                p.name.span,
+                "linearity analysis stopped here",
+                message,
+            );
+            d.notes.push(
                 "the analysis is bounded so that no input can exhaust memory; split the process"
                     .into(),
             );
+            if allowance.by_run {
+                d.notes.push(
+                    "Q processes after this one are not analysed: the run is undetermined already"
+                        .into(),
+                );
+            }
             return;
         }
     };
@@ -535,6 +610,52 @@ const MAX_REPORTED: usize = 50;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Q processes each within their own budget add up to at most the
+    /// run's: the analysis stops in the process that spends it, says so,
+    /// and analyses no later process (50 such processes took 18 s).
+    #[test]
+    fn the_run_bounds_all_linearity_analyses_together() {
+        let mut tables = semantics::Tables::defaults().unwrap();
+        // A process of 40 uses of `v` derives about 1 800 facts here.
+        let q = |p: usize| {
+            let sum = vec!["v"; 40].join(" Add ");
+            format!("  proc Q q{p}(v: i64) -> i64 [linear] {{\n    let a = {sum};\n    return v;\n  }}\n")
+        };
+        let mut text = String::from("dir 0.1;\nforge F {\n");
+        for p in 0..6 {
+            text.push_str(&q(p));
+        }
+        text.push_str("  proc K main() -> i64 {\n    return 1;\n  }\n}\n");
+        let program = dir_grammar::load_str(&text).expect("loads");
+        let analysed = |tables: &semantics::Tables| {
+            let engine = crate::Engine::new(tables.clone()).expect("engine");
+            engine.check_static(&program).expect_err("v is used twice")
+        };
+        // Each process alone is reported for using `v` more than once.
+        let alone = analysed(&tables);
+        assert!(alone.iter().all(|d| d.code != "E0402"), "{alone:?}");
+        let per_process = alone.len() / 6;
+        assert!(per_process >= 1 && alone.len() % 6 == 0, "{alone:?}");
+        // A run allowance of about two processes and a fifth.
+        tables.profile.budgets.linearity_facts_per_input = 1;
+        tables.profile.budgets.linearity_facts_run = 4_000;
+        let d = analysed(&tables);
+        let stops: Vec<_> = d.iter().filter(|d| d.code == "E0402").collect();
+        assert_eq!(stops.len(), 1, "{d:?}");
+        assert!(
+            stops[0].message.contains("than the run allows"),
+            "{}",
+            stops[0].message
+        );
+        assert!(
+            stops[0].message.contains("`F::Q::q2`"),
+            "{}",
+            stops[0].message
+        );
+        // q0 and q1 were analysed and reported, nothing after q2.
+        assert_eq!(d.len(), 2 * per_process + 1, "{d:?}");
+    }
 
     /// The datafrog evaluation and the naive one agree on every relation.
     #[test]

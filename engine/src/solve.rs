@@ -902,24 +902,40 @@ impl Session {
     }
 }
 
-/// Decide one question with one solver: the canonical witness when an
-/// assignment exists, a minimal inadmissible set when none does.
+/// [`resolve_spending`] when what it spends does not matter (tests).
+#[cfg(test)]
 pub fn resolve(p: &Problem, prefs: &[Pref], budget: &Budget) -> Outcome {
+    resolve_spending(p, prefs, budget, &mut 0)
+}
+
+/// Decide one question with one solver: the canonical witness when an
+/// assignment exists, a minimal inadmissible set when none does. Adds the
+/// propagations the solver spent to `spent` (a run's questions share a
+/// budget of them).
+pub fn resolve_spending(p: &Problem, prefs: &[Pref], budget: &Budget, spent: &mut u64) -> Outcome {
     let mut s = match Session::new(p, budget) {
         Ok(s) => s,
         Err(h) => return Outcome::Unknown(h.reason()),
     };
-    let all = s.selectors.clone();
-    match s.query(&all) {
-        Query::Unknown(r) => Outcome::Unknown(r),
-        Query::Unsat(core) => {
-            let (core, minimal) = s.minimal_set(core);
-            Outcome::Unsat { core, minimal }
+    let outcome = s.decide(prefs);
+    *spent = spent.saturating_add(s.enc.s.num_propagations());
+    outcome
+}
+
+impl Session {
+    fn decide(&mut self, prefs: &[Pref]) -> Outcome {
+        let all = self.selectors.clone();
+        match self.query(&all) {
+            Query::Unknown(r) => Outcome::Unknown(r),
+            Query::Unsat(core) => {
+                let (core, minimal) = self.minimal_set(core);
+                Outcome::Unsat { core, minimal }
+            }
+            Query::Sat => match self.witness(prefs) {
+                Ok(values) => Outcome::Sat(values),
+                Err(r) => Outcome::Unknown(r),
+            },
         }
-        Query::Sat => match s.witness(prefs) {
-            Ok(values) => Outcome::Sat(values),
-            Err(r) => Outcome::Unknown(r),
-        },
     }
 }
 

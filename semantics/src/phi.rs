@@ -46,6 +46,9 @@ pub struct SolverBudget {
     /// Unit propagations all solver calls of one question may spend
     /// (checked between the slices of conflicts each call is made in).
     pub max_propagations: u64,
+    /// Unit propagations all questions of one run may spend together
+    /// (Φ gates each within their own budget added up without bound).
+    pub run_propagations: u64,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

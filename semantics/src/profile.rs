@@ -43,6 +43,11 @@ pub struct Budgets {
     /// ... and per input fact of the process, so that the budget grows
     /// with the program and a valid large process is never undetermined.
     pub linearity_facts_per_input: u64,
+    /// Facts the linearity analyses of all Q processes of one run may
+    /// derive together, at least; the run's allowance also grows by
+    /// `linearity_facts_per_input` per input fact of each process analysed
+    /// (many processes, each under its own budget, added up without bound).
+    pub linearity_facts_run: u64,
     /// Facts whole-program admission (10-admission.ron) may derive.
     pub admission_facts: u64,
 }

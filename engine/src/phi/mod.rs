@@ -145,7 +145,7 @@ mod tests {
                 .filter(|x| formulas.iter().all(|f| f.holds(x)))
                 .min_by_key(|x| x.iter().map(|v| key(*v)).collect::<Vec<_>>())
                 .cloned();
-            match (resolve(&tables, &q, None), best) {
+            match (resolve(&tables, &q, None, &mut Pool::default()), best) {
                 (Resolution::Exists { args, scope }, Some(b)) => {
                     sat += 1;
                     assert_eq!(scope, "exact");

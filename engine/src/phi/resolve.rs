@@ -7,9 +7,29 @@ use crate::diag::{Checker, Diagnostic};
 use crate::trace::{MusEntry, PhiTrace};
 use crate::{Engine, RunConfig};
 
+/// The propagations a run's Φ questions have spent together, against
+/// 07-phi.ron's `run_propagations`.
+#[derive(Debug, Default)]
+pub(crate) struct Pool {
+    spent: u64,
+}
+
+impl Pool {
+    #[cfg(test)]
+    pub(crate) fn spent(&self) -> u64 {
+        self.spent
+    }
+}
+
 /// Decide existence with one solver: the canonical witness in the order of
-/// 07-phi.ron, or a minimal inadmissible set.
-pub fn resolve(tables: &Tables, q: &Question, conflicts_override: Option<u64>) -> Resolution {
+/// 07-phi.ron, or a minimal inadmissible set. The question may spend its own
+/// budget, or what is left of the run's if that is less.
+pub(crate) fn resolve(
+    tables: &Tables,
+    q: &Question,
+    conflicts_override: Option<u64>,
+    pool: &mut Pool,
+) -> Resolution {
     // The unknowns budget was enforced while the question was built.
     let budget = &tables.phi.solver;
     let order = &tables.phi.witness_order;
@@ -31,9 +51,16 @@ pub fn resolve(tables: &Tables, q: &Question, conflicts_override: Option<u64>) -
         total_conflicts: budget.total_conflicts.max(per_query),
         max_queries: budget.max_queries,
         max_clauses: budget.max_clauses,
-        max_propagations: budget.max_propagations,
+        max_propagations: budget
+            .max_propagations
+            .min(budget.run_propagations.saturating_sub(pool.spent)),
     };
-    match solve::resolve(&q.problem, &prefs, &limits) {
+    let by_run = limits.max_propagations < budget.max_propagations;
+    if by_run && limits.max_propagations == 0 {
+        return Resolution::Undetermined(run_spent(budget));
+    }
+    let outcome = solve::resolve_spending(&q.problem, &prefs, &limits, &mut pool.spent);
+    match outcome {
         Outcome::Sat(values) => Resolution::Exists {
             args: Vec::new(),
             scope: "exact".into(),
@@ -44,8 +71,18 @@ pub fn resolve(tables: &Tables, q: &Question, conflicts_override: Option<u64>) -
             constraints: q.constraints.clone(),
             minimal,
         },
+        Outcome::Unknown(_) if by_run && pool.spent >= budget.run_propagations => {
+            Resolution::Undetermined(run_spent(budget))
+        }
         Outcome::Unknown(r) => Resolution::Undetermined(r),
     }
+}
+
+fn run_spent(budget: &semantics::SolverBudget) -> String {
+    format!(
+        "the run's solver budget was exhausted (its Φ questions together may spend {} propagations)",
+        budget.run_propagations
+    )
 }
 
 impl Resolution {
@@ -135,7 +172,7 @@ impl Engine {
             Ok(q) => q,
             Err(r) => return Err(undetermined(ck, r)),
         };
-        match resolve(&self.tables, &q, cfg.solver_budget) {
+        match resolve(&self.tables, &q, cfg.solver_budget, &mut ck.phi) {
             Resolution::Undetermined(r) => Err(undetermined(ck, r)),
             Resolution::NonExistent {
                 mus,
