@@ -511,6 +511,28 @@ fn generate(dir: &Path) {
         .status()
         .expect("dustrun fmt");
     assert!(status.success(), "dustrun fmt --to json k.dir: {status}");
+    // A trace of hello.dir with 64 MB of nested arrays in a field of its own.
+    let trace = dir.join("hello.trace.json");
+    let status = Command::new(DUSTRUN)
+        .args(["--simulate", "--embed-dir", "--trace-out"])
+        .arg(&trace)
+        .arg(HELLO)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .expect("dustrun --trace-out");
+    assert!(status.success(), "dustrun --trace-out: {status}");
+    let recorded = std::fs::read_to_string(&trace).expect("read the trace");
+    let unit = format!("{}{}", "[".repeat(60), "]".repeat(60));
+    let extra = vec![unit.as_str(); 64_000_000 / unit.len()].join(",");
+    let body = recorded
+        .trim_end()
+        .strip_suffix('}')
+        .expect("a trace is an object");
+    std::fs::write(
+        dir.join("deep.trace.json"),
+        format!("{body}, \"extra\": [{extra}]}}\n"),
+    )
+    .expect("write deep.trace.json");
     let text = std::fs::read_to_string(dir.join("k.json")).expect("read k.json");
     let v: serde_json::Value = serde_json::from_str(&text).expect("k.json parses");
     std::fs::write(dir.join("k.min.json"), serde_json::to_string(&v).unwrap())
@@ -571,6 +593,7 @@ fn hostile(dir: &Path, missed: &mut usize) {
     let recursion = p("recursion.dir");
     let quadratic_q = p("quadratic_q.dir");
     let gates = p("gates.dir");
+    let deep_trace = p("deep.trace.json");
     // Whatever a 100 000-deep call chain does (refused, budgeted), it is a
     // documented run outcome, never an internal error.
     let any_outcome: &[i32] = &[0, 2, 3, 4, 10, 11, 12];
@@ -724,6 +747,13 @@ fn hostile(dir: &Path, missed: &mut usize) {
             vec!["--simulate", &quadratic_q],
             false,
             &[12],
+        ),
+        // The recorded trace was read into a tree first (38 s, 9.6 GB).
+        (
+            "x replay, 64 MB of nested arrays",
+            vec!["--replay", &deep_trace],
+            false,
+            &[13],
         ),
         // One call of 20 000 conflicts ran 53 s (the propagation budget was
         // checked between calls only); now bounded by the counted budget,

@@ -1434,22 +1434,39 @@ impl Out<'_> {
     fn replay(&self, trace: &Path, run: &RunArgs) -> u8 {
         let tname = shown(trace);
         let tstable = display_name(trace);
-        let bytes = match read_capped(trace, MAX_TRACE_BYTES + 1) {
-            Ok(b) if b.len() > MAX_TRACE_BYTES => {
-                return self.usage(
-                    engine::codes::IO,
-                    format!("trace `{tname}` is larger than {MAX_TRACE_BYTES} bytes"),
-                )
-            }
-            Ok(b) => b,
-            Err(e) => {
+        // A regular file is read again for each pass (a trace can be
+        // gigabytes); anything else (a pipe) is read once, into memory.
+        let regular = std::fs::metadata(trace).is_ok_and(|m| m.is_file());
+        let bytes = if regular {
+            if let Err(e) = std::fs::File::open(trace) {
                 return self.usage(
                     engine::codes::IO,
                     format!("cannot read trace `{tname}`: {}", io_words(&e)),
-                )
+                );
+            }
+            Vec::new()
+        } else {
+            match read_capped(trace, MAX_PIPED_TRACE_BYTES + 1) {
+                Ok(b) if b.len() > MAX_PIPED_TRACE_BYTES => {
+                    return self.usage(
+                        engine::codes::IO,
+                        format!("trace `{tname}` is larger than {MAX_PIPED_TRACE_BYTES} bytes; a trace that is not a regular file is read into memory, so give a larger one as a file"),
+                    )
+                }
+                Ok(b) => b,
+                Err(e) => {
+                    return self.usage(
+                        engine::codes::IO,
+                        format!("cannot read trace `{tname}`: {}", io_words(&e)),
+                    )
+                }
             }
         };
-        let rec = match engine::replay::parse(&bytes) {
+        let from_file =
+            || std::fs::File::open(trace).map(|f| Box::new(f) as Box<dyn std::io::Read>);
+        let from_memory = engine::replay::in_memory(&bytes);
+        let open: engine::replay::Open<'_, '_> = if regular { &from_file } else { &from_memory };
+        let rec = match engine::replay::parse(open) {
             Ok(r) => r,
             Err(why) => {
                 return self.usage(engine::codes::IO, format!("cannot replay `{tname}`: {why}"))
@@ -1543,22 +1560,25 @@ impl Out<'_> {
             );
             return 70;
         };
-        let recorded_outcome = rec.json.get("outcome").and_then(|o| o.as_str());
-        if recorded_outcome == Some("not-run") && report.trace.outcome != Outcome::NotRun {
+        if rec.outcome.as_deref() == Some("not-run") && report.trace.outcome != Outcome::NotRun {
             // Refused by the realizer checks (no ledger, say) after the
             // engine admitted it: the recorded run never happened.
             return self.usage(
                 engine::codes::ARG,
                 format!(
                     "`{tname}` records a run refused before anything ran ({}); there is nothing to replay",
-                    rec.json
-                        .pointer("/error/code")
-                        .and_then(|c| c.as_str())
-                        .unwrap_or("not-run")
+                    rec.error_code.as_deref().unwrap_or("not-run")
                 ),
             );
         }
-        if let Some(d) = engine::replay::first_divergence(&rec.json, &now) {
+        let divergence = match engine::replay::first_divergence(open, &now) {
+            Ok(d) => d,
+            // `parse` read the same bytes as JSON already.
+            Err(why) => {
+                return self.usage(engine::codes::IO, format!("cannot replay `{tname}`: {why}"))
+            }
+        };
+        if let Some(d) = divergence {
             // A run that differs from its record is never realized.
             let written = self.commit_trace(trace_out, &report);
             let diag = Diagnostic::new(
@@ -1630,8 +1650,10 @@ impl Out<'_> {
     }
 }
 
-/// A trace is a few times its program; anything larger is not one.
-const MAX_TRACE_BYTES: usize = 8 * dir_grammar::limits::MAX_INPUT_BYTES;
+/// A trace read from a pipe is held in memory, up to this size; a trace
+/// in a regular file is read as it is compared, whatever its size (a run
+/// emitting long escaped payloads, `--embed-dir`, writes gigabytes).
+const MAX_PIPED_TRACE_BYTES: usize = 8 * dir_grammar::limits::MAX_INPUT_BYTES;
 
 /// An I/O error in stable words: the kind for an OS error (no error
 /// numbers or platform wording in traces), the message for our own.

@@ -6,16 +6,20 @@
 
 use crate::trace::TRACE_VERSION;
 use crate::{Mode, RunConfig};
+use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
 use serde_json::Value as Json;
+use std::io::Read;
 
 /// Fields that name how effects were handled rather than what the run was:
 /// a simulated replay of a realized run differs in them and nothing else.
 pub const MODE_FIELDS: &[&str] = &["config.mode", "realization"];
 
-/// A recorded trace, read back.
+/// A recorded trace, read back: what a replay needs before it runs. The
+/// rest of the trace is compared by [`first_divergence`] straight from its
+/// bytes, never built as a tree (64 MB of nested arrays in a trace made a
+/// 9.6 GB tree).
 pub struct Recorded {
-    /// The whole trace as recorded.
-    pub json: Json,
     /// The artifact's display name.
     pub name: String,
     /// `sha256:<hex>` of the artifact's bytes.
@@ -26,6 +30,10 @@ pub struct Recorded {
     /// The configuration to run again (mode as recorded: it decides which
     /// resources exist; whether effects are enacted is the caller's choice).
     pub config: RunConfig,
+    /// The recorded outcome (`executed`, `not-run`, ...).
+    pub outcome: Option<String>,
+    /// The recorded error's code, when the trace has one.
+    pub error_code: Option<String>,
 }
 
 /// A trace nests at most a few levels per level of a value (values are at
@@ -33,107 +41,235 @@ pub struct Recorded {
 pub const MAX_TRACE_NESTING: usize = 4 * crate::exec::MAX_VALUE_DEPTH as usize + 64;
 
 /// The deepest `[`/`{` nesting of a JSON text (strings skipped).
+#[cfg(test)]
 fn nesting(bytes: &[u8]) -> usize {
-    let (mut depth, mut max, mut in_str, mut escaped) = (0usize, 0usize, false, false);
-    for &b in bytes {
-        if in_str {
+    let mut d = Depth::default();
+    d.scan(bytes);
+    d.max
+}
+
+/// `[`/`{` nesting of a JSON text read so far (strings skipped).
+#[derive(Default)]
+struct Depth {
+    depth: usize,
+    max: usize,
+    in_str: bool,
+    escaped: bool,
+}
+
+impl Depth {
+    fn scan(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            if self.in_str {
+                match b {
+                    _ if self.escaped => self.escaped = false,
+                    b'\\' => self.escaped = true,
+                    b'"' => self.in_str = false,
+                    _ => {}
+                }
+                continue;
+            }
             match b {
-                _ if escaped => escaped = false,
-                b'\\' => escaped = true,
-                b'"' => in_str = false,
+                b'"' => self.in_str = true,
+                b'[' | b'{' => {
+                    self.depth += 1;
+                    self.max = self.max.max(self.depth);
+                }
+                b']' | b'}' => self.depth = self.depth.saturating_sub(1),
                 _ => {}
             }
-            continue;
-        }
-        match b {
-            b'"' => in_str = true,
-            b'[' | b'{' => {
-                depth += 1;
-                max = max.max(depth);
-            }
-            b']' | b'}' => depth = depth.saturating_sub(1),
-            _ => {}
         }
     }
-    max
+}
+
+/// A trace's text, read through a depth check: past [`MAX_TRACE_NESTING`]
+/// the read fails, before serde_json (whose own limit is off, values nest
+/// deeper than its default allows) goes deeper.
+struct Guarded<R> {
+    inner: R,
+    depth: Depth,
+}
+
+/// What reading a trace failed on when it nests too deep.
+const TOO_DEEP: &str = "nests deeper than a trace does";
+
+impl<R: Read> Read for Guarded<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.depth.scan(&buf[..n]);
+        if self.depth.max > MAX_TRACE_NESTING {
+            return Err(std::io::Error::other(TOO_DEEP));
+        }
+        Ok(n)
+    }
+}
+
+/// Opens the recorded trace for one more reading from its start: a replay
+/// reads it three times (version, header, comparison) so that it never
+/// holds more than the new trace and a buffer, whatever the size of the
+/// recorded one (a run can write a trace of gigabytes).
+pub type Open<'o, 'r> = &'o dyn Fn() -> std::io::Result<Box<dyn Read + 'r>>;
+
+type De<'a> = serde_json::Deserializer<
+    serde_json::de::IoRead<std::io::BufReader<Guarded<Box<dyn Read + 'a>>>>,
+>;
+
+fn deserializer<'r>(open: Open<'_, 'r>) -> Result<De<'r>, String> {
+    let inner = open().map_err(|e| format!("cannot read it ({e})"))?;
+    let guarded = Guarded {
+        inner,
+        depth: Depth::default(),
+    };
+    let mut de =
+        serde_json::Deserializer::from_reader(std::io::BufReader::with_capacity(1 << 16, guarded));
+    de.disable_recursion_limit();
+    Ok(de)
+}
+
+/// serde_json's error, worded for a trace.
+fn not_a_trace(e: serde_json::Error) -> String {
+    if e.is_io() && e.to_string().contains(TOO_DEEP) {
+        return format!("not a trace (it nests more than {MAX_TRACE_NESTING} levels deep)");
+    }
+    if e.is_io() {
+        return format!("cannot read it ({e})");
+    }
+    format!("not a trace (invalid JSON: {e})")
+}
+
+/// A trace held in memory (tests, small inputs).
+pub fn in_memory<'a>(bytes: &'a [u8]) -> impl Fn() -> std::io::Result<Box<dyn Read + 'a>> + 'a {
+    move || Ok(Box::new(bytes) as Box<dyn Read>)
+}
+
+/// The fields of a trace a replay reads before running, typed: any other
+/// field is skipped as it is read (serde's `IgnoredAny`), whatever its size.
+#[derive(Deserialize)]
+struct Header {
+    trace_version: Option<Version>,
+    artifact: Option<ArtifactH>,
+    config: Option<ConfigH>,
+    outcome: Option<String>,
+    error: Option<ErrorH>,
+}
+
+#[derive(Deserialize)]
+struct ArtifactH {
+    name: Option<String>,
+    digest: Option<String>,
+    embedded: Option<EmbeddedH>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EmbeddedH {
+    utf8: Option<String>,
+    hex: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ConfigH {
+    /// Absent (`None`) and null (`Some(None)`) differ: a trace records
+    /// the entry as requested, null when none was.
+    #[serde(default, deserialize_with = "present")]
+    entry: Option<Option<String>>,
+    mode: Option<String>,
+    args: Option<Vec<ArgH>>,
+    max_steps: Option<u64>,
+    solver_budget: Option<u64>,
+    #[serde(default)]
+    deny_resources: Vec<String>,
+    #[serde(default)]
+    provide_resources: Vec<String>,
+    rules_digest: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ArgH {
+    name: Option<String>,
+    value: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ErrorH {
+    code: Option<String>,
+}
+
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
 }
 
 /// Read a trace written by `--trace-out`; the message says what is wrong.
-/// Values nest deeper than serde_json's default limit allows, so the limit
-/// is replaced by [`MAX_TRACE_NESTING`], checked before parsing (the caller
-/// runs on a stack sized for it).
-pub fn parse(bytes: &[u8]) -> Result<Recorded, String> {
-    let depth = nesting(bytes);
-    if depth > MAX_TRACE_NESTING {
-        return Err(format!(
-            "not a trace (nested {depth} levels deep; a trace nests at most {MAX_TRACE_NESTING})"
-        ));
-    }
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    de.disable_recursion_limit();
-    let json: Json = serde::Deserialize::deserialize(&mut de)
-        .and_then(|v| de.end().map(|_| v))
-        .map_err(|e| format!("not a trace (invalid JSON: {e})"))?;
-    let version = json.get("trace_version").and_then(Json::as_u64);
-    if version != Some(u64::from(TRACE_VERSION)) {
-        return Err(match version {
-            Some(v) => format!("trace version {v}; this dustrun replays version {TRACE_VERSION}"),
-            None => "not a trace (no `trace_version`)".into(),
-        });
-    }
-    let text = |path: &str| -> Result<String, String> {
-        pointer(&json, path)
-            .and_then(Json::as_str)
-            .map(str::to_string)
-            .ok_or_else(|| format!("the trace has no string `{path}`"))
-    };
-    let number = |path: &str| -> Result<u64, String> {
-        pointer(&json, path)
-            .and_then(Json::as_u64)
-            .ok_or_else(|| format!("the trace has no unsigned integer `{path}`"))
-    };
-    let names = |path: &str| -> Result<Vec<String>, String> {
-        match pointer(&json, path) {
-            None => Ok(Vec::new()),
-            Some(Json::Array(a)) => a
-                .iter()
-                .map(|v| {
-                    v.as_str()
-                        .map(str::to_string)
-                        .ok_or_else(|| format!("`{path}` holds a non-string"))
-                })
-                .collect(),
-            Some(_) => Err(format!("`{path}` is not a list")),
+pub fn parse(open: Open<'_, '_>) -> Result<Recorded, String> {
+    let mut de = deserializer(open)?;
+    let header: Result<Header, _> =
+        Deserialize::deserialize(&mut de).and_then(|h| de.end().map(|_| h));
+    // The version decides how the rest reads: a trace of another version
+    // is refused for its version, whatever else failed to read.
+    let version = match &header {
+        Ok(h) => h.trace_version.as_ref().and_then(|v| v.0),
+        Err(_) => {
+            #[derive(Deserialize)]
+            struct Versioned {
+                trace_version: Option<Version>,
+            }
+            let mut de = deserializer(open)?;
+            let v: Versioned = Deserialize::deserialize(&mut de)
+                .and_then(|v| de.end().map(|_| v))
+                .map_err(not_a_trace)?;
+            v.trace_version.and_then(|v| v.0)
         }
     };
-    let mode = match text("config.mode")?.as_str() {
+    match version {
+        Some(v) if v == u64::from(TRACE_VERSION) => {}
+        Some(v) => {
+            return Err(format!(
+                "trace version {v}; this dustrun replays version {TRACE_VERSION}"
+            ))
+        }
+        _ => return Err("not a trace (no `trace_version`)".into()),
+    }
+    let h = header.map_err(|e| match e.is_io() {
+        true => not_a_trace(e),
+        false => format!("not a trace version {TRACE_VERSION} ({e})"),
+    })?;
+    let missing = |what: &str| format!("the trace has no {what}");
+    let config = h.config.ok_or_else(|| missing("string `config.mode`"))?;
+    let mode = match config
+        .mode
+        .ok_or_else(|| missing("string `config.mode`"))?
+        .as_str()
+    {
         "simulate" => Mode::Simulate,
         "realize" => Mode::Realize,
         "check" => Mode::Check,
         m => return Err(format!("unknown mode `{m}` in `config.mode`")),
     };
-    let mut args = Vec::new();
-    match pointer(&json, "config.args") {
-        Some(Json::Array(a)) => {
-            for v in a {
-                let field = |f: &str| v.get(f).and_then(Json::as_str).map(str::to_string);
-                match (field("name"), field("value")) {
-                    (Some(n), Some(x)) => args.push((n, x)),
-                    _ => {
-                        return Err("`config.args` holds an entry without `name` and `value`".into())
-                    }
-                }
-            }
+    let mut args: Vec<(String, String)> = Vec::new();
+    for a in config.args.ok_or_else(|| missing("list `config.args`"))? {
+        match (a.name, a.value) {
+            (Some(n), Some(x)) => args.push((n, x)),
+            _ => return Err("`config.args` holds an entry without `name` and `value`".into()),
         }
-        _ => return Err("the trace has no list `config.args`".into()),
     }
-    let embedded = match pointer(&json, "artifact.embedded") {
+    // A run never records an argument twice (`--arg` refuses it).
+    let mut names: Vec<&str> = args.iter().map(|(n, _)| n.as_str()).collect();
+    names.sort_unstable();
+    if let Some(w) = names.windows(2).find(|w| w[0] == w[1]) {
+        return Err(format!("`config.args` gives `{}` more than once", w[0]));
+    }
+    let artifact = h
+        .artifact
+        .ok_or_else(|| missing("string `artifact.name`"))?;
+    let embedded = match artifact.embedded {
         None => None,
-        Some(v) => Some(
-            unembed(v).ok_or("`artifact.embedded` is neither {\"utf8\": …} nor {\"hex\": …}")?,
+        Some(e) => Some(
+            unembed(e).ok_or("`artifact.embedded` is neither {\"utf8\": …} nor {\"hex\": …}")?,
         ),
     };
-    let name = text("artifact.name")?;
+    let name = artifact
+        .name
+        .ok_or_else(|| missing("string `artifact.name`"))?;
     // dustrun never records an absolute path; a trace that does was not
     // written by it, and must not make replay read arbitrary files.
     if std::path::Path::new(&name).has_root() {
@@ -143,26 +279,80 @@ pub fn parse(bytes: &[u8]) -> Result<Recorded, String> {
     }
     Ok(Recorded {
         name,
-        digest: text("artifact.digest")?,
-        rules_digest: text("config.rules_digest")?,
+        digest: artifact
+            .digest
+            .ok_or_else(|| missing("string `artifact.digest`"))?,
+        rules_digest: config
+            .rules_digest
+            .ok_or_else(|| missing("string `config.rules_digest`"))?,
         config: RunConfig {
-            entry: match pointer(&json, "config.entry") {
-                Some(Json::Null) => None,
-                Some(Json::String(s)) => Some(s.clone()),
-                _ => return Err("the trace has no `config.entry` (a string or null)".into()),
-            },
+            entry: config
+                .entry
+                .ok_or("the trace has no `config.entry` (a string or null)")?,
             mode,
             args,
-            max_steps: Some(number("config.max_steps")?),
-            solver_budget: Some(number("config.solver_budget")?),
-            deny_resources: names("config.deny_resources")?,
-            provide_resources: names("config.provide_resources")?,
+            max_steps: Some(
+                config
+                    .max_steps
+                    .ok_or_else(|| missing("unsigned integer `config.max_steps`"))?,
+            ),
+            solver_budget: Some(
+                config
+                    .solver_budget
+                    .ok_or_else(|| missing("unsigned integer `config.solver_budget`"))?,
+            ),
+            deny_resources: config.deny_resources,
+            provide_resources: config.provide_resources,
             explain: false,
             embed_dir: embedded.is_some(),
         },
         embedded,
-        json,
+        outcome: h.outcome,
+        error_code: h.error.and_then(|e| e.code),
     })
+}
+
+/// `trace_version`: the number, or `None` for a value of any other type
+/// (skipped as it is read, whatever its size).
+struct Version(Option<u64>);
+
+impl<'de> Deserialize<'de> for Version {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Version;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a trace version")
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Version, E> {
+                Ok(Version(Some(v)))
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Version, E> {
+                Ok(Version(None))
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Version, E> {
+                Ok(Version(None))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Version, E> {
+                Ok(Version(None))
+            }
+            fn visit_str<E>(self, _: &str) -> Result<Version, E> {
+                Ok(Version(None))
+            }
+            fn visit_unit<E>(self) -> Result<Version, E> {
+                Ok(Version(None))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut a: A) -> Result<Version, A::Error> {
+                while a.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Version(None))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<Version, A::Error> {
+                while a.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(Version(None))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 impl Recorded {
@@ -186,23 +376,20 @@ impl Recorded {
     }
 }
 
-/// `a.b.c` into a JSON object.
-fn pointer<'j>(json: &'j Json, path: &str) -> Option<&'j Json> {
-    path.split('.').try_fold(json, |v, k| v.get(k))
-}
-
-fn unembed(v: &Json) -> Option<Vec<u8>> {
-    if let Some(s) = v.get("utf8").and_then(Json::as_str) {
-        return Some(s.as_bytes().to_vec());
+fn unembed(e: EmbeddedH) -> Option<Vec<u8>> {
+    match (e.utf8, e.hex) {
+        (Some(s), None) => Some(s.into_bytes()),
+        (None, Some(h)) => {
+            if h.len() % 2 != 0 {
+                return None;
+            }
+            (0..h.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(h.get(i..i + 2)?, 16).ok())
+                .collect()
+        }
+        _ => None,
     }
-    let h = v.get("hex").and_then(Json::as_str)?;
-    if h.len() % 2 != 0 {
-        return None;
-    }
-    (0..h.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(h.get(i..i + 2)?, 16).ok())
-        .collect()
 }
 
 /// Where two traces first differ.
@@ -215,82 +402,311 @@ pub struct Divergence {
     pub now: String,
 }
 
-/// The first difference between a recorded trace and a new one, in the
-/// recorded trace's field order (fields only the new trace has come after),
-/// ignoring [`MODE_FIELDS`].
-pub fn first_divergence(recorded: &Json, now: &Json) -> Option<Divergence> {
-    diverge(recorded, now, "")
+/// The first difference between a recorded trace (its JSON text) and a new
+/// one, in the recorded trace's field order (fields only the new trace has
+/// come after), ignoring [`MODE_FIELDS`]. The recorded trace is compared as
+/// it is read and never built as a tree; a value shown in the divergence is
+/// cut at [`SHOWN_BYTES`]. `Err` when the text is not JSON (or too deep).
+pub fn first_divergence(recorded: Open<'_, '_>, now: &Json) -> Result<Option<Divergence>, String> {
+    let mut de = deserializer(recorded)?;
+    let found = std::cell::RefCell::new(None);
+    let r = Compare {
+        now: Some(now),
+        path: String::new(),
+        found: &found,
+    }
+    .deserialize(&mut de)
+    .and_then(|()| de.end());
+    match (r, found.into_inner()) {
+        (_, Some(d)) => Ok(Some(d)),
+        (Ok(()), None) => Ok(None),
+        (Err(e), None) => Err(not_a_trace(e)),
+    }
 }
 
-fn diverge(a: &Json, b: &Json, path: &str) -> Option<Divergence> {
-    if MODE_FIELDS.contains(&path) {
-        return None;
+/// The most of a value a divergence shows (the CLI clips it further).
+pub const SHOWN_BYTES: usize = 4096;
+
+/// Compares the value being read with `now` (`None`: the new trace has
+/// none); the first difference goes into `found`, and reading stops there
+/// (the error serde then returns is not the caller's).
+struct Compare<'a, 'n> {
+    now: Option<&'n Json>,
+    path: String,
+    found: &'a std::cell::RefCell<Option<Divergence>>,
+}
+
+impl<'a, 'n> Compare<'a, 'n> {
+    fn child(&self, path: String, now: Option<&'n Json>) -> Compare<'a, 'n> {
+        Compare {
+            now,
+            path,
+            found: self.found,
+        }
     }
-    let found = |a: Option<&Json>, b: Option<&Json>| {
-        let show = |v: Option<&Json>| v.map_or_else(|| "(absent)".to_string(), Json::to_string);
-        Some(Divergence {
-            path: path.to_string(),
-            recorded: show(a),
-            now: show(b),
-        })
-    };
-    let join = |k: &str| {
-        if path.is_empty() {
+
+    fn join(&self, k: &str) -> String {
+        if self.path.is_empty() {
             k.to_string()
         } else {
-            format!("{path}.{k}")
+            format!("{}.{k}", self.path)
         }
-    };
-    match (a, b) {
-        (Json::Object(x), Json::Object(y)) => {
-            for (k, v) in x {
-                let p = join(k);
-                match y.get(k) {
-                    Some(w) => {
-                        if let Some(d) = diverge(v, w, &p) {
-                            return Some(d);
-                        }
-                    }
-                    None if MODE_FIELDS.contains(&p.as_str()) => {}
-                    None => return diverge_absent(Some(v), None, &p),
-                }
-            }
-            y.iter()
-                .filter(|(k, _)| !x.contains_key(*k))
-                .find_map(|(k, w)| diverge_absent(None, Some(w), &join(k)))
+    }
+
+    /// Record a difference at this path and stop reading.
+    fn differ<E: serde::de::Error>(&self, recorded: String, now: Option<&Json>) -> Result<(), E> {
+        *self.found.borrow_mut() = Some(Divergence {
+            path: self.path.clone(),
+            recorded,
+            now: shown(now),
+        });
+        Err(E::custom("diverged"))
+    }
+
+    /// A leaf: equal when the values are and their JSON texts are too
+    /// (`-0.0` and `0.0` are equal numbers but different traces).
+    fn leaf<E: serde::de::Error>(self, v: Json) -> Result<(), E> {
+        match self.now {
+            Some(n) if *n == v && (!v.is_number() || same_text(n, &v)) => Ok(()),
+            now => self.differ(v.to_string(), now),
         }
-        (Json::Array(x), Json::Array(y)) => {
-            for (i, v) in x.iter().enumerate() {
-                let p = format!("{path}[{i}]");
-                match y.get(i) {
-                    Some(w) => {
-                        if let Some(d) = diverge(v, w, &p) {
-                            return Some(d);
-                        }
-                    }
-                    None => return diverge_absent(Some(v), None, &p),
-                }
-            }
-            y.get(x.len())
-                .and_then(|w| diverge_absent(None, Some(w), &format!("{path}[{}]", x.len())))
-        }
-        // Leaves compare by their JSON text: `-0.0` and `0.0` are equal
-        // numbers but different traces.
-        _ if a == b && serde_json::to_string(a).ok() == serde_json::to_string(b).ok() => None,
-        _ => found(Some(a), Some(b)),
     }
 }
 
-fn diverge_absent(a: Option<&Json>, b: Option<&Json>, path: &str) -> Option<Divergence> {
-    if MODE_FIELDS.contains(&path) {
-        return None;
+fn same_text(a: &Json, b: &Json) -> bool {
+    serde_json::to_string(a).ok() == serde_json::to_string(b).ok()
+}
+
+fn shown(v: Option<&Json>) -> String {
+    match v {
+        None => "(absent)".to_string(),
+        Some(v) => {
+            let mut s = v.to_string();
+            if s.len() > SHOWN_BYTES {
+                let mut end = SHOWN_BYTES;
+                while !s.is_char_boundary(end) {
+                    end -= 1;
+                }
+                s.truncate(end);
+                s.push('…');
+            }
+            s
+        }
     }
-    let show = |v: Option<&Json>| v.map_or_else(|| "(absent)".to_string(), Json::to_string);
-    Some(Divergence {
-        path: path.to_string(),
-        recorded: show(a),
-        now: show(b),
-    })
+}
+
+impl<'de> DeserializeSeed<'de> for Compare<'_, '_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        if MODE_FIELDS.contains(&self.path.as_str()) {
+            return IgnoredAny::deserialize(d).map(|_| ());
+        }
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Compare<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a trace")
+    }
+    fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<(), E> {
+        self.leaf(Json::Bool(v))
+    }
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<(), E> {
+        self.leaf(Json::from(v))
+    }
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<(), E> {
+        self.leaf(Json::from(v))
+    }
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<(), E> {
+        self.leaf(Json::from(v))
+    }
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<(), E> {
+        self.leaf(Json::String(v.to_string()))
+    }
+    fn visit_unit<E: serde::de::Error>(self) -> Result<(), E> {
+        self.leaf(Json::Null)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut a: A) -> Result<(), A::Error> {
+        let Some(Json::Array(now)) = self.now else {
+            let rest = Shown::seq(&mut a)?;
+            return self.differ(rest, self.now);
+        };
+        let mut i = 0;
+        loop {
+            let p = format!("{}[{i}]", self.path);
+            match now.get(i) {
+                Some(w) => {
+                    if a.next_element_seed(self.child(p, Some(w)))?.is_none() {
+                        break;
+                    }
+                }
+                None => {
+                    return match a.next_element_seed(Shown::default())? {
+                        Some(v) => self.child(p, None).differ(v, None),
+                        None => Ok(()),
+                    };
+                }
+            }
+            i += 1;
+        }
+        match now.get(i) {
+            Some(w) => self
+                .child(format!("{}[{i}]", self.path), None)
+                .differ("(absent)".into(), Some(w)),
+            None => Ok(()),
+        }
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<(), A::Error> {
+        let Some(Json::Object(now)) = self.now else {
+            let rest = Shown::map(&mut a)?;
+            return self.differ(rest, self.now);
+        };
+        let mut seen: Vec<&str> = Vec::new();
+        while let Some(k) = a.next_key::<String>()? {
+            let p = self.join(&k);
+            match now.get_key_value(k.as_str()) {
+                Some((key, w)) => {
+                    seen.push(key.as_str());
+                    a.next_value_seed(self.child(p, Some(w)))?;
+                }
+                None if MODE_FIELDS.contains(&p.as_str()) => {
+                    a.next_value::<IgnoredAny>()?;
+                }
+                None => {
+                    let v = a.next_value_seed(Shown::default())?;
+                    return self.child(p, None).differ(v, None);
+                }
+            }
+        }
+        match now.iter().find(|(k, _)| {
+            !seen.contains(&k.as_str()) && !MODE_FIELDS.contains(&self.join(k).as_str())
+        }) {
+            Some((k, w)) => self
+                .child(self.join(k), None)
+                .differ("(absent)".into(), Some(w)),
+            None => Ok(()),
+        }
+    }
+}
+
+/// A value read as compact JSON text, cut at [`SHOWN_BYTES`]; the rest is
+/// skipped as it is read (no text is made for what will not be shown).
+#[derive(Default)]
+struct Shown {
+    out: String,
+}
+
+/// An element of a value being shown: its text, or skipped (`None` inside)
+/// once its container has no room left.
+struct ShownOrSkipped(bool);
+
+impl<'de> DeserializeSeed<'de> for ShownOrSkipped {
+    type Value = Option<String>;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Option<String>, D::Error> {
+        if self.0 {
+            Shown::default().deserialize(d).map(Some)
+        } else {
+            IgnoredAny::deserialize(d).map(|_| None)
+        }
+    }
+}
+
+impl Shown {
+    fn room(&self) -> bool {
+        self.out.len() < SHOWN_BYTES
+    }
+
+    fn push(&mut self, s: &str) {
+        if self.room() {
+            self.out.push_str(s);
+            if !self.room() {
+                let mut end = SHOWN_BYTES;
+                while !self.out.is_char_boundary(end) {
+                    end -= 1;
+                }
+                self.out.truncate(end);
+                self.out.push('…');
+            }
+        }
+    }
+
+    fn seq<'de, A: SeqAccess<'de>>(a: &mut A) -> Result<String, A::Error> {
+        let mut s = Shown::default();
+        s.push("[");
+        let mut first = true;
+        while let Some(v) = a.next_element_seed(ShownOrSkipped(s.room()))? {
+            if !first {
+                s.push(",");
+            }
+            first = false;
+            s.push(v.as_deref().unwrap_or_default());
+        }
+        s.push("]");
+        Ok(s.out)
+    }
+
+    fn map<'de, A: MapAccess<'de>>(a: &mut A) -> Result<String, A::Error> {
+        let mut s = Shown::default();
+        s.push("{");
+        let mut first = true;
+        while let Some(k) = a.next_key::<String>()? {
+            let Some(v) = a.next_value_seed(ShownOrSkipped(s.room()))? else {
+                continue;
+            };
+            if !first {
+                s.push(",");
+            }
+            first = false;
+            s.push(&Json::String(k).to_string());
+            s.push(":");
+            s.push(&v);
+        }
+        s.push("}");
+        Ok(s.out)
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for Shown {
+    type Value = String;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<String, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Shown {
+    type Value = String;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<String, E> {
+        Ok(v.to_string())
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<String, E> {
+        Ok(v.to_string())
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<String, E> {
+        Ok(v.to_string())
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<String, E> {
+        Ok(Json::from(v).to_string())
+    }
+    fn visit_str<E>(self, v: &str) -> Result<String, E> {
+        Ok(shown(Some(&Json::String(v.to_string()))))
+    }
+    fn visit_unit<E>(self) -> Result<String, E> {
+        Ok("null".into())
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut a: A) -> Result<String, A::Error> {
+        Shown::seq(&mut a)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<String, A::Error> {
+        Shown::map(&mut a)
+    }
 }
 
 #[cfg(test)]
@@ -298,17 +714,23 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn diverged(recorded: &Json, now: &Json) -> Option<Divergence> {
+        let text = recorded.to_string();
+        let open = in_memory(text.as_bytes());
+        first_divergence(&open, now).unwrap()
+    }
+
     #[test]
     fn identical_traces_do_not_diverge() {
         let t = json!({"a": 1, "b": [1, {"c": "x"}]});
-        assert_eq!(first_divergence(&t, &t.clone()), None);
+        assert_eq!(diverged(&t, &t.clone()), None);
     }
 
     #[test]
     fn the_first_difference_in_recorded_order_is_named() {
         let a = json!({"outcome": "executed", "effects": {"events": [{"payload": "7"}, {"payload": "8"}]}});
         let b = json!({"outcome": "executed", "effects": {"events": [{"payload": "7"}, {"payload": "9"}]}});
-        let d = first_divergence(&a, &b).unwrap();
+        let d = diverged(&a, &b).unwrap();
         assert_eq!(d.path, "effects.events[1].payload");
         assert_eq!((d.recorded.as_str(), d.now.as_str()), ("\"8\"", "\"9\""));
     }
@@ -317,18 +739,63 @@ mod tests {
     fn missing_and_extra_elements_are_divergences() {
         let a = json!({"e": [1, 2]});
         let b = json!({"e": [1, 2, 3]});
-        let d = first_divergence(&a, &b).unwrap();
+        let d = diverged(&a, &b).unwrap();
         assert_eq!(
             (d.path.as_str(), d.recorded.as_str(), d.now.as_str()),
             ("e[2]", "(absent)", "3")
         );
-        let d = first_divergence(&b, &a).unwrap();
+        let d = diverged(&b, &a).unwrap();
         assert_eq!(
             (d.path.as_str(), d.recorded.as_str(), d.now.as_str()),
             ("e[2]", "3", "(absent)")
         );
-        let d = first_divergence(&json!({"x": 1}), &json!({"x": 1, "y": 2})).unwrap();
+        let d = diverged(&json!({"x": 1}), &json!({"x": 1, "y": 2})).unwrap();
         assert_eq!(d.path, "y");
+    }
+
+    /// A recorded value the new trace lacks is shown cut, and read without
+    /// being built (64 MB of nested arrays in an extra field made a 9.6 GB
+    /// tree); a value of another type is shown as recorded.
+    #[test]
+    fn divergent_values_are_shown_cut_and_read_as_they_come() {
+        let unit = format!("{}{}", "[".repeat(60), "]".repeat(60));
+        let extra = format!("[{}]", vec![unit.as_str(); 20_000].join(","));
+        let text = format!("{{\"a\": 1, \"extra\": {extra}}}");
+        let open = in_memory(text.as_bytes());
+        let d = first_divergence(&open, &json!({"a": 1})).unwrap().unwrap();
+        assert_eq!(d.path, "extra");
+        assert_eq!(d.now, "(absent)");
+        assert!(d.recorded.starts_with("[[[[") && d.recorded.ends_with('…'));
+        assert!(d.recorded.len() <= SHOWN_BYTES + 4, "{}", d.recorded.len());
+        let d = diverged(&json!({"a": [1, {"b": [true, null]}]}), &json!({"a": "x"})).unwrap();
+        assert_eq!(
+            (d.path.as_str(), d.recorded.as_str(), d.now.as_str()),
+            ("a", r#"[1,{"b":[true,null]}]"#, r#""x""#)
+        );
+        let d = diverged(&json!({"a": {"b": 1}}), &json!({"a": {"b": 1, "c": [2]}})).unwrap();
+        assert_eq!((d.path.as_str(), d.now.as_str()), ("a.c", "[2]"));
+        // Not JSON: an error, not a divergence.
+        let open = in_memory(b"{\"a\": ");
+        assert!(first_divergence(&open, &json!({"a": 1})).is_err());
+    }
+
+    /// A run records each argument once (`--arg` refuses a second).
+    #[test]
+    fn a_trace_giving_an_argument_twice_is_refused() {
+        let trace = |args: &str| {
+            format!(
+                r#"{{"trace_version": {TRACE_VERSION}, "artifact": {{"name": "a.dir", "digest": "d"}},
+                "config": {{"entry": null, "mode": "simulate", "args": {args}, "max_steps": 1,
+                "solver_budget": 1, "rules_digest": "r"}}, "outcome": "executed"}}"#
+            )
+        };
+        let ok = trace(r#"[{"name": "x", "value": "1"}, {"name": "y", "value": "1"}]"#);
+        let rec = parse(&in_memory(ok.as_bytes())).unwrap();
+        assert_eq!(rec.config.args.len(), 2);
+        assert_eq!(rec.outcome.as_deref(), Some("executed"));
+        let twice = trace(r#"[{"name": "x", "value": "1"}, {"name": "x", "value": "2"}]"#);
+        let e = parse(&in_memory(twice.as_bytes())).err().unwrap();
+        assert!(e.contains("`x` more than once"), "{e}");
     }
 
     #[test]
@@ -336,16 +803,16 @@ mod tests {
         let a =
             json!({"config": {"mode": "realize", "entry": "main"}, "realization": {"realized": 2}});
         let b = json!({"config": {"mode": "simulate", "entry": "main"}});
-        assert_eq!(first_divergence(&a, &b), None);
+        assert_eq!(diverged(&a, &b), None);
         let c = json!({"config": {"mode": "simulate", "entry": "other"}});
-        assert_eq!(first_divergence(&a, &c).unwrap().path, "config.entry");
+        assert_eq!(diverged(&a, &c).unwrap().path, "config.entry");
     }
 
     #[test]
     fn negative_zero_is_not_zero() {
         let a: Json = serde_json::from_str(r#"{"returned": {"Float": -0.0}}"#).unwrap();
         let b: Json = serde_json::from_str(r#"{"returned": {"Float": 0.0}}"#).unwrap();
-        assert_eq!(first_divergence(&a, &b).unwrap().path, "returned.Float");
+        assert_eq!(diverged(&a, &b).unwrap().path, "returned.Float");
     }
 
     #[test]
@@ -353,37 +820,43 @@ mod tests {
         let deep = |n: usize| format!("{}1{}", "[".repeat(n), "]".repeat(n));
         assert_eq!(nesting(deep(300).as_bytes()), 300);
         assert_eq!(nesting(br#"{"a": "[[[{{"}"#), 1);
-        let e = parse(deep(300).as_bytes()).err().unwrap();
+        let e = parse(&in_memory(deep(300).as_bytes())).err().unwrap();
         assert!(
             e.contains("trace_version"),
             "past serde's default limit: {e}"
         );
-        let e = parse(deep(MAX_TRACE_NESTING + 1).as_bytes()).err().unwrap();
+        let e = parse(&in_memory(deep(MAX_TRACE_NESTING + 1).as_bytes()))
+            .err()
+            .unwrap();
         assert!(e.contains("levels deep"), "{e}");
     }
 
     #[test]
     fn embedded_artifacts_round_trip() {
-        assert_eq!(unembed(&json!({"hex": "ff00"})), Some(vec![0xff, 0]));
-        assert_eq!(unembed(&json!({"hex": "f"})), None);
-        assert_eq!(unembed(&json!({"hex": "zz"})), None);
-        assert_eq!(
-            unembed(&json!({"utf8": "é"})),
-            Some("é".as_bytes().to_vec())
-        );
+        let un = |v: Json| unembed(serde_json::from_value(v).unwrap());
+        assert_eq!(un(json!({"hex": "ff00"})), Some(vec![0xff, 0]));
+        assert_eq!(un(json!({"hex": "f"})), None);
+        assert_eq!(un(json!({"hex": "zz"})), None);
+        assert_eq!(un(json!({"hex": "00", "utf8": ""})), None);
+        assert_eq!(un(json!({"utf8": "é"})), Some("é".as_bytes().to_vec()));
     }
 
     #[test]
     fn malformed_traces_are_refused_with_a_reason() {
-        assert!(parse(b"{").err().unwrap().contains("invalid JSON"));
-        assert!(parse(b"{}").err().unwrap().contains("trace_version"));
-        assert!(parse(b"{\"trace_version\": 1}")
+        assert!(parse(&in_memory(b"{"))
+            .err()
+            .unwrap()
+            .contains("invalid JSON"));
+        assert!(parse(&in_memory(b"{}"))
+            .err()
+            .unwrap()
+            .contains("trace_version"));
+        assert!(parse(&in_memory(b"{\"trace_version\": 1}"))
             .err()
             .unwrap()
             .contains("version 1"));
-        let e = parse(format!("{{\"trace_version\": {TRACE_VERSION}}}").as_bytes())
-            .err()
-            .unwrap();
+        let text = format!("{{\"trace_version\": {TRACE_VERSION}}}");
+        let e = parse(&in_memory(text.as_bytes())).err().unwrap();
         assert!(e.contains("config.mode"), "{e}");
     }
 }
