@@ -325,6 +325,18 @@ macro_rules! say {
     }};
 }
 
+/// `say!` of output written as it is made, through a buffer.
+fn say_streamed(write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>) {
+    use std::io::Write as _;
+    if fds::stdout_was_closed() {
+        std::panic::panic_any(StdoutFailed("it is closed".into()));
+    }
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    if let Err(e) = write(&mut out).and_then(|_| out.flush()) {
+        std::panic::panic_any(StdoutFailed(e.kind().to_string()));
+    }
+}
+
 /// `eprintln!` that never panics: when stderr itself fails there is nobody
 /// left to tell, and the exit code still says what happened.
 macro_rules! warn {
@@ -1635,11 +1647,10 @@ impl Out<'_> {
         };
         match dir_grammar::load(&bytes) {
             Ok(p) => {
-                let s = match to {
-                    To::Text => dir_grammar::print::to_text(&p),
-                    To::Json => dir_grammar::print::to_json(&p),
-                };
-                say!("{s}");
+                match to {
+                    To::Text => say!("{}", dir_grammar::print::to_text(&p)),
+                    To::Json => say_streamed(|w| dir_grammar::print::write_json(&p, w)),
+                }
                 0
             }
             Err(e) => {

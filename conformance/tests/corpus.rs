@@ -139,6 +139,14 @@ fn every_case_round_trips_between_json_and_text() {
         );
         program.comments.clear();
         let json = dir_grammar::print::to_json(&program);
+        // The streamed printer and the tree it replaced write the same bytes.
+        let tree = dir_grammar::print::to_json_value(&program);
+        assert_eq!(
+            json,
+            format!("{}\n", serde_json::to_string_pretty(&tree).unwrap()),
+            "{}: streamed JSON differs from the tree's",
+            case.id
+        );
         let text = dir_grammar::print::to_text(&program);
         let from_text = dir_grammar::load_str(&text)
             .unwrap_or_else(|e| panic!("{}: text form does not load: {e:?}\n{text}", case.id));

@@ -1850,6 +1850,14 @@ fn generated_json_round_trips_through_text() {
         };
         loaded += 1;
         let canonical = dir_grammar::print::to_json(&prog);
+        assert_eq!(
+            canonical,
+            format!(
+                "{}\n",
+                serde_json::to_string_pretty(&dir_grammar::print::to_json_value(&prog)).unwrap()
+            ),
+            "seed {seed}: streamed JSON differs from the tree's"
+        );
         let text = dir_grammar::print::to_text(&prog);
         let why = match dir_grammar::load_str(&text) {
             Err(e) => Some(format!("its canonical text does not load: {e:?}")),

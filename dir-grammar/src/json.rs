@@ -105,6 +105,31 @@ impl Json {
     }
 }
 
+/// Written as it is (canonical printing streams it; `to_value` would build
+/// a second tree of every verbatim value first).
+impl serde::Serialize for Json {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        match &self.kind {
+            JsonKind::Null => s.serialize_unit(),
+            JsonKind::Bool(b) => s.serialize_bool(*b),
+            JsonKind::Number(n) => match serde_json::from_str::<serde_json::Number>(n) {
+                Ok(n) => n.serialize(s),
+                Err(_) => s.serialize_unit(),
+            },
+            JsonKind::Str(x) => s.serialize_str(&x.value),
+            JsonKind::Array(a) => s.collect_seq(a),
+            JsonKind::Object(m) => {
+                let mut map = s.serialize_map(Some(m.len()))?;
+                for (k, v) in m {
+                    map.serialize_entry(&k.value, v)?;
+                }
+                map.end()
+            }
+        }
+    }
+}
+
 /// Parse a whole JSON document.
 pub fn parse_json(src: &str) -> Result<Json, LoadError> {
     let id = |o: usize| o;

@@ -410,23 +410,14 @@ fn stmt_json(s: &Stmt) -> Value {
     }
 }
 
+/// The compiler's JSON shape as one tree (the oracle of [`to_json`], and
+/// for tests that edit it).
 pub fn to_json_value(p: &Program) -> Value {
     let forges: Vec<Value> = p
         .forges
         .iter()
         .map(|f| {
-            let shapes: Vec<Value> = f
-                .shapes
-                .iter()
-                .map(|s| {
-                    let fields: Vec<Value> = s
-                        .fields
-                        .iter()
-                        .map(|f| json!({ "name": f.name.name, "ty": f.ty.name }))
-                        .collect();
-                    json!({ "name": s.name.name, "fields": fields })
-                })
-                .collect();
+            let shapes: Vec<Value> = f.shapes.iter().map(shape_json).collect();
             let procs: Vec<Value> = f
                 .procs
                 .iter()
@@ -436,53 +427,32 @@ pub fn to_json_value(p: &Program) -> Value {
                     m.insert("name".into(), json!(pr.name.name));
                     m.insert(
                         "params".into(),
-                        Value::Array(
-                            pr.params
-                                .iter()
-                                .map(|f| json!({ "name": f.name.name, "ty": f.ty.name }))
-                                .collect(),
-                        ),
+                        Value::Array(pr.params.iter().map(field_json).collect()),
                     );
                     m.insert(
                         "uses".into(),
-                        Value::Array(
-                            pr.uses
-                                .iter()
-                                .map(|u| {
-                                    let args: Vec<Value> = u
-                                        .args
-                                        .iter()
-                                        .map(|(k, v)| json!([k.name, lit_json(&v.value)]))
-                                        .collect();
-                                    json!({ "resource": u.resource.name, "args": args })
-                                })
-                                .collect(),
-                        ),
+                        Value::Array(pr.uses.iter().map(use_json).collect()),
                     );
                     m.insert("ret".into(), json!(pr.ret.as_ref().map(|r| r.name.clone())));
                     m.insert(
                         "qualifiers".into(),
-                        json!(pr.qualifiers.iter().map(|q| q.name.clone()).collect::<Vec<_>>()),
+                        json!(pr
+                            .qualifiers
+                            .iter()
+                            .map(|q| q.name.clone())
+                            .collect::<Vec<_>>()),
                     );
-                    m.insert("body".into(), Value::Array(pr.body.iter().map(stmt_json).collect()));
+                    m.insert(
+                        "body".into(),
+                        Value::Array(pr.body.iter().map(stmt_json).collect()),
+                    );
                     if let Some(l) = &pr.locals {
                         m.insert("locals".into(), l.to_value());
                     }
                     Value::Object(m)
                 })
                 .collect();
-            let binds: Vec<Value> = f
-                .binds
-                .iter()
-                .map(|b| {
-                    let contract: Vec<Value> = b
-                        .contract
-                        .iter()
-                        .map(|c| json!({ "key": c.key.name, "op": c.op.name, "value": c.value.name }))
-                        .collect();
-                    json!({ "source": b.source.text(), "target": b.target.text(), "contract": contract })
-                })
-                .collect();
+            let binds: Vec<Value> = f.binds.iter().map(bind_json).collect();
             json!({ "name": f.name.name, "shapes": shapes, "procs": procs, "binds": binds })
         })
         .collect();
@@ -497,8 +467,125 @@ pub fn to_json_value(p: &Program) -> Value {
     Value::Object(root)
 }
 
+/// The compiler's JSON shape, pretty-printed. Written as it is made: a
+/// small tree per statement, shape and binding, never one of the whole
+/// program (56 MB of processes made a 9.3 GB tree). Same bytes as
+/// [`to_json_value`] pretty-printed.
 pub fn to_json(p: &Program) -> String {
-    let mut s = serde_json::to_string_pretty(&to_json_value(p)).unwrap_or_default();
-    s.push('\n');
-    s
+    let mut out = Vec::new();
+    if write_json(p, &mut out).is_err() {
+        return String::new();
+    }
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// [`to_json`] into `w` as it is made (`fmt --to json` of a large program
+/// would otherwise hold its whole output, several times the program).
+pub fn write_json(p: &Program, mut w: impl std::io::Write) -> std::io::Result<()> {
+    let mut ser = serde_json::Serializer::pretty(&mut w);
+    serde::Serialize::serialize(&ProgramJson(p), &mut ser).map_err(|e| {
+        match e.io_error_kind() {
+            Some(kind) => std::io::Error::from(kind),
+            None => std::io::Error::other(e),
+        }
+    })?;
+    w.write_all(b"\n")
+}
+
+struct ProgramJson<'a>(&'a Program);
+struct ForgeJson<'a>(&'a Forge);
+struct ProcJson<'a>(&'a Proc);
+
+/// A sequence made as it is written.
+struct Each<I>(std::cell::Cell<Option<I>>);
+
+impl<I: Iterator<Item = T>, T: serde::Serialize> serde::Serialize for Each<I> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.0.take() {
+            Some(items) => s.collect_seq(items),
+            None => s.collect_seq(std::iter::empty::<T>()),
+        }
+    }
+}
+
+fn each<I: Iterator<Item = T>, T: serde::Serialize>(items: I) -> Each<I> {
+    Each(std::cell::Cell::new(Some(items)))
+}
+
+impl serde::Serialize for ProgramJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let p = self.0;
+        let mut m = s.serialize_map(None)?;
+        if let Some(v) = p.version.as_ref().filter(|v| v.name != DEFAULT_DIR_VERSION) {
+            m.serialize_entry("dir_version", v.name.as_str())?;
+        }
+        m.serialize_entry("forges", &each(p.forges.iter().map(ForgeJson)))?;
+        if let Some(t) = &p.types {
+            m.serialize_entry("types", t)?;
+        }
+        m.end()
+    }
+}
+
+impl serde::Serialize for ForgeJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let f = self.0;
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("name", f.name.name.as_str())?;
+        m.serialize_entry("shapes", &each(f.shapes.iter().map(shape_json)))?;
+        m.serialize_entry("procs", &each(f.procs.iter().map(ProcJson)))?;
+        m.serialize_entry("binds", &each(f.binds.iter().map(bind_json)))?;
+        m.end()
+    }
+}
+
+impl serde::Serialize for ProcJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let pr = self.0;
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("regime", pr.regime.symbol())?;
+        m.serialize_entry("name", pr.name.name.as_str())?;
+        m.serialize_entry("params", &each(pr.params.iter().map(field_json)))?;
+        m.serialize_entry("uses", &each(pr.uses.iter().map(use_json)))?;
+        m.serialize_entry("ret", &pr.ret.as_ref().map(|r| r.name.as_str()))?;
+        m.serialize_entry(
+            "qualifiers",
+            &each(pr.qualifiers.iter().map(|q| q.name.as_str())),
+        )?;
+        m.serialize_entry("body", &each(pr.body.iter().map(stmt_json)))?;
+        if let Some(l) = &pr.locals {
+            m.serialize_entry("locals", l)?;
+        }
+        m.end()
+    }
+}
+
+fn field_json(f: &Field) -> Value {
+    json!({ "name": f.name.name, "ty": f.ty.name })
+}
+
+fn shape_json(s: &Shape) -> Value {
+    let fields: Vec<Value> = s.fields.iter().map(field_json).collect();
+    json!({ "name": s.name.name, "fields": fields })
+}
+
+fn use_json(u: &Uses) -> Value {
+    let args: Vec<Value> = u
+        .args
+        .iter()
+        .map(|(k, v)| json!([k.name, lit_json(&v.value)]))
+        .collect();
+    json!({ "resource": u.resource.name, "args": args })
+}
+
+fn bind_json(b: &Bind) -> Value {
+    let contract: Vec<Value> = b
+        .contract
+        .iter()
+        .map(|c| json!({ "key": c.key.name, "op": c.op.name, "value": c.value.name }))
+        .collect();
+    json!({ "source": b.source.text(), "target": b.target.text(), "contract": contract })
 }
