@@ -475,6 +475,26 @@ fn hard_gates(n: usize) -> String {
     s
 }
 
+/// hello.dir as JSON DIR with `types` holding `n` arrays nested 60 deep
+/// (kept verbatim, then rejected as a later version's field).
+fn deep_types(n: usize) -> String {
+    let unit = format!("{}{}", "[".repeat(60), "]".repeat(60));
+    format!(
+        r#"{{"forges": [{{"name": "F", "procs": [{{"regime": "K", "name": "main", "ret": "i64", "body": [{{"Return": {{"expr": "1"}}}}]}}]}}], "types": [{}]}}"#,
+        vec![unit.as_str(); n].join(",")
+    )
+}
+
+/// The same with `types` an object of `n` keys, the first written again
+/// at its end.
+fn duplicate_type_keys(n: usize) -> String {
+    let keys: Vec<String> = (0..n).map(|i| format!("\"k{i}\": 0")).collect();
+    format!(
+        r#"{{"forges": [{{"name": "F", "procs": [{{"regime": "K", "name": "main", "ret": "i64", "body": [{{"Return": {{"expr": "1"}}}}]}}]}}], "types": {{{}, "k0": 1}}}}"#,
+        keys.join(",")
+    )
+}
+
 /// The generator child: writes every input into `dir`.
 fn generate(dir: &Path) {
     let files = [
@@ -499,6 +519,8 @@ fn generate(dir: &Path) {
         ("recursion.dir", recursion_everywhere(16_000)),
         ("quadratic_q.dir", quadratic_q_processes(50)),
         ("gates.dir", hard_gates(20)),
+        ("deep_types.json", deep_types(500_000)),
+        ("duplicate_keys.json", duplicate_type_keys(200_000)),
     ];
     for (name, text) in files {
         std::fs::write(dir.join(name), text).expect("write input");
@@ -594,6 +616,8 @@ fn hostile(dir: &Path, missed: &mut usize) {
     let quadratic_q = p("quadratic_q.dir");
     let gates = p("gates.dir");
     let deep_trace = p("deep.trace.json");
+    let deep_types = p("deep_types.json");
+    let duplicate_keys = p("duplicate_keys.json");
     // Whatever a 100 000-deep call chain does (refused, budgeted), it is a
     // documented run outcome, never an internal error.
     let any_outcome: &[i32] = &[0, 2, 3, 4, 10, 11, 12];
@@ -754,6 +778,20 @@ fn hostile(dir: &Path, missed: &mut usize) {
             vec!["--replay", &deep_trace],
             false,
             &[13],
+        ),
+        // A tree of every verbatim value was built first (32 s, 7.9 GB).
+        (
+            "y 60 MB of nested arrays in types",
+            vec!["--simulate", &deep_types],
+            false,
+            &[4],
+        ),
+        // Each key was compared with every earlier one (66 s).
+        (
+            "z 200 000 keys, the first twice",
+            vec!["--simulate", &duplicate_keys],
+            false,
+            &[3],
         ),
         // One call of 20 000 conflicts ran 53 s (the propagation budget was
         // checked between calls only); now bounded by the counted budget,

@@ -13,8 +13,8 @@
 
 use crate::beside::{Deferred, Pending, EXPRS_BESIDE_BYTES};
 use crate::error::limits;
-use crate::json::fast::{number_end, string_end, value_at};
-use crate::json::{decode_jstr, JStr, Json};
+use crate::json::fast::{number_end, string_end, verbatim_at};
+use crate::json::{decode_jstr, JStr, Verbatim};
 use crate::load_json::parse_path;
 use crate::model::*;
 use crate::span::Span;
@@ -247,10 +247,10 @@ impl<'s> L<'s, '_> {
     }
 
     /// Any value, kept verbatim as the reference loader keeps it.
-    fn any(&mut self) -> Option<Json> {
-        let (v, end) = value_at(self.s, self.i, self.depth)?;
+    fn any(&mut self) -> Option<Verbatim> {
+        let (v, end) = verbatim_at(self.s, self.i, self.depth)?;
         self.i = end;
-        (v.nesting() <= limits::MAX_VERBATIM_NESTING).then_some(v)
+        Some(v)
     }
 
     fn id_name(&mut self) -> Option<Ident> {

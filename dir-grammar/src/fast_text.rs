@@ -11,7 +11,7 @@ use crate::beside::{Deferred, Pending, EXPRS_BESIDE_BYTES};
 use crate::error::limits;
 use crate::expr::decode_expr_string;
 use crate::fast_expr::{parse_at, parse_primary_at};
-use crate::json::{fast::value_at, Json};
+use crate::json::{fast::verbatim_at, Verbatim};
 use crate::load_json::parse_path;
 use crate::model::*;
 use crate::span::Span;
@@ -248,11 +248,11 @@ impl<'s, 'q> T<'s, 'q> {
     }
 
     /// Embedded JSON (`jembed`), read as JSON DIR's verbatim values are.
-    fn json(&mut self) -> Option<Json> {
+    fn json(&mut self) -> Option<Verbatim> {
         self.ws();
-        let (v, end) = value_at(self.s, self.i, self.depth)?;
+        let (v, end) = verbatim_at(self.s, self.i, self.depth)?;
         self.i = end;
-        (v.nesting() <= limits::MAX_VERBATIM_NESTING).then_some(v)
+        Some(v)
     }
 
     fn file(&mut self) -> Option<Program> {

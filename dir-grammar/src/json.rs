@@ -60,10 +60,10 @@ impl Json {
 
     /// This value, if it nests within `MAX_VERBATIM_NESTING`; else the load
     /// error (`what` names it).
-    pub(crate) fn verbatim(self, what: &str) -> Result<Json, LoadError> {
+    pub(crate) fn verbatim(&self, what: &str) -> Result<Verbatim, LoadError> {
         let limit = limits::MAX_VERBATIM_NESTING;
         if self.nesting() <= limit {
-            return Ok(self);
+            return Ok(Verbatim::of_tree(self));
         }
         Err(LoadError::new(
             LoadErrorKind::TooDeep,
@@ -102,6 +102,73 @@ impl Json {
                 serde_json::Value::Object(out)
             }
         }
+    }
+}
+
+/// A JSON value DIR keeps as written (a later version's fields and
+/// statements): its compact text, not a tree of it. A tree cost about
+/// 130 bytes a node, so 60 MB of nested arrays in `types` took 7.9 GB
+/// before validation rejected it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Verbatim {
+    /// Where the value is in the input.
+    pub span: Span,
+    /// Its compact JSON text (as serde_json writes it).
+    text: Box<str>,
+}
+
+impl Verbatim {
+    /// The value at `span` of `raw` (strict JSON the reader accepted), in
+    /// its compact text.
+    pub(crate) fn of_text(raw: &str, span: Span) -> Option<Verbatim> {
+        let mut out = Vec::with_capacity(raw.len());
+        // Nesting is bounded by the reader (`MAX_VERBATIM_NESTING`, within
+        // serde_json's own limit of 128).
+        let mut de = serde_json::Deserializer::from_str(raw);
+        serde_transcode::transcode(&mut de, &mut serde_json::Serializer::new(&mut out)).ok()?;
+        de.end().ok()?;
+        Some(Verbatim {
+            span,
+            text: String::from_utf8(out).ok()?.into_boxed_str(),
+        })
+    }
+
+    /// The value a spanned tree holds (the reference loaders).
+    pub(crate) fn of_tree(j: &Json) -> Verbatim {
+        Verbatim {
+            span: j.span,
+            text: serde_json::to_string(j)
+                .unwrap_or_default()
+                .into_boxed_str(),
+        }
+    }
+
+    /// The compact JSON text.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// `null` or `[]`: a later version's field given without content.
+    pub fn is_empty(&self) -> bool {
+        matches!(&*self.text, "null" | "[]")
+    }
+
+    /// The value as a serde_json tree (tests and small values only).
+    pub fn to_value(&self) -> serde_json::Value {
+        let mut de = serde_json::Deserializer::from_str(&self.text);
+        serde::Deserialize::deserialize(&mut de).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+// Verbatim text is read back by serde_json, whose recursion limit (128)
+// must hold every value the readers keep.
+const _: () = assert!(limits::MAX_VERBATIM_NESTING < 128);
+
+/// Written from its text as it is read: no tree of the value is made.
+impl serde::Serialize for Verbatim {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut de = serde_json::Deserializer::from_str(&self.text);
+        serde_transcode::Transcoder::new(&mut de).serialize(s)
     }
 }
 
@@ -193,6 +260,10 @@ pub(crate) fn build(p: Pair<'_, Rule>, base: usize) -> Result<Json, LoadError> {
         }
         Rule::jobject => {
             let mut members: Vec<(JStr, Json)> = Vec::new();
+            // Each key's first member, so that a duplicate is found in one
+            // lookup (a search of the members so far made an object of
+            // 200 000 keys take 66 s).
+            let mut first: std::collections::HashMap<String, usize> = Default::default();
             for m in p.into_inner() {
                 let mut it = m.into_inner();
                 let (Some(k), Some(v)) = (it.next(), it.next()) else {
@@ -203,7 +274,7 @@ pub(crate) fn build(p: Pair<'_, Rule>, base: usize) -> Result<Json, LoadError> {
                     ));
                 };
                 let key = build_str(k, base)?;
-                if let Some((prev, _)) = members.iter().find(|(pk, _)| pk.value == key.value) {
+                if let Some((prev, _)) = first.get(&key.value).map(|i| &members[*i]) {
                     return Err(LoadError::new(
                         LoadErrorKind::DuplicateKey,
                         format!("duplicate key `{}` in JSON object", key.value),
@@ -215,6 +286,7 @@ pub(crate) fn build(p: Pair<'_, Rule>, base: usize) -> Result<Json, LoadError> {
                     )));
                 }
                 let value = build(v, base)?;
+                first.insert(key.value.clone(), members.len());
                 members.push((key, value));
             }
             JsonKind::Object(members)
@@ -357,7 +429,7 @@ fn bad_escape(start: usize, end: usize, what: &str) -> LoadError {
 /// decides, so every error is reported as before. A test checks the two
 /// agree on generated documents.
 pub(crate) mod fast {
-    use super::{decode_jstr, JStr, Json, JsonKind};
+    use super::{decode_jstr, JStr, Json, JsonKind, Verbatim};
     use crate::error::limits;
     use crate::span::Span;
 
@@ -474,15 +546,27 @@ pub(crate) mod fast {
     /// One value starting at byte `i` of `src` inside `depth` open
     /// brackets, and the offset just past it; None past the file nesting
     /// limit, as for anything else the reader is unsure of.
-    pub(crate) fn value_at(src: &str, i: usize, depth: usize) -> Option<(Json, usize)> {
+    /// A value kept verbatim, at `i`: read without building a tree (the
+    /// reader accepts what `value_at` accepts), within
+    /// `MAX_VERBATIM_NESTING`, and its end.
+    pub(crate) fn verbatim_at(src: &str, i: usize, depth: usize) -> Option<(Verbatim, usize)> {
         let mut r = R {
             s: src,
             b: src.as_bytes(),
             i,
             depth,
         };
-        let v = r.value()?;
+        let nesting = r.skip()?;
+        if nesting > limits::MAX_VERBATIM_NESTING {
+            return None;
+        }
+        let v = Verbatim::of_text(&src[i..r.i], Span::new(i, r.i))?;
         Some((v, r.i))
+    }
+
+    fn has_duplicates(mut keys: Vec<&str>) -> bool {
+        keys.sort_unstable();
+        keys.windows(2).any(|w| w[0] == w[1])
     }
 
     impl R<'_> {
@@ -505,72 +589,73 @@ pub(crate) mod fast {
             })
         }
 
+        /// The items of an array or the members of an object, the cursor
+        /// on its opening bracket: `item` reads each (after the bracket or
+        /// a comma, whitespace skipped), up to `close`.
+        fn items(
+            &mut self,
+            close: u8,
+            mut item: impl FnMut(&mut Self) -> Option<()>,
+        ) -> Option<()> {
+            self.i += 1;
+            self.depth += 1;
+            if self.depth > limits::MAX_FILE_NESTING {
+                return None;
+            }
+            self.ws();
+            if !self.eat(close) {
+                loop {
+                    item(self)?;
+                    self.ws();
+                    if self.eat(close) {
+                        break;
+                    }
+                    if !self.eat(b',') {
+                        return None;
+                    }
+                    self.ws();
+                }
+            }
+            self.depth -= 1;
+            Some(())
+        }
+
+        /// An object member's key and colon, whitespace after skipped.
+        fn key(&mut self) -> Option<JStr> {
+            if self.b.get(self.i) != Some(&b'"') {
+                return None;
+            }
+            let key = self.string()?;
+            self.ws();
+            if !self.eat(b':') {
+                return None;
+            }
+            self.ws();
+            Some(key)
+        }
+
         fn value(&mut self) -> Option<Json> {
             let a = self.i;
             let kind = match *self.b.get(self.i)? {
                 b'{' => {
-                    self.i += 1;
-                    self.depth += 1;
-                    if self.depth > limits::MAX_FILE_NESTING {
-                        return None;
-                    }
-                    self.ws();
                     let mut members: Vec<(JStr, Json)> = Vec::new();
-                    if !self.eat(b'}') {
-                        loop {
-                            if self.b.get(self.i) != Some(&b'"') {
-                                return None;
-                            }
-                            let key = self.string()?;
-                            self.ws();
-                            if !self.eat(b':') {
-                                return None;
-                            }
-                            self.ws();
-                            let v = self.value()?;
-                            members.push((key, v));
-                            self.ws();
-                            if self.eat(b'}') {
-                                break;
-                            }
-                            if !self.eat(b',') {
-                                return None;
-                            }
-                            self.ws();
-                        }
-                    }
+                    self.items(b'}', |r| {
+                        let key = r.key()?;
+                        members.push((key, r.value()?));
+                        Some(())
+                    })?;
                     // A duplicate key is the grammar's error to report.
-                    let mut keys: Vec<&str> =
-                        members.iter().map(|(k, _)| k.value.as_str()).collect();
-                    keys.sort_unstable();
-                    if keys.windows(2).any(|w| w[0] == w[1]) {
+                    if has_duplicates(members.iter().map(|(k, _)| k.value.as_str()).collect()) {
                         return None;
                     }
-                    self.depth -= 1;
                     JsonKind::Object(members)
                 }
                 b'[' => {
-                    self.i += 1;
-                    self.depth += 1;
-                    if self.depth > limits::MAX_FILE_NESTING {
-                        return None;
-                    }
-                    self.ws();
                     let mut items = Vec::new();
-                    if !self.eat(b']') {
-                        loop {
-                            items.push(self.value()?);
-                            self.ws();
-                            if self.eat(b']') {
-                                break;
-                            }
-                            if !self.eat(b',') {
-                                return None;
-                            }
-                            self.ws();
-                        }
-                    }
-                    self.depth -= 1;
+                    self.items(b']', |r| {
+                        items.push(r.value()?);
+                        Some(())
+                    })?;
                     JsonKind::Array(items)
                 }
                 b'"' => JsonKind::Str(self.string()?),
@@ -587,6 +672,39 @@ pub(crate) mod fast {
                 kind,
                 span: Span::new(a, self.i),
             })
+        }
+
+        /// `value` without the tree: the value's bracket nesting (0 for a
+        /// scalar), having checked all `value` checks.
+        fn skip(&mut self) -> Option<usize> {
+            let mut nesting = 0;
+            match *self.b.get(self.i)? {
+                b'{' => {
+                    let mut keys: Vec<String> = Vec::new();
+                    self.items(b'}', |r| {
+                        keys.push(r.key()?.value);
+                        nesting = nesting.max(r.skip()?);
+                        Some(())
+                    })?;
+                    if has_duplicates(keys.iter().map(String::as_str).collect()) {
+                        return None;
+                    }
+                    Some(nesting + 1)
+                }
+                b'[' => {
+                    self.items(b']', |r| {
+                        nesting = nesting.max(r.skip()?);
+                        Some(())
+                    })?;
+                    Some(nesting + 1)
+                }
+                // Numbers without their lexeme copied (a `value` each).
+                b'-' | b'0'..=b'9' => {
+                    self.i = number_end(self.b, self.i)?;
+                    Some(0)
+                }
+                _ => self.value().map(|_| 0),
+            }
         }
 
         fn string(&mut self) -> Option<JStr> {
@@ -733,6 +851,17 @@ pub(crate) mod fast {
                 if matches!(pest, Some(Ok(_))) {
                     valid += 1;
                 }
+                // The verbatim reader (no tree) accepts the same values, and
+                // keeps what the tree would give.
+                let start = src.len() - src.trim_start().len();
+                let verbatim = super::verbatim_at(&src, start, 0)
+                    .filter(|(_, end)| src[*end..].trim().is_empty())
+                    .map(|(v, _)| v);
+                let tree = match &pest {
+                    Some(Ok(p)) => p.verbatim("v").ok(),
+                    _ => None,
+                };
+                assert_eq!(verbatim, tree, "{src:?}");
                 if let Some(f) = fast {
                     fast_ok += 1;
                     match pest {

@@ -25,7 +25,7 @@ pub(crate) fn load_json_tree(src: &str) -> Result<Program, LoadError> {
         out.push(forge(f, &format!("forges[{i}]"))?);
     }
     let types = match obj.opt("types") {
-        Some(t) => Some(t.clone().verbatim("`types`")?),
+        Some(t) => Some(t.verbatim("`types`")?),
         None => None,
     };
     // Our extension: the version a textual DIR header declared, so a program
@@ -280,7 +280,7 @@ fn proc(v: &Json, path: &str) -> Result<Proc, LoadError> {
     }
     let body = stmts(o.req("body")?, &format!("{path}.body"))?;
     let locals = match o.opt("locals") {
-        Some(l) => Some(l.clone().verbatim("`locals`")?),
+        Some(l) => Some(l.verbatim("`locals`")?),
         None => None,
     };
     o.finish()?;
@@ -480,7 +480,7 @@ fn stmt(v: &Json, path: &str) -> Result<Stmt, LoadError> {
         // profile table, whether it is a known later statement or unknown.
         t if is_statement_tag(t) => StmtKind::Later {
             kind: Ident::new(t, tag.span),
-            body: Box::new(body.clone().verbatim("a later statement's body")?),
+            body: Box::new(body.verbatim("a later statement's body")?),
         },
         other => {
             return Err(LoadError::new(

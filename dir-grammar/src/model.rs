@@ -1,6 +1,6 @@
 //! The DIR model shared by both input forms. Every node carries its span.
 
-use crate::json::Json;
+use crate::json::Verbatim;
 use crate::span::Span;
 
 /// The text of a name. Names up to 24 bytes (nearly all) are stored
@@ -67,7 +67,7 @@ pub struct Program {
     pub version: Option<Ident>,
     pub forges: Vec<Forge>,
     /// Newer compiler output's top-level `types` (kept verbatim).
-    pub types: Option<Json>,
+    pub types: Option<Verbatim>,
     pub form: SourceForm,
     /// The `//` comments of a textual DIR file, in order, so that `fmt`
     /// keeps them (JSON DIR has none). The printer attaches each to the
@@ -146,7 +146,7 @@ pub struct Proc {
     pub qualifiers: Vec<Ident>,
     pub body: Vec<Stmt>,
     /// Newer compiler output's per-proc `locals` (kept verbatim).
-    pub locals: Option<Json>,
+    pub locals: Option<Verbatim>,
     pub span: Span,
 }
 
@@ -260,7 +260,7 @@ pub enum StmtKind {
         kind: Ident,
         /// Boxed: later statements are rare, and the largest variant sets
         /// the size of every statement.
-        body: Box<Json>,
+        body: Box<Verbatim>,
     },
 }
 

@@ -2,7 +2,7 @@
 //! deterministic (model order, fixed spacing), so `fmt` output is stable and
 //! JSON -> text -> JSON round trips compare equal.
 
-use crate::json::Json;
+use crate::json::Verbatim;
 use crate::model::*;
 use serde_json::{json, Map, Value};
 use std::fmt::Write;
@@ -141,8 +141,8 @@ fn lit_text(l: &LitValue) -> String {
     }
 }
 
-fn json_compact(j: &Json) -> String {
-    serde_json::to_string(&j.to_value()).unwrap_or_else(|_| "null".into())
+fn json_compact(j: &Verbatim) -> String {
+    j.text().to_string()
 }
 
 fn is_bare_token(s: &str) -> bool {

@@ -597,11 +597,8 @@ pub fn bool_clauses(
 /// Non-empty fields of a later DIR version (§14.5, 00-profile.ron).
 fn check_later_fields(ck: &mut Checker<'_>, program: &Program) {
     let tables = ck.tables;
-    let later_field = |ck: &mut Checker<'_>, field: &str, j: &dir_grammar::json::Json| {
-        let non_empty = !matches!(
-            &j.kind,
-            dir_grammar::json::JsonKind::Array(a) if a.is_empty()
-        ) && !matches!(&j.kind, dir_grammar::json::JsonKind::Null);
+    let later_field = |ck: &mut Checker<'_>, field: &str, j: &dir_grammar::json::Verbatim| {
+        let non_empty = !j.is_empty();
         if let Some(r) = tables
             .profile
             .later_fields
