@@ -495,6 +495,15 @@ fn duplicate_type_keys(n: usize) -> String {
     )
 }
 
+/// hello.dir as JSON DIR returning a field chain `n` long (past the
+/// depth limit).
+fn field_chain(n: usize) -> String {
+    format!(
+        r#"{{"forges": [{{"name": "F", "shapes": [{{"name": "S", "fields": [{{"name": "f", "ty": "i64"}}]}}], "procs": [{{"regime": "K", "name": "main", "params": [{{"name": "s", "ty": "S"}}], "ret": "i64", "body": [{{"Return": {{"expr": "s{}"}}}}]}}]}}]}}"#,
+        ".f".repeat(n)
+    )
+}
+
 /// The generator child: writes every input into `dir`.
 fn generate(dir: &Path) {
     let files = [
@@ -521,6 +530,7 @@ fn generate(dir: &Path) {
         ("gates.dir", hard_gates(20)),
         ("deep_types.json", deep_types(500_000)),
         ("duplicate_keys.json", duplicate_type_keys(200_000)),
+        ("field_chain.json", field_chain(25_000_000)),
     ];
     for (name, text) in files {
         std::fs::write(dir.join(name), text).expect("write input");
@@ -618,6 +628,7 @@ fn hostile(dir: &Path, missed: &mut usize) {
     let deep_trace = p("deep.trace.json");
     let deep_types = p("deep_types.json");
     let duplicate_keys = p("duplicate_keys.json");
+    let field_chain = p("field_chain.json");
     // Whatever a 100 000-deep call chain does (refused, budgeted), it is a
     // documented run outcome, never an internal error.
     let any_outcome: &[i32] = &[0, 2, 3, 4, 10, 11, 12];
@@ -790,6 +801,13 @@ fn hostile(dir: &Path, missed: &mut usize) {
         (
             "z 200 000 keys, the first twice",
             vec!["--simulate", &duplicate_keys],
+            false,
+            &[3],
+        ),
+        // pest read the chain whole before the depth was checked (9.7 s).
+        (
+            "aa 50 MB field chain, JSON",
+            vec!["--simulate", &field_chain],
             false,
             &[3],
         ),

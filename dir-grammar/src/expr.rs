@@ -28,8 +28,10 @@ pub(crate) type OffsetMap<'a> = &'a dyn Fn(usize) -> usize;
 pub fn parse_expr<M: Fn(usize) -> usize>(src: &str, map: &M) -> Result<Expr, LoadError> {
     // The fast reader counts brackets as the pre-scan does and gives up
     // past its limit, so the scan is needed only when it gives up.
-    if let Some(e) = crate::fast_expr::parse(src, map) {
-        return Ok(e);
+    match crate::fast_expr::parse(src, map) {
+        crate::fast_expr::Parsed::Expr(e) => return Ok(e),
+        crate::fast_expr::Parsed::TooDeep(at) => return Err(too_deep(at)),
+        crate::fast_expr::Parsed::Unsure => {}
     }
     prescan_expr(src, map)?;
     parse_expr_pest(src, map)
@@ -78,7 +80,7 @@ fn span_of(p: &Pair<'_, Rule>, map: OffsetMap<'_>) -> Span {
     Span::new(map(s.start()), map(s.end()))
 }
 
-fn too_deep(span: Span) -> LoadError {
+pub(crate) fn too_deep(span: Span) -> LoadError {
     LoadError::new(
         LoadErrorKind::TooDeep,
         format!(

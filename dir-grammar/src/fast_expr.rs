@@ -30,6 +30,12 @@ struct P<'a, M: Fn(usize) -> usize + ?Sized> {
     /// reports, so no separate scan is needed when this reader succeeds.
     depth: usize,
     limit: usize,
+    /// The first node deeper than `MAX_EXPR_DEPTH` (in the order the
+    /// reference builds them) and where the reference reports it. The
+    /// reader goes on, checking the syntax without building the rest, so
+    /// that a valid expression too deep is reported without pest reading
+    /// it again (a 10 MB field chain took 2.2 s).
+    too_deep: Option<Span>,
 }
 
 fn ident_char(c: u8) -> bool {
@@ -38,9 +44,18 @@ fn ident_char(c: u8) -> bool {
 
 const PHI: &str = "Φ";
 
+/// What [`parse`] found: the expression, or that it is valid but deeper
+/// than `MAX_EXPR_DEPTH` (the span the reference reports), or nothing
+/// certain (the pre-scan and pest decide).
+pub(crate) enum Parsed {
+    Expr(Expr),
+    TooDeep(Span),
+    Unsure,
+}
+
 /// Parse `src` if it is certainly valid and nests within the expression
-/// pre-scan's limit; None leaves it to the pre-scan and pest.
-pub(crate) fn parse<M: Fn(usize) -> usize + ?Sized>(src: &str, map: &M) -> Option<Expr> {
+/// pre-scan's limit.
+pub(crate) fn parse<M: Fn(usize) -> usize + ?Sized>(src: &str, map: &M) -> Parsed {
     let mut p = P {
         s: src,
         b: src.as_bytes(),
@@ -48,11 +63,18 @@ pub(crate) fn parse<M: Fn(usize) -> usize + ?Sized>(src: &str, map: &M) -> Optio
         map,
         depth: 0,
         limit: limits::MAX_EXPR_NESTING,
+        too_deep: None,
     };
     p.ws();
-    let (e, _) = p.expr()?;
+    let Some((e, _)) = p.expr() else {
+        return Parsed::Unsure;
+    };
     p.ws();
-    (p.i == p.b.len()).then_some(e)
+    match (p.i == p.b.len(), p.too_deep) {
+        (false, _) => Parsed::Unsure,
+        (true, Some(at)) => Parsed::TooDeep(at),
+        (true, None) => Parsed::Expr(e),
+    }
 }
 
 /// A reader at byte `at` of a whole textual DIR file (spans are file
@@ -65,6 +87,7 @@ fn in_file(src: &str, at: usize, depth: usize, limit: usize) -> P<'_, impl Fn(us
         map: &std::convert::identity,
         depth,
         limit,
+        too_deep: None,
     }
 }
 
@@ -74,7 +97,7 @@ fn in_file(src: &str, at: usize, depth: usize, limit: usize) -> P<'_, impl Fn(us
 pub(crate) fn parse_at(src: &str, at: usize, depth: usize, limit: usize) -> Option<(Expr, usize)> {
     let mut p = in_file(src, at, depth, limit);
     let (e, _) = p.expr()?;
-    Some((e, p.i))
+    p.too_deep.is_none().then_some((e, p.i))
 }
 
 /// The expression of textual DIR from byte `at` that ends at `end`: only
@@ -90,7 +113,7 @@ pub(crate) fn parse_exactly(
     let mut p = in_file(src, at, depth, limit);
     let (e, _) = p.expr()?;
     p.ws();
-    (p.i == end).then_some(e)
+    (p.i == end && p.too_deep.is_none()).then_some(e)
 }
 
 /// A primary (`call`, `path`, literal, ...) of textual DIR at byte `at`:
@@ -103,10 +126,19 @@ pub(crate) fn parse_primary_at(
 ) -> Option<(Expr, usize)> {
     let mut p = in_file(src, at, depth, limit);
     let (e, _) = p.primary()?;
-    Some((e, p.i))
+    p.too_deep.is_none().then_some((e, p.i))
 }
 
 impl<M: Fn(usize) -> usize + ?Sized> P<'_, M> {
+    /// Whether a node of `depth` is past the limit, or one before it was;
+    /// the first such is where the reference reports (at `at`).
+    fn deeper(&mut self, depth: usize, at: Span) -> bool {
+        if self.too_deep.is_none() && depth > limits::MAX_EXPR_DEPTH {
+            self.too_deep = Some(at);
+        }
+        self.too_deep.is_some()
+    }
+
     fn span(&self, a: usize, b: usize) -> Span {
         Span::new((self.map)(a), (self.map)(b))
     }
@@ -221,8 +253,9 @@ impl<M: Fn(usize) -> usize + ?Sized> P<'_, M> {
             self.ws();
             let (rhs, rd) = self.climb(prec + 1)?;
             let depth = ld.max(rd) + 1;
-            if depth > limits::MAX_EXPR_DEPTH {
-                return None;
+            if self.deeper(depth, op_span) {
+                // The tree is not wanted any more: only the syntax is read.
+                continue;
             }
             let span = lhs.span.to(rhs.span);
             lhs = Expr::binary(op, op_span, lhs, rhs, span);
@@ -245,8 +278,8 @@ impl<M: Fn(usize) -> usize + ?Sized> P<'_, M> {
             let name = &self.s[self.i..end];
             self.i = end;
             depth += 1;
-            if depth > limits::MAX_EXPR_DEPTH {
-                return None;
+            if self.deeper(depth, fs) {
+                continue;
             }
             let span = acc.span.to(fs);
             acc = Expr::field(acc, Ident::new(name, fs), span);
@@ -387,9 +420,7 @@ impl<M: Fn(usize) -> usize + ?Sized> P<'_, M> {
                         }
                     }
                 }
-                if depth > limits::MAX_EXPR_DEPTH {
-                    return None;
-                }
+                self.deeper(depth, self.span(a, self.i));
                 self.depth -= 1;
                 let name = Ident::new(word, path_span);
                 Some((
@@ -418,9 +449,7 @@ impl<M: Fn(usize) -> usize + ?Sized> P<'_, M> {
                         }
                     }
                 }
-                if depth > limits::MAX_EXPR_DEPTH {
-                    return None;
-                }
+                self.deeper(depth, self.span(a, self.i));
                 self.depth -= 1;
                 Some((
                     Expr::call(
@@ -545,18 +574,85 @@ mod tests {
             if pest.is_ok() {
                 valid += 1;
             }
-            if let Some(f) = fast {
-                fast_ok += 1;
-                match pest {
-                    Ok(p) => assert_eq!(format!("{f:?}"), format!("{p:?}"), "{src:?}"),
-                    Err(e) => panic!("fast accepts what pest rejects: {src:?}: {}", e.message),
+            match fast {
+                super::Parsed::Expr(f) => {
+                    fast_ok += 1;
+                    match pest {
+                        Ok(p) => assert_eq!(format!("{f:?}"), format!("{p:?}"), "{src:?}"),
+                        Err(e) => panic!("fast accepts what pest rejects: {src:?}: {}", e.message),
+                    }
                 }
+                super::Parsed::TooDeep(at) => panic!("{src:?} is not deep, yet {at:?}"),
+                super::Parsed::Unsure => {}
             }
         }
         assert!(valid > 2000, "{valid} valid");
         assert!(
             fast_ok * 100 >= valid * 98,
             "fast parsed {fast_ok} of {valid} valid"
+        );
+    }
+
+    /// Expressions past the depth limit (chains of fields and operators,
+    /// in brackets, calls and struct literals, beside shallow ones): where
+    /// the fast reader says so, the pre-scan and pest report the same
+    /// error at the same node; corruptions never make it say so of what
+    /// pest rejects for another reason.
+    #[test]
+    fn too_deep_expressions_are_reported_as_pest_reports_them() {
+        let mut r = Rng(0x9e37_79b9_7f4a_7c15);
+        let (mut deep, mut fast_deep) = (0, 0);
+        for round in 0..600 {
+            let n = 250 + r.next(120) as usize;
+            let chain = match r.next(4) {
+                0 => format!("x{}", ".f".repeat(n)),
+                1 => vec!["a"; n].join(" Add "),
+                2 => format!("({}).g Mul {}", vec!["b"; n].join(" * "), ".h".repeat(n)),
+                _ => format!(
+                    "f({}, S{{x: {}}})",
+                    gen(&mut r, 2),
+                    vec!["c.d"; n].join(" - ")
+                ),
+            };
+            let chain = chain.replace("Mul .h", "Mul y.h");
+            let mut src = match r.next(3) {
+                0 => chain,
+                1 => format!("{} Add ({chain})", gen(&mut r, 3)),
+                _ => format!("g({chain}, {})", gen(&mut r, 3)),
+            };
+            if round % 3 == 2 {
+                let ins = ["(", ")", "{", "}", ",", ":", ".", "-", "\"", "A", " ", "1"];
+                src = corrupt(&mut r, &src, &ins);
+            }
+            let map = |o: usize| o + 10;
+            let pest =
+                crate::expr::prescan_expr(&src, &map).and_then(|()| parse_expr_pest(&src, &map));
+            if pest
+                .as_ref()
+                .is_err_and(|e| e.message.contains("nested deeper"))
+            {
+                deep += 1;
+            }
+            match super::parse(&src, &map) {
+                super::Parsed::TooDeep(at) => {
+                    fast_deep += 1;
+                    let fast = crate::expr::too_deep(at);
+                    match pest {
+                        Err(p) => assert_eq!(format!("{fast:?}"), format!("{p:?}"), "{src:?}"),
+                        Ok(_) => panic!("fast says too deep, pest accepts: {src:?}"),
+                    }
+                }
+                super::Parsed::Expr(f) => match pest {
+                    Ok(p) => assert_eq!(format!("{f:?}"), format!("{p:?}"), "{src:?}"),
+                    Err(e) => panic!("fast accepts what pest rejects: {src:?}: {}", e.message),
+                },
+                super::Parsed::Unsure => {}
+            }
+        }
+        assert!(deep > 300, "{deep} too deep");
+        assert!(
+            fast_deep * 100 >= deep * 95,
+            "fast found {fast_deep} of {deep}"
         );
     }
 }

@@ -109,10 +109,15 @@ pub mod fuzzing {
     use crate::{Expr, LoadError};
 
     /// The hand-written reader alone (after the pre-scan); `None` where it
-    /// defers to pest.
+    /// defers to pest. An error is the pre-scan's, or the reader's finding
+    /// that a valid expression is too deep: pest must give the same.
     pub fn expr_fast(src: &str) -> Result<Option<Expr>, LoadError> {
         crate::expr::prescan_expr(src, &|o| o)?;
-        Ok(crate::fast_expr::parse(src, &|o| o))
+        match crate::fast_expr::parse(src, &|o| o) {
+            crate::fast_expr::Parsed::Expr(e) => Ok(Some(e)),
+            crate::fast_expr::Parsed::TooDeep(at) => Err(crate::expr::too_deep(at)),
+            crate::fast_expr::Parsed::Unsure => Ok(None),
+        }
     }
 
     /// The hand-written JSON reader with its expressions parsed in place
