@@ -133,6 +133,48 @@ fn trace_out_to_a_device_writes_through_it() {
     assert!(text(&o.stderr).contains("cannot write trace"));
 }
 
+/// Stdout effects are written in batches, not a system call each (6 M
+/// effects took 17 s), and every line arrives, in order: the child's own
+/// count of write calls, read from /proc while it is a zombie.
+#[cfg(target_os = "linux")]
+#[test]
+fn stdout_effects_are_written_in_batches() {
+    let d = temp_dir("batches");
+    let n = 20_000;
+    let prog = many(&d, "many.dir", "emit", n);
+    let out = d.join("out.txt");
+    let mut child = cmd(&[prog.to_str().unwrap()])
+        .stdout(std::fs::File::create(&out).unwrap())
+        .spawn()
+        .unwrap();
+    let io = loop {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", child.id())).unwrap();
+        // The state follows the parenthesised command name.
+        let state = stat.rsplit(')').next().unwrap().split_whitespace().next();
+        if state == Some("Z") {
+            break std::fs::read_to_string(format!("/proc/{}/io", child.id())).unwrap();
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    };
+    assert!(child.wait().unwrap().success());
+    let writes: usize = io
+        .lines()
+        .find_map(|l| l.strip_prefix("syscw: "))
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(writes < n / 50, "{writes} write calls for {n} effects");
+    let lines: Vec<String> = std::fs::read_to_string(&out)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(lines.len(), n);
+    for (i, l) in lines.iter().enumerate().step_by(997) {
+        assert!(l.contains(&format!("effect number {i:06} ")), "{l}");
+    }
+}
+
 #[test]
 fn a_closed_pipe_stops_realization_at_the_failing_effect() {
     let d = temp_dir("pipe");
