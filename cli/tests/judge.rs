@@ -141,6 +141,52 @@ fn dustrun_agrees_with_itself_and_wrong_backends_are_caught_exactly() {
     assert_eq!(with_status(&report(&o), "disagree"), failed);
 }
 
+/// A report shows an excerpt around the first difference and the totals,
+/// whatever a backend prints (every line of its output was kept: 1.9 GB a
+/// case for 64 MiB of short lines).
+#[test]
+fn reports_show_an_excerpt_of_long_outputs() {
+    let d = temp_dir("long");
+    let prog = d.join("many.dir");
+    let mut s = String::from("dir 0.1;\nforge F {\n  proc K main() -> i64 {\n");
+    for i in 0..500 {
+        s.push_str(&format!("    emit {i};\n"));
+    }
+    s.push_str("    return 0;\n  }\n}\n");
+    std::fs::write(&prog, s).unwrap();
+    // Right for 300 lines, then 200 000 lines of its own.
+    let o = judge(
+        "seq 0 299; yes x | head -n 200000",
+        &["--format", "json", prog.to_str().unwrap()],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let r = report(&o);
+    assert_eq!(r["report_version"], 2);
+    let c = &r["cases"][0];
+    assert_eq!(c["status"], "disagree");
+    assert_eq!(
+        c["divergence"],
+        "stdout line 301: expected \"300\", actual \"x\""
+    );
+    assert_eq!(c["excerpt_start"], 290);
+    assert_eq!(c["expected_lines"], 500);
+    assert_eq!(c["actual_lines"], 200_300);
+    let (e, a) = (
+        c["expected"].as_array().unwrap(),
+        c["actual"].as_array().unwrap(),
+    );
+    assert_eq!((e.len(), a.len()), (40, 40));
+    assert_eq!((e[0].as_str(), a[0].as_str()), (Some("290"), Some("290")));
+    assert_eq!((e[11].as_str(), a[11].as_str()), (Some("301"), Some("x")));
+    // An agreeing case shows its first lines.
+    let o = judge("seq 0 499", &["--format", "json", prog.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0));
+    let c = &report(&o)["cases"][0];
+    assert_eq!(c["excerpt_start"], 0);
+    assert_eq!(c["actual_lines"], 500);
+    assert_eq!(c["actual"].as_array().unwrap().len(), 40);
+}
+
 #[test]
 fn a_hanging_backend_is_a_backend_error() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();

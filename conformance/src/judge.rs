@@ -20,7 +20,7 @@ pub(crate) mod embedded {
 }
 
 /// Version of the JSON report (docs/conformance-schema.md).
-pub const REPORT_VERSION: u32 = 1;
+pub const REPORT_VERSION: u32 = 2;
 
 /// A backend's standard output is read up to this many bytes.
 const MAX_OUTPUT: usize = 64 * 1024 * 1024;
@@ -182,11 +182,55 @@ pub struct CaseReport {
     pub verdict: Verdict,
     /// The reference's outcome (`executed`, `inadmissible`, …).
     pub reference: String,
-    /// What the reference expects on standard output.
+    /// What the reference expects on standard output: at most
+    /// [`EXCERPT_LINES`] lines from `excerpt_start` (a few before the first
+    /// difference, or the first lines), so that a report stays small
+    /// whatever a backend prints (every line of 64 MiB of output was a
+    /// `String`: 1.9 GB a case).
     pub expected: Vec<String>,
-    /// What the backend printed (lines), when it ran.
+    /// What the backend printed, the same lines of it, when it ran.
     pub actual: Vec<String>,
+    /// The 0-based line both excerpts start at.
+    pub excerpt_start: usize,
+    /// Lines the reference expects in all.
+    pub expected_lines: usize,
+    /// Lines the backend printed in all.
+    pub actual_lines: usize,
     pub exit: Option<i32>,
+}
+
+/// Lines of each output a case report shows.
+pub const EXCERPT_LINES: usize = 40;
+/// Lines shown before the first difference.
+const CONTEXT_LINES: usize = 10;
+
+/// The reference's expected lines and the backend's, compared as they are
+/// read: (the first differing line, if any; the two totals).
+fn compare_lines<'a, 'b>(
+    expected: impl Iterator<Item = &'a str>,
+    actual: impl Iterator<Item = &'b str>,
+) -> (Option<usize>, usize, usize) {
+    let (mut e, mut a) = (expected.fuse(), actual.fuse());
+    let (mut i, mut first) = (0, None);
+    loop {
+        match (e.next(), a.next()) {
+            (None, None) => return (first, i, i),
+            (Some(x), Some(y)) => {
+                if x != y && first.is_none() {
+                    first = Some(i);
+                }
+            }
+            (Some(_), None) => {
+                let n = i + 1 + e.count();
+                return (first.or(Some(i)), n, i);
+            }
+            (None, Some(_)) => {
+                let n = i + 1 + a.count();
+                return (first.or(Some(i)), i, n);
+            }
+        }
+        i += 1;
+    }
 }
 
 /// Quote a value for `sh`.
@@ -313,9 +357,11 @@ fn reference_exit(engine: &Engine, o: Outcome, code: Option<&str>) -> i32 {
     }
 }
 
-fn lines(b: &[u8]) -> Vec<String> {
-    String::from_utf8_lossy(b)
-        .lines()
+/// The lines of an excerpt from `start`.
+fn excerpt<'a>(lines: impl Iterator<Item = &'a str>, start: usize) -> Vec<String> {
+    lines
+        .skip(start)
+        .take(EXCERPT_LINES)
         .map(str::to_string)
         .collect()
 }
@@ -328,6 +374,9 @@ pub fn judge(engine: &Engine, case: &JudgeCase, o: &Options, scratch: &Path) -> 
         reference: String::new(),
         expected: Vec::new(),
         actual: Vec::new(),
+        excerpt_start: 0,
+        expected_lines: 0,
+        actual_lines: 0,
         exit: None,
     };
     let tmp = scratch.join("work");
@@ -402,13 +451,16 @@ pub fn judge(engine: &Engine, case: &JudgeCase, o: &Options, scratch: &Path) -> 
         };
         return report;
     }
-    report.expected = r
-        .events
-        .iter()
-        .filter(|e| &*e.kind == "emit")
-        .map(|e| e.payload.clone())
-        .flat_map(|p| p.split('\n').map(str::to_string).collect::<Vec<_>>())
-        .collect();
+    // The reference's stdout lines: each emit payload's lines.
+    let expected = || {
+        r.events
+            .iter()
+            .filter(|e| &*e.kind == "emit")
+            .flat_map(|e| e.payload.split('\n'))
+    };
+    let (_, n, _) = compare_lines(expected(), std::iter::empty());
+    report.expected_lines = n;
+    report.expected = excerpt(expected(), 0);
     // The backend, given the DIR as JSON (textual DIR converted first; a
     // text that does not load is given as it is).
     let dir_file = match (text, dir_grammar::load(&dir_bytes)) {
@@ -446,7 +498,12 @@ pub fn judge(engine: &Engine, case: &JudgeCase, o: &Options, scratch: &Path) -> 
         ],
     );
     let ran = run_shell(&cmd, &tmp, o.timeout);
-    report.actual = lines(&ran.stdout);
+    let stdout = String::from_utf8_lossy(&ran.stdout);
+    let (first, _, actual_lines) = compare_lines(expected(), stdout.lines());
+    report.actual_lines = actual_lines;
+    report.excerpt_start = first.map_or(0, |f| f.saturating_sub(CONTEXT_LINES));
+    report.expected = excerpt(expected(), report.excerpt_start);
+    report.actual = excerpt(stdout.lines(), report.excerpt_start);
     let exit = match ran.status {
         Ok(c) => c,
         Err(reason) => {
@@ -479,12 +536,15 @@ pub fn judge(engine: &Engine, case: &JudgeCase, o: &Options, scratch: &Path) -> 
             divergence: format!(
                 "partial execution: the reference is {}, but the backend printed {} line(s), first {:?}",
                 report.reference,
-                report.actual.len(),
-                report.actual.first().cloned().unwrap_or_default()
+                report.actual_lines,
+                stdout.lines().next().unwrap_or_default()
             ),
         }
-    } else if let Some(d) = first_line_divergence(&report.expected, &report.actual) {
-        Verdict::Disagree { divergence: d }
+    } else if let Some(i) = first {
+        let at = |lines: &[String]| lines.get(i - report.excerpt_start).cloned();
+        Verdict::Disagree {
+            divergence: line_divergence(i, at(&report.expected), at(&report.actual)),
+        }
     } else if o.exact_exit && exit != reference_exit(engine, t.outcome, code) {
         Verdict::Disagree {
             divergence: format!(
@@ -498,17 +558,13 @@ pub fn judge(engine: &Engine, case: &JudgeCase, o: &Options, scratch: &Path) -> 
     report
 }
 
-fn first_line_divergence(expected: &[String], actual: &[String]) -> Option<String> {
-    let n = expected.len().max(actual.len());
-    (0..n).find_map(|i| match (expected.get(i), actual.get(i)) {
-        (Some(a), Some(b)) if a == b => None,
-        (a, b) => Some(format!(
-            "stdout line {}: expected {}, actual {}",
-            i + 1,
-            a.map_or("(nothing)".to_string(), |s| format!("{s:?}")),
-            b.map_or("(nothing)".to_string(), |s| format!("{s:?}"))
-        )),
-    })
+fn line_divergence(i: usize, expected: Option<String>, actual: Option<String>) -> String {
+    format!(
+        "stdout line {}: expected {}, actual {}",
+        i + 1,
+        expected.map_or("(nothing)".to_string(), |s| format!("{s:?}")),
+        actual.map_or("(nothing)".to_string(), |s| format!("{s:?}"))
+    )
 }
 
 /// Judge every case, `jobs` at a time; reports in case order. `progress`
@@ -647,12 +703,21 @@ pub fn html(backend: &str, reports: &[CaseReport]) -> String {
             Verdict::BackendError { reason } => ("backend-error", reason.clone()),
             _ => continue,
         };
+        // Each excerpt with where it is in the whole output.
+        let shown = |lines: &[String], total: usize| {
+            let from = r.excerpt_start + 1;
+            let range = match lines.len() {
+                0 => format!("no lines of {total}"),
+                n => format!("lines {from}–{} of {total}", from + n - 1),
+            };
+            format!("<i>{range}</i>\n<pre>{}</pre>", esc(&lines.join("\n")))
+        };
         s.push_str(&format!(
-            "<tr class=\"{class}\"><td>{}</td><td>{}</td><td><pre>{}</pre></td><td><pre>{}</pre></td></tr>\n",
+            "<tr class=\"{class}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
             esc(&r.name),
             esc(&what),
-            esc(&r.expected.join("\n")),
-            esc(&r.actual.join("\n"))
+            shown(&r.expected, r.expected_lines),
+            shown(&r.actual, r.actual_lines)
         ));
     }
     s.push_str("</table>\n</body>\n</html>\n");
