@@ -1512,12 +1512,18 @@ impl Out<'_> {
         // A regular file is read again for each pass (a trace can be
         // gigabytes); anything else (a pipe) is read once, into memory.
         let regular = std::fs::metadata(trace).is_ok_and(|m| m.is_file());
+        // Opened once: every pass reads the same file from its start, even
+        // if the path is given another file meanwhile.
+        let mut file = None;
         let bytes = if regular {
-            if let Err(e) = std::fs::File::open(trace) {
-                return self.usage(
-                    engine::codes::IO,
-                    format!("cannot read trace `{tname}`: {}", io_words(&e)),
-                );
+            match std::fs::File::open(trace) {
+                Ok(f) => file = Some(f),
+                Err(e) => {
+                    return self.usage(
+                        engine::codes::IO,
+                        format!("cannot read trace `{tname}`: {}", io_words(&e)),
+                    )
+                }
             }
             Vec::new()
         } else {
@@ -1537,8 +1543,15 @@ impl Out<'_> {
                 }
             }
         };
-        let from_file =
-            || std::fs::File::open(trace).map(|f| Box::new(f) as Box<dyn std::io::Read>);
+        let from_file = || {
+            use std::io::Seek;
+            let mut f = match &file {
+                Some(f) => f.try_clone()?,
+                None => return Err(std::io::Error::from(std::io::ErrorKind::NotFound)),
+            };
+            f.seek(std::io::SeekFrom::Start(0))?;
+            Ok(Box::new(f) as Box<dyn std::io::Read>)
+        };
         let from_memory = engine::replay::in_memory(&bytes);
         let open: engine::replay::Open<'_, '_> = if regular { &from_file } else { &from_memory };
         let rec = match engine::replay::parse(open) {

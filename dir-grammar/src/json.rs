@@ -115,6 +115,9 @@ pub struct Verbatim {
     pub span: Span,
     /// Its compact JSON text (as serde_json writes it).
     text: Box<str>,
+    /// `null` or `[]` as written (a number serde_json cannot hold, like
+    /// `1e400`, is written `null`, and is not empty).
+    empty: bool,
 }
 
 impl Verbatim {
@@ -127,9 +130,12 @@ impl Verbatim {
         let mut de = serde_json::Deserializer::from_str(raw);
         serde_transcode::transcode(&mut de, &mut serde_json::Serializer::new(&mut out)).ok()?;
         de.end().ok()?;
+        let inside = raw.strip_prefix('[').and_then(|r| r.strip_suffix(']'));
+        let blank = |i: &str| i.bytes().all(|b| b" \t\r\n".contains(&b));
         Some(Verbatim {
             span,
             text: String::from_utf8(out).ok()?.into_boxed_str(),
+            empty: raw == "null" || inside.is_some_and(blank),
         })
     }
 
@@ -140,6 +146,8 @@ impl Verbatim {
             text: serde_json::to_string(j)
                 .unwrap_or_default()
                 .into_boxed_str(),
+            empty: matches!(&j.kind, JsonKind::Null)
+                || matches!(&j.kind, JsonKind::Array(a) if a.is_empty()),
         }
     }
 
@@ -150,7 +158,7 @@ impl Verbatim {
 
     /// `null` or `[]`: a later version's field given without content.
     pub fn is_empty(&self) -> bool {
-        matches!(&*self.text, "null" | "[]")
+        self.empty
     }
 
     /// The value as a serde_json tree (tests and small values only).
@@ -977,6 +985,43 @@ pub(crate) mod fast {
                 pest_dups > 20 && dups * 100 >= pest_dups * 90,
                 "{dups} of {pest_dups} duplicates"
             );
+        }
+    }
+}
+
+#[cfg(test)]
+mod verbatim_tests {
+    /// A later version's field is empty when written `null` or `[]`, by
+    /// either reader; a number serde_json cannot hold prints as `null` but
+    /// is not empty (it made a rejected program run).
+    #[test]
+    fn emptiness_is_what_was_written() {
+        let hello = |types: &str| {
+            format!(
+                r#"{{"forges": [{{"name": "F", "procs": [{{"regime": "K", "name": "main", "ret": "i64", "body": [{{"Return": {{"expr": "1"}}}}]}}]}}], "types": {types}}}"#
+            )
+        };
+        for (types, empty) in [
+            ("null", true),
+            ("[]", true),
+            ("[ \n ]", true),
+            ("1e400", false),
+            ("-1e999", false),
+            ("[1e400]", false),
+            ("{}", false),
+            ("0", false),
+        ] {
+            let src = hello(types);
+            let fast = crate::load_str(&src).unwrap();
+            let tree = crate::load_json::load_json_tree(&src).unwrap();
+            for p in [&fast, &tree] {
+                assert_eq!(
+                    p.types.as_ref().map(|t| t.is_empty()),
+                    Some(empty),
+                    "{types}"
+                );
+            }
+            assert_eq!(fast.types, tree.types, "{types}");
         }
     }
 }

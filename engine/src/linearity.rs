@@ -411,17 +411,16 @@ fn inputs_of(facts: &Db) -> usize {
     facts.values().map(|r| r.len()).sum()
 }
 
-/// What the linearity analyses of one run may derive together. Each
-/// process has a budget of its own, but 50 processes each just under it
-/// added up to 18 s; the run's allowance is the profile's
-/// `linearity_facts_run`, or its per-input share of every process analysed
-/// so far if that is more, so that it still grows with the program.
+/// What the linearity analyses of one run may derive together, beyond
+/// what each may derive for its size. Each process may derive its own
+/// budget, but 50 processes each just under it added up to 18 s: the facts
+/// a process derives beyond its per-input share (`linearity_facts_per_input`
+/// per input fact, work that grows with the program) are drawn from one
+/// allowance for the run, the profile's `linearity_facts_run`.
 #[derive(Debug, Default)]
 pub(crate) struct Pool {
-    /// Input facts of the processes analysed so far.
-    inputs: usize,
-    /// Facts their analyses derived (or had derived when stopped).
-    spent: usize,
+    /// Facts the processes analysed so far derived beyond their share.
+    excess: usize,
     /// An analysis was stopped by the run's allowance: later processes
     /// are not analysed (the run is undetermined already).
     pub stopped: bool,
@@ -432,30 +431,30 @@ pub(crate) struct Pool {
 pub(crate) struct Allowance {
     pub facts: usize,
     pub by_run: bool,
+    /// The process's per-input share (free of the run's allowance).
+    share: usize,
 }
 
 impl Pool {
     /// The allowance of the next process, whose input facts are `facts`.
     pub(crate) fn allow(&mut self, tables: &semantics::Tables, facts: &Db) -> Allowance {
         let budgets = &tables.profile.budgets;
-        self.inputs = self.inputs.saturating_add(inputs_of(facts));
-        let run = (budgets.linearity_facts_run as usize)
-            .max(
-                self.inputs
-                    .saturating_mul(budgets.linearity_facts_per_input as usize),
-            )
-            .saturating_sub(self.spent);
+        let share = inputs_of(facts).saturating_mul(budgets.linearity_facts_per_input as usize);
+        let left = (budgets.linearity_facts_run as usize).saturating_sub(self.excess);
         let own = budget(tables, facts);
+        let run = share.saturating_add(left);
         Allowance {
             facts: own.min(run),
             by_run: run < own,
+            share,
         }
     }
 
-    /// Facts a process's analysis derived: what the evaluation returned
-    /// beyond its inputs.
-    pub(crate) fn charge(&mut self, derived: usize) {
-        self.spent = self.spent.saturating_add(derived);
+    /// Facts a process's analysis derived (or had when it stopped).
+    pub(crate) fn charge(&mut self, allowance: &Allowance, derived: usize) {
+        self.excess = self
+            .excess
+            .saturating_add(derived.saturating_sub(allowance.share));
     }
 }
 
@@ -476,15 +475,15 @@ fn report(
     let (db, fired) = match datalog::eval(&lin.strata, &lowered.facts, budget) {
         Ok(r) => {
             let derived = inputs_of(&r.0).saturating_sub(inputs_of(&lowered.facts));
-            ck.linearity.charge(derived);
+            ck.linearity.charge(&allowance, derived);
             r
         }
         Err(e) => {
-            ck.linearity.charge(e.tuples);
+            ck.linearity.charge(&allowance, e.tuples);
             let p = c.procs[pi].proc;
             let message = if allowance.by_run {
                 format!(
-                    "the linearity analyses of this run derived more facts than the run allows ({} so far in `{}`, the process it stopped in)",
+                    "the linearity analyses of this run derived more facts beyond what their sizes allow than the run allows ({} so far in `{}`, the process it stopped in)",
                     e.tuples, c.procs[pi].qname
                 )
             } else {
@@ -500,13 +499,17 @@ fn report(
                 "linearity analysis stopped here",
                 message,
             );
-            d.notes.push(
-                "the analysis is bounded so that no input can exhaust memory; split the process"
-                    .into(),
-            );
             if allowance.by_run {
                 d.notes.push(
+                    "each Q process may derive 8 facts per input fact; what they derive beyond that shares one allowance per run (00-profile.ron `linearity_facts_run`), so that many processes cannot add up without bound".into(),
+                );
+                d.notes.push(
                     "Q processes after this one are not analysed: the run is undetermined already"
+                        .into(),
+                );
+            } else {
+                d.notes.push(
+                    "the analysis is bounded so that no input can exhaust memory; split the process"
                         .into(),
                 );
             }
@@ -612,8 +615,9 @@ mod tests {
     use super::*;
 
     /// Q processes each within their own budget add up to at most the
-    /// run's: the analysis stops in the process that spends it, says so,
-    /// and analyses no later process (50 such processes took 18 s).
+    /// run's, beyond their per-input shares: the analysis stops in the
+    /// process that spends it, says so, and analyses no later process (50
+    /// such processes took 18 s); work within the shares is never stopped.
     #[test]
     fn the_run_bounds_all_linearity_analyses_together() {
         let mut tables = semantics::Tables::defaults().unwrap();
@@ -655,6 +659,13 @@ mod tests {
         );
         // q0 and q1 were analysed and reported, nothing after q2.
         assert_eq!(d.len(), 2 * per_process + 1, "{d:?}");
+        // What a process derives within its per-input share is free: with
+        // a share above what each derives, no allowance is needed at all.
+        tables.profile.budgets.linearity_facts_per_input = 100;
+        tables.profile.budgets.linearity_facts_run = 0;
+        let d = analysed(&tables);
+        assert_eq!(d.len(), alone.len(), "{d:?}");
+        assert!(d.iter().all(|d| d.code != "E0402"), "{d:?}");
     }
 
     /// The datafrog evaluation and the naive one agree on every relation.

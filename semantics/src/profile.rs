@@ -44,8 +44,7 @@ pub struct Budgets {
     /// with the program and a valid large process is never undetermined.
     pub linearity_facts_per_input: u64,
     /// Facts the linearity analyses of all Q processes of one run may
-    /// derive together, at least; the run's allowance also grows by
-    /// `linearity_facts_per_input` per input fact of each process analysed
+    /// derive together beyond each one's `linearity_facts_per_input` share
     /// (many processes, each under its own budget, added up without bound).
     pub linearity_facts_run: u64,
     /// Facts whole-program admission (10-admission.ron) may derive.
