@@ -208,7 +208,7 @@ fn every_case_replays_identically_and_edits_are_refused() {
         let again = engine.run(&src, &rec.config);
         let now: serde_json::Value = serde_json::from_str(&again.trace.to_json()).unwrap();
         assert_eq!(
-            replay::first_divergence(&open, &now),
+            replay::first_divergence(&open, &now, None),
             Ok(None),
             "{}",
             case.id

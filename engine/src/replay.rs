@@ -407,13 +407,23 @@ pub struct Divergence {
 /// come after), ignoring [`MODE_FIELDS`]. The recorded trace is compared as
 /// it is read and never built as a tree; a value shown in the divergence is
 /// cut at [`SHOWN_BYTES`]. `Err` when the text is not JSON (or too deep).
-pub fn first_divergence(recorded: Open<'_, '_>, now: &Json) -> Result<Option<Divergence>, String> {
+///
+/// `events`, when given, are the new trace's `effects.events` (and `now`'s
+/// own list there is not read): a run's events, which grow with its length,
+/// are compared one by one as each is made a tree, not all as one (2 M
+/// events were a tree of 1 GB).
+pub fn first_divergence(
+    recorded: Open<'_, '_>,
+    now: &Json,
+    events: Option<&[crate::trace::EventJson]>,
+) -> Result<Option<Divergence>, String> {
     let mut de = deserializer(recorded)?;
     let found = std::cell::RefCell::new(None);
     let r = Compare {
         now: Some(now),
         path: String::new(),
         found: &found,
+        events,
     }
     .deserialize(&mut de)
     .and_then(|()| de.end());
@@ -430,18 +440,23 @@ pub const SHOWN_BYTES: usize = 4096;
 /// Compares the value being read with `now` (`None`: the new trace has
 /// none); the first difference goes into `found`, and reading stops there
 /// (the error serde then returns is not the caller's).
-struct Compare<'a, 'n> {
+struct Compare<'a, 'n, 'e> {
     now: Option<&'n Json>,
     path: String,
     found: &'a std::cell::RefCell<Option<Divergence>>,
+    events: Option<&'e [crate::trace::EventJson]>,
 }
 
-impl<'a, 'n> Compare<'a, 'n> {
-    fn child(&self, path: String, now: Option<&'n Json>) -> Compare<'a, 'n> {
+/// Where the new trace's events are (see [`first_divergence`]).
+const EVENTS: &str = "effects.events";
+
+impl<'a, 'n, 'e> Compare<'a, 'n, 'e> {
+    fn child<'m>(&self, path: String, now: Option<&'m Json>) -> Compare<'a, 'm, 'e> {
         Compare {
             now,
             path,
             found: self.found,
+            events: self.events,
         }
     }
 
@@ -495,7 +510,7 @@ fn shown(v: Option<&Json>) -> String {
     }
 }
 
-impl<'de> DeserializeSeed<'de> for Compare<'_, '_> {
+impl<'de> DeserializeSeed<'de> for Compare<'_, '_, '_> {
     type Value = ();
     fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
         if MODE_FIELDS.contains(&self.path.as_str()) {
@@ -505,7 +520,7 @@ impl<'de> DeserializeSeed<'de> for Compare<'_, '_> {
     }
 }
 
-impl<'de> Visitor<'de> for Compare<'_, '_> {
+impl<'de> Visitor<'de> for Compare<'_, '_, '_> {
     type Value = ();
 
     fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
@@ -531,16 +546,30 @@ impl<'de> Visitor<'de> for Compare<'_, '_> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut a: A) -> Result<(), A::Error> {
-        let Some(Json::Array(now)) = self.now else {
-            let rest = Shown::seq(&mut a)?;
-            return self.differ(rest, self.now);
+        let events = self.events.filter(|_| self.path == EVENTS);
+        let now: &[Json] = match (events, self.now) {
+            (Some(_), _) => &[],
+            (None, Some(Json::Array(now))) => now,
+            (None, _) => {
+                let rest = Shown::seq(&mut a)?;
+                return self.differ(rest, self.now);
+            }
+        };
+        // An element of the new list: borrowed, or an event made a tree.
+        let get = |i: usize| -> Option<std::borrow::Cow<'_, Json>> {
+            match events {
+                Some(ev) => ev.get(i).map(|e| {
+                    std::borrow::Cow::Owned(serde_json::to_value(e).unwrap_or(Json::Null))
+                }),
+                None => now.get(i).map(std::borrow::Cow::Borrowed),
+            }
         };
         let mut i = 0;
         loop {
             let p = format!("{}[{i}]", self.path);
-            match now.get(i) {
+            match get(i) {
                 Some(w) => {
-                    if a.next_element_seed(self.child(p, Some(w)))?.is_none() {
+                    if a.next_element_seed(self.child(p, Some(&*w)))?.is_none() {
                         break;
                     }
                 }
@@ -553,10 +582,10 @@ impl<'de> Visitor<'de> for Compare<'_, '_> {
             }
             i += 1;
         }
-        match now.get(i) {
+        match get(i) {
             Some(w) => self
                 .child(format!("{}[{i}]", self.path), None)
-                .differ("(absent)".into(), Some(w)),
+                .differ("(absent)".into(), Some(&*w)),
             None => Ok(()),
         }
     }
@@ -594,9 +623,16 @@ impl<'de> Visitor<'de> for Compare<'_, '_> {
         match now.iter().find(|(k, _)| {
             !seen.contains(&k.as_str()) && !MODE_FIELDS.contains(&self.join(k).as_str())
         }) {
-            Some((k, w)) => self
-                .child(self.join(k), None)
-                .differ("(absent)".into(), Some(w)),
+            Some((k, w)) => {
+                let p = self.join(k);
+                // The events stand apart from `now` (its list is empty).
+                let events = self
+                    .events
+                    .filter(|_| p == EVENTS)
+                    .map(|ev| serde_json::to_value(&ev[..ev.len().min(8)]).unwrap_or(Json::Null));
+                self.child(p, None)
+                    .differ("(absent)".into(), Some(events.as_ref().unwrap_or(w)))
+            }
             None => Ok(()),
         }
     }
@@ -782,7 +818,7 @@ mod tests {
     fn diverged(recorded: &Json, now: &Json) -> Option<Divergence> {
         let text = recorded.to_string();
         let open = in_memory(text.as_bytes());
-        first_divergence(&open, now).unwrap()
+        first_divergence(&open, now, None).unwrap()
     }
 
     #[test]
@@ -827,7 +863,9 @@ mod tests {
         let extra = format!("[{}]", vec![unit.as_str(); 20_000].join(","));
         let text = format!("{{\"a\": 1, \"extra\": {extra}}}");
         let open = in_memory(text.as_bytes());
-        let d = first_divergence(&open, &json!({"a": 1})).unwrap().unwrap();
+        let d = first_divergence(&open, &json!({"a": 1}), None)
+            .unwrap()
+            .unwrap();
         assert_eq!(d.path, "extra");
         assert_eq!(d.now, "(absent)");
         assert!(d.recorded.starts_with("[[[[") && d.recorded.ends_with('…'));
@@ -841,7 +879,7 @@ mod tests {
         assert_eq!((d.path.as_str(), d.now.as_str()), ("a.c", "[2]"));
         // Not JSON: an error, not a divergence.
         let open = in_memory(b"{\"a\": ");
-        assert!(first_divergence(&open, &json!({"a": 1})).is_err());
+        assert!(first_divergence(&open, &json!({"a": 1}), None).is_err());
     }
 
     /// A key written twice, and a field not compared holding what is not
@@ -852,7 +890,7 @@ mod tests {
         let now = json!({"a": 1, "realization": {"realized": 1}});
         let check = |text: &[u8]| {
             let open = in_memory(text);
-            first_divergence(&open, &now)
+            first_divergence(&open, &now, None)
         };
         assert_eq!(
             check(br#"{"a": 1, "realization": {"realized": 1}}"#),
@@ -863,6 +901,52 @@ mod tests {
         assert!(check(b"{\"a\": 1, \"realization\": \"\xff\xfe\"}").is_err());
         assert!(check(br#"{"a": 1, "realization": "\udc00"}"#).is_err());
         assert!(check(br#"{"a": 1, "realization": {"x": ["\udc00"]}}"#).is_err());
+    }
+
+    /// The new trace's events, given apart from its tree, are compared as
+    /// the tree's own list would be: a changed, missing or extra event is
+    /// named by its index.
+    #[test]
+    fn events_given_apart_compare_as_a_list() {
+        let ev = |payload: &str, tick: u64| crate::trace::EventJson {
+            kind: "emit".into(),
+            payload: payload.to_string(),
+            tick,
+            proc: "F::K::main".into(),
+        };
+        let events = [ev("1", 1), ev("2", 2)];
+        let now = json!({"outcome": "executed", "effects": {"events": []}, "time": 2});
+        let recorded = |events: &str| {
+            format!(r#"{{"outcome": "executed", "effects": {{"events": [{events}]}}, "time": 2}}"#)
+        };
+        let e = |p: &str, t: u64| {
+            format!(r#"{{"kind": "emit", "payload": "{p}", "tick": {t}, "proc": "F::K::main"}}"#)
+        };
+        let check = |text: String| {
+            let open = in_memory(text.as_bytes());
+            first_divergence(&open, &now, Some(&events)).unwrap()
+        };
+        assert_eq!(
+            check(recorded(&format!("{},{}", e("1", 1), e("2", 2)))),
+            None
+        );
+        let d = check(recorded(&format!("{},{}", e("1", 1), e("3", 2)))).unwrap();
+        assert_eq!(d.path, "effects.events[1].payload");
+        let d = check(recorded(&e("1", 1))).unwrap();
+        assert_eq!(
+            (d.path.as_str(), d.recorded.as_str()),
+            ("effects.events[1]", "(absent)")
+        );
+        assert!(d.now.contains(r#""payload":"2""#), "{}", d.now);
+        let three = format!("{},{},{}", e("1", 1), e("2", 2), e("9", 3));
+        let d = check(recorded(&three)).unwrap();
+        assert_eq!(
+            (d.path.as_str(), d.now.as_str()),
+            ("effects.events[2]", "(absent)")
+        );
+        let d = check(r#"{"outcome": "executed", "effects": {}, "time": 2}"#.into()).unwrap();
+        assert_eq!(d.path, "effects.events");
+        assert!(d.now.contains(r#""tick":2"#), "{}", d.now);
     }
 
     /// A run records each argument once (`--arg` refuses a second).
