@@ -493,6 +493,7 @@ fn report(
                 )
             };
             ck.linearity.stopped = allowance.by_run;
+            let tables = ck.tables;
             let d = ck.error(
                 crate::registry::Q_ANALYSIS_BUDGET,
                 p.name.span,
@@ -500,11 +501,13 @@ fn report(
                 message,
             );
             if allowance.by_run {
+                let b = &tables.profile.budgets;
+                d.notes.push(format!(
+                    "each analysis may derive {} facts per input fact; what they derive beyond that shares one allowance of {} per run (00-profile.ron `linearity_facts_run`), so that many processes cannot add up without bound",
+                    b.linearity_facts_per_input, b.linearity_facts_run
+                ));
                 d.notes.push(
-                    "each Q process may derive 8 facts per input fact; what they derive beyond that shares one allowance per run (00-profile.ron `linearity_facts_run`), so that many processes cannot add up without bound".into(),
-                );
-                d.notes.push(
-                    "Q processes after this one are not analysed: the run is undetermined already"
+                    "the linearity of later processes is not analysed: the run is undetermined already"
                         .into(),
                 );
             } else {

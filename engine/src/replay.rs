@@ -424,6 +424,8 @@ pub fn first_divergence(
         path: String::new(),
         found: &found,
         events,
+        depth: 0,
+        role: Role::Compared,
     }
     .deserialize(&mut de)
     .and_then(|()| de.end());
@@ -445,19 +447,74 @@ struct Compare<'a, 'n, 'e> {
     path: String,
     found: &'a std::cell::RefCell<Option<Divergence>>,
     events: Option<&'e [crate::trace::EventJson]>,
+    /// Keys above this value (0 for the whole trace).
+    depth: usize,
+    role: Role,
 }
 
-/// Where the new trace's events are (see [`first_divergence`]).
-const EVENTS: &str = "effects.events";
+/// What a value is to the comparison, by where it is (its keys, not its
+/// dotted path: a top-level key `"config.mode"` is not the mode).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Compared,
+    /// One of [`MODE_FIELDS`]: read (and checked), not compared.
+    Skipped,
+    /// `effects.events`, compared with the events given apart.
+    Events,
+}
 
 impl<'a, 'n, 'e> Compare<'a, 'n, 'e> {
-    fn child<'m>(&self, path: String, now: Option<&'m Json>) -> Compare<'a, 'm, 'e> {
+    /// The value of `key` in this object.
+    fn child<'m>(&self, key: &str, now: Option<&'m Json>) -> Compare<'a, 'm, 'e> {
+        let role = match (self.depth, self.path.as_str(), key) {
+            (0, _, "realization") | (1, "config", "mode") => Role::Skipped,
+            (1, "effects", "events") if self.events.is_some() => Role::Events,
+            _ => Role::Compared,
+        };
         Compare {
             now,
-            path,
+            path: self.join(key),
             found: self.found,
             events: self.events,
+            depth: self.depth + 1,
+            role,
         }
+    }
+
+    /// Element `i` of this list.
+    fn element<'m>(&self, i: usize, now: Option<&'m Json>) -> Compare<'a, 'm, 'e> {
+        Compare {
+            now,
+            path: format!("{}[{i}]", self.path),
+            found: self.found,
+            events: self.events,
+            depth: self.depth + 1,
+            role: Role::Compared,
+        }
+    }
+
+    /// The new side of a divergence as shown: where the events stand apart
+    /// (the tree holds `[]` for them), with the events put back.
+    fn shown_now(&self, now: Option<&Json>) -> String {
+        let Some(ev) = self.events else {
+            return shown(now);
+        };
+        // Enough events to fill what is shown (and cut with `…` past it).
+        let list = || serde_json::to_value(&ev[..ev.len().min(100)]).unwrap_or(Json::Null);
+        let mut patched = now.cloned();
+        match (self.role, self.depth, self.path.as_str(), patched.as_mut()) {
+            (Role::Events, _, _, Some(v)) => *v = list(),
+            (_, 1, "effects", Some(Json::Object(m))) => {
+                m.insert("events".into(), list());
+            }
+            (_, 0, _, Some(Json::Object(root))) => {
+                if let Some(Json::Object(m)) = root.get_mut("effects") {
+                    m.insert("events".into(), list());
+                }
+            }
+            _ => return shown(now),
+        }
+        shown(patched.as_ref())
     }
 
     fn join(&self, k: &str) -> String {
@@ -473,7 +530,7 @@ impl<'a, 'n, 'e> Compare<'a, 'n, 'e> {
         *self.found.borrow_mut() = Some(Divergence {
             path: self.path.clone(),
             recorded,
-            now: shown(now),
+            now: self.shown_now(now),
         });
         Err(E::custom("diverged"))
     }
@@ -513,7 +570,7 @@ fn shown(v: Option<&Json>) -> String {
 impl<'de> DeserializeSeed<'de> for Compare<'_, '_, '_> {
     type Value = ();
     fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        if MODE_FIELDS.contains(&self.path.as_str()) {
+        if self.role == Role::Skipped {
             return Checked.deserialize(d);
         }
         d.deserialize_any(self)
@@ -546,7 +603,7 @@ impl<'de> Visitor<'de> for Compare<'_, '_, '_> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut a: A) -> Result<(), A::Error> {
-        let events = self.events.filter(|_| self.path == EVENTS);
+        let events = self.events.filter(|_| self.role == Role::Events);
         let now: &[Json] = match (events, self.now) {
             (Some(_), _) => &[],
             (None, Some(Json::Array(now))) => now,
@@ -566,16 +623,15 @@ impl<'de> Visitor<'de> for Compare<'_, '_, '_> {
         };
         let mut i = 0;
         loop {
-            let p = format!("{}[{i}]", self.path);
             match get(i) {
                 Some(w) => {
-                    if a.next_element_seed(self.child(p, Some(&*w)))?.is_none() {
+                    if a.next_element_seed(self.element(i, Some(&*w)))?.is_none() {
                         break;
                     }
                 }
                 None => {
                     return match a.next_element_seed(Shown::default())? {
-                        Some(v) => self.child(p, None).differ(v, None),
+                        Some(v) => self.element(i, None).differ(v, None),
                         None => Ok(()),
                     };
                 }
@@ -583,9 +639,7 @@ impl<'de> Visitor<'de> for Compare<'_, '_, '_> {
             i += 1;
         }
         match get(i) {
-            Some(w) => self
-                .child(format!("{}[{i}]", self.path), None)
-                .differ("(absent)".into(), Some(&*w)),
+            Some(w) => self.element(i, None).differ("(absent)".into(), Some(&*w)),
             None => Ok(()),
         }
     }
@@ -600,39 +654,41 @@ impl<'de> Visitor<'de> for Compare<'_, '_, '_> {
         // looked up at once (a search made a struct of 80 000 fields take
         // 12.7 s to replay).
         let mut seen: crate::Set<&str> = crate::Set::default();
+        // Skipped keys the new trace lacks (a realized run's `realization`).
+        let mut skipped: Vec<String> = Vec::new();
+        let twice = |k: &str| {
+            Err(serde::de::Error::custom(format_args!(
+                "the key `{}` is written twice",
+                self.join(k)
+            )))
+        };
         while let Some(k) = a.next_key::<String>()? {
-            let p = self.join(&k);
+            let child = self.child(&k, now.get(k.as_str()));
             match now.get_key_value(k.as_str()) {
-                Some((key, w)) => {
+                Some((key, _)) => {
                     if !seen.insert(key.as_str()) {
-                        return Err(serde::de::Error::custom(format_args!(
-                            "the key `{p}` is written twice"
-                        )));
+                        return twice(&k);
                     }
-                    a.next_value_seed(self.child(p, Some(w)))?;
+                    a.next_value_seed(child)?;
                 }
-                None if MODE_FIELDS.contains(&p.as_str()) => {
+                None if child.role == Role::Skipped => {
+                    if skipped.contains(&k) {
+                        return twice(&k);
+                    }
                     a.next_value_seed(Checked)?;
+                    skipped.push(k);
                 }
                 None => {
                     let v = a.next_value_seed(Shown::default())?;
-                    return self.child(p, None).differ(v, None);
+                    return child.differ(v, None);
                 }
             }
         }
-        match now.iter().find(|(k, _)| {
-            !seen.contains(&k.as_str()) && !MODE_FIELDS.contains(&self.join(k).as_str())
-        }) {
-            Some((k, w)) => {
-                let p = self.join(k);
-                // The events stand apart from `now` (its list is empty).
-                let events = self
-                    .events
-                    .filter(|_| p == EVENTS)
-                    .map(|ev| serde_json::to_value(&ev[..ev.len().min(8)]).unwrap_or(Json::Null));
-                self.child(p, None)
-                    .differ("(absent)".into(), Some(events.as_ref().unwrap_or(w)))
-            }
+        match now
+            .iter()
+            .find(|(k, _)| !seen.contains(&k.as_str()) && self.child(k, None).role != Role::Skipped)
+        {
+            Some((k, w)) => self.child(k, None).differ("(absent)".into(), Some(w)),
             None => Ok(()),
         }
     }
@@ -947,6 +1003,45 @@ mod tests {
         let d = check(r#"{"outcome": "executed", "effects": {}, "time": 2}"#.into()).unwrap();
         assert_eq!(d.path, "effects.events");
         assert!(d.now.contains(r#""tick":2"#), "{}", d.now);
+        // Where a divergence shows the new side whole, its events are in it
+        // (not the empty list standing for them).
+        for (text, path) in [
+            (
+                r#"{"outcome": "executed", "effects": null, "time": 2}"#,
+                "effects",
+            ),
+            (
+                r#"{"outcome": "executed", "effects": {"events": null}, "time": 2}"#,
+                "effects.events",
+            ),
+            (r#"[]"#, ""),
+        ] {
+            let d = check(text.into()).unwrap();
+            assert_eq!(d.path, path);
+            assert!(d.now.contains(r#""payload":"2""#), "{path}: {}", d.now);
+        }
+    }
+
+    /// The fields not compared are found by where they are, not by their
+    /// dotted path: a top-level key `"config.mode"` is compared (it made a
+    /// changed trace identical), and a skipped key written twice is refused.
+    #[test]
+    fn skipped_fields_are_found_by_position() {
+        let now = json!({"config": {"mode": "simulate", "entry": "main"}, "outcome": "executed"});
+        let check = |text: &str| {
+            let open = in_memory(text.as_bytes());
+            first_divergence(&open, &now, None)
+        };
+        let same = r#"{"config": {"mode": "realize", "entry": "main"}, "outcome": "executed", "realization": {"realized": 1}}"#;
+        assert_eq!(check(same), Ok(None));
+        let dotted = r#"{"config": {"mode": "simulate", "entry": "main"}, "config.mode": 123, "outcome": "executed"}"#;
+        assert_eq!(check(dotted).unwrap().unwrap().path, "config.mode");
+        let nested = r#"{"config": {"mode": "simulate", "entry": "main", "x": {"realization": 1}}, "outcome": "executed"}"#;
+        assert_eq!(check(nested).unwrap().unwrap().path, "config.x");
+        let twice = r#"{"config": {"mode": "simulate", "entry": "main"}, "outcome": "executed", "realization": 1, "realization": 2}"#;
+        assert!(check(twice)
+            .unwrap_err()
+            .contains("`realization` is written twice"));
     }
 
     /// A run records each argument once (`--arg` refuses a second).
