@@ -507,6 +507,14 @@ fn field_chain(n: usize) -> String {
     )
 }
 
+/// The same chain in textual DIR.
+fn field_chain_text(n: usize) -> String {
+    format!(
+        "dir 0.1;\nforge F {{\n  shape S {{ f: i64 }}\n  proc K main(s: S) -> i64 {{\n    return s{};\n  }}\n}}\n",
+        ".f".repeat(n)
+    )
+}
+
 /// The generator child: writes every input into `dir`.
 fn generate(dir: &Path) {
     let files = [
@@ -534,6 +542,7 @@ fn generate(dir: &Path) {
         ("deep_types.json", deep_types(500_000)),
         ("duplicate_keys.json", duplicate_type_keys(200_000)),
         ("field_chain.json", field_chain(25_000_000)),
+        ("field_chain.dir", field_chain_text(25_000_000)),
     ];
     for (name, text) in files {
         std::fs::write(dir.join(name), text).expect("write input");
@@ -632,6 +641,7 @@ fn hostile(dir: &Path, missed: &mut usize) {
     let deep_types = p("deep_types.json");
     let duplicate_keys = p("duplicate_keys.json");
     let field_chain = p("field_chain.json");
+    let field_chain_text = p("field_chain.dir");
     // Whatever a 100 000-deep call chain does (refused, budgeted), it is a
     // documented run outcome, never an internal error.
     let any_outcome: &[i32] = &[0, 2, 3, 4, 10, 11, 12];
@@ -811,6 +821,13 @@ fn hostile(dir: &Path, missed: &mut usize) {
         (
             "aa 50 MB field chain, JSON",
             vec!["--simulate", &field_chain],
+            false,
+            &[3],
+        ),
+        // The text reader gave up to the grammar (6.8 s, 2 GB).
+        (
+            "ab 50 MB field chain, text",
+            vec!["--simulate", &field_chain_text],
             false,
             &[3],
         ),

@@ -100,6 +100,19 @@ pub(crate) fn parse_at(src: &str, at: usize, depth: usize, limit: usize) -> Opti
     p.too_deep.is_none().then_some((e, p.i))
 }
 
+/// [`parse_at`], or where a valid expression is too deep, the span the
+/// reference reports (`Err`), the rest read for syntax only.
+pub(crate) fn parse_at_or_deep(
+    src: &str,
+    at: usize,
+    depth: usize,
+    limit: usize,
+) -> Option<(Result<Expr, Span>, usize)> {
+    let mut p = in_file(src, at, depth, limit);
+    let (e, _) = p.expr()?;
+    Some((p.too_deep.map_or(Ok(e), Err), p.i))
+}
+
 /// The expression of textual DIR from byte `at` that ends at `end`: only
 /// blanks and comments may follow its last token before `end` (a
 /// statement's `;`). None otherwise, or where `parse_at` gives up.

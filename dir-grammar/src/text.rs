@@ -17,6 +17,10 @@ pub fn load_text(src: &str) -> R<Program> {
     if let Some(p) = crate::fast_text::load(src) {
         return Ok(p);
     }
+    // A file valid but for an expression too deep: the build's first error.
+    if let Some(at) = crate::fast_text::first_too_deep(src) {
+        return Err(crate::expr::too_deep(at));
+    }
     if src.len() >= BLANK_FROM_BYTES {
         load_text_blanked(src)?;
     }
