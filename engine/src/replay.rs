@@ -6,7 +6,7 @@
 
 use crate::trace::TRACE_VERSION;
 use crate::{Mode, RunConfig};
-use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 use serde_json::Value as Json;
 use std::io::Read;
@@ -143,7 +143,8 @@ pub fn in_memory<'a>(bytes: &'a [u8]) -> impl Fn() -> std::io::Result<Box<dyn Re
 }
 
 /// The fields of a trace a replay reads before running, typed: any other
-/// field is skipped as it is read (serde's `IgnoredAny`), whatever its size.
+/// field is skipped as it is read (serde's `IgnoredAny`; the comparison
+/// reads them all again, checked), whatever its size.
 #[derive(Deserialize)]
 struct Header {
     trace_version: Option<Version>,
@@ -313,45 +314,12 @@ pub fn parse(open: Open<'_, '_>) -> Result<Recorded, String> {
 }
 
 /// `trace_version`: the number, or `None` for a value of any other type
-/// (skipped as it is read, whatever its size).
+/// (read as [`Checked`] reads it, whatever its size).
 struct Version(Option<u64>);
 
 impl<'de> Deserialize<'de> for Version {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Version;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a trace version")
-            }
-            fn visit_u64<E>(self, v: u64) -> Result<Version, E> {
-                Ok(Version(Some(v)))
-            }
-            fn visit_i64<E>(self, _: i64) -> Result<Version, E> {
-                Ok(Version(None))
-            }
-            fn visit_f64<E>(self, _: f64) -> Result<Version, E> {
-                Ok(Version(None))
-            }
-            fn visit_bool<E>(self, _: bool) -> Result<Version, E> {
-                Ok(Version(None))
-            }
-            fn visit_str<E>(self, _: &str) -> Result<Version, E> {
-                Ok(Version(None))
-            }
-            fn visit_unit<E>(self) -> Result<Version, E> {
-                Ok(Version(None))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut a: A) -> Result<Version, A::Error> {
-                while a.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(Version(None))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<Version, A::Error> {
-                while a.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-                Ok(Version(None))
-            }
-        }
-        d.deserialize_any(V)
+        Checked.deserialize(d).map(Version)
     }
 }
 
@@ -452,6 +420,9 @@ struct Compare<'a, 'n, 'e> {
     role: Role,
 }
 
+/// Where the new trace's events are (see [`first_divergence`]).
+const EVENTS: &str = "effects.events";
+
 /// What a value is to the comparison, by where it is (its keys, not its
 /// dotted path: a top-level key `"config.mode"` is not the mode).
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -466,10 +437,12 @@ enum Role {
 impl<'a, 'n, 'e> Compare<'a, 'n, 'e> {
     /// The value of `key` in this object.
     fn child<'m>(&self, key: &str, now: Option<&'m Json>) -> Compare<'a, 'm, 'e> {
-        let role = match (self.depth, self.path.as_str(), key) {
-            (0, _, "realization") | (1, "config", "mode") => Role::Skipped,
-            (1, "effects", "events") if self.events.is_some() => Role::Events,
-            _ => Role::Compared,
+        let role = if MODE_FIELDS.iter().any(|f| self.names(key, f)) {
+            Role::Skipped
+        } else if self.events.is_some() && self.names(key, EVENTS) {
+            Role::Events
+        } else {
+            Role::Compared
         };
         Compare {
             now,
@@ -479,6 +452,26 @@ impl<'a, 'n, 'e> Compare<'a, 'n, 'e> {
             depth: self.depth + 1,
             role,
         }
+    }
+
+    /// Whether `key` of this object is the field at `path` (keys joined by
+    /// dots): this value's own keys spell the rest of it, one per level,
+    /// so a key with a dot in it never passes for two.
+    fn names(&self, key: &str, path: &str) -> bool {
+        match path.rsplit_once('.') {
+            None => self.is("") && key == path,
+            Some((parent, last)) => key == last && self.is(parent),
+        }
+    }
+
+    /// Whether this value is the field at `path` (`""`: the whole trace).
+    fn is(&self, path: &str) -> bool {
+        let depth = if path.is_empty() {
+            0
+        } else {
+            path.split('.').count()
+        };
+        self.depth == depth && self.path == path
     }
 
     /// Element `i` of this list.
@@ -501,15 +494,17 @@ impl<'a, 'n, 'e> Compare<'a, 'n, 'e> {
         };
         // Enough events to fill what is shown (and cut with `…` past it).
         let list = || serde_json::to_value(&ev[..ev.len().min(100)]).unwrap_or(Json::Null);
+        // The list's place: its object (`effects`) and key (`events`).
+        let (parent, key) = EVENTS.rsplit_once('.').unwrap_or(("", EVENTS));
         let mut patched = now.cloned();
-        match (self.role, self.depth, self.path.as_str(), patched.as_mut()) {
-            (Role::Events, _, _, Some(v)) => *v = list(),
-            (_, 1, "effects", Some(Json::Object(m))) => {
-                m.insert("events".into(), list());
+        match patched.as_mut() {
+            Some(v) if self.role == Role::Events => *v = list(),
+            Some(Json::Object(m)) if self.is(parent) => {
+                m.insert(key.into(), list());
             }
-            (_, 0, _, Some(Json::Object(root))) => {
-                if let Some(Json::Object(m)) = root.get_mut("effects") {
-                    m.insert("events".into(), list());
+            Some(Json::Object(root)) if self.is("") => {
+                if let Some(Json::Object(m)) = root.get_mut(parent) {
+                    m.insert(key.into(), list());
                 }
             }
             _ => return shown(now),
@@ -554,16 +549,21 @@ fn shown(v: Option<&Json>) -> String {
         None => "(absent)".to_string(),
         Some(v) => {
             let mut s = v.to_string();
-            if s.len() > SHOWN_BYTES {
-                let mut end = SHOWN_BYTES;
-                while !s.is_char_boundary(end) {
-                    end -= 1;
-                }
-                s.truncate(end);
-                s.push('…');
-            }
+            cut(&mut s);
             s
         }
+    }
+}
+
+/// Past [`SHOWN_BYTES`], the text is cut (at a character) and ends in `…`.
+fn cut(s: &mut String) {
+    if s.len() > SHOWN_BYTES {
+        let mut end = SHOWN_BYTES;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        s.truncate(end);
+        s.push('…');
     }
 }
 
@@ -571,7 +571,7 @@ impl<'de> DeserializeSeed<'de> for Compare<'_, '_, '_> {
     type Value = ();
     fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
         if self.role == Role::Skipped {
-            return Checked.deserialize(d);
+            return Checked.deserialize(d).map(|_| ());
         }
         d.deserialize_any(self)
     }
@@ -697,48 +697,49 @@ impl<'de> Visitor<'de> for Compare<'_, '_, '_> {
 /// A value skipped as JSON is read: its strings checked as serde_json
 /// checks them for a tree (UTF-8, escapes, surrogates), which `IgnoredAny`
 /// does not (a trace with invalid bytes in a field not compared replayed
-/// as identical).
+/// as identical). The value is the number when it is an unsigned integer
+/// (what a trace's version is), `None` for anything else.
 struct Checked;
 
 impl<'de> DeserializeSeed<'de> for Checked {
-    type Value = ();
-    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+    type Value = Option<u64>;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Option<u64>, D::Error> {
         d.deserialize_any(self)
     }
 }
 
 impl<'de> Visitor<'de> for Checked {
-    type Value = ();
+    type Value = Option<u64>;
     fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
         f.write_str("a JSON value")
     }
-    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
-        Ok(())
+    fn visit_bool<E>(self, _: bool) -> Result<Option<u64>, E> {
+        Ok(None)
     }
-    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
-        Ok(())
+    fn visit_i64<E>(self, _: i64) -> Result<Option<u64>, E> {
+        Ok(None)
     }
-    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
-        Ok(())
+    fn visit_u64<E>(self, v: u64) -> Result<Option<u64>, E> {
+        Ok(Some(v))
     }
-    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
-        Ok(())
+    fn visit_f64<E>(self, _: f64) -> Result<Option<u64>, E> {
+        Ok(None)
     }
-    fn visit_str<E>(self, _: &str) -> Result<(), E> {
-        Ok(())
+    fn visit_str<E>(self, _: &str) -> Result<Option<u64>, E> {
+        Ok(None)
     }
-    fn visit_unit<E>(self) -> Result<(), E> {
-        Ok(())
+    fn visit_unit<E>(self) -> Result<Option<u64>, E> {
+        Ok(None)
     }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut a: A) -> Result<(), A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(self, mut a: A) -> Result<Option<u64>, A::Error> {
         while a.next_element_seed(Checked)?.is_some() {}
-        Ok(())
+        Ok(None)
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<(), A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<Option<u64>, A::Error> {
         while a.next_key::<KeyChecked>()?.is_some() {
             a.next_value_seed(Checked)?;
         }
-        Ok(())
+        Ok(None)
     }
 }
 
@@ -747,7 +748,7 @@ struct KeyChecked;
 
 impl<'de> Deserialize<'de> for KeyChecked {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Checked.deserialize(d).map(|()| KeyChecked)
+        Checked.deserialize(d).map(|_| KeyChecked)
     }
 }
 
@@ -756,6 +757,8 @@ impl<'de> Deserialize<'de> for KeyChecked {
 #[derive(Default)]
 struct Shown {
     out: String,
+    /// Cut: nothing more is shown.
+    full: bool,
 }
 
 /// An element of a value being shown: its text, or skipped (`None` inside)
@@ -768,27 +771,21 @@ impl<'de> DeserializeSeed<'de> for ShownOrSkipped {
         if self.0 {
             Shown::default().deserialize(d).map(Some)
         } else {
-            Checked.deserialize(d).map(|()| None)
+            Checked.deserialize(d).map(|_| None)
         }
     }
 }
 
 impl Shown {
     fn room(&self) -> bool {
-        self.out.len() < SHOWN_BYTES
+        !self.full
     }
 
     fn push(&mut self, s: &str) {
         if self.room() {
             self.out.push_str(s);
-            if !self.room() {
-                let mut end = SHOWN_BYTES;
-                while !self.out.is_char_boundary(end) {
-                    end -= 1;
-                }
-                self.out.truncate(end);
-                self.out.push('…');
-            }
+            self.full = self.out.len() > SHOWN_BYTES;
+            cut(&mut self.out);
         }
     }
 
