@@ -314,14 +314,7 @@ static JSON_ERRORS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBoo
 /// `print!` that reports a failed write instead of panicking.
 macro_rules! say {
     ($($t:tt)*) => {{
-        use std::io::Write as _;
-        if fds::stdout_was_closed() {
-            std::panic::panic_any(StdoutFailed("it is closed".into()));
-        }
-        let mut out = std::io::stdout().lock();
-        if let Err(e) = write!(out, $($t)*).and_then(|_| out.flush()) {
-            std::panic::panic_any(StdoutFailed(e.kind().to_string()));
-        }
+        say_streamed(|out| write!(out, $($t)*))
     }};
 }
 
@@ -378,8 +371,13 @@ impl StdoutEffects {
             if err.kind() == std::io::ErrorKind::Interrupted {
                 continue;
             }
-            let whole = self.ends.iter().take_while(|(_, end)| *end <= done).count();
-            let (effect, _) = self.ends[whole];
+            // The first effect whose line was not taken whole (there is
+            // one: `done` is short of the batch's end).
+            let effect = self
+                .ends
+                .iter()
+                .find(|(_, end)| *end > done)
+                .map_or(0, |(n, _)| *n);
             return Err((effect, effect, "stdout", err));
         }
         self.buf.clear();
@@ -388,7 +386,8 @@ impl StdoutEffects {
     }
 }
 
-/// `say!` of output written as it is made, through a buffer.
+/// Output to stdout, written as it is made through a buffer (`say!` for a
+/// formatted line): a failed write is a `StdoutFailed` stop (exit 2).
 fn say_streamed(write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>) {
     use std::io::Write as _;
     if fds::stdout_was_closed() {
@@ -1509,23 +1508,21 @@ impl Out<'_> {
     fn replay(&self, trace: &Path, run: &RunArgs) -> u8 {
         let tname = shown(trace);
         let tstable = display_name(trace);
-        // A regular file is read again for each pass (a trace can be
-        // gigabytes); anything else (a pipe) is read once, into memory.
+        // A regular file is opened once and read from its start for each
+        // pass, never held whole (a trace can be gigabytes); anything else
+        // (a pipe) is read once, into memory.
+        let cannot = |e: std::io::Error| {
+            self.usage(
+                engine::codes::IO,
+                format!("cannot read trace `{tname}`: {}", io_words(&e)),
+            )
+        };
         let regular = std::fs::metadata(trace).is_ok_and(|m| m.is_file());
-        // Opened once: every pass reads the same file from its start, even
-        // if the path is given another file meanwhile.
-        let mut file = None;
-        let bytes = if regular {
+        let (file, bytes) = if regular {
             match std::fs::File::open(trace) {
-                Ok(f) => file = Some(f),
-                Err(e) => {
-                    return self.usage(
-                        engine::codes::IO,
-                        format!("cannot read trace `{tname}`: {}", io_words(&e)),
-                    )
-                }
+                Ok(f) => (Some(f), Vec::new()),
+                Err(e) => return cannot(e),
             }
-            Vec::new()
         } else {
             match read_capped(trace, MAX_PIPED_TRACE_BYTES + 1) {
                 Ok(b) if b.len() > MAX_PIPED_TRACE_BYTES => {
@@ -1534,26 +1531,21 @@ impl Out<'_> {
                         format!("trace `{tname}` is larger than {MAX_PIPED_TRACE_BYTES} bytes; a trace that is not a regular file is read into memory, so give a larger one as a file"),
                     )
                 }
-                Ok(b) => b,
-                Err(e) => {
-                    return self.usage(
-                        engine::codes::IO,
-                        format!("cannot read trace `{tname}`: {}", io_words(&e)),
-                    )
-                }
+                Ok(b) => (None, b),
+                Err(e) => return cannot(e),
             }
         };
-        let from_file = || {
+        let from_file = |f: &std::fs::File| -> std::io::Result<Box<dyn std::io::Read>> {
             use std::io::Seek;
-            let mut f = match &file {
-                Some(f) => f.try_clone()?,
-                None => return Err(std::io::Error::from(std::io::ErrorKind::NotFound)),
-            };
+            let mut f = f.try_clone()?;
             f.seek(std::io::SeekFrom::Start(0))?;
-            Ok(Box::new(f) as Box<dyn std::io::Read>)
+            Ok(Box::new(f))
         };
-        let from_memory = engine::replay::in_memory(&bytes);
-        let open: engine::replay::Open<'_, '_> = if regular { &from_file } else { &from_memory };
+        let reopen = || match &file {
+            Some(f) => from_file(f),
+            None => engine::replay::in_memory(&bytes)(),
+        };
+        let open: engine::replay::Open<'_, '_> = &reopen;
         let rec = match engine::replay::parse(open) {
             Ok(r) => r,
             Err(why) => {
@@ -1670,7 +1662,7 @@ impl Out<'_> {
             Some(&report.trace.effects.events),
         ) {
             Ok(d) => d,
-            // `parse` read the same bytes as JSON already.
+            // Read whole only now: checked strings, keys written twice.
             Err(why) => {
                 return self.usage(engine::codes::IO, format!("cannot replay `{tname}`: {why}"))
             }
