@@ -296,8 +296,9 @@ impl Drop for Deferred<'_, '_> {
     }
 }
 
-/// Where an expression will be: parsed beside, put in place by `fill`.
-fn placeholder() -> Expr {
+/// Where an expression will be: parsed beside, put in place by `fill`
+/// (or, for `fast_text::first_too_deep`, never: only an error is wanted).
+pub(crate) fn placeholder() -> Expr {
     Expr {
         kind: ExprKind::Bool(false),
         span: Span::default(),

@@ -95,9 +95,8 @@ fn in_file(src: &str, at: usize, depth: usize, limit: usize) -> P<'_, impl Fn(us
 /// stops, before any trailing blank. The caller checks what the grammar
 /// requires next.
 pub(crate) fn parse_at(src: &str, at: usize, depth: usize, limit: usize) -> Option<(Expr, usize)> {
-    let mut p = in_file(src, at, depth, limit);
-    let (e, _) = p.expr()?;
-    p.too_deep.is_none().then_some((e, p.i))
+    let (e, end) = parse_at_or_deep(src, at, depth, limit)?;
+    Some((e.ok()?, end))
 }
 
 /// [`parse_at`], or where a valid expression is too deep, the span the

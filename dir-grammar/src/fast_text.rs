@@ -268,10 +268,7 @@ impl<'s, 'q> T<'s, 'q> {
             return Some(e.unwrap_or_else(|at| {
                 deep.get_or_insert(at);
                 // Only the error is wanted now, not the program.
-                Expr {
-                    kind: ExprKind::Bool(false),
-                    span: at,
-                }
+                crate::beside::placeholder()
             }));
         }
         let (e, end) = parse_at(self.s, self.i, self.depth, limit)?;

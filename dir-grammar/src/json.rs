@@ -590,8 +590,8 @@ pub(crate) mod fast {
         r.dup.flatten()
     }
 
-    /// A value kept verbatim, at `i`: read without building a tree (the
-    /// reader accepts what `value_at` accepts), within
+    /// A value kept verbatim, at `i`: read without building a tree (`skip`
+    /// accepts what `value` accepts), within
     /// `MAX_VERBATIM_NESTING`, and its end.
     pub(crate) fn verbatim_at(src: &str, i: usize, depth: usize) -> Option<(Verbatim, usize)> {
         let mut r = R {

@@ -2,7 +2,6 @@
 //! deterministic (model order, fixed spacing), so `fmt` output is stable and
 //! JSON -> text -> JSON round trips compare equal.
 
-use crate::json::Verbatim;
 use crate::model::*;
 use serde_json::{json, Map, Value};
 use std::fmt::Write;
@@ -141,10 +140,6 @@ fn lit_text(l: &LitValue) -> String {
     }
 }
 
-fn json_compact(j: &Verbatim) -> String {
-    j.text().to_string()
-}
-
 fn is_bare_token(s: &str) -> bool {
     let int = !s.is_empty()
         && s.strip_prefix('-')
@@ -233,7 +228,7 @@ pub fn to_text(p: &Program) -> String {
     if let Some(t) = &p.types {
         o.push('\n');
         comments(&mut o, Place::Types, "");
-        let _ = writeln!(o, "types {};", json_compact(t));
+        let _ = writeln!(o, "types {};", t.text());
     }
     for (fi, f) in p.forges.iter().enumerate() {
         o.push('\n');
@@ -298,7 +293,7 @@ pub fn to_text(p: &Program) -> String {
                 let _ = write!(o, " uses {}", us.join(", "));
             }
             if let Some(l) = &pr.locals {
-                let _ = write!(o, " locals {}", json_compact(l));
+                let _ = write!(o, " locals {}", l.text());
             }
             o.push_str(" {\n");
             for (si, s) in pr.body.iter().enumerate() {
@@ -359,7 +354,7 @@ fn stmt_text(s: &Stmt) -> String {
             Some(r) => format!("call {} -> {};", expr_to_string(call), r.name),
             None => format!("call {};", expr_to_string(call)),
         },
-        StmtKind::Later { kind, body } => format!("@{} {};", kind.name, json_compact(body)),
+        StmtKind::Later { kind, body } => format!("@{} {};", kind.name, body.text()),
     }
 }
 
