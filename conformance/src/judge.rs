@@ -204,30 +204,25 @@ pub const EXCERPT_LINES: usize = 40;
 /// Lines shown before the first difference.
 const CONTEXT_LINES: usize = 10;
 
-/// The reference's expected lines and the backend's, compared as they are
-/// read: (the first differing line, if any; the two totals).
+/// The first line where the reference's expected lines and the backend's
+/// differ (one ending before the other included), compared as they are
+/// read, and how many lines the backend printed.
 fn compare_lines<'a, 'b>(
     expected: impl Iterator<Item = &'a str>,
     actual: impl Iterator<Item = &'b str>,
-) -> (Option<usize>, usize, usize) {
+) -> (Option<usize>, usize) {
     let (mut e, mut a) = (expected.fuse(), actual.fuse());
     let (mut i, mut first) = (0, None);
     loop {
         match (e.next(), a.next()) {
-            (None, None) => return (first, i, i),
+            (None, None) => return (first, i),
             (Some(x), Some(y)) => {
                 if x != y && first.is_none() {
                     first = Some(i);
                 }
             }
-            (Some(_), None) => {
-                let n = i + 1 + e.count();
-                return (first.or(Some(i)), n, i);
-            }
-            (None, Some(_)) => {
-                let n = i + 1 + a.count();
-                return (first.or(Some(i)), i, n);
-            }
+            (Some(_), None) => return (first.or(Some(i)), i),
+            (None, Some(_)) => return (first.or(Some(i)), i + 1 + a.count()),
         }
         i += 1;
     }
@@ -458,8 +453,7 @@ pub fn judge(engine: &Engine, case: &JudgeCase, o: &Options, scratch: &Path) -> 
             .filter(|e| &*e.kind == "emit")
             .flat_map(|e| e.payload.split('\n'))
     };
-    let (_, n, _) = compare_lines(expected(), std::iter::empty());
-    report.expected_lines = n;
+    report.expected_lines = expected().count();
     report.expected = excerpt(expected(), 0);
     // The backend, given the DIR as JSON (textual DIR converted first; a
     // text that does not load is given as it is).
@@ -499,7 +493,7 @@ pub fn judge(engine: &Engine, case: &JudgeCase, o: &Options, scratch: &Path) -> 
     );
     let ran = run_shell(&cmd, &tmp, o.timeout);
     let stdout = String::from_utf8_lossy(&ran.stdout);
-    let (first, _, actual_lines) = compare_lines(expected(), stdout.lines());
+    let (first, actual_lines) = compare_lines(expected(), stdout.lines());
     report.actual_lines = actual_lines;
     report.excerpt_start = first.map_or(0, |f| f.saturating_sub(CONTEXT_LINES));
     report.expected = excerpt(expected(), report.excerpt_start);
