@@ -515,6 +515,22 @@ fn field_chain_text(n: usize) -> String {
     )
 }
 
+/// `n` processes of JSON DIR (about 180 bytes each), then `tail` inside
+/// their forge: a late error when it is one.
+fn processes_then(n: usize, tail: &str) -> String {
+    let procs: Vec<String> = (0..n)
+        .map(|i| {
+            format!(
+                r#"{{"regime": "K", "name": "p{i}", "params": [], "uses": [], "ret": "i64", "qualifiers": [], "body": [{{"Let": {{"name": "x", "expr": "{i} Add 1"}}}}, {{"Return": {{"expr": "x"}}}}]}}"#
+            )
+        })
+        .collect();
+    format!(
+        r#"{{"forges": [{{"name": "F", "shapes": [], "procs": [{}]{tail}}}]}}"#,
+        procs.join(", ")
+    )
+}
+
 /// The generator child: writes every input into `dir`.
 fn generate(dir: &Path) {
     let files = [
@@ -543,6 +559,14 @@ fn generate(dir: &Path) {
         ("duplicate_keys.json", duplicate_type_keys(200_000)),
         ("field_chain.json", field_chain(25_000_000)),
         ("field_chain.dir", field_chain_text(25_000_000)),
+        (
+            "late_json_error.json",
+            processes_then(330_000, r#", "binds": ["#),
+        ),
+        (
+            "late_unknown_key.json",
+            processes_then(330_000, r#", "bogus": 1"#),
+        ),
     ];
     for (name, text) in files {
         std::fs::write(dir.join(name), text).expect("write input");
@@ -642,6 +666,8 @@ fn hostile(dir: &Path, missed: &mut usize) {
     let duplicate_keys = p("duplicate_keys.json");
     let field_chain = p("field_chain.json");
     let field_chain_text = p("field_chain.dir");
+    let late_json_error = p("late_json_error.json");
+    let late_unknown_key = p("late_unknown_key.json");
     // Whatever a 100 000-deep call chain does (refused, budgeted), it is a
     // documented run outcome, never an internal error.
     let any_outcome: &[i32] = &[0, 2, 3, 4, 10, 11, 12];
@@ -828,6 +854,20 @@ fn hostile(dir: &Path, missed: &mut usize) {
         (
             "ab 50 MB field chain, text",
             vec!["--simulate", &field_chain_text],
+            false,
+            &[3],
+        ),
+        // The whole document went through pest and the spanned tree
+        // (7 s, 2.7 GB; 3.8 s, 1.6 GB).
+        (
+            "ac 58 MB JSON, syntax error at the end",
+            vec!["check", &late_json_error],
+            false,
+            &[3],
+        ),
+        (
+            "ad 58 MB JSON, unknown key at the end",
+            vec!["check", &late_unknown_key],
             false,
             &[3],
         ),

@@ -38,6 +38,7 @@ fn read<'s>(src: &'s str, deferred: Option<Deferred<'s, '_>>) -> Option<Program>
         i: 0,
         depth: 0,
         deferred,
+        record: None,
     };
     l.ws();
     let p = l.program()?;
@@ -62,6 +63,43 @@ struct L<'s, 'q> {
     depth: usize,
     /// Where expression strings go when another thread parses them.
     deferred: Option<Deferred<'s, 'q>>,
+    /// Set when the reader only notes what it reads in full (`accepted`).
+    record: Option<Record>,
+}
+
+/// What `accepted` notes while it reads.
+#[derive(Default)]
+struct Record {
+    /// The spans of the items read in full, in order.
+    spans: Vec<(usize, usize)>,
+    /// Values given up on so far (each skipped as JSON).
+    failures: usize,
+    /// A value given up on was not JSON either: reading stops there,
+    /// without skipping the values around it again.
+    broken: bool,
+}
+
+/// The forges, shapes, processes, bindings and statements of a JSON
+/// document that this reader reads in full (each an object the reference
+/// loader accepts and builds alike, whatever surrounds it), in order, none
+/// inside another. Where the reader gives up on a member of an object, the
+/// member's value is skipped as JSON and reading goes on, and no item
+/// around it is noted; it stops at the first value that is not JSON.
+/// What the reference loader says of a document with these items blanked
+/// (`load_json_blanked`) is what it says of the whole document: only the
+/// items noted here are left out, and none of them has an error.
+pub(crate) fn accepted(src: &str) -> Vec<(usize, usize)> {
+    let mut l = L {
+        s: src,
+        b: src.as_bytes(),
+        i: 0,
+        depth: 0,
+        deferred: None,
+        record: Some(Record::default()),
+    };
+    l.ws();
+    let _ = l.program();
+    l.record.map(|r| r.spans).unwrap_or_default()
 }
 
 /// A string value: borrowed from the input unless escapes moved its bytes.
@@ -164,16 +202,19 @@ impl<'s> L<'s, '_> {
                 let (key, span) = self.key()?;
                 self.ws();
                 if !self.eat(b':') {
-                    return None;
+                    return self.not_json();
                 }
                 self.ws();
-                member(self, key, span)?;
+                let (at, depth) = (self.i, self.depth);
+                if member(self, key, span).is_none() {
+                    self.skip_failed(at, depth)?;
+                }
                 self.ws();
                 if self.eat(b'}') {
                     break;
                 }
                 if !self.eat(b',') {
-                    return None;
+                    return self.not_json();
                 }
                 self.ws();
             }
@@ -196,13 +237,69 @@ impl<'s> L<'s, '_> {
                     break;
                 }
                 if !self.eat(b',') {
-                    return None;
+                    return self.not_json();
                 }
                 self.ws();
             }
         }
         self.depth -= 1;
         Some(())
+    }
+
+    /// Gives up where the input is not JSON (a value read in full, as
+    /// JSON reads it, is followed by what cannot follow it): when only
+    /// noting what is read in full, nothing around it is skipped either.
+    fn not_json<T>(&mut self) -> Option<T> {
+        if let Some(rec) = &mut self.record {
+            rec.broken = true;
+        }
+        None
+    }
+
+    /// A value given up on at `at`: when only noting what is read in
+    /// full, it is skipped as JSON (None if it is not JSON); otherwise the
+    /// reader gives up.
+    fn skip_failed(&mut self, at: usize, depth: usize) -> Option<()> {
+        let rec = self.record.as_mut().filter(|r| !r.broken)?;
+        rec.failures += 1;
+        self.depth = depth;
+        match crate::json::fast::skip_at(self.s, at, depth) {
+            Some(end) => {
+                self.i = end;
+                Some(())
+            }
+            None => {
+                rec.broken = true;
+                None
+            }
+        }
+    }
+
+    /// One item of a list the model keeps (a forge, shape, process,
+    /// binding or statement), pushed to `out`; when only noting what is
+    /// read in full, noted instead if it was, and skipped if it was not.
+    fn item<T>(
+        &mut self,
+        out: &mut Vec<T>,
+        read: impl FnOnce(&mut Self) -> Option<T>,
+    ) -> Option<()> {
+        let Some(rec) = &self.record else {
+            out.push(read(self)?);
+            return Some(());
+        };
+        let (at, depth, failures, inner) = (self.i, self.depth, rec.failures, rec.spans.len());
+        let whole = read(self).is_some();
+        let rec = self.record.as_mut()?;
+        if whole && rec.failures == failures {
+            // The items noted inside it are covered by it.
+            rec.spans.truncate(inner);
+            rec.spans.push((at, self.i));
+            Some(())
+        } else if whole {
+            Some(())
+        } else {
+            self.skip_failed(at, depth)
+        }
     }
 
     /// The raw content of a string literal and whether it has escapes.
@@ -282,10 +379,7 @@ impl<'s> L<'s, '_> {
                 "forges" => {
                     once(&mut seen, 1)?;
                     let mut v = Vec::new();
-                    l.array(|l| {
-                        v.push(l.forge()?);
-                        Some(())
-                    })?;
+                    l.array(|l| l.item(&mut v, Self::forge))?;
                     forges = Some(v);
                 }
                 "types" => {
@@ -324,24 +418,15 @@ impl<'s> L<'s, '_> {
                 }
                 "shapes" => {
                     once(&mut seen, 2)?;
-                    l.array(|l| {
-                        shapes.push(l.shape()?);
-                        Some(())
-                    })?;
+                    l.array(|l| l.item(&mut shapes, Self::shape))?;
                 }
                 "procs" => {
                     once(&mut seen, 4)?;
-                    l.array(|l| {
-                        procs.push(l.proc()?);
-                        Some(())
-                    })?;
+                    l.array(|l| l.item(&mut procs, Self::proc))?;
                 }
                 "binds" => {
                     once(&mut seen, 8)?;
-                    l.array(|l| {
-                        binds.push(l.bind()?);
-                        Some(())
-                    })?;
+                    l.array(|l| l.item(&mut binds, Self::bind))?;
                 }
                 _ => return None,
             }
@@ -454,10 +539,7 @@ impl<'s> L<'s, '_> {
                 "body" => {
                     once(&mut seen, 64)?;
                     let mut v = Vec::new();
-                    l.array(|l| {
-                        v.push(l.stmt()?);
-                        Some(())
-                    })?;
+                    l.array(|l| l.item(&mut v, Self::stmt))?;
                     body = Some(exact(v));
                 }
                 "locals" => {

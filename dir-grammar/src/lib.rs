@@ -140,6 +140,14 @@ pub mod fuzzing {
         crate::on_parse_stack(|| crate::text::load_text_blanked(src))
     }
 
+    /// The error the reference JSON loader words for `src` with the items
+    /// the fast reader read in full blanked and left out (what `load_json`
+    /// does from 64 KiB on), whatever the size; `Ok` where that says
+    /// nothing.
+    pub fn json_blanked(src: &str) -> Result<(), LoadError> {
+        crate::on_parse_stack(|| crate::load_json::load_json_blanked(src))
+    }
+
     /// The normative pest parse, after the same pre-scan.
     pub fn expr_pest(src: &str) -> Result<Expr, LoadError> {
         crate::on_parse_stack(|| {

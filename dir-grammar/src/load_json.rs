@@ -3,7 +3,7 @@
 
 use crate::error::{LoadError, LoadErrorKind};
 use crate::expr::parse_expr;
-use crate::json::{parse_json, JStr, Json, JsonKind};
+use crate::json::{parse_json_blanked, JStr, Json, JsonKind};
 use crate::model::*;
 use crate::span::Span;
 
@@ -11,18 +11,81 @@ pub fn load_json(src: &str) -> Result<Program, LoadError> {
     if let Some(p) = crate::fast_load::load(src) {
         return Ok(p);
     }
+    if src.len() >= BLANK_FROM_BYTES {
+        load_json_blanked(src)?;
+    }
     load_json_tree(src)
+}
+
+/// Inputs from this size on have the items the fast reader read in full
+/// blanked before the reference loader words their error.
+const BLANK_FROM_BYTES: usize = 64 * 1024;
+
+/// The reference loader's error for `src`, found with the items the fast
+/// reader reads in full (`fast_load::accepted`) blanked to `{}` and left
+/// out: offsets and lines stay, and the spanned tree and the model are
+/// built only of the rest (58 MB of processes with an error at the end
+/// took 7 s and 2.7 GB whole). `Ok` says nothing: the rest has no error
+/// (the fast reader gave up on something the reference accepts), and the
+/// whole input decides.
+pub(crate) fn load_json_blanked(src: &str) -> Result<(), LoadError> {
+    let mut items = crate::fast_load::accepted(src);
+    // The grammar can place a syntax error inside the value before it (its
+    // furthest failed attempt, as it backtracks): the last item stays.
+    items.pop();
+    if items.is_empty() {
+        return Ok(());
+    }
+    // The limits of the pre-scan are the input's, as it is.
+    crate::json::scan_json(src)?;
+    let mut bytes = src.as_bytes().to_vec();
+    let mut starts = Vec::with_capacity(items.len());
+    for &(a, b) in &items {
+        // Each item is an object: its brackets stay, so that it is a value
+        // where it was, and the rest (whole characters) turns to spaces.
+        for c in &mut bytes[a + 1..b - 1] {
+            if *c != b'\n' {
+                *c = b' ';
+            }
+        }
+        starts.push(a);
+    }
+    let Ok(blanked) = String::from_utf8(bytes) else {
+        return Ok(());
+    };
+    load_json_skipping(&blanked, &items, &Skip(starts)).map(|_| ())
+}
+
+/// Items left out of the model: the starts of the objects blanked.
+struct Skip(Vec<usize>);
+
+impl Skip {
+    fn has(&self, v: &Json) -> bool {
+        self.0.binary_search(&v.span.start()).is_ok()
+    }
 }
 
 /// The reference loader: the spanned JSON tree, then the model. It decides
 /// every input the fast reader gives up on, so it alone words the errors.
 pub(crate) fn load_json_tree(src: &str) -> Result<Program, LoadError> {
-    let root = parse_json(src)?;
+    load_json_skipping(src, &[], &Skip(Vec::new()))
+}
+
+/// The reference loader, leaving out the items `skip` names, `blanked`
+/// their spans.
+fn load_json_skipping(
+    src: &str,
+    blanked: &[(usize, usize)],
+    skip: &Skip,
+) -> Result<Program, LoadError> {
+    let root = parse_json_blanked(src, blanked)?;
     let mut obj = Obj::new(&root, "$")?;
     let forges = obj.req("forges")?;
     let mut out = Vec::new();
     for (i, f) in arr(forges, "$.forges")?.iter().enumerate() {
-        out.push(forge(f, &format!("forges[{i}]"))?);
+        if !skip.has(f) {
+            out.push(forge(f, &format!("forges[{i}]"), skip)?);
+        }
     }
     let types = match obj.opt("types") {
         Some(t) => Some(t.verbatim("`types`")?),
@@ -188,12 +251,15 @@ fn expr_at(v: &Json, path: &str) -> Result<Expr, LoadError> {
         .map_err(|e| e.note(format!("in the expression at {path}")))
 }
 
-fn forge(v: &Json, path: &str) -> Result<Forge, LoadError> {
+fn forge(v: &Json, path: &str, skip: &Skip) -> Result<Forge, LoadError> {
     let mut o = Obj::new(v, path)?;
     let name = id_name(o.req("name")?, &format!("{path}.name"))?;
     let mut shapes = Vec::new();
     if let Some(s) = o.opt("shapes") {
         for (i, sh) in arr(s, &format!("{path}.shapes"))?.iter().enumerate() {
+            if skip.has(sh) {
+                continue;
+            }
             let p = format!("{path}.shapes[{i}]");
             let mut so = Obj::new(sh, &p)?;
             let name = id_name(so.req("name")?, &format!("{p}.name"))?;
@@ -209,12 +275,17 @@ fn forge(v: &Json, path: &str) -> Result<Forge, LoadError> {
     let mut procs = Vec::new();
     if let Some(ps) = o.opt("procs") {
         for (i, pv) in arr(ps, &format!("{path}.procs"))?.iter().enumerate() {
-            procs.push(proc(pv, &format!("{path}.procs[{i}]"))?);
+            if !skip.has(pv) {
+                procs.push(proc(pv, &format!("{path}.procs[{i}]"), skip)?);
+            }
         }
     }
     let mut binds = Vec::new();
     if let Some(bs) = o.opt("binds") {
         for (i, bv) in arr(bs, &format!("{path}.binds"))?.iter().enumerate() {
+            if skip.has(bv) {
+                continue;
+            }
             binds.push(bind(bv, &format!("{path}.binds[{i}]"))?);
         }
     }
@@ -241,7 +312,7 @@ fn fields(v: &Json, path: &str) -> Result<Vec<Field>, LoadError> {
     Ok(out)
 }
 
-fn proc(v: &Json, path: &str) -> Result<Proc, LoadError> {
+fn proc(v: &Json, path: &str, skip: &Skip) -> Result<Proc, LoadError> {
     let mut o = Obj::new(v, path)?;
     let rv = o.req("regime")?;
     let rs = string(rv, &format!("{path}.regime"))?;
@@ -278,7 +349,7 @@ fn proc(v: &Json, path: &str) -> Result<Proc, LoadError> {
             qualifiers.push(id_name(qv, &format!("{path}.qualifiers[{i}]"))?);
         }
     }
-    let body = stmts(o.req("body")?, &format!("{path}.body"))?;
+    let body = stmts(o.req("body")?, &format!("{path}.body"), skip)?;
     let locals = match o.opt("locals") {
         Some(l) => Some(l.verbatim("`locals`")?),
         None => None,
@@ -379,9 +450,12 @@ fn literal(v: &Json, path: &str) -> Result<Literal, LoadError> {
     })
 }
 
-fn stmts(v: &Json, path: &str) -> Result<Vec<Stmt>, LoadError> {
+fn stmts(v: &Json, path: &str, skip: &Skip) -> Result<Vec<Stmt>, LoadError> {
     let mut out = Vec::new();
     for (i, s) in arr(v, path)?.iter().enumerate() {
+        if skip.has(s) {
+            continue;
+        }
         out.push(stmt(s, &format!("{path}[{i}]"))?);
     }
     Ok(out)
@@ -551,4 +625,153 @@ pub(crate) fn parse_path(text: &str, span: Span) -> Result<PathRef, LoadError> {
         path: PathName::from_text(text),
         span,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::testing::{corrupt, Rng};
+
+    /// The JSON DIR of the corpus: its JSON files, and its textual files
+    /// as JSON, each pretty and compact.
+    fn json_corpus() -> Vec<String> {
+        let mut out = Vec::new();
+        for t in crate::testing::corpus_programs() {
+            if t.trim_start().starts_with('{') {
+                out.push(t);
+            } else if let Ok(p) = crate::load_str(&t) {
+                let pretty = crate::print::to_json(&p);
+                if let Ok(v) = serde_json::from_str::<serde_json::Value>(&pretty) {
+                    out.push(v.to_string());
+                }
+                out.push(pretty);
+            }
+        }
+        out
+    }
+
+    /// With the items the fast reader reads in full blanked and left out,
+    /// the reference loader words the error it words for the whole
+    /// document, or says nothing where the whole document loads.
+    fn blanked_agrees(src: &str) -> bool {
+        let whole = crate::on_parse_stack(|| super::load_json_tree(src));
+        let blanked = crate::on_parse_stack(|| super::load_json_blanked(src));
+        match (&blanked, &whole) {
+            (Ok(()), Ok(_)) => false,
+            (Err(b), Err(w)) => {
+                assert_eq!(
+                    (b.kind, b.span, &b.message, &b.notes, &b.secondary),
+                    (w.kind, w.span, &w.message, &w.notes, &w.secondary),
+                    "{src}"
+                );
+                true
+            }
+            (Ok(()), Err(w)) => {
+                // Nothing blanked: the whole document decides, as it does.
+                assert!(
+                    crate::fast_load::accepted(src).len() <= 1,
+                    "blanked input loads, whole input: {}\n{src}",
+                    w.message
+                );
+                false
+            }
+            (Err(b), Ok(_)) => panic!("blanked input fails, whole loads: {}\n{src}", b.message),
+        }
+    }
+
+    /// A large document (blanked by `load_json` itself) with an error late,
+    /// early, of JSON or of the model: the whole document's error.
+    #[test]
+    fn large_documents_word_their_errors_as_the_reference_does() {
+        let procs: Vec<String> = (0..2000)
+            .map(|i| {
+                format!(
+                    r#"{{"regime": "K", "name": "p{i}", "ret": "i64", "body": [{{"Let": {{"name": "x", "expr": "{i} Add 1"}}}}, {{"Return": {{"expr": "x"}}}}]}}"#
+                )
+            })
+            .collect();
+        let doc = |procs: &[String], tail: &str| {
+            format!(
+                r#"{{"forges": [{{"name": "F", "procs": [{}]{tail}}}]}}"#,
+                procs.join(",\n")
+            )
+        };
+        let mut cases = vec![
+            doc(&procs, ", \"bogus\": 1"),
+            doc(&procs, ", \"binds\": ["),
+            doc(&procs, "]"),
+        ];
+        for (at, from, to) in [
+            (0, "\"ret\"", "\"zzz\": 1, \"ret\""),
+            (1000, "0 Add 1", "0 Add"),
+            (1500, "{\"expr\": \"x\"}", "{\"expr\": 5}"),
+            (1999, "}]}", "}]"),
+        ] {
+            let mut p = procs.clone();
+            p[at] = p[at].replacen(from, to, 1);
+            assert_ne!(p[at], procs[at]);
+            cases.push(doc(&p, ""));
+        }
+        for (k, src) in cases.iter().enumerate() {
+            assert!(src.len() >= super::BLANK_FROM_BYTES);
+            let n = crate::fast_load::accepted(src).len();
+            assert!(n > 1000, "case {k}: {n}");
+            let fast = crate::on_parse_stack(|| super::load_json(src)).map(|_| ());
+            let whole = crate::on_parse_stack(|| super::load_json_tree(src)).map(|_| ());
+            let (Err(f), Err(w)) = (fast, whole) else {
+                panic!("both fail")
+            };
+            assert_eq!(
+                (f.kind, f.span, &f.message, &f.notes),
+                (w.kind, w.span, &w.message, &w.notes)
+            );
+        }
+    }
+
+    #[test]
+    fn blanked_items_leave_the_reference_loaders_error_as_it_was() {
+        let files = json_corpus();
+        assert!(files.len() > 200, "{}", files.len());
+        let mut r = Rng(0x2545_f491_4f6c_dd1d);
+        let ins = [
+            "{",
+            "}",
+            "[",
+            "]",
+            ",",
+            ":",
+            "\"",
+            "null",
+            "1",
+            "-",
+            "\\",
+            "\\u0041",
+            "\"Let\"",
+            "\"name\"",
+            " ",
+            "Φ",
+            "\"x\": 1,",
+            "\"Add\"",
+            "{}",
+            "[]",
+        ];
+        let (mut worded, mut with_items) = (0, 0);
+        for round in 0..6000 {
+            let f = &files[round % files.len()];
+            let mut src = corrupt(&mut r, f, &ins);
+            // Some with two errors: the first of them is the one worded.
+            if round % 3 == 0 {
+                src = corrupt(&mut r, &src, &ins);
+            }
+            if blanked_agrees(&src) {
+                worded += 1;
+                with_items += usize::from(crate::fast_load::accepted(&src).len() > 1);
+            }
+        }
+        // 1 752 and 1 752 when written.
+        assert!(worded > 1500, "only {worded} errors worded");
+        assert!(
+            with_items > 1500,
+            "only {with_items} errors had items blanked"
+        );
+    }
 }

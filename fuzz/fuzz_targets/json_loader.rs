@@ -4,7 +4,8 @@
 //! panics; `load` and `load_json` agree on JSON-looking input; a program
 //! that loads survives the canonical-printer round trip; the hand-written
 //! reader builds the same program with its expressions parsed on a second
-//! thread as in place.
+//! thread as in place; the reference loader words the same error with the
+//! items the reader read in full blanked.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -41,6 +42,19 @@ fuzz_target!(|data: &[u8]| {
         // alike) whether its expressions are parsed in place or beside.
         let (here, beside) = dir_grammar::fuzzing::json_beside(src);
         assert_eq!(here, beside, "expressions parsed beside differ");
+        // With the items read in full blanked and left out, the reference
+        // loader words the same error as for the whole input, or none.
+        if let Err(b) = dir_grammar::fuzzing::json_blanked(src) {
+            let whole = dir_grammar::on_parse_stack(|| dir_grammar::load_json(src));
+            match &whole {
+                Err(e) => assert_eq!(
+                    (b.kind, b.span, &b.message, &b.notes),
+                    (e.kind, e.span, &e.message, &e.notes),
+                    "the blanked input words another error"
+                ),
+                Ok(_) => panic!("the blanked input fails, the whole loads: {}", b.message),
+            }
+        }
     }
     if let Ok(p) = &loaded {
         common::check_roundtrip(p);
