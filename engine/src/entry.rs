@@ -45,7 +45,6 @@ impl Engine {
             }
             [] => {
                 ck.fire(crate::registry::ENTRY_RESOLVE);
-                let names: Vec<&str> = c.procs.iter().map(|p| p.qname.as_str()).collect();
                 let mut d = Checker::check_diag(
                     &self.tables,
                     crate::registry::ENTRY_RESOLVE,
@@ -64,10 +63,11 @@ impl Engine {
                 if let Some(p) = guess {
                     d = d.note(format!("did you mean `{}`?", p.qname));
                 }
-                d = d.note(if names.is_empty() {
+                d = d.note(if c.procs.is_empty() {
                     "the program has no processes".to_string()
                 } else {
-                    format!("processes: {}", names.join(", "))
+                    let names = c.procs.iter().map(|p| p.qname.as_str());
+                    format!("processes: {}", crate::diag::list_capped(names))
                 });
                 Err(Box::new(d.help(
                     "choose one with `--entry NAME` (`main`, `K::main` or `Forge::K::main`)",
@@ -75,13 +75,17 @@ impl Engine {
             }
             many => {
                 ck.fire(crate::registry::ENTRY_AMBIGUOUS);
-                let names: Vec<&str> = many.iter().map(|i| c.procs[*i].qname.as_str()).collect();
+                let names = many.iter().map(|i| c.procs[*i].qname.as_str());
                 let mut d = Checker::check_diag(
                     &self.tables,
                     crate::registry::ENTRY_AMBIGUOUS,
-                    format!("entry `{name}` is ambiguous: it names {}", names.join(", ")),
+                    format!(
+                        "entry `{name}` is ambiguous: it names {}",
+                        crate::diag::list_capped(names)
+                    ),
                 );
-                for i in many {
+                // The candidates the message names, each where it is.
+                for i in many.iter().take(crate::diag::LIST_MAX) {
                     d = d.also(
                         c.procs[*i].proc.name.span,
                         format!("candidate `{}`", c.procs[*i].qname),

@@ -730,6 +730,48 @@ mod run_digest_tests {
         assert_eq!(ran.trace.artifact.digest, semantics::sha256(&big));
     }
 
+    /// An entry not found or ambiguous among many processes names at most
+    /// `LIST_MAX` of them (330 000 processes were 4.8 MB of one note).
+    #[test]
+    fn entry_diagnostics_list_a_few_processes() {
+        let engine = Engine::new(Tables::defaults().expect("tables")).expect("engine");
+        let n = crate::diag::LIST_MAX + 5;
+        let mut text = String::from("dir 0.1;\n");
+        for i in 0..n {
+            text.push_str(&format!(
+                "forge F{i} {{\n  proc K main() -> i64 {{\n    return 1;\n  }}\n  proc K p{i}() -> i64 {{\n    return 1;\n  }}\n}}\n"
+            ));
+        }
+        let src = Source {
+            name: "many.dir",
+            bytes: text.as_bytes(),
+        };
+        let cfg = RunConfig::new(Mode::Simulate);
+        let r = engine.run(&src, &cfg);
+        let d = &r.diagnostics[0];
+        assert!(
+            d.message.ends_with("F19::K::main, and 5 more"),
+            "{}",
+            d.message
+        );
+        assert_eq!(d.secondary.len(), crate::diag::LIST_MAX);
+        let cfg = RunConfig {
+            entry: Some("nothere".into()),
+            ..RunConfig::new(Mode::Simulate)
+        };
+        let r = engine.run(&src, &cfg);
+        let listed = r.diagnostics[0]
+            .notes
+            .iter()
+            .find(|n| n.starts_with("processes: "))
+            .expect("the processes listed");
+        assert!(
+            listed.ends_with(&format!("and {} more", 2 * n - crate::diag::LIST_MAX)),
+            "{listed}"
+        );
+        assert_eq!(listed.matches("::").count(), 2 * crate::diag::LIST_MAX);
+    }
+
     /// A long cycle is named by its two ends and how many are left out, so
     /// that a message costs the same whatever the cycle's length.
     #[test]
