@@ -1633,11 +1633,13 @@ impl Out<'_> {
             bytes: &dir_bytes,
         };
         let mut report = self.engine.run(&src, &rec.config);
-        // The events are compared one by one (see `first_divergence`): the
-        // tree of the rest is made without them.
+        // The events and arguments are compared one by one (see
+        // `replay::Apart`): the tree of the rest is made without them.
         let events = std::mem::take(&mut report.trace.effects.events);
+        let args = std::mem::take(&mut report.trace.config.args);
         let now = serde_json::to_value(&report.trace);
         report.trace.effects.events = events;
+        report.trace.config.args = args;
         let Ok(now) = now else {
             self.usage(
                 engine::codes::INTERNAL,
@@ -1656,11 +1658,11 @@ impl Out<'_> {
                 ),
             );
         }
-        let divergence = match engine::replay::first_divergence(
-            open,
-            &now,
-            Some(&report.trace.effects.events),
-        ) {
+        let apart = engine::replay::Apart {
+            events: &report.trace.effects.events,
+            args: &report.trace.config.args,
+        };
+        let divergence = match engine::replay::first_divergence(open, &now, Some(apart)) {
             Ok(d) => d,
             // Read whole only now: checked strings, keys written twice.
             Err(why) => {

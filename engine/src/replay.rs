@@ -376,14 +376,12 @@ pub struct Divergence {
 /// it is read and never built as a tree; a value shown in the divergence is
 /// cut at [`SHOWN_BYTES`]. `Err` when the text is not JSON (or too deep).
 ///
-/// `events`, when given, are the new trace's `effects.events` (and `now`'s
-/// own list there is not read): a run's events, which grow with its length,
-/// are compared one by one as each is made a tree, not all as one (2 M
-/// events were a tree of 1 GB).
+/// `apart`, when given, holds lists of the new trace that `now` leaves out
+/// (see [`Apart`]).
 pub fn first_divergence(
     recorded: Open<'_, '_>,
     now: &Json,
-    events: Option<&[crate::trace::EventJson]>,
+    apart: Option<Apart<'_>>,
 ) -> Result<Option<Divergence>, String> {
     let mut de = deserializer(recorded)?;
     let found = std::cell::RefCell::new(None);
@@ -391,7 +389,7 @@ pub fn first_divergence(
         now: Some(now),
         path: String::new(),
         found: &found,
-        events,
+        apart,
         depth: 0,
         role: Role::Compared,
     }
@@ -414,14 +412,46 @@ struct Compare<'a, 'n, 'e> {
     now: Option<&'n Json>,
     path: String,
     found: &'a std::cell::RefCell<Option<Divergence>>,
-    events: Option<&'e [crate::trace::EventJson]>,
+    apart: Option<Apart<'e>>,
     /// Keys above this value (0 for the whole trace).
     depth: usize,
     role: Role,
 }
 
-/// Where the new trace's events are (see [`first_divergence`]).
-const EVENTS: &str = "effects.events";
+/// Lists of the new trace given apart from its tree, which holds `[]` in
+/// their place: lists that grow with a run (its events) or with its
+/// configuration (its arguments) are compared one by one as each element
+/// is made a tree, not all as one (2 M events were a tree of 1 GB; 1.5 M
+/// arguments took a second).
+#[derive(Clone, Copy, Default)]
+pub struct Apart<'e> {
+    pub events: &'e [crate::trace::EventJson],
+    pub args: &'e [crate::trace::Arg],
+}
+
+/// Where the lists of [`Apart`] are, in its order.
+const APART: [&str; 2] = ["effects.events", "config.args"];
+
+impl Apart<'_> {
+    /// Element `i` of list `k` as a tree.
+    fn element(&self, k: usize, i: usize) -> Option<Json> {
+        let v = match k {
+            0 => self.events.get(i).map(serde_json::to_value),
+            _ => self.args.get(i).map(serde_json::to_value),
+        };
+        v.map(|v| v.unwrap_or(Json::Null))
+    }
+
+    /// Enough of list `k` to fill what a divergence shows (and cut with
+    /// `…` past it).
+    fn shown(&self, k: usize) -> Json {
+        let v = match k {
+            0 => serde_json::to_value(&self.events[..self.events.len().min(100)]),
+            _ => serde_json::to_value(&self.args[..self.args.len().min(100)]),
+        };
+        v.unwrap_or(Json::Null)
+    }
+}
 
 /// What a value is to the comparison, by where it is (its keys, not its
 /// dotted path: a top-level key `"config.mode"` is not the mode).
@@ -430,8 +460,8 @@ enum Role {
     Compared,
     /// One of [`MODE_FIELDS`]: read (and checked), not compared.
     Skipped,
-    /// `effects.events`, compared with the events given apart.
-    Events,
+    /// One of [`APART`], compared with its list given apart.
+    Apart(usize),
 }
 
 impl<'a, 'n, 'e> Compare<'a, 'n, 'e> {
@@ -439,8 +469,11 @@ impl<'a, 'n, 'e> Compare<'a, 'n, 'e> {
     fn child<'m>(&self, key: &str, now: Option<&'m Json>) -> Compare<'a, 'm, 'e> {
         let role = if MODE_FIELDS.iter().any(|f| self.names(key, f)) {
             Role::Skipped
-        } else if self.events.is_some() && self.names(key, EVENTS) {
-            Role::Events
+        } else if let Some(k) = APART
+            .iter()
+            .position(|p| self.apart.is_some() && self.names(key, p))
+        {
+            Role::Apart(k)
         } else {
             Role::Compared
         };
@@ -448,7 +481,7 @@ impl<'a, 'n, 'e> Compare<'a, 'n, 'e> {
             now,
             path: self.join(key),
             found: self.found,
-            events: self.events,
+            apart: self.apart,
             depth: self.depth + 1,
             role,
         }
@@ -480,34 +513,34 @@ impl<'a, 'n, 'e> Compare<'a, 'n, 'e> {
             now,
             path: format!("{}[{i}]", self.path),
             found: self.found,
-            events: self.events,
+            apart: self.apart,
             depth: self.depth + 1,
             role: Role::Compared,
         }
     }
 
-    /// The new side of a divergence as shown: where the events stand apart
-    /// (the tree holds `[]` for them), with the events put back.
+    /// The new side of a divergence as shown: where lists stand apart
+    /// (the tree holds `[]` for them), with them put back.
     fn shown_now(&self, now: Option<&Json>) -> String {
-        let Some(ev) = self.events else {
+        let Some(apart) = self.apart else {
             return shown(now);
         };
-        // Enough events to fill what is shown (and cut with `…` past it).
-        let list = || serde_json::to_value(&ev[..ev.len().min(100)]).unwrap_or(Json::Null);
-        // The list's place: its object (`effects`) and key (`events`).
-        let (parent, key) = EVENTS.rsplit_once('.').unwrap_or(("", EVENTS));
         let mut patched = now.cloned();
-        match patched.as_mut() {
-            Some(v) if self.role == Role::Events => *v = list(),
-            Some(Json::Object(m)) if self.is(parent) => {
-                m.insert(key.into(), list());
-            }
-            Some(Json::Object(root)) if self.is("") => {
-                if let Some(Json::Object(m)) = root.get_mut(parent) {
-                    m.insert(key.into(), list());
+        for (k, path) in APART.iter().enumerate() {
+            // The list's place: its object (`effects`) and key (`events`).
+            let (parent, key) = path.rsplit_once('.').unwrap_or(("", path));
+            match patched.as_mut() {
+                Some(v) if self.role == Role::Apart(k) => *v = apart.shown(k),
+                Some(Json::Object(m)) if self.is(parent) => {
+                    m.insert(key.into(), apart.shown(k));
                 }
+                Some(Json::Object(root)) if self.is("") => {
+                    if let Some(Json::Object(m)) = root.get_mut(parent) {
+                        m.insert(key.into(), apart.shown(k));
+                    }
+                }
+                _ => {}
             }
-            _ => return shown(now),
         }
         shown(patched.as_ref())
     }
@@ -603,8 +636,11 @@ impl<'de> Visitor<'de> for Compare<'_, '_, '_> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut a: A) -> Result<(), A::Error> {
-        let events = self.events.filter(|_| self.role == Role::Events);
-        let now: &[Json] = match (events, self.now) {
+        let list = match (self.role, self.apart) {
+            (Role::Apart(k), Some(a)) => Some((k, a)),
+            _ => None,
+        };
+        let now: &[Json] = match (list, self.now) {
             (Some(_), _) => &[],
             (None, Some(Json::Array(now))) => now,
             (None, _) => {
@@ -612,12 +648,11 @@ impl<'de> Visitor<'de> for Compare<'_, '_, '_> {
                 return self.differ(rest, self.now);
             }
         };
-        // An element of the new list: borrowed, or an event made a tree.
+        // An element of the new list: borrowed, or one given apart made a
+        // tree.
         let get = |i: usize| -> Option<std::borrow::Cow<'_, Json>> {
-            match events {
-                Some(ev) => ev.get(i).map(|e| {
-                    std::borrow::Cow::Owned(serde_json::to_value(e).unwrap_or(Json::Null))
-                }),
+            match list {
+                Some((k, a)) => a.element(k, i).map(std::borrow::Cow::Owned),
                 None => now.get(i).map(std::borrow::Cow::Borrowed),
             }
         };
@@ -977,7 +1012,11 @@ mod tests {
         };
         let check = |text: String| {
             let open = in_memory(text.as_bytes());
-            first_divergence(&open, &now, Some(&events)).unwrap()
+            let apart = Apart {
+                events: &events,
+                args: &[],
+            };
+            first_divergence(&open, &now, Some(apart)).unwrap()
         };
         assert_eq!(
             check(recorded(&format!("{},{}", e("1", 1), e("2", 2)))),
@@ -1017,6 +1056,44 @@ mod tests {
             assert_eq!(d.path, path);
             assert!(d.now.contains(r#""payload":"2""#), "{path}: {}", d.now);
         }
+    }
+
+    /// The new trace's arguments, given apart too, compare as its list.
+    #[test]
+    fn arguments_given_apart_compare_as_a_list() {
+        let arg = |name: &str, value: &str| crate::trace::Arg {
+            name: name.into(),
+            value: value.into(),
+        };
+        let args = [arg("x", "1"), arg("y", "2")];
+        let now = json!({"config": {"mode": "simulate", "args": [], "max_steps": 9}, "outcome": "executed"});
+        let check = |args_text: &str| {
+            let text = format!(
+                r#"{{"config": {{"mode": "simulate", "args": {args_text}, "max_steps": 9}}, "outcome": "executed"}}"#
+            );
+            let open = in_memory(text.as_bytes());
+            let apart = Apart {
+                events: &[],
+                args: &args,
+            };
+            first_divergence(&open, &now, Some(apart)).unwrap()
+        };
+        let x = r#"{"name": "x", "value": "1"}"#;
+        assert_eq!(
+            check(&format!(r#"[{x}, {{"name": "y", "value": "2"}}]"#)),
+            None
+        );
+        let d = check(&format!(r#"[{x}, {{"name": "y", "value": "3"}}]"#)).unwrap();
+        assert_eq!(
+            (d.path.as_str(), d.now.as_str()),
+            ("config.args[1].value", "\"2\"")
+        );
+        let d = check(&format!("[{x}]")).unwrap();
+        assert_eq!(d.path, "config.args[1]");
+        assert!(d.now.contains(r#""name":"y""#), "{}", d.now);
+        let d = check("null").unwrap();
+        assert_eq!(d.path, "config.args");
+        assert!(d.now.contains(r#""value":"2""#), "{}", d.now);
     }
 
     /// The fields not compared are found by where they are, not by their
