@@ -385,9 +385,12 @@ pub fn first_divergence(
 ) -> Result<Option<Divergence>, String> {
     let mut de = deserializer(recorded)?;
     let found = std::cell::RefCell::new(None);
+    let path = std::cell::RefCell::new(String::new());
     let r = Compare {
         now: Some(now),
-        path: String::new(),
+        path: &path,
+        len: 0,
+        back: 0,
         found: &found,
         apart,
         depth: 0,
@@ -410,7 +413,13 @@ pub const SHOWN_BYTES: usize = 4096;
 /// (the error serde then returns is not the caller's).
 struct Compare<'a, 'n, 'e> {
     now: Option<&'n Json>,
-    path: String,
+    /// The path of the value being read: one buffer for the whole
+    /// comparison, this value's path its first `len` bytes, and `back`
+    /// its parent's, to which it returns when this value is done (a path
+    /// made for each value cost an allocation per key of the trace).
+    path: &'a std::cell::RefCell<String>,
+    len: usize,
+    back: usize,
     found: &'a std::cell::RefCell<Option<Divergence>>,
     apart: Option<Apart<'e>>,
     /// Keys above this value (0 for the whole trace).
@@ -477,9 +486,17 @@ impl<'a, 'n, 'e> Compare<'a, 'n, 'e> {
         } else {
             Role::Compared
         };
+        let mut path = self.path.borrow_mut();
+        path.truncate(self.len);
+        if self.len > 0 {
+            path.push('.');
+        }
+        path.push_str(key);
         Compare {
             now,
-            path: self.join(key),
+            path: self.path,
+            len: path.len(),
+            back: self.len,
             found: self.found,
             apart: self.apart,
             depth: self.depth + 1,
@@ -504,14 +521,26 @@ impl<'a, 'n, 'e> Compare<'a, 'n, 'e> {
         } else {
             path.split('.').count()
         };
-        self.depth == depth && self.path == path
+        self.depth == depth && self.path.borrow().get(..self.len) == Some(path)
+    }
+
+    /// This value's path.
+    fn path(&self) -> String {
+        let path = self.path.borrow();
+        path.get(..self.len).unwrap_or(&path).to_string()
     }
 
     /// Element `i` of this list.
     fn element<'m>(&self, i: usize, now: Option<&'m Json>) -> Compare<'a, 'm, 'e> {
+        let mut path = self.path.borrow_mut();
+        path.truncate(self.len);
+        // Written as `format!` would, without a `String` of its own.
+        let _ = std::fmt::Write::write_fmt(&mut *path, format_args!("[{i}]"));
         Compare {
             now,
-            path: format!("{}[{i}]", self.path),
+            path: self.path,
+            len: path.len(),
+            back: self.len,
             found: self.found,
             apart: self.apart,
             depth: self.depth + 1,
@@ -546,17 +575,17 @@ impl<'a, 'n, 'e> Compare<'a, 'n, 'e> {
     }
 
     fn join(&self, k: &str) -> String {
-        if self.path.is_empty() {
+        if self.len == 0 {
             k.to_string()
         } else {
-            format!("{}.{k}", self.path)
+            format!("{}.{k}", self.path())
         }
     }
 
     /// Record a difference at this path and stop reading.
     fn differ<E: serde::de::Error>(&self, recorded: String, now: Option<&Json>) -> Result<(), E> {
         *self.found.borrow_mut() = Some(Divergence {
-            path: self.path.clone(),
+            path: self.path(),
             recorded,
             now: self.shown_now(now),
         });
@@ -725,6 +754,15 @@ impl<'de> Visitor<'de> for Compare<'_, '_, '_> {
         {
             Some((k, w)) => self.child(k, None).differ("(absent)".into(), Some(w)),
             None => Ok(()),
+        }
+    }
+}
+
+impl Drop for Compare<'_, '_, '_> {
+    fn drop(&mut self) {
+        // Done with this value: the path is its parent's again.
+        if let Ok(mut path) = self.path.try_borrow_mut() {
+            path.truncate(self.back);
         }
     }
 }

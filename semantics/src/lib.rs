@@ -348,8 +348,11 @@ pub fn sha256_written(
             Ok(())
         }
     }
-    let mut h = Hashing(Sha256::new());
+    // Writers of JSON write a token at a time: the hash takes them in
+    // blocks.
+    let mut h = std::io::BufWriter::with_capacity(1 << 16, Hashing(Sha256::new()));
     write(&mut h)?;
+    let h = h.into_inner().map_err(|e| e.into_error())?;
     Ok(format!("sha256:{}", hex(&h.0.finalize())))
 }
 
