@@ -515,6 +515,23 @@ fn field_chain_text(n: usize) -> String {
     )
 }
 
+/// `n` Φ gates of `main`, each bounding its parameter.
+fn bounding_gates(n: usize) -> String {
+    let mut s = String::from("dir 0.1;\nforge F {\n");
+    for g in 0..n {
+        s.push_str(&format!(
+            "  proc Φ g{g}(x: i64) {{\n    constrain x Ge {g};\n    constrain x Le {};\n    return;\n  }}\n",
+            g + 5
+        ));
+    }
+    s.push_str("  proc K main() -> i64 {\n    return 1;\n  }\n");
+    for g in 0..n {
+        s.push_str(&format!("  bind Φ::g{g} -> K::main;\n"));
+    }
+    s.push_str("}\n");
+    s
+}
+
 /// `n` processes of JSON DIR (about 180 bytes each), then `tail` inside
 /// their forge: a late error when it is one.
 fn processes_then(n: usize, tail: &str) -> String {
@@ -567,6 +584,7 @@ fn generate(dir: &Path) {
             "late_unknown_key.json",
             processes_then(330_000, r#", "bogus": 1"#),
         ),
+        ("bounding_gates.dir", bounding_gates(80_000)),
     ];
     for (name, text) in files {
         std::fs::write(dir.join(name), text).expect("write input");
@@ -668,6 +686,7 @@ fn hostile(dir: &Path, missed: &mut usize) {
     let field_chain_text = p("field_chain.dir");
     let late_json_error = p("late_json_error.json");
     let late_unknown_key = p("late_unknown_key.json");
+    let bounding_gates = p("bounding_gates.dir");
     // Whatever a 100 000-deep call chain does (refused, budgeted), it is a
     // documented run outcome, never an internal error.
     let any_outcome: &[i32] = &[0, 2, 3, 4, 10, 11, 12];
@@ -870,6 +889,13 @@ fn hostile(dir: &Path, missed: &mut usize) {
             vec!["check", &late_unknown_key],
             false,
             &[3],
+        ),
+        // A solver for each (4.9 s, and the run's Φ allowance spent).
+        (
+            "ae 80 000 Φ gates bounding x",
+            vec!["check", &bounding_gates],
+            false,
+            &[0],
         ),
         // One call of 20 000 conflicts ran 53 s (the propagation budget was
         // checked between calls only); now bounded by the counted budget,

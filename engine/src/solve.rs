@@ -902,6 +902,112 @@ impl Session {
     }
 }
 
+/// The canonical witness of a question each of whose formulas bounds one
+/// unknown (`a·x + c ≤ 0`, `= 0` or `≠ 0`, a constant, or a conjunction of
+/// these), found without the solver: the unknowns are then independent,
+/// each ranges over an interval with finitely many holes, and the witness
+/// order's first value of each is the first of its nearest values to zero
+/// the interval holds (what the solver's bit-by-bit preference finds).
+/// Building a solver for such a question cost ~60 µs (80 000 gates, each
+/// bounding its parameter, took 4.9 s). `None` for other questions, and
+/// where no value exists: the solver then decides, and finds the minimal
+/// inadmissible set.
+pub fn bounds_only(p: &Problem, prefs: &[Pref]) -> Option<Vec<i64>> {
+    let n = p.domains.len();
+    if prefs.len() != n {
+        return None;
+    }
+    let mut lo: Vec<i128> = p.domains.iter().map(|d| i128::from(d.0)).collect();
+    let mut hi: Vec<i128> = p.domains.iter().map(|d| i128::from(d.1)).collect();
+    let mut holes: Vec<Vec<i128>> = vec![Vec::new(); n];
+    // A shared subformula is bounded once: shared formulas make a DAG,
+    // one used twice at each of many levels (40 lets: 2^40 paths).
+    let mut seen: crate::Set<*const Form> = Default::default();
+    fn bound(
+        f: &Form,
+        lo: &mut [i128],
+        hi: &mut [i128],
+        holes: &mut [Vec<i128>],
+        seen: &mut crate::Set<*const Form>,
+    ) -> Option<()> {
+        match f {
+            Form::Const(true) => Some(()),
+            Form::And(fs) => fs.iter().try_for_each(|g| bound(g, lo, hi, holes, seen)),
+            Form::Shared(g) if !seen.insert(std::rc::Rc::as_ptr(g)) => Some(()),
+            Form::Shared(g) => bound(g, lo, hi, holes, seen),
+            Form::Atom(l, rel) => match l.terms.as_slice() {
+                [] => match rel {
+                    Rel::Le => l.c <= 0,
+                    Rel::Eq => l.c == 0,
+                    Rel::Ne => l.c != 0,
+                }
+                .then_some(()),
+                &[(v, a)] if a != 0 && v < lo.len() => {
+                    // a·x + c (rel) 0, so a·x (rel) -c.
+                    let r = l.c.checked_neg()?;
+                    match rel {
+                        Rel::Le if a > 0 => hi[v] = hi[v].min(r.div_euclid(a)),
+                        // -b·x ≤ r ⇔ x ≥ ⌈-r / b⌉.
+                        Rel::Le => lo[v] = lo[v].max(-(r.div_euclid(a.checked_neg()?))),
+                        Rel::Eq if r % a != 0 => return None,
+                        Rel::Eq => {
+                            lo[v] = lo[v].max(r / a);
+                            hi[v] = hi[v].min(r / a);
+                        }
+                        Rel::Ne if r % a == 0 => holes[v].push(r / a),
+                        Rel::Ne => {}
+                    }
+                    Some(())
+                }
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+    for f in &p.formulas {
+        bound(f, &mut lo, &mut hi, &mut holes, &mut seen)?;
+    }
+    let mut out = Vec::with_capacity(n);
+    for v in 0..n {
+        let (lo, hi, holes) = (lo[v], hi[v], &holes[v]);
+        if lo > hi {
+            return None;
+        }
+        let fits = |x: i128| lo <= x && x <= hi && !holes.contains(&x);
+        let value = match prefs[v] {
+            Pref::Boolean { true_first } => {
+                let order = if true_first { [1, 0] } else { [0, 1] };
+                order.into_iter().find(|x| fits(*x))?
+            }
+            Pref::Integer { negative_first } => {
+                // Distances from zero, nearest first, from the interval's
+                // nearest; each has a value in the interval, so the holes
+                // bound the search.
+                let mut d = if lo > 0 {
+                    lo
+                } else if hi < 0 {
+                    -hi
+                } else {
+                    0
+                };
+                let far = lo.abs().max(hi.abs());
+                loop {
+                    if d > far {
+                        return None;
+                    }
+                    let order = if negative_first { [-d, d] } else { [d, -d] };
+                    if let Some(x) = order.into_iter().find(|x| fits(*x)) {
+                        break x;
+                    }
+                    d += 1;
+                }
+            }
+        };
+        out.push(i64::try_from(value).ok()?);
+    }
+    Some(out)
+}
+
 /// [`resolve_spending`] when what it spends does not matter (tests).
 #[cfg(test)]
 pub fn resolve(p: &Problem, prefs: &[Pref], budget: &Budget) -> Outcome {
@@ -1065,6 +1171,88 @@ pub(crate) mod tests {
             resolve(&p, &ints(2), &BUDGET),
             Outcome::Sat(vec![i64::MAX, i64::MIN])
         );
+    }
+
+    /// Questions that only bound their unknowns: the witness found without
+    /// the solver is the solver's, and where none is found the solver finds
+    /// none either.
+    #[test]
+    fn bounds_only_agrees_with_the_solver() {
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut draw = |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        let (mut found, mut none) = (0, 0);
+        for round in 0..600 {
+            let wide = round % 3 == 0;
+            let n = 1 + draw(3) as usize;
+            let domains: Vec<(i64, i64)> = (0..n)
+                .map(|_| match draw(3) {
+                    0 if wide => I64,
+                    0 => (0, 1),
+                    1 => (-8, 8),
+                    _ => I32,
+                })
+                .collect();
+            let prefs: Vec<Pref> = domains
+                .iter()
+                .map(|d| match (*d, draw(2)) {
+                    ((0, 1), b) => Pref::Boolean { true_first: b == 1 },
+                    (_, b) => Pref::Integer {
+                        negative_first: b == 1,
+                    },
+                })
+                .collect();
+            let mut formulas = Vec::new();
+            for _ in 0..draw(5) {
+                let v = draw(n as u64) as usize;
+                let a = [1, -1, 2, -3, 5][draw(5) as usize] as i128;
+                let c = draw(21) as i128 - 10 + if wide { (draw(3) as i128 - 1) << 62 } else { 0 };
+                let rel = [Rel::Le, Rel::Le, Rel::Eq, Rel::Ne][draw(4) as usize];
+                let f = atom(&[(v, a)], c, rel);
+                formulas.push(if draw(4) == 0 { Form::And(vec![f]) } else { f });
+            }
+            let p = Problem { domains, formulas };
+            let solver = resolve(&p, &prefs, &BUDGET);
+            match bounds_only(&p, &prefs) {
+                Some(w) => {
+                    found += 1;
+                    assert_eq!(solver, Outcome::Sat(w), "{p:?} {prefs:?}");
+                }
+                None => {
+                    none += 1;
+                    assert!(
+                        matches!(solver, Outcome::Unsat { .. }),
+                        "{p:?} {prefs:?}: {solver:?}"
+                    );
+                }
+            }
+        }
+        assert!(found > 200 && none > 50, "{found} found, {none} none");
+        // A bound shared at each of 60 levels is visited once.
+        let mut f = Form::And(vec![le(&[(0, -1)], 3)]).shared();
+        for _ in 0..60 {
+            f = Form::And(vec![f.clone(), f]).shared();
+        }
+        let p = Problem {
+            domains: vec![I32],
+            formulas: vec![f],
+        };
+        assert_eq!(bounds_only(&p, &ints(1)), Some(vec![3]));
+        // Two unknowns in one formula, or a disjunction: the solver's.
+        let p = Problem {
+            domains: vec![I32, I32],
+            formulas: vec![le(&[(0, 1), (1, 1)], 0)],
+        };
+        assert_eq!(bounds_only(&p, &ints(2)), None);
+        let p = Problem {
+            domains: vec![I32],
+            formulas: vec![Form::Or(vec![le(&[(0, 1)], 0)])],
+        };
+        assert_eq!(bounds_only(&p, &ints(1)), None);
     }
 
     #[test]

@@ -45,6 +45,15 @@ pub(crate) fn resolve(
             },
         })
         .collect();
+    // A question that only bounds its unknowns is answered without the
+    // solver (and spends nothing of the run's allowance).
+    if let Some(values) = solve::bounds_only(&q.problem, &prefs) {
+        return Resolution::Exists {
+            args: Vec::new(),
+            scope: "exact".into(),
+        }
+        .with_values(q, &values);
+    }
     let per_query = conflicts_override.unwrap_or(budget.conflicts_per_query);
     let limits = solve::Budget {
         conflicts_per_query: per_query,
