@@ -1635,12 +1635,7 @@ impl Out<'_> {
         let mut report = self.engine.run(&src, &rec.config);
         // The events and arguments are compared one by one (see
         // `replay::Apart`): the tree of the rest is made without them.
-        let events = std::mem::take(&mut report.trace.effects.events);
-        let args = std::mem::take(&mut report.trace.config.args);
-        let now = serde_json::to_value(&report.trace);
-        report.trace.effects.events = events;
-        report.trace.config.args = args;
-        let Ok(now) = now else {
+        let Ok(now) = engine::replay::Apart::tree_without(&mut report.trace) else {
             self.usage(
                 engine::codes::INTERNAL,
                 "a trace did not serialize (please report it)".into(),
@@ -1658,10 +1653,7 @@ impl Out<'_> {
                 ),
             );
         }
-        let apart = engine::replay::Apart {
-            events: &report.trace.effects.events,
-            args: &report.trace.config.args,
-        };
+        let apart = engine::replay::Apart::of(&report.trace);
         let divergence = match engine::replay::first_divergence(open, &now, Some(apart)) {
             Ok(d) => d,
             // Read whole only now: checked strings, keys written twice.

@@ -441,7 +441,25 @@ pub struct Apart<'e> {
 /// Where the lists of [`Apart`] are, in its order.
 const APART: [&str; 2] = ["effects.events", "config.args"];
 
-impl Apart<'_> {
+impl<'e> Apart<'e> {
+    /// The lists of `trace` given apart.
+    pub fn of(trace: &'e crate::trace::Trace) -> Apart<'e> {
+        Apart {
+            events: &trace.effects.events,
+            args: &trace.config.args,
+        }
+    }
+
+    /// The tree of `trace` without the lists given apart (each `[]`).
+    pub fn tree_without(trace: &mut crate::trace::Trace) -> serde_json::Result<Json> {
+        let events = std::mem::take(&mut trace.effects.events);
+        let args = std::mem::take(&mut trace.config.args);
+        let tree = serde_json::to_value(&*trace);
+        trace.effects.events = events;
+        trace.config.args = args;
+        tree
+    }
+
     /// Element `i` of list `k` as a tree.
     fn element(&self, k: usize, i: usize) -> Option<Json> {
         let v = match k {
@@ -474,9 +492,9 @@ enum Role {
 }
 
 impl<'a, 'n, 'e> Compare<'a, 'n, 'e> {
-    /// The value of `key` in this object.
-    fn child<'m>(&self, key: &str, now: Option<&'m Json>) -> Compare<'a, 'm, 'e> {
-        let role = if MODE_FIELDS.iter().any(|f| self.names(key, f)) {
+    /// What the value of `key` in this object is to the comparison.
+    fn role_of(&self, key: &str) -> Role {
+        if MODE_FIELDS.iter().any(|f| self.names(key, f)) {
             Role::Skipped
         } else if let Some(k) = APART
             .iter()
@@ -485,13 +503,38 @@ impl<'a, 'n, 'e> Compare<'a, 'n, 'e> {
             Role::Apart(k)
         } else {
             Role::Compared
-        };
+        }
+    }
+
+    /// The value of `key` in this object.
+    fn child<'m>(&self, key: &str, now: Option<&'m Json>) -> Compare<'a, 'm, 'e> {
+        self.below(now, self.role_of(key), |path| {
+            if !path.is_empty() {
+                path.push('.');
+            }
+            path.push_str(key);
+        })
+    }
+
+    /// Element `i` of this list.
+    fn element<'m>(&self, i: usize, now: Option<&'m Json>) -> Compare<'a, 'm, 'e> {
+        self.below(now, Role::Compared, |path| {
+            // Written as `format!` would, without a `String` of its own.
+            let _ = std::fmt::Write::write_fmt(path, format_args!("[{i}]"));
+        })
+    }
+
+    /// A value inside this one, its path this one's with `step` written
+    /// after it.
+    fn below<'m>(
+        &self,
+        now: Option<&'m Json>,
+        role: Role,
+        step: impl FnOnce(&mut String),
+    ) -> Compare<'a, 'm, 'e> {
         let mut path = self.path.borrow_mut();
         path.truncate(self.len);
-        if self.len > 0 {
-            path.push('.');
-        }
-        path.push_str(key);
+        step(&mut path);
         Compare {
             now,
             path: self.path,
@@ -528,24 +571,6 @@ impl<'a, 'n, 'e> Compare<'a, 'n, 'e> {
     fn path(&self) -> String {
         let path = self.path.borrow();
         path.get(..self.len).unwrap_or(&path).to_string()
-    }
-
-    /// Element `i` of this list.
-    fn element<'m>(&self, i: usize, now: Option<&'m Json>) -> Compare<'a, 'm, 'e> {
-        let mut path = self.path.borrow_mut();
-        path.truncate(self.len);
-        // Written as `format!` would, without a `String` of its own.
-        let _ = std::fmt::Write::write_fmt(&mut *path, format_args!("[{i}]"));
-        Compare {
-            now,
-            path: self.path,
-            len: path.len(),
-            back: self.len,
-            found: self.found,
-            apart: self.apart,
-            depth: self.depth + 1,
-            role: Role::Compared,
-        }
     }
 
     /// The new side of a divergence as shown: where lists stand apart
@@ -727,8 +752,9 @@ impl<'de> Visitor<'de> for Compare<'_, '_, '_> {
             )))
         };
         while let Some(k) = a.next_key::<String>()? {
-            let child = self.child(&k, now.get(k.as_str()));
-            match now.get_key_value(k.as_str()) {
+            let found = now.get_key_value(k.as_str());
+            let child = self.child(&k, found.map(|(_, w)| w));
+            match found {
                 Some((key, _)) => {
                     if !seen.insert(key.as_str()) {
                         return twice(&k);
@@ -750,7 +776,7 @@ impl<'de> Visitor<'de> for Compare<'_, '_, '_> {
         }
         match now
             .iter()
-            .find(|(k, _)| !seen.contains(&k.as_str()) && self.child(k, None).role != Role::Skipped)
+            .find(|(k, _)| !seen.contains(&k.as_str()) && self.role_of(k) != Role::Skipped)
         {
             Some((k, w)) => self.child(k, None).differ("(absent)".into(), Some(w)),
             None => Ok(()),
