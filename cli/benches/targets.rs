@@ -442,7 +442,6 @@ fn quadratic_q_processes(n: usize) -> String {
 /// with 40-bit weights (deterministic, no two alike): each question alone
 /// is held to its budget, and the gates added up (past 120 s for 20).
 fn hard_gates(n: usize) -> String {
-    let mut s = String::from("dir 0.1;\nforge F {\n");
     let mut seed: u64 = 11;
     let mut draw = || {
         seed = seed
@@ -450,9 +449,9 @@ fn hard_gates(n: usize) -> String {
             .wrapping_add(1442695040888963407);
         (1u64 << 39) + (seed >> 25)
     };
-    for g in 0..n {
+    gates_of_main(n, |_| {
         let params: Vec<String> = (0..15).map(|i| format!("x{i}: i64")).collect();
-        s.push_str(&format!("  proc Φ g{g}({}) {{\n", params.join(", ")));
+        let mut s = format!("({}) {{\n", params.join(", "));
         for i in 0..15 {
             s.push_str(&format!(
                 "    constrain x{i} Ge 0;\n    constrain x{i} Le 1;\n"
@@ -466,9 +465,19 @@ fn hard_gates(n: usize) -> String {
             .map(|(i, w)| format!("(x{i} Mul {w})"))
             .collect();
         s.push_str(&format!(
-            "    constrain ({}) Eq {target};\n    return;\n  }}\n",
+            "    constrain ({}) Eq {target};\n",
             sum.join(" Add ")
         ));
+        s
+    })
+}
+
+/// `n` Φ processes `g0`, `g1`, ... gating `main`; `gate(g)` writes a
+/// gate's parameters and its statements before `return`.
+fn gates_of_main(n: usize, mut gate: impl FnMut(usize) -> String) -> String {
+    let mut s = String::from("dir 0.1;\nforge F {\n");
+    for g in 0..n {
+        s.push_str(&format!("  proc Φ g{g}{}    return;\n  }}\n", gate(g)));
     }
     s.push_str("  proc K main() -> i64 {\n    return 1;\n  }\n");
     for g in 0..n {
@@ -517,19 +526,12 @@ fn field_chain_text(n: usize) -> String {
 
 /// `n` Φ gates of `main`, each bounding its parameter.
 fn bounding_gates(n: usize) -> String {
-    let mut s = String::from("dir 0.1;\nforge F {\n");
-    for g in 0..n {
-        s.push_str(&format!(
-            "  proc Φ g{g}(x: i64) {{\n    constrain x Ge {g};\n    constrain x Le {};\n    return;\n  }}\n",
+    gates_of_main(n, |g| {
+        format!(
+            "(x: i64) {{\n    constrain x Ge {g};\n    constrain x Le {};\n",
             g + 5
-        ));
-    }
-    s.push_str("  proc K main() -> i64 {\n    return 1;\n  }\n");
-    for g in 0..n {
-        s.push_str(&format!("  bind Φ::g{g} -> K::main;\n"));
-    }
-    s.push_str("}\n");
-    s
+        )
+    })
 }
 
 /// `n` processes of JSON DIR (about 180 bytes each), then `tail` inside

@@ -989,10 +989,7 @@ mod tests {
     fn agrees_with_the_reference_loader_on_corruptions() {
         let files = corpus();
         let mut r = Rng(0x9e37_79b9_7f4a_7c15);
-        let ins = [
-            "{", "}", "[", "]", ",", ":", "\"", "null", "1", "-", "\\", "\\u0041", "\"Let\"",
-            "\"name\"", " ", "Φ",
-        ];
+        let ins = crate::testing::JSON_INSERTS;
         let (mut valid, mut fast_ok) = (0, 0);
         for round in 0..3000 {
             let f = &files[round % files.len()];

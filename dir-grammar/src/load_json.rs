@@ -732,28 +732,13 @@ mod tests {
         let files = json_corpus();
         assert!(files.len() > 200, "{}", files.len());
         let mut r = Rng(0x2545_f491_4f6c_dd1d);
-        let ins = [
-            "{",
-            "}",
-            "[",
-            "]",
-            ",",
-            ":",
-            "\"",
-            "null",
-            "1",
-            "-",
-            "\\",
-            "\\u0041",
-            "\"Let\"",
-            "\"name\"",
-            " ",
-            "Φ",
-            "\"x\": 1,",
-            "\"Add\"",
-            "{}",
-            "[]",
-        ];
+        // Also whole members, words and empty values.
+        let extra = ["\"x\": 1,", "\"Add\"", "{}", "[]"];
+        let ins: Vec<&str> = crate::testing::JSON_INSERTS
+            .iter()
+            .chain(&extra)
+            .copied()
+            .collect();
         let (mut worded, mut with_items) = (0, 0);
         for round in 0..6000 {
             let f = &files[round % files.len()];

@@ -16,6 +16,13 @@ impl Rng {
     }
 }
 
+/// What corrupting JSON DIR inserts: brackets, separators, quotes,
+/// escapes, literals, a statement tag and a key.
+pub(crate) const JSON_INSERTS: [&str; 16] = [
+    "{", "}", "[", "]", ",", ":", "\"", "null", "1", "-", "\\", "\\u0041", "\"Let\"", "\"name\"",
+    " ", "Φ",
+];
+
 /// `src` with one character dropped, or one of `inserts` put before a
 /// random character.
 pub(crate) fn corrupt(r: &mut Rng, src: &str, inserts: &[&str]) -> String {

@@ -1017,24 +1017,33 @@ fn gate(
 mod tests {
     use super::*;
 
+    /// `n` Φ processes `g0`, `g1`, ... gating `main`; `gate(g)` writes a
+    /// gate's parameters and its statements before `return`.
+    fn gates_of_main(n: usize, gate: impl Fn(usize) -> String) -> String {
+        let mut text = String::from("dir 0.1;\nforge F {\n");
+        for g in 0..n {
+            text.push_str(&format!("  proc Φ g{g}{}\n    return;\n  }}\n", gate(g)));
+        }
+        text.push_str("  proc K main() -> i64 {\n    return 1;\n  }\n");
+        for g in 0..n {
+            text.push_str(&format!("  bind Φ::g{g} -> K::main;\n"));
+        }
+        text.push_str("}\n");
+        text
+    }
+
     /// Gates that only bound their parameters are answered without the
     /// solver, so they spend nothing of the run's allowance: with it at a
     /// single propagation, 200 of them are still decided (each a solver of
     /// its own, 80 000 took 4.9 s and left the last undetermined).
     #[test]
     fn bounding_gates_spend_nothing_of_the_runs_budget() {
-        let mut text = String::from("dir 0.1;\nforge F {\n");
-        for g in 0..200 {
-            text.push_str(&format!(
-                "  proc Φ g{g}(x: i64, b: bool) {{\n    constrain x Ge {g};\n    constrain x Le {};\n    constrain x Eq x;\n    return;\n  }}\n",
+        let text = gates_of_main(200, |g| {
+            format!(
+                "(x: i64, b: bool) {{\n    constrain x Ge {g};\n    constrain x Le {};\n    constrain x Eq x;",
                 g + 5
-            ));
-        }
-        text.push_str("  proc K main() -> i64 {\n    return 1;\n  }\n");
-        for g in 0..200 {
-            text.push_str(&format!("  bind Φ::g{g} -> K::main;\n"));
-        }
-        text.push_str("}\n");
+            )
+        });
         let src = crate::Source {
             name: "gates.dir",
             bytes: text.as_bytes(),
@@ -1056,17 +1065,9 @@ mod tests {
     /// past 120 s). Once it is spent, a gate is undetermined, and says why.
     #[test]
     fn phi_gates_share_the_runs_solver_budget() {
-        let mut text = String::from("dir 0.1;\nforge F {\n");
-        for g in 0..3 {
-            text.push_str(&format!(
-                "  proc Φ g{g}(x: i32, y: i32) {{\n    constrain (x Add y) Gt {g};\n    constrain x Lt y;\n    return;\n  }}\n"
-            ));
-        }
-        text.push_str("  proc K main() -> i64 {\n    return 1;\n  }\n");
-        for g in 0..3 {
-            text.push_str(&format!("  bind Φ::g{g} -> K::main;\n"));
-        }
-        text.push_str("}\n");
+        let text = gates_of_main(3, |g| {
+            format!("(x: i32, y: i32) {{\n    constrain (x Add y) Gt {g};\n    constrain x Lt y;")
+        });
         let src = crate::Source {
             name: "gates.dir",
             bytes: text.as_bytes(),

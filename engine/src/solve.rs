@@ -1178,13 +1178,8 @@ pub(crate) mod tests {
     /// none either.
     #[test]
     fn bounds_only_agrees_with_the_solver() {
-        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
-        let mut draw = |n: u64| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed % n
-        };
+        let mut rng = Rng(0x3c6e_f372_fe94_f82b);
+        let mut draw = |n: u64| rng.next(n);
         let (mut found, mut none) = (0, 0);
         for round in 0..600 {
             let wide = round % 3 == 0;
