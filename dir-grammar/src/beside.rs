@@ -3,21 +3,23 @@
 //! textual DIR) record each expression where they meet it, leave a
 //! placeholder in its statement, and queue batches of them for a second
 //! thread. When the queue is full, and once the file is read, the reading
-//! thread parses queued batches too. The parsed expressions are put in
-//! place, in the order they were met, at the end. The program is the same
-//! as when each expression is parsed where it is met; any failure gives up
-//! as the reader would have (and the reference loader decides).
+//! thread parses queued batches too. Each batch is parsed into an arena of
+//! its own, which becomes one of the program's (nothing is copied); its
+//! expressions are put in place, in the order they were met, at the end.
+//! The program is the same as when each expression is parsed where it is
+//! met; any failure gives up as the reader would have (and the reference
+//! loader decides).
 
 use crate::expr::parse_expr;
 use crate::json::JStr;
 use crate::model::*;
 use crate::span::Span;
 
-/// Reads a file with `read`, its expressions parsed beside; `call_args`:
-/// whether the reader defers a call statement's arguments too.
+/// Reads a file with `read`, its expressions parsed beside; `calls`:
+/// whether the reader defers call statements too.
 pub(crate) fn load<'s>(
     read: impl for<'q> FnOnce(Option<Deferred<'s, 'q>>) -> Option<Program>,
-    call_args: bool,
+    calls: bool,
 ) -> Option<Program> {
     let queue = Queue::default();
     std::thread::scope(|s| {
@@ -43,7 +45,7 @@ pub(crate) fn load<'s>(
             std::panic::resume_unwind(panic);
         }
         let mut program = program?;
-        fill(&mut program, queue.parsed()?, call_args)?;
+        fill(&mut program, queue.parsed()?, calls)?;
         Some(program)
     })
 }
@@ -121,26 +123,51 @@ pub(crate) enum Pending<'s> {
         depth: usize,
         limit: usize,
     },
+    /// JSON DIR's call statement: its target, its arguments' strings, and
+    /// the statement's span (the call's node is in its arguments' arena).
+    Call {
+        target: PathRef,
+        args: Vec<Pending<'s>>,
+        span: Span,
+    },
 }
 
 impl Pending<'_> {
-    pub(crate) fn parse(&self) -> Option<Expr> {
+    /// Parses into `ex`; None (and nothing in `ex`) where it gives up.
+    pub(crate) fn parse(&self, ex: &mut Exprs) -> Option<ExprId> {
         match self {
             Pending::Plain(t, base) => {
                 let (base, len) = (*base, t.len());
-                parse_expr(t, &|i: usize| base + i.min(len)).ok()
+                parse_expr(t, &|i: usize| base + i.min(len), ex).ok()
             }
-            Pending::Escaped(j) => parse_expr(&j.value, &|i| j.file_offset(i)).ok(),
+            Pending::Escaped(j) => parse_expr(&j.value, &|i| j.file_offset(i), ex).ok(),
             Pending::Text {
                 src,
                 at,
                 end,
                 depth,
                 limit,
-            } => crate::fast_expr::parse_exactly(src, *at, *end, *depth, *limit),
+            } => crate::fast_expr::parse_exactly(src, *at, *end, *depth, *limit, ex),
+            Pending::Call { target, args, span } => {
+                let mark = ex.mark();
+                let mut ids = Vec::with_capacity(args.len());
+                for a in args {
+                    match a.parse(ex) {
+                        Some(id) => ids.push(id),
+                        None => {
+                            ex.reset(mark);
+                            return None;
+                        }
+                    }
+                }
+                Some(ex.call(target.text(), target.span, ids, *span))
+            }
         }
     }
 }
+
+/// A batch parsed: its arena and each expression's root, in order.
+type Parsed = (Exprs, Vec<ExprId>);
 
 /// Batches of expression strings waiting to be parsed, each with its
 /// number (the order in which it was met), shared by the two threads, and
@@ -152,6 +179,9 @@ pub(crate) struct Queue<'s> {
     /// An expression did not parse, or the reader gave up: nothing more is
     /// parsed, and the fast reader gives up.
     failed: std::sync::atomic::AtomicBool,
+    /// What the last batch parsed held: the room the next one starts with
+    /// (its arena grew by copies, and most batches are alike).
+    last: std::sync::Mutex<Option<crate::exprs::Mark>>,
 }
 
 #[derive(Default)]
@@ -159,7 +189,7 @@ struct QueueState<'s> {
     batches: std::collections::VecDeque<(usize, Vec<Pending<'s>>)>,
     /// No more batches will come.
     closed: bool,
-    parsed: Vec<(usize, Vec<Expr>)>,
+    parsed: Vec<(usize, Parsed)>,
 }
 
 impl<'s> Queue<'s> {
@@ -222,12 +252,16 @@ impl<'s> Queue<'s> {
         if self.failed() {
             return None;
         }
-        let parsed: Option<Vec<Expr>> = batch.iter().map(Pending::parse).collect();
-        let Some(parsed) = parsed else {
+        let like = *self.last.lock().unwrap_or_else(|p| p.into_inner());
+        let mut ex = like.map_or_else(Exprs::default, Exprs::with_room_of);
+        let roots: Option<Vec<ExprId>> = batch.iter().map(|p| p.parse(&mut ex)).collect();
+        let Some(roots) = roots else {
             self.fail();
             return None;
         };
-        self.lock().parsed.push((n, parsed));
+        *self.last.lock().unwrap_or_else(|p| p.into_inner()) = Some(ex.mark());
+        ex.trim();
+        self.lock().parsed.push((n, (ex, roots)));
         Some(())
     }
 
@@ -241,14 +275,14 @@ impl<'s> Queue<'s> {
         }
     }
 
-    /// Every parsed expression in the order met; None if anything failed.
-    pub(crate) fn parsed(&self) -> Option<impl Iterator<Item = Expr>> {
+    /// Every parsed batch in the order met; None if anything failed.
+    pub(crate) fn parsed(&self) -> Option<Vec<Parsed>> {
         if self.failed() {
             return None;
         }
         let mut batches = std::mem::take(&mut self.lock().parsed);
         batches.sort_unstable_by_key(|(n, _)| *n);
-        Some(batches.into_iter().flat_map(|(_, b)| b))
+        Some(batches.into_iter().map(|(_, b)| b).collect())
     }
 }
 
@@ -265,9 +299,9 @@ impl<'s> Deferred<'s, '_> {
     /// Queues an expression; its placeholder, to stand in its statement
     /// until `fill`. None once an expression failed to parse: the fast
     /// reader gives up.
-    pub(crate) fn defer(&mut self, p: Pending<'s>) -> Option<Expr> {
+    pub(crate) fn defer(&mut self, p: Pending<'s>) -> Option<ExprRoot> {
         self.push(p)?;
-        Some(placeholder())
+        Some(ExprRoot::PLACEHOLDER)
     }
 
     fn push(&mut self, p: Pending<'s>) -> Option<()> {
@@ -296,21 +330,17 @@ impl Drop for Deferred<'_, '_> {
     }
 }
 
-/// Where an expression will be: parsed beside, put in place by `fill`
-/// (or, for `fast_text::first_too_deep`, never: only an error is wanted).
-pub(crate) fn placeholder() -> Expr {
-    Expr {
-        kind: ExprKind::Bool(false),
-        span: Span::default(),
-    }
-}
-
 /// Puts the parsed expressions in place of the placeholders, in the order
-/// the reader met them: statement by statement, a call's arguments in
-/// order (JSON DIR's; textual DIR parses a call statement where it is
-/// read). None if the counts differ (then nothing is trusted).
-fn fill(p: &mut Program, exprs: impl IntoIterator<Item = Expr>, call_args: bool) -> Option<()> {
-    let mut it = exprs.into_iter();
+/// the reader met them, statement by statement (a call statement too where
+/// `calls`: JSON DIR's; textual DIR parses a call statement where it is
+/// read). The batches' arenas become the program's. None if the counts
+/// differ (then nothing is trusted).
+fn fill(p: &mut Program, batches: Vec<Parsed>, calls: bool) -> Option<()> {
+    let first = p.exprs.len();
+    let mut roots = batches
+        .iter()
+        .enumerate()
+        .flat_map(|(n, (_, r))| r.iter().map(move |id| ExprRoot::new(first + n, *id)));
     for proc in p.forges.iter_mut().flat_map(|f| f.procs.iter_mut()) {
         for s in &mut proc.body {
             match &mut s.kind {
@@ -318,21 +348,19 @@ fn fill(p: &mut Program, exprs: impl IntoIterator<Item = Expr>, call_args: bool)
                 | StmtKind::Constrain { predicate: e }
                 | StmtKind::Prove { from: e, .. }
                 | StmtKind::Effect { payload: e, .. }
-                | StmtKind::Return { expr: Some(e) } => *e = it.next()?,
-                StmtKind::Call { call, .. } if call_args => {
-                    if let ExprKind::Call(c) = &mut call.kind {
-                        for a in c.args.iter_mut() {
-                            *a = it.next()?;
-                        }
-                    }
-                }
+                | StmtKind::Return { expr: Some(e) } => *e = roots.next()?,
+                StmtKind::Call { call, .. } if calls => *call = roots.next()?,
                 StmtKind::Return { expr: None }
                 | StmtKind::Call { .. }
                 | StmtKind::Later { .. } => {}
             }
         }
     }
-    it.next().is_none().then_some(())
+    if roots.next().is_some() {
+        return None;
+    }
+    p.exprs.extend(batches.into_iter().map(|(ex, _)| ex));
+    Some(())
 }
 
 #[cfg(test)]
@@ -356,7 +384,9 @@ mod tests {
         let got: Vec<String> = q
             .parsed()
             .unwrap()
-            .map(|e| format!("{}@{}", crate::print::expr_to_string(&e), e.span.start()))
+            .iter()
+            .flat_map(|(ex, roots)| roots.iter().map(|r| ex.get(*r)))
+            .map(|e| format!("{}@{}", crate::print::expr_to_string(e), e.span().start()))
             .collect();
         let want: Vec<String> = (0..texts.len())
             .map(|n| format!("{n} Add 1@{}", 10 * n))

@@ -1,9 +1,9 @@
-//! Expression strings (brief 2.3): parsed once, at load, into `Expr` trees
-//! whose spans are file offsets.
+//! Expression strings (brief 2.3): parsed once, at load, into nodes of an
+//! arena (`exprs.rs`) whose spans are file offsets.
 
 use crate::error::{limits, LoadError, LoadErrorKind};
 use crate::grammar::{pest_error, DirParser, Rule};
-use crate::model::{BinOp, Expr, ExprKind, Ident, PathName};
+use crate::model::{BinOp, ExprId, ExprTree, Exprs};
 use crate::prescan::{scan, Lexical};
 use crate::span::Span;
 use pest::iterators::Pair;
@@ -25,16 +25,21 @@ thread_local! {
 pub(crate) type OffsetMap<'a> = &'a dyn Fn(usize) -> usize;
 
 /// Parse a standalone expression string. `map` gives file offsets.
-pub fn parse_expr<M: Fn(usize) -> usize>(src: &str, map: &M) -> Result<Expr, LoadError> {
+/// Its nodes go to `ex` (nothing, on an error).
+pub fn parse_expr<M: Fn(usize) -> usize>(
+    src: &str,
+    map: &M,
+    ex: &mut Exprs,
+) -> Result<ExprId, LoadError> {
     // The fast reader counts brackets as the pre-scan does and gives up
     // past its limit, so the scan is needed only when it gives up.
-    match crate::fast_expr::parse(src, map) {
+    match crate::fast_expr::parse(src, map, ex) {
         crate::fast_expr::Parsed::Expr(e) => return Ok(e),
         crate::fast_expr::Parsed::TooDeep(at) => return Err(too_deep(at)),
         crate::fast_expr::Parsed::Unsure => {}
     }
     prescan_expr(src, map)?;
-    parse_expr_pest(src, map)
+    parse_expr_pest(src, map, ex)
 }
 
 /// The lexical pre-scan every expression string passes first: it enforces
@@ -52,8 +57,13 @@ pub(crate) fn prescan_expr(src: &str, map: OffsetMap<'_>) -> Result<(), LoadErro
     )
 }
 
-/// The normative parse of an expression string (after the pre-scan).
-pub(crate) fn parse_expr_pest(src: &str, map: OffsetMap<'_>) -> Result<Expr, LoadError> {
+/// The normative parse of an expression string (after the pre-scan); its
+/// nodes go to `ex` (nothing, on an error).
+pub(crate) fn parse_expr_pest(
+    src: &str,
+    map: OffsetMap<'_>,
+    ex: &mut Exprs,
+) -> Result<ExprId, LoadError> {
     let mut pairs = DirParser::parse(Rule::expr_only, src)
         .map_err(|e| pest_error(e, LoadErrorKind::ExprSyntax, map))?;
     let top = pairs
@@ -66,13 +76,27 @@ pub(crate) fn parse_expr_pest(src: &str, map: OffsetMap<'_>) -> Result<Expr, Loa
                 Span::new(map(0), map(0)),
             )
         })?;
-    Ok(build_expr(top, map)?.0)
+    let mark = ex.mark();
+    let cell = std::cell::RefCell::new(std::mem::take(ex));
+    let built = build_expr(top, map, &cell);
+    *ex = cell.into_inner();
+    match built {
+        Ok((e, _)) => Ok(e),
+        Err(err) => {
+            ex.reset(mark);
+            Err(err)
+        }
+    }
 }
 
 /// Parse an expression given on the command line (`--arg c=Candidate{x: 7}`).
 /// Spans are offsets into `src`.
-pub fn parse_standalone(src: &str) -> Result<Expr, LoadError> {
-    crate::on_parse_stack(|| parse_expr(src, &|o| o))
+pub fn parse_standalone(src: &str) -> Result<ExprTree, LoadError> {
+    crate::on_parse_stack(|| {
+        let mut ex = Exprs::default();
+        let root = parse_expr(src, &|o| o, &mut ex)?;
+        Ok(ExprTree::new(ex, root))
+    })
 }
 
 fn span_of(p: &Pair<'_, Rule>, map: OffsetMap<'_>) -> Span {
@@ -93,21 +117,24 @@ pub(crate) fn too_deep(span: Span) -> LoadError {
 }
 
 /// Returns the expression and its tree depth.
+/// (The arena is shared by the operator parser's two callbacks.)
 pub(crate) fn build_expr(
     p: Pair<'_, Rule>,
     map: OffsetMap<'_>,
-) -> Result<(Expr, usize), LoadError> {
+    ex: &std::cell::RefCell<Exprs>,
+) -> Result<(ExprId, usize), LoadError> {
     let span = span_of(&p, map);
+    let span_at = |e: ExprId| ex.borrow().get(e).span();
     match p.as_rule() {
         Rule::paren => {
             let inner = p.into_inner().next().ok_or_else(|| {
                 LoadError::new(LoadErrorKind::ExprSyntax, "empty expression", span)
             })?;
-            build_expr(inner, map)
+            build_expr(inner, map, ex)
         }
         Rule::expr => PRATT.with(|pratt| {
             pratt
-                .map_primary(|operand| build_expr(operand, map))
+                .map_primary(|operand| build_expr(operand, map, ex))
                 .map_infix(|lhs, op, rhs| {
                     let (l, ld) = lhs?;
                     let (r, rd) = rhs?;
@@ -119,8 +146,8 @@ pub(crate) fn build_expr(
                     if depth > limits::MAX_EXPR_DEPTH {
                         return Err(too_deep(op_span));
                     }
-                    let s = l.span.to(r.span);
-                    Ok((Expr::binary(bop, op_span, l, r, s), depth))
+                    let s = span_at(l).to(span_at(r));
+                    Ok((ex.borrow_mut().binary(bop, op_span, l, r, s), depth))
                 })
                 .parse(p.into_inner())
         }),
@@ -129,15 +156,15 @@ pub(crate) fn build_expr(
             let first = it.next().ok_or_else(|| {
                 LoadError::new(LoadErrorKind::ExprSyntax, "empty expression", span)
             })?;
-            let (mut acc, mut depth) = build_expr(first, map)?;
+            let (mut acc, mut depth) = build_expr(first, map, ex)?;
             for f in it {
                 let fs = span_of(&f, map);
                 depth += 1;
                 if depth > limits::MAX_EXPR_DEPTH {
                     return Err(too_deep(fs));
                 }
-                let s = acc.span.to(fs);
-                acc = Expr::field(acc, Ident::new(f.as_str(), fs), s);
+                let s = span_at(acc).to(fs);
+                acc = ex.borrow_mut().field(acc, f.as_str(), fs, s);
             }
             Ok((acc, depth))
         }
@@ -149,13 +176,7 @@ pub(crate) fn build_expr(
                     span,
                 )
             })?;
-            Ok((
-                Expr {
-                    kind: ExprKind::Int(v),
-                    span,
-                },
-                1,
-            ))
+            Ok((ex.borrow_mut().int(v, span), 1))
         }
         Rule::float => {
             let v: f64 = p.as_str().parse().map_err(|_| {
@@ -168,21 +189,9 @@ pub(crate) fn build_expr(
                     span,
                 ));
             }
-            Ok((
-                Expr {
-                    kind: ExprKind::Float(v),
-                    span,
-                },
-                1,
-            ))
+            Ok((ex.borrow_mut().float(v, span), 1))
         }
-        Rule::boolean => Ok((
-            Expr {
-                kind: ExprKind::Bool(p.as_str() == "true"),
-                span,
-            },
-            1,
-        )),
+        Rule::boolean => Ok((ex.borrow_mut().boolean(p.as_str() == "true", span), 1)),
         Rule::string => {
             let inner = p.into_inner().next();
             let (raw, start) = match &inner {
@@ -190,24 +199,11 @@ pub(crate) fn build_expr(
                 None => ("", 0),
             };
             let s = decode_expr_string(raw, start, map)?;
-            Ok((
-                Expr {
-                    kind: ExprKind::Str(s),
-                    span,
-                },
-                1,
-            ))
+            Ok((ex.borrow_mut().string(&s, span), 1))
         }
         Rule::path => {
             // `path` is compound-atomic: its text is its segments joined by `::`.
-            let segs = PathName::from_text(p.as_str());
-            Ok((
-                Expr {
-                    kind: ExprKind::Path(segs),
-                    span,
-                },
-                1,
-            ))
+            Ok((ex.borrow_mut().path(p.as_str(), span), 1))
         }
         Rule::call => {
             let mut it = p.into_inner();
@@ -216,18 +212,20 @@ pub(crate) fn build_expr(
             })?;
             let callee_span = span_of(&callee, map);
             // `path` is compound-atomic: its text is the segments as written.
-            let segs = PathName::from_text(callee.as_str());
             let mut args = Vec::new();
             let mut depth = 1;
             for a in it {
-                let (e, d) = build_expr(a, map)?;
+                let (e, d) = build_expr(a, map, ex)?;
                 depth = depth.max(d + 1);
                 args.push(e);
             }
             if depth > limits::MAX_EXPR_DEPTH {
                 return Err(too_deep(span));
             }
-            Ok((Expr::call(segs, callee_span, args, span), depth))
+            let call = ex
+                .borrow_mut()
+                .call(callee.as_str(), callee_span, args, span);
+            Ok((call, depth))
         }
         Rule::struct_lit => {
             let mut it = p.into_inner();
@@ -238,7 +236,7 @@ pub(crate) fn build_expr(
                     span,
                 )
             })?;
-            let name = Ident::new(name.as_str(), span_of(&name, map));
+            let name_span = span_of(&name, map);
             let mut fields = Vec::new();
             let mut depth = 1;
             for fi in it {
@@ -250,15 +248,18 @@ pub(crate) fn build_expr(
                         span,
                     ));
                 };
-                let fname = Ident::new(fname.as_str(), span_of(&fname, map));
-                let (e, d) = build_expr(fexpr, map)?;
+                let fspan = span_of(&fname, map);
+                let (e, d) = build_expr(fexpr, map, ex)?;
                 depth = depth.max(d + 1);
-                fields.push((fname, e));
+                fields.push(ex.borrow_mut().item(fname.as_str(), fspan, e));
             }
             if depth > limits::MAX_EXPR_DEPTH {
                 return Err(too_deep(span));
             }
-            Ok((Expr::struct_lit(name, fields, span), depth))
+            let lit = ex
+                .borrow_mut()
+                .struct_lit(name.as_str(), name_span, fields, span);
+            Ok((lit, depth))
         }
         other => Err(LoadError::new(
             LoadErrorKind::ExprSyntax,

@@ -11,7 +11,7 @@
 
 use crate::error::limits;
 use crate::expr::decode_expr_string;
-use crate::model::{BinOp, Expr, ExprKind, Ident, PathName};
+use crate::model::{BinOp, ExprId, Exprs};
 use crate::span::Span;
 
 /// `M` maps an offset in the text to a file offset: generic, so that the
@@ -24,6 +24,8 @@ struct P<'a, M: Fn(usize) -> usize + ?Sized> {
     b: &'a [u8],
     i: usize,
     map: &'a M,
+    /// Where the nodes go.
+    ex: &'a mut Exprs,
     /// Open brackets around the cursor, counted as the pre-scan counts
     /// them (in a valid expression every bracket is syntax), and the
     /// pre-scan's limit: past it this reader gives up and the pre-scan
@@ -48,43 +50,59 @@ const PHI: &str = "Φ";
 /// than `MAX_EXPR_DEPTH` (the span the reference reports), or nothing
 /// certain (the pre-scan and pest decide).
 pub(crate) enum Parsed {
-    Expr(Expr),
+    Expr(ExprId),
     TooDeep(Span),
     Unsure,
 }
 
 /// Parse `src` if it is certainly valid and nests within the expression
 /// pre-scan's limit.
-pub(crate) fn parse<M: Fn(usize) -> usize + ?Sized>(src: &str, map: &M) -> Parsed {
+/// Its nodes go to `ex` (nothing, unless it answers with an expression).
+pub(crate) fn parse<M: Fn(usize) -> usize + ?Sized>(src: &str, map: &M, ex: &mut Exprs) -> Parsed {
+    let mark = ex.mark();
     let mut p = P {
         s: src,
         b: src.as_bytes(),
         i: 0,
         map,
+        ex,
         depth: 0,
         limit: limits::MAX_EXPR_NESTING,
         too_deep: None,
     };
     p.ws();
-    let Some((e, _)) = p.expr() else {
-        return Parsed::Unsure;
+    let parsed = match p.expr() {
+        None => Parsed::Unsure,
+        Some((e, _)) => {
+            p.ws();
+            match (p.i == p.b.len(), p.too_deep) {
+                (false, _) => Parsed::Unsure,
+                (true, Some(at)) => Parsed::TooDeep(at),
+                (true, None) => Parsed::Expr(e),
+            }
+        }
     };
-    p.ws();
-    match (p.i == p.b.len(), p.too_deep) {
-        (false, _) => Parsed::Unsure,
-        (true, Some(at)) => Parsed::TooDeep(at),
-        (true, None) => Parsed::Expr(e),
+    if !matches!(parsed, Parsed::Expr(_)) {
+        ex.reset(mark);
     }
+    parsed
 }
 
 /// A reader at byte `at` of a whole textual DIR file (spans are file
 /// offsets), inside `depth` open brackets of the file's `limit`.
-fn in_file(src: &str, at: usize, depth: usize, limit: usize) -> P<'_, impl Fn(usize) -> usize> {
+fn in_file<'a>(
+    src: &'a str,
+    at: usize,
+    depth: usize,
+    limit: usize,
+    ex: &'a mut Exprs,
+) -> P<'a, impl Fn(usize) -> usize> {
     P {
         s: src,
         b: src.as_bytes(),
         i: at,
         map: &std::convert::identity,
+        ex,
         depth,
         limit,
         too_deep: None,
@@ -94,51 +112,84 @@ fn in_file(src: &str, at: usize, depth: usize, limit: usize) -> P<'_, impl Fn(us
 /// An expression of textual DIR at byte `at`: the expression and where it
 /// stops, before any trailing blank. The caller checks what the grammar
 /// requires next.
-pub(crate) fn parse_at(src: &str, at: usize, depth: usize, limit: usize) -> Option<(Expr, usize)> {
-    let (e, end) = parse_at_or_deep(src, at, depth, limit)?;
+/// Its nodes go to `ex` (nothing, where it gives up).
+pub(crate) fn parse_at(
+    src: &str,
+    at: usize,
+    depth: usize,
+    limit: usize,
+    ex: &mut Exprs,
+) -> Option<(ExprId, usize)> {
+    let (e, end) = parse_at_or_deep(src, at, depth, limit, ex)?;
     Some((e.ok()?, end))
 }
 
 /// [`parse_at`], or where a valid expression is too deep, the span the
 /// reference reports (`Err`), the rest read for syntax only.
+/// Its nodes go to `ex` (nothing, unless it answers with an expression).
 pub(crate) fn parse_at_or_deep(
     src: &str,
     at: usize,
     depth: usize,
     limit: usize,
-) -> Option<(Result<Expr, Span>, usize)> {
-    let mut p = in_file(src, at, depth, limit);
-    let (e, _) = p.expr()?;
-    Some((p.too_deep.map_or(Ok(e), Err), p.i))
+    ex: &mut Exprs,
+) -> Option<(Result<ExprId, Span>, usize)> {
+    let mark = ex.mark();
+    let mut p = in_file(src, at, depth, limit, ex);
+    let Some((e, _)) = p.expr() else {
+        ex.reset(mark);
+        return None;
+    };
+    let (too_deep, i) = (p.too_deep, p.i);
+    if too_deep.is_some() {
+        ex.reset(mark);
+    }
+    Some((too_deep.map_or(Ok(e), Err), i))
 }
 
 /// The expression of textual DIR from byte `at` that ends at `end`: only
 /// blanks and comments may follow its last token before `end` (a
 /// statement's `;`). None otherwise, or where `parse_at` gives up.
+/// Its nodes go to `ex` (nothing, where it gives up).
 pub(crate) fn parse_exactly(
     src: &str,
     at: usize,
     end: usize,
     depth: usize,
     limit: usize,
-) -> Option<Expr> {
-    let mut p = in_file(src, at, depth, limit);
-    let (e, _) = p.expr()?;
-    p.ws();
-    (p.i == end && p.too_deep.is_none()).then_some(e)
+    ex: &mut Exprs,
+) -> Option<ExprId> {
+    let mark = ex.mark();
+    let mut p = in_file(src, at, depth, limit, ex);
+    let found = p.expr().and_then(|(e, _)| {
+        p.ws();
+        (p.i == end && p.too_deep.is_none()).then_some(e)
+    });
+    if found.is_none() {
+        ex.reset(mark);
+    }
+    found
 }
 
 /// A primary (`call`, `path`, literal, ...) of textual DIR at byte `at`:
 /// `call_s` takes a bare call, which the `->` after it must not extend.
+/// Its nodes go to `ex` (nothing, where it gives up).
 pub(crate) fn parse_primary_at(
     src: &str,
     at: usize,
     depth: usize,
     limit: usize,
-) -> Option<(Expr, usize)> {
-    let mut p = in_file(src, at, depth, limit);
-    let (e, _) = p.primary()?;
-    p.too_deep.is_none().then_some((e, p.i))
+    ex: &mut Exprs,
+) -> Option<(ExprId, usize)> {
+    let mark = ex.mark();
+    let mut p = in_file(src, at, depth, limit, ex);
+    let found = p
+        .primary()
+        .and_then(|(e, _)| p.too_deep.is_none().then_some((e, p.i)));
+    if found.is_none() {
+        ex.reset(mark);
+    }
+    found
 }
 
 impl<M: Fn(usize) -> usize + ?Sized> P<'_, M> {
@@ -242,11 +293,11 @@ impl<M: Fn(usize) -> usize + ?Sized> P<'_, M> {
 
     /// `postfix (infix postfix)*`, by precedence climbing (all operators
     /// left-associative), with the tree depth `expr.rs` computes.
-    fn expr(&mut self) -> Option<(Expr, usize)> {
+    fn expr(&mut self) -> Option<(ExprId, usize)> {
         self.climb(1)
     }
 
-    fn climb(&mut self, min: u8) -> Option<(Expr, usize)> {
+    fn climb(&mut self, min: u8) -> Option<(ExprId, usize)> {
         let (mut lhs, mut ld) = self.postfix()?;
         loop {
             let save = self.i;
@@ -269,13 +320,13 @@ impl<M: Fn(usize) -> usize + ?Sized> P<'_, M> {
                 // The tree is not wanted any more: only the syntax is read.
                 continue;
             }
-            let span = lhs.span.to(rhs.span);
-            lhs = Expr::binary(op, op_span, lhs, rhs, span);
+            let span = self.span_of(lhs).to(self.span_of(rhs));
+            lhs = self.ex.binary(op, op_span, lhs, rhs, span);
             ld = depth;
         }
     }
 
-    fn postfix(&mut self) -> Option<(Expr, usize)> {
+    fn postfix(&mut self) -> Option<(ExprId, usize)> {
         let (mut acc, mut depth) = self.primary()?;
         loop {
             let save = self.i;
@@ -293,22 +344,16 @@ impl<M: Fn(usize) -> usize + ?Sized> P<'_, M> {
             if self.deeper(depth, fs) {
                 continue;
             }
-            let span = acc.span.to(fs);
-            acc = Expr::field(acc, Ident::new(name, fs), span);
+            let span = self.span_of(acc).to(fs);
+            acc = self.ex.field(acc, name, fs, span);
         }
     }
 
-    fn leaf(&self, kind: ExprKind, a: usize) -> Option<(Expr, usize)> {
-        Some((
-            Expr {
-                kind,
-                span: self.span(a, self.i),
-            },
-            1,
-        ))
+    fn span_of(&self, e: ExprId) -> Span {
+        self.ex.get(e).span()
     }
 
-    fn primary(&mut self) -> Option<(Expr, usize)> {
+    fn primary(&mut self) -> Option<(ExprId, usize)> {
         let a = self.i;
         match self.peek()? {
             b'(' => {
@@ -340,7 +385,8 @@ impl<M: Fn(usize) -> usize + ?Sized> P<'_, M> {
                 let raw = &self.s[start..self.i];
                 self.i += 1;
                 let v = decode_expr_string(raw, start, &|o| (self.map)(o)).ok()?;
-                self.leaf(ExprKind::Str(v), a)
+                let span = self.span(a, self.i);
+                Some((self.ex.string(&v, span), 1))
             }
             b'-' | b'0'..=b'9' => self.number(a),
             _ => self.word(a),
@@ -348,7 +394,7 @@ impl<M: Fn(usize) -> usize + ?Sized> P<'_, M> {
     }
 
     /// `float = "-"? digits "." digits`, else `int = "-"? digits !ident_char`.
-    fn number(&mut self, a: usize) -> Option<(Expr, usize)> {
+    fn number(&mut self, a: usize) -> Option<(ExprId, usize)> {
         let mut j = a + usize::from(self.b[a] == b'-');
         let digits = j;
         while j < self.b.len() && self.b[j].is_ascii_digit() {
@@ -367,23 +413,26 @@ impl<M: Fn(usize) -> usize + ?Sized> P<'_, M> {
                 return None;
             }
             self.i = k;
-            return self.leaf(ExprKind::Float(v), a);
+            let span = self.span(a, self.i);
+            return Some((self.ex.float(v, span), 1));
         }
         if self.b.get(j).is_some_and(|c| ident_char(*c)) {
             return None;
         }
         let v: i64 = self.s[a..j].parse().ok()?;
         self.i = j;
-        self.leaf(ExprKind::Int(v), a)
+        let span = self.span(a, self.i);
+        Some((self.ex.int(v, span), 1))
     }
 
     /// Booleans, struct literals, calls and paths: what starts with a word.
-    fn word(&mut self, a: usize) -> Option<(Expr, usize)> {
+    fn word(&mut self, a: usize) -> Option<(ExprId, usize)> {
         let end = self.segment_end(a)?;
         let word = &self.s[a..end];
         if (word == "true" || word == "false") && !self.b.get(end).is_some_and(|c| ident_char(*c)) {
             self.i = end;
-            return self.leaf(ExprKind::Bool(word == "true"), a);
+            let span = self.span(a, self.i);
+            return Some((self.ex.boolean(word == "true", span), 1));
         }
         // A path: segments joined by `::` with nothing between.
         let mut pend = end;
@@ -409,7 +458,8 @@ impl<M: Fn(usize) -> usize + ?Sized> P<'_, M> {
                     loop {
                         self.ws();
                         let fe = self.ident_end(self.i)?;
-                        let fname = Ident::new(&self.s[self.i..fe], self.span(self.i, fe));
+                        let fspan = self.span(self.i, fe);
+                        let fname = &self.s[self.i..fe];
                         self.i = fe;
                         self.ws();
                         if !self.eat(b':') {
@@ -418,7 +468,7 @@ impl<M: Fn(usize) -> usize + ?Sized> P<'_, M> {
                         self.ws();
                         let (e, d) = self.expr()?;
                         depth = depth.max(d + 1);
-                        fields.push((fname, e));
+                        fields.push(self.ex.item(fname, fspan, e));
                         self.ws();
                         if self.eat(b'}') {
                             break;
@@ -434,12 +484,8 @@ impl<M: Fn(usize) -> usize + ?Sized> P<'_, M> {
                 }
                 self.deeper(depth, self.span(a, self.i));
                 self.depth -= 1;
-                let name = Ident::new(word, path_span);
-                Some((
-                    // A boxed slice: exactly the fields, no growth slack.
-                    Expr::struct_lit(name, fields, self.span(a, self.i)),
-                    depth,
-                ))
+                let span = self.span(a, self.i);
+                Some((self.ex.struct_lit(word, path_span, fields, span), depth))
             }
             Some(b'(') => {
                 self.open()?;
@@ -463,25 +509,12 @@ impl<M: Fn(usize) -> usize + ?Sized> P<'_, M> {
                 }
                 self.deeper(depth, self.span(a, self.i));
                 self.depth -= 1;
-                Some((
-                    Expr::call(
-                        crate::model::PathName::from_text(text),
-                        path_span,
-                        args,
-                        self.span(a, self.i),
-                    ),
-                    depth,
-                ))
+                let span = self.span(a, self.i);
+                Some((self.ex.call(text, path_span, args, span), depth))
             }
             _ => {
                 self.i = save;
-                Some((
-                    Expr {
-                        kind: ExprKind::Path(PathName::from_text(text)),
-                        span: path_span,
-                    },
-                    1,
-                ))
+                Some((self.ex.path(text, path_span), 1))
             }
         }
     }
@@ -490,6 +523,7 @@ impl<M: Fn(usize) -> usize + ?Sized> P<'_, M> {
 #[cfg(test)]
 mod tests {
     use crate::expr::parse_expr_pest;
+    use crate::model::Exprs;
     use crate::testing::{corrupt, Rng};
 
     /// Whitespace as the grammar allows it between tokens.
@@ -581,14 +615,16 @@ mod tests {
                 src = corrupt(&mut r, &src, &ins);
             }
             let map = |o: usize| o + 10;
-            let pest = parse_expr_pest(&src, &map);
-            let fast = super::parse(&src, &map);
+            let (mut px, mut fx) = (Exprs::default(), Exprs::default());
+            let pest = parse_expr_pest(&src, &map, &mut px).map(|p| px.get(p));
+            let fast = super::parse(&src, &map, &mut fx);
             if pest.is_ok() {
                 valid += 1;
             }
             match fast {
                 super::Parsed::Expr(f) => {
                     fast_ok += 1;
+                    let f = fx.get(f);
                     match pest {
                         Ok(p) => assert_eq!(format!("{f:?}"), format!("{p:?}"), "{src:?}"),
                         Err(e) => panic!("fast accepts what pest rejects: {src:?}: {}", e.message),
@@ -602,6 +638,55 @@ mod tests {
         assert!(
             fast_ok * 100 >= valid * 98,
             "fast parsed {fast_ok} of {valid} valid"
+        );
+    }
+
+    /// An arena holds exactly the nodes of the expressions parsed into it:
+    /// where the fast reader gives up part way, and where the parse fails
+    /// (too deep, a syntax error, a literal out of range), nothing is left
+    /// behind, whatever the arena held before.
+    #[test]
+    fn an_arena_holds_only_what_parsed() {
+        let mut r = Rng(0x6a09_e667_f3bc_c908);
+        let mut ex = Exprs::default();
+        let mut roots = Vec::new();
+        let (mut given_up, mut failed) = (0, 0);
+        for round in 0..3000 {
+            let mut src = gen(&mut r, 1 + (round % 5) as u32);
+            match round % 6 {
+                3 => src = corrupt(&mut r, &src, &["(", ")", "{", ",", ".", "\"", "A", " "]),
+                4 => src = format!("{src} Add 99999999999999999999"),
+                5 => src = vec!["x"; 300 + r.next(50) as usize].join(" Add "),
+                _ => {}
+            }
+            let map = |o: usize| o;
+            if matches!(
+                super::parse(&src, &map, &mut Exprs::default()),
+                super::Parsed::Unsure
+            ) {
+                given_up += 1;
+            }
+            let before = ex.len();
+            match crate::expr::parse_expr(&src, &map, &mut ex) {
+                Ok(root) => {
+                    let mut n = 0;
+                    ex.get(root).walk(&mut |_| n += 1);
+                    assert_eq!(ex.len() - before, n, "{src:?}");
+                    roots.push((root, format!("{:?}", ex.get(root))));
+                }
+                Err(_) => {
+                    failed += 1;
+                    assert_eq!(ex.len(), before, "{src:?}");
+                }
+            }
+        }
+        // What was parsed before is as it was.
+        for (root, tree) in &roots {
+            assert_eq!(&format!("{:?}", ex.get(*root)), tree);
+        }
+        assert!(
+            given_up > 200 && failed > 600,
+            "{given_up} given up, {failed} failed"
         );
     }
 
@@ -637,15 +722,17 @@ mod tests {
                 src = corrupt(&mut r, &src, &ins);
             }
             let map = |o: usize| o + 10;
-            let pest =
-                crate::expr::prescan_expr(&src, &map).and_then(|()| parse_expr_pest(&src, &map));
+            let (mut px, mut fx) = (Exprs::default(), Exprs::default());
+            let pest = crate::expr::prescan_expr(&src, &map)
+                .and_then(|()| parse_expr_pest(&src, &map, &mut px))
+                .map(|p| px.get(p));
             if pest
                 .as_ref()
                 .is_err_and(|e| e.message.contains("nested deeper"))
             {
                 deep += 1;
             }
-            match super::parse(&src, &map) {
+            match super::parse(&src, &map, &mut fx) {
                 super::Parsed::TooDeep(at) => {
                     fast_deep += 1;
                     let fast = crate::expr::too_deep(at);
@@ -655,7 +742,7 @@ mod tests {
                     }
                 }
                 super::Parsed::Expr(f) => match pest {
-                    Ok(p) => assert_eq!(format!("{f:?}"), format!("{p:?}"), "{src:?}"),
+                    Ok(p) => assert_eq!(format!("{:?}", fx.get(f)), format!("{p:?}"), "{src:?}"),
                     Err(e) => panic!("fast accepts what pest rejects: {src:?}: {}", e.message),
                 },
                 super::Parsed::Unsure => {}

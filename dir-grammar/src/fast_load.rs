@@ -38,6 +38,7 @@ fn read<'s>(src: &'s str, deferred: Option<Deferred<'s, '_>>) -> Option<Program>
         i: 0,
         depth: 0,
         deferred,
+        ex: Exprs::default(),
         record: None,
     };
     l.ws();
@@ -63,6 +64,8 @@ struct L<'s, 'q> {
     depth: usize,
     /// Where expression strings go when another thread parses them.
     deferred: Option<Deferred<'s, 'q>>,
+    /// The program's first arena: what is parsed here.
+    ex: Exprs,
     /// Set when the reader only notes what it reads in full (`accepted`).
     record: Option<Record>,
 }
@@ -95,6 +98,7 @@ pub(crate) fn accepted(src: &str) -> Vec<(usize, usize)> {
         i: 0,
         depth: 0,
         deferred: None,
+        ex: Exprs::default(),
         record: Some(Record::default()),
     };
     l.ws();
@@ -360,16 +364,26 @@ impl<'s> L<'s, '_> {
         is_type_name(s.text()).then(|| s.ident())
     }
 
-    fn expr(&mut self) -> Option<Expr> {
-        let pending = match self.string()? {
+    /// An expression string, not parsed yet.
+    fn pending(&mut self) -> Option<Pending<'s>> {
+        Some(match self.string()? {
             // Without escapes, text offset i is file offset start + 1 + i.
             Str::Plain(t, span) => Pending::Plain(t, span.start() + 1),
             Str::Escaped(j) => Pending::Escaped(j),
-        };
+        })
+    }
+
+    /// Parses `pending` here (into the first arena) or queues it.
+    fn parse(&mut self, pending: Pending<'s>) -> Option<ExprRoot> {
         match &mut self.deferred {
-            None => pending.parse(),
+            None => Some(ExprRoot::new(0, pending.parse(&mut self.ex)?)),
             Some(d) => d.defer(pending),
         }
+    }
+
+    fn expr(&mut self) -> Option<ExprRoot> {
+        let pending = self.pending()?;
+        self.parse(pending)
     }
 
     fn program(&mut self) -> Option<Program> {
@@ -404,6 +418,11 @@ impl<'s> L<'s, '_> {
             types,
             form: SourceForm::Json,
             comments: Vec::new(),
+            exprs: vec![{
+                let mut ex = std::mem::take(&mut self.ex);
+                ex.shrink();
+                ex
+            }],
         })
     }
 
@@ -656,7 +675,7 @@ impl<'s> L<'s, '_> {
     }
 
     fn stmt(&mut self) -> Option<Stmt> {
-        let mut kind = None;
+        let (mut kind, mut call) = (None, None);
         let span = self.object(|l, tag, tag_span| {
             if kind.is_some() {
                 return None;
@@ -769,7 +788,7 @@ impl<'s> L<'s, '_> {
                                 once(&mut seen, 2)?;
                                 let mut v = Vec::new();
                                 l.array(|l| {
-                                    v.push(l.expr()?);
+                                    v.push(l.pending()?);
                                     Some(())
                                 })?;
                                 args = Some(v);
@@ -784,10 +803,11 @@ impl<'s> L<'s, '_> {
                         }
                         Some(())
                     })?;
-                    let target = target?;
-                    // The statement's span, known once the object closes.
+                    // The call's node, once the object closes (its span is
+                    // the statement's).
+                    call = Some((target?, args?));
                     StmtKind::Call {
-                        call: Expr::call(target.path, target.span, args?, Span::default()),
+                        call: ExprRoot::PLACEHOLDER,
                         result,
                     }
                 }
@@ -800,8 +820,8 @@ impl<'s> L<'s, '_> {
             Some(())
         })?;
         let mut kind = kind?;
-        if let StmtKind::Call { call, .. } = &mut kind {
-            call.span = span;
+        if let (StmtKind::Call { call: root, .. }, Some((target, args))) = (&mut kind, call) {
+            *root = self.parse(Pending::Call { target, args, span })?;
         }
         Some(Stmt { kind, span })
     }

@@ -95,6 +95,8 @@ struct T<'s, 'q> {
     too_deep: bool,
     /// Where expressions go when another thread parses them.
     deferred: Option<Deferred<'s, 'q>>,
+    /// The program's first arena: what is parsed here.
+    ex: Exprs,
     /// The items read in full, when asked for (`accepted`).
     accepted: Option<Vec<(usize, usize)>>,
     /// When asked for (`first_too_deep`): the first expression valid but
@@ -120,6 +122,7 @@ impl<'s, 'q> T<'s, 'q> {
             depth: 0,
             too_deep: false,
             deferred,
+            ex: Exprs::default(),
             accepted,
             deep: None,
         }
@@ -245,7 +248,7 @@ impl<'s, 'q> T<'s, 'q> {
         parse_path(&self.s[a..self.i], Span::new(a, self.i)).ok()
     }
 
-    fn expr(&mut self) -> Option<Expr> {
+    fn expr(&mut self) -> Option<ExprRoot> {
         self.ws();
         // The file's limit and the per-expression one (as JSON DIR's
         // expression strings have): past either the grammar decides.
@@ -263,17 +266,20 @@ impl<'s, 'q> T<'s, 'q> {
             });
         }
         if let Some(deep) = &mut self.deep {
-            let (e, end) = parse_at_or_deep(self.s, self.i, self.depth, limit)?;
+            let (e, end) = parse_at_or_deep(self.s, self.i, self.depth, limit, &mut self.ex)?;
             self.i = end;
-            return Some(e.unwrap_or_else(|at| {
-                deep.get_or_insert(at);
-                // Only the error is wanted now, not the program.
-                crate::beside::placeholder()
-            }));
+            return Some(match e {
+                Ok(e) => ExprRoot::new(0, e),
+                Err(at) => {
+                    deep.get_or_insert(at);
+                    // Only the error is wanted now, not the program.
+                    ExprRoot::PLACEHOLDER
+                }
+            });
         }
-        let (e, end) = parse_at(self.s, self.i, self.depth, limit)?;
+        let (e, end) = parse_at(self.s, self.i, self.depth, limit, &mut self.ex)?;
         self.i = end;
-        Some(e)
+        Some(ExprRoot::new(0, e))
     }
 
     /// Embedded JSON (`jembed`), read as JSON DIR's verbatim values are.
@@ -333,6 +339,11 @@ impl<'s, 'q> T<'s, 'q> {
             types,
             form: SourceForm::Text,
             comments: comments_of(self.s),
+            exprs: vec![{
+                let mut ex = std::mem::take(&mut self.ex);
+                ex.shrink();
+                ex
+            }],
         })
     }
 
@@ -679,11 +690,14 @@ impl<'s, 'q> T<'s, 'q> {
                 return None;
             }
             let limit = limits::MAX_FILE_NESTING.min(self.depth + limits::MAX_EXPR_NESTING);
-            let (call, end) = parse_primary_at(self.s, self.i, self.depth, limit)?;
+            let mark = self.ex.mark();
+            let (call, end) = parse_primary_at(self.s, self.i, self.depth, limit, &mut self.ex)?;
             self.i = end;
-            if !matches!(call.kind, ExprKind::Call(_)) {
+            if !matches!(self.ex.get(call).kind(), ExprKind::Call { .. }) {
+                self.ex.reset(mark);
                 return None;
             }
+            let call = ExprRoot::new(0, call);
             let result = if self.try_punct("->") {
                 Some(self.ident()?)
             } else {

@@ -5,6 +5,7 @@
 mod beside;
 pub mod error;
 mod expr;
+mod exprs;
 mod fast_expr;
 mod fast_load;
 mod fast_text;
@@ -106,15 +107,16 @@ fn load_str_here(src: &str) -> Result<Program, LoadError> {
 /// reader and its pest oracle, side by side. Not a stable interface.
 #[doc(hidden)]
 pub mod fuzzing {
-    use crate::{Expr, LoadError};
+    use crate::{ExprTree, Exprs, LoadError};
 
     /// The hand-written reader alone (after the pre-scan); `None` where it
     /// defers to pest. An error is the pre-scan's, or the reader's finding
     /// that a valid expression is too deep: pest must give the same.
-    pub fn expr_fast(src: &str) -> Result<Option<Expr>, LoadError> {
+    pub fn expr_fast(src: &str) -> Result<Option<ExprTree>, LoadError> {
         crate::expr::prescan_expr(src, &|o| o)?;
-        match crate::fast_expr::parse(src, &|o| o) {
-            crate::fast_expr::Parsed::Expr(e) => Ok(Some(e)),
+        let mut ex = Exprs::default();
+        match crate::fast_expr::parse(src, &|o| o, &mut ex) {
+            crate::fast_expr::Parsed::Expr(e) => Ok(Some(ExprTree::new(ex, e))),
             crate::fast_expr::Parsed::TooDeep(at) => Err(crate::expr::too_deep(at)),
             crate::fast_expr::Parsed::Unsure => Ok(None),
         }
@@ -149,10 +151,12 @@ pub mod fuzzing {
     }
 
     /// The normative pest parse, after the same pre-scan.
-    pub fn expr_pest(src: &str) -> Result<Expr, LoadError> {
+    pub fn expr_pest(src: &str) -> Result<ExprTree, LoadError> {
         crate::on_parse_stack(|| {
             crate::expr::prescan_expr(src, &|o| o)?;
-            crate::expr::parse_expr_pest(src, &|o| o)
+            let mut ex = Exprs::default();
+            let e = crate::expr::parse_expr_pest(src, &|o| o, &mut ex)?;
+            Ok(ExprTree::new(ex, e))
         })
     }
 }

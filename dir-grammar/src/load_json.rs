@@ -82,11 +82,13 @@ fn load_json_skipping(
     let mut obj = Obj::new(&root, "$")?;
     let forges = obj.req("forges")?;
     let mut out = Vec::new();
+    let mut ex = Exprs::default();
     for (i, f) in arr(forges, "$.forges")?.iter().enumerate() {
         if !skip.has(f) {
-            out.push(forge(f, &format!("forges[{i}]"), skip)?);
+            out.push(forge(f, &format!("forges[{i}]"), skip, &mut ex)?);
         }
     }
+    ex.shrink();
     let types = match obj.opt("types") {
         Some(t) => Some(t.verbatim("`types`")?),
         None => None,
@@ -112,6 +114,7 @@ fn load_json_skipping(
         types,
         form: SourceForm::Json,
         comments: Vec::new(),
+        exprs: vec![ex],
     })
 }
 
@@ -245,13 +248,13 @@ fn id_name(v: &Json, path: &str) -> Result<Ident, LoadError> {
     )
 }
 
-fn expr_at(v: &Json, path: &str) -> Result<Expr, LoadError> {
+fn expr_at(v: &Json, path: &str, ex: &mut Exprs) -> Result<ExprId, LoadError> {
     let s = string(v, path)?;
-    parse_expr(&s.value, &|i| s.file_offset(i))
+    parse_expr(&s.value, &|i| s.file_offset(i), ex)
         .map_err(|e| e.note(format!("in the expression at {path}")))
 }
 
-fn forge(v: &Json, path: &str, skip: &Skip) -> Result<Forge, LoadError> {
+fn forge(v: &Json, path: &str, skip: &Skip, ex: &mut Exprs) -> Result<Forge, LoadError> {
     let mut o = Obj::new(v, path)?;
     let name = id_name(o.req("name")?, &format!("{path}.name"))?;
     let mut shapes = Vec::new();
@@ -276,7 +279,7 @@ fn forge(v: &Json, path: &str, skip: &Skip) -> Result<Forge, LoadError> {
     if let Some(ps) = o.opt("procs") {
         for (i, pv) in arr(ps, &format!("{path}.procs"))?.iter().enumerate() {
             if !skip.has(pv) {
-                procs.push(proc(pv, &format!("{path}.procs[{i}]"), skip)?);
+                procs.push(proc(pv, &format!("{path}.procs[{i}]"), skip, ex)?);
             }
         }
     }
@@ -312,7 +315,7 @@ fn fields(v: &Json, path: &str) -> Result<Vec<Field>, LoadError> {
     Ok(out)
 }
 
-fn proc(v: &Json, path: &str, skip: &Skip) -> Result<Proc, LoadError> {
+fn proc(v: &Json, path: &str, skip: &Skip, ex: &mut Exprs) -> Result<Proc, LoadError> {
     let mut o = Obj::new(v, path)?;
     let rv = o.req("regime")?;
     let rs = string(rv, &format!("{path}.regime"))?;
@@ -349,7 +352,7 @@ fn proc(v: &Json, path: &str, skip: &Skip) -> Result<Proc, LoadError> {
             qualifiers.push(id_name(qv, &format!("{path}.qualifiers[{i}]"))?);
         }
     }
-    let body = stmts(o.req("body")?, &format!("{path}.body"), skip)?;
+    let body = stmts(o.req("body")?, &format!("{path}.body"), skip, ex)?;
     let locals = match o.opt("locals") {
         Some(l) => Some(l.verbatim("`locals`")?),
         None => None,
@@ -450,18 +453,20 @@ fn literal(v: &Json, path: &str) -> Result<Literal, LoadError> {
     })
 }
 
-fn stmts(v: &Json, path: &str, skip: &Skip) -> Result<Vec<Stmt>, LoadError> {
+fn stmts(v: &Json, path: &str, skip: &Skip, ex: &mut Exprs) -> Result<Vec<Stmt>, LoadError> {
     let mut out = Vec::new();
     for (i, s) in arr(v, path)?.iter().enumerate() {
         if skip.has(s) {
             continue;
         }
-        out.push(stmt(s, &format!("{path}[{i}]"))?);
+        out.push(stmt(s, &format!("{path}[{i}]"), ex)?);
     }
     Ok(out)
 }
 
-fn stmt(v: &Json, path: &str) -> Result<Stmt, LoadError> {
+fn stmt(v: &Json, path: &str, ex: &mut Exprs) -> Result<Stmt, LoadError> {
+    // The reference loader reads into the program's one arena.
+    let mut expr_at = |v: &Json, path: &str| expr_at(v, path, ex).map(|id| ExprRoot::new(0, id));
     let JsonKind::Object(m) = &v.kind else {
         return Err(shape(
             v,
@@ -533,7 +538,11 @@ fn stmt(v: &Json, path: &str) -> Result<Stmt, LoadError> {
                 .iter()
                 .enumerate()
             {
-                args.push(expr_at(a, &format!("{p}.args[{i}]"))?);
+                let s = string(a, &format!("{p}.args[{i}]"))?;
+                args.push(
+                    parse_expr(&s.value, &|i| s.file_offset(i), ex)
+                        .map_err(|e| e.note(format!("in the expression at {p}.args[{i}]")))?,
+                );
             }
             let result = match o.opt("result") {
                 None
@@ -544,8 +553,9 @@ fn stmt(v: &Json, path: &str) -> Result<Stmt, LoadError> {
                 Some(r) => Some(id_name(r, &format!("{p}.result"))?),
             };
             o.finish()?;
+            let call = ex.call(callee.text(), callee.span, args, v.span);
             StmtKind::Call {
-                call: Expr::call(callee.path, callee.span, args, v.span),
+                call: ExprRoot::new(0, call),
                 result,
             }
         }

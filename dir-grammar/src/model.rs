@@ -1,5 +1,9 @@
 //! The DIR model shared by both input forms. Every node carries its span.
 
+pub use crate::exprs::{
+    Args, ArgsIter, Expr, ExprId, ExprKind, ExprRoot, ExprTree, Exprs, Fields, FieldsIter,
+    IdentRef, Path,
+};
 use crate::json::Verbatim;
 use crate::span::Span;
 
@@ -60,7 +64,7 @@ pub enum SourceForm {
     Text,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Program {
     /// Declared DIR version (textual DIR header); JSON DIR carries none and is
     /// read as the executor's own version.
@@ -73,6 +77,76 @@ pub struct Program {
     /// keeps them (JSON DIR has none). The printer attaches each to the
     /// declaration or statement that follows it.
     pub comments: Vec<Comment>,
+    /// The arenas of the statements' expressions (`exprs.rs`).
+    pub exprs: Vec<Exprs>,
+}
+
+impl Program {
+    /// A statement's expression.
+    #[inline]
+    pub fn expr(&self, r: ExprRoot) -> Expr<'_> {
+        crate::exprs::root_in(&self.exprs, r)
+    }
+}
+
+/// The program as a tree, each statement with its expression's tree: two
+/// programs that say the same print the same, however their expressions'
+/// arenas are cut (the tests of the readers compare this text).
+impl std::fmt::Debug for Program {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        struct Stmts<'a>(&'a Program, &'a [Stmt]);
+        impl std::fmt::Debug for Stmts<'_> {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                let p = self.0;
+                let mut l = f.debug_list();
+                for s in self.1 {
+                    l.entry(&format_args!(
+                        "{:?} {:?} {:?} {:?}",
+                        s.kind.tag(),
+                        s.span,
+                        s.kind.bound(),
+                        s.kind.evaluated().map(|r| p.expr(r))
+                    ));
+                    if let StmtKind::Effect { kind, .. } | StmtKind::Later { kind, .. } = &s.kind {
+                        l.entry(kind);
+                    }
+                    if let StmtKind::Later { body, .. } = &s.kind {
+                        l.entry(body);
+                    }
+                }
+                l.finish()
+            }
+        }
+        let mut d = f.debug_struct("Program");
+        d.field("version", &self.version)
+            .field("types", &self.types)
+            .field("form", &self.form)
+            .field("comments", &self.comments);
+        for forge in &self.forges {
+            d.field(
+                "forge",
+                &(&forge.name, &forge.shapes, &forge.binds, forge.span),
+            );
+            for pr in &forge.procs {
+                d.field(
+                    "proc",
+                    &(
+                        pr.regime,
+                        pr.regime_span,
+                        &pr.name,
+                        &pr.params,
+                        &pr.uses,
+                        &pr.ret,
+                        &pr.qualifiers,
+                        &pr.locals,
+                        pr.span,
+                    ),
+                );
+                d.field("body", &Stmts(self, &pr.body));
+            }
+        }
+        d.finish()
+    }
 }
 
 /// A list as the model keeps it: for the whole run, so without the slack
@@ -231,27 +305,27 @@ pub struct Stmt {
 pub enum StmtKind {
     Let {
         name: Ident,
-        expr: Expr,
+        expr: ExprRoot,
     },
     Constrain {
-        predicate: Expr,
+        predicate: ExprRoot,
     },
     Prove {
         name: Ident,
-        from: Expr,
+        from: ExprRoot,
     },
     Effect {
         kind: Ident,
-        payload: Expr,
+        payload: ExprRoot,
     },
     Return {
-        expr: Option<Expr>,
+        expr: Option<ExprRoot>,
     },
     /// The compiler's lowering of a v0.1 call `let y = f(a, b);` (§8.3):
     /// `call` is an `ExprKind::Call` whose callee span is the target's.
     /// `result: None` discards the callee's value (valid only for Unit).
     Call {
-        call: Expr,
+        call: ExprRoot,
         result: Option<Ident>,
     },
     /// A statement of a later DIR version (`While`, `Assign`, ...). It loads
@@ -279,14 +353,14 @@ impl StmtKind {
     }
 
     /// The expression an `Eval` action evaluates.
-    pub fn evaluated(&self) -> Option<&Expr> {
+    pub fn evaluated(&self) -> Option<ExprRoot> {
         match self {
-            StmtKind::Let { expr, .. } => Some(expr),
-            StmtKind::Prove { from, .. } => Some(from),
-            StmtKind::Effect { payload, .. } => Some(payload),
-            StmtKind::Return { expr } => expr.as_ref(),
-            StmtKind::Constrain { predicate } => Some(predicate),
-            StmtKind::Call { call, .. } => Some(call),
+            StmtKind::Let { expr, .. } => Some(*expr),
+            StmtKind::Prove { from, .. } => Some(*from),
+            StmtKind::Effect { payload, .. } => Some(*payload),
+            StmtKind::Return { expr } => *expr,
+            StmtKind::Constrain { predicate } => Some(*predicate),
+            StmtKind::Call { call, .. } => Some(*call),
             StmtKind::Later { .. } => None,
         }
     }
@@ -436,6 +510,11 @@ pub struct Resolved(std::sync::atomic::AtomicU32);
 impl Resolved {
     const NONE: u32 = u32::MAX;
 
+    /// Not resolved (what every node holds until validation marks it).
+    pub(crate) const fn unresolved() -> Resolved {
+        Resolved(std::sync::atomic::AtomicU32::new(Self::NONE))
+    }
+
     pub fn get(&self) -> Option<u32> {
         Some(self.0.load(std::sync::atomic::Ordering::Relaxed)).filter(|v| *v != Self::NONE)
     }
@@ -463,7 +542,7 @@ impl Clone for Resolved {
 
 impl Default for Resolved {
     fn default() -> Resolved {
-        Resolved(std::sync::atomic::AtomicU32::new(Resolved::NONE))
+        Resolved::unresolved()
     }
 }
 
@@ -488,8 +567,6 @@ impl std::fmt::Debug for Resolved {
 pub struct PathName {
     text: Name,
     single: bool,
-    /// The binding a single name resolved to (its slot in the process).
-    pub slot: Resolved,
 }
 
 impl std::fmt::Debug for PathName {
@@ -519,7 +596,7 @@ pub fn path_segments(text: &str) -> impl Iterator<Item = &str> {
 }
 
 /// Where the first `::` of `text` starts.
-fn separator_at(text: &str) -> Option<usize> {
+pub(crate) fn separator_at(text: &str) -> Option<usize> {
     text.as_bytes().windows(2).position(|w| w == b"::")
 }
 
@@ -529,8 +606,12 @@ impl PathName {
         PathName {
             single: separator_at(text).is_none(),
             text: Name::new(text),
-            slot: Resolved::default(),
         }
+    }
+
+    /// The path as the expressions' paths are read.
+    pub fn as_path(&self) -> Path<'_> {
+        Path::of(&self.text)
     }
 
     /// The path's text, segments joined by `::`.
@@ -545,129 +626,6 @@ impl PathName {
 
     pub fn segments(&self) -> impl Iterator<Item = &str> {
         path_segments(&self.text)
-    }
-}
-
-#[derive(Clone, Debug)]
-pub struct Expr {
-    pub kind: ExprKind,
-    pub span: Span,
-}
-
-#[derive(Clone, Debug)]
-pub enum ExprKind {
-    Int(i64),
-    Float(f64),
-    Bool(bool),
-    Str(String),
-    /// A name or a qualified path (`x`, `Q::tag`).
-    Path(PathName),
-    Binary {
-        op: BinOp,
-        op_span: Span,
-        /// Left and right operand, in one allocation.
-        operands: Box<[Expr; 2]>,
-        /// The type the operation works in, as validation decided it.
-        width: Resolved,
-    },
-    // The larger variants are boxed, so that every node is as small as a
-    // path (an `Expr` is 40 bytes; unboxed, these made it 56, and every
-    // node of a program paid for them).
-    Field(Box<FieldAccess>),
-    Call(Box<CallExpr>),
-    Struct(Box<StructLit>),
-}
-
-/// `base.field`.
-#[derive(Clone, Debug)]
-pub struct FieldAccess {
-    pub base: Expr,
-    pub field: Ident,
-}
-
-/// A call `callee(args)`; lists are boxed slices (exactly their length).
-/// The callee is one path (a short one inline, no allocation): as a list
-/// of strings it cost two allocations a call, most of the memory of a
-/// program of many small processes calling each other.
-#[derive(Clone, Debug)]
-pub struct CallExpr {
-    pub callee: PathName,
-    pub callee_span: Span,
-    pub args: Box<[Expr]>,
-}
-
-/// A struct literal `Name { field: expr, ... }`.
-#[derive(Clone, Debug)]
-pub struct StructLit {
-    pub name: Ident,
-    pub fields: Box<[(Ident, Expr)]>,
-}
-
-impl Expr {
-    /// A binary operation of two operands.
-    pub fn binary(op: BinOp, op_span: Span, lhs: Expr, rhs: Expr, span: Span) -> Expr {
-        Expr {
-            kind: ExprKind::Binary {
-                op,
-                op_span,
-                operands: Box::new([lhs, rhs]),
-                width: Resolved::default(),
-            },
-            span,
-        }
-    }
-
-    /// `base.field`.
-    pub fn field(base: Expr, field: Ident, span: Span) -> Expr {
-        Expr {
-            kind: ExprKind::Field(Box::new(FieldAccess { base, field })),
-            span,
-        }
-    }
-
-    /// A call of `callee` with `args`.
-    pub fn call(
-        callee: PathName,
-        callee_span: Span,
-        args: impl Into<Box<[Expr]>>,
-        span: Span,
-    ) -> Expr {
-        Expr {
-            kind: ExprKind::Call(Box::new(CallExpr {
-                callee,
-                callee_span,
-                args: args.into(),
-            })),
-            span,
-        }
-    }
-
-    /// A struct literal.
-    pub fn struct_lit(name: Ident, fields: impl Into<Box<[(Ident, Expr)]>>, span: Span) -> Expr {
-        Expr {
-            kind: ExprKind::Struct(Box::new(StructLit {
-                name,
-                fields: fields.into(),
-            })),
-            span,
-        }
-    }
-
-    /// Visit this expression and every sub-expression, pre-order.
-    /// Depth is bounded at parse time, so recursion here is safe.
-    pub fn walk<'a>(&'a self, f: &mut dyn FnMut(&'a Expr)) {
-        f(self);
-        match &self.kind {
-            ExprKind::Binary { operands, .. } => {
-                let [lhs, rhs] = &**operands;
-                lhs.walk(f);
-                rhs.walk(f);
-            }
-            ExprKind::Field(fa) => fa.base.walk(f),
-            ExprKind::Call(c) => c.args.iter().for_each(|a| a.walk(f)),
-            ExprKind::Struct(s) => s.fields.iter().for_each(|(_, e)| e.walk(f)),
-            _ => {}
-        }
     }
 }
 

@@ -11,14 +11,14 @@ pub const DEFAULT_DIR_VERSION: &str = "0.1";
 
 // ------------------------------------------------------------ expressions
 
-pub fn expr_to_string(e: &Expr) -> String {
+pub fn expr_to_string(e: Expr<'_>) -> String {
     let mut s = String::new();
     write_expr(&mut s, e);
     s
 }
 
-fn needs_parens(e: &Expr, min_prec: u8, strictly: bool) -> bool {
-    match &e.kind {
+fn needs_parens(e: Expr<'_>, min_prec: u8, strictly: bool) -> bool {
+    match e.kind() {
         ExprKind::Binary { op, .. } => {
             if strictly {
                 op.precedence() <= min_prec
@@ -30,7 +30,7 @@ fn needs_parens(e: &Expr, min_prec: u8, strictly: bool) -> bool {
     }
 }
 
-fn write_sub(out: &mut String, e: &Expr, parens: bool) {
+fn write_sub(out: &mut String, e: Expr<'_>, parens: bool) {
     if parens {
         out.push('(');
         write_expr(out, e);
@@ -40,17 +40,16 @@ fn write_sub(out: &mut String, e: &Expr, parens: bool) {
     }
 }
 
-fn write_expr(out: &mut String, e: &Expr) {
-    match &e.kind {
+fn write_expr(out: &mut String, e: Expr<'_>) {
+    match e.kind() {
         ExprKind::Int(v) => {
             let _ = write!(out, "{v}");
         }
-        ExprKind::Float(v) => out.push_str(&float_text(*v)),
-        ExprKind::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        ExprKind::Float(v) => out.push_str(&float_text(v)),
+        ExprKind::Bool(b) => out.push_str(if b { "true" } else { "false" }),
         ExprKind::Str(s) => out.push_str(&quote(s)),
         ExprKind::Path(p) => out.push_str(p.text()),
-        ExprKind::Binary { op, operands, .. } => {
-            let [lhs, rhs] = &**operands;
+        ExprKind::Binary { op, lhs, rhs, .. } => {
             let p = op.precedence();
             write_sub(out, lhs, needs_parens(lhs, p, false));
             out.push(' ');
@@ -58,14 +57,12 @@ fn write_expr(out: &mut String, e: &Expr) {
             out.push(' ');
             write_sub(out, rhs, needs_parens(rhs, p, true));
         }
-        ExprKind::Field(fa) => {
-            let (base, field) = (&fa.base, &fa.field);
-            write_sub(out, base, matches!(base.kind, ExprKind::Binary { .. }));
+        ExprKind::Field { base, field } => {
+            write_sub(out, base, matches!(base.kind(), ExprKind::Binary { .. }));
             out.push('.');
-            out.push_str(&field.name);
+            out.push_str(field.name);
         }
-        ExprKind::Call(ce) => {
-            let (callee, args) = (&ce.callee, &ce.args);
+        ExprKind::Call { callee, args, .. } => {
             out.push_str(callee.text());
             out.push('(');
             for (i, a) in args.iter().enumerate() {
@@ -76,15 +73,14 @@ fn write_expr(out: &mut String, e: &Expr) {
             }
             out.push(')');
         }
-        ExprKind::Struct(sl) => {
-            let (name, fields) = (&sl.name, &sl.fields);
-            out.push_str(&name.name);
+        ExprKind::Struct { name, fields } => {
+            out.push_str(name.name);
             out.push('{');
             for (i, (f, v)) in fields.iter().enumerate() {
                 if i > 0 {
                     out.push_str(", ");
                 }
-                out.push_str(&f.name);
+                out.push_str(f.name);
                 out.push_str(": ");
                 write_expr(out, v);
             }
@@ -299,7 +295,7 @@ pub fn to_text(p: &Program) -> String {
             for (si, s) in pr.body.iter().enumerate() {
                 comments(&mut o, Place::Stmt(fi, pi, si), "    ");
                 o.push_str("    ");
-                o.push_str(&stmt_text(s));
+                o.push_str(&stmt_text(p, s));
                 o.push('\n');
             }
             comments(&mut o, Place::ProcEnd(fi, pi), "    ");
@@ -340,7 +336,8 @@ pub fn to_text(p: &Program) -> String {
     o
 }
 
-fn stmt_text(s: &Stmt) -> String {
+fn stmt_text(p: &Program, s: &Stmt) -> String {
+    let expr_to_string = |r: &ExprRoot| expr_to_string(p.expr(*r));
     match &s.kind {
         StmtKind::Let { name, expr } => format!("let {} = {};", name.name, expr_to_string(expr)),
         StmtKind::Constrain { predicate } => format!("constrain {};", expr_to_string(predicate)),
@@ -370,7 +367,8 @@ fn lit_json(l: &LitValue) -> Value {
     }
 }
 
-fn stmt_json(s: &Stmt) -> Value {
+fn stmt_json(p: &Program, s: &Stmt) -> Value {
+    let expr_to_string = |r: &ExprRoot| expr_to_string(p.expr(*r));
     match &s.kind {
         StmtKind::Let { name, expr } => {
             json!({ "Let": { "name": name.name, "expr": expr_to_string(expr) } })
@@ -388,10 +386,10 @@ fn stmt_json(s: &Stmt) -> Value {
             json!({ "Return": { "expr": expr.as_ref().map(expr_to_string) } })
         }
         StmtKind::Call { call, result } => {
-            let (target, args) = match &call.kind {
-                ExprKind::Call(ce) => (
-                    ce.callee.text().to_string(),
-                    ce.args.iter().map(expr_to_string).collect::<Vec<_>>(),
+            let (target, args) = match p.expr(*call).kind() {
+                ExprKind::Call { callee, args, .. } => (
+                    callee.text().to_string(),
+                    args.iter().map(self::expr_to_string).collect::<Vec<_>>(),
                 ),
                 _ => (expr_to_string(call), Vec::new()),
             };
@@ -439,7 +437,7 @@ pub fn to_json_value(p: &Program) -> Value {
                     );
                     m.insert(
                         "body".into(),
-                        Value::Array(pr.body.iter().map(stmt_json).collect()),
+                        Value::Array(pr.body.iter().map(|s| stmt_json(p, s)).collect()),
                     );
                     if let Some(l) = &pr.locals {
                         m.insert("locals".into(), l.to_value());
@@ -488,8 +486,8 @@ pub fn write_json(p: &Program, mut w: impl std::io::Write) -> std::io::Result<()
 }
 
 struct ProgramJson<'a>(&'a Program);
-struct ForgeJson<'a>(&'a Forge);
-struct ProcJson<'a>(&'a Proc);
+struct ForgeJson<'a>(&'a Program, &'a Forge);
+struct ProcJson<'a>(&'a Program, &'a Proc);
 
 /// A sequence made as it is written.
 struct Each<I>(std::cell::Cell<Option<I>>);
@@ -515,7 +513,7 @@ impl serde::Serialize for ProgramJson<'_> {
         if let Some(v) = p.version.as_ref().filter(|v| v.name != DEFAULT_DIR_VERSION) {
             m.serialize_entry("dir_version", v.name.as_str())?;
         }
-        m.serialize_entry("forges", &each(p.forges.iter().map(ForgeJson)))?;
+        m.serialize_entry("forges", &each(p.forges.iter().map(|f| ForgeJson(p, f))))?;
         if let Some(t) = &p.types {
             m.serialize_entry("types", t)?;
         }
@@ -526,11 +524,11 @@ impl serde::Serialize for ProgramJson<'_> {
 impl serde::Serialize for ForgeJson<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
-        let f = self.0;
+        let (p, f) = (self.0, self.1);
         let mut m = s.serialize_map(None)?;
         m.serialize_entry("name", f.name.name.as_str())?;
         m.serialize_entry("shapes", &each(f.shapes.iter().map(shape_json)))?;
-        m.serialize_entry("procs", &each(f.procs.iter().map(ProcJson)))?;
+        m.serialize_entry("procs", &each(f.procs.iter().map(|pr| ProcJson(p, pr))))?;
         m.serialize_entry("binds", &each(f.binds.iter().map(bind_json)))?;
         m.end()
     }
@@ -539,7 +537,7 @@ impl serde::Serialize for ForgeJson<'_> {
 impl serde::Serialize for ProcJson<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
-        let pr = self.0;
+        let (p, pr) = (self.0, self.1);
         let mut m = s.serialize_map(None)?;
         m.serialize_entry("regime", pr.regime.symbol())?;
         m.serialize_entry("name", pr.name.name.as_str())?;
@@ -550,7 +548,7 @@ impl serde::Serialize for ProcJson<'_> {
             "qualifiers",
             &each(pr.qualifiers.iter().map(|q| q.name.as_str())),
         )?;
-        m.serialize_entry("body", &each(pr.body.iter().map(stmt_json)))?;
+        m.serialize_entry("body", &each(pr.body.iter().map(|s| stmt_json(p, s))))?;
         if let Some(l) = &pr.locals {
             m.serialize_entry("locals", l)?;
         }

@@ -97,6 +97,8 @@ pub(crate) fn load_text_pest(src: &str) -> R<Program> {
     let mut version = None;
     let mut forges = Vec::new();
     let mut types = None;
+    // The program's one arena (shared by the operator parser's callbacks).
+    let ex = std::cell::RefCell::new(Exprs::default());
     for item in file.into_inner() {
         match item.as_rule() {
             Rule::header => {
@@ -124,16 +126,19 @@ pub(crate) fn load_text_pest(src: &str) -> R<Program> {
                 }
                 types = Some(embedded_json(item)?.verbatim("`types`")?)
             }
-            Rule::forge => forges.push(forge(item)?),
+            Rule::forge => forges.push(forge(item, &ex)?),
             _ => {}
         }
     }
+    let mut ex = ex.into_inner();
+    ex.shrink();
     Ok(Program {
         version,
         forges,
         types,
         form: SourceForm::Text,
         comments: comments_of(src),
+        exprs: vec![ex],
     })
 }
 
@@ -288,7 +293,10 @@ fn embedded_json(p: Pair<'_, Rule>) -> R<crate::json::Json> {
     build_json(j, 0)
 }
 
-fn forge(p: Pair<'_, Rule>) -> R<Forge> {
+/// The arena the program's expressions go to.
+type Ex = std::cell::RefCell<Exprs>;
+
+fn forge(p: Pair<'_, Rule>, ex: &Ex) -> R<Forge> {
     let sp = span(&p);
     let mut it = parts(p).into_iter();
     let name = ident(&it.next().ok_or_else(|| missing(sp, "forge name"))?);
@@ -312,7 +320,7 @@ fn forge(p: Pair<'_, Rule>) -> R<Forge> {
                     span: ssp,
                 });
             }
-            Rule::proc => f.procs.push(proc(item)?),
+            Rule::proc => f.procs.push(proc(item, ex)?),
             Rule::bind => f.binds.push(bind(item)?),
             _ => {}
         }
@@ -336,7 +344,7 @@ fn field(p: Pair<'_, Rule>) -> R<Field> {
     })
 }
 
-fn proc(p: Pair<'_, Rule>) -> R<Proc> {
+fn proc(p: Pair<'_, Rule>, ex: &Ex) -> R<Proc> {
     let sp = span(&p);
     let mut it = parts(p).into_iter();
     let rp = it.next().ok_or_else(|| missing(sp, "regime"))?;
@@ -371,7 +379,7 @@ fn proc(p: Pair<'_, Rule>) -> R<Proc> {
                 }
             }
             Rule::locals => pr.locals = Some(embedded_json(item)?.verbatim("`locals`")?),
-            _ => pr.body.push(stmt(item)?),
+            _ => pr.body.push(stmt(item, ex)?),
         }
     }
     Ok(pr)
@@ -451,29 +459,35 @@ fn literal(p: Pair<'_, Rule>) -> R<Literal> {
 /// An expression, under the same per-expression nesting limit JSON DIR's
 /// expression strings have: one limit for both forms, so `fmt --to json`
 /// output always loads.
-fn expr(p: Pair<'_, Rule>) -> R<Expr> {
+fn expr_id(p: Pair<'_, Rule>, ex: &Ex) -> R<ExprId> {
     let id = |o: usize| o;
     let start = p.as_span().start();
     crate::expr::prescan_expr(p.as_str(), &|o| start + o)?;
-    Ok(build_expr(p, &id)?.0)
+    Ok(build_expr(p, &id, ex)?.0)
+}
+
+fn expr(p: Pair<'_, Rule>, ex: &Ex) -> R<ExprRoot> {
+    Ok(ExprRoot::new(0, expr_id(p, ex)?))
 }
 
 /// A call statement's `path(args)`. Its arguments are expressions of their
 /// own, under the per-expression limits each, as in JSON DIR, where every
 /// argument is its own string: the call around them adds no level, so the
 /// two forms accept the same calls.
-fn call_statement(p: Pair<'_, Rule>) -> R<Expr> {
+fn call_statement(p: Pair<'_, Rule>, ex: &Ex) -> R<ExprRoot> {
     let span = span(&p);
     let mut it = p.into_inner();
     let callee = it.next().ok_or_else(|| missing(span, "callee"))?;
     let callee_span = self::span(&callee);
+    let args = it.map(|a| expr_id(a, ex)).collect::<R<Vec<_>>>()?;
     // `path` is compound-atomic: its text is the segments as written.
-    let callee = PathName::from_text(callee.as_str());
-    let args = it.map(expr).collect::<R<Vec<_>>>()?;
-    Ok(Expr::call(callee, callee_span, args, span))
+    let call = ex
+        .borrow_mut()
+        .call(callee.as_str(), callee_span, args, span);
+    Ok(ExprRoot::new(0, call))
 }
 
-fn stmt(p: Pair<'_, Rule>) -> R<Stmt> {
+fn stmt(p: Pair<'_, Rule>, ex: &Ex) -> R<Stmt> {
     let sp = span(&p);
     let rule = p.as_rule();
     let mut it = parts(p).into_iter();
@@ -483,27 +497,27 @@ fn stmt(p: Pair<'_, Rule>) -> R<Stmt> {
             let name = ident(&next("name")?);
             StmtKind::Let {
                 name,
-                expr: expr(next("expression")?)?,
+                expr: expr(next("expression")?, ex)?,
             }
         }
         Rule::constrain_s => StmtKind::Constrain {
-            predicate: expr(next("predicate")?)?,
+            predicate: expr(next("predicate")?, ex)?,
         },
         Rule::prove_s => {
             let name = ident(&next("name")?);
             StmtKind::Prove {
                 name,
-                from: expr(next("expression")?)?,
+                from: expr(next("expression")?, ex)?,
             }
         }
         Rule::return_s => StmtKind::Return {
             expr: match it.next() {
-                Some(e) => Some(expr(e)?),
+                Some(e) => Some(expr(e, ex)?),
                 None => None,
             },
         },
         Rule::call_s => {
-            let call = call_statement(next("call")?)?;
+            let call = call_statement(next("call")?, ex)?;
             StmtKind::Call {
                 call,
                 result: it.next().map(|r| ident(&r)),
@@ -524,7 +538,7 @@ fn stmt(p: Pair<'_, Rule>) -> R<Stmt> {
             }
             StmtKind::Effect {
                 kind,
-                payload: expr(next("payload")?)?,
+                payload: expr(next("payload")?, ex)?,
             }
         }
         Rule::later_s => {

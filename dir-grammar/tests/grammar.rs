@@ -21,8 +21,8 @@ fn precedence_follows_the_spec_grammar() {
     ];
     for (src, printed, top) in cases {
         let e = parse_standalone(src).unwrap();
-        assert_eq!(expr_to_string(&e), printed, "{src}");
-        match e.kind {
+        assert_eq!(expr_to_string(e.root()), printed, "{src}");
+        match e.root().kind() {
             ExprKind::Binary { op, .. } => assert_eq!(op, top, "{src}"),
             other => panic!("{src}: {other:?}"),
         }
@@ -32,7 +32,7 @@ fn precedence_follows_the_spec_grammar() {
 #[test]
 fn word_operators_need_a_word_boundary() {
     let e = parse_standalone("Address Add Order").unwrap();
-    assert_eq!(expr_to_string(&e), "Address Add Order");
+    assert_eq!(expr_to_string(e.root()), "Address Add Order");
     assert!(parse_standalone("x Addy").is_err());
 }
 
@@ -45,10 +45,10 @@ fn spans_inside_json_strings_are_file_offsets_even_through_escapes() {
         panic!()
     };
     let mut found = None;
-    payload.walk(&mut |e| {
-        if let ExprKind::Path(s) = &e.kind {
+    p.expr(*payload).walk(&mut |e| {
+        if let ExprKind::Path(s) = e.kind() {
             if s.segments().next() == Some("zz") {
-                found = Some(e.span);
+                found = Some(e.span());
             }
         }
     });
@@ -113,7 +113,9 @@ fn nesting_limits_hold_without_overflowing_the_stack() {
 #[test]
 fn escapes_decode_as_documented() {
     let e = parse_standalone(r#""q\" b\\ n\n r\r t\t""#).unwrap();
-    let ExprKind::Str(s) = e.kind else { panic!() };
+    let ExprKind::Str(s) = e.root().kind() else {
+        panic!()
+    };
     assert_eq!(s, "q\" b\\ n\n r\r t\t");
 }
 

@@ -147,7 +147,7 @@ impl Engine {
             };
             let e = dir_grammar::parse_standalone(text)
                 .map_err(|e| Box::new(arg_err(format!("`--arg {pn}={text}`: {}", e.message))))?;
-            let v = const_value(c, info.forge, &e, &d.ty, &d.name, d.range)
+            let v = const_value(c, info.forge, e.root(), &d.ty, &d.name, d.range)
                 .map_err(|m| Box::new(arg_err(format!("`--arg {pn}={text}`: {m}"))))?;
             out.push(Some(v));
         }
@@ -158,18 +158,18 @@ impl Engine {
 fn const_value(
     c: &Compiled<'_>,
     forge: usize,
-    e: &Expr,
+    e: Expr<'_>,
     ty: &types::Ty,
     ty_name: &str,
     range: Option<(i64, i64)>,
 ) -> Result<Value, String> {
     use types::Ty;
-    match (&e.kind, ty) {
+    match (e.kind(), ty) {
         (ExprKind::Int(i), Ty::Int(_)) => match range {
-            Some((lo, hi)) if *i < lo || *i > hi => {
+            Some((lo, hi)) if i < lo || i > hi => {
                 Err(format!("{i} is out of range for `{ty_name}` ({lo}..={hi})"))
             }
-            _ => Ok(Value::Int(*i)),
+            _ => Ok(Value::Int(i)),
         },
         (ExprKind::Float(f), Ty::Float(w)) => {
             // Single precision when the table says so (05-types.ron).
@@ -177,24 +177,23 @@ fn const_value(
                 c.ty_names.prim(*w),
                 Some(semantics::PrimKind::Float { single: true })
             );
-            let v = if single { f64::from(*f as f32) } else { *f };
+            let v = if single { f64::from(f as f32) } else { f };
             if v.is_finite() {
                 Ok(Value::Float(v))
             } else {
                 Err(format!("{f} does not fit `{ty_name}`"))
             }
         }
-        (ExprKind::Bool(b), Ty::Bool) => Ok(Value::Bool(*b)),
-        (ExprKind::Str(s), Ty::Str) => Ok(Value::Str(s.clone())),
-        (ExprKind::Struct(sl), Ty::Shape(n)) if *sl.name.name == *c.ty_names.text(*n) => {
-            let fields = &sl.fields;
+        (ExprKind::Bool(b), Ty::Bool) => Ok(Value::Bool(b)),
+        (ExprKind::Str(s), Ty::Str) => Ok(Value::Str(s.to_string())),
+        (ExprKind::Struct { name, fields }, Ty::Shape(n)) if name.name == c.ty_names.text(*n) => {
             let s = c.ty_names.text(*n);
             let shape = c
                 .shape_ty(forge, *n)
                 .ok_or_else(|| format!("unknown shape `{s}`"))?;
             let mut out = Vec::new();
             for (fname, d) in &shape.fields {
-                let matching: Vec<&Expr> = fields
+                let matching: Vec<Expr<'_>> = fields
                     .iter()
                     .filter(|(n, _)| n.name == *fname)
                     .map(|(_, v)| v)
@@ -204,7 +203,7 @@ fn const_value(
                 };
                 out.push((
                     fname.as_str().into(),
-                    const_value(c, forge, fe, &d.ty, &d.name, d.range)?,
+                    const_value(c, forge, *fe, &d.ty, &d.name, d.range)?,
                 ));
             }
             if let Some((extra, _)) = fields

@@ -263,7 +263,8 @@ impl<'c, 'p> Machine<'c, 'p> {
                 env[i] = Some(a);
             }
         }
-        let mut deferred: Vec<&Expr> = Vec::new();
+        let program = self.c.program;
+        let mut deferred: Vec<Expr<'p>> = Vec::new();
         let mut result = Value::Unit;
         'body: for (at, s) in p.body.iter().enumerate() {
             self.step(s.span)?;
@@ -299,7 +300,7 @@ impl<'c, 'p> Machine<'c, 'p> {
                             _ => None,
                         };
                         reg = Some(match s.kind.evaluated() {
-                            Some(e) => self.eval(pi, &env, e)?,
+                            Some(e) => self.eval(pi, &env, program.expr(e))?,
                             None => Value::Unit,
                         });
                     }
@@ -316,14 +317,14 @@ impl<'c, 'p> Machine<'c, 'p> {
                     }
                     Action::Defer => {
                         if let StmtKind::Constrain { predicate } = &s.kind {
-                            deferred.push(predicate);
+                            deferred.push(program.expr(*predicate));
                         }
                     }
                     Action::Witness => {
                         let v = reg.take().unwrap_or(Value::Unit);
                         if v == Value::Bool(false) {
                             let from = match &s.kind {
-                                StmtKind::Prove { from, .. } => from.span,
+                                StmtKind::Prove { from, .. } => program.expr(*from).span(),
                                 _ => s.span,
                             };
                             self.refused_in = Some(pi);
@@ -331,8 +332,11 @@ impl<'c, 'p> Machine<'c, 'p> {
                                 .fail(crate::registry::ADM_PROVE, from, "this predicate is false", "the predicate of `prove` does not hold")
                                 .note("no witness is constructed for a false predicate, and no effect of this run occurred")));
                         }
-                        let w =
-                            self.witness(pi, Value::Str(info.constraint_digest().to_string()), v);
+                        let w = self.witness(
+                            pi,
+                            Value::Str(info.constraint_digest(program).to_string()),
+                            v,
+                        );
                         self.check_size(&w, s.span)?;
                         reg = Some(w);
                     }
@@ -390,19 +394,21 @@ impl<'c, 'p> Machine<'c, 'p> {
         Ok(result)
     }
 
-    fn check_constraints(&mut self, pi: usize, env: &Env, deferred: &[&Expr]) -> Result<(), Stop> {
-        let mut failed: Vec<&Expr> = Vec::new();
+    fn check_constraints(
+        &mut self,
+        pi: usize,
+        env: &Env,
+        deferred: &[Expr<'p>],
+    ) -> Result<(), Stop> {
+        let mut failed: Vec<Expr<'p>> = Vec::new();
         for pred in deferred {
-            if self.eval(pi, env, pred)? != Value::Bool(true) {
-                failed.push(pred);
+            if self.eval(pi, env, *pred)? != Value::Bool(true) {
+                failed.push(*pred);
             }
         }
         for pred in deferred {
-            self.constraint_log.push((
-                pi,
-                pred.span,
-                !failed.iter().any(|f| std::ptr::eq(*f, *pred)),
-            ));
+            self.constraint_log
+                .push((pi, pred.span(), !failed.iter().any(|f| f.same(*pred))));
         }
         let Some(first) = failed.first() else {
             return Ok(());
@@ -411,21 +417,21 @@ impl<'c, 'p> Machine<'c, 'p> {
         let info = &self.c.procs[pi];
         let mut d = *self.fail(
             crate::registry::ADM_CONSTRAINT,
-            first.span,
+            first.span(),
             "this constraint is false",
             format!(
                 "constraint `{}` of `{}` does not hold",
-                expr_to_string(first),
+                expr_to_string(*first),
                 info.qname
             ),
         );
         for other in &failed[1..] {
-            d = d.also(other.span, "also false");
+            d = d.also(other.span(), "also false");
         }
         let mut names = BTreeSet::new();
         for pred in &failed {
             pred.walk(&mut |e| {
-                if let ExprKind::Path(s) = &e.kind {
+                if let ExprKind::Path(s) = e.kind() {
                     if let Some(n) = s.single() {
                         names.insert(n.to_string());
                     }
@@ -445,21 +451,21 @@ impl<'c, 'p> Machine<'c, 'p> {
         Err(Box::new(d.note("constraints hold process-wide (§7.3); the run is inadmissible and no effect of it occurred")))
     }
 
-    fn eval(&mut self, pi: usize, env: &Env, e: &Expr) -> Result<Value, Stop> {
-        match &e.kind {
-            ExprKind::Int(i) => Ok(Value::Int(*i)),
+    fn eval(&mut self, pi: usize, env: &Env, e: Expr<'_>) -> Result<Value, Stop> {
+        match e.kind() {
+            ExprKind::Int(i) => Ok(Value::Int(i)),
             ExprKind::Float(f) => Ok(Value::Float(
                 if self.c.procs[pi]
                     .f32_lits
-                    .contains(&(e.span.start(), e.span.end()))
+                    .contains(&(e.span().start(), e.span().end()))
                 {
-                    f64::from(*f as f32)
+                    f64::from(f as f32)
                 } else {
-                    *f
+                    f
                 },
             )),
-            ExprKind::Bool(b) => Ok(Value::Bool(*b)),
-            ExprKind::Str(s) => Ok(Value::Str(s.clone())),
+            ExprKind::Bool(b) => Ok(Value::Bool(b)),
+            ExprKind::Str(s) => Ok(Value::Str(s.to_string())),
             ExprKind::Path(segs) => {
                 let found = segs
                     .single()
@@ -469,7 +475,7 @@ impl<'c, 'p> Machine<'c, 'p> {
                     let name = segs.text();
                     self.fail(
                         crate::registry::NAME_UNKNOWN,
-                        e.span,
+                        e.span(),
                         "unbound at run time",
                         format!("`{name}` has no value"),
                     )
@@ -478,20 +484,19 @@ impl<'c, 'p> Machine<'c, 'p> {
             ExprKind::Binary {
                 op,
                 op_span,
-                operands,
+                lhs,
+                rhs,
                 width,
             } => {
-                let [lhs, rhs] = &**operands;
                 // Operands are evaluated strictly, left to right (no short circuit).
                 let l = self.eval(pi, env, lhs)?;
                 let r = self.eval(pi, env, rhs)?;
                 let width = self.c.procs[pi].op_width.get(width, &self.c.ty_names);
-                self.binary(*op, width, *op_span, l, r)
+                self.binary(op, width, op_span, l, r)
             }
-            ExprKind::Field(fa) => {
-                let (base, field) = (&fa.base, &fa.field);
+            ExprKind::Field { base, field } => {
                 let b = self.eval(pi, env, base)?;
-                b.field(&field.name).cloned().ok_or_else(|| {
+                b.field(field.name).cloned().ok_or_else(|| {
                     self.fail(
                         crate::registry::FIELD_UNKNOWN,
                         field.span,
@@ -500,9 +505,10 @@ impl<'c, 'p> Machine<'c, 'p> {
                     )
                 })
             }
-            ExprKind::Call(ce) => {
-                let (callee_span, args) = (&ce.callee_span, &ce.args);
-                let target = match self.c.procs[pi].targets.get(*callee_span) {
+            ExprKind::Call {
+                callee_span, args, ..
+            } => {
+                let target = match self.c.procs[pi].targets.get(callee_span) {
                     Some(Target::PhiWitness) => {
                         let digest = match args.first() {
                             Some(a) => self.eval(pi, env, a)?,
@@ -517,7 +523,7 @@ impl<'c, 'p> Machine<'c, 'p> {
                 let Some(target) = target else {
                     return Err(self.fail(
                         crate::registry::CALL_UNKNOWN,
-                        *callee_span,
+                        callee_span,
                         "unresolved",
                         "call target was not resolved",
                     ));
@@ -527,23 +533,22 @@ impl<'c, 'p> Machine<'c, 'p> {
                     let v = self.eval(pi, env, a)?;
                     vals.push(v);
                 }
-                self.step(*callee_span)?;
+                self.step(callee_span)?;
                 // Φ is timeless (§9): calls made inside it cost nothing.
                 if self.timeless == 0 {
                     self.cost_us = self.cost_us.saturating_add(self.tables.time.call_cost_us);
                 }
                 self.run_proc(target, vals)
             }
-            ExprKind::Struct(sl) => {
-                let (name, fields) = (&sl.name, &sl.fields);
+            ExprKind::Struct { name, fields } => {
                 let c = self.c;
-                let shape = c.shape(c.procs[pi].forge, &name.name);
+                let shape = c.shape(c.procs[pi].forge, name.name);
                 // Each given field's value in the shape's slot for it, all
                 // evaluated left to right as written.
                 let mut slots: Vec<Option<Value>> = vec![None; shape.map_or(0, |s| s.fields.len())];
                 for (f, fe) in fields {
                     let v = self.eval(pi, env, fe)?;
-                    if let Some(i) = shape.and_then(|s| s.index_of(&f.name)) {
+                    if let Some(i) = shape.and_then(|s| s.index_of(f.name)) {
                         slots[i] = Some(v);
                     }
                 }
@@ -560,7 +565,7 @@ impl<'c, 'p> Machine<'c, 'p> {
                     let Some(v) = v else {
                         return Err(self.fail(
                             crate::registry::STRUCT_FIELDS,
-                            e.span,
+                            e.span(),
                             "missing field",
                             format!("missing field `{fname}`"),
                         ));
@@ -568,7 +573,7 @@ impl<'c, 'p> Machine<'c, 'p> {
                     out.push((fname.clone(), v));
                 }
                 let v = Value::structure(shape.name.clone(), out);
-                self.check_size(&v, e.span)?;
+                self.check_size(&v, e.span())?;
                 Ok(v)
             }
         }
@@ -599,10 +604,10 @@ impl<'c, 'p> Machine<'c, 'p> {
     /// only computes values: resources are named `qres:<binding>:<n>`, and a
     /// measurement is a classical record naming the resource and its type,
     /// never a simulated physical outcome.
-    fn intrinsic(&mut self, pi: usize, env: &Env, i: usize, args: &[Expr]) -> Result<Value, Stop> {
+    fn intrinsic(&mut self, pi: usize, env: &Env, i: usize, args: Args<'_>) -> Result<Value, Stop> {
         use semantics::datalog::{IntrinsicArg, IntrinsicResult};
         let row = &self.tables.linearity.intrinsics[i];
-        let arg_name = match args.first().map(|a| &a.kind) {
+        let arg_name = match args.first().map(|a| a.kind()) {
             Some(ExprKind::Path(s)) if s.single().is_some() => s.text().to_string(),
             _ => String::new(),
         };
@@ -652,7 +657,7 @@ impl<'c, 'p> Machine<'c, 'p> {
 
     /// The slot of a single name in process `pi`: validation's mark when
     /// it is this name's, else found by name.
-    fn slot(&self, pi: usize, path: &PathName, name: &str) -> Option<usize> {
+    fn slot(&self, pi: usize, path: Path<'_>, name: &str) -> Option<usize> {
         let names = &self.c.procs[pi].env;
         if let Some(i) = path.slot.get().map(|i| i as usize) {
             if names.get_index(i).is_some_and(|(k, _)| k == name) {
@@ -809,9 +814,9 @@ mod mark_tests {
         payload_bytes: 1000,
     };
 
-    fn path_named<'a>(e: &'a Expr, name: &str, out: &mut Vec<&'a PathName>) {
+    fn path_named<'a>(e: Expr<'a>, name: &str, out: &mut Vec<Path<'a>>) {
         e.walk(&mut |e| {
-            if let ExprKind::Path(p) = &e.kind {
+            if let ExprKind::Path(p) = e.kind() {
                 if p.text() == name {
                     out.push(p);
                 }
@@ -833,8 +838,8 @@ mod mark_tests {
         let (mut a, mut b) = (Vec::new(), Vec::new());
         for s in body {
             if let Some(e) = s.kind.evaluated() {
-                path_named(e, "a", &mut a);
-                path_named(e, "b", &mut b);
+                path_named(program.expr(e), "a", &mut a);
+                path_named(program.expr(e), "b", &mut b);
             }
         }
         // p is slot 0, a slot 1, b slot 2: parameters first, then lets.

@@ -165,19 +165,22 @@ pub(crate) fn build(
             .body
             .iter()
             .filter_map(|s| match &s.kind {
-                StmtKind::Constrain { predicate } => Some(predicate),
+                StmtKind::Constrain { predicate } => Some(c.program.expr(*predicate)),
                 _ => None,
             })
             .map(|pred| {
                 // A process may be evaluated several times: false if any
                 // evaluation found it false.
                 let mut held: Option<bool> = None;
-                for (_, _, h) in log.iter().filter(|(q, sp, _)| *q == pi && *sp == pred.span) {
+                for (_, _, h) in log
+                    .iter()
+                    .filter(|(q, sp, _)| *q == pi && *sp == pred.span())
+                {
                     held = Some(held.unwrap_or(true) && *h);
                 }
                 ConstraintX {
                     predicate: expr_to_string(pred),
-                    at: at(pred.span),
+                    at: at(pred.span()),
                     verdict: match held {
                         Some(true) => "holds".into(),
                         Some(false) => "false".into(),

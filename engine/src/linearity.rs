@@ -81,8 +81,8 @@ impl Lower<'_> {
         self.fact(rel, Tuple::of([v, p]));
     }
 
-    fn expr(&mut self, e: &Expr, mode: Mode) {
-        match &e.kind {
+    fn expr(&mut self, e: Expr<'_>, mode: Mode) {
+        match e.kind() {
             ExprKind::Path(segs) => {
                 if let Some(n) = segs.single() {
                     let rel = match (mode, &self.k_moves) {
@@ -92,13 +92,12 @@ impl Lower<'_> {
                         (Mode::Consume, Some(_)) if !self.k_linear.contains(n) => lin::CHECK_LIVE,
                         (Mode::Consume, _) => lin::USE,
                     };
-                    self.mention(n, e.span, rel);
+                    self.mention(n, e.span(), rel);
                 }
             }
             // Inside a predicate, an operand or a field read only reads,
             // even within a call's argument.
-            ExprKind::Binary { operands, .. } => {
-                let [lhs, rhs] = &**operands;
+            ExprKind::Binary { lhs, rhs, .. } => {
                 let m = if mode == Mode::ReadConsume {
                     Mode::Read
                 } else {
@@ -107,8 +106,7 @@ impl Lower<'_> {
                 self.expr(lhs, m);
                 self.expr(rhs, m);
             }
-            ExprKind::Field(fa) => {
-                let base = &fa.base;
+            ExprKind::Field { base, .. } => {
                 let m = if mode == Mode::ReadConsume {
                     Mode::Read
                 } else {
@@ -116,8 +114,11 @@ impl Lower<'_> {
                 };
                 self.expr(base, m)
             }
-            ExprKind::Call(ce) => {
-                let (callee, args, callee_span) = (&ce.callee, &ce.args, &ce.callee_span);
+            ExprKind::Call {
+                callee,
+                args,
+                callee_span,
+            } => {
                 if let Some(moves) = &self.k_moves {
                     let crossing = moves.contains(&(callee_span.start(), callee_span.end()));
                     let m = match mode {
@@ -134,8 +135,8 @@ impl Lower<'_> {
                 }
                 if let Some(i) = crate::validate::intrinsic_of(self.lin, self.c, self.forge, callee)
                 {
-                    if let (IntrinsicArg::Binding, [arg]) = (i.arg, &args[..]) {
-                        if let ExprKind::Path(s) = &arg.kind {
+                    if let (IntrinsicArg::Binding, Some(arg)) = (i.arg, args.only()) {
+                        if let ExprKind::Path(s) = arg.kind() {
                             if let (Some(n), Some(flow)) = (s.single(), &i.flow) {
                                 // In a predicate, only a non-consuming flow reads.
                                 let flow = match mode {
@@ -145,7 +146,7 @@ impl Lower<'_> {
                                     Mode::Read | Mode::ReadConsume => lin::READ_CONSUME.to_string(),
                                     _ => flow.clone(),
                                 };
-                                self.mention_flow(n, arg.span, &flow);
+                                self.mention_flow(n, arg.span(), &flow);
                                 return;
                             }
                         }
@@ -165,8 +166,7 @@ impl Lower<'_> {
                     self.expr(a, m);
                 }
             }
-            ExprKind::Struct(sl) => {
-                let fields = &sl.fields;
+            ExprKind::Struct { fields, .. } => {
                 for (_, fe) in fields {
                     self.expr(fe, mode);
                 }
@@ -185,16 +185,15 @@ impl Lower<'_> {
     }
 
     /// Whether a `let` expression produces an explicit resource.
-    fn yields_resource(&self, e: &Expr) -> bool {
-        let ExprKind::Call(ce) = &e.kind else {
+    fn yields_resource(&self, e: Expr<'_>) -> bool {
+        let ExprKind::Call { callee, args, .. } = e.kind() else {
             return false;
         };
-        let (callee, args) = (&ce.callee, &ce.args);
         match crate::validate::intrinsic_of(self.lin, self.c, self.forge, callee).map(|i| i.result)
         {
             Some(IntrinsicResult::Resource) => true,
             Some(IntrinsicResult::SameAsArg) => {
-                matches!(&args[..], [Expr { kind: ExprKind::Path(s), .. }] if s.single().is_some_and(|n| self.resources.contains(n)))
+                matches!(args.only().map(|a| a.kind()), Some(ExprKind::Path(s)) if s.single().is_some_and(|n| self.resources.contains(n)))
             }
             _ => false,
         }
@@ -259,10 +258,12 @@ pub(crate) fn lower(
         }
     }
     let mut last = p.name.span;
+    let program = c.program;
     for s in &p.body {
         last = s.span;
         match &s.kind {
             StmtKind::Let { name, expr } => {
+                let expr = program.expr(*expr);
                 l.expr(expr, Mode::Consume);
                 let resource = l.yields_resource(expr);
                 let v = l.var(&name.name);
@@ -280,11 +281,12 @@ pub(crate) fn lower(
                     l.fact(lin::RESOURCE, Tuple::of([v]));
                 }
             }
-            StmtKind::Constrain { predicate } => l.expr(predicate, Mode::Read),
-            StmtKind::Prove { from, .. } => l.expr(from, Mode::Read),
-            StmtKind::Effect { payload, .. } => l.expr(payload, Mode::Consume),
-            StmtKind::Return { expr: Some(e) } => l.expr(e, Mode::Consume),
+            StmtKind::Constrain { predicate } => l.expr(program.expr(*predicate), Mode::Read),
+            StmtKind::Prove { from, .. } => l.expr(program.expr(*from), Mode::Read),
+            StmtKind::Effect { payload, .. } => l.expr(program.expr(*payload), Mode::Consume),
+            StmtKind::Return { expr: Some(e) } => l.expr(program.expr(*e), Mode::Consume),
             StmtKind::Call { call, result } => {
+                let call = program.expr(*call);
                 l.expr(call, Mode::Consume);
                 // A discarded result is a binding nobody uses (§4.4.2).
                 let (name, span) = match result {
@@ -292,9 +294,8 @@ pub(crate) fn lower(
                     None => {
                         // Call targets are resolved here: validation records
                         // them only after the body is checked.
-                        let non_unit = match &call.kind {
-                            ExprKind::Call(ce) => {
-                                let callee = &ce.callee;
+                        let non_unit = match call.kind() {
+                            ExprKind::Call { callee, .. } => {
                                 match crate::validate::intrinsic_of(lin, c, info.forge, callee) {
                                     Some(i) => i.result != IntrinsicResult::Unit,
                                     None => {
@@ -319,7 +320,7 @@ pub(crate) fn lower(
                         if !non_unit || k {
                             continue;
                         }
-                        (format!("the result of {}", expr_head(call)), call.span)
+                        (format!("the result of {}", expr_head(call)), call.span())
                     }
                 };
                 let resource = l.yields_resource(call);
@@ -391,9 +392,9 @@ pub(crate) fn check_k_moves(
     }
 }
 
-fn expr_head(e: &Expr) -> String {
-    match &e.kind {
-        ExprKind::Call(ce) => format!("{}(...)", ce.callee.text()),
+fn expr_head(e: Expr<'_>) -> String {
+    match e.kind() {
+        ExprKind::Call { callee, .. } => format!("{}(...)", callee.text()),
         _ => "the call".into(),
     }
 }

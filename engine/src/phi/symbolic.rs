@@ -187,39 +187,38 @@ impl Eval<'_> {
         self.c.shape(self.forge, name)
     }
 
-    fn expr(&self, e: &Expr) -> Result<Sym, Reason> {
-        Ok(match &e.kind {
-            ExprKind::Int(i) => Sym::Val(Value::Int(*i)),
-            ExprKind::Float(f) => Sym::Val(Value::Float(*f)),
-            ExprKind::Bool(b) => Sym::Val(Value::Bool(*b)),
-            ExprKind::Str(s) => Sym::Val(Value::Str(s.clone())),
+    fn expr(&self, e: Expr<'_>) -> Result<Sym, Reason> {
+        Ok(match e.kind() {
+            ExprKind::Int(i) => Sym::Val(Value::Int(i)),
+            ExprKind::Float(f) => Sym::Val(Value::Float(f)),
+            ExprKind::Bool(b) => Sym::Val(Value::Bool(b)),
+            ExprKind::Str(s) => Sym::Val(Value::Str(s.to_string())),
             ExprKind::Path(segs) => match self.env.get(segs.text()) {
                 Some(v) => v.clone(),
                 None => return Err(format!("`{}` is not available to the solver", segs.text())),
             },
-            ExprKind::Field(fa) => match self.expr(&fa.base)? {
+            ExprKind::Field { base, field } => match self.expr(base)? {
                 Sym::Struct(fields) => fields
                     .into_iter()
-                    .find(|(n, _)| *n == fa.field.name)
+                    .find(|(n, _)| *n == field.name)
                     .map(|(_, v)| v)
-                    .ok_or_else(|| format!("no field `{}`", fa.field.name))?,
+                    .ok_or_else(|| format!("no field `{}`", field.name))?,
                 Sym::Val(v) => Sym::Val(
-                    v.field(&fa.field.name)
+                    v.field(field.name)
                         .cloned()
-                        .ok_or_else(|| format!("no field `{}`", fa.field.name))?,
+                        .ok_or_else(|| format!("no field `{}`", field.name))?,
                 ),
                 Sym::Inert => Sym::Inert,
                 _ => return Err("field access on a symbolic value".into()),
             },
-            ExprKind::Struct(sl) => {
-                let (name, fields) = (&sl.name, &sl.fields);
+            ExprKind::Struct { name, fields } => {
                 let mut out = Vec::new();
                 for (f, fe) in fields {
                     out.push((f.name.to_string(), self.expr(fe)?));
                 }
                 // Fields in the shape's order, as evaluation builds the
                 // value (struct equality compares them in order).
-                if let Some(shape) = self.shape(&name.name) {
+                if let Some(shape) = self.shape(name.name) {
                     out.sort_by_key(|(n, _)| shape.fields.iter().position(|(f, _)| f == n));
                 }
                 if out.iter().all(|(_, v)| matches!(v, Sym::Val(_))) {
@@ -230,19 +229,18 @@ impl Eval<'_> {
                             _ => (n.as_str().into(), Value::Unit),
                         })
                         .collect();
-                    Sym::Val(Value::structure(name.name.clone(), vals))
+                    Sym::Val(Value::structure(name.name, vals))
                 } else {
                     Sym::Struct(out)
                 }
             }
             // The earlier dustrun's witness constructor cannot fault.
-            ExprKind::Call(ce)
-                if self.targets.get(ce.callee_span)
-                    == Some(&crate::validate::Target::PhiWitness) =>
+            ExprKind::Call { callee_span, .. }
+                if self.targets.get(callee_span) == Some(&crate::validate::Target::PhiWitness) =>
             {
                 Sym::Inert
             }
-            ExprKind::Call(_) => {
+            ExprKind::Call { .. } => {
                 return Err(
                     "calls inside a Φ existence question are not supported by the solver yet"
                         .into(),
@@ -250,18 +248,18 @@ impl Eval<'_> {
             }
             ExprKind::Binary {
                 op,
-                operands,
+                lhs,
+                rhs,
                 width,
                 ..
             } => {
-                let [lhs, rhs] = &**operands;
                 let l = self.expr(lhs)?;
                 let r = self.expr(rhs)?;
                 let at = self.range(width);
                 if let (Sym::Val(a), Sym::Val(b)) = (&l, &r) {
-                    return Ok(self.constant(*op, at, a, b));
+                    return Ok(self.constant(op, at, a, b));
                 }
-                let v = self.binary(*op, l, r)?;
+                let v = self.binary(op, l, r)?;
                 if let Sym::Int(lin) = &v {
                     self.within_type(lin, at);
                 }
@@ -421,7 +419,8 @@ pub fn question(
     // `Defer` keeps a constraint for the exit row's `CheckConstraints`.
     let steps = &tables.phi_steps;
     let mut parts: Vec<(Form, Constraint)> = Vec::new();
-    let mut deferred: Vec<(usize, &Expr)> = Vec::new();
+    let program = c.program;
+    let mut deferred: Vec<(usize, Expr<'_>)> = Vec::new();
     for (i, s) in info.proc.body.iter().enumerate() {
         let Some(row) = steps
             .steps
@@ -440,7 +439,7 @@ pub fn question(
                 // evaluation runs it whether or not a constraint uses it.
                 Action::Eval => {
                     reg = Some(match s.kind.evaluated() {
-                        Some(e) => ev.expr(e)?,
+                        Some(e) => ev.expr(program.expr(e))?,
                         None => Sym::Val(Value::Unit),
                     })
                 }
@@ -455,11 +454,11 @@ pub fn question(
                 }
                 Action::Defer => {
                     if let StmtKind::Constrain { predicate } = &s.kind {
-                        deferred.push((i, predicate));
+                        deferred.push((i, program.expr(*predicate)));
                     }
                 }
                 Action::Witness => {
-                    let from = s.kind.evaluated().ok_or("a witness of nothing")?;
+                    let from = program.expr(s.kind.evaluated().ok_or("a witness of nothing")?);
                     let side = std::mem::take(&mut *ev.side.borrow_mut());
                     match reg.take() {
                         // A predicate must hold (§7.6); a value only has to
@@ -486,6 +485,7 @@ pub fn question(
         // constraint uses it: a condition of its own, named by the statement.
         let side = std::mem::take(&mut *ev.side.borrow_mut());
         if let (false, false, Some(e)) = (side.is_empty(), witnessed, s.kind.evaluated()) {
+            let e = program.expr(e);
             let text = match s.kind.bound() {
                 Some(n) => format!("let {} = {}", n.name, expr_to_string(e)),
                 None => format!("{} {}", s.kind.tag().to_lowercase(), expr_to_string(e)),
@@ -494,7 +494,7 @@ pub fn question(
                 Form::And(side),
                 Constraint {
                     stmt: i,
-                    span: e.span,
+                    span: e.span(),
                     text: format!("{text} (evaluates without overflow)"),
                     evaluability: true,
                 },
@@ -527,7 +527,7 @@ pub fn question(
 /// arithmetic.
 pub(crate) fn condition(
     stmt: usize,
-    pred: &Expr,
+    pred: Expr<'_>,
     mut side: Vec<Form>,
     f: Form,
 ) -> (Form, Constraint) {
@@ -542,7 +542,7 @@ pub(crate) fn condition(
         form,
         Constraint {
             stmt,
-            span: pred.span,
+            span: pred.span(),
             text: expr_to_string(pred),
             evaluability,
         },

@@ -47,6 +47,8 @@ pub(crate) fn check_proc<'p>(ck: &mut Checker<'_>, c: &Compiled<'p>, pi: usize) 
             .bind(&prm.name.name, (d.ty.clone(), prm.name.span));
     }
     let names = &c.ty_names;
+    let program = c.program;
+    let x = |r: &ExprRoot| program.expr(*r);
     let mut calls = Calls::new(names);
     let mut return_at: Option<Span> = None;
     let mut reported_after_return = false;
@@ -74,11 +76,13 @@ pub(crate) fn check_proc<'p>(ck: &mut Checker<'_>, c: &Compiled<'p>, pi: usize) 
         }
         match &s.kind {
             StmtKind::Let { name, expr } => {
+                let expr = x(expr);
                 let t = infer(ck, c, &scope, expr, &mut calls);
                 let t = literal_var(&mut calls, t, expr);
                 bind_slots[si] = bind(ck, &mut scope, name, t);
             }
             StmtKind::Prove { name, from } => {
+                let from = x(from);
                 calls.in_predicate = true;
                 let t = infer(ck, c, &scope, from, &mut calls);
                 calls.in_predicate = false;
@@ -86,9 +90,10 @@ pub(crate) fn check_proc<'p>(ck: &mut Checker<'_>, c: &Compiled<'p>, pi: usize) 
                 bind_slots[si] = bind(ck, &mut scope, name, Ty::witness(t));
             }
             StmtKind::Effect { payload, .. } => {
-                infer(ck, c, &scope, payload, &mut calls);
+                infer(ck, c, &scope, x(payload), &mut calls);
             }
             StmtKind::Call { call, result } => {
+                let call = x(call);
                 let t = infer(ck, c, &scope, call, &mut calls);
                 match result {
                     Some(name) => {
@@ -99,13 +104,13 @@ pub(crate) fn check_proc<'p>(ck: &mut Checker<'_>, c: &Compiled<'p>, pi: usize) 
                     // (the lowering gives it a binding nobody uses).
                     None if t.fits(&Ty::Unit) || p.regime == Regime::Q => {}
                     None => {
-                        let target = match &call.kind {
-                            ExprKind::Call(ce) => ce.callee.text().to_string(),
+                        let target = match call.kind() {
+                            ExprKind::Call { callee, .. } => callee.text().to_string(),
                             _ => String::new(),
                         };
                         ck.error(
                             crate::registry::CALL_DISCARD,
-                            call.span,
+                            call.span(),
                             format!("the value ({}) is discarded", t.show(names)),
                             format!("call of `{target}` discards its {} result", t.show(names)),
                         )
@@ -117,7 +122,7 @@ pub(crate) fn check_proc<'p>(ck: &mut Checker<'_>, c: &Compiled<'p>, pi: usize) 
             }
             StmtKind::Return { expr } => {
                 return_at = Some(s.span);
-                check_return(ck, c, &scope, &mut calls, pi, expr.as_ref(), s.span);
+                check_return(ck, c, &scope, &mut calls, pi, expr.as_ref().map(x), s.span);
             }
             StmtKind::Constrain { .. } | StmtKind::Later { .. } => {}
         }
@@ -137,6 +142,7 @@ pub(crate) fn check_proc<'p>(ck: &mut Checker<'_>, c: &Compiled<'p>, pi: usize) 
     let scope_all = scope;
     for s in &p.body {
         if let StmtKind::Constrain { predicate } = &s.kind {
+            let predicate = x(predicate);
             calls.in_predicate = true;
             let t = infer(ck, c, &scope_all, predicate, &mut calls);
             calls.in_predicate = false;
@@ -144,7 +150,7 @@ pub(crate) fn check_proc<'p>(ck: &mut Checker<'_>, c: &Compiled<'p>, pi: usize) 
                 let t = calls.resolve(&t);
                 ck.error(
                     crate::registry::CONSTRAIN_BOOL,
-                    predicate.span,
+                    predicate.span(),
                     format!("this is {}", t.show(names)),
                     "a constraint's predicate must be boolean",
                 );
@@ -436,7 +442,7 @@ fn check_return<'p>(
     scope: &Scope<'_, '_>,
     calls: &mut Calls<'_, 'p>,
     pi: usize,
-    expr: Option<&'p Expr>,
+    expr: Option<Expr<'p>>,
     at: Span,
 ) {
     let info = &c.procs[pi];
@@ -446,7 +452,7 @@ fn check_return<'p>(
             infer(ck, c, scope, e, calls);
             ck.error(
                 crate::registry::RET_UNEXPECTED,
-                e.span,
+                e.span(),
                 "value returned here",
                 format!(
                     "process `{}` has no return type but returns a value",
@@ -464,7 +470,7 @@ fn check_return<'p>(
                 let rs = p.ret.as_ref().map(|r| r.span).unwrap_or(p.name.span);
                 ck.error(
                     crate::registry::RET_TYPE,
-                    e.span,
+                    e.span(),
                     format!("this is {t}"),
                     format!(
                         "process `{}` returns {t}, but declares `{}`",

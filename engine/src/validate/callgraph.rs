@@ -188,12 +188,12 @@ pub(crate) fn check_k_linearity(ck: &mut Checker<'_>, c: &Compiled<'_>) {
             .collect();
         // A binding that holds a value received across: the call itself,
         // or a struct literal with it in a field.
-        fn carries(e: &Expr, moves: &BTreeSet<(usize, usize)>) -> bool {
-            match &e.kind {
-                ExprKind::Call(ce) => {
-                    moves.contains(&(ce.callee_span.start(), ce.callee_span.end()))
+        fn carries(e: Expr<'_>, moves: &BTreeSet<(usize, usize)>) -> bool {
+            match e.kind() {
+                ExprKind::Call { callee_span, .. } => {
+                    moves.contains(&(callee_span.start(), callee_span.end()))
                 }
-                ExprKind::Struct(sl) => sl.fields.iter().any(|(_, f)| carries(f, moves)),
+                ExprKind::Struct { fields, .. } => fields.iter().any(|(_, f)| carries(f, moves)),
                 _ => false,
             }
         }
@@ -206,7 +206,7 @@ pub(crate) fn check_k_linearity(ck: &mut Checker<'_>, c: &Compiled<'_>) {
                 | StmtKind::Call {
                     call: expr,
                     result: Some(name),
-                } if carries(expr, &moves) => Some(name.name.to_string()),
+                } if carries(c.program.expr(*expr), &moves) => Some(name.name.to_string()),
                 _ => None,
             })
             .collect();

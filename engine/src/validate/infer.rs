@@ -150,7 +150,7 @@ impl<'t, 'p> Calls<'t, 'p> {
 }
 
 /// A `let` bound to an untyped literal gets a variable its uses decide.
-pub(crate) fn literal_var(calls: &mut Calls, t: Ty, e: &Expr) -> Ty {
+pub(crate) fn literal_var(calls: &mut Calls, t: Ty, e: Expr<'_>) -> Ty {
     let int = match calls.resolve(&t) {
         Ty::IntLit => true,
         Ty::FloatLit => false,
@@ -171,8 +171,8 @@ pub(crate) enum Lit {
 
 /// A literal written where a type meets it: checked (it must fit, §5.3.1)
 /// once every literal variable of the body is decided.
-pub(crate) fn check_literal(calls: &mut Calls, e: &Expr, t: &Ty) {
-    let lit = match e.kind {
+pub(crate) fn check_literal(calls: &mut Calls, e: Expr<'_>, t: &Ty) {
+    let lit = match e.kind() {
         ExprKind::Int(v) => Lit::Int(v),
         ExprKind::Float(f) => Lit::Float(f),
         _ => return,
@@ -193,7 +193,7 @@ pub(crate) fn check_literal(calls: &mut Calls, e: &Expr, t: &Ty) {
         _ => false,
     };
     if !settled {
-        calls.lits.push((lit, e.span, t));
+        calls.lits.push((lit, e.span(), t));
     }
 }
 
@@ -239,7 +239,7 @@ pub(crate) fn intrinsic_of<'t>(
     lin: &'t semantics::datalog::Linearity,
     c: &Compiled<'_>,
     forge: usize,
-    callee: &PathName,
+    callee: Path<'_>,
 ) -> Option<&'t semantics::datalog::Intrinsic> {
     // The intrinsics are a handful of names: asked first, the lookup of
     // the program's processes is made only for a call that names one.
@@ -253,10 +253,10 @@ pub(crate) fn infer<'p>(
     ck: &mut Checker<'_>,
     c: &Compiled<'_>,
     scope: &Scope<'_, '_>,
-    e: &'p Expr,
+    e: Expr<'p>,
     calls: &mut Calls<'_, 'p>,
 ) -> Ty {
-    match &e.kind {
+    match e.kind() {
         ExprKind::Int(_) => Ty::IntLit,
         ExprKind::Float(_) => Ty::FloatLit,
         ExprKind::Bool(_) => Ty::Bool,
@@ -273,7 +273,7 @@ pub(crate) fn infer<'p>(
                 let guess = ck.did_you_mean(n, scope.env.keys());
                 let d = ck.error(
                     crate::registry::NAME_UNKNOWN,
-                    e.span,
+                    e.span(),
                     "not found in this scope",
                     format!("unknown identifier `{n}`"),
                 );
@@ -288,7 +288,7 @@ pub(crate) fn infer<'p>(
             } else {
                 ck.error(
                     crate::registry::NAME_UNKNOWN,
-                    e.span,
+                    e.span(),
                     "a process is not a value",
                     format!("`{}` is not a value", segs.text()),
                 )
@@ -299,15 +299,15 @@ pub(crate) fn infer<'p>(
         ExprKind::Binary {
             op,
             op_span,
-            operands,
+            lhs,
+            rhs,
             width,
         } => {
             // Until decided below, the operator has no type of its own.
             width.clear();
-            let [lhs, rhs] = &**operands;
             let l = infer(ck, c, scope, lhs, calls);
             let r = infer(ck, c, scope, rhs, calls);
-            let Some(row) = ck.operator(*op) else {
+            let Some(row) = ck.operator(op) else {
                 return Ty::Unknown;
             };
             let class = row.class;
@@ -357,16 +357,16 @@ pub(crate) fn infer<'p>(
             let (l, r) = (l.show(&c.ty_names), r.show(&c.ty_names));
             let d = ck.error(
                 crate::registry::TYPE_OPERANDS,
-                *op_span,
+                op_span,
                 format!("`{}` needs {need}", op.word()),
                 format!("`{}` cannot combine {l} and {r}", op.word()),
             );
             d.secondary.push(crate::diag::Label {
-                span: lhs.span,
+                span: lhs.span(),
                 message: format!("this is {l}"),
             });
             d.secondary.push(crate::diag::Label {
-                span: rhs.span,
+                span: rhs.span(),
                 message: format!("this is {r}"),
             });
             d.notes.push("DPL has no implicit conversion (§5.2)".into());
@@ -376,21 +376,20 @@ pub(crate) fn infer<'p>(
                 Ty::Bool
             }
         }
-        ExprKind::Field(fa) => {
-            let (base, field) = (&fa.base, &fa.field);
+        ExprKind::Field { base, field } => {
             let bt = infer(ck, c, scope, base, calls);
             let bt = calls.resolved(bt);
             match &bt {
                 Ty::Unknown => Ty::Unknown,
                 Ty::Shape(s) => {
                     let shape = c.shape_ty(scope.forge, *s);
-                    match shape.and_then(|sh| sh.field(&field.name)) {
+                    match shape.and_then(|sh| sh.field(field.name)) {
                         Some(d) => d.ty.clone(),
                         None => {
                             let s = c.ty_names.text(*s);
                             let fields = shape.map_or(&[][..], |sh| &sh.fields[..]);
                             let names = || fields.iter().map(|(n, _)| n.as_str());
-                            let guess = ck.did_you_mean(&field.name, names());
+                            let guess = ck.did_you_mean(field.name, names());
                             let known = crate::diag::list_capped(names());
                             ck.error(
                                 crate::registry::FIELD_UNKNOWN,
@@ -406,7 +405,7 @@ pub(crate) fn infer<'p>(
                         }
                     }
                 }
-                Ty::Measurement | Ty::Resource(_) => match field.name.as_str() {
+                Ty::Measurement | Ty::Resource(_) => match field.name {
                     "resource" if bt == Ty::Measurement => Ty::Str,
                     "id" if bt != Ty::Measurement => Ty::Str,
                     "ty" => Ty::Str,
@@ -416,7 +415,7 @@ pub(crate) fn infer<'p>(
                         Ty::Unknown
                     }
                 },
-                Ty::Witness(sub) => match field.name.as_str() {
+                Ty::Witness(sub) => match field.name {
                     "kind" | "id" | "proc" | "constraint_digest" => Ty::Str,
                     "subject" => (**sub).clone(),
                     _ => {
@@ -445,9 +444,12 @@ pub(crate) fn infer<'p>(
                 }
             }
         }
-        ExprKind::Call(ce) => {
-            let (callee, callee_span, args) = (&ce.callee, &ce.callee_span, &ce.args);
-            if let Some(t) = infer_intrinsic(ck, c, scope, callee, *callee_span, args, calls) {
+        ExprKind::Call {
+            callee,
+            callee_span,
+            args,
+        } => {
+            if let Some(t) = infer_intrinsic(ck, c, scope, callee, callee_span, args, calls) {
                 return t;
             }
             if callee.single() == Some(PHI_WITNESS)
@@ -459,7 +461,7 @@ pub(crate) fn infer<'p>(
                 if caller.proc.regime != Regime::Phi {
                     ck.error(
                         crate::registry::INTRINSIC_REGIME,
-                        *callee_span,
+                        callee_span,
                         "a Φ intrinsic",
                         format!(
                             "`{PHI_WITNESS}` is an intrinsic of the Φ regime, called from {} process `{}`",
@@ -471,19 +473,19 @@ pub(crate) fn infer<'p>(
                     return Ty::Unknown;
                 }
                 ck.fire(crate::registry::PHI_WITNESS_DIGEST);
-                calls.push((*callee_span, Target::PhiWitness));
+                calls.push((callee_span, Target::PhiWitness));
                 let tys: Vec<Ty> = args.iter().map(|a| infer(ck, c, scope, a, calls)).collect();
                 if tys.len() != 1 || !calls.unify(&tys[0], &Ty::Str) {
                     ck.error(
                         crate::registry::CALL_ARGS,
-                        e.span,
+                        e.span(),
                         "expected one String",
                         "`phi_witness` takes one argument: the constraint digest (a String)",
                     );
                 }
                 return Ty::witness(Ty::Unit);
             }
-            let target = resolve_call(ck, c, scope, callee, *callee_span);
+            let target = resolve_call(ck, c, scope, callee, callee_span);
             // Reserved intrinsic arguments name types; they are not checked
             // as values while the intrinsic is not implemented.
             if target.is_none() && is_intrinsic(c, scope.forge, callee) {
@@ -491,16 +493,16 @@ pub(crate) fn infer<'p>(
             }
             let arg_tys: Vec<(Ty, Span)> = args
                 .iter()
-                .map(|a| (infer(ck, c, scope, a, calls), a.span))
+                .map(|a| (infer(ck, c, scope, a, calls), a.span()))
                 .collect();
             let Some(target) = target else {
                 return Ty::Unknown;
             };
-            calls.push((*callee_span, Target::Proc(target)));
+            calls.push((callee_span, Target::Proc(target)));
             let t = &c.procs[target];
             calls.sites.push(CallSite {
                 callee: target,
-                span: *callee_span,
+                span: callee_span,
                 args_witness: arg_tys
                     .iter()
                     .any(|(a, _)| carries_witness(c, scope.forge, a)),
@@ -513,7 +515,7 @@ pub(crate) fn infer<'p>(
             if t.params.len() != args.len() {
                 ck.error(
                     crate::registry::CALL_ARGS,
-                    e.span,
+                    e.span(),
                     format!("{} argument(s) given", args.len()),
                     format!(
                         "`{}` takes {} argument(s), {} given",
@@ -543,14 +545,13 @@ pub(crate) fn infer<'p>(
             }
             t.ret.as_ref().map(|d| d.ty.clone()).unwrap_or(Ty::Unit)
         }
-        ExprKind::Struct(sl) => {
-            let (name, fields) = (&sl.name, &sl.fields);
-            let Some(shape) = c.shape(scope.forge, &name.name) else {
-                for (_, fe) in fields {
+        ExprKind::Struct { name, fields } => {
+            let Some(shape) = c.shape(scope.forge, name.name) else {
+                for (_, fe) in fields.iter() {
                     infer(ck, c, scope, fe, calls);
                 }
                 let guess =
-                    ck.did_you_mean(&name.name, c.shapes[scope.forge].keys().map(String::as_str));
+                    ck.did_you_mean(name.name, c.shapes[scope.forge].keys().map(String::as_str));
                 ck.error(
                     crate::registry::SHAPE_UNKNOWN,
                     name.span,
@@ -564,12 +565,12 @@ pub(crate) fn infer<'p>(
             // (already an error) are remembered apart, by name.
             let mut given: Vec<Option<Span>> = vec![None; shape.fields.len()];
             let mut strangers: Map<&str, Span> = Map::default();
-            for (fname, fe) in fields {
+            for (fname, fe) in fields.iter() {
                 let t = infer(ck, c, scope, fe, calls);
-                let at = shape.index_of(&fname.name);
+                let at = shape.index_of(fname.name);
                 let prev = match at {
                     Some(i) => given[i],
-                    None => strangers.get(fname.name.as_str()).copied(),
+                    None => strangers.get(fname.name).copied(),
                 };
                 if let Some(prev) = prev {
                     ck.error(
@@ -588,10 +589,10 @@ pub(crate) fn infer<'p>(
                 match at {
                     Some(i) => given[i] = Some(fname.span),
                     None => {
-                        strangers.insert(&fname.name, fname.span);
+                        strangers.insert(fname.name, fname.span);
                     }
                 }
-                match shape.field(&fname.name) {
+                match shape.field(fname.name) {
                     None => {
                         ck.error(
                             crate::registry::STRUCT_FIELDS,
@@ -609,7 +610,7 @@ pub(crate) fn infer<'p>(
                         let t = calls.resolve(&t);
                         ck.error(
                             crate::registry::TYPE_PLACE,
-                            fe.span,
+                            fe.span(),
                             format!("this is {}", t.show(&c.ty_names)),
                             format!(
                                 "field `{}` of `{}` has type `{}`",
@@ -630,7 +631,7 @@ pub(crate) fn infer<'p>(
             if !missing.is_empty() {
                 ck.error(
                     crate::registry::STRUCT_FIELDS,
-                    e.span,
+                    e.span(),
                     format!("missing {}", missing.join(", ")),
                     format!(
                         "struct literal `{}` lacks field(s) {}",
@@ -646,7 +647,7 @@ pub(crate) fn infer<'p>(
 
 /// A call to a reserved regime intrinsic (`q_*`, `phi_*`) that no process of
 /// the forge defines.
-pub(crate) fn is_intrinsic(c: &Compiled<'_>, forge: usize, callee: &PathName) -> bool {
+pub(crate) fn is_intrinsic(c: &Compiled<'_>, forge: usize, callee: Path<'_>) -> bool {
     let last = callee.segments().last().unwrap_or("");
     last.starts_with("phi_") && resolve_ref(c, forge, callee.segments()).is_empty()
 }
@@ -656,9 +657,9 @@ pub(crate) fn infer_intrinsic<'p>(
     ck: &mut Checker<'_>,
     c: &Compiled<'_>,
     scope: &Scope<'_, '_>,
-    callee: &PathName,
+    callee: Path<'_>,
     span: Span,
-    args: &'p [Expr],
+    args: Args<'p>,
     calls: &mut Calls<'_, 'p>,
 ) -> Option<Ty> {
     use semantics::datalog::{IntrinsicArg, IntrinsicResult};
@@ -684,9 +685,9 @@ pub(crate) fn infer_intrinsic<'p>(
     }
     ck.fire(&i.id);
     calls.push((span, Target::Intrinsic(idx)));
-    let arg = match args {
-        [a] => a,
-        _ => {
+    let arg = match args.only() {
+        Some(a) => a,
+        None => {
             ck.error(
                 crate::registry::INTRINSIC_ARG,
                 span,
@@ -696,7 +697,7 @@ pub(crate) fn infer_intrinsic<'p>(
             return Some(Ty::Unknown);
         }
     };
-    let name = match &arg.kind {
+    let name = match arg.kind() {
         ExprKind::Path(s) if s.single().is_some() => s.text().to_string(),
         _ => {
             let want = if i.arg == IntrinsicArg::TypeName {
@@ -706,7 +707,7 @@ pub(crate) fn infer_intrinsic<'p>(
             };
             ck.error(
                 crate::registry::INTRINSIC_ARG,
-                arg.span,
+                arg.span(),
                 format!("expected {want}"),
                 format!("the argument of `{}` must be {want}", i.name),
             );
@@ -719,7 +720,7 @@ pub(crate) fn infer_intrinsic<'p>(
             if !known {
                 ck.error(
                     crate::registry::INTRINSIC_ARG,
-                    arg.span,
+                    arg.span(),
                     "not a resource type or shape",
                     format!(
                         "`{}` needs a shape of this forge or a resource type ({}), found `{name}`",
@@ -747,7 +748,7 @@ pub(crate) fn resolve_call(
     ck: &mut Checker<'_>,
     c: &Compiled<'_>,
     scope: &Scope<'_, '_>,
-    callee: &PathName,
+    callee: Path<'_>,
     span: Span,
 ) -> Option<usize> {
     let found = resolve_ref(c, scope.forge, callee.segments());

@@ -254,15 +254,18 @@ pub struct ProcInfo<'p> {
 }
 
 impl ProcInfo<'_> {
-    /// Digest of the canonical text of the process's constraint set.
-    pub fn constraint_digest(&self) -> &str {
+    /// Digest of the canonical text of the process's constraint set
+    /// (`program` holds the process).
+    pub fn constraint_digest(&self, program: &Program) -> &str {
         self.constraint_digest.get_or_init(|| {
             let constraints: Vec<String> = self
                 .proc
                 .body
                 .iter()
                 .filter_map(|s| match &s.kind {
-                    StmtKind::Constrain { predicate } => Some(expr_to_string(predicate)),
+                    StmtKind::Constrain { predicate } => {
+                        Some(expr_to_string(program.expr(*predicate)))
+                    }
                     _ => None,
                 })
                 .collect();

@@ -1,0 +1,755 @@
+//! Expressions as arenas of small nodes (issue 13's compact model).
+//!
+//! A program's expressions live in arenas (`Exprs`): one for what is
+//! parsed where it is read, and one per batch parsed beside a large file
+//! (`beside.rs`), kept as they are, so that nothing is copied once parsed.
+//! A statement holds where its expression is (`ExprRoot`: an arena and a
+//! node); readers of the model walk it through views (`Expr`, `ExprKind`),
+//! which borrow the arena. Nodes are 32 bytes and laid out in the order
+//! they were parsed (operands before their operator): a walk reads memory
+//! in order, where the boxed tree it replaces cost an allocation per
+//! operator and a pointer to chase per node. Names and strings are kept in
+//! the arena's text, call arguments and struct fields in its item list.
+
+use crate::model::{path_segments, separator_at, BinOp, Resolved};
+use crate::span::Span;
+
+/// A node's number in its arena.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ExprId(u32);
+
+impl ExprId {
+    #[inline]
+    fn at(i: usize) -> ExprId {
+        ExprId(narrow(i))
+    }
+
+    #[inline]
+    fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// Where a statement's expression is: the program's arena and the node.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ExprRoot {
+    chunk: u32,
+    id: ExprId,
+}
+
+impl ExprRoot {
+    /// Stands in a statement until its expression, parsed beside, is put in
+    /// place (`beside::fill`); never left in a loaded program.
+    pub(crate) const PLACEHOLDER: ExprRoot = ExprRoot {
+        chunk: u32::MAX,
+        id: ExprId(u32::MAX),
+    };
+
+    #[inline]
+    pub(crate) fn new(chunk: usize, id: ExprId) -> ExprRoot {
+        ExprRoot {
+            chunk: narrow(chunk),
+            id,
+        }
+    }
+}
+
+/// An arena offset or length in 32 bits: an arena holds what one input of
+/// at most 64 MiB (`error::limits`) says.
+#[inline]
+fn narrow(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+/// Text of the arena's (a name, a decoded string).
+#[derive(Clone, Copy, Debug)]
+struct Text {
+    start: u32,
+    len: u32,
+}
+
+/// A run of the arena's items (call arguments, struct fields).
+#[derive(Clone, Copy, Debug)]
+struct Items {
+    start: u32,
+    len: u32,
+}
+
+/// A call argument (`name` empty) or a struct field and its name. A call's
+/// first item is its callee, a struct literal's its shape's name (`expr`
+/// unused).
+#[derive(Clone, Debug)]
+pub(crate) struct Item {
+    name: Text,
+    span: Span,
+    expr: ExprId,
+}
+
+#[derive(Clone, Debug)]
+enum NodeKind {
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+    Str(Text),
+    Path {
+        text: Text,
+        single: bool,
+        slot: Resolved,
+    },
+    Binary {
+        op: BinOp,
+        op_span: Span,
+        lhs: ExprId,
+        rhs: ExprId,
+        width: Resolved,
+    },
+    Field {
+        base: ExprId,
+        field: Text,
+        field_span: Span,
+    },
+    Call(Items),
+    Struct(Items),
+}
+
+#[derive(Clone, Debug)]
+struct Node {
+    kind: NodeKind,
+    span: Span,
+}
+
+// Every node of a program pays for the largest kind.
+const _: () = assert!(std::mem::size_of::<Node>() <= 32);
+
+/// An arena of expression nodes.
+#[derive(Clone, Debug, Default)]
+pub struct Exprs {
+    nodes: Vec<Node>,
+    text: String,
+    items: Vec<Item>,
+}
+
+/// Where an arena stood (to go back to if a parse gives up), or what it
+/// held.
+#[derive(Clone, Copy)]
+pub(crate) struct Mark {
+    nodes: usize,
+    text: usize,
+    items: usize,
+}
+
+impl Exprs {
+    /// An arena with room for what `like` holds (a batch like the last).
+    pub(crate) fn with_room_of(like: Mark) -> Exprs {
+        Exprs {
+            nodes: Vec::with_capacity(like.nodes),
+            text: String::with_capacity(like.text),
+            items: Vec::with_capacity(like.items),
+        }
+    }
+
+    /// Gives back the room beyond what the arena holds where it is more
+    /// than an eighth (kept for the whole run; a copy where it is made).
+    pub(crate) fn trim(&mut self) {
+        fn trim<T>(v: &mut Vec<T>) {
+            if v.capacity() - v.len() > v.len() / 8 {
+                v.shrink_to_fit();
+            }
+        }
+        trim(&mut self.nodes);
+        trim(&mut self.items);
+        if self.text.capacity() - self.text.len() > self.text.len() / 8 {
+            self.text.shrink_to_fit();
+        }
+    }
+
+    pub(crate) fn mark(&self) -> Mark {
+        Mark {
+            nodes: self.nodes.len(),
+            text: self.text.len(),
+            items: self.items.len(),
+        }
+    }
+
+    /// Forgets what was added since `m`.
+    pub(crate) fn reset(&mut self, m: Mark) {
+        self.nodes.truncate(m.nodes);
+        self.text.truncate(m.text);
+        self.items.truncate(m.items);
+    }
+
+    /// Gives back the room a growing arena holds beyond its nodes: it is
+    /// kept for the whole run.
+    pub(crate) fn shrink(&mut self) {
+        self.nodes.shrink_to_fit();
+        self.text.shrink_to_fit();
+        self.items.shrink_to_fit();
+    }
+
+    /// The nodes of the arena.
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
+    }
+
+    /// The view of node `id`.
+    #[inline]
+    pub fn get(&self, id: ExprId) -> Expr<'_> {
+        Expr { ex: self, id }
+    }
+
+    fn push(&mut self, kind: NodeKind, span: Span) -> ExprId {
+        let id = ExprId::at(self.nodes.len());
+        self.nodes.push(Node { kind, span });
+        id
+    }
+
+    fn text(&mut self, s: &str) -> Text {
+        let start = narrow(self.text.len());
+        self.text.push_str(s);
+        Text {
+            start,
+            len: narrow(s.len()),
+        }
+    }
+
+    #[inline]
+    fn str_of(&self, t: Text) -> &str {
+        let start = t.start as usize;
+        self.text
+            .get(start..start + t.len as usize)
+            .unwrap_or_default()
+    }
+
+    pub(crate) fn int(&mut self, v: i64, span: Span) -> ExprId {
+        self.push(NodeKind::Int(v), span)
+    }
+
+    pub(crate) fn float(&mut self, v: f64, span: Span) -> ExprId {
+        self.push(NodeKind::Float(v), span)
+    }
+
+    pub(crate) fn boolean(&mut self, v: bool, span: Span) -> ExprId {
+        self.push(NodeKind::Bool(v), span)
+    }
+
+    pub(crate) fn string(&mut self, s: &str, span: Span) -> ExprId {
+        let t = self.text(s);
+        self.push(NodeKind::Str(t), span)
+    }
+
+    /// A name or a path, its segments joined by `::` as written.
+    pub(crate) fn path(&mut self, text: &str, span: Span) -> ExprId {
+        let single = separator_at(text).is_none();
+        let text = self.text(text);
+        self.push(
+            NodeKind::Path {
+                text,
+                single,
+                slot: Resolved::default(),
+            },
+            span,
+        )
+    }
+
+    pub(crate) fn binary(
+        &mut self,
+        op: BinOp,
+        op_span: Span,
+        lhs: ExprId,
+        rhs: ExprId,
+        span: Span,
+    ) -> ExprId {
+        self.push(
+            NodeKind::Binary {
+                op,
+                op_span,
+                lhs,
+                rhs,
+                width: Resolved::default(),
+            },
+            span,
+        )
+    }
+
+    pub(crate) fn field(
+        &mut self,
+        base: ExprId,
+        name: &str,
+        name_span: Span,
+        span: Span,
+    ) -> ExprId {
+        let field = self.text(name);
+        self.push(
+            NodeKind::Field {
+                base,
+                field,
+                field_span: name_span,
+            },
+            span,
+        )
+    }
+
+    /// An item of a call or struct literal under construction (kept by the
+    /// parser until its node is made: lists nest).
+    pub(crate) fn item(&mut self, name: &str, span: Span, expr: ExprId) -> Item {
+        Item {
+            name: self.text(name),
+            span,
+            expr,
+        }
+    }
+
+    fn items(&mut self, head: Item, rest: impl IntoIterator<Item = Item>) -> Items {
+        let start = narrow(self.items.len());
+        self.items.push(head);
+        self.items.extend(rest);
+        Items {
+            start,
+            len: narrow(self.items.len()) - start,
+        }
+    }
+
+    /// A call of `callee` (its path as written) with the arguments' nodes.
+    pub(crate) fn call(
+        &mut self,
+        callee: &str,
+        callee_span: Span,
+        args: impl IntoIterator<Item = ExprId>,
+        span: Span,
+    ) -> ExprId {
+        let head = self.item(callee, callee_span, ExprId(u32::MAX));
+        let args = args.into_iter().map(|expr| Item {
+            name: Text { start: 0, len: 0 },
+            span: Span::default(),
+            expr,
+        });
+        let items = self.items(head, args);
+        self.push(NodeKind::Call(items), span)
+    }
+
+    /// A struct literal of shape `name` with its field items (`item`).
+    pub(crate) fn struct_lit(
+        &mut self,
+        name: &str,
+        name_span: Span,
+        fields: impl IntoIterator<Item = Item>,
+        span: Span,
+    ) -> ExprId {
+        let head = self.item(name, name_span, ExprId(u32::MAX));
+        let items = self.items(head, fields);
+        self.push(NodeKind::Struct(items), span)
+    }
+}
+
+/// An expression: a node of an arena, with the arena it is read from.
+#[derive(Clone, Copy)]
+pub struct Expr<'a> {
+    ex: &'a Exprs,
+    id: ExprId,
+}
+
+/// What an expression is, its operands as expressions.
+#[derive(Clone, Copy, Debug)]
+pub enum ExprKind<'a> {
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+    Str(&'a str),
+    /// A name or a qualified path (`x`, `Q::tag`).
+    Path(Path<'a>),
+    Binary {
+        op: BinOp,
+        op_span: Span,
+        lhs: Expr<'a>,
+        rhs: Expr<'a>,
+        /// The type the operation works in, as validation decided it.
+        width: &'a Resolved,
+    },
+    /// `base.field`.
+    Field {
+        base: Expr<'a>,
+        field: IdentRef<'a>,
+    },
+    /// A call `callee(args)`.
+    Call {
+        callee: Path<'a>,
+        callee_span: Span,
+        args: Args<'a>,
+    },
+    /// A struct literal `Name { field: expr, ... }`.
+    Struct {
+        name: IdentRef<'a>,
+        fields: Fields<'a>,
+    },
+}
+
+/// A name as written, with where.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IdentRef<'a> {
+    pub name: &'a str,
+    pub span: Span,
+}
+
+/// No binding: what a callee's path holds (a call resolves by its span).
+static UNRESOLVED: Resolved = Resolved::unresolved();
+
+/// A name or a `::`-qualified path as written, and for a path read as a
+/// value, the binding validation resolved it to.
+#[derive(Clone, Copy)]
+pub struct Path<'a> {
+    text: &'a str,
+    single: bool,
+    /// The binding a single name resolved to (its slot in the process).
+    pub slot: &'a Resolved,
+}
+
+impl<'a> Path<'a> {
+    /// A path of `text`, segments joined by `::`, resolved to nothing.
+    #[inline]
+    pub fn of(text: &'a str) -> Path<'a> {
+        Path {
+            text,
+            single: separator_at(text).is_none(),
+            slot: &UNRESOLVED,
+        }
+    }
+
+    /// The path's text, segments joined by `::`.
+    #[inline]
+    pub fn text(self) -> &'a str {
+        self.text
+    }
+
+    /// The name, when the path is a single segment.
+    #[inline]
+    pub fn single(self) -> Option<&'a str> {
+        self.single.then_some(self.text)
+    }
+
+    #[inline]
+    pub fn segments(self) -> impl Iterator<Item = &'a str> {
+        path_segments(self.text)
+    }
+}
+
+impl std::fmt::Debug for Path<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Path").field(&self.text).finish()
+    }
+}
+
+/// A call's arguments.
+#[derive(Clone, Copy)]
+pub struct Args<'a> {
+    ex: &'a Exprs,
+    items: &'a [Item],
+}
+
+impl<'a> Args<'a> {
+    #[inline]
+    pub fn len(self) -> usize {
+        self.items.len()
+    }
+
+    #[inline]
+    pub fn is_empty(self) -> bool {
+        self.items.is_empty()
+    }
+
+    #[inline]
+    pub fn get(self, i: usize) -> Option<Expr<'a>> {
+        self.items.get(i).map(|it| self.ex.get(it.expr))
+    }
+
+    #[inline]
+    pub fn first(self) -> Option<Expr<'a>> {
+        self.get(0)
+    }
+
+    /// The only argument, if there is exactly one.
+    #[inline]
+    pub fn only(self) -> Option<Expr<'a>> {
+        (self.len() == 1).then(|| self.get(0)).flatten()
+    }
+
+    #[inline]
+    pub fn iter(self) -> ArgsIter<'a> {
+        ArgsIter {
+            ex: self.ex,
+            items: self.items.iter(),
+        }
+    }
+}
+
+impl<'a> IntoIterator for Args<'a> {
+    type Item = Expr<'a>;
+    type IntoIter = ArgsIter<'a>;
+
+    #[inline]
+    fn into_iter(self) -> ArgsIter<'a> {
+        self.iter()
+    }
+}
+
+/// A call's arguments, in order.
+#[derive(Clone)]
+pub struct ArgsIter<'a> {
+    ex: &'a Exprs,
+    items: std::slice::Iter<'a, Item>,
+}
+
+impl<'a> Iterator for ArgsIter<'a> {
+    type Item = Expr<'a>;
+
+    #[inline]
+    fn next(&mut self) -> Option<Expr<'a>> {
+        self.items.next().map(|it| self.ex.get(it.expr))
+    }
+
+    #[inline]
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.items.size_hint()
+    }
+}
+
+impl ExactSizeIterator for ArgsIter<'_> {}
+
+impl std::fmt::Debug for Args<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+/// A struct literal's fields, as written.
+#[derive(Clone, Copy)]
+pub struct Fields<'a> {
+    ex: &'a Exprs,
+    items: &'a [Item],
+}
+
+impl<'a> Fields<'a> {
+    #[inline]
+    pub fn len(self) -> usize {
+        self.items.len()
+    }
+
+    #[inline]
+    pub fn is_empty(self) -> bool {
+        self.items.is_empty()
+    }
+
+    #[inline]
+    pub fn iter(self) -> FieldsIter<'a> {
+        FieldsIter {
+            ex: self.ex,
+            items: self.items.iter(),
+        }
+    }
+}
+
+impl<'a> IntoIterator for Fields<'a> {
+    type Item = (IdentRef<'a>, Expr<'a>);
+    type IntoIter = FieldsIter<'a>;
+
+    #[inline]
+    fn into_iter(self) -> FieldsIter<'a> {
+        self.iter()
+    }
+}
+
+/// A struct literal's fields, in order: each name and value.
+#[derive(Clone)]
+pub struct FieldsIter<'a> {
+    ex: &'a Exprs,
+    items: std::slice::Iter<'a, Item>,
+}
+
+impl<'a> Iterator for FieldsIter<'a> {
+    type Item = (IdentRef<'a>, Expr<'a>);
+
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        let ex = self.ex;
+        self.items.next().map(|it| {
+            (
+                IdentRef {
+                    name: ex.str_of(it.name),
+                    span: it.span,
+                },
+                ex.get(it.expr),
+            )
+        })
+    }
+
+    #[inline]
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.items.size_hint()
+    }
+}
+
+impl ExactSizeIterator for FieldsIter<'_> {}
+
+impl std::fmt::Debug for Fields<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl<'a> Expr<'a> {
+    #[inline]
+    fn node(self) -> &'a Node {
+        &self.ex.nodes[self.id.index()]
+    }
+
+    /// The node's number in its arena.
+    #[inline]
+    pub fn id(self) -> ExprId {
+        self.id
+    }
+
+    #[inline]
+    pub fn span(self) -> Span {
+        self.node().span
+    }
+
+    /// Whether `self` and `other` are the same node of the same arena.
+    #[inline]
+    pub fn same(self, other: Expr<'_>) -> bool {
+        std::ptr::eq(self.ex, other.ex) && self.id == other.id
+    }
+
+    #[inline]
+    fn name(self, it: &Item) -> IdentRef<'a> {
+        IdentRef {
+            name: self.ex.str_of(it.name),
+            span: it.span,
+        }
+    }
+
+    /// The items of a call or struct literal: the head (callee or shape
+    /// name) and the rest.
+    #[inline]
+    fn items(self, r: Items) -> (&'a Item, &'a [Item]) {
+        let start = r.start as usize;
+        let all = &self.ex.items[start..start + r.len as usize];
+        // A list always has its head (`Exprs::items`).
+        (&all[0], &all[1..])
+    }
+
+    // Always inlined: where the caller matches on the result at once, the
+    // two matches become one (no view of the node is built).
+    #[inline(always)]
+    pub fn kind(self) -> ExprKind<'a> {
+        let ex = self.ex;
+        match &self.node().kind {
+            NodeKind::Int(v) => ExprKind::Int(*v),
+            NodeKind::Float(v) => ExprKind::Float(*v),
+            NodeKind::Bool(v) => ExprKind::Bool(*v),
+            NodeKind::Str(t) => ExprKind::Str(ex.str_of(*t)),
+            NodeKind::Path { text, single, slot } => ExprKind::Path(Path {
+                text: ex.str_of(*text),
+                single: *single,
+                slot,
+            }),
+            NodeKind::Binary {
+                op,
+                op_span,
+                lhs,
+                rhs,
+                width,
+            } => ExprKind::Binary {
+                op: *op,
+                op_span: *op_span,
+                lhs: ex.get(*lhs),
+                rhs: ex.get(*rhs),
+                width,
+            },
+            NodeKind::Field {
+                base,
+                field,
+                field_span,
+            } => ExprKind::Field {
+                base: ex.get(*base),
+                field: IdentRef {
+                    name: ex.str_of(*field),
+                    span: *field_span,
+                },
+            },
+            NodeKind::Call(r) => {
+                let (head, rest) = self.items(*r);
+                let callee = self.name(head);
+                ExprKind::Call {
+                    callee: Path::of(callee.name),
+                    callee_span: callee.span,
+                    args: Args { ex, items: rest },
+                }
+            }
+            NodeKind::Struct(r) => {
+                let (head, rest) = self.items(*r);
+                ExprKind::Struct {
+                    name: self.name(head),
+                    fields: Fields { ex, items: rest },
+                }
+            }
+        }
+    }
+
+    /// Visit this expression and every sub-expression, pre-order.
+    /// Depth is bounded at parse time, so recursion here is safe.
+    pub fn walk(self, f: &mut dyn FnMut(Expr<'a>)) {
+        f(self);
+        match self.kind() {
+            ExprKind::Binary { lhs, rhs, .. } => {
+                lhs.walk(f);
+                rhs.walk(f);
+            }
+            ExprKind::Field { base, .. } => base.walk(f),
+            ExprKind::Call { args, .. } => args.iter().for_each(|a| a.walk(f)),
+            ExprKind::Struct { fields, .. } => fields.iter().for_each(|(_, e)| e.walk(f)),
+            _ => {}
+        }
+    }
+}
+
+/// The tree, spans included (what tests compare).
+impl std::fmt::Debug for Expr<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?} @ {:?}", self.kind(), self.span())
+    }
+}
+
+/// An expression with an arena of its own (an argument given on the
+/// command line, an expression parsed alone).
+#[derive(Clone)]
+pub struct ExprTree {
+    exprs: Exprs,
+    root: ExprId,
+}
+
+impl ExprTree {
+    pub(crate) fn new(mut exprs: Exprs, root: ExprId) -> ExprTree {
+        exprs.shrink();
+        ExprTree { exprs, root }
+    }
+
+    #[inline]
+    pub fn root(&self) -> Expr<'_> {
+        self.exprs.get(self.root)
+    }
+}
+
+impl std::fmt::Debug for ExprTree {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.root().fmt(f)
+    }
+}
+
+/// A program's arenas: where its statements' expressions are.
+#[inline]
+pub(crate) fn root_in(chunks: &[Exprs], r: ExprRoot) -> Expr<'_> {
+    chunks[r.chunk as usize].get(r.id)
+}
