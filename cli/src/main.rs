@@ -1319,7 +1319,7 @@ impl Out<'_> {
                 .map(|k| k.realizer)
         };
         let Some(kinds) = report
-            .events
+            .events()
             .iter()
             .map(|e| realizer(&e.kind))
             .collect::<Option<Vec<Realizer>>>()
@@ -1331,7 +1331,7 @@ impl Out<'_> {
             );
             return 70;
         };
-        let total = report.events.len();
+        let total = report.events().len();
         // Standard output closed before dustrun started: no effect is
         // tried, and the run is a realization failure (brief §1).
         if let Some(first) = kinds.iter().position(|k| *k == Realizer::Stdout) {
@@ -1392,7 +1392,7 @@ impl Out<'_> {
         // has taken all of its bytes; a batch is written before any ledger
         // effect after it, so the order across realizers holds.
         let mut out = StdoutEffects::new();
-        for (n, (e, kind)) in report.events.iter().zip(&kinds).enumerate() {
+        for (n, (e, kind)) in report.events().iter().zip(&kinds).enumerate() {
             let failed = match kind {
                 Realizer::Stdout => out.push(n, e.payload.as_bytes()).err(),
                 Realizer::Ledger => match out.write() {
@@ -1441,7 +1441,7 @@ impl Out<'_> {
         realizer: &str,
         err: &std::io::Error,
     ) -> u8 {
-        let total = report.events.len();
+        let total = report.events().len();
         report.trace.realization = Some(engine::trace::Realization {
             realized,
             failed: Some(engine::trace::RealizationFailure {
@@ -1453,7 +1453,7 @@ impl Out<'_> {
             }),
         });
         let _ = self.commit_trace(trace_out, report);
-        let e = &report.events[effect];
+        let e = &report.events()[effect];
         let what = if realized > effect {
             format!(
                 "effect {} of {total} (`{}` at tick {}) was written to the {realizer} but could not be completed: {}; {realized} effect(s) were realized and cannot be taken back",

@@ -448,7 +448,7 @@ pub fn judge(engine: &Engine, case: &JudgeCase, o: &Options, scratch: &Path) -> 
     }
     // The reference's stdout lines: each emit payload's lines.
     let expected = || {
-        r.events
+        r.events()
             .iter()
             .filter(|e| &*e.kind == "emit")
             .flat_map(|e| e.payload.split('\n'))

@@ -236,7 +236,7 @@ fn no_effect_unless_executed_and_every_code_is_catalogued() {
         let t = &r.report.trace;
         if t.outcome != Outcome::Executed {
             assert!(
-                t.effects.events.is_empty() && r.report.events.is_empty(),
+                r.report.events().is_empty(),
                 "{}: effects recorded for a {:?} run",
                 case.id,
                 t.outcome

@@ -13,16 +13,9 @@ use dir_grammar::Span;
 use semantics::{Action, KSteps, PrimKind, Tables};
 use std::collections::BTreeSet;
 
-/// One recorded effect.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Event {
-    /// The effect kind and the process, shared by every event that names
-    /// them: a run may record many events, of few kinds and processes.
-    pub kind: std::sync::Arc<str>,
-    pub payload: String,
-    pub tick: u64,
-    pub proc: std::sync::Arc<str>,
-}
+/// One recorded effect: as the trace keeps it, so that the trace and the
+/// realizer read the same list (a copy for each cost a string per effect).
+pub type Event = crate::trace::EventJson;
 
 pub struct Machine<'c, 'p> {
     tables: &'c Tables,

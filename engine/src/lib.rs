@@ -124,8 +124,6 @@ pub struct Report {
     pub trace: Trace,
     /// Every diagnostic of the stop (the trace's `error` is the first).
     pub diagnostics: Vec<Diagnostic>,
-    /// Effects in order, for the realizer (empty unless executed).
-    pub events: Vec<Event>,
     /// The derivation, when the configuration asked for it and the run got
     /// as far as admission.
     pub explanation: Option<Box<explain::Explanation>>,
@@ -136,6 +134,12 @@ pub struct Report {
 }
 
 impl Report {
+    /// Effects in order, for the realizer (none unless executed): the
+    /// trace's own list.
+    pub fn events(&self) -> &[Event] {
+        &self.trace.effects.events
+    }
+
     /// A usage stop found after the engine decided the run but before any
     /// effect was realized (no realizer, unusable ledger): the run did not
     /// happen, and its trace says so (brief §1).
@@ -150,7 +154,6 @@ impl Report {
         t.realization = None;
         // Nothing ran: no rule decided anything of this run.
         t.rules.clear();
-        self.events.clear();
         self.diagnostics = vec![d];
     }
 }
@@ -170,7 +173,6 @@ impl Engine {
         Report {
             trace: self.trace_header(src, cfg),
             diagnostics: Vec::new(),
-            events: Vec::new(),
             explanation: None,
             needs: Vec::new(),
         }
@@ -486,7 +488,6 @@ impl Engine {
                 return Report {
                     trace,
                     diagnostics: Vec::new(),
-                    events: Vec::new(),
                     explanation: None,
                     needs,
                 };
@@ -606,16 +607,7 @@ impl Engine {
             }
             Ok(v) => {
                 trace.returned = Some(v.tagged());
-                trace.effects.events = m
-                    .events
-                    .iter()
-                    .map(|e| EventJson {
-                        kind: e.kind.clone(),
-                        payload: e.payload.clone(),
-                        tick: e.tick,
-                        proc: e.proc.clone(),
-                    })
-                    .collect();
+                trace.effects.events = m.events;
                 trace.time = Time {
                     tick: m.tick,
                     cost_us: m.cost_us,
@@ -624,7 +616,6 @@ impl Engine {
                 Report {
                     trace,
                     diagnostics: Vec::new(),
-                    events: m.events,
                     explanation,
                     needs: Vec::new(),
                 }
@@ -678,7 +669,6 @@ fn stopped(
     Report {
         trace,
         diagnostics: diags,
-        events: Vec::new(),
         explanation: None,
         needs: Vec::new(),
     }

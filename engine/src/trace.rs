@@ -166,8 +166,11 @@ pub struct Effects {
     pub events: Vec<EventJson>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+/// One effect of the run, in order (what the realizer enacts).
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct EventJson {
+    /// The effect kind and the process, shared by every event that names
+    /// them: a run may record many events, of few kinds and processes.
     pub kind: std::sync::Arc<str>,
     pub payload: String,
     pub tick: u64,
