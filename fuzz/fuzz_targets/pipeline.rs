@@ -50,12 +50,12 @@ fuzz_target!(|data: &[u8]| {
     let report = engine().run(&src, config());
     let t = &report.trace;
     if t.outcome != Outcome::Executed {
+        // (The realizer reads the trace's own list: `Report::events`.)
         assert!(
-            t.effects.events.is_empty() && report.events.is_empty(),
-            "outcome {:?} but {} effects in the trace and {} events for the realizer",
+            report.events().is_empty(),
+            "outcome {:?} but {} effects",
             t.outcome,
-            t.effects.events.len(),
-            report.events.len()
+            report.events().len()
         );
         assert!(
             t.error.is_some(),
@@ -69,11 +69,6 @@ fuzz_target!(|data: &[u8]| {
         );
     } else {
         assert!(t.error.is_none(), "executed with an error: {:?}", t.error);
-        assert_eq!(
-            t.effects.events.len(),
-            report.events.len(),
-            "trace effects and realizer events differ in number"
-        );
     }
     // What the CLI does with every report.
     let trace_json = t.to_json();
