@@ -200,6 +200,9 @@ pub struct ShapeInfo {
     index: Map<String, usize>,
 }
 
+/// Fields a shape has up to which a name is found by comparing names.
+const SCANNED_FIELDS: usize = 8;
+
 impl ShapeInfo {
     pub fn new(name: &str, ty: TyName, fields: Vec<(String, DeclTy)>) -> ShapeInfo {
         let index = fields
@@ -221,8 +224,13 @@ impl ShapeInfo {
         self.index_of(name).map(|i| &self.fields[i].1)
     }
 
-    /// A field's position, by name.
+    /// A field's position, by name. Most shapes have a few fields, found
+    /// by comparing names sooner than by hashing one (a struct literal
+    /// asks for each of its fields when checked and when evaluated).
     pub fn index_of(&self, name: &str) -> Option<usize> {
+        if self.names.len() <= SCANNED_FIELDS {
+            return self.names.iter().position(|n| **n == *name);
+        }
         self.index.get(name).copied()
     }
 }
@@ -744,5 +752,39 @@ mod name_table_tests {
         }
         assert_eq!(ours.get("absent"), None);
         assert_eq!(ours.get_index(slots.len()), None);
+    }
+}
+
+#[cfg(test)]
+mod shape_tests {
+    use super::*;
+
+    /// A field's position is the same whether the shape's names are
+    /// compared one by one (few fields) or hashed (many).
+    #[test]
+    fn fields_are_found_by_name_in_small_and_large_shapes() {
+        let tables = semantics::Tables::defaults().expect("tables");
+        let names = TyNames::new(&tables);
+        let ty = names.get("i64").expect("i64 is a width");
+        for n in [0, 1, SCANNED_FIELDS, SCANNED_FIELDS + 1, 40] {
+            let fields: Vec<(String, DeclTy)> = (0..n)
+                .map(|i| {
+                    let d = DeclTy {
+                        ty: Ty::Int(ty),
+                        name: "i64".into(),
+                        range: None,
+                    };
+                    (format!("f{i}"), d)
+                })
+                .collect();
+            let shape = ShapeInfo::new("S", ty, fields);
+            for i in 0..n {
+                assert_eq!(shape.index_of(&format!("f{i}")), Some(i), "{n} fields");
+                assert_eq!(shape.index.get(&format!("f{i}")).copied(), Some(i));
+            }
+            for missing in ["f", "g0", &format!("f{n}"), ""] {
+                assert_eq!(shape.index_of(missing), None, "{missing} of {n} fields");
+            }
+        }
     }
 }
