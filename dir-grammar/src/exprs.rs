@@ -2,7 +2,9 @@
 //!
 //! A program's expressions live in arenas (`Exprs`): one for what is
 //! parsed where it is read, and one per batch parsed beside a large file
-//! (`beside.rs`), kept as they are, so that nothing is copied once parsed.
+//! (`beside.rs`), which becomes one of the program's as it is (no node is
+//! copied from one arena to another; an arena with much room to spare is
+//! trimmed once, as any list the model keeps).
 //! A statement holds where its expression is (`ExprRoot`: an arena and a
 //! node); readers of the model walk it through views (`Expr`, `ExprKind`),
 //! which borrow the arena. Nodes are 32 bytes and laid out in the order
@@ -55,7 +57,9 @@ impl ExprRoot {
 }
 
 /// An arena offset or length in 32 bits: an arena holds what one input of
-/// at most 64 MiB (`error::limits`) says.
+/// at most 64 MiB (`error::limits`) says, and each node and byte of text
+/// takes at least a byte of input, so no count comes near `u32::MAX` (the
+/// placeholder's, where it would be kept).
 #[inline]
 fn narrow(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
@@ -108,7 +112,11 @@ enum NodeKind {
         field: Text,
         field_span: Span,
     },
-    Call(Items),
+    /// A call: its callee (the first item) is one segment or not.
+    Call {
+        items: Items,
+        single: bool,
+    },
     Struct(Items),
 }
 
@@ -321,6 +329,7 @@ impl Exprs {
         args: impl IntoIterator<Item = ExprId>,
         span: Span,
     ) -> ExprId {
+        let single = separator_at(callee).is_none();
         let head = self.item(callee, callee_span, ExprId(u32::MAX));
         let args = args.into_iter().map(|expr| Item {
             name: Text { start: 0, len: 0 },
@@ -328,7 +337,7 @@ impl Exprs {
             expr,
         });
         let items = self.items(head, args);
-        self.push(NodeKind::Call(items), span)
+        self.push(NodeKind::Call { items, single }, span)
     }
 
     /// A struct literal of shape `name` with its field items (`item`).
@@ -359,8 +368,9 @@ pub enum ExprKind<'a> {
     Float(f64),
     Bool(bool),
     Str(&'a str),
-    /// A name or a qualified path (`x`, `Q::tag`).
-    Path(Path<'a>),
+    /// A name or a qualified path (`x`, `Q::tag`), and the binding
+    /// validation resolved it to (its slot in the process).
+    Path(Path<'a>, &'a Resolved),
     Binary {
         op: BinOp,
         op_span: Span,
@@ -394,30 +404,15 @@ pub struct IdentRef<'a> {
     pub span: Span,
 }
 
-/// No binding: what a callee's path holds (a call resolves by its span).
-static UNRESOLVED: Resolved = Resolved::unresolved();
-
-/// A name or a `::`-qualified path as written, and for a path read as a
-/// value, the binding validation resolved it to.
+/// A name or a `::`-qualified path as written (whether it is one segment
+/// is decided once, when it is parsed).
 #[derive(Clone, Copy)]
 pub struct Path<'a> {
     text: &'a str,
     single: bool,
-    /// The binding a single name resolved to (its slot in the process).
-    pub slot: &'a Resolved,
 }
 
 impl<'a> Path<'a> {
-    /// A path of `text`, segments joined by `::`, resolved to nothing.
-    #[inline]
-    pub fn of(text: &'a str) -> Path<'a> {
-        Path {
-            text,
-            single: separator_at(text).is_none(),
-            slot: &UNRESOLVED,
-        }
-    }
-
     /// The path's text, segments joined by `::`.
     #[inline]
     pub fn text(self) -> &'a str {
@@ -650,11 +645,13 @@ impl<'a> Expr<'a> {
             NodeKind::Float(v) => ExprKind::Float(*v),
             NodeKind::Bool(v) => ExprKind::Bool(*v),
             NodeKind::Str(t) => ExprKind::Str(ex.str_of(*t)),
-            NodeKind::Path { text, single, slot } => ExprKind::Path(Path {
-                text: ex.str_of(*text),
-                single: *single,
+            NodeKind::Path { text, single, slot } => ExprKind::Path(
+                Path {
+                    text: ex.str_of(*text),
+                    single: *single,
+                },
                 slot,
-            }),
+            ),
             NodeKind::Binary {
                 op,
                 op_span,
@@ -679,11 +676,14 @@ impl<'a> Expr<'a> {
                     span: *field_span,
                 },
             },
-            NodeKind::Call(r) => {
-                let (head, rest) = self.items(*r);
+            NodeKind::Call { items, single } => {
+                let (head, rest) = self.items(*items);
                 let callee = self.name(head);
                 ExprKind::Call {
-                    callee: Path::of(callee.name),
+                    callee: Path {
+                        text: callee.name,
+                        single: *single,
+                    },
                     callee_span: callee.span,
                     args: Args { ex, items: rest },
                 }
@@ -752,4 +752,32 @@ impl std::fmt::Debug for ExprTree {
 #[inline]
 pub(crate) fn root_in(chunks: &[Exprs], r: ExprRoot) -> Expr<'_> {
     chunks[r.chunk as usize].get(r.id)
+}
+
+#[cfg(test)]
+mod tests {
+    /// Whether a call's callee and a name are one segment is decided when
+    /// they are parsed, as the text says, by both parsers.
+    #[test]
+    fn paths_know_their_segments() {
+        for (src, callee_single) in [("f(x)", true), ("Φ::g(x)", false), ("a::b::c(x)", false)] {
+            let mut ex = super::Exprs::default();
+            let pest = crate::expr::parse_expr_pest(src, &|o| o, &mut ex).unwrap();
+            let fast = match crate::fast_expr::parse(src, &|o| o, &mut ex) {
+                crate::fast_expr::Parsed::Expr(e) => e,
+                _ => panic!("{src}"),
+            };
+            for root in [pest, fast] {
+                let super::ExprKind::Call { callee, args, .. } = ex.get(root).kind() else {
+                    panic!("{src}")
+                };
+                assert_eq!(callee.single().is_some(), callee_single, "{src}");
+                assert_eq!(callee.segments().count(), callee.text().split("::").count());
+                let Some(super::ExprKind::Path(x, _)) = args.only().map(|a| a.kind()) else {
+                    panic!("{src}")
+                };
+                assert_eq!(x.single(), Some("x"));
+            }
+        }
+    }
 }

@@ -609,11 +609,6 @@ impl PathName {
         }
     }
 
-    /// The path as the expressions' paths are read.
-    pub fn as_path(&self) -> Path<'_> {
-        Path::of(&self.text)
-    }
-
     /// The path's text, segments joined by `::`.
     pub fn text(&self) -> &str {
         &self.text

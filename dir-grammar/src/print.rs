@@ -48,7 +48,7 @@ fn write_expr(out: &mut String, e: Expr<'_>) {
         ExprKind::Float(v) => out.push_str(&float_text(v)),
         ExprKind::Bool(b) => out.push_str(if b { "true" } else { "false" }),
         ExprKind::Str(s) => out.push_str(&quote(s)),
-        ExprKind::Path(p) => out.push_str(p.text()),
+        ExprKind::Path(p, _) => out.push_str(p.text()),
         ExprKind::Binary { op, lhs, rhs, .. } => {
             let p = op.precedence();
             write_sub(out, lhs, needs_parens(lhs, p, false));

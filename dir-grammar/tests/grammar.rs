@@ -46,7 +46,7 @@ fn spans_inside_json_strings_are_file_offsets_even_through_escapes() {
     };
     let mut found = None;
     p.expr(*payload).walk(&mut |e| {
-        if let ExprKind::Path(s) = e.kind() {
+        if let ExprKind::Path(s, _) = e.kind() {
             if s.segments().next() == Some("zz") {
                 found = Some(e.span());
             }

@@ -424,7 +424,7 @@ impl<'c, 'p> Machine<'c, 'p> {
         let mut names = BTreeSet::new();
         for pred in &failed {
             pred.walk(&mut |e| {
-                if let ExprKind::Path(s) = e.kind() {
+                if let ExprKind::Path(s, _) = e.kind() {
                     if let Some(n) = s.single() {
                         names.insert(n.to_string());
                     }
@@ -459,10 +459,10 @@ impl<'c, 'p> Machine<'c, 'p> {
             )),
             ExprKind::Bool(b) => Ok(Value::Bool(b)),
             ExprKind::Str(s) => Ok(Value::Str(s.to_string())),
-            ExprKind::Path(segs) => {
+            ExprKind::Path(segs, mark) => {
                 let found = segs
                     .single()
-                    .and_then(|one| self.slot(pi, segs, one))
+                    .and_then(|one| self.slot(pi, mark, one))
                     .and_then(|i| env.get(i)?.as_ref());
                 found.cloned().ok_or_else(|| {
                     let name = segs.text();
@@ -601,7 +601,7 @@ impl<'c, 'p> Machine<'c, 'p> {
         use semantics::datalog::{IntrinsicArg, IntrinsicResult};
         let row = &self.tables.linearity.intrinsics[i];
         let arg_name = match args.first().map(|a| a.kind()) {
-            Some(ExprKind::Path(s)) if s.single().is_some() => s.text().to_string(),
+            Some(ExprKind::Path(s, _)) if s.single().is_some() => s.text().to_string(),
             _ => String::new(),
         };
         let arg = match row.arg {
@@ -650,9 +650,9 @@ impl<'c, 'p> Machine<'c, 'p> {
 
     /// The slot of a single name in process `pi`: validation's mark when
     /// it is this name's, else found by name.
-    fn slot(&self, pi: usize, path: Path<'_>, name: &str) -> Option<usize> {
+    fn slot(&self, pi: usize, mark: &Resolved, name: &str) -> Option<usize> {
         let names = &self.c.procs[pi].env;
-        if let Some(i) = path.slot.get().map(|i| i as usize) {
+        if let Some(i) = mark.get().map(|i| i as usize) {
             if names.get_index(i).is_some_and(|(k, _)| k == name) {
                 return Some(i);
             }
@@ -807,11 +807,11 @@ mod mark_tests {
         payload_bytes: 1000,
     };
 
-    fn path_named<'a>(e: Expr<'a>, name: &str, out: &mut Vec<Path<'a>>) {
+    fn path_named<'a>(e: Expr<'a>, name: &str, out: &mut Vec<&'a Resolved>) {
         e.walk(&mut |e| {
-            if let ExprKind::Path(p) = e.kind() {
+            if let ExprKind::Path(p, mark) = e.kind() {
                 if p.text() == name {
-                    out.push(p);
+                    out.push(mark);
                 }
             }
         });
@@ -836,8 +836,8 @@ mod mark_tests {
             }
         }
         // p is slot 0, a slot 1, b slot 2: parameters first, then lets.
-        assert_eq!(a[0].slot.get(), Some(1));
-        assert_eq!(b[0].slot.get(), Some(2));
+        assert_eq!(a[0].get(), Some(1));
+        assert_eq!(b[0].get(), Some(2));
         assert_eq!(compiled.procs[0].bind_slots, vec![Some(1), Some(2), None]);
         let run = |compiled: &Compiled<'_>| {
             let mut m = Machine::new(&tables, compiled, BUDGET);
@@ -845,13 +845,13 @@ mod mark_tests {
         };
         assert_eq!(run(&compiled), Ok(Value::Int(-18)));
         // `a` marked as `b`'s slot, `b` as a slot that does not exist.
-        a[0].slot.set(2);
-        b[0].slot.set(7);
+        a[0].set(2);
+        b[0].set(7);
         assert_eq!(run(&compiled), Ok(Value::Int(-18)));
         // Validating again restores the marks.
         let mut ck = Checker::new(&tables);
         let compiled = crate::validate::compile(&mut ck, &program).expect("valid");
-        assert_eq!((a[0].slot.get(), b[0].slot.get()), (Some(1), Some(2)));
+        assert_eq!((a[0].get(), b[0].get()), (Some(1), Some(2)));
         assert_eq!(run(&compiled), Ok(Value::Int(-18)));
     }
 

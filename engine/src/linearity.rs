@@ -83,7 +83,7 @@ impl Lower<'_> {
 
     fn expr(&mut self, e: Expr<'_>, mode: Mode) {
         match e.kind() {
-            ExprKind::Path(segs) => {
+            ExprKind::Path(segs, _) => {
                 if let Some(n) = segs.single() {
                     let rel = match (mode, &self.k_moves) {
                         (Mode::Read, _) => lin::READ,
@@ -136,7 +136,7 @@ impl Lower<'_> {
                 if let Some(i) = crate::validate::intrinsic_of(self.lin, self.c, self.forge, callee)
                 {
                     if let (IntrinsicArg::Binding, Some(arg)) = (i.arg, args.only()) {
-                        if let ExprKind::Path(s) = arg.kind() {
+                        if let ExprKind::Path(s, _) = arg.kind() {
                             if let (Some(n), Some(flow)) = (s.single(), &i.flow) {
                                 // In a predicate, only a non-consuming flow reads.
                                 let flow = match mode {
@@ -193,7 +193,7 @@ impl Lower<'_> {
         {
             Some(IntrinsicResult::Resource) => true,
             Some(IntrinsicResult::SameAsArg) => {
-                matches!(args.only().map(|a| a.kind()), Some(ExprKind::Path(s)) if s.single().is_some_and(|n| self.resources.contains(n)))
+                matches!(args.only().map(|a| a.kind()), Some(ExprKind::Path(s, _)) if s.single().is_some_and(|n| self.resources.contains(n)))
             }
             _ => false,
         }

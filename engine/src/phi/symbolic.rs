@@ -193,7 +193,7 @@ impl Eval<'_> {
             ExprKind::Float(f) => Sym::Val(Value::Float(f)),
             ExprKind::Bool(b) => Sym::Val(Value::Bool(b)),
             ExprKind::Str(s) => Sym::Val(Value::Str(s.to_string())),
-            ExprKind::Path(segs) => match self.env.get(segs.text()) {
+            ExprKind::Path(segs, _) => match self.env.get(segs.text()) {
                 Some(v) => v.clone(),
                 None => return Err(format!("`{}` is not available to the solver", segs.text())),
             },

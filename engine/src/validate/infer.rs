@@ -261,14 +261,14 @@ pub(crate) fn infer<'p>(
         ExprKind::Float(_) => Ty::FloatLit,
         ExprKind::Bool(_) => Ty::Bool,
         ExprKind::Str(_) => Ty::Str,
-        ExprKind::Path(segs) => {
+        ExprKind::Path(segs, mark) => {
             if let Some(n) = segs.single() {
                 if let Some((slot, t)) = scope.lookup_slot(n) {
-                    segs.slot.set(slot);
+                    mark.set(slot);
                     return t.clone();
                 }
                 // Not bound here: no earlier mark may stand.
-                segs.slot.clear();
+                mark.clear();
                 let later = scope.bound_later(n);
                 let guess = ck.did_you_mean(n, scope.env.keys());
                 let d = ck.error(
@@ -698,7 +698,7 @@ pub(crate) fn infer_intrinsic<'p>(
         }
     };
     let name = match arg.kind() {
-        ExprKind::Path(s) if s.single().is_some() => s.text().to_string(),
+        ExprKind::Path(s, _) if s.single().is_some() => s.text().to_string(),
         _ => {
             let want = if i.arg == IntrinsicArg::TypeName {
                 "a type name"
