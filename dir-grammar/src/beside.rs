@@ -158,20 +158,10 @@ impl Pending<'_> {
                 depth,
                 limit,
             } => crate::fast_expr::parse_exactly(src, *at, *end, *depth, *limit, ex),
-            Pending::Call { target, args, span } => {
-                let mark = ex.mark();
-                let mut ids = Vec::with_capacity(args.len());
-                for a in args {
-                    match a.parse(ex) {
-                        Some(id) => ids.push(id),
-                        None => {
-                            ex.reset(mark);
-                            return None;
-                        }
-                    }
-                }
+            Pending::Call { target, args, span } => ex.or_undo(|ex| {
+                let ids: Vec<ExprId> = args.iter().map(|a| a.parse(ex)).collect::<Option<_>>()?;
                 Some(ex.call(target.text(), target.span, ids, *span))
-            }
+            }),
         }
     }
 }

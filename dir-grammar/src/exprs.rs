@@ -157,18 +157,32 @@ impl Exprs {
     }
 
     /// Gives back the room beyond what the arena holds where it is more
-    /// than an eighth (kept for the whole run; a copy where it is made).
+    /// than an eighth: an arena is kept for the whole run (a copy where the
+    /// allocator cannot shrink in place).
     pub(crate) fn trim(&mut self) {
-        fn trim<T>(v: &mut Vec<T>) {
-            if v.capacity() - v.len() > v.len() / 8 {
-                v.shrink_to_fit();
-            }
+        fn spare(len: usize, capacity: usize) -> bool {
+            capacity - len > len / 8
         }
-        trim(&mut self.nodes);
-        trim(&mut self.items);
-        if self.text.capacity() - self.text.len() > self.text.len() / 8 {
+        if spare(self.nodes.len(), self.nodes.capacity()) {
+            self.nodes.shrink_to_fit();
+        }
+        if spare(self.items.len(), self.items.capacity()) {
+            self.items.shrink_to_fit();
+        }
+        if spare(self.text.len(), self.text.capacity()) {
             self.text.shrink_to_fit();
         }
+    }
+
+    /// `parse` into this arena, and what it put there taken back where it
+    /// gives up (`None`): every parser's give-up leaves the arena as it was.
+    pub(crate) fn or_undo<T>(&mut self, parse: impl FnOnce(&mut Exprs) -> Option<T>) -> Option<T> {
+        let mark = self.mark();
+        let found = parse(self);
+        if found.is_none() {
+            self.reset(mark);
+        }
+        found
     }
 
     pub(crate) fn mark(&self) -> Mark {
@@ -184,14 +198,6 @@ impl Exprs {
         self.nodes.truncate(m.nodes);
         self.text.truncate(m.text);
         self.items.truncate(m.items);
-    }
-
-    /// Gives back the room a growing arena holds beyond its nodes: it is
-    /// kept for the whole run.
-    pub(crate) fn shrink(&mut self) {
-        self.nodes.shrink_to_fit();
-        self.text.shrink_to_fit();
-        self.items.shrink_to_fit();
     }
 
     /// The nodes of the arena.
@@ -221,6 +227,15 @@ impl Exprs {
         Text {
             start,
             len: narrow(s.len()),
+        }
+    }
+
+    /// An item's name, with where.
+    #[inline]
+    fn ident(&self, it: &Item) -> IdentRef<'_> {
+        IdentRef {
+            name: self.str_of(it.name),
+            span: it.span,
         }
     }
 
@@ -437,14 +452,30 @@ impl std::fmt::Debug for Path<'_> {
     }
 }
 
-/// A call's arguments.
-#[derive(Clone, Copy)]
-pub struct Args<'a> {
+/// Items of a call or struct literal (after the head), each read as `T`
+/// by `read`: what a call's arguments and a struct's fields share.
+pub struct ItemList<'a, T> {
     ex: &'a Exprs,
     items: &'a [Item],
+    read: fn(&'a Exprs, &'a Item) -> T,
 }
 
-impl<'a> Args<'a> {
+// (By hand: derived, they would ask `T: Copy` of the items read.)
+impl<T> Clone for ItemList<'_, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for ItemList<'_, T> {}
+
+/// A call's arguments.
+pub type Args<'a> = ItemList<'a, Expr<'a>>;
+
+/// A struct literal's fields, as written: each name and value.
+pub type Fields<'a> = ItemList<'a, (IdentRef<'a>, Expr<'a>)>;
+
+impl<'a, T> ItemList<'a, T> {
     #[inline]
     pub fn len(self) -> usize {
         self.items.len()
@@ -456,128 +487,76 @@ impl<'a> Args<'a> {
     }
 
     #[inline]
-    pub fn get(self, i: usize) -> Option<Expr<'a>> {
-        self.items.get(i).map(|it| self.ex.get(it.expr))
+    pub fn get(self, i: usize) -> Option<T> {
+        self.items.get(i).map(|it| (self.read)(self.ex, it))
     }
 
     #[inline]
-    pub fn first(self) -> Option<Expr<'a>> {
+    pub fn first(self) -> Option<T> {
         self.get(0)
     }
 
-    /// The only argument, if there is exactly one.
+    /// The only item, if there is exactly one.
     #[inline]
-    pub fn only(self) -> Option<Expr<'a>> {
+    pub fn only(self) -> Option<T> {
         (self.len() == 1).then(|| self.get(0)).flatten()
     }
 
     #[inline]
-    pub fn iter(self) -> ArgsIter<'a> {
-        ArgsIter {
+    pub fn iter(self) -> ItemIter<'a, T> {
+        ItemIter {
             ex: self.ex,
             items: self.items.iter(),
+            read: self.read,
         }
     }
 }
 
-impl<'a> IntoIterator for Args<'a> {
-    type Item = Expr<'a>;
-    type IntoIter = ArgsIter<'a>;
+impl<'a, T> IntoIterator for ItemList<'a, T> {
+    type Item = T;
+    type IntoIter = ItemIter<'a, T>;
 
     #[inline]
-    fn into_iter(self) -> ArgsIter<'a> {
+    fn into_iter(self) -> ItemIter<'a, T> {
         self.iter()
     }
+}
+
+impl<T: std::fmt::Debug> std::fmt::Debug for ItemList<'_, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+/// The items of an `ItemList`, in order.
+pub struct ItemIter<'a, T> {
+    ex: &'a Exprs,
+    items: std::slice::Iter<'a, Item>,
+    read: fn(&'a Exprs, &'a Item) -> T,
 }
 
 /// A call's arguments, in order.
-#[derive(Clone)]
-pub struct ArgsIter<'a> {
-    ex: &'a Exprs,
-    items: std::slice::Iter<'a, Item>,
-}
+pub type ArgsIter<'a> = ItemIter<'a, Expr<'a>>;
 
-impl<'a> Iterator for ArgsIter<'a> {
-    type Item = Expr<'a>;
+/// A struct literal's fields, in order.
+pub type FieldsIter<'a> = ItemIter<'a, (IdentRef<'a>, Expr<'a>)>;
 
-    #[inline]
-    fn next(&mut self) -> Option<Expr<'a>> {
-        self.items.next().map(|it| self.ex.get(it.expr))
-    }
-
-    #[inline]
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        self.items.size_hint()
-    }
-}
-
-impl ExactSizeIterator for ArgsIter<'_> {}
-
-impl std::fmt::Debug for Args<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_list().entries(self.iter()).finish()
-    }
-}
-
-/// A struct literal's fields, as written.
-#[derive(Clone, Copy)]
-pub struct Fields<'a> {
-    ex: &'a Exprs,
-    items: &'a [Item],
-}
-
-impl<'a> Fields<'a> {
-    #[inline]
-    pub fn len(self) -> usize {
-        self.items.len()
-    }
-
-    #[inline]
-    pub fn is_empty(self) -> bool {
-        self.items.is_empty()
-    }
-
-    #[inline]
-    pub fn iter(self) -> FieldsIter<'a> {
-        FieldsIter {
+impl<T> Clone for ItemIter<'_, T> {
+    fn clone(&self) -> Self {
+        ItemIter {
             ex: self.ex,
-            items: self.items.iter(),
+            items: self.items.clone(),
+            read: self.read,
         }
     }
 }
 
-impl<'a> IntoIterator for Fields<'a> {
-    type Item = (IdentRef<'a>, Expr<'a>);
-    type IntoIter = FieldsIter<'a>;
+impl<T> Iterator for ItemIter<'_, T> {
+    type Item = T;
 
     #[inline]
-    fn into_iter(self) -> FieldsIter<'a> {
-        self.iter()
-    }
-}
-
-/// A struct literal's fields, in order: each name and value.
-#[derive(Clone)]
-pub struct FieldsIter<'a> {
-    ex: &'a Exprs,
-    items: std::slice::Iter<'a, Item>,
-}
-
-impl<'a> Iterator for FieldsIter<'a> {
-    type Item = (IdentRef<'a>, Expr<'a>);
-
-    #[inline]
-    fn next(&mut self) -> Option<Self::Item> {
-        let ex = self.ex;
-        self.items.next().map(|it| {
-            (
-                IdentRef {
-                    name: ex.str_of(it.name),
-                    span: it.span,
-                },
-                ex.get(it.expr),
-            )
-        })
+    fn next(&mut self) -> Option<T> {
+        self.items.next().map(|it| (self.read)(self.ex, it))
     }
 
     #[inline]
@@ -586,24 +565,12 @@ impl<'a> Iterator for FieldsIter<'a> {
     }
 }
 
-impl ExactSizeIterator for FieldsIter<'_> {}
-
-impl std::fmt::Debug for Fields<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_list().entries(self.iter()).finish()
-    }
-}
+impl<T> ExactSizeIterator for ItemIter<'_, T> {}
 
 impl<'a> Expr<'a> {
     #[inline]
     fn node(self) -> &'a Node {
         &self.ex.nodes[self.id.index()]
-    }
-
-    /// The node's number in its arena.
-    #[inline]
-    pub fn id(self) -> ExprId {
-        self.id
     }
 
     #[inline]
@@ -615,14 +582,6 @@ impl<'a> Expr<'a> {
     #[inline]
     pub fn same(self, other: Expr<'_>) -> bool {
         std::ptr::eq(self.ex, other.ex) && self.id == other.id
-    }
-
-    #[inline]
-    fn name(self, it: &Item) -> IdentRef<'a> {
-        IdentRef {
-            name: self.ex.str_of(it.name),
-            span: it.span,
-        }
     }
 
     /// The items of a call or struct literal: the head (callee or shape
@@ -678,21 +637,29 @@ impl<'a> Expr<'a> {
             },
             NodeKind::Call { items, single } => {
                 let (head, rest) = self.items(*items);
-                let callee = self.name(head);
+                let callee = ex.ident(head);
                 ExprKind::Call {
                     callee: Path {
                         text: callee.name,
                         single: *single,
                     },
                     callee_span: callee.span,
-                    args: Args { ex, items: rest },
+                    args: Args {
+                        ex,
+                        items: rest,
+                        read: |ex, it| ex.get(it.expr),
+                    },
                 }
             }
             NodeKind::Struct(r) => {
                 let (head, rest) = self.items(*r);
                 ExprKind::Struct {
-                    name: self.name(head),
-                    fields: Fields { ex, items: rest },
+                    name: ex.ident(head),
+                    fields: Fields {
+                        ex,
+                        items: rest,
+                        read: |ex, it| (ex.ident(it), ex.get(it.expr)),
+                    },
                 }
             }
         }
@@ -732,7 +699,7 @@ pub struct ExprTree {
 
 impl ExprTree {
     pub(crate) fn new(mut exprs: Exprs, root: ExprId) -> ExprTree {
-        exprs.shrink();
+        exprs.trim();
         ExprTree { exprs, root }
     }
 
@@ -756,6 +723,27 @@ pub(crate) fn root_in(chunks: &[Exprs], r: ExprRoot) -> Expr<'_> {
 
 #[cfg(test)]
 mod tests {
+    /// A parse that gives up through `or_undo` leaves the arena as it was
+    /// (nodes, text and items: a textual call statement that is not a call,
+    /// a JSON call statement with a bad argument); one that answers keeps
+    /// what it put there.
+    #[test]
+    fn a_parse_that_gives_up_is_undone() {
+        let mut ex = super::Exprs::default();
+        let map = |o: usize| o;
+        let kept = crate::expr::parse_expr("S{a: f(1, \"x\")}", &map, &mut ex).unwrap();
+        let before = (ex.nodes.len(), ex.text.len(), ex.items.len());
+        let gave_up = ex.or_undo(|ex| {
+            crate::expr::parse_expr("T{b: g(2, \"yy\")}", &map, ex).ok()?;
+            None::<()>
+        });
+        assert!(gave_up.is_none());
+        assert_eq!((ex.nodes.len(), ex.text.len(), ex.items.len()), before);
+        let answered = ex.or_undo(|ex| crate::expr::parse_expr("h(3)", &map, ex).ok());
+        assert!(answered.is_some() && ex.nodes.len() > before.0);
+        assert_eq!(format!("{:?}", ex.get(kept)).matches("\"x\"").count(), 1);
+    }
+
     /// Whether a call's callee and a name are one segment is decided when
     /// they are parsed, as the text says, by both parsers.
     #[test]

@@ -159,16 +159,12 @@ pub(crate) fn parse_exactly(
     limit: usize,
     ex: &mut Exprs,
 ) -> Option<ExprId> {
-    let mark = ex.mark();
-    let mut p = in_file(src, at, depth, limit, ex);
-    let found = p.expr().and_then(|(e, _)| {
+    ex.or_undo(|ex| {
+        let mut p = in_file(src, at, depth, limit, ex);
+        let (e, _) = p.expr()?;
         p.ws();
         (p.i == end && p.too_deep.is_none()).then_some(e)
-    });
-    if found.is_none() {
-        ex.reset(mark);
-    }
-    found
+    })
 }
 
 /// A primary (`call`, `path`, literal, ...) of textual DIR at byte `at`:
@@ -181,15 +177,11 @@ pub(crate) fn parse_primary_at(
     limit: usize,
     ex: &mut Exprs,
 ) -> Option<(ExprId, usize)> {
-    let mark = ex.mark();
-    let mut p = in_file(src, at, depth, limit, ex);
-    let found = p
-        .primary()
-        .and_then(|(e, _)| p.too_deep.is_none().then_some((e, p.i)));
-    if found.is_none() {
-        ex.reset(mark);
-    }
-    found
+    ex.or_undo(|ex| {
+        let mut p = in_file(src, at, depth, limit, ex);
+        let (e, _) = p.primary()?;
+        p.too_deep.is_none().then_some((e, p.i))
+    })
 }
 
 impl<M: Fn(usize) -> usize + ?Sized> P<'_, M> {

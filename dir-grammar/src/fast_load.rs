@@ -420,7 +420,7 @@ impl<'s> L<'s, '_> {
             comments: Vec::new(),
             exprs: vec![{
                 let mut ex = std::mem::take(&mut self.ex);
-                ex.shrink();
+                ex.trim();
                 ex
             }],
         })

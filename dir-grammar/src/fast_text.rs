@@ -341,7 +341,7 @@ impl<'s, 'q> T<'s, 'q> {
             comments: comments_of(self.s),
             exprs: vec![{
                 let mut ex = std::mem::take(&mut self.ex);
-                ex.shrink();
+                ex.trim();
                 ex
             }],
         })
@@ -690,13 +690,12 @@ impl<'s, 'q> T<'s, 'q> {
                 return None;
             }
             let limit = limits::MAX_FILE_NESTING.min(self.depth + limits::MAX_EXPR_NESTING);
-            let mark = self.ex.mark();
-            let (call, end) = parse_primary_at(self.s, self.i, self.depth, limit, &mut self.ex)?;
+            let (s, at, depth) = (self.s, self.i, self.depth);
+            let (call, end) = self.ex.or_undo(|ex| {
+                let (call, end) = parse_primary_at(s, at, depth, limit, ex)?;
+                matches!(ex.get(call).kind(), ExprKind::Call { .. }).then_some((call, end))
+            })?;
             self.i = end;
-            if !matches!(self.ex.get(call).kind(), ExprKind::Call { .. }) {
-                self.ex.reset(mark);
-                return None;
-            }
             let call = ExprRoot::new(0, call);
             let result = if self.try_punct("->") {
                 Some(self.ident()?)

@@ -88,7 +88,7 @@ fn load_json_skipping(
             out.push(forge(f, &format!("forges[{i}]"), skip, &mut ex)?);
         }
     }
-    ex.shrink();
+    ex.trim();
     let types = match obj.opt("types") {
         Some(t) => Some(t.verbatim("`types`")?),
         None => None,

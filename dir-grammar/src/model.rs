@@ -2,7 +2,7 @@
 
 pub use crate::exprs::{
     Args, ArgsIter, Expr, ExprId, ExprKind, ExprRoot, ExprTree, Exprs, Fields, FieldsIter,
-    IdentRef, Path,
+    IdentRef, ItemIter, ItemList, Path,
 };
 use crate::json::Verbatim;
 use crate::span::Span;

@@ -131,7 +131,7 @@ pub(crate) fn load_text_pest(src: &str) -> R<Program> {
         }
     }
     let mut ex = ex.into_inner();
-    ex.shrink();
+    ex.trim();
     Ok(Program {
         version,
         forges,
