@@ -82,7 +82,8 @@ pub struct Program {
 }
 
 impl Program {
-    /// A statement's expression.
+    /// A statement's expression: `r` is a root of one of this program's
+    /// statements (roots are made only by the loaders, with their program).
     #[inline]
     pub fn expr(&self, r: ExprRoot) -> Expr<'_> {
         crate::exprs::root_in(&self.exprs, r)
