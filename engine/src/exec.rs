@@ -536,6 +536,23 @@ impl<'c, 'p> Machine<'c, 'p> {
             ExprKind::Struct { name, fields } => {
                 let c = self.c;
                 let shape = c.shape(c.procs[pi].forge, name.name);
+                // Every field given once in the shape's order (the common
+                // case): each value is its field's as it comes.
+                if let Some(shape) = shape.filter(|sh| {
+                    fields.len() == sh.names.len()
+                        && fields
+                            .iter()
+                            .zip(&sh.names)
+                            .all(|((f, _), n)| f.name == &**n)
+                }) {
+                    let mut out = Vec::with_capacity(shape.names.len());
+                    for ((_, fe), fname) in fields.iter().zip(&shape.names) {
+                        out.push((fname.clone(), self.eval(pi, env, fe)?));
+                    }
+                    let v = Value::structure(shape.name.clone(), out);
+                    self.check_size(&v, e.span())?;
+                    return Ok(v);
+                }
                 // Each given field's value in the shape's slot for it, all
                 // evaluated left to right as written.
                 let mut slots: Vec<Option<Value>> = vec![None; shape.map_or(0, |s| s.fields.len())];

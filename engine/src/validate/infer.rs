@@ -313,11 +313,13 @@ pub(crate) fn infer<'p>(
             let class = row.class;
             let (l, r) = (calls.resolved(l), calls.resolved(r));
             let numeric = l.is_numeric() && r.is_numeric();
+            // An arithmetic operator's result is its operands' type (below).
             let (ok, result, need) = match class {
-                OpClass::Arith => {
-                    let ok = numeric && calls.unify(&l, &r);
-                    (ok, calls.meet(&l, &r), "two numeric operands of one type")
-                }
+                OpClass::Arith => (
+                    numeric && calls.unify(&l, &r),
+                    Ty::Unknown,
+                    "two numeric operands of one type",
+                ),
                 OpClass::Compare => (
                     numeric && calls.unify(&l, &r),
                     Ty::Bool,
@@ -561,6 +563,24 @@ pub(crate) fn infer<'p>(
                 .help = guess;
                 return Ty::Unknown;
             };
+            // Most literals give every field once, in the shape's order
+            // (the compiler's): each is its field's, with no search, and
+            // none can be missing, doubled or strange.
+            let in_order = fields.len() == shape.fields.len()
+                && fields
+                    .iter()
+                    .zip(&shape.fields)
+                    .all(|((f, _), (n, _))| f.name == n.as_str());
+            if in_order {
+                for ((_, fe), (fname, d)) in fields.iter().zip(&shape.fields) {
+                    let t = infer(ck, c, scope, fe, calls);
+                    check_literal(calls, fe, &d.ty);
+                    if !calls.unify(&t, &d.ty) {
+                        struct_field_type(ck, c, calls, t, fe, fname, name.name, &d.name);
+                    }
+                }
+                return Ty::Shape(shape.ty);
+            }
             // Where each field of the shape was given; names the shape lacks
             // (already an error) are remembered apart, by name.
             let mut given: Vec<Option<Span>> = vec![None; shape.fields.len()];
@@ -607,16 +627,7 @@ pub(crate) fn infer<'p>(
                             calls.unify(&t, &d.ty)
                         } =>
                     {
-                        let t = calls.resolve(&t);
-                        ck.error(
-                            crate::registry::TYPE_PLACE,
-                            fe.span(),
-                            format!("this is {}", t.show(&c.ty_names)),
-                            format!(
-                                "field `{}` of `{}` has type `{}`",
-                                fname.name, name.name, d.name
-                            ),
-                        );
+                        struct_field_type(ck, c, calls, t, fe, fname.name, name.name, &d.name);
                     }
                     Some(_) => {}
                 }
@@ -643,6 +654,27 @@ pub(crate) fn infer<'p>(
             Ty::Shape(shape.ty)
         }
     }
+}
+
+/// A struct literal's field given a value of another type than its own.
+#[allow(clippy::too_many_arguments)]
+fn struct_field_type(
+    ck: &mut Checker<'_>,
+    c: &Compiled<'_>,
+    calls: &Calls,
+    t: Ty,
+    fe: Expr<'_>,
+    field: &str,
+    shape: &str,
+    ty: &str,
+) {
+    let t = calls.resolve(&t);
+    ck.error(
+        crate::registry::TYPE_PLACE,
+        fe.span(),
+        format!("this is {}", t.show(&c.ty_names)),
+        format!("field `{field}` of `{shape}` has type `{ty}`"),
+    );
 }
 
 /// A call to a reserved regime intrinsic (`q_*`, `phi_*`) that no process of
