@@ -872,6 +872,38 @@ mod mark_tests {
         assert_eq!(run(&compiled), Ok(Value::Int(-18)));
     }
 
+    /// Validation finds a name through its node's mark only when the
+    /// marked slot holds that name: a stale mark (another name's slot, or
+    /// none of this body's) is looked past, so the types are as before.
+    #[test]
+    fn validation_looks_past_a_wrong_mark() {
+        let src = "dir 0.1;\nforge F {\n  proc K main(p: i64) -> i64 {\n    let a = p Add 1;\n    constrain b;\n    let b = true;\n    return a;\n  }\n}\n";
+        let program = dir_grammar::load_str(src).expect("loads");
+        let tables = Tables::defaults().expect("tables");
+        let check = || {
+            let mut ck = Checker::new(&tables);
+            let ok = crate::validate::compile(&mut ck, &program).is_some();
+            (ok, ck.diags.len())
+        };
+        assert_eq!(check(), (true, 0));
+        let body = &program.forges[0].procs[0].body;
+        let mut b = Vec::new();
+        for s in body {
+            if let StmtKind::Constrain { predicate } = &s.kind {
+                path_named(program.expr(*predicate), "b", &mut b);
+            }
+        }
+        // p is slot 0, a slot 1, b slot 2 (bound after the constraint, so
+        // its mark stands until the constraint is checked). Marked as `a`
+        // (an i64), `b` would make the constraint's predicate a number.
+        assert_eq!(b[0].get(), Some(2));
+        for wrong in [1, 0, 9] {
+            b[0].set(wrong);
+            assert_eq!(check(), (true, 0), "marked {wrong}");
+            assert_eq!(b[0].get(), Some(2));
+        }
+    }
+
     /// An operator's mark selects its type's range: i32 overflows at the
     /// i32 bounds, and a mark is re-decided by every validation.
     #[test]

@@ -124,7 +124,9 @@ pub(crate) fn check_proc<'p>(ck: &mut Checker<'_>, c: &Compiled<'p>, pi: usize) 
                 return_at = Some(s.span);
                 check_return(ck, c, &scope, &mut calls, pi, expr.as_ref().map(x), s.span);
             }
-            StmtKind::Constrain { .. } | StmtKind::Later { .. } => {}
+            // Checked with the whole body's names, below.
+            StmtKind::Constrain { predicate } => scope.premark(x(predicate)),
+            StmtKind::Later { .. } => {}
         }
     }
     if let (Some(d), None) = (&info.ret, return_at) {

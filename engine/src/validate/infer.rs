@@ -263,7 +263,7 @@ pub(crate) fn infer<'p>(
         ExprKind::Str(_) => Ty::Str,
         ExprKind::Path(segs, mark) => {
             if let Some(n) = segs.single() {
-                if let Some((slot, t)) = scope.lookup_slot(n) {
+                if let Some((slot, t)) = scope.lookup_marked(n, mark) {
                     mark.set(slot);
                     return t.clone();
                 }

@@ -616,6 +616,35 @@ impl Scope<'_, '_> {
     pub(crate) fn lookup_slot(&self, n: &str) -> Option<(usize, &Ty)> {
         self.env.get_full(n).map(|(i, (t, _))| (i, t))
     }
+
+    /// `lookup_slot` of a name whose node may already be marked with its
+    /// slot: a mark is trusted only when that slot holds the name (names
+    /// are bound once, so the slot holding it is the one a lookup finds).
+    /// Constraints are checked at the body's end, when the hash table's
+    /// entries for names bound long before are no longer in the caches;
+    /// their names are marked as each constraint is met (`premark`).
+    pub(crate) fn lookup_marked(&self, n: &str, mark: &Resolved) -> Option<(usize, &Ty)> {
+        if let Some(i) = mark.get().map(|i| i as usize) {
+            if let Some((m, (t, _))) = self.env.get_index(i) {
+                if m == n {
+                    return Some((i, t));
+                }
+            }
+        }
+        self.lookup_slot(n)
+    }
+
+    /// Marks each name of `e` bound so far with its slot (a hint for
+    /// `lookup_marked`; the checks that use the names decide as before).
+    pub(crate) fn premark(&self, e: dir_grammar::Expr<'_>) {
+        e.walk(&mut |e| {
+            if let ExprKind::Path(p, mark) = e.kind() {
+                if let Some((i, _)) = p.single().and_then(|n| self.lookup_slot(n)) {
+                    mark.set(i);
+                }
+            }
+        });
+    }
 }
 
 /// What a call expression calls.
