@@ -43,6 +43,8 @@ pub struct Machine<'c, 'p> {
     binding: Option<&'c str>,
     /// Every constraint checked: (process, predicate span, held), in order.
     pub constraint_log: Vec<(usize, Span, bool)>,
+    /// Whether `constraint_log` is kept (only `explain` reads it).
+    pub log_constraints: bool,
     /// The process whose constraints failed, when the run stopped so.
     pub refused_in: Option<usize>,
     /// Depth of Φ frames being evaluated: inside one, nothing ticks.
@@ -113,6 +115,7 @@ impl<'c, 'p> Machine<'c, 'p> {
             resources: 0,
             binding: None,
             constraint_log: Vec::new(),
+            log_constraints: true,
             refused_in: None,
             timeless: 0,
             admitted: vec![false; c.procs.len()],
@@ -257,7 +260,8 @@ impl<'c, 'p> Machine<'c, 'p> {
             }
         }
         let program = self.c.program;
-        let mut deferred: Vec<Expr<'p>> = Vec::new();
+        let mut deferred: Vec<Expr<'p>> = Vec::with_capacity(info.counts.constraints);
+        self.events.reserve(info.counts.effects);
         let mut result = Value::Unit;
         'body: for (at, s) in p.body.iter().enumerate() {
             self.step(s.span)?;
@@ -399,9 +403,11 @@ impl<'c, 'p> Machine<'c, 'p> {
                 failed.push(*pred);
             }
         }
-        for pred in deferred {
-            self.constraint_log
-                .push((pi, pred.span(), !failed.iter().any(|f| f.same(*pred))));
+        if self.log_constraints {
+            for pred in deferred {
+                self.constraint_log
+                    .push((pi, pred.span(), !failed.iter().any(|f| f.same(*pred))));
+            }
         }
         let Some(first) = failed.first() else {
             return Ok(());

@@ -554,6 +554,7 @@ impl Engine {
         };
 
         let mut m = exec::Machine::new(&self.tables, &compiled, budget);
+        m.log_constraints = cfg.explain;
         let result = m.run_proc(entry, args);
         // Whole-program admission: decided after every concrete call has
         // been evaluated (effects only recorded), before anything is realized.
@@ -700,6 +701,57 @@ pub fn trace_span_in(name: &str, text: &str, at: &render::Positions, span: Span)
         column,
         end_line,
         end_column,
+    }
+}
+
+#[cfg(test)]
+mod explain_tests {
+    use super::*;
+
+    /// Evaluation logs each constraint's verdict only for `explain`, and
+    /// then for every constraint: held, false, and the run's own.
+    #[test]
+    fn explain_shows_each_constraints_verdict() {
+        let engine = Engine::new(Tables::defaults().expect("tables")).expect("engine");
+        let src = |text: &'static str| Source {
+            name: "c.dir",
+            bytes: text.as_bytes(),
+        };
+        let verdicts = |text: &'static str| {
+            let cfg = RunConfig {
+                explain: true,
+                ..RunConfig::new(Mode::Simulate)
+            };
+            let r = engine.run(&src(text), &cfg);
+            let x = r.explanation.expect("explained");
+            let entry = x.procs.iter().find(|p| p.name == x.entry).expect("entry");
+            let v: Vec<String> = entry
+                .constraints
+                .iter()
+                .map(|c| c.verdict.clone())
+                .collect();
+            (r.trace.outcome, v)
+        };
+        let held = "dir 0.1;\nforge F {\n  proc K main() -> i64 {\n    let a = 2;\n    constrain a Gt 1;\n    constrain a Lt 3;\n    return a;\n  }\n}\n";
+        assert_eq!(
+            verdicts(held),
+            (
+                Outcome::Executed,
+                vec!["holds".to_string(), "holds".to_string()]
+            )
+        );
+        let refused = "dir 0.1;\nforge F {\n  proc K main() -> i64 {\n    let a = 2;\n    constrain a Gt 1;\n    constrain a Gt 3;\n    return a;\n  }\n}\n";
+        assert_eq!(
+            verdicts(refused),
+            (
+                Outcome::Inadmissible,
+                vec!["holds".to_string(), "false".to_string()]
+            )
+        );
+        // Without `explain`, the same outcome and no explanation.
+        let r = engine.run(&src(refused), &RunConfig::new(Mode::Simulate));
+        assert_eq!(r.trace.outcome, Outcome::Inadmissible);
+        assert!(r.explanation.is_none());
     }
 }
 

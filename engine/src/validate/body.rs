@@ -20,6 +20,7 @@ pub(crate) type Checked<'p> = (
     OpWidths,
     Set<(usize, usize)>,
     Vec<Option<u32>>,
+    StmtCounts,
 );
 
 /// Checks one body; returns the calls it makes (callee span, target).
@@ -54,6 +55,7 @@ pub(crate) fn check_proc<'p>(ck: &mut Checker<'_>, c: &Compiled<'p>, pi: usize) 
     let mut reported_after_return = false;
 
     let mut bind_slots: Vec<Option<u32>> = vec![None; p.body.len()];
+    let mut counts = StmtCounts::default();
     let mut legality_fired = vec![false; tables.regimes.statements.len()];
     for (si, s) in p.body.iter().enumerate() {
         if let (Some(rs), false) = (return_at, reported_after_return) {
@@ -90,6 +92,7 @@ pub(crate) fn check_proc<'p>(ck: &mut Checker<'_>, c: &Compiled<'p>, pi: usize) 
                 bind_slots[si] = bind(ck, &mut scope, name, Ty::witness(t));
             }
             StmtKind::Effect { payload, .. } => {
+                counts.effects += 1;
                 infer(ck, c, &scope, x(payload), &mut calls);
             }
             StmtKind::Call { call, result } => {
@@ -125,7 +128,10 @@ pub(crate) fn check_proc<'p>(ck: &mut Checker<'_>, c: &Compiled<'p>, pi: usize) 
                 check_return(ck, c, &scope, &mut calls, pi, expr.as_ref().map(x), s.span);
             }
             // Checked with the whole body's names, below.
-            StmtKind::Constrain { predicate } => scope.premark(x(predicate)),
+            StmtKind::Constrain { predicate } => {
+                counts.constraints += 1;
+                scope.premark(x(predicate));
+            }
             StmtKind::Later { .. } => {}
         }
     }
@@ -210,6 +216,7 @@ pub(crate) fn check_proc<'p>(ck: &mut Checker<'_>, c: &Compiled<'p>, pi: usize) 
         op_width,
         f32_lits,
         bind_slots,
+        counts,
     )
 }
 

@@ -147,8 +147,10 @@ pub(crate) fn compile<'p>(ck: &mut Checker<'_>, program: &'p Program) -> Option<
 
     // Bodies.
     for pi in 0..compiled.procs.len() {
-        let (calls, sites, env, op_width, f32_lits, bind_slots) = check_proc(ck, &compiled, pi);
+        let (calls, sites, env, op_width, f32_lits, bind_slots, counts) =
+            check_proc(ck, &compiled, pi);
         compiled.procs[pi].bind_slots = bind_slots;
+        compiled.procs[pi].counts = counts;
         compiled.procs[pi].f32_lits = f32_lits;
         compiled.sites.push(pi, sites);
         compiled.procs[pi].env = env;
@@ -741,6 +743,7 @@ fn signatures<'p>(
                 constraint_digest: std::sync::OnceLock::new(),
                 env: NameTypes::default(),
                 bind_slots: Vec::new(),
+                counts: StmtCounts::default(),
                 op_width: OpWidths::default(),
                 f32_lits: Set::default(),
             });

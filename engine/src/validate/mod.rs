@@ -259,6 +259,17 @@ pub struct ProcInfo<'p> {
     pub bind_slots: Vec<Option<u32>>,
     /// Float literals of type f32 (by span): evaluated at single precision.
     pub f32_lits: Set<(usize, usize)>,
+    /// Statements of the body by kind: the room evaluation makes for what
+    /// one run of the body records (growing lists by doubling touched
+    /// twice their final memory, and fresh memory is what runs pay for).
+    pub counts: StmtCounts,
+}
+
+/// How many of a body's statements are constraints and effects.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct StmtCounts {
+    pub constraints: usize,
+    pub effects: usize,
 }
 
 impl ProcInfo<'_> {
