@@ -491,6 +491,18 @@ impl<'c, 'p> Machine<'c, 'p> {
                 let l = self.eval(pi, env, lhs)?;
                 let r = self.eval(pi, env, rhs)?;
                 let width = self.c.procs[pi].op_width.get(width, &self.c.ty_names);
+                // Integers of a width whose operation succeeds within it (most
+                // operators): the value at once. Any fault is left to
+                // `binary`, which reports it.
+                if let (Value::Int(a), Value::Int(b), Some((_, PrimKind::Int { min, max }))) =
+                    (&l, &r, width)
+                {
+                    match self.ops.row(op).and_then(|row| int_op(row.meaning, *a, *b)) {
+                        Some(Value::Int(v)) if v < *min || v > *max => {}
+                        Some(v) => return Ok(v),
+                        None => {}
+                    }
+                }
                 self.binary(op, width, op_span, l, r)
             }
             ExprKind::Field { base, field } => {
@@ -778,6 +790,18 @@ pub(crate) fn operation(m: semantics::OpMeaning) -> Operation {
     }
 }
 
+/// `apply_op` of two integers where it succeeds (None for a division by
+/// zero, an overflow of i64, or an operation integers do not take).
+fn int_op(m: semantics::OpMeaning, a: i64, b: i64) -> Option<Value> {
+    match operation(m) {
+        Operation::Arith(..) if m == semantics::OpMeaning::Divide && b == 0 => None,
+        Operation::Arith(f, _) => f(a, b).map(Value::Int),
+        Operation::Order(f) => Some(Value::Bool(f(a.cmp(&b)))),
+        Operation::Equal => Some(Value::Bool(a == b)),
+        Operation::Connective(_) => None,
+    }
+}
+
 /// The value semantics of a binary operator (§5.2, §11.3, §13.7): the
 /// operation its row in 05-types.ron names. Shared by evaluation and by Φ
 /// resolution's constant folding.
@@ -908,6 +932,57 @@ mod mark_tests {
             assert_eq!(check(), (true, 0), "marked {wrong}");
             assert_eq!(b[0].get(), Some(2));
         }
+    }
+
+    /// Oracle: the integer fast path gives what `apply_op` gives wherever
+    /// it answers, and answers wherever `apply_op` succeeds.
+    #[test]
+    fn the_integer_fast_path_agrees_with_apply_op() {
+        let tables = Tables::defaults().expect("tables");
+        let ops = crate::types::OpRows::of(&tables);
+        let edges = [
+            i64::MIN,
+            i64::MIN + 1,
+            -7,
+            -2,
+            -1,
+            0,
+            1,
+            2,
+            3,
+            7,
+            i64::MAX - 1,
+            i64::MAX,
+        ];
+        let mut rng = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng as i64
+        };
+        let mut pairs: Vec<(i64, i64)> = Vec::new();
+        for a in edges {
+            for b in edges {
+                pairs.push((a, b));
+            }
+        }
+        for _ in 0..2000 {
+            let (a, b) = (next(), next());
+            pairs.push((a, b));
+            pairs.push((a >> 40, b >> 50));
+        }
+        let mut answered = 0;
+        for op in BinOp::ALL {
+            let row = ops.row(op).expect("every operator has a row");
+            for &(a, b) in &pairs {
+                let fast = int_op(row.meaning, a, b);
+                let slow = apply_op(Some(row), &Value::Int(a), &Value::Int(b)).ok();
+                assert_eq!(fast, slow, "{op:?} {a} {b}");
+                answered += usize::from(fast.is_some());
+            }
+        }
+        assert!(answered > 10_000, "{answered}");
     }
 
     /// An operator's mark selects its type's range: i32 overflows at the

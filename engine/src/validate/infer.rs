@@ -312,6 +312,24 @@ pub(crate) fn infer<'p>(
             };
             let class = row.class;
             let (l, r) = (calls.resolved(l), calls.resolved(r));
+            // Most operators meet an integer of a width and another of the
+            // same width or a literal: the general path below would unify
+            // and meet them to that width, find nothing to decide, and
+            // check the literal against it. The same, without the search.
+            if let Some(w) = one_width(&l, &r) {
+                if matches!(class, OpClass::Arith | OpClass::Compare) {
+                    for (t, e) in [(&l, lhs), (&r, rhs)] {
+                        if *t == Ty::IntLit {
+                            check_literal(calls, e, &Ty::Int(w));
+                        }
+                    }
+                    calls.op_width.mark(width, w, calls.names);
+                    return match class {
+                        OpClass::Arith => Ty::Int(w),
+                        _ => Ty::Bool,
+                    };
+                }
+            }
             let numeric = l.is_numeric() && r.is_numeric();
             // An arithmetic operator's result is its operands' type (below).
             let (ok, result, need) = match class {
@@ -653,6 +671,16 @@ pub(crate) fn infer<'p>(
             }
             Ty::Shape(shape.ty)
         }
+    }
+}
+
+/// The width of two operand types that are one integer width, or an
+/// integer width and an untyped integer literal.
+fn one_width(l: &Ty, r: &Ty) -> Option<TyName> {
+    match (l, r) {
+        (Ty::Int(a), Ty::Int(b)) if a == b => Some(*a),
+        (Ty::Int(a), Ty::IntLit) | (Ty::IntLit, Ty::Int(a)) => Some(*a),
+        _ => None,
     }
 }
 
