@@ -501,7 +501,14 @@ impl<'p> NameTypes<'p> {
         let names = &self.names;
         match &self.index {
             None => names.iter().position(|m| *m == n),
-            Some(index) => index.find(n, |i| names.get(i).copied()),
+            Some(index) => {
+                // Most uses name what was bound just before (names are
+                // bound once, so the slot holding `n` is its slot).
+                if names.last() == Some(&n) {
+                    return Some(names.len() - 1);
+                }
+                index.find(n, |i| names.get(i).copied())
+            }
         }
     }
 
@@ -771,6 +778,9 @@ mod name_table_tests {
             };
             assert_eq!(ours.bind(w, (Ty::Bool, span)), want, "{w}");
             assert_eq!(ours.len(), spans.len());
+            // The name just bound (found as the last one, or as bound
+            // before), and another.
+            assert_eq!(ours.get_index_of(w), slots.get(w.as_str()).copied(), "{w}");
             let probe = &words[(i * 7) % words.len()];
             assert_eq!(
                 ours.get_index_of(probe),
