@@ -38,6 +38,9 @@ pub(crate) fn base_step(kind: &StmtKind) -> Option<usize> {
 pub(crate) struct StepRows<'t> {
     steps: &'t semantics::KSteps,
     base: [Option<usize>; Construct::BASE.len()],
+    /// The effect rows (kind, row), in table order: an effect statement's
+    /// row is found among them alone.
+    effects: Vec<(&'t str, usize)>,
     /// Declared cost of each row.
     pub(crate) cost: Vec<u64>,
 }
@@ -49,6 +52,15 @@ impl<'t> StepRows<'t> {
             base: Construct::BASE
                 .clone()
                 .map(|c| steps.steps.iter().position(|st| st.construct == c)),
+            effects: steps
+                .steps
+                .iter()
+                .enumerate()
+                .filter_map(|(i, st)| match &st.construct {
+                    Construct::Effect(k) => Some((k.as_str(), i)),
+                    _ => None,
+                })
+                .collect(),
             cost: steps
                 .steps
                 .iter()
@@ -68,9 +80,14 @@ impl<'t> StepRows<'t> {
     /// The row of a statement; None for one the table has no row for (a
     /// later statement, or a construct the regime does not have).
     pub(crate) fn row(&self, kind: &StmtKind) -> Option<usize> {
-        match base_step(kind) {
-            Some(b) => self.base[b],
-            None => self
+        match (base_step(kind), kind) {
+            (Some(b), _) => self.base[b],
+            (None, StmtKind::Effect { kind, .. }) => self
+                .effects
+                .iter()
+                .find(|(k, _)| *k == kind.name)
+                .map(|(_, i)| *i),
+            (None, _) => self
                 .steps
                 .steps
                 .iter()
@@ -320,7 +337,7 @@ mod step_tests {
     fn step_rows_agree_with_a_search_of_the_table() {
         let tables = semantics::Tables::defaults().expect("the default tables load");
         let p = dir_grammar::load_str(
-            "dir 0.1;\nforge F {\n  proc K f() -> i64 {\n    return 1;\n  }\n  proc K main() {\n    let a = 1;\n    constrain a Gt 0;\n    prove w from a Gt 0;\n    call f() -> b;\n    emit a;\n    return;\n  }\n}\n",
+            "dir 0.1;\nforge F {\n  proc K f() -> i64 {\n    return 1;\n  }\n  proc K main() {\n    let a = 1;\n    constrain a Gt 0;\n    prove w from a Gt 0;\n    call f() -> b;\n    emit a;\n    seal a;\n    observe a;\n    beep a;\n    emit b;\n    return;\n  }\n}\n",
         )
         .expect("the program loads");
         let mut charged = 0;
