@@ -252,6 +252,8 @@ mod tests {
             "Leaf \"q\"",
             vec![
                 ("n".into(), Value::Int(-7)),
+                ("min".into(), Value::Int(i64::MIN)),
+                ("max".into(), Value::Int(i64::MAX)),
                 ("f".into(), Value::Float(0.1)),
                 ("nan".into(), Value::Float(f64::NAN)),
                 ("s".into(), Value::Str("tab\t\"quote\" é \u{1}".into())),
@@ -268,5 +270,10 @@ mod tests {
             );
         }
         assert_eq!(v.render(), serde_json::to_string(&v.plain()).unwrap());
+        for i in [i64::MIN, i64::MIN + 1, -10, -1, 0, 9, 10, 1234567, i64::MAX] {
+            let v = Value::Int(i);
+            assert_eq!(v.render(), i.to_string());
+            assert_eq!(v.render(), serde_json::to_string(&v.plain()).unwrap());
+        }
     }
 }
