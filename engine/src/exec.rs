@@ -260,8 +260,12 @@ impl<'c, 'p> Machine<'c, 'p> {
             }
         }
         let program = self.c.program;
-        let mut deferred: Vec<Expr<'p>> = Vec::with_capacity(info.counts.constraints);
-        self.events.reserve(info.counts.effects);
+        // Room for what the body records (up to `RESERVED_RECORDS` each: a
+        // body that stops early must not hold a vast untouched reservation).
+        let mut deferred: Vec<Expr<'p>> =
+            Vec::with_capacity(info.counts.constraints.min(RESERVED_RECORDS));
+        self.events
+            .reserve(info.counts.effects.min(RESERVED_RECORDS));
         let mut result = Value::Unit;
         'body: for (at, s) in p.body.iter().enumerate() {
             self.step(s.span)?;
@@ -790,6 +794,10 @@ pub(crate) fn operation(m: semantics::OpMeaning) -> Operation {
     }
 }
 
+/// Constraints and effects of a body evaluation makes room for at once;
+/// past that the lists grow as they fill.
+const RESERVED_RECORDS: usize = 1 << 16;
+
 /// `apply_op` of two integers where it succeeds (None for a division by
 /// zero, an overflow of i64, or an operation integers do not take).
 fn int_op(m: semantics::OpMeaning, a: i64, b: i64) -> Option<Value> {
@@ -932,6 +940,39 @@ mod mark_tests {
             assert_eq!(check(), (true, 0), "marked {wrong}");
             assert_eq!(b[0].get(), Some(2));
         }
+    }
+
+    /// A body makes room for its effects and constraints, but no more than
+    /// `RESERVED_RECORDS` of each, whatever it holds: one that stops at its
+    /// first statement holds no vast untouched list.
+    #[test]
+    fn room_for_records_is_bounded() {
+        let n = RESERVED_RECORDS + 5000;
+        let mut src = String::from("dir 0.1;\nforge F {\n  proc K main(p: i64) -> i64 {\n    let z = p Sub p;\n    let a = p Div z;\n");
+        for _ in 0..n {
+            src.push_str("    emit a;\n    constrain a Gt 0;\n");
+        }
+        src.push_str("    return a;\n  }\n}\n");
+        let program = dir_grammar::load_str(&src).expect("loads");
+        let tables = Tables::defaults().expect("tables");
+        let mut ck = Checker::new(&tables);
+        let compiled = crate::validate::compile(&mut ck, &program).expect("valid");
+        assert_eq!(compiled.procs[0].counts.effects, n);
+        assert_eq!(compiled.procs[0].counts.constraints, n);
+        let budget = Budget {
+            steps: 10 * n as u64,
+            value_nodes: 1000,
+            payload_bytes: 1 << 30,
+        };
+        let mut m = Machine::new(&tables, &compiled, budget);
+        let r = m.run_proc(0, vec![Value::Int(3)]);
+        assert!(r.is_err(), "division by zero");
+        assert!(m.events.is_empty());
+        assert!(
+            m.events.capacity() <= RESERVED_RECORDS,
+            "{}",
+            m.events.capacity()
+        );
     }
 
     /// Oracle: the integer fast path gives what `apply_op` gives wherever
