@@ -567,7 +567,7 @@ impl<'c, 'p> Machine<'c, 'p> {
                             .zip(&sh.names)
                             .all(|((f, _), n)| f.name == &**n)
                 }) {
-                    let mut out = Vec::with_capacity(shape.names.len());
+                    let mut out = crate::value::Fields::with_capacity(shape.names.len());
                     for ((_, fe), fname) in fields.iter().zip(&shape.names) {
                         out.push((fname.clone(), self.eval(pi, env, fe)?));
                     }

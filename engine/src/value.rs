@@ -21,16 +21,22 @@ pub struct StructVal {
     /// The shape's name and its fields' names are shared with the shape
     /// (and between values): building a value copies no name.
     pub ty: Rc<str>,
-    /// Fields in declaration order.
-    pub fields: Vec<(Rc<str>, Value)>,
+    /// Fields in declaration order: a few held in the value itself (most
+    /// shapes are small, and a second allocation per value was a third of
+    /// building and dropping one).
+    pub fields: Fields,
     /// Nodes of the unfolded tree (this one included).
     size: u64,
     /// Longest path to a leaf (this node included).
     depth: u64,
 }
 
+/// A struct value's fields, by name, in declaration order.
+pub type Fields = smallvec::SmallVec<[(Rc<str>, Value); 2]>;
+
 impl Value {
-    pub fn structure(ty: impl Into<Rc<str>>, fields: Vec<(Rc<str>, Value)>) -> Value {
+    pub fn structure(ty: impl Into<Rc<str>>, fields: impl Into<Fields>) -> Value {
+        let fields = fields.into();
         let size = fields
             .iter()
             .fold(1u64, |a, (_, v)| a.saturating_add(v.size()));

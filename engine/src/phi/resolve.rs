@@ -118,7 +118,7 @@ pub(crate) fn assemble(q: &Question, values: &[i64]) -> Vec<Value> {
                 fields
                     .iter()
                     .map(|(n, t)| (n.as_str().into(), build(t, values)))
-                    .collect(),
+                    .collect::<crate::value::Fields>(),
             ),
         }
     }
@@ -140,7 +140,7 @@ pub fn name_shapes(v: Value, ty: &Ty, c: &Compiled<'_>, forge: usize) -> Value {
                         .unwrap_or(Ty::Unknown);
                     (n.clone(), name_shapes(x.clone(), &fty, c, forge))
                 })
-                .collect();
+                .collect::<crate::value::Fields>();
             // The shape's shared name; its text when the shape is unknown.
             match shape {
                 Some(sh) => Value::structure(sh.name.clone(), fields),

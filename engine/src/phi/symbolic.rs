@@ -228,7 +228,7 @@ impl Eval<'_> {
                             Sym::Val(x) => (n.as_str().into(), x),
                             _ => (n.as_str().into(), Value::Unit),
                         })
-                        .collect();
+                        .collect::<crate::value::Fields>();
                     Sym::Val(Value::structure(name.name, vals))
                 } else {
                     Sym::Struct(out)
