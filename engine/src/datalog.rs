@@ -101,6 +101,7 @@ pub type Db = BTreeMap<String, BTreeSet<Tuple>>;
 
 /// Adds a fact; the relation's name is copied only when it is new (input
 /// facts come in the millions for a large program). Whether it was new.
+#[cfg(test)]
 pub fn insert(db: &mut Db, rel: &str, t: Tuple) -> bool {
     match db.get_mut(rel) {
         Some(facts) => facts.insert(t),

@@ -10,7 +10,7 @@ use crate::validate::Compiled;
 use dir_grammar::model::*;
 use dir_grammar::Span;
 use semantics::datalog::{lin, IntrinsicArg, IntrinsicResult, Linearity};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 /// A process lowered to facts, with the names behind the numbers.
 pub(crate) struct Lowered {
@@ -25,8 +25,11 @@ struct Lower<'a> {
     lin: &'a Linearity,
     c: &'a Compiled<'a>,
     forge: usize,
-    facts: Db,
-    var_ids: BTreeMap<String, u32>,
+    /// Gathered, then made sets at once (inserting each into a tree made
+    /// lowering grow faster than the body).
+    facts: crate::datalog::Facts,
+    /// Looked up only, never iterated.
+    var_ids: crate::Map<String, u32>,
     vars: Vec<String>,
     points: Vec<Span>,
     resources: BTreeSet<String>,
@@ -50,7 +53,7 @@ enum Mode {
 
 impl Lower<'_> {
     fn fact(&mut self, rel: &str, t: Tuple) {
-        crate::datalog::insert(&mut self.facts, rel, t);
+        self.facts.insert(rel, t);
     }
 
     /// A new program point after the last one.
@@ -223,8 +226,8 @@ pub(crate) fn lower(
         lin,
         c,
         forge: info.forge,
-        facts: Db::new(),
-        var_ids: BTreeMap::new(),
+        facts: crate::datalog::Facts::default(),
+        var_ids: crate::Map::default(),
         vars: Vec::new(),
         points: Vec::new(),
         resources: BTreeSet::new(),
@@ -233,7 +236,7 @@ pub(crate) fn lower(
     };
     // Relations exist even when empty, so rules over them are well defined.
     for i in &lin.inputs {
-        l.facts.entry(i.name.clone()).or_default();
+        l.facts.relation(&i.name);
     }
     let entry = l.point(p.name.span);
     // K values are copyable: only moves across bindings, and linear values
@@ -345,7 +348,7 @@ pub(crate) fn lower(
     let exit = l.point(last);
     l.fact(lin::EXIT, Tuple::of([exit]));
     Lowered {
-        facts: l.facts,
+        facts: l.facts.into_db(),
         vars: l.vars,
         points: l.points,
     }
