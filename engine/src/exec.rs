@@ -560,13 +560,7 @@ impl<'c, 'p> Machine<'c, 'p> {
                 let shape = c.shape(c.procs[pi].forge, name.name);
                 // Every field given once in the shape's order (the common
                 // case): each value is its field's as it comes.
-                if let Some(shape) = shape.filter(|sh| {
-                    fields.len() == sh.names.len()
-                        && fields
-                            .iter()
-                            .zip(&sh.names)
-                            .all(|((f, _), n)| f.name == &**n)
-                }) {
+                if let Some(shape) = shape.filter(|sh| sh.given_in_order(fields)) {
                     let mut out = crate::value::Fields::with_capacity(shape.names.len());
                     for ((_, fe), fname) in fields.iter().zip(&shape.names) {
                         out.push((fname.clone(), self.eval(pi, env, fe)?));

@@ -584,12 +584,7 @@ pub(crate) fn infer<'p>(
             // Most literals give every field once, in the shape's order
             // (the compiler's): each is its field's, with no search, and
             // none can be missing, doubled or strange.
-            let in_order = fields.len() == shape.fields.len()
-                && fields
-                    .iter()
-                    .zip(&shape.fields)
-                    .all(|((f, _), (n, _))| f.name == n.as_str());
-            if in_order {
+            if shape.given_in_order(fields) {
                 for ((_, fe), (fname, d)) in fields.iter().zip(&shape.fields) {
                     let t = infer(ck, c, scope, fe, calls);
                     check_literal(calls, fe, &d.ty);

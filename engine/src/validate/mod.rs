@@ -224,6 +224,17 @@ impl ShapeInfo {
         self.index_of(name).map(|i| &self.fields[i].1)
     }
 
+    /// Whether a struct literal gives every field once, in the shape's
+    /// order (what a compiler writes): then each value is its field's
+    /// as it comes, with no search.
+    pub fn given_in_order(&self, fields: Fields<'_>) -> bool {
+        fields.len() == self.names.len()
+            && fields
+                .iter()
+                .zip(&self.names)
+                .all(|((f, _), n)| f.name == &**n)
+    }
+
     /// A field's position, by name. Most shapes have a few fields, found
     /// by comparing names sooner than by hashing one (a struct literal
     /// asks for each of its fields when checked and when evaluated).
