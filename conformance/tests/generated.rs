@@ -2065,7 +2065,7 @@ fn events(r: &Report) -> Vec<(String, String, u64, String)> {
         .map(|e| {
             (
                 e.kind.to_string(),
-                e.payload.clone(),
+                e.payload.to_string(),
                 e.tick,
                 e.proc.to_string(),
             )

@@ -307,9 +307,9 @@ impl<'c, 'p> Machine<'c, 'p> {
                     }
                     Action::Bind => {
                         if let (Some(name), Some(v)) = (s.kind.bound(), &reg) {
-                            let slot = info.bind_slots.get(at).copied().flatten();
-                            let slot = slot
-                                .map(|i| i as usize)
+                            let slot = info
+                                .bind_slots
+                                .get(at)
                                 .or_else(|| info.env.get_index_of(name.name.as_str()));
                             if let Some(i) = slot {
                                 env[i] = Some(v.clone());
@@ -350,7 +350,8 @@ impl<'c, 'p> Machine<'c, 'p> {
                         if let StmtKind::Effect { kind, .. } = &s.kind {
                             // One value renders within `value_nodes`; all the
                             // payloads of a run within `payload_bytes`.
-                            let payload = reg.as_ref().map(Value::render).unwrap_or_default();
+                            let payload =
+                                reg.as_ref().map(Value::render_compact).unwrap_or_default();
                             self.budget.payload_bytes =
                                 match self.budget.payload_bytes.checked_sub(payload.len() as u64 + 1) {
                                     Some(left) => left,
@@ -887,7 +888,10 @@ mod mark_tests {
         // p is slot 0, a slot 1, b slot 2: parameters first, then lets.
         assert_eq!(a[0].get(), Some(1));
         assert_eq!(b[0].get(), Some(2));
-        assert_eq!(compiled.procs[0].bind_slots, vec![Some(1), Some(2), None]);
+        let slots: Vec<_> = (0..4)
+            .map(|at| compiled.procs[0].bind_slots.get(at))
+            .collect();
+        assert_eq!(slots, vec![Some(1), Some(2), None, None]);
         let run = |compiled: &Compiled<'_>| {
             let mut m = Machine::new(&tables, compiled, BUDGET);
             m.run_proc(0, vec![Value::Int(1)]).map_err(|d| d.message)

@@ -242,7 +242,7 @@ pub(crate) fn lower(
     // K values are copyable: only moves across bindings, and linear values
     // received across them, constrain them.
     let linear = |name: &str| {
-        (!k || k_lin.contains(name)) && !matches!(types.get(name), Some((Ty::Unit, _)))
+        (!k || k_lin.contains(name)) && !matches!(types.get(name), Some((&Ty::Unit, _)))
     };
     for prm in &p.params {
         let v = l.var(&prm.name.name);
@@ -253,7 +253,7 @@ pub(crate) fn lower(
         // In K only linear values are tracked resources.
         if matches!(
             types.get(prm.name.name.as_str()),
-            Some((Ty::Resource(_), _))
+            Some((&Ty::Resource(_), _))
         ) && (!k || linear(&prm.name.name))
         {
             l.resources.insert(prm.name.name.to_string());
@@ -278,7 +278,7 @@ pub(crate) fn lower(
                 if resource
                     || (k
                         && linear(&name.name)
-                        && matches!(types.get(name.name.as_str()), Some((Ty::Resource(_), _))))
+                        && matches!(types.get(name.name.as_str()), Some((&Ty::Resource(_), _))))
                 {
                     l.resources.insert(name.name.to_string());
                     l.fact(lin::RESOURCE, Tuple::of([v]));
@@ -336,7 +336,7 @@ pub(crate) fn lower(
                 if resource
                     || (k
                         && linear(&name)
-                        && matches!(types.get(&name), Some((Ty::Resource(_), _))))
+                        && matches!(types.get(&name), Some((&Ty::Resource(_), _))))
                 {
                     l.resources.insert(name.to_string());
                     l.fact(lin::RESOURCE, Tuple::of([v]));

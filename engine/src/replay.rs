@@ -1062,7 +1062,7 @@ mod tests {
     fn events_given_apart_compare_as_a_list() {
         let ev = |payload: &str, tick: u64| crate::trace::EventJson {
             kind: "emit".into(),
-            payload: payload.to_string(),
+            payload: payload.into(),
             tick,
             proc: "F::K::main".into(),
         };

@@ -172,7 +172,9 @@ pub struct EventJson {
     /// The effect kind and the process, shared by every event that names
     /// them: a run may record many events, of few kinds and processes.
     pub kind: std::sync::Arc<str>,
-    pub payload: String,
+    /// Inline up to 24 bytes (most payloads: numbers, short strings): an
+    /// event's payload costs no allocation of its own.
+    pub payload: compact_str::CompactString,
     pub tick: u64,
     pub proc: std::sync::Arc<str>,
 }

@@ -110,6 +110,15 @@ impl Value {
 
     /// Effect payload text: strings as-is, numbers in decimal, booleans
     /// `true`/`false`, unit `()`, structs and witnesses as canonical JSON.
+    /// `render` held inline where it fits (an effect's payload).
+    pub fn render_compact(&self) -> compact_str::CompactString {
+        use compact_str::ToCompactString;
+        match self {
+            Value::Int(i) => i.to_compact_string(),
+            _ => self.render().into(),
+        }
+    }
+
     pub fn render(&self) -> String {
         match self {
             Value::Int(i) => i.to_string(),
@@ -225,6 +234,27 @@ fn write_human(v: &Json, out: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::Value;
+
+    /// An effect's payload held inline is the payload rendered, for every
+    /// kind of value (integers at their extremes, text longer than fits).
+    #[test]
+    fn compact_payloads_are_the_rendered_ones() {
+        let long = "x".repeat(40);
+        let p = Value::structure("P", vec![("a".into(), Value::Int(-7))]);
+        for v in [
+            Value::Int(0),
+            Value::Int(i64::MIN),
+            Value::Int(i64::MAX),
+            Value::Float(-0.5),
+            Value::Bool(true),
+            Value::Str(String::new()),
+            Value::Str(long),
+            Value::Unit,
+            p,
+        ] {
+            assert_eq!(v.render_compact(), v.render(), "{v:?}");
+        }
+    }
 
     #[test]
     fn values_print_for_people() {

@@ -19,7 +19,7 @@ pub(crate) type Checked<'p> = (
     NameTypes<'p>,
     OpWidths,
     Set<(usize, usize)>,
-    Vec<Option<u32>>,
+    BindSlots,
     StmtCounts,
 );
 
@@ -43,9 +43,7 @@ pub(crate) fn check_proc<'p>(ck: &mut Checker<'_>, c: &Compiled<'p>, pi: usize) 
     };
     for (prm, (_, d)) in p.params.iter().zip(&info.params) {
         // A parameter named twice is reported with the signature.
-        let _ = scope
-            .env
-            .bind(&prm.name.name, (d.ty.clone(), prm.name.span));
+        let _ = scope.env.bind(&prm.name, d.ty.clone());
     }
     let names = &c.ty_names;
     let program = c.program;
@@ -54,7 +52,7 @@ pub(crate) fn check_proc<'p>(ck: &mut Checker<'_>, c: &Compiled<'p>, pi: usize) 
     let mut return_at: Option<Span> = None;
     let mut reported_after_return = false;
 
-    let mut bind_slots: Vec<Option<u32>> = vec![None; p.body.len()];
+    let mut bind_slots = BindSlots::new(p.body.len());
     let mut counts = StmtCounts::default();
     let mut legality_fired = vec![false; tables.regimes.statements.len()];
     for (si, s) in p.body.iter().enumerate() {
@@ -81,7 +79,7 @@ pub(crate) fn check_proc<'p>(ck: &mut Checker<'_>, c: &Compiled<'p>, pi: usize) 
                 let expr = x(expr);
                 let t = infer(ck, c, &scope, expr, &mut calls);
                 let t = literal_var(&mut calls, t, expr);
-                bind_slots[si] = bind(ck, &mut scope, name, t);
+                bind_slots.set(si, bind(ck, &mut scope, name, t));
             }
             StmtKind::Prove { name, from } => {
                 let from = x(from);
@@ -89,7 +87,7 @@ pub(crate) fn check_proc<'p>(ck: &mut Checker<'_>, c: &Compiled<'p>, pi: usize) 
                 let t = infer(ck, c, &scope, from, &mut calls);
                 calls.in_predicate = false;
                 let t = literal_var(&mut calls, t, from);
-                bind_slots[si] = bind(ck, &mut scope, name, Ty::witness(t));
+                bind_slots.set(si, bind(ck, &mut scope, name, Ty::witness(t)));
             }
             StmtKind::Effect { payload, .. } => {
                 counts.effects += 1;
@@ -101,7 +99,7 @@ pub(crate) fn check_proc<'p>(ck: &mut Checker<'_>, c: &Compiled<'p>, pi: usize) 
                 match result {
                     Some(name) => {
                         let t = literal_var(&mut calls, t, call);
-                        bind_slots[si] = bind(ck, &mut scope, name, t);
+                        bind_slots.set(si, bind(ck, &mut scope, name, t));
                     }
                     // In Q a discarded linear value is a linearity error
                     // (the lowering gives it a binding nobody uses).
@@ -201,7 +199,7 @@ pub(crate) fn check_proc<'p>(ck: &mut Checker<'_>, c: &Compiled<'p>, pi: usize) 
     }
     let op_width = std::mem::take(&mut calls.op_width);
     let mut env_types: NameTypes<'p> = scope_all.env;
-    for (t, _) in env_types.values_mut() {
+    for t in env_types.values_mut() {
         *t = calls.resolve(t);
     }
     // Linearity is decided only on bodies that type-check: a misuse of an
@@ -226,9 +224,9 @@ pub(crate) fn bind<'a>(
     scope: &mut Scope<'a, '_>,
     name: &'a Ident,
     t: Ty,
-) -> Option<u32> {
-    let prev = match scope.env.bind(&name.name, (t, name.span)) {
-        Ok(slot) => return u32::try_from(slot).ok(),
+) -> Option<usize> {
+    let prev = match scope.env.bind(name, t) {
+        Ok(slot) => return Some(slot),
         Err(prev) => prev,
     };
     {

@@ -742,7 +742,7 @@ fn signatures<'p>(
                 targets: Targets::default(),
                 constraint_digest: std::sync::OnceLock::new(),
                 env: NameTypes::default(),
-                bind_slots: Vec::new(),
+                bind_slots: BindSlots::default(),
                 counts: StmtCounts::default(),
                 op_width: OpWidths::default(),
                 f32_lits: Set::default(),

@@ -267,7 +267,7 @@ pub struct ProcInfo<'p> {
     /// operator's span: i32 arithmetic overflows at the i32 bounds.
     pub op_width: OpWidths,
     /// The slot (in `env`) of the name each statement binds, by statement.
-    pub bind_slots: Vec<Option<u32>>,
+    pub bind_slots: BindSlots,
     /// Float literals of type f32 (by span): evaluated at single precision.
     pub f32_lits: Set<(usize, usize)>,
     /// Statements of the body by kind: the room evaluation makes for what
@@ -475,14 +475,54 @@ impl ProcsByName {
 /// values by slot. Hashed (an ordered map compared long common prefixes
 /// such as `v12345` at every level); iteration follows insertion.
 pub struct NameTypes<'p> {
-    names: Vec<&'p str>,
-    types: Vec<(Ty, Span)>,
+    /// Who bound each slot, a parameter or a statement: the name and its
+    /// span, borrowed (a pointer a slot, where a copy of each was 24 bytes,
+    /// in memory every body of a large program touches afresh).
+    binders: Vec<&'p Ident>,
+    types: Vec<Ty>,
     /// Slots by name (`names::NameIndex`). None while the body binds at
     /// most `SCANNED` names, which a search of `names` finds as fast: most
     /// processes are small, and a table each was an allocation per process
     /// of a large program.
     /// (Boxed: absent in most processes, it is 40 bytes in every one.)
     index: Option<Box<crate::names::NameIndex>>,
+}
+
+/// The slot (in `NameTypes`) of the name each statement of a body binds,
+/// by statement: four bytes a statement (an `Option<u32>` took eight, in
+/// memory every large body touches afresh).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct BindSlots(Vec<u32>);
+
+impl BindSlots {
+    /// A statement that binds nothing (no slot comes near it: a slot is a
+    /// name bound by a statement of an input of at most 64 MiB).
+    const NONE: u32 = u32::MAX;
+
+    /// No statement of `n` binding anything yet.
+    pub fn new(n: usize) -> BindSlots {
+        BindSlots(vec![Self::NONE; n])
+    }
+
+    /// Statement `at` binds `slot` (`None`: nothing, as a name bound twice).
+    pub fn set(&mut self, at: usize, slot: Option<usize>) {
+        let slot = slot
+            .and_then(|s| u32::try_from(s).ok())
+            .filter(|s| *s != Self::NONE);
+        if let Some(s) = self.0.get_mut(at) {
+            *s = slot.unwrap_or(Self::NONE);
+        }
+    }
+
+    /// The slot statement `at` binds.
+    #[inline]
+    pub fn get(&self, at: usize) -> Option<usize> {
+        self.0
+            .get(at)
+            .copied()
+            .filter(|s| *s != Self::NONE)
+            .map(|s| s as usize)
+    }
 }
 
 /// Names a body binds before its name table is hashed.
@@ -497,78 +537,87 @@ impl Default for NameTypes<'_> {
 impl<'p> NameTypes<'p> {
     pub fn with_capacity(n: usize) -> Self {
         NameTypes {
-            names: Vec::with_capacity(n),
+            binders: Vec::with_capacity(n),
             types: Vec::with_capacity(n),
             index: (n > SCANNED).then(|| Box::new(crate::names::NameIndex::with_capacity(n))),
         }
     }
 
     pub fn len(&self) -> usize {
-        self.names.len()
+        self.binders.len()
+    }
+
+    /// The name in slot `i`.
+    #[inline]
+    fn name(&self, i: usize) -> Option<&'p str> {
+        self.binders.get(i).map(|b| b.name.as_str())
     }
 
     /// The slot of `n`.
     pub fn get_index_of(&self, n: &str) -> Option<usize> {
-        let names = &self.names;
         match &self.index {
-            None => names.iter().position(|m| *m == n),
+            None => self.binders.iter().position(|m| m.name == n),
             Some(index) => {
                 // Most uses name what was bound just before (names are
                 // bound once, so the slot holding `n` is its slot).
-                if names.last() == Some(&n) {
-                    return Some(names.len() - 1);
+                if self.binders.last().is_some_and(|m| m.name == n) {
+                    return Some(self.binders.len() - 1);
                 }
-                index.find(n, |i| names.get(i).copied())
+                index.find(n, |i| self.name(i))
             }
         }
     }
 
-    pub fn get(&self, n: &str) -> Option<&(Ty, Span)> {
-        self.get_index_of(n).map(|i| &self.types[i])
+    /// The type of `n` and where it was bound.
+    pub fn get(&self, n: &str) -> Option<(&Ty, Span)> {
+        self.get_index_of(n)
+            .map(|i| (&self.types[i], self.binders[i].span))
     }
 
-    /// The slot of `n` with its type and span.
-    pub fn get_full(&self, n: &str) -> Option<(usize, &(Ty, Span))> {
+    /// The slot of `n` with its type.
+    pub fn get_full(&self, n: &str) -> Option<(usize, &Ty)> {
         self.get_index_of(n).map(|i| (i, &self.types[i]))
     }
 
-    /// The name in slot `i` with its type and span.
-    pub fn get_index(&self, i: usize) -> Option<(&'p str, &(Ty, Span))> {
-        Some((*self.names.get(i)?, self.types.get(i)?))
+    /// The name in slot `i` with its type.
+    pub fn get_index(&self, i: usize) -> Option<(&'p str, &Ty)> {
+        Some((self.name(i)?, self.types.get(i)?))
     }
 
     /// The names in slot order.
     pub fn keys(&self) -> impl Iterator<Item = &'p str> + '_ {
-        self.names.iter().copied()
+        self.binders.iter().map(|b| b.name.as_str())
     }
 
-    pub fn values_mut(&mut self) -> impl Iterator<Item = &mut (Ty, Span)> {
+    pub fn values_mut(&mut self) -> impl Iterator<Item = &mut Ty> {
         self.types.iter_mut()
     }
 
-    /// Binds `n` in the next slot, or gives the span `n` was first bound at.
-    pub fn bind(&mut self, n: &'p str, v: (Ty, Span)) -> Result<usize, Span> {
-        let slot = self.names.len();
-        let names = &self.names;
+    /// Binds `n` to `t` in the next slot, or gives the span `n` was first
+    /// bound at.
+    pub fn bind(&mut self, n: &'p Ident, t: Ty) -> Result<usize, Span> {
+        let slot = self.binders.len();
+        let binders = &self.binders;
+        let name = |j: usize| binders.get(j).map(|b| b.name.as_str());
         let first = match &mut self.index {
-            None if slot < SCANNED => names.iter().position(|m| *m == n),
+            None if slot < SCANNED => binders.iter().position(|m| m.name == n.name),
             None => {
                 // The body outgrew a search: hash the names bound so far.
                 let mut index = crate::names::NameIndex::with_capacity(2 * SCANNED);
-                for (i, m) in names.iter().enumerate() {
-                    let _ = index.insert(m, i, |j| names.get(j).copied());
+                for (i, m) in binders.iter().enumerate() {
+                    let _ = index.insert(&m.name, i, name);
                 }
-                let first = index.insert(n, slot, |j| names.get(j).copied()).err();
+                let first = index.insert(&n.name, slot, name).err();
                 self.index = Some(Box::new(index));
                 first
             }
-            Some(index) => index.insert(n, slot, |j| names.get(j).copied()).err(),
+            Some(index) => index.insert(&n.name, slot, name).err(),
         };
         if let Some(i) = first {
-            return Err(self.types.get(i).map_or(v.1, |t| t.1));
+            return Err(self.binders.get(i).map_or(n.span, |b| b.span));
         }
-        self.names.push(n);
-        self.types.push(v);
+        self.binders.push(n);
+        self.types.push(t);
         Ok(slot)
     }
 }
@@ -643,7 +692,7 @@ impl Scope<'_, '_> {
 
     /// A name's type with its slot.
     pub(crate) fn lookup_slot(&self, n: &str) -> Option<(usize, &Ty)> {
-        self.env.get_full(n).map(|(i, (t, _))| (i, t))
+        self.env.get_full(n)
     }
 
     /// `lookup_slot` of a name whose node may already be marked with its
@@ -654,7 +703,7 @@ impl Scope<'_, '_> {
     /// their names are marked as each constraint is met (`premark`).
     pub(crate) fn lookup_marked(&self, n: &str, mark: &Resolved) -> Option<(usize, &Ty)> {
         if let Some(i) = mark.get().map(|i| i as usize) {
-            if let Some((m, (t, _))) = self.env.get_index(i) {
+            if let Some((m, t)) = self.env.get_index(i) {
                 if m == n {
                     return Some((i, t));
                 }
@@ -774,6 +823,12 @@ mod name_table_tests {
     }
 
     fn check_against_ordered_map(words: &[String], capacity: usize) {
+        // The binders, each at a span of its own.
+        let idents: Vec<Ident> = words
+            .iter()
+            .enumerate()
+            .map(|(i, w)| Ident::new(w.as_str(), Span::new(i, i + 1)))
+            .collect();
         let mut ours = NameTypes::with_capacity(capacity);
         let mut slots: BTreeMap<&str, usize> = BTreeMap::new();
         let mut spans: Vec<Span> = Vec::new();
@@ -787,7 +842,7 @@ mod name_table_tests {
                     Ok(spans.len() - 1)
                 }
             };
-            assert_eq!(ours.bind(w, (Ty::Bool, span)), want, "{w}");
+            assert_eq!(ours.bind(&idents[i], Ty::Bool), want, "{w}");
             assert_eq!(ours.len(), spans.len());
             // The name just bound (found as the last one, or as bound
             // before), and another.
@@ -802,14 +857,9 @@ mod name_table_tests {
         let keys: Vec<&str> = ours.keys().collect();
         for (w, s) in &slots {
             assert_eq!(keys[*s], *w);
-            assert_eq!(
-                ours.get_index(*s).map(|(k, v)| (k, v.1)),
-                Some((*w, spans[*s]))
-            );
-            assert_eq!(
-                ours.get_full(w).map(|(i, v)| (i, v.1)),
-                Some((*s, spans[*s]))
-            );
+            assert_eq!(ours.get_index(*s), Some((*w, &Ty::Bool)));
+            assert_eq!(ours.get_full(w), Some((*s, &Ty::Bool)));
+            assert_eq!(ours.get(w), Some((&Ty::Bool, spans[*s])));
         }
         assert_eq!(ours.get("absent"), None);
         assert_eq!(ours.get_index(slots.len()), None);
