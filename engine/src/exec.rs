@@ -86,6 +86,15 @@ pub struct Budget {
 /// process's names (`ProcInfo::env`), as validation marked every use.
 type Env = Vec<Option<Value>>;
 
+/// Slot `i` of `env` holds `v` (slots past the end are unbound).
+#[inline]
+fn put(env: &mut Env, i: usize, v: Value) {
+    if env.len() <= i {
+        env.resize(i + 1, None);
+    }
+    env[i] = Some(v);
+}
+
 /// Why a run stops during evaluation (boxed: diagnostics are large).
 pub type Stop = Box<Diagnostic>;
 
@@ -253,10 +262,12 @@ impl<'c, 'p> Machine<'c, 'p> {
     fn run_body(&mut self, pi: usize, args: Vec<Value>) -> Result<Value, Stop> {
         let info = &self.c.procs[pi];
         let p = info.proc;
-        let mut env: Env = vec![None; info.env.len()];
+        // Values by slot, written as the body binds them (so that the pages
+        // can be faulted in ahead of the writer: `populate`).
+        let mut env: Env = Vec::with_capacity(info.env.len());
         for ((n, _), a) in info.params.iter().zip(args) {
             if let Some(i) = info.env.get_index_of(n.as_str()) {
-                env[i] = Some(a);
+                put(&mut env, i, a);
             }
         }
         let program = self.c.program;
@@ -266,6 +277,11 @@ impl<'c, 'p> Machine<'c, 'p> {
             Vec::with_capacity(info.counts.constraints.min(RESERVED_RECORDS));
         self.events
             .reserve(info.counts.effects.min(RESERVED_RECORDS));
+        let _populating = crate::populate::beside(&[
+            crate::populate::room(&env),
+            crate::populate::room(&self.events),
+            crate::populate::room(&deferred),
+        ]);
         let mut result = Value::Unit;
         'body: for (at, s) in p.body.iter().enumerate() {
             self.step(s.span)?;
@@ -312,7 +328,7 @@ impl<'c, 'p> Machine<'c, 'p> {
                                 .get(at)
                                 .or_else(|| info.env.get_index_of(name.name.as_str()));
                             if let Some(i) = slot {
-                                env[i] = Some(v.clone());
+                                put(&mut env, i, v.clone());
                             }
                         }
                     }

@@ -11,6 +11,7 @@ pub mod explain;
 mod linearity;
 mod names;
 mod phi;
+mod populate;
 mod registry;
 pub mod render;
 pub mod replay;

@@ -52,7 +52,10 @@ pub(crate) fn check_proc<'p>(ck: &mut Checker<'_>, c: &Compiled<'p>, pi: usize) 
     let mut return_at: Option<Span> = None;
     let mut reported_after_return = false;
 
-    let mut bind_slots = BindSlots::new(p.body.len());
+    let mut bind_slots = BindSlots::with_capacity(p.body.len());
+    // The lists a large body fills as it goes, faulted in on another core.
+    let [binders, types] = scope.env.rooms();
+    let _populating = crate::populate::beside(&[binders, types, bind_slots.room()]);
     let mut counts = StmtCounts::default();
     let mut legality_fired = vec![false; tables.regimes.statements.len()];
     for (si, s) in p.body.iter().enumerate() {

@@ -499,9 +499,11 @@ impl BindSlots {
     /// name bound by a statement of an input of at most 64 MiB).
     const NONE: u32 = u32::MAX;
 
-    /// No statement of `n` binding anything yet.
-    pub fn new(n: usize) -> BindSlots {
-        BindSlots(vec![Self::NONE; n])
+    /// Room for a body of `n` statements, none binding anything yet (the
+    /// list is written as the statements are met, so that its pages can be
+    /// faulted in ahead of the writer: `populate`).
+    pub fn with_capacity(n: usize) -> BindSlots {
+        BindSlots(Vec::with_capacity(n))
     }
 
     /// Statement `at` binds `slot` (`None`: nothing, as a name bound twice).
@@ -509,9 +511,17 @@ impl BindSlots {
         let slot = slot
             .and_then(|s| u32::try_from(s).ok())
             .filter(|s| *s != Self::NONE);
+        if self.0.len() <= at {
+            self.0.resize(at + 1, Self::NONE);
+        }
         if let Some(s) = self.0.get_mut(at) {
             *s = slot.unwrap_or(Self::NONE);
         }
+    }
+
+    /// The room the list is still to be written in.
+    pub(crate) fn room(&self) -> (usize, usize) {
+        crate::populate::room(&self.0)
     }
 
     /// The slot statement `at` binds.
@@ -545,6 +555,14 @@ impl<'p> NameTypes<'p> {
 
     pub fn len(&self) -> usize {
         self.binders.len()
+    }
+
+    /// The room the table's lists are still to be written in.
+    pub(crate) fn rooms(&self) -> [(usize, usize); 2] {
+        [
+            crate::populate::room(&self.binders),
+            crate::populate::room(&self.types),
+        ]
     }
 
     /// The name in slot `i`.
