@@ -147,7 +147,13 @@ pub(crate) fn build_expr(
                         return Err(too_deep(op_span));
                     }
                     let s = span_at(l).to(span_at(r));
-                    Ok((ex.borrow_mut().binary(bop, op_span, l, r, s), depth))
+                    let node = ex.borrow_mut().binary(bop, op_span, l, r, s);
+                    // Every operand is made before its operator, the
+                    // right one last: never None.
+                    let node = node.ok_or_else(|| {
+                        LoadError::new(LoadErrorKind::ExprSyntax, "malformed operator", op_span)
+                    })?;
+                    Ok((node, depth))
                 })
                 .parse(p.into_inner())
         }),

@@ -7,11 +7,13 @@
 //! trimmed once, as any list the model keeps).
 //! A statement holds where its expression is (`ExprRoot`: an arena and a
 //! node); readers of the model walk it through views (`Expr`, `ExprKind`),
-//! which borrow the arena. Nodes are 32 bytes and laid out in the order
-//! they were parsed (operands before their operator): a walk reads memory
-//! in order, where the boxed tree it replaces cost an allocation per
-//! operator and a pointer to chase per node. Names and strings are kept in
-//! the arena's text, call arguments and struct fields in its item list.
+//! which borrow the arena. Nodes are 24 bytes and laid out in the order
+//! they were parsed (operands before their operator, the right one last,
+//! so an operator keeps only its left operand): a walk reads memory in
+//! order, where the boxed tree it replaces cost an allocation per operator
+//! and a pointer to chase per node. Names and strings are kept in the
+//! arena's text; call arguments, struct fields and a field access's name
+//! in its item list.
 
 use crate::model::{path_segments, separator_at, BinOp, Resolved};
 use crate::span::Span;
@@ -100,17 +102,22 @@ enum NodeKind {
         single: bool,
         slot: Resolved,
     },
+    /// The right operand is the node just before this one (operands are
+    /// laid out before their operator, the right one last), and the
+    /// operator's span is kept as where it starts and how long it is (a
+    /// token: at most a few bytes, escaped ones included), so that a node
+    /// is 24 bytes: an operator is the commonest node.
     Binary {
         op: BinOp,
-        op_span: Span,
+        op_len: u16,
+        op_start: u32,
         lhs: ExprId,
-        rhs: ExprId,
         width: Resolved,
     },
+    /// The field's name and span are an item of the arena's.
     Field {
         base: ExprId,
-        field: Text,
-        field_span: Span,
+        field: u32,
     },
     /// A call: its callee (the first item) is one segment or not.
     Call {
@@ -127,7 +134,7 @@ struct Node {
 }
 
 // Every node of a program pays for the largest kind.
-const _: () = assert!(std::mem::size_of::<Node>() <= 32);
+const _: () = assert!(std::mem::size_of::<Node>() <= 24);
 
 /// An arena of expression nodes.
 #[derive(Clone, Debug, Default)]
@@ -278,6 +285,10 @@ impl Exprs {
         )
     }
 
+    /// An operator node over `lhs` and `rhs`, which must be the node made
+    /// last (every parser makes the right operand just before its
+    /// operator); None where it is not, or where the operator's span is
+    /// not a token's (neither happens: a parser gives up on None).
     pub(crate) fn binary(
         &mut self,
         op: BinOp,
@@ -285,17 +296,22 @@ impl Exprs {
         lhs: ExprId,
         rhs: ExprId,
         span: Span,
-    ) -> ExprId {
-        self.push(
+    ) -> Option<ExprId> {
+        if rhs.index() + 1 != self.nodes.len() {
+            return None;
+        }
+        let op_len = u16::try_from(op_span.end().checked_sub(op_span.start())?).ok()?;
+        let op_start = u32::try_from(op_span.start()).ok()?;
+        Some(self.push(
             NodeKind::Binary {
                 op,
-                op_span,
+                op_len,
+                op_start,
                 lhs,
-                rhs,
                 width: Resolved::default(),
             },
             span,
-        )
+        ))
     }
 
     pub(crate) fn field(
@@ -305,15 +321,14 @@ impl Exprs {
         name_span: Span,
         span: Span,
     ) -> ExprId {
-        let field = self.text(name);
-        self.push(
-            NodeKind::Field {
-                base,
-                field,
-                field_span: name_span,
-            },
-            span,
-        )
+        let item = Item {
+            name: self.text(name),
+            span: name_span,
+            expr: base,
+        };
+        let field = narrow(self.items.len());
+        self.items.push(item);
+        self.push(NodeKind::Field { base, field }, span)
     }
 
     /// An item of a call or struct literal under construction (kept by the
@@ -613,27 +628,24 @@ impl<'a> Expr<'a> {
             ),
             NodeKind::Binary {
                 op,
-                op_span,
+                op_len,
+                op_start,
                 lhs,
-                rhs,
                 width,
-            } => ExprKind::Binary {
-                op: *op,
-                op_span: *op_span,
-                lhs: ex.get(*lhs),
-                rhs: ex.get(*rhs),
-                width,
-            },
-            NodeKind::Field {
-                base,
-                field,
-                field_span,
-            } => ExprKind::Field {
+            } => {
+                let start = *op_start as usize;
+                ExprKind::Binary {
+                    op: *op,
+                    op_span: Span::new(start, start + usize::from(*op_len)),
+                    lhs: ex.get(*lhs),
+                    // The node before this one (`Exprs::binary`).
+                    rhs: ex.get(ExprId(self.id.0.wrapping_sub(1))),
+                    width,
+                }
+            }
+            NodeKind::Field { base, field } => ExprKind::Field {
                 base: ex.get(*base),
-                field: IdentRef {
-                    name: ex.str_of(*field),
-                    span: *field_span,
-                },
+                field: ex.ident(&ex.items[*field as usize]),
             },
             NodeKind::Call { items, single } => {
                 let (head, rest) = self.items(*items);
@@ -742,6 +754,66 @@ mod tests {
         let answered = ex.or_undo(|ex| crate::expr::parse_expr("h(3)", &map, ex).ok());
         assert!(answered.is_some() && ex.nodes.len() > before.0);
         assert_eq!(format!("{:?}", ex.get(kept)).matches("\"x\"").count(), 1);
+    }
+
+    /// An operator's right operand is the node made just before it, and its
+    /// span a token's: both parsers give each operator its operands and
+    /// the operator's own span (`(a Add b) Mul c`, written with words and
+    /// with symbols), and an operator over a right operand that is not the
+    /// last node made is refused, not built wrong.
+    #[test]
+    fn operators_read_back_their_operands_and_spans() {
+        use crate::model::BinOp;
+        for (src, outer, inner) in [
+            ("(a Add bb) Mul c", (11, 14), (3, 6)),
+            ("(a + bb) * c", (9, 10), (3, 4)),
+        ] {
+            let mut ex = super::Exprs::default();
+            let pest = crate::expr::parse_expr_pest(src, &|o| o, &mut ex).unwrap();
+            let fast = match crate::fast_expr::parse(src, &|o| o, &mut ex) {
+                crate::fast_expr::Parsed::Expr(e) => e,
+                _ => panic!("{src}"),
+            };
+            for root in [pest, fast] {
+                let super::ExprKind::Binary {
+                    op,
+                    op_span,
+                    lhs,
+                    rhs,
+                    ..
+                } = ex.get(root).kind()
+                else {
+                    panic!("{src}")
+                };
+                assert_eq!(
+                    (op, op_span.start(), op_span.end()),
+                    (BinOp::Mul, outer.0, outer.1)
+                );
+                assert!(matches!(rhs.kind(), super::ExprKind::Path(c, _) if c.text() == "c"));
+                let super::ExprKind::Binary {
+                    op,
+                    op_span,
+                    lhs: a,
+                    rhs: b,
+                    ..
+                } = lhs.kind()
+                else {
+                    panic!("{src}")
+                };
+                assert_eq!(
+                    (op, op_span.start(), op_span.end()),
+                    (BinOp::Add, inner.0, inner.1)
+                );
+                assert!(matches!(a.kind(), super::ExprKind::Path(p, _) if p.text() == "a"));
+                assert!(matches!(b.kind(), super::ExprKind::Path(p, _) if p.text() == "bb"));
+            }
+        }
+        let mut ex = super::Exprs::default();
+        let span = crate::span::Span::new(0, 1);
+        let a = ex.int(1, span);
+        let b = ex.int(2, span);
+        let _c = ex.int(3, span);
+        assert!(ex.binary(BinOp::Add, span, a, b, span).is_none());
     }
 
     /// Whether a call's callee and a name are one segment is decided when

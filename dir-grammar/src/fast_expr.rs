@@ -313,7 +313,7 @@ impl<M: Fn(usize) -> usize + ?Sized> P<'_, M> {
                 continue;
             }
             let span = self.span_of(lhs).to(self.span_of(rhs));
-            lhs = self.ex.binary(op, op_span, lhs, rhs, span);
+            lhs = self.ex.binary(op, op_span, lhs, rhs, span)?;
             ld = depth;
         }
     }
