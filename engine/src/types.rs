@@ -141,6 +141,20 @@ impl<'t> OpRows<'t> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TyName(u32);
 
+impl TyName {
+    /// The number an operator's mark holds (`validate::OpWidths`).
+    #[inline]
+    pub(crate) fn number(self) -> usize {
+        self.0 as usize
+    }
+
+    /// The name numbered `n` (as `number` gave it).
+    #[inline]
+    pub(crate) fn numbered(n: u32) -> TyName {
+        TyName(n)
+    }
+}
+
 /// Every name a type of one program can carry: the primitives of
 /// 05-types.ron (with their kind) and the resource types of the linearity
 /// table from the start, the program's shapes as declarations are

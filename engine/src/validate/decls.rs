@@ -744,7 +744,7 @@ fn signatures<'p>(
                 env: NameTypes::default(),
                 bind_slots: BindSlots::default(),
                 counts: StmtCounts::default(),
-                op_width: OpWidths::default(),
+                op_width: OpWidths,
                 f32_lits: Set::default(),
             });
         }

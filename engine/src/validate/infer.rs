@@ -34,7 +34,7 @@ impl<'t, 'p> Calls<'t, 'p> {
             in_predicate: false,
             vars: Vec::new(),
             ops: Vec::new(),
-            op_width: OpWidths::default(),
+            op_width: OpWidths,
             lits: Vec::new(),
         }
     }

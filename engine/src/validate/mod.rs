@@ -640,14 +640,14 @@ impl<'p> NameTypes<'p> {
     }
 }
 
-/// The type each arithmetic or comparison operator of a body works in. A
-/// body names few widths; an operator's mark (`ExprKind::Binary::width`)
-/// holds the index of its own (set when the operator is checked, or once
-/// the body's literal variables are decided).
+/// The type each arithmetic or comparison operator of a body works in: an
+/// operator's mark (`ExprKind::Binary::width`) holds its type's number
+/// (`TyName`, of the program's type names, complete before any body is
+/// checked), set when the operator is checked or once the body's literal
+/// variables are decided. Nothing of a body's is kept beside the marks, so
+/// reading a width needs the type names alone.
 #[derive(Default)]
-pub struct OpWidths {
-    widths: Vec<TyName>,
-}
+pub struct OpWidths;
 
 /// A width an operator works in: its name (for diagnostics) and kind.
 pub type Width<'a> = (&'a str, &'a PrimKind);
@@ -658,20 +658,12 @@ impl OpWidths {
         if names.prim(width).is_none() {
             return mark.clear();
         }
-        // At most one entry per width of the tables.
-        let i = match self.widths.iter().position(|w| *w == width) {
-            Some(i) => i,
-            None => {
-                self.widths.push(width);
-                self.widths.len() - 1
-            }
-        };
-        mark.set(i);
+        mark.set(width.number());
     }
 
     /// The operator's type, by its mark.
     pub fn get<'a>(&self, mark: &Resolved, names: &'a TyNames) -> Option<Width<'a>> {
-        let w = *self.widths.get(mark.get()? as usize)?;
+        let w = TyName::numbered(mark.get()?);
         Some((names.text(w), names.prim(w)?))
     }
 }
