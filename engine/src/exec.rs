@@ -5,13 +5,14 @@
 
 use crate::diag::Checker;
 use crate::diag::Diagnostic;
-use crate::validate::{Compiled, Target};
+use crate::validate::{Compiled, ShapeInfo, Target};
 use crate::value::Value;
 use dir_grammar::model::*;
 use dir_grammar::print::expr_to_string;
 use dir_grammar::Span;
 use semantics::{Action, KSteps, PrimKind, Tables};
 use std::collections::BTreeSet;
+use std::rc::Rc;
 
 /// One recorded effect: as the trace keeps it, so that the trace and the
 /// realizer read the same list (a copy for each cost a string per effect).
@@ -55,6 +56,9 @@ pub struct Machine<'c, 'p> {
     pub admitted: Vec<bool>,
     /// The processes being evaluated, outermost first.
     stack: Vec<usize>,
+    /// Each shape's names as its values share them, by forge and the
+    /// shape's type number (`names_of`).
+    shape_names: Vec<Vec<Option<Rc<ShapeNames>>>>,
     /// The stack when a constraint refused the run.
     pub refusal_path: Vec<usize>,
 }
@@ -95,6 +99,13 @@ fn put(env: &mut Env, i: usize, v: Value) {
     env[i] = Some(v);
 }
 
+/// A shape's name and its fields' names, shared by every value of the shape
+/// a run builds (made from the checked shape's, which are not `Rc`s).
+struct ShapeNames {
+    name: Rc<str>,
+    fields: Vec<Rc<str>>,
+}
+
 /// Why a run stops during evaluation (boxed: diagnostics are large).
 pub type Stop = Box<Diagnostic>;
 
@@ -130,6 +141,7 @@ impl<'c, 'p> Machine<'c, 'p> {
             admitted: vec![false; c.procs.len()],
             stack: Vec::new(),
             refusal_path: Vec::new(),
+            shape_names: Vec::new(),
         }
     }
 
@@ -574,15 +586,17 @@ impl<'c, 'p> Machine<'c, 'p> {
             }
             ExprKind::Struct { name, fields } => {
                 let c = self.c;
-                let shape = c.shape(c.procs[pi].forge, name.name);
+                let forge = c.procs[pi].forge;
+                let shape = c.shape(forge, name.name);
                 // Every field given once in the shape's order (the common
                 // case): each value is its field's as it comes.
                 if let Some(shape) = shape.filter(|sh| sh.given_in_order(fields)) {
-                    let mut out = crate::value::Fields::with_capacity(shape.names.len());
-                    for ((_, fe), fname) in fields.iter().zip(&shape.names) {
+                    let names = self.names_of(forge, shape);
+                    let mut out = crate::value::Fields::with_capacity(names.fields.len());
+                    for ((_, fe), fname) in fields.iter().zip(&names.fields) {
                         out.push((fname.clone(), self.eval(pi, env, fe)?));
                     }
-                    let v = Value::structure(shape.name.clone(), out);
+                    let v = Value::structure(names.name.clone(), out);
                     self.check_size(&v, e.span())?;
                     return Ok(v);
                 }
@@ -603,8 +617,9 @@ impl<'c, 'p> Machine<'c, 'p> {
                         format!("unknown shape `{}`", name.name),
                     ));
                 };
+                let names = self.names_of(forge, shape);
                 let mut out = Vec::with_capacity(shape.fields.len());
-                for (fname, v) in shape.names.iter().zip(slots) {
+                for (fname, v) in names.fields.iter().zip(slots) {
                     let Some(v) = v else {
                         return Err(self.fail(
                             crate::registry::STRUCT_FIELDS,
@@ -615,11 +630,34 @@ impl<'c, 'p> Machine<'c, 'p> {
                     };
                     out.push((fname.clone(), v));
                 }
-                let v = Value::structure(shape.name.clone(), out);
+                let v = Value::structure(names.name.clone(), out);
                 self.check_size(&v, e.span())?;
                 Ok(v)
             }
         }
+    }
+
+    /// The names values of `shape` share, made on the first value of the
+    /// shape in the run. `shape` is what `forge` finds under its name (a
+    /// shape's name is its type's number only within a forge).
+    fn names_of(&mut self, forge: usize, shape: &ShapeInfo) -> Rc<ShapeNames> {
+        let at = shape.ty.number();
+        if let Some(Some(names)) = self.shape_names.get(forge).and_then(|f| f.get(at)) {
+            return names.clone();
+        }
+        let names = Rc::new(ShapeNames {
+            name: Rc::from(&*shape.name),
+            fields: shape.names.iter().map(|n| Rc::from(&**n)).collect(),
+        });
+        if self.shape_names.len() <= forge {
+            self.shape_names.resize(forge + 1, Vec::new());
+        }
+        let of_forge = &mut self.shape_names[forge];
+        if of_forge.len() <= at {
+            of_forge.resize(at + 1, None);
+        }
+        of_forge[at] = Some(names.clone());
+        names
     }
 
     /// A `PhiWitness` (§7.6): ids count in evaluation order, per run.
@@ -927,6 +965,32 @@ mod mark_tests {
     /// Validation finds a name through its node's mark only when the
     /// marked slot holds that name: a stale mark (another name's slot, or
     /// none of this body's) is looked past, so the types are as before.
+    /// Shapes of one name in two forges: each forge's values carry its own
+    /// shape's names (a run shares a shape's names between its values, by
+    /// forge and name).
+    #[test]
+    fn values_share_their_own_forges_shape_names() {
+        let src = "dir 0.1;\nforge A {\n  shape P { x: i64 }\n  proc K main() -> i64 {\n    let p = P{x: 1};\n    emit p;\n    let q = P{x: 2};\n    emit q;\n    return 0;\n  }\n}\nforge B {\n  shape P { y: i64, z: i64 }\n  proc K main() -> i64 {\n    let p = P{y: 3, z: 4};\n    emit p;\n    let q = P{z: 6, y: 5};\n    emit q;\n    return 0;\n  }\n}\n";
+        let program = dir_grammar::load_str(src).expect("loads");
+        let tables = Tables::defaults().expect("tables");
+        let mut ck = Checker::new(&tables);
+        let compiled = crate::validate::compile(&mut ck, &program).expect("valid");
+        let mut m = Machine::new(&tables, &compiled, BUDGET);
+        for pi in 0..compiled.procs.len() {
+            m.run_proc(pi, vec![]).map_err(|d| d.message).expect("runs");
+        }
+        let payloads: Vec<&str> = m.events.iter().map(|e| e.payload.as_str()).collect();
+        assert_eq!(
+            payloads,
+            [
+                r#"{"shape":"P","fields":{"x":1}}"#,
+                r#"{"shape":"P","fields":{"x":2}}"#,
+                r#"{"shape":"P","fields":{"y":3,"z":4}}"#,
+                r#"{"shape":"P","fields":{"y":5,"z":6}}"#,
+            ]
+        );
+    }
+
     #[test]
     fn validation_looks_past_a_wrong_mark() {
         let src = "dir 0.1;\nforge F {\n  proc K main(p: i64) -> i64 {\n    let a = p Add 1;\n    constrain b;\n    let b = true;\n    return a;\n  }\n}\n";

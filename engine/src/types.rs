@@ -244,7 +244,7 @@ pub enum Ty {
     /// A shape of the enclosing forge.
     Shape(TyName),
     /// A `prove` witness over a value of the inner type.
-    Witness(std::rc::Rc<Ty>),
+    Witness(std::sync::Arc<Ty>),
     /// An explicit Q resource of the named type (`q_alloc(QBit)`).
     Resource(TyName),
     /// The classical record `q_measure` returns.
@@ -256,7 +256,7 @@ pub enum Ty {
 impl Ty {
     /// A witness over a value of type `t`.
     pub fn witness(t: Ty) -> Ty {
-        Ty::Witness(std::rc::Rc::new(t))
+        Ty::Witness(std::sync::Arc::new(t))
     }
 
     /// Whether a value of type `self` may stand where `other` is expected.

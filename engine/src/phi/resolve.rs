@@ -143,7 +143,7 @@ pub fn name_shapes(v: Value, ty: &Ty, c: &Compiled<'_>, forge: usize) -> Value {
                 .collect::<crate::value::Fields>();
             // The shape's shared name; its text when the shape is unknown.
             match shape {
-                Some(sh) => Value::structure(sh.name.clone(), fields),
+                Some(sh) => Value::structure(&*sh.name, fields),
                 None => Value::structure(c.ty_names.text(*name), fields),
             }
         }

@@ -189,13 +189,15 @@ pub struct BindInfo<'p> {
 }
 
 pub struct ShapeInfo {
-    /// The shape's name, shared by every value of the shape.
-    pub name: std::rc::Rc<str>,
+    /// The shape's name. (Values share their names through `Rc`s that
+    /// evaluation makes from these once per run, `exec::ShapeNames`: the
+    /// checked program holds none, so that it can be read by two threads.)
+    pub name: std::sync::Arc<str>,
     /// The shape's name as types carry it.
     pub ty: TyName,
     pub fields: Vec<(String, DeclTy)>,
-    /// The fields' names, shared by every value of the shape.
-    pub names: Vec<std::rc::Rc<str>>,
+    /// The fields' names.
+    pub names: Vec<std::sync::Arc<str>>,
     /// Field positions by name (looked up only, never iterated).
     index: Map<String, usize>,
 }
@@ -303,6 +305,13 @@ impl ProcInfo<'_> {
         })
     }
 }
+
+// The checked program is read by more than one thread (the plan for the
+// last factor in docs/performance.md): nothing in it may be an `Rc`.
+const _: () = {
+    const fn shared<T: Sync>() {}
+    shared::<Compiled<'static>>();
+};
 
 pub struct Compiled<'p> {
     pub program: &'p Program,
