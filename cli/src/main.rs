@@ -1162,6 +1162,7 @@ impl Out<'_> {
             provide_resources: provide,
             explain,
             embed_dir: common.embed_dir,
+            overlap: engine::Overlap::default(),
         })
     }
 

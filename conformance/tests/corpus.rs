@@ -185,6 +185,99 @@ fn runs_are_deterministic() {
     }
 }
 
+/// A run's trace and human diagnostics with the entry evaluated beside its
+/// check or after it.
+fn run_with(
+    engine: &Engine,
+    id: &str,
+    bytes: &[u8],
+    cfg: &engine::RunConfig,
+    overlap: engine::Overlap,
+) -> String {
+    let src = engine::Source { name: id, bytes };
+    let mut cfg = cfg.clone();
+    cfg.overlap = overlap;
+    let report = engine.run(&src, &cfg);
+    let rendered: String = report
+        .diagnostics
+        .iter()
+        .map(|d| engine::render::human(&src, d))
+        .collect();
+    format!("{}{rendered}", report.trace.to_json())
+}
+
+/// Large generated bodies (textual DIR), each of `n` rounds of `round`
+/// (`{i}` its number, `{p}` the last one's) after `head`, with `tail`.
+fn generated(head: &str, round: &str, tail: &str, n: usize) -> String {
+    let mut s = format!("dir 0.1;\nforge G {{\n{head}");
+    for i in 1..=n {
+        s.push_str(
+            &round
+                .replace("{i}", &i.to_string())
+                .replace("{p}", &(i - 1).to_string()),
+        );
+    }
+    s.push_str(tail);
+    s.push_str("\n}\n");
+    s
+}
+
+/// Evaluating the entry beside its check (`Overlap`) changes nothing: every
+/// case, and large generated bodies of what the evaluation beside handles,
+/// waits for, or gives up on, give the same trace and diagnostics byte for
+/// byte both ways; and the comparison compared evaluations made beside.
+#[test]
+fn evaluation_beside_the_check_changes_nothing() {
+    use engine::{Mode, Overlap, RunConfig};
+    let engine = engine();
+    let before = engine::runs_evaluated_beside();
+    for case in cases() {
+        let bytes = std::fs::read(&case.path).unwrap();
+        let cfg = case.run_config();
+        assert_eq!(
+            run_with(&engine, &case.id, &bytes, &cfg, Overlap::Never),
+            run_with(&engine, &case.id, &bytes, &cfg, Overlap::Always),
+            "{}",
+            case.id
+        );
+    }
+    let k = "  shape P { a: i64, b: i64 }\n  proc K main() -> i64 {\n    let v0 = 1;\n";
+    let k_round = "    constrain v{p} Gt -9223372036854775807;\n    let w{i} = v{p} Div 3;\n    let x{i} = P{a: w{i}, b: 1}.a;\n    emit x{i};\n    let v{i} = (x{i} Add {i}) Mul 2 Sub x{i};\n    let t{i} = v{i} Lt x{i};\n    let u{i} = t{i} And true;\n";
+    let ret = "    return v300;\n  }";
+    let i32_head = "  shape S { x: i32 }\n  proc K main() -> i64 {\n    let a = 2147483000;\n    let v0 = 0;\n";
+    let programs: Vec<(&str, String, RunConfig)> = vec![
+        // Every statement kind it evaluates; literal variables decided
+        // later (`v0`, each `w`); comparisons and booleans.
+        ("k", generated(k, k_round, ret, 300), RunConfig::new(Mode::Simulate)),
+        // A step budget that stops it part way.
+        ("k-budget", generated(k, k_round, ret, 300), RunConfig { max_steps: Some(700), ..RunConfig::new(Mode::Simulate) }),
+        // Rejected late (a name bound twice): nothing evaluated counts.
+        ("k-rejected", generated(k, k_round, "    let v7 = 1;\n    return v300;\n  }", 300), RunConfig::new(Mode::Simulate)),
+        // A constraint that fails at the end.
+        ("k-refused", generated(k, k_round, "    constrain v300 Lt 0;\n    return v300;\n  }", 300), RunConfig::new(Mode::Simulate)),
+        // An operator whose width (i32) is decided by a later use: it
+        // overflows where i32 does.
+        ("i32-late", generated(i32_head, "    let v{i} = v{p} Add 1;\n", "    let b = a Add 1000;\n    let s = S{x: a};\n    return v300;\n  }", 300), RunConfig::new(Mode::Simulate)),
+        // Floats, calls and witnesses: it gives up, the run evaluates after.
+        ("floats", generated("  proc K main() -> f64 {\n    let v0 = 0.5;\n", "    let v{i} = v{p} Add 0.25;\n", "    return v300;\n  }", 300), RunConfig::new(Mode::Simulate)),
+        ("calls", generated("  proc K one() -> i64 {\n    return 1;\n  }\n  proc K main() -> i64 {\n    let v0 = 0;\n", "    let v{i} = v{p} Add 1;\n", "    let c = one();\n    return v300 Add c;\n  }", 300), RunConfig::new(Mode::Simulate)),
+        // Parameters given as arguments.
+        ("args", generated("  proc K main(p: i64, q: bool) -> i64 {\n    let v0 = p;\n", "    let v{i} = v{p} Sub 1;\n    let z{i} = q And true;\n", "    return v300;\n  }", 300), RunConfig { args: vec![RunConfig::arg("p=7"), RunConfig::arg("q=true")], ..RunConfig::new(Mode::Simulate) }),
+    ];
+    for (id, src, cfg) in &programs {
+        let never = run_with(&engine, id, src.as_bytes(), cfg, Overlap::Never);
+        let always = run_with(&engine, id, src.as_bytes(), cfg, Overlap::Always);
+        assert_eq!(never, always, "{id}");
+    }
+    // The K programs (and the i32 one and the one with arguments) were
+    // evaluated beside their check, at least.
+    assert!(
+        engine::runs_evaluated_beside() >= before + 4,
+        "{} runs evaluated beside",
+        engine::runs_evaluated_beside() - before
+    );
+}
+
 /// Brief §12: every case's trace replays to an identical trace, and an
 /// edited artifact or edited tables are refused by digest before anything
 /// runs.

@@ -423,6 +423,7 @@ impl<'s> L<'s, '_> {
                 ex.trim();
                 ex
             }],
+            checked: Checked::default(),
         })
     }
 

@@ -344,6 +344,7 @@ impl<'s, 'q> T<'s, 'q> {
                 ex.trim();
                 ex
             }],
+            checked: Checked::default(),
         })
     }
 

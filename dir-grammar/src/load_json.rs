@@ -115,6 +115,7 @@ fn load_json_skipping(
         form: SourceForm::Json,
         comments: Vec::new(),
         exprs: vec![ex],
+        checked: Checked::default(),
     })
 }
 

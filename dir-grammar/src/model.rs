@@ -79,6 +79,31 @@ pub struct Program {
     pub comments: Vec<Comment>,
     /// The arenas of the statements' expressions (`exprs.rs`).
     pub exprs: Vec<Exprs>,
+    /// Whether the program has been checked (its marks set) before.
+    pub checked: Checked,
+}
+
+/// Whether a program has been checked before: a check marks its
+/// expressions (`Resolved`), so only a program's first check finds every
+/// mark unset, which evaluating beside the check relies on (a mark it reads
+/// is one that check set).
+#[derive(Debug, Default)]
+pub struct Checked(std::sync::atomic::AtomicBool);
+
+impl Clone for Checked {
+    fn clone(&self) -> Self {
+        // A copy has the marks the program had.
+        Checked(std::sync::atomic::AtomicBool::new(
+            self.0.load(std::sync::atomic::Ordering::Acquire),
+        ))
+    }
+}
+
+impl Checked {
+    /// Whether this is the program's first check (every later call: no).
+    pub fn first(&self) -> bool {
+        !self.0.swap(true, std::sync::atomic::Ordering::AcqRel)
+    }
 }
 
 impl Program {

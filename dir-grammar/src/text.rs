@@ -139,6 +139,7 @@ pub(crate) fn load_text_pest(src: &str) -> R<Program> {
         form: SourceForm::Text,
         comments: comments_of(src),
         exprs: vec![ex],
+        checked: Checked::default(),
     })
 }
 

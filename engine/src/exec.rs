@@ -13,6 +13,7 @@ use dir_grammar::Span;
 use semantics::{Action, KSteps, PrimKind, Tables};
 use std::collections::BTreeSet;
 use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// One recorded effect: as the trace keeps it, so that the trace and the
 /// realizer read the same list (a copy for each cost a string per effect).
@@ -58,9 +59,107 @@ pub struct Machine<'c, 'p> {
     stack: Vec<usize>,
     /// Each shape's names as its values share them, by forge and the
     /// shape's type number (`names_of`).
-    shape_names: Vec<Vec<Option<Rc<ShapeNames>>>>,
     /// The stack when a constraint refused the run.
     pub refusal_path: Vec<usize>,
+    shape_names: Vec<Vec<Option<Rc<ShapeNames>>>>,
+    /// The process evaluated while it is being checked, if any.
+    beside: Option<Beside<'p>>,
+}
+
+/// Evaluation of a process while another thread checks it (the entry of a
+/// program's first check, `validate::compile_beside`): what the check
+/// decides is read from the marks as the check sets them. A name's slot is
+/// its mark (checked against the name bound there, as always), an
+/// operator's width its mark; a mark not yet set is waited for, until the
+/// check is over (then an unset mark means what it means after a check).
+/// A bound name's slot is the next one (the parameters', then each binding
+/// statement's in order), as a check that accepts the body gives it.
+/// Where evaluation needs what only the whole check decides (a call's
+/// target, an f32 literal, a witness's constraint digest, a name whose mark
+/// is not its slot) it gives up: the run then evaluates after the check,
+/// as it does without this. Its result is used only if the check accepts
+/// the program.
+pub(crate) struct Beside<'p> {
+    pi: usize,
+    check: &'p CheckState,
+    /// Who binds each slot so far.
+    binders: Vec<&'p Ident>,
+    /// Evaluation met what only the whole check decides.
+    gave_up: bool,
+}
+
+impl<'p> Beside<'p> {
+    pub(crate) fn new(pi: usize, check: &'p CheckState) -> Beside<'p> {
+        Beside {
+            pi,
+            check,
+            binders: Vec::new(),
+            gave_up: false,
+        }
+    }
+
+    /// `mark`'s value once the check has set it, or the check is over.
+    fn wait(&self, mark: &Resolved) -> Option<u32> {
+        let mut spins = 0u32;
+        loop {
+            if let Some(v) = mark.get() {
+                return Some(v);
+            }
+            if self.check.done.load(Ordering::Acquire) {
+                return mark.get();
+            }
+            spins += 1;
+            if spins < 64 {
+                std::hint::spin_loop();
+            } else {
+                // Ahead of the check: the core is left to it (and to the
+                // digest) for a while rather than spun on.
+                std::thread::sleep(BESIDE_NAP);
+            }
+        }
+    }
+
+    /// Waits until the check is over.
+    fn finish(&self) {
+        while !self.check.done.load(Ordering::Acquire) {
+            std::thread::sleep(BESIDE_NAP);
+        }
+    }
+}
+
+/// What the thread checking a process tells the evaluation beside it.
+#[derive(Default)]
+pub(crate) struct CheckState {
+    /// The check is over: every mark is final.
+    pub(crate) done: AtomicBool,
+    /// The check found an error: the program is rejected, and evaluating
+    /// it further is work nobody reads.
+    pub(crate) failed: AtomicBool,
+}
+
+/// How long evaluation beside a check waits for it to get ahead (a few
+/// hundred statements of checking).
+const BESIDE_NAP: std::time::Duration = std::time::Duration::from_micros(50);
+
+/// A machine's state after a run, apart from the program it ran
+/// (`Machine::into_state`, `Machine::restore`).
+pub(crate) struct State {
+    tick: u64,
+    cost_us: u64,
+    events: Vec<Event>,
+    kind_names: Vec<std::sync::Arc<str>>,
+    proc_names: Vec<Option<std::sync::Arc<str>>>,
+    fired: BTreeSet<String>,
+    witnesses: u64,
+    steps: u64,
+    budget: Budget,
+    step_fired: [Vec<bool>; 3],
+    exit_fired: [bool; 3],
+    resources: u64,
+    constraint_log: Vec<(usize, Span, bool)>,
+    refused_in: Option<usize>,
+    admitted: Vec<bool>,
+    refusal_path: Vec<usize>,
 }
 
 fn value_type_name(v: &Value) -> &'static str {
@@ -142,6 +241,7 @@ impl<'c, 'p> Machine<'c, 'p> {
             stack: Vec::new(),
             refusal_path: Vec::new(),
             shape_names: Vec::new(),
+            beside: None,
         }
     }
 
@@ -274,21 +374,45 @@ impl<'c, 'p> Machine<'c, 'p> {
     fn run_body(&mut self, pi: usize, args: Vec<Value>) -> Result<Value, Stop> {
         let info = &self.c.procs[pi];
         let p = info.proc;
+        let beside = self.beside_for(pi);
+        // Being checked, the body's record is not there yet: its sizes are
+        // counted here.
+        let (slots, counts) = if beside {
+            let mut counts = crate::validate::StmtCounts::default();
+            let mut bound = 0;
+            for s in &p.body {
+                match &s.kind {
+                    StmtKind::Constrain { .. } => counts.constraints += 1,
+                    StmtKind::Effect { .. } => counts.effects += 1,
+                    k => bound += usize::from(k.bound().is_some()),
+                }
+            }
+            (p.params.len() + bound, counts)
+        } else {
+            (info.env.len(), info.counts)
+        };
         // Values by slot, written as the body binds them (so that the pages
         // can be faulted in ahead of the writer: `populate`).
-        let mut env: Env = Vec::with_capacity(info.env.len());
-        for ((n, _), a) in info.params.iter().zip(args) {
-            if let Some(i) = info.env.get_index_of(n.as_str()) {
+        let mut env: Env = Vec::with_capacity(slots);
+        if let Some(b) = self.beside.as_mut().filter(|_| beside) {
+            // Parameters take the first slots, in order.
+            for (i, (prm, a)) in p.params.iter().zip(args).enumerate() {
+                b.binders.push(&prm.name);
                 put(&mut env, i, a);
+            }
+        } else {
+            for ((n, _), a) in info.params.iter().zip(args) {
+                if let Some(i) = info.env.get_index_of(n.as_str()) {
+                    put(&mut env, i, a);
+                }
             }
         }
         let program = self.c.program;
         // Room for what the body records (up to `RESERVED_RECORDS` each: a
         // body that stops early must not hold a vast untouched reservation).
         let mut deferred: Vec<Expr<'p>> =
-            Vec::with_capacity(info.counts.constraints.min(RESERVED_RECORDS));
-        self.events
-            .reserve(info.counts.effects.min(RESERVED_RECORDS));
+            Vec::with_capacity(counts.constraints.min(RESERVED_RECORDS));
+        self.events.reserve(counts.effects.min(RESERVED_RECORDS));
         let _populating = crate::populate::beside(&[
             crate::populate::room(&env),
             crate::populate::room(&self.events),
@@ -296,6 +420,9 @@ impl<'c, 'p> Machine<'c, 'p> {
         ]);
         let mut result = Value::Unit;
         'body: for (at, s) in p.body.iter().enumerate() {
+            if beside && self.check_failed() {
+                return Err(self.give_up());
+            }
             self.step(s.span)?;
             // Validation rejects statements without a row (later versions).
             let (ti, table) = self.steps_of(p.regime);
@@ -335,10 +462,17 @@ impl<'c, 'p> Machine<'c, 'p> {
                     }
                     Action::Bind => {
                         if let (Some(name), Some(v)) = (s.kind.bound(), &reg) {
-                            let slot = info
-                                .bind_slots
-                                .get(at)
-                                .or_else(|| info.env.get_index_of(name.name.as_str()));
+                            let slot = match self.beside.as_mut().filter(|_| beside) {
+                                // The next slot.
+                                Some(b) => {
+                                    b.binders.push(name);
+                                    Some(b.binders.len() - 1)
+                                }
+                                None => info
+                                    .bind_slots
+                                    .get(at)
+                                    .or_else(|| info.env.get_index_of(name.name.as_str())),
+                            };
                             if let Some(i) = slot {
                                 put(&mut env, i, v.clone());
                             }
@@ -349,6 +483,7 @@ impl<'c, 'p> Machine<'c, 'p> {
                             deferred.push(program.expr(*predicate));
                         }
                     }
+                    Action::Witness if beside => return Err(self.give_up()),
                     Action::Witness => {
                         let v = reg.take().unwrap_or(Value::Unit);
                         if v == Value::Bool(false) {
@@ -408,6 +543,7 @@ impl<'c, 'p> Machine<'c, 'p> {
                         break 'body;
                     }
                     Action::CheckConstraints => {
+                        self.check_over(beside);
                         self.check_constraints(pi, &env, &deferred)?;
                     }
                 }
@@ -418,6 +554,7 @@ impl<'c, 'p> Machine<'c, 'p> {
         self.exit_fired[ti] = true;
         for action in &exit.actions {
             if *action == Action::CheckConstraints {
+                self.check_over(beside);
                 self.check_constraints(pi, &env, &deferred)?;
             }
         }
@@ -473,7 +610,7 @@ impl<'c, 'p> Machine<'c, 'p> {
         let vals: Vec<String> = names
             .iter()
             .filter_map(|n| {
-                let v = env.get(info.env.get_index_of(n.as_str())?)?.as_ref()?;
+                let v = env.get(self.slot_of_name(pi, n)?)?.as_ref()?;
                 Some(format!("{n} = {}", v.render()))
             })
             .collect();
@@ -486,6 +623,7 @@ impl<'c, 'p> Machine<'c, 'p> {
     fn eval(&mut self, pi: usize, env: &Env, e: Expr<'_>) -> Result<Value, Stop> {
         match e.kind() {
             ExprKind::Int(i) => Ok(Value::Int(i)),
+            ExprKind::Float(_) if self.beside_for(pi) => Err(self.give_up()),
             ExprKind::Float(f) => Ok(Value::Float(
                 if self.c.procs[pi]
                     .f32_lits
@@ -498,6 +636,16 @@ impl<'c, 'p> Machine<'c, 'p> {
             )),
             ExprKind::Bool(b) => Ok(Value::Bool(b)),
             ExprKind::Str(s) => Ok(Value::Str(s.to_string())),
+            ExprKind::Path(segs, mark) if self.beside_for(pi) => {
+                let found = segs
+                    .single()
+                    .and_then(|one| self.beside_slot(mark, one))
+                    .and_then(|i| env.get(i)?.as_ref());
+                match found {
+                    Some(v) => Ok(v.clone()),
+                    None => Err(self.give_up()),
+                }
+            }
             ExprKind::Path(segs, mark) => {
                 let found = segs
                     .single()
@@ -523,7 +671,21 @@ impl<'c, 'p> Machine<'c, 'p> {
                 // Operands are evaluated strictly, left to right (no short circuit).
                 let l = self.eval(pi, env, lhs)?;
                 let r = self.eval(pi, env, rhs)?;
-                let width = self.c.procs[pi].op_width.get(width, &self.c.ty_names);
+                let width = match &self.beside {
+                    // A width matters to numbers only; theirs is waited for.
+                    Some(b) if b.pi == pi => {
+                        let number = |v: &Value| matches!(v, Value::Int(_) | Value::Float(_));
+                        if number(&l) && number(&r) {
+                            b.wait(width).and_then(|w| {
+                                let w = crate::types::TyName::numbered(w);
+                                Some((self.c.ty_names.text(w), self.c.ty_names.prim(w)?))
+                            })
+                        } else {
+                            None
+                        }
+                    }
+                    _ => self.c.procs[pi].op_width.get(width, &self.c.ty_names),
+                };
                 // Integers of a width whose operation succeeds within it (most
                 // operators): the value at once. Any fault is left to
                 // `binary`, which reports it.
@@ -549,6 +711,7 @@ impl<'c, 'p> Machine<'c, 'p> {
                     )
                 })
             }
+            ExprKind::Call { .. } if self.beside_for(pi) => Err(self.give_up()),
             ExprKind::Call {
                 callee_span, args, ..
             } => {
@@ -738,6 +901,110 @@ impl<'c, 'p> Machine<'c, 'p> {
 
     /// The slot of a single name in process `pi`: validation's mark when
     /// it is this name's, else found by name.
+    /// Whether `pi` is the process evaluated while it is checked.
+    #[inline]
+    fn beside_for(&self, pi: usize) -> bool {
+        self.beside.as_ref().is_some_and(|b| b.pi == pi)
+    }
+
+    /// A name's slot while its process is checked: its mark once set,
+    /// where the name bound there is `name`.
+    fn beside_slot(&self, mark: &Resolved, name: &str) -> Option<usize> {
+        let b = self.beside.as_ref()?;
+        let i = b.wait(mark)? as usize;
+        (b.binders.get(i)?.name == name).then_some(i)
+    }
+
+    /// Evaluation beside the check stops here (the run evaluates after the
+    /// check instead).
+    fn give_up(&mut self) -> Stop {
+        if let Some(b) = self.beside.as_mut() {
+            b.gave_up = true;
+        }
+        Box::new(Diagnostic::new(
+            self.tables,
+            crate::codes::INTERNAL,
+            None,
+            "evaluation beside the check gave up",
+        ))
+    }
+
+    /// The slot of a name `pi` binds (a failed constraint's note).
+    fn slot_of_name(&self, pi: usize, name: &str) -> Option<usize> {
+        match self.beside.as_ref().filter(|b| b.pi == pi) {
+            // Bound once each: the only binder of that name.
+            Some(b) => b.binders.iter().position(|m| m.name == name),
+            None => self.c.procs[pi].env.get_index_of(name),
+        }
+    }
+
+    /// Whether the check beside found an error.
+    fn check_failed(&self) -> bool {
+        self.beside
+            .as_ref()
+            .is_some_and(|b| b.check.failed.load(Ordering::Relaxed))
+    }
+
+    /// Before a body's constraints are checked: its check is over, if it is
+    /// evaluated beside it.
+    fn check_over(&self, beside: bool) {
+        if let Some(b) = self.beside.as_ref().filter(|_| beside) {
+            b.finish();
+        }
+    }
+
+    /// Evaluates beside the check of a process (`Beside`).
+    pub(crate) fn beside(&mut self, b: Beside<'p>) {
+        self.beside = Some(b);
+    }
+
+    /// Whether evaluation beside the check gave up.
+    pub(crate) fn gave_up(&self) -> bool {
+        self.beside.as_ref().is_some_and(|b| b.gave_up)
+    }
+
+    /// The machine's state after a run, apart from the program.
+    pub(crate) fn into_state(self) -> State {
+        State {
+            tick: self.tick,
+            cost_us: self.cost_us,
+            events: self.events,
+            kind_names: self.kind_names,
+            proc_names: self.proc_names,
+            fired: self.fired,
+            witnesses: self.witnesses,
+            steps: self.steps,
+            budget: self.budget,
+            step_fired: self.step_fired,
+            exit_fired: self.exit_fired,
+            resources: self.resources,
+            constraint_log: self.constraint_log,
+            refused_in: self.refused_in,
+            admitted: self.admitted,
+            refusal_path: self.refusal_path,
+        }
+    }
+
+    /// The state a run left (`into_state`), as if this machine had run it.
+    pub(crate) fn restore(&mut self, st: State) {
+        self.tick = st.tick;
+        self.cost_us = st.cost_us;
+        self.events = st.events;
+        self.kind_names = st.kind_names;
+        self.proc_names = st.proc_names;
+        self.fired = st.fired;
+        self.witnesses = st.witnesses;
+        self.steps = st.steps;
+        self.budget = st.budget;
+        self.step_fired = st.step_fired;
+        self.exit_fired = st.exit_fired;
+        self.resources = st.resources;
+        self.constraint_log = st.constraint_log;
+        self.refused_in = st.refused_in;
+        self.admitted = st.admitted;
+        self.refusal_path = st.refusal_path;
+    }
+
     fn slot(&self, pi: usize, mark: &Resolved, name: &str) -> Option<usize> {
         let names = &self.c.procs[pi].env;
         if let Some(i) = mark.get().map(|i| i as usize) {

@@ -88,6 +88,36 @@ pub struct RunConfig {
     pub explain: bool,
     /// Store the input in the trace (`--embed-dir`).
     pub embed_dir: bool,
+    /// Whether the entry is evaluated while it is checked.
+    pub overlap: Overlap,
+}
+
+/// Whether a run evaluates its entry while another thread checks it
+/// (`exec::Beside`; docs/performance.md): the trace and diagnostics are
+/// the same either way (tests run every corpus program both ways), only
+/// the time differs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Overlap {
+    /// For an entry of `OVERLAP_MIN_STATEMENTS` statements or more (below
+    /// that a thread costs more than the overlap saves).
+    #[default]
+    Large,
+    Always,
+    Never,
+}
+
+/// Entries from this many statements on are evaluated while checked.
+pub const OVERLAP_MIN_STATEMENTS: usize = 4096;
+
+/// Runs whose entry was evaluated beside its check, that evaluation used.
+static EVALUATED_BESIDE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// How many runs of this process used an evaluation made beside the
+/// entry's check (for the tests that compare `Overlap` both ways: that
+/// the comparison did compare something).
+#[doc(hidden)]
+pub fn runs_evaluated_beside() -> u64 {
+    EVALUATED_BESIDE.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 impl RunConfig {
@@ -98,6 +128,13 @@ impl RunConfig {
             Some((n, v)) => (n.trim().to_string(), v.to_string()),
             None => (a.to_string(), String::new()),
         }
+    }
+
+    /// Whether the run may evaluate its entry beside the entry's check
+    /// (`Overlap`): not where it checks only, nor for `explain` (whose
+    /// evaluation keeps what the derivation shows).
+    pub fn may_overlap(&self) -> bool {
+        self.overlap != Overlap::Never && !self.explain && self.mode != Mode::Check
     }
 
     pub fn new(mode: Mode) -> RunConfig {
@@ -111,6 +148,7 @@ impl RunConfig {
             provide_resources: Vec::new(),
             explain: false,
             embed_dir: false,
+            overlap: Overlap::Large,
         }
     }
 }
@@ -316,7 +354,11 @@ impl Engine {
         } else {
             std::thread::scope(|s| {
                 let digest = std::sync::OnceLock::new();
+                // Started once (before or after loading, `run_here`).
                 let start = || {
+                    if digest.get().is_some() {
+                        return;
+                    }
                     let h = std::thread::Builder::new()
                         .name("digest".into())
                         .spawn_scoped(s, || semantics::sha256(src.bytes));
@@ -385,7 +427,9 @@ impl Engine {
         }
     }
 
-    /// `loaded` is called once loading is over, whatever its result.
+    /// `loaded` is called once loading is over, whatever its result, and
+    /// before it where the run may evaluate beside its check (a second
+    /// call does nothing).
     fn run_here(&self, src: &Source<'_>, cfg: &RunConfig, loaded: &(dyn Fn() + Sync)) -> Report {
         let large = src.bytes.len() >= FREE_BESIDE_BYTES;
         if large {
@@ -394,6 +438,11 @@ impl Engine {
         }
         // The caller fills in the digests.
         let trace = self.trace_header_undigested(src, cfg);
+        if cfg.may_overlap() {
+            // The digest's thread takes what the loading threads leave of
+            // the cores, and none of what evaluating beside the check will.
+            loaded();
+        }
         let program = dir_grammar::load(src.bytes);
         loaded();
         let program = match program {
@@ -421,7 +470,14 @@ impl Engine {
             payload_bytes: self.tables.profile.budgets.payload_bytes,
         };
         let mut ck = Checker::new(&self.tables);
-        let compiled = validate::compile(&mut ck, program);
+        let mut beside = EvalBeside {
+            engine: self,
+            cfg,
+            budget,
+            args: Vec::new(),
+            ran: None,
+        };
+        let compiled = validate::compile_beside(&mut ck, program, Some(&mut beside));
         let Some(compiled) = compiled else {
             let fired = ck.fired.iter().cloned().collect();
             return stopped(src, trace, ck.diags, fired);
@@ -556,7 +612,20 @@ impl Engine {
 
         let mut m = exec::Machine::new(&self.tables, &compiled, budget);
         m.log_constraints = cfg.explain;
-        let result = m.run_proc(entry, args);
+        // Evaluated while it was checked (the same entry and arguments):
+        // that run's state, as if it ran here.
+        let ran = beside
+            .ran
+            .take()
+            .filter(|(pi, ..)| *pi == entry && beside.args == args);
+        let result = match ran {
+            Some((_, result, state)) => {
+                EVALUATED_BESIDE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                m.restore(state);
+                result
+            }
+            None => m.run_proc(entry, args),
+        };
         // Whole-program admission: decided after every concrete call has
         // been evaluated (effects only recorded), before anything is realized.
         let refused = match &result {
@@ -622,6 +691,55 @@ impl Engine {
                     needs: Vec::new(),
                 }
             }
+        }
+    }
+}
+
+/// The entry's evaluation while it is checked (`validate::BesideCheck`):
+/// a K entry whose arguments are all given, evaluated unless `explain` or
+/// `check` (which evaluate differently or not at all).
+struct EvalBeside<'e> {
+    engine: &'e Engine,
+    cfg: &'e RunConfig,
+    budget: exec::Budget,
+    /// The arguments it was evaluated with.
+    args: Vec<Value>,
+    /// The entry, its result and the machine's state, unless evaluation
+    /// gave up.
+    ran: Option<(usize, Result<Value, exec::Stop>, exec::State)>,
+}
+
+impl validate::BesideCheck for EvalBeside<'_> {
+    fn entry(&mut self, c: &validate::Compiled<'_>) -> Option<usize> {
+        let cfg = self.cfg;
+        if !cfg.may_overlap() {
+            return None;
+        }
+        // Resolved as the run will (its diagnostics, if any, are the run's
+        // to give: here it only declines).
+        let mut scratch = Checker::new(&self.engine.tables);
+        let entry = self
+            .engine
+            .resolve_entry(&mut scratch, c, cfg.entry.as_deref())
+            .ok()?;
+        let p = c.procs[entry].proc;
+        if p.regime != Regime::K
+            || (cfg.overlap == Overlap::Large && p.body.len() < OVERLAP_MIN_STATEMENTS)
+        {
+            return None;
+        }
+        let given = self.engine.entry_args(c, entry, &cfg.args, false).ok()?;
+        self.args = given.into_iter().collect::<Option<Vec<Value>>>()?;
+        Some(entry)
+    }
+
+    fn run(&mut self, c: &validate::Compiled<'_>, pi: usize, check: &exec::CheckState) {
+        let mut m = exec::Machine::new(&self.engine.tables, c, self.budget);
+        m.log_constraints = false;
+        m.beside(exec::Beside::new(pi, check));
+        let result = m.run_proc(pi, self.args.clone());
+        if !m.gave_up() {
+            self.ran = Some((pi, result, m.into_state()));
         }
     }
 }

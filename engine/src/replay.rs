@@ -5,6 +5,7 @@
 //! configuration and finds the first difference between two traces.
 
 use crate::trace::TRACE_VERSION;
+use crate::Overlap;
 use crate::{Mode, RunConfig};
 use serde::de::{DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
@@ -306,6 +307,7 @@ pub fn parse(open: Open<'_, '_>) -> Result<Recorded, String> {
             provide_resources: config.provide_resources,
             explain: false,
             embed_dir: embedded.is_some(),
+            overlap: Overlap::default(),
         },
         embedded,
         outcome: h.outcome,

@@ -1,12 +1,14 @@
 //! The whole engine in simulate mode, as `dustrun --simulate FILE` runs it:
 //! load, validate, admit, evaluate (effects only recorded). Never panics;
 //! the trace serialises and every diagnostic renders; a second run of the
-//! same input gives the same trace and diagnostics; and a run whose
+//! same input gives the same trace and diagnostics (the second evaluating
+//! the entry beside its check, `Overlap::Always`, where it can: the two
+//! ways of evaluating agree); and a run whose
 //! outcome is not `executed` recorded no effect (brief §1: nothing of a
 //! rejected, inadmissible or failed run is realized).
 #![no_main]
 
-use engine::{Engine, Mode, Outcome, RunConfig, Source, Tables};
+use engine::{Engine, Mode, Outcome, Overlap, RunConfig, Source, Tables};
 use libfuzzer_sys::fuzz_target;
 use std::sync::OnceLock;
 
@@ -39,6 +41,15 @@ fn config() -> &'static RunConfig {
             max_steps,
             ..RunConfig::new(Mode::Simulate)
         }
+    })
+}
+
+/// `config()`, evaluating the entry beside its check wherever it can.
+fn config_beside() -> &'static RunConfig {
+    static CFG: OnceLock<RunConfig> = OnceLock::new();
+    CFG.get_or_init(|| RunConfig {
+        overlap: Overlap::Always,
+        ..config().clone()
     })
 }
 
@@ -82,9 +93,11 @@ fuzz_target!(|data: &[u8]| {
         .collect();
     // Runs are deterministic (docs/ARCHITECTURE.md: no `HashMap` iteration
     // reaches output): the same input again gives the same trace and the
-    // same diagnostics. `DUSTRUN_FUZZ_DETERMINISM=0` skips the second run.
+    // same diagnostics, its entry evaluated beside its check this time
+    // (`Overlap`: the first run's inputs are too small for it).
+    // `DUSTRUN_FUZZ_DETERMINISM=0` skips the second run.
     if determinism_enabled() {
-        let again = engine().run(&src, config());
+        let again = engine().run(&src, config_beside());
         assert!(
             again.trace.to_json() == trace_json,
             "two runs of the same input gave different traces"

@@ -58,7 +58,10 @@ pub(crate) fn check_proc<'p>(ck: &mut Checker<'_>, c: &Compiled<'p>, pi: usize) 
     let _populating = crate::populate::beside(&[binders, types, bind_slots.room()]);
     let mut counts = StmtCounts::default();
     let mut legality_fired = vec![false; tables.regimes.statements.len()];
+    // Waiting operators marked as their types are decided (`mark_decided`).
+    let (mut ready, mut front) = (0, None);
     for (si, s) in p.body.iter().enumerate() {
+        calls.mark_decided(&mut ready, &mut front);
         if let (Some(rs), false) = (return_at, reported_after_return) {
             reported_after_return = true;
             ck.error(

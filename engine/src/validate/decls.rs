@@ -6,6 +6,35 @@
 use super::*;
 
 pub(crate) fn compile<'p>(ck: &mut Checker<'_>, program: &'p Program) -> Option<Compiled<'p>> {
+    compile_beside(ck, program, None)
+}
+
+/// What evaluates a process while another thread checks it
+/// (`exec::Beside`): the process, chosen once the declarations are
+/// collected, and its evaluation, run on the calling thread while the
+/// process's body is checked on another.
+pub(crate) trait BesideCheck {
+    /// The process to evaluate beside its check, if any.
+    fn entry(&mut self, c: &Compiled<'_>) -> Option<usize>;
+    /// Evaluates `pi` while it is checked; `check` says when the check is
+    /// over (however it ends) and whether it found an error.
+    fn run(&mut self, c: &Compiled<'_>, pi: usize, check: &crate::exec::CheckState);
+}
+
+/// The checking thread's stack: what the thread it stands in for has
+/// (`dir_grammar::on_parse_stack`, reserved, not committed).
+const CHECK_STACK_BYTES: usize = 256 * 1024 * 1024;
+
+/// `compile`, with `beside` evaluating a process while it is checked. Only
+/// a program's first check evaluates beside it (every mark unset until the
+/// check sets it, which the evaluation relies on).
+pub(crate) fn compile_beside<'p>(
+    ck: &mut Checker<'_>,
+    program: &'p Program,
+    beside: Option<&mut dyn BesideCheck>,
+) -> Option<Compiled<'p>> {
+    let first = program.checked.first();
+    let mut beside = beside.filter(|_| first);
     let tables = ck.tables;
     if let Some(v) = &program.version {
         if !tables.profile.dir_versions.iter().any(|x| *x == v.name) {
@@ -146,9 +175,16 @@ pub(crate) fn compile<'p>(ck: &mut Checker<'_>, program: &'p Program) -> Option<
     }
 
     // Bodies.
+    let entry = match beside.as_deref_mut() {
+        Some(b) if ck.diags.is_empty() => b.entry(&compiled),
+        _ => None,
+    };
     for pi in 0..compiled.procs.len() {
-        let (calls, sites, env, op_width, f32_lits, bind_slots, counts) =
-            check_proc(ck, &compiled, pi);
+        let checked = match beside.as_deref_mut().filter(|_| entry == Some(pi)) {
+            Some(b) => check_beside(ck, &compiled, pi, b),
+            None => check_proc(ck, &compiled, pi),
+        };
+        let (calls, sites, env, op_width, f32_lits, bind_slots, counts) = checked;
         compiled.procs[pi].bind_slots = bind_slots;
         compiled.procs[pi].counts = counts;
         compiled.procs[pi].f32_lits = f32_lits;
@@ -173,6 +209,50 @@ pub(crate) fn compile<'p>(ck: &mut Checker<'_>, program: &'p Program) -> Option<
         Some(compiled)
     } else {
         None
+    }
+}
+
+/// `check_proc` on another thread while `beside` evaluates the process here.
+fn check_beside<'p>(
+    ck: &mut Checker<'_>,
+    c: &Compiled<'p>,
+    pi: usize,
+    beside: &mut dyn BesideCheck,
+) -> super::body::Checked<'p> {
+    use std::sync::atomic::Ordering;
+    /// Says the check is over however it ends (a panic included): the
+    /// evaluation waits on it.
+    struct Over<'a>(&'a crate::exec::CheckState);
+    impl Drop for Over<'_> {
+        fn drop(&mut self) {
+            self.0.done.store(true, Ordering::Release);
+        }
+    }
+    let check = crate::exec::CheckState::default();
+    let checked = std::thread::scope(|s| {
+        let checker = std::thread::Builder::new()
+            .name("check".into())
+            .stack_size(CHECK_STACK_BYTES)
+            .spawn_scoped(s, || {
+                let _over = Over(&check);
+                let errors = ck.diags.len();
+                let checked = check_proc(ck, c, pi);
+                if ck.diags.len() > errors {
+                    check.failed.store(true, Ordering::Relaxed);
+                }
+                checked
+            });
+        // No thread (resource limits): checked here, evaluated after.
+        let h = checker.ok()?;
+        beside.run(c, pi, &check);
+        Some(match h.join() {
+            Ok(checked) => checked,
+            Err(panic) => std::panic::resume_unwind(panic),
+        })
+    });
+    match checked {
+        Some(checked) => checked,
+        None => check_proc(ck, c, pi),
     }
 }
 

@@ -52,6 +52,42 @@ impl<'t, 'p> Calls<'t, 'p> {
         }
     }
 
+    /// Marks the waiting operators, oldest first, whose type has been
+    /// decided since (a literal variable unified with a width), up to the
+    /// first still waiting: evaluation beside the check (`exec::Beside`)
+    /// reads an operator's width as soon as it is marked. `ready` is how
+    /// many are marked, `front` the variable the first waiting one was
+    /// last found to wait on (the walk goes on from it: each link is
+    /// walked about once). The body's end marks every operator, as before.
+    pub(crate) fn mark_decided(&mut self, ready: &mut usize, front: &mut Option<usize>) {
+        while let Some((mark, t)) = self.ops.get(*ready) {
+            let mut t: &Ty = match *front {
+                Some(v) => match self.vars.get(v).and_then(|x| x.1.as_ref()) {
+                    Some(u) => u,
+                    None => return,
+                },
+                None => t,
+            };
+            while let Ty::Var(i) = t {
+                match self.vars.get(*i).and_then(|v| v.1.as_ref()) {
+                    Some(u) => t = u,
+                    None => {
+                        *front = Some(*i);
+                        return;
+                    }
+                }
+            }
+            let (mark, width) = match t {
+                Ty::Int(w) | Ty::Float(w) => (*mark, *w),
+                // Not a width (a literal's type: decided at the body's end).
+                _ => return,
+            };
+            self.op_width.mark(mark, width, self.names);
+            *ready += 1;
+            *front = None;
+        }
+    }
+
     pub(crate) fn push(&mut self, c: (Span, Target)) {
         self.list.push(c);
     }
