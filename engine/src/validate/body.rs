@@ -24,7 +24,13 @@ pub(crate) type Checked<'p> = (
 );
 
 /// Checks one body; returns the calls it makes (callee span, target).
-pub(crate) fn check_proc<'p>(ck: &mut Checker<'_>, c: &Compiled<'p>, pi: usize) -> Checked<'p> {
+/// `populate`: the lists it fills are faulted in on another thread.
+pub(crate) fn check_proc<'p>(
+    ck: &mut Checker<'_>,
+    c: &Compiled<'p>,
+    pi: usize,
+    populate: bool,
+) -> Checked<'p> {
     let errors_before = ck.diags.len();
     let info = &c.procs[pi];
     let p = info.proc;
@@ -55,7 +61,8 @@ pub(crate) fn check_proc<'p>(ck: &mut Checker<'_>, c: &Compiled<'p>, pi: usize) 
     let mut bind_slots = BindSlots::with_capacity(p.body.len());
     // The lists a large body fills as it goes, faulted in on another core.
     let [binders, types] = scope.env.rooms();
-    let _populating = crate::populate::beside(&[binders, types, bind_slots.room()]);
+    let _populating =
+        populate.then(|| crate::populate::beside(&[binders, types, bind_slots.room()]));
     let mut counts = StmtCounts::default();
     let mut legality_fired = vec![false; tables.regimes.statements.len()];
     // Waiting operators marked as their types are decided (`mark_decided`).

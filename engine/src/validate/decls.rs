@@ -182,7 +182,7 @@ pub(crate) fn compile_beside<'p>(
     for pi in 0..compiled.procs.len() {
         let checked = match beside.as_deref_mut().filter(|_| entry == Some(pi)) {
             Some(b) => check_beside(ck, &compiled, pi, b),
-            None => check_proc(ck, &compiled, pi),
+            None => check_proc(ck, &compiled, pi, true),
         };
         let (calls, sites, env, op_width, f32_lits, bind_slots, counts) = checked;
         compiled.procs[pi].bind_slots = bind_slots;
@@ -236,7 +236,9 @@ fn check_beside<'p>(
             .spawn_scoped(s, || {
                 let _over = Over(&check);
                 let errors = ck.diags.len();
-                let checked = check_proc(ck, c, pi);
+                // Both cores are busy (checking, evaluating): no third
+                // thread faults pages in beside.
+                let checked = check_proc(ck, c, pi, false);
                 if ck.diags.len() > errors {
                     check.failed.store(true, Ordering::Relaxed);
                 }
@@ -252,7 +254,7 @@ fn check_beside<'p>(
     });
     match checked {
         Some(checked) => checked,
-        None => check_proc(ck, c, pi),
+        None => check_proc(ck, c, pi, true),
     }
 }
 
