@@ -413,14 +413,13 @@ impl<'c, 'p> Machine<'c, 'p> {
         let mut deferred: Vec<Expr<'p>> =
             Vec::with_capacity(counts.constraints.min(RESERVED_RECORDS));
         self.events.reserve(counts.effects.min(RESERVED_RECORDS));
-        // (Beside its check, both cores are busy: no third thread.)
-        let _populating = (!beside).then(|| {
-            crate::populate::beside(&[
-                crate::populate::room(&env),
-                crate::populate::room(&self.events),
-                crate::populate::room(&deferred),
-            ])
-        });
+        // (Beside its check too: measured, a large body's evaluation gains
+        // more than the check loses, docs/performance.md.)
+        let _populating = crate::populate::beside(&[
+            crate::populate::room(&env),
+            crate::populate::room(&self.events),
+            crate::populate::room(&deferred),
+        ]);
         let mut result = Value::Unit;
         'body: for (at, s) in p.body.iter().enumerate() {
             if beside && self.check_failed() {

@@ -236,8 +236,9 @@ fn check_beside<'p>(
             .spawn_scoped(s, || {
                 let _over = Over(&check);
                 let errors = ck.diags.len();
-                // Both cores are busy (checking, evaluating): no third
-                // thread faults pages in beside.
+                // Both cores are busy (checking, evaluating): the check's
+                // lists fault where they are written (measured:
+                // populating the evaluation's lists pays, the check's not).
                 let checked = check_proc(ck, c, pi, false);
                 if ck.diags.len() > errors {
                     check.failed.store(true, Ordering::Relaxed);
