@@ -415,14 +415,17 @@ impl<'c, 'p> Machine<'c, 'p> {
         self.events.reserve(counts.effects.min(RESERVED_RECORDS));
         // (Beside its check too: measured, a large body's evaluation gains
         // more than the check loses, docs/performance.md.)
+        // The run's events are one list for every body: only the room this
+        // body's own effects will take (a call of a one-effect process must
+        // not populate what the whole run reserved: a thread per call).
         let _populating = crate::populate::beside(&[
             crate::populate::room(&env),
-            crate::populate::room(&self.events),
+            crate::populate::room_for(&self.events, counts.effects),
             crate::populate::room(&deferred),
         ]);
         let mut result = Value::Unit;
         'body: for (at, s) in p.body.iter().enumerate() {
-            if beside && self.check_failed() {
+            if beside && self.check_over_early(at, p.body.len()) {
                 return Err(self.give_up());
             }
             self.step(s.span)?;
@@ -609,10 +612,12 @@ impl<'c, 'p> Machine<'c, 'p> {
                 }
             });
         }
+        let slots = self.slots_of_names(pi, &names);
         let vals: Vec<String> = names
             .iter()
-            .filter_map(|n| {
-                let v = env.get(self.slot_of_name(pi, n)?)?.as_ref()?;
+            .zip(slots)
+            .filter_map(|(n, slot)| {
+                let v = env.get(slot?)?.as_ref()?;
                 Some(format!("{n} = {}", v.render()))
             })
             .collect();
@@ -931,20 +936,43 @@ impl<'c, 'p> Machine<'c, 'p> {
         ))
     }
 
-    /// The slot of a name `pi` binds (a failed constraint's note).
-    fn slot_of_name(&self, pi: usize, name: &str) -> Option<usize> {
+    /// The slots of names `pi` binds, in the set's order (a failed
+    /// constraint's note).
+    fn slots_of_names(&self, pi: usize, names: &BTreeSet<String>) -> Vec<Option<usize>> {
         match self.beside.as_ref().filter(|b| b.pi == pi) {
-            // Bound once each: the only binder of that name.
-            Some(b) => b.binders.iter().position(|m| m.name == name),
-            None => self.c.procs[pi].env.get_index_of(name),
+            // One pass over the binders (bound once each: the only binder
+            // of its name), not one per name: a run refused by many
+            // constraints names many.
+            Some(b) => {
+                let mut found = std::collections::BTreeMap::<&str, usize>::new();
+                for (i, m) in b.binders.iter().enumerate() {
+                    if names.contains(m.name.as_str()) {
+                        found.entry(m.name.as_str()).or_insert(i);
+                    }
+                }
+                names
+                    .iter()
+                    .map(|n| found.get(n.as_str()).copied())
+                    .collect()
+            }
+            None => {
+                let env = &self.c.procs[pi].env;
+                names.iter().map(|n| env.get_index_of(n)).collect()
+            }
         }
     }
 
-    /// Whether the check beside found an error.
-    fn check_failed(&self) -> bool {
-        self.beside
-            .as_ref()
-            .is_some_and(|b| b.check.failed.load(Ordering::Relaxed))
+    /// Whether the evaluation beside stops before statement `at` of `len`:
+    /// the check found an error, or it is over with more than a quarter of
+    /// the body left to evaluate (the rest of the program's checks wait
+    /// for this evaluation, and a program they reject must not wait for a
+    /// long one: at most a quarter of the body is evaluated after the
+    /// check, more is left to the run after all checks, as without this).
+    fn check_over_early(&self, at: usize, len: usize) -> bool {
+        self.beside.as_ref().is_some_and(|b| {
+            b.check.failed.load(Ordering::Relaxed)
+                || (b.check.done.load(Ordering::Acquire) && (len - at) * 4 > len)
+        })
     }
 
     /// Before a body's constraints are checked: its check is over, if it is

@@ -43,6 +43,13 @@ pub(crate) fn room<T>(v: &Vec<T>) -> (usize, usize) {
     (start, (v.capacity() - v.len()) * size)
 }
 
+/// The room of a list for `n` more elements at most (a list shared by
+/// many bodies, as a run's events: only what this one will write).
+pub(crate) fn room_for<T>(v: &Vec<T>, n: usize) -> (usize, usize) {
+    let (start, len) = room(v);
+    (start, len.min(n.saturating_mul(std::mem::size_of::<T>())))
+}
+
 /// Starts faulting in `ranges` (address, bytes) on another thread.
 pub(crate) fn beside(ranges: &[(usize, usize)]) -> Populating {
     let ranges: Vec<(usize, usize)> = ranges

@@ -180,7 +180,12 @@ pub(crate) fn compile_beside<'p>(
         _ => None,
     };
     for pi in 0..compiled.procs.len() {
-        let checked = match beside.as_deref_mut().filter(|_| entry == Some(pi)) {
+        // (Not once an error is found: the program is rejected, and
+        // nothing is evaluated.)
+        let checked = match beside
+            .as_deref_mut()
+            .filter(|_| entry == Some(pi) && ck.diags.is_empty())
+        {
             Some(b) => check_beside(ck, &compiled, pi, b),
             None => check_proc(ck, &compiled, pi, true),
         };

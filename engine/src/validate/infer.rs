@@ -57,8 +57,10 @@ impl<'t, 'p> Calls<'t, 'p> {
     /// first still waiting: evaluation beside the check (`exec::Beside`)
     /// reads an operator's width as soon as it is marked. `ready` is how
     /// many are marked, `front` the variable the first waiting one was
-    /// last found to wait on (the walk goes on from it: each link is
-    /// walked about once). The body's end marks every operator, as before.
+    /// last found to wait on (a check that finds it still undecided costs
+    /// one lookup; once decided, each operator's chain is walked once, as
+    /// the body's end walks it). The body's end marks every operator, as
+    /// before.
     pub(crate) fn mark_decided(&mut self, ready: &mut usize, front: &mut Option<usize>) {
         while let Some((mark, t)) = self.ops.get(*ready) {
             let mut t: &Ty = match *front {
