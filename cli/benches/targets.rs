@@ -524,6 +524,45 @@ fn field_chain_text(n: usize) -> String {
     )
 }
 
+/// `main` binding `n` names, each with a constraint that fails: a run
+/// refused with `n` values to name (evaluated beside its check, each name
+/// was looked up by a scan: 4.7 s at 60 000).
+fn failing_constraints(n: usize) -> String {
+    let mut s = String::from("dir 0.1;\nforge F {\n  proc K main() -> i64 {\n");
+    for i in 0..n {
+        s.push_str(&format!("    let v{i} = {i};\n    constrain v{i} Lt 0;\n"));
+    }
+    s.push_str("    return 0;\n  }\n}\n");
+    s
+}
+
+/// A `main` of `n` comparisons of a 2^17-leaf value, and after it a process
+/// with an unknown name: rejected, however long `main` would run (evaluated
+/// beside its check to the end, it took 18 s at 5 000).
+fn rejected_after_long_main(n: usize) -> String {
+    let mut s = String::from("dir 0.1;\nforge F {\n  shape S0 { a: i64 }\n");
+    for i in 1..18 {
+        s.push_str(&format!(
+            "  shape S{i} {{ a: S{}, b: S{} }}\n",
+            i - 1,
+            i - 1
+        ));
+    }
+    s.push_str("  proc K main() -> i64 {\n    let x0 = S0{a: 1};\n");
+    for i in 1..18 {
+        s.push_str(&format!(
+            "    let x{i} = S{i}{{a: x{}, b: x{}}};\n",
+            i - 1,
+            i - 1
+        ));
+    }
+    for k in 0..n {
+        s.push_str(&format!("    let e{k} = x17 Eq x17;\n"));
+    }
+    s.push_str("    return 0;\n  }\n  proc K bad() -> i64 {\n    return nope;\n  }\n}\n");
+    s
+}
+
 /// `n` Φ gates of `main`, each bounding its parameter.
 fn bounding_gates(n: usize) -> String {
     gates_of_main(n, |g| {
@@ -587,6 +626,11 @@ fn generate(dir: &Path) {
             processes_then(330_000, r#", "bogus": 1"#),
         ),
         ("bounding_gates.dir", bounding_gates(80_000)),
+        ("failing_constraints.dir", failing_constraints(60_000)),
+        (
+            "rejected_after_long_main.dir",
+            rejected_after_long_main(5_000),
+        ),
     ];
     for (name, text) in files {
         std::fs::write(dir.join(name), text).expect("write input");
@@ -689,6 +733,10 @@ fn hostile(dir: &Path, missed: &mut usize) {
     let late_json_error = p("late_json_error.json");
     let late_unknown_key = p("late_unknown_key.json");
     let bounding_gates = p("bounding_gates.dir");
+    let (failing_constraints, rejected_after_long_main) = (
+        p("failing_constraints.dir"),
+        p("rejected_after_long_main.dir"),
+    );
     // Whatever a 100 000-deep call chain does (refused, budgeted), it is a
     // documented run outcome, never an internal error.
     let any_outcome: &[i32] = &[0, 2, 3, 4, 10, 11, 12];
@@ -898,6 +946,18 @@ fn hostile(dir: &Path, missed: &mut usize) {
             vec!["check", &bounding_gates],
             false,
             &[0],
+        ),
+        (
+            "af 60 000 failing constraints",
+            vec!["--simulate", &failing_constraints],
+            false,
+            &[10],
+        ),
+        (
+            "ag rejected after a long main",
+            vec!["--simulate", &rejected_after_long_main],
+            false,
+            &[4],
         ),
         // One call of 20 000 conflicts ran 53 s (the propagation budget was
         // checked between calls only); now bounded by the counted budget,
