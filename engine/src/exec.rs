@@ -57,10 +57,10 @@ pub struct Machine<'c, 'p> {
     pub admitted: Vec<bool>,
     /// The processes being evaluated, outermost first.
     stack: Vec<usize>,
-    /// Each shape's names as its values share them, by forge and the
-    /// shape's type number (`names_of`).
     /// The stack when a constraint refused the run.
     pub refusal_path: Vec<usize>,
+    /// Each shape's names as its values share them, by forge and the
+    /// shape's type number (`names_of`).
     shape_names: Vec<Vec<Option<Rc<ShapeNames>>>>,
     /// The process evaluated while it is being checked, if any.
     beside: Option<Beside<'p>>,
@@ -378,16 +378,8 @@ impl<'c, 'p> Machine<'c, 'p> {
         // Being checked, the body's record is not there yet: its sizes are
         // counted here.
         let (slots, counts) = if beside {
-            let mut counts = crate::validate::StmtCounts::default();
-            let mut bound = 0;
-            for s in &p.body {
-                match &s.kind {
-                    StmtKind::Constrain { .. } => counts.constraints += 1,
-                    StmtKind::Effect { .. } => counts.effects += 1,
-                    k => bound += usize::from(k.bound().is_some()),
-                }
-            }
-            (p.params.len() + bound, counts)
+            let counts = crate::validate::StmtCounts::of(&p.body);
+            (p.params.len() + counts.bindings, counts)
         } else {
             (info.env.len(), info.counts)
         };
@@ -684,8 +676,7 @@ impl<'c, 'p> Machine<'c, 'p> {
                         let number = |v: &Value| matches!(v, Value::Int(_) | Value::Float(_));
                         if number(&l) && number(&r) {
                             b.wait(width).and_then(|w| {
-                                let w = crate::types::TyName::numbered(w);
-                                Some((self.c.ty_names.text(w), self.c.ty_names.prim(w)?))
+                                crate::validate::OpWidths::numbered(w, &self.c.ty_names)
                             })
                         } else {
                             None
@@ -906,8 +897,6 @@ impl<'c, 'p> Machine<'c, 'p> {
         })
     }
 
-    /// The slot of a single name in process `pi`: validation's mark when
-    /// it is this name's, else found by name.
     /// Whether `pi` is the process evaluated while it is checked.
     #[inline]
     fn beside_for(&self, pi: usize) -> bool {
@@ -1017,24 +1006,36 @@ impl<'c, 'p> Machine<'c, 'p> {
 
     /// The state a run left (`into_state`), as if this machine had run it.
     pub(crate) fn restore(&mut self, st: State) {
-        self.tick = st.tick;
-        self.cost_us = st.cost_us;
-        self.events = st.events;
-        self.kind_names = st.kind_names;
-        self.proc_names = st.proc_names;
-        self.fired = st.fired;
-        self.witnesses = st.witnesses;
-        self.steps = st.steps;
-        self.budget = st.budget;
-        self.step_fired = st.step_fired;
-        self.exit_fired = st.exit_fired;
-        self.resources = st.resources;
-        self.constraint_log = st.constraint_log;
-        self.refused_in = st.refused_in;
-        self.admitted = st.admitted;
-        self.refusal_path = st.refusal_path;
+        // Every field named (no `..`): one added to `State` and not put
+        // back here does not compile.
+        let State {
+            tick,
+            cost_us,
+            events,
+            kind_names,
+            proc_names,
+            fired,
+            witnesses,
+            steps,
+            budget,
+            step_fired,
+            exit_fired,
+            resources,
+            constraint_log,
+            refused_in,
+            admitted,
+            refusal_path,
+        } = st;
+        (self.tick, self.cost_us, self.events) = (tick, cost_us, events);
+        (self.kind_names, self.proc_names, self.fired) = (kind_names, proc_names, fired);
+        (self.witnesses, self.steps, self.budget) = (witnesses, steps, budget);
+        (self.step_fired, self.exit_fired, self.resources) = (step_fired, exit_fired, resources);
+        (self.constraint_log, self.refused_in) = (constraint_log, refused_in);
+        (self.admitted, self.refusal_path) = (admitted, refusal_path);
     }
 
+    /// The slot of a single name in process `pi`: validation's mark when
+    /// it is this name's, else found by name.
     fn slot(&self, pi: usize, mark: &Resolved, name: &str) -> Option<usize> {
         let names = &self.c.procs[pi].env;
         if let Some(i) = mark.get().map(|i| i as usize) {
@@ -1259,9 +1260,6 @@ mod mark_tests {
         assert_eq!(run(&compiled), Ok(Value::Int(-18)));
     }
 
-    /// Validation finds a name through its node's mark only when the
-    /// marked slot holds that name: a stale mark (another name's slot, or
-    /// none of this body's) is looked past, so the types are as before.
     /// Shapes of one name in two forges: each forge's values carry its own
     /// shape's names (a run shares a shape's names between its values, by
     /// forge and name).
@@ -1288,6 +1286,9 @@ mod mark_tests {
         );
     }
 
+    /// Validation finds a name through its node's mark only when the
+    /// marked slot holds that name: a stale mark (another name's slot, or
+    /// none of this body's) is looked past, so the types are as before.
     #[test]
     fn validation_looks_past_a_wrong_mark() {
         let src = "dir 0.1;\nforge F {\n  proc K main(p: i64) -> i64 {\n    let a = p Add 1;\n    constrain b;\n    let b = true;\n    return a;\n  }\n}\n";

@@ -38,12 +38,12 @@ pub(crate) fn check_proc<'p>(
 
     check_qualifiers(ck, p);
 
-    let bindings = p.body.iter().filter(|s| s.kind.bound().is_some()).count();
+    let counts = StmtCounts::of(&p.body);
     let mut scope = Scope {
         forge: info.forge,
         proc: pi,
         // Every name the body can bind, known up front: no rehashing.
-        env: NameTypes::with_capacity(p.params.len() + bindings),
+        env: NameTypes::with_capacity(p.params.len() + counts.bindings),
         body: &p.body,
         first_bound: std::cell::OnceCell::new(),
     };
@@ -63,7 +63,6 @@ pub(crate) fn check_proc<'p>(
     let [binders, types] = scope.env.rooms();
     let _populating =
         populate.then(|| crate::populate::beside(&[binders, types, bind_slots.room()]));
-    let mut counts = StmtCounts::default();
     let mut legality_fired = vec![false; tables.regimes.statements.len()];
     // Waiting operators marked as their types are decided (`mark_decided`).
     let (mut ready, mut front) = (0, None);
@@ -103,7 +102,6 @@ pub(crate) fn check_proc<'p>(
                 bind_slots.set(si, bind(ck, &mut scope, name, Ty::witness(t)));
             }
             StmtKind::Effect { payload, .. } => {
-                counts.effects += 1;
                 infer(ck, c, &scope, x(payload), &mut calls);
             }
             StmtKind::Call { call, result } => {
@@ -140,7 +138,6 @@ pub(crate) fn check_proc<'p>(
             }
             // Checked with the whole body's names, below.
             StmtKind::Constrain { predicate } => {
-                counts.constraints += 1;
                 scope.premark(x(predicate));
             }
             StmtKind::Later { .. } => {}

@@ -63,24 +63,20 @@ impl<'t, 'p> Calls<'t, 'p> {
     /// before.
     pub(crate) fn mark_decided(&mut self, ready: &mut usize, front: &mut Option<usize>) {
         while let Some((mark, t)) = self.ops.get(*ready) {
-            let mut t: &Ty = match *front {
-                Some(v) => match self.vars.get(v).and_then(|x| x.1.as_ref()) {
-                    Some(u) => u,
-                    None => return,
-                },
+            let waited;
+            let start = match *front {
+                Some(v) => {
+                    waited = Ty::Var(v);
+                    &waited
+                }
                 None => t,
             };
-            while let Ty::Var(i) = t {
-                match self.vars.get(*i).and_then(|v| v.1.as_ref()) {
-                    Some(u) => t = u,
-                    None => {
-                        *front = Some(*i);
-                        return;
-                    }
-                }
-            }
-            let (mark, width) = match t {
+            let (mark, width) = match self.resolve_ref(start) {
                 Ty::Int(w) | Ty::Float(w) => (*mark, *w),
+                Ty::Var(v) => {
+                    *front = Some(*v);
+                    return;
+                }
                 // Not a width (a literal's type: decided at the body's end).
                 _ => return,
             };

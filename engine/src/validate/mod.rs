@@ -278,11 +278,29 @@ pub struct ProcInfo<'p> {
     pub counts: StmtCounts,
 }
 
-/// How many of a body's statements are constraints and effects.
+/// How many of a body's statements are constraints, effects, and bind a
+/// name.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct StmtCounts {
     pub constraints: usize,
     pub effects: usize,
+    pub bindings: usize,
+}
+
+impl StmtCounts {
+    /// A body's counts (what checking sizes its name table by and
+    /// evaluation its records by).
+    pub fn of(body: &[Stmt]) -> StmtCounts {
+        let mut n = StmtCounts::default();
+        for s in body {
+            match &s.kind {
+                StmtKind::Constrain { .. } => n.constraints += 1,
+                StmtKind::Effect { .. } => n.effects += 1,
+                k => n.bindings += usize::from(k.bound().is_some()),
+            }
+        }
+        n
+    }
 }
 
 impl ProcInfo<'_> {
@@ -672,7 +690,12 @@ impl OpWidths {
 
     /// The operator's type, by its mark.
     pub fn get<'a>(&self, mark: &Resolved, names: &'a TyNames) -> Option<Width<'a>> {
-        let w = TyName::numbered(mark.get()?);
+        Self::numbered(mark.get()?, names)
+    }
+
+    /// The width a mark's value names (`get`, for a value read apart).
+    pub fn numbered(n: u32, names: &TyNames) -> Option<Width<'_>> {
+        let w = TyName::numbered(n);
         Some((names.text(w), names.prim(w)?))
     }
 }
