@@ -735,6 +735,38 @@ pub(crate) fn root_in(chunks: &[Exprs], r: ExprRoot) -> Expr<'_> {
 
 #[cfg(test)]
 mod tests {
+    /// `src` parsed by the pest grammar and by the fast parser, into `ex`.
+    fn both_parsers(src: &str, ex: &mut super::Exprs) -> [super::ExprId; 2] {
+        let pest = crate::expr::parse_expr_pest(src, &|o| o, ex).unwrap();
+        let fast = match crate::fast_expr::parse(src, &|o| o, ex) {
+            crate::fast_expr::Parsed::Expr(e) => e,
+            _ => panic!("{src}"),
+        };
+        [pest, fast]
+    }
+
+    /// An operator node's parts: operator, its span's ends, operands.
+    fn binary<'a>(
+        e: super::Expr<'a>,
+        src: &str,
+    ) -> (
+        crate::model::BinOp,
+        (usize, usize),
+        super::Expr<'a>,
+        super::Expr<'a>,
+    ) {
+        let super::ExprKind::Binary {
+            op,
+            op_span,
+            lhs,
+            rhs,
+            ..
+        } = e.kind()
+        else {
+            panic!("{src}: not an operator")
+        };
+        (op, (op_span.start(), op_span.end()), lhs, rhs)
+    }
     /// A parse that gives up through `or_undo` leaves the arena as it was
     /// (nodes, text and items: a textual call statement that is not a call,
     /// a JSON call statement with a bad argument); one that answers keeps
@@ -769,41 +801,12 @@ mod tests {
             ("(a + bb) * c", (9, 10), (3, 4)),
         ] {
             let mut ex = super::Exprs::default();
-            let pest = crate::expr::parse_expr_pest(src, &|o| o, &mut ex).unwrap();
-            let fast = match crate::fast_expr::parse(src, &|o| o, &mut ex) {
-                crate::fast_expr::Parsed::Expr(e) => e,
-                _ => panic!("{src}"),
-            };
-            for root in [pest, fast] {
-                let super::ExprKind::Binary {
-                    op,
-                    op_span,
-                    lhs,
-                    rhs,
-                    ..
-                } = ex.get(root).kind()
-                else {
-                    panic!("{src}")
-                };
-                assert_eq!(
-                    (op, op_span.start(), op_span.end()),
-                    (BinOp::Mul, outer.0, outer.1)
-                );
+            for root in both_parsers(src, &mut ex) {
+                let (op, span, lhs, rhs) = binary(ex.get(root), src);
+                assert_eq!((op, span), (BinOp::Mul, outer));
                 assert!(matches!(rhs.kind(), super::ExprKind::Path(c, _) if c.text() == "c"));
-                let super::ExprKind::Binary {
-                    op,
-                    op_span,
-                    lhs: a,
-                    rhs: b,
-                    ..
-                } = lhs.kind()
-                else {
-                    panic!("{src}")
-                };
-                assert_eq!(
-                    (op, op_span.start(), op_span.end()),
-                    (BinOp::Add, inner.0, inner.1)
-                );
+                let (op, span, a, b) = binary(lhs, src);
+                assert_eq!((op, span), (BinOp::Add, inner));
                 assert!(matches!(a.kind(), super::ExprKind::Path(p, _) if p.text() == "a"));
                 assert!(matches!(b.kind(), super::ExprKind::Path(p, _) if p.text() == "bb"));
             }
@@ -822,12 +825,7 @@ mod tests {
     fn paths_know_their_segments() {
         for (src, callee_single) in [("f(x)", true), ("Φ::g(x)", false), ("a::b::c(x)", false)] {
             let mut ex = super::Exprs::default();
-            let pest = crate::expr::parse_expr_pest(src, &|o| o, &mut ex).unwrap();
-            let fast = match crate::fast_expr::parse(src, &|o| o, &mut ex) {
-                crate::fast_expr::Parsed::Expr(e) => e,
-                _ => panic!("{src}"),
-            };
-            for root in [pest, fast] {
+            for root in both_parsers(src, &mut ex) {
                 let super::ExprKind::Call { callee, args, .. } = ex.get(root).kind() else {
                     panic!("{src}")
                 };

@@ -652,6 +652,19 @@ impl PathName {
 
 #[cfg(test)]
 mod tests {
+    /// A program's first check is told apart from every later one, and a
+    /// copy of a checked program (its marks set) is not checked first.
+    #[test]
+    fn only_the_first_check_is_first() {
+        let p = crate::load_str("dir 0.1;\nforge F {\n  proc K main() {\n    return;\n  }\n}\n")
+            .expect("loads");
+        let fresh = p.clone();
+        assert!(p.checked.first());
+        assert!(!p.checked.first());
+        assert!(!p.clone().checked.first());
+        assert!(fresh.checked.first());
+    }
+
     /// The comments of a whole-file scan: the oracle of `comments_of`,
     /// which stops after the last `//`.
     fn every_comment(src: &str) -> Vec<super::Comment> {
