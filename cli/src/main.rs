@@ -1163,6 +1163,7 @@ impl Out<'_> {
             explain,
             embed_dir: common.embed_dir,
             overlap: engine::Overlap::default(),
+            names: engine::NameHashing::default(),
         })
     }
 

@@ -194,10 +194,15 @@ fn run_with(
     cfg: &engine::RunConfig,
     overlap: engine::Overlap,
 ) -> String {
-    let src = engine::Source { name: id, bytes };
     let mut cfg = cfg.clone();
     cfg.overlap = overlap;
-    let report = engine.run(&src, &cfg);
+    rendered_run(engine, id, bytes, &cfg)
+}
+
+/// A run's trace and rendered diagnostics.
+fn rendered_run(engine: &Engine, id: &str, bytes: &[u8], cfg: &engine::RunConfig) -> String {
+    let src = engine::Source { name: id, bytes };
+    let report = engine.run(&src, cfg);
     let rendered: String = report
         .diagnostics
         .iter()
@@ -276,6 +281,53 @@ fn evaluation_beside_the_check_changes_nothing() {
         "{} runs evaluated beside",
         engine::runs_evaluated_beside() - before
     );
+}
+
+/// Hashing a body's names all at once before its check, or as they are
+/// bound (`NameHashing`), changes nothing: every case, and generated
+/// bodies with what the names decide (a name bound twice, a parameter
+/// named twice, a use before the binding, constraints naming what is bound
+/// after them, a misspelt name, Q linearity), trace and diagnostics byte
+/// for byte, evaluated beside the check and not.
+#[test]
+fn hashing_names_at_once_changes_nothing() {
+    use engine::{Mode, NameHashing, Overlap, RunConfig};
+    let engine = engine();
+    let both = |id: &str, bytes: &[u8], cfg: &RunConfig| {
+        for overlap in [Overlap::Never, Overlap::Always] {
+            let run = |names| {
+                let cfg = RunConfig {
+                    names,
+                    overlap,
+                    ..cfg.clone()
+                };
+                rendered_run(&engine, id, bytes, &cfg)
+            };
+            assert_eq!(
+                run(NameHashing::AsBound),
+                run(NameHashing::AtOnce),
+                "{id} {overlap:?}"
+            );
+        }
+    };
+    for case in cases() {
+        let bytes = std::fs::read(&case.path).unwrap();
+        both(&case.id, &bytes, &case.run_config());
+    }
+    let k = "  proc K main(p: i64, q: i64) -> i64 {\n    let v0 = p;\n";
+    let round = "    constrain w{i} Gt v{p};\n    let v{i} = v{p} Add q;\n    let w{i} = v{i} Mul 2;\n    emit w{i};\n";
+    let q = "  proc Q main(v0: i64) -> i64 [linear] {\n";
+    let programs: Vec<(&str, String, RunConfig)> = vec![
+        ("k", generated(k, round, "    return v200;\n  }", 200), RunConfig { args: vec![RunConfig::arg("p=1"), RunConfig::arg("q=2")], ..RunConfig::new(Mode::Simulate) }),
+        ("k-again", generated(k, round, "    let v17 = 1;\n    let q = 2;\n    return v200;\n  }", 200), RunConfig::new(Mode::Check)),
+        ("k-params-twice", generated("  proc K main(p: i64, p: i64) -> i64 {\n    let v0 = p;\n", round, "    return v200;\n  }", 200), RunConfig::new(Mode::Check)),
+        ("k-later", generated(k, round, "    let z = y Add 1;\n    let y = 1;\n    let u = v2000 Add vv3;\n    return z;\n  }", 200), RunConfig::new(Mode::Check)),
+        ("q", generated(q, "    let v{i} = v{p} Add 1;\n", "    return v200;\n  }", 200), RunConfig { args: vec![RunConfig::arg("v0=1")], ..RunConfig::new(Mode::Simulate) }),
+        ("q-twice", generated(q, "    let v{i} = v{p} Add 1;\n", "    let x = v200 Add v200;\n    return x;\n  }", 200), RunConfig { args: vec![RunConfig::arg("v0=1")], ..RunConfig::new(Mode::Simulate) }),
+    ];
+    for (id, src, cfg) in &programs {
+        both(id, src.as_bytes(), cfg);
+    }
 }
 
 /// Brief §12: every case's trace replays to an identical trace, and an

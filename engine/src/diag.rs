@@ -143,6 +143,9 @@ pub(crate) struct Checker<'t> {
     pub linearity: crate::linearity::Pool,
     /// What the run's Φ questions have spent of their allowance.
     pub phi: crate::phi::Pool,
+    /// A body's names are hashed all at once past this many
+    /// (`RunConfig::names`).
+    pub whole_names_from: usize,
 }
 
 impl<'t> Checker<'t> {
@@ -154,6 +157,7 @@ impl<'t> Checker<'t> {
             ops: crate::types::OpRows::of(tables),
             op_fired: [false; dir_grammar::model::BinOp::ALL.len()],
             suggest_budget: SUGGEST_BUDGET,
+            whole_names_from: crate::validate::WHOLE_NAMES,
             linearity: Default::default(),
             phi: Default::default(),
         }

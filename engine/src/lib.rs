@@ -25,6 +25,7 @@ pub use diag::{Diagnostic, Label};
 pub use exec::Event;
 pub use semantics::{Category, Tables};
 pub use trace::{Outcome, Trace};
+pub use validate::WHOLE_NAMES;
 
 use diag::Checker;
 use dir_grammar::model::*;
@@ -90,6 +91,33 @@ pub struct RunConfig {
     pub embed_dir: bool,
     /// Whether the entry is evaluated while it is checked.
     pub overlap: Overlap,
+    /// How the names of a body are hashed for its check.
+    pub names: NameHashing,
+}
+
+/// Whether the check hashes a body's names as they are bound or all at
+/// once before (which pays once the body's table outgrows a core's own
+/// cache: `validate::NameTypes`; docs/performance.md): the trace and
+/// diagnostics are the same either way (tests run every corpus program
+/// both ways), only the time differs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum NameHashing {
+    /// All at once for a body binding more than `WHOLE_NAMES`.
+    #[default]
+    Large,
+    AtOnce,
+    AsBound,
+}
+
+impl NameHashing {
+    /// Hashed all at once from how many names on.
+    pub(crate) fn whole_from(self) -> usize {
+        match self {
+            NameHashing::Large => validate::WHOLE_NAMES,
+            NameHashing::AtOnce => 0,
+            NameHashing::AsBound => usize::MAX,
+        }
+    }
 }
 
 /// Whether a run evaluates its entry while another thread checks it
@@ -149,6 +177,7 @@ impl RunConfig {
             explain: false,
             embed_dir: false,
             overlap: Overlap::Large,
+            names: NameHashing::Large,
         }
     }
 }
@@ -470,6 +499,7 @@ impl Engine {
             payload_bytes: self.tables.profile.budgets.payload_bytes,
         };
         let mut ck = Checker::new(&self.tables);
+        ck.whole_names_from = cfg.names.whole_from();
         let mut beside = EvalBeside {
             engine: self,
             cfg,

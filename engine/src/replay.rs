@@ -308,6 +308,7 @@ pub fn parse(open: Open<'_, '_>) -> Result<Recorded, String> {
             explain: false,
             embed_dir: embedded.is_some(),
             overlap: Overlap::default(),
+            names: crate::NameHashing::default(),
         },
         embedded,
         outcome: h.outcome,

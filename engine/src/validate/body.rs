@@ -43,13 +43,18 @@ pub(crate) fn check_proc<'p>(
         forge: info.forge,
         proc: pi,
         // Every name the body can bind, known up front: no rehashing.
-        env: NameTypes::with_capacity(p.params.len() + counts.bindings),
+        env: NameTypes::of_body(
+            &p.params,
+            &p.body,
+            p.params.len() + counts.bindings,
+            ck.whole_names_from,
+        ),
         body: &p.body,
         first_bound: std::cell::OnceCell::new(),
     };
-    for (prm, (_, d)) in p.params.iter().zip(&info.params) {
+    for (i, (prm, (_, d))) in p.params.iter().zip(&info.params).enumerate() {
         // A parameter named twice is reported with the signature.
-        let _ = scope.env.bind(&prm.name, d.ty.clone());
+        let _ = scope.env.bind(Binder::Param(i), &prm.name, d.ty.clone());
     }
     let names = &c.ty_names;
     let program = c.program;
@@ -91,7 +96,7 @@ pub(crate) fn check_proc<'p>(
                 let expr = x(expr);
                 let t = infer(ck, c, &scope, expr, &mut calls);
                 let t = literal_var(&mut calls, t, expr);
-                bind_slots.set(si, bind(ck, &mut scope, name, t));
+                bind_slots.set(si, bind(ck, &mut scope, si, name, t));
             }
             StmtKind::Prove { name, from } => {
                 let from = x(from);
@@ -99,7 +104,7 @@ pub(crate) fn check_proc<'p>(
                 let t = infer(ck, c, &scope, from, &mut calls);
                 calls.in_predicate = false;
                 let t = literal_var(&mut calls, t, from);
-                bind_slots.set(si, bind(ck, &mut scope, name, Ty::witness(t)));
+                bind_slots.set(si, bind(ck, &mut scope, si, name, Ty::witness(t)));
             }
             StmtKind::Effect { payload, .. } => {
                 infer(ck, c, &scope, x(payload), &mut calls);
@@ -110,7 +115,7 @@ pub(crate) fn check_proc<'p>(
                 match result {
                     Some(name) => {
                         let t = literal_var(&mut calls, t, call);
-                        bind_slots.set(si, bind(ck, &mut scope, name, t));
+                        bind_slots.set(si, bind(ck, &mut scope, si, name, t));
                     }
                     // In Q a discarded linear value is a linearity error
                     // (the lowering gives it a binding nobody uses).
@@ -228,14 +233,16 @@ pub(crate) fn check_proc<'p>(
     )
 }
 
-/// Binds a name; its slot, unless it was bound already (an error).
+/// Binds the name statement `at` binds; its slot, unless it was bound
+/// already (an error).
 pub(crate) fn bind<'a>(
     ck: &mut Checker<'_>,
     scope: &mut Scope<'a, '_>,
+    at: usize,
     name: &'a Ident,
     t: Ty,
 ) -> Option<usize> {
-    let prev = match scope.env.bind(name, t) {
+    let prev = match scope.env.bind(Binder::Stmt(at), name, t) {
         Ok(slot) => return Some(slot),
         Err(prev) => prev,
     };

@@ -499,20 +499,143 @@ impl ProcsByName {
 /// The types of the names a process binds, keyed by names borrowed from
 /// the program, in binding order (parameters first): a name's position is
 /// its slot, validation marks each use with it, and evaluation keeps
-/// values by slot. Hashed (an ordered map compared long common prefixes
-/// such as `v12345` at every level); iteration follows insertion.
+/// values by slot. Iteration follows binding order.
+#[derive(Default)]
 pub struct NameTypes<'p> {
     /// Who bound each slot, a parameter or a statement: the name and its
     /// span, borrowed (a pointer a slot, where a copy of each was 24 bytes,
     /// in memory every body of a large program touches afresh).
     binders: Vec<&'p Ident>,
     types: Vec<Ty>,
-    /// Slots by name (`names::NameIndex`). None while the body binds at
-    /// most `SCANNED` names, which a search of `names` finds as fast: most
-    /// processes are small, and a table each was an allocation per process
-    /// of a large program.
+    /// Slots by name. None while the body binds at most `SCANNED` names,
+    /// which a search of `binders` finds as fast: most processes are small,
+    /// and a table each was an allocation per process of a large program.
     /// (Boxed: absent in most processes, it is 40 bytes in every one.)
-    index: Option<Box<crate::names::NameIndex>>,
+    index: Option<Box<Index<'p>>>,
+}
+
+/// A body's names hashed.
+enum Index<'p> {
+    /// As they are bound (`names::NameIndex`, of slots).
+    Growing(crate::names::NameIndex),
+    /// All of them before any is bound, by binder: past `WHOLE_NAMES` names.
+    Whole(BodyNames<'p>),
+}
+
+/// Bodies binding more names than this have them hashed all at once
+/// (`BodyNames`): their table outgrows a core's own cache (2 MiB), and
+/// each name hashed as it was bound was a miss to main memory (500 000
+/// names: 60–80 ms of a 200 ms check, 30 ms hashed at once). Smaller
+/// tables are filled faster as the names are bound, beside the rest of
+/// the check (100 000 names: 4 ms faster).
+pub const WHOLE_NAMES: usize = 1 << 18;
+
+/// Who binds a name of a body: the parameter, or the statement, of that
+/// index.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Binder {
+    Param(usize),
+    Stmt(usize),
+}
+
+/// A body's names by binder number (parameters first, then statements by
+/// index), hashed all at once before the body is checked
+/// (`NameIndex::of_all`): hashed one by one as the check bound them, each
+/// was a miss to main memory once the table outgrew the caches (500 000
+/// names: 60–80 ms of a 200 ms check).
+struct BodyNames<'p> {
+    params: &'p [Field],
+    body: &'p [Stmt],
+    /// Each name to its first binder's number.
+    first: crate::names::NameIndex,
+    /// The binders whose name an earlier one binds, with that one's number,
+    /// by number (each is an error: few).
+    again: Vec<(u32, u32)>,
+    /// By the number of a name's first binder: the name's slot plus one,
+    /// once bound (zero: not yet; a list the allocator hands out zeroed).
+    slots: Vec<u32>,
+    /// A name was bound by a binder not of the body (`NameTypes::bind`):
+    /// names not found are searched for.
+    stray: bool,
+}
+
+impl<'p> BodyNames<'p> {
+    /// `names`: how many names the body binds (parameters included).
+    fn new(params: &'p [Field], body: &'p [Stmt], names: usize) -> BodyNames<'p> {
+        let n = params.len() + body.len();
+        let number = |i: usize| u32::try_from(i).unwrap_or(u32::MAX);
+        let named = params
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (number(i), f.name.name.as_str()))
+            .chain(body.iter().enumerate().filter_map(|(i, s)| {
+                let b = s.kind.bound()?;
+                Some((number(params.len() + i), b.name.as_str()))
+            }));
+        let name = |i: usize| binder_name(params, body, i);
+        let (first, again) = crate::names::NameIndex::of_all(names, named, name);
+        BodyNames {
+            params,
+            body,
+            first,
+            again,
+            slots: vec![0; n],
+            stray: false,
+        }
+    }
+
+    fn number(&self, b: Binder) -> Option<usize> {
+        match b {
+            Binder::Param(i) => (i < self.params.len()).then_some(i),
+            Binder::Stmt(i) => (i < self.body.len()).then(|| self.params.len() + i),
+        }
+    }
+
+    /// The name binder `i` (a number) binds.
+    fn name(&self, i: usize) -> Option<&'p str> {
+        binder_name(self.params, self.body, i)
+    }
+
+    /// The number of the first binder of the name binder `i` binds.
+    fn first_of(&self, i: usize) -> usize {
+        if self.again.is_empty() {
+            return i;
+        }
+        let key = u32::try_from(i).unwrap_or(u32::MAX);
+        match self.again.binary_search_by_key(&key, |(k, _)| *k) {
+            Ok(at) => self.again[at].1 as usize,
+            Err(_) => i,
+        }
+    }
+
+    /// Binds the name of binder number `k` in `slot`, unless bound before:
+    /// then its slot.
+    fn bind(&mut self, k: usize, slot: usize) -> Option<usize> {
+        let first = self.first_of(k);
+        let at = self.slots.get_mut(first)?;
+        match at.checked_sub(1) {
+            Some(prev) => Some(prev as usize),
+            None => {
+                *at = u32::try_from(slot + 1).unwrap_or(0);
+                None
+            }
+        }
+    }
+
+    /// The slot `n` is bound in, if bound yet.
+    fn slot(&self, n: &str) -> Option<usize> {
+        let first = self.first.find(n, |i| self.name(i))?;
+        let s = *self.slots.get(first)?;
+        s.checked_sub(1).map(|s| s as usize)
+    }
+}
+
+/// The name binder number `i` of a body binds.
+fn binder_name<'p>(params: &'p [Field], body: &'p [Stmt], i: usize) -> Option<&'p str> {
+    match i.checked_sub(params.len()) {
+        None => params.get(i).map(|f| f.name.name.as_str()),
+        Some(s) => body.get(s)?.kind.bound().map(|b| b.name.as_str()),
+    }
 }
 
 /// The slot (in `NameTypes`) of the name each statement of a body binds,
@@ -565,18 +688,20 @@ impl BindSlots {
 /// Names a body binds before its name table is hashed.
 const SCANNED: usize = 8;
 
-impl Default for NameTypes<'_> {
-    fn default() -> Self {
-        NameTypes::with_capacity(0)
-    }
-}
-
 impl<'p> NameTypes<'p> {
-    pub fn with_capacity(n: usize) -> Self {
+    /// The table of a body with these parameters, binding `names` names
+    /// (its parameters' included): room for each, a hash table of them
+    /// past `SCANNED`, filled all at once past `whole` (`WHOLE_NAMES`).
+    pub fn of_body(params: &'p [Field], body: &'p [Stmt], names: usize, whole: usize) -> Self {
+        let index = if names > whole {
+            Some(Index::Whole(BodyNames::new(params, body, names)))
+        } else {
+            (names > SCANNED).then(|| Index::Growing(crate::names::NameIndex::with_capacity(names)))
+        };
         NameTypes {
-            binders: Vec::with_capacity(n),
-            types: Vec::with_capacity(n),
-            index: (n > SCANNED).then(|| Box::new(crate::names::NameIndex::with_capacity(n))),
+            binders: Vec::with_capacity(names),
+            types: Vec::with_capacity(names),
+            index: index.map(Box::new),
         }
     }
 
@@ -608,7 +733,13 @@ impl<'p> NameTypes<'p> {
                 if self.binders.last().is_some_and(|m| m.name == n) {
                     return Some(self.binders.len() - 1);
                 }
-                index.find(n, |i| self.name(i))
+                match &**index {
+                    Index::Growing(index) => index.find(n, |i| self.name(i)),
+                    Index::Whole(index) => match index.slot(n) {
+                        None if index.stray => self.binders.iter().position(|m| m.name == n),
+                        found => found,
+                    },
+                }
             }
         }
     }
@@ -638,25 +769,26 @@ impl<'p> NameTypes<'p> {
         self.types.iter_mut()
     }
 
-    /// Binds `n` to `t` in the next slot, or gives the span `n` was first
-    /// bound at.
-    pub fn bind(&mut self, n: &'p Ident, t: Ty) -> Result<usize, Span> {
+    /// Binds `n`, bound by `by` in the body the table was made for, to `t`
+    /// in the next slot, or gives the span `n` was first bound at.
+    pub fn bind(&mut self, by: Binder, n: &'p Ident, t: Ty) -> Result<usize, Span> {
         let slot = self.binders.len();
         let binders = &self.binders;
         let name = |j: usize| binders.get(j).map(|b| b.name.as_str());
-        let first = match &mut self.index {
-            None if slot < SCANNED => binders.iter().position(|m| m.name == n.name),
-            None => {
-                // The body outgrew a search: hash the names bound so far.
-                let mut index = crate::names::NameIndex::with_capacity(2 * SCANNED);
-                for (i, m) in binders.iter().enumerate() {
-                    let _ = index.insert(&m.name, i, name);
+        let first = match self.index.as_deref_mut() {
+            None => binders.iter().position(|m| m.name == n.name),
+            Some(Index::Growing(index)) => index.insert(&n.name, slot, name).err(),
+            Some(Index::Whole(ix)) => match ix
+                .number(by)
+                .filter(|k| ix.name(*k) == Some(n.name.as_str()))
+            {
+                Some(k) => ix.bind(k, slot),
+                // Not a binder of that body: bound, and searched for.
+                None => {
+                    ix.stray = true;
+                    binders.iter().position(|m| m.name == n.name)
                 }
-                let first = index.insert(&n.name, slot, name).err();
-                self.index = Some(Box::new(index));
-                first
-            }
-            Some(index) => index.insert(&n.name, slot, name).err(),
+            },
         };
         if let Some(i) = first {
             return Err(self.binders.get(i).map_or(n.span, |b| b.span));
@@ -854,47 +986,81 @@ mod name_table_tests {
         let words: Vec<String> = (0..3000)
             .map(|i: u64| format!("v{}", i.wrapping_mul(0x9e37_79b9_7f4a_7c15) % 1500))
             .collect();
-        // Small at first (searched, then hashed past `SCANNED` names), and
-        // hashed from the start.
-        for capacity in [4, 5000] {
-            check_against_ordered_map(&words, capacity);
-        }
-        // Repeats while the table is still searched.
+        // Hashed, with and without parameters.
+        check_against_ordered_map(&[], &words);
+        check_against_ordered_map(&["p", "v7", "q"], &words);
+        // Few names (searched), repeats and a parameter named again.
         let few: Vec<String> = ["a", "b", "a", "c", "b", "d"].map(String::from).to_vec();
-        check_against_ordered_map(&few, 2);
+        check_against_ordered_map(&[], &few);
+        check_against_ordered_map(&["a", "z"], &few);
+        // A parameter named twice.
+        check_against_ordered_map(&["x", "x"], &words[..20]);
     }
 
-    fn check_against_ordered_map(words: &[String], capacity: usize) {
-        // The binders, each at a span of its own.
-        let idents: Vec<Ident> = words
-            .iter()
-            .enumerate()
-            .map(|(i, w)| Ident::new(w.as_str(), Span::new(i, i + 1)))
-            .collect();
-        let mut ours = NameTypes::with_capacity(capacity);
+    /// A body of `let`s binding `words` (and an `emit` between each two,
+    /// binding nothing), with parameters `params`, bound in order.
+    fn check_against_ordered_map(params: &[&str], words: &[String]) {
+        let mut text = String::from("dir 0.1;\nforge F {\n  proc K main(");
+        let ps: Vec<String> = params.iter().map(|p| format!("{p}: i64")).collect();
+        text.push_str(&ps.join(", "));
+        text.push_str(") {\n");
+        for w in words {
+            text.push_str(&format!("    let {w} = 1;\n    emit 1;\n"));
+        }
+        text.push_str("  }\n}\n");
+        let program = dir_grammar::load_str(&text).expect("loads");
+        let p = &program.forges[0].procs[0];
+        let names = params.len() + words.len();
+        // Hashed as bound, and all at once.
+        for whole in [usize::MAX, 0] {
+            let ours = NameTypes::of_body(&p.params, &p.body, names, whole);
+            bind_against_ordered_map(p, params, words, ours);
+        }
+    }
+
+    fn bind_against_ordered_map<'p>(
+        p: &'p Proc,
+        params: &[&str],
+        words: &[String],
+        mut ours: NameTypes<'p>,
+    ) {
         let mut slots: BTreeMap<&str, usize> = BTreeMap::new();
         let mut spans: Vec<Span> = Vec::new();
-        for (i, w) in words.iter().enumerate() {
-            let span = Span::new(i, i + 1);
-            let want = match slots.get(w.as_str()) {
+        let binders = p
+            .params
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (Binder::Param(i), &f.name));
+        let stmts = p.body.iter().enumerate();
+        let binders =
+            binders.chain(stmts.filter_map(|(i, s)| Some((Binder::Stmt(i), s.kind.bound()?))));
+        let names: Vec<&str> = params
+            .iter()
+            .copied()
+            .chain(words.iter().map(|w| w.as_str()))
+            .collect();
+        for (i, (by, ident)) in binders.enumerate() {
+            let w = ident.name.as_str();
+            let want = match slots.get(w) {
                 Some(s) => Err(spans[*s]),
                 None => {
                     slots.insert(w, spans.len());
-                    spans.push(span);
+                    spans.push(ident.span);
                     Ok(spans.len() - 1)
                 }
             };
-            assert_eq!(ours.bind(&idents[i], Ty::Bool), want, "{w}");
+            assert_eq!(ours.bind(by, ident, Ty::Bool), want, "{w}");
             assert_eq!(ours.len(), spans.len());
             // The name just bound (found as the last one, or as bound
-            // before), and another.
-            assert_eq!(ours.get_index_of(w), slots.get(w.as_str()).copied(), "{w}");
-            let probe = &words[(i * 7) % words.len()];
-            assert_eq!(
-                ours.get_index_of(probe),
-                slots.get(probe.as_str()).copied(),
-                "{probe}"
-            );
+            // before), another, and one bound later (not found yet).
+            assert_eq!(ours.get_index_of(w), slots.get(w).copied(), "{w}");
+            for probe in [names[(i * 7) % names.len()], names[(i + 1) % names.len()]] {
+                assert_eq!(
+                    ours.get_index_of(probe),
+                    slots.get(probe).copied(),
+                    "{probe}"
+                );
+            }
         }
         let keys: Vec<&str> = ours.keys().collect();
         for (w, s) in &slots {
@@ -905,6 +1071,34 @@ mod name_table_tests {
         }
         assert_eq!(ours.get("absent"), None);
         assert_eq!(ours.get_index(slots.len()), None);
+    }
+
+    /// A name bound by a binder the table was not made for is bound, and
+    /// found, all the same.
+    #[test]
+    fn a_stray_binder_is_found_by_search() {
+        let words: Vec<String> = (0..40).map(|i| format!("w{i}")).collect();
+        let text = format!(
+            "dir 0.1;\nforge F {{\n  proc K main() {{\n{}  }}\n}}\n",
+            words
+                .iter()
+                .map(|w| format!("    let {w} = 1;\n"))
+                .collect::<String>()
+        );
+        let program = dir_grammar::load_str(&text).expect("loads");
+        let p = &program.forges[0].procs[0];
+        let mut ours = NameTypes::of_body(&p.params, &p.body, 40, 0);
+        let stray = Ident::new("elsewhere", Span::new(0, 1));
+        assert_eq!(ours.bind(Binder::Stmt(3), &stray, Ty::Bool), Ok(0));
+        assert_eq!(
+            ours.bind(Binder::Stmt(900), &stray, Ty::Bool),
+            Err(Span::new(0, 1))
+        );
+        let bound = p.body[5].kind.bound().expect("a let");
+        assert_eq!(ours.bind(Binder::Stmt(5), bound, Ty::Bool), Ok(1));
+        assert_eq!(ours.get_index_of("elsewhere"), Some(0));
+        assert_eq!(ours.get_index_of("w5"), Some(1));
+        assert_eq!(ours.get_index_of("w6"), None);
     }
 }
 
