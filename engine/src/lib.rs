@@ -130,6 +130,8 @@ pub enum Overlap {
     /// that a thread costs more than the overlap saves).
     #[default]
     Large,
+    /// Whatever the entry's size, and evaluated to its end however far
+    /// the check gets ahead (for the tests that compare both ways).
     Always,
     Never,
 }
@@ -766,7 +768,8 @@ impl validate::BesideCheck for EvalBeside<'_> {
     fn run(&mut self, c: &validate::Compiled<'_>, pi: usize, check: &exec::CheckState) {
         let mut m = exec::Machine::new(&self.engine.tables, c, self.budget);
         m.log_constraints = false;
-        m.beside(exec::Beside::new(pi, check));
+        let to_the_end = self.cfg.overlap == Overlap::Always;
+        m.beside(exec::Beside::new(pi, check, to_the_end));
         let result = m.run_proc(pi, self.args.clone());
         if !m.gave_up() {
             self.ran = Some((pi, result, m.into_state()));
