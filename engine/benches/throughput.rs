@@ -407,9 +407,12 @@ fn issue_13_targets() -> usize {
     // Straight-line K, 100k statements, the compiler's pretty JSON.
     let k100 = text_program(100_000);
     let pretty = as_json(&k100, true);
-    let floor = serde_floor(&pretty, 5);
+    // Best of 11 (fresh processes): on this VM a burst of the host's load
+    // can last through five runs (the same binary read 51.8 ms in one
+    // entry and 73.9 ms in the next, docs/performance.md).
+    let floor = serde_floor(&pretty, 11);
     let p = write_input(&dir, "k100k.json", &pretty);
-    let kj = measure(&p, &[], 5);
+    let kj = measure(&p, &[], 11);
     let size = pretty.len() as u64;
     let r = kj.time.as_secs_f64() / floor.as_secs_f64().max(1e-9);
     missed += ratio_line(
@@ -440,7 +443,7 @@ fn issue_13_targets() -> usize {
         )
     );
     let pt = write_input(&dir, "k100k.dir", &k100);
-    let kt = measure(&pt, &[], 5);
+    let kt = measure(&pt, &[], 11);
     let r = kt.time.as_secs_f64() / kj.time.as_secs_f64().max(1e-9);
     missed += ratio_line(
         "K 100k text vs JSON",
@@ -458,8 +461,8 @@ fn issue_13_targets() -> usize {
             &format!("k{n}.min.json"),
             &as_json(&text_program(n), false),
         );
-        // Best of 5: the 10k run takes ~15 ms, where noise is largest.
-        scaled.push((n, measure(&p, &[], 5)));
+        // Best of 11: the 10k run takes ~15 ms, where noise is largest.
+        scaled.push((n, measure(&p, &[], 11)));
     }
     for (a, b) in [(0, 2), (1, 3)] {
         let (na, ma) = (&scaled[a].0, &scaled[a].1);
