@@ -192,7 +192,11 @@ type Env = Vec<Option<Value>>;
 /// Slot `i` of `env` holds `v` (slots past the end are unbound).
 #[inline]
 fn put(env: &mut Env, i: usize, v: Value) {
-    if env.len() <= i {
+    // Most slots are written in order, each the next one.
+    if env.len() == i {
+        return env.push(Some(v));
+    }
+    if env.len() < i {
         env.resize(i + 1, None);
     }
     env[i] = Some(v);
