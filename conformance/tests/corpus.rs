@@ -270,6 +270,9 @@ fn evaluation_beside_the_check_changes_nothing() {
         // evaluation waits on the check's pass over the constraints.
         ("constraints-later", generated("  shape S { x: i32 }\n  proc K main() -> i64 {\n    let v0 = 0;\n", "    constrain w{i} Gt 3;\n    constrain d{i} Lt 2147483647;\n    let v{i} = v{p} Add 1;\n    let w{i} = 5;\n    let d{i} = 7;\n    let s{i} = S{x: w{i}};\n", "    constrain v300 Lt 0 Or v1 Gt 0;\n    return v300;\n  }", 300), RunConfig::new(Mode::Simulate)),
         ("constraints-later-refused", generated("  shape S { x: i32 }\n  proc K main() -> i64 {\n    let v0 = 0;\n", "    constrain w{i} Gt 3;\n    let v{i} = v{p} Add 1;\n    let w{i} = 5;\n    let s{i} = S{x: w{i}};\n", "    constrain v300 Lt 0;\n    constrain w5 Lt 0;\n    return v300;\n  }", 300), RunConfig::new(Mode::Simulate)),
+        // Numbers compared for equality (an operator the check gives no
+        // width: not waited for).
+        ("eq", generated(k, "    let v{i} = v{p} Add 1;\n    let e{i} = v{i} Eq 7;\n    let f{i} = e{i} Eq (v{p} Lt 3);\n", ret, 300), RunConfig::new(Mode::Simulate)),
         // Parameters given as arguments.
         ("args", generated("  proc K main(p: i64, q: bool) -> i64 {\n    let v0 = p;\n", "    let v{i} = v{p} Sub 1;\n    let z{i} = q And true;\n", "    return v300;\n  }", 300), RunConfig { args: vec![RunConfig::arg("p=7"), RunConfig::arg("q=true")], ..RunConfig::new(Mode::Simulate) }),
     ];

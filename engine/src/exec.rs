@@ -10,7 +10,7 @@ use crate::value::Value;
 use dir_grammar::model::*;
 use dir_grammar::print::expr_to_string;
 use dir_grammar::Span;
-use semantics::{Action, KSteps, PrimKind, Tables};
+use semantics::{Action, KSteps, OpClass, PrimKind, Tables};
 use std::collections::BTreeSet;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -673,10 +673,17 @@ impl<'c, 'p> Machine<'c, 'p> {
                 let l = self.eval(pi, env, lhs)?;
                 let r = self.eval(pi, env, rhs)?;
                 let width = match &self.beside {
-                    // A width matters to numbers only; theirs is waited for.
+                    // A width matters to numbers only; theirs is waited for,
+                    // where the check gives one: arithmetic and comparisons
+                    // only (`validate::infer`). Another operator's mark stays
+                    // unset, which waiting would find out only once the whole
+                    // check is over.
                     Some(b) if b.pi == pi => {
                         let number = |v: &Value| matches!(v, Value::Int(_) | Value::Float(_));
-                        if number(&l) && number(&r) {
+                        let widened = self.ops.row(op).is_some_and(|row| {
+                            matches!(row.class, OpClass::Arith | OpClass::Compare)
+                        });
+                        if widened && number(&l) && number(&r) {
                             b.wait(width).and_then(|w| {
                                 crate::validate::OpWidths::numbered(w, &self.c.ty_names)
                             })
@@ -1210,6 +1217,46 @@ mod mark_tests {
                     out.push(mark);
                 }
             }
+        });
+    }
+
+    /// Evaluated beside a check that is not over, numbers compared for
+    /// equality (whose operator the check gives no width) do not wait for
+    /// the check's end: with every other mark set, the evaluation ends
+    /// while the check is still going. (Waiting, the first `Eq` of numbers
+    /// stalled a large body's evaluation until the check was over, which
+    /// then gave up on it.)
+    #[test]
+    fn an_operator_without_a_width_is_not_waited_for() {
+        let tables = semantics::Tables::defaults().expect("tables");
+        let text = "dir 0.1;\nforge F {\n  proc K main(p: i64) -> i64 {\n    let a = p Add 1;\n    let e = a Eq 2;\n    let f = e Eq true;\n    let g = (p Lt 3) And f;\n    return a;\n  }\n}\n";
+        let program = dir_grammar::load_str(text).expect("loads");
+        let mut ck = Checker::new(&tables);
+        let compiled = crate::validate::compile(&mut ck, &program).expect("valid");
+        let check = CheckState::default();
+        let evaluated = std::sync::atomic::AtomicBool::new(false);
+        std::thread::scope(|s| {
+            // Says the check is over after five seconds at the latest, so
+            // that a waiting evaluation ends (and the test fails).
+            s.spawn(|| {
+                for _ in 0..500 {
+                    if evaluated.load(Ordering::Acquire) {
+                        return;
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                }
+                check.done.store(true, Ordering::Release);
+            });
+            let mut m = Machine::new(&tables, &compiled, BUDGET);
+            m.beside(Beside::new(0, &check, false));
+            let result = m.run_proc(0, vec![Value::Int(1)]).map_err(|d| d.message);
+            evaluated.store(true, Ordering::Release);
+            assert_eq!(result, Ok(Value::Int(2)));
+            assert!(!m.gave_up());
+            assert!(
+                !check.done.load(Ordering::Acquire),
+                "the evaluation waited for the check to be over"
+            );
         });
     }
 
