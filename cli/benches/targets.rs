@@ -536,6 +536,17 @@ fn failing_constraints(n: usize) -> String {
     s
 }
 
+/// One name bound `n` times in one body: every `let` past the first is an
+/// error (LET-NO-REBIND).
+fn one_name_bound_again(n: usize) -> String {
+    let mut s = String::from("dir 0.1;\nforge F {\n  proc K main() -> i64 {\n");
+    for _ in 0..n {
+        s.push_str("    let x = 1;\n");
+    }
+    s.push_str("    return x;\n  }\n}\n");
+    s
+}
+
 /// A `main` of `n` comparisons of a 2^17-leaf value, and after it a process
 /// with an unknown name: rejected, however long `main` would run (evaluated
 /// beside its check to the end, it took 18 s at 5 000).
@@ -631,6 +642,7 @@ fn generate(dir: &Path) {
             "rejected_after_long_main.dir",
             rejected_after_long_main(5_000),
         ),
+        ("bound_again.dir", one_name_bound_again(3_000_000)),
     ];
     for (name, text) in files {
         std::fs::write(dir.join(name), text).expect("write input");
@@ -737,6 +749,7 @@ fn hostile(dir: &Path, missed: &mut usize) {
         p("failing_constraints.dir"),
         p("rejected_after_long_main.dir"),
     );
+    let bound_again = p("bound_again.dir");
     // Whatever a 100 000-deep call chain does (refused, budgeted), it is a
     // documented run outcome, never an internal error.
     let any_outcome: &[i32] = &[0, 2, 3, 4, 10, 11, 12];
@@ -956,6 +969,14 @@ fn hostile(dir: &Path, missed: &mut usize) {
         (
             "ag rejected after a long main",
             vec!["--simulate", &rejected_after_long_main],
+            false,
+            &[4],
+        ),
+        // 2 999 999 errors of one rule: each kept and rendered, 2.8 GB and
+        // 25 s; a check keeps the first 10 000 (`MAX_DIAGNOSTICS`).
+        (
+            "ah 3 000 000 lets of one name",
+            vec!["--simulate", &bound_again],
             false,
             &[4],
         ),

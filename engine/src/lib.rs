@@ -367,7 +367,7 @@ impl Engine {
         let mut ck = Checker::new(&self.tables);
         match dir_grammar::on_parse_stack(|| validate::compile(&mut ck, program).map(|_| ())) {
             Some(_) => Ok(()),
-            None => Err(ck.diags),
+            None => Err(ck.take_diags()),
         }
     }
 
@@ -512,7 +512,7 @@ impl Engine {
         let compiled = validate::compile_beside(&mut ck, program, Some(&mut beside));
         let Some(compiled) = compiled else {
             let fired = ck.fired.iter().cloned().collect();
-            return stopped(src, trace, ck.diags, fired);
+            return stopped(src, trace, ck.take_diags(), fired);
         };
         let entry = match self.resolve_entry(&mut ck, &compiled, cfg.entry.as_deref()) {
             Ok(e) => e,
@@ -1054,5 +1054,49 @@ mod run_digest_tests {
         let m = &diags[0].message;
         assert!(m.contains("… 12 more …"), "{m}");
         assert_eq!(m.matches(" -> ").count(), 9, "{m}");
+    }
+
+    /// A check keeps its first `MAX_DIAGNOSTICS` diagnostics and counts
+    /// the rest on the last one kept; the first decides the outcome, and
+    /// the body past the limit is still checked (its rules fire).
+    #[test]
+    fn a_flood_of_errors_is_kept_to_its_first_diagnostics() {
+        let engine = Engine::new(Tables::defaults().expect("tables")).expect("engine");
+        let max = crate::diag::MAX_DIAGNOSTICS;
+        let mut text = String::from("dir 0.1;\nforge F {\n  proc K main() -> i64 {\n");
+        // The first binds x; each of the others is an error.
+        for _ in 0..max + 6 {
+            text.push_str("    let x = 1;\n");
+        }
+        // Past the limit, an error of another rule.
+        text.push_str("    let y = z;\n    return x;\n  }\n}\n");
+        let src = Source {
+            name: "flood.dir",
+            bytes: text.as_bytes(),
+        };
+        let report = engine.run(&src, &RunConfig::new(Mode::Simulate));
+        assert_eq!(report.trace.outcome, Outcome::Rejected);
+        assert_eq!(report.diagnostics.len(), max);
+        // The first duplicate (the second `let x`) decides the outcome.
+        let first = report.trace.error.as_ref().expect("an error");
+        assert_eq!(first.code, report.diagnostics[0].code);
+        assert_eq!(first.span.as_ref().map(|s| s.line), Some(5));
+        let last = &report.diagnostics[max - 1];
+        assert!(
+            last.notes
+                .iter()
+                .any(|n| n.starts_with("6 more diagnostic(s) found and not shown")),
+            "{:?}",
+            last.notes
+        );
+        assert!(report
+            .trace
+            .rules
+            .iter()
+            .any(|r| r == crate::registry::NAME_UNKNOWN));
+        let listed = engine
+            .check_static(&dir_grammar::load_str(&text).expect("loads"))
+            .expect_err("rejected");
+        assert_eq!(listed.len(), max);
     }
 }

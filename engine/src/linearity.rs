@@ -611,7 +611,9 @@ fn report(
             ));
         }
     }
-    ck.diags.extend(diags);
+    for d in diags {
+        ck.push(d);
+    }
 }
 
 /// Violations reported per process; the rest are counted.

@@ -31,7 +31,7 @@ pub(crate) fn check_proc<'p>(
     pi: usize,
     populate: bool,
 ) -> Checked<'p> {
-    let errors_before = ck.diags.len();
+    let errors_before = ck.errors();
     let info = &c.procs[pi];
     let p = info.proc;
     let tables = ck.tables;
@@ -219,7 +219,7 @@ pub(crate) fn check_proc<'p>(
     }
     // Linearity is decided only on bodies that type-check: a misuse of an
     // unknown name would otherwise be reported twice.
-    if p.regime == Regime::Q && ck.diags.len() == errors_before {
+    if p.regime == Regime::Q && ck.errors() == errors_before {
         crate::linearity::check(ck, c, pi, &env_types);
     }
     (
@@ -320,7 +320,7 @@ fn check_qualifiers(ck: &mut Checker<'_>, p: &Proc) {
                     )
                     .at(q.span, "not allowed here")
                     .help_opt(r.help.as_ref());
-                    ck.diags.push(d);
+                    ck.push(d);
                 }
             }
             None => {
@@ -359,7 +359,7 @@ fn check_qualifiers(ck: &mut Checker<'_>, p: &Proc) {
             .at(p.name.span, format!("`{}` required here", r.qualifier))
             .also(p.regime_span, format!("regime {}", p.regime.symbol()))
             .help_opt(r.help.as_ref());
-            ck.diags.push(d);
+            ck.push(d);
         }
     }
 }
@@ -387,7 +387,7 @@ fn check_legality(ck: &mut Checker<'_>, p: &Proc, s: &Stmt, fired: &mut [bool]) 
                     let d = Diagnostic::new(tables, &l.code, Some((&l.id, &l.cite)), format!("`{tag}` requires a later DPL version (DPL {})", l.since))
                         .at(later_span(s), format!("`{tag}` is a DPL {} statement", l.since))
                         .note(format!("dustrun implements DPL {}; programs that need a later version are rejected, never guessed at", tables.profile.dpl_version));
-                    ck.diags.push(d);
+                    ck.push(d);
                 }
                 None => {
                     let r = &tables.profile.later_dir;
@@ -402,7 +402,7 @@ fn check_legality(ck: &mut Checker<'_>, p: &Proc, s: &Stmt, fired: &mut [bool]) 
                         ),
                     )
                     .at(later_span(s), "not supported");
-                    ck.diags.push(d);
+                    ck.push(d);
                 }
             }
             return false;
@@ -450,7 +450,7 @@ fn check_legality(ck: &mut Checker<'_>, p: &Proc, s: &Stmt, fired: &mut [bool]) 
                             format!("the process is {}", p.regime.symbol()),
                         )
                         .help_opt(row.help.as_ref());
-                    ck.diags.push(d);
+                    ck.push(d);
                 }
             }
         }

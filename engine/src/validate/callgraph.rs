@@ -129,7 +129,7 @@ pub(crate) fn check_reached_effects(ck: &mut Checker<'_>, c: &Compiled<'_>) {
                         c.procs[pi].qname
                     ))
                     .help_opt(row.help.as_ref());
-                ck.diags.push(d);
+                ck.push(d);
             }
         }
     }

@@ -43,7 +43,7 @@ pub(crate) fn compile_beside<'p>(
             let d = Diagnostic::new(tables, &r.code, Some((&r.id, &r.cite)), format!("DIR version {} is not supported", v.name))
                 .at(v.span, format!("this executor implements DIR {}", tables.profile.dir_versions.join(", ")))
                 .note(format!("dustrun implements DPL {}; input that needs a later version is rejected, never guessed at", tables.profile.dpl_version));
-            ck.diags.push(d);
+            ck.push(d);
             return None;
         }
     }
@@ -240,12 +240,12 @@ fn check_beside<'p>(
             .stack_size(CHECK_STACK_BYTES)
             .spawn_scoped(s, || {
                 let _over = Over(&check);
-                let errors = ck.diags.len();
+                let errors = ck.errors();
                 // Both cores are busy (checking, evaluating): the check's
                 // lists fault where they are written (measured:
                 // populating the evaluation's lists pays, the check's not).
                 let checked = check_proc(ck, c, pi, false);
-                if ck.diags.len() > errors {
+                if ck.errors() > errors {
                     check.failed.store(true, Ordering::Relaxed);
                 }
                 checked
@@ -344,7 +344,7 @@ fn later_type(
     )
     .at(ty.span, label)
     .note(note);
-    ck.diags.push(d);
+    ck.push(d);
     DeclTy {
         ty: Ty::Unknown,
         name: ty.name.clone(),
@@ -497,7 +497,7 @@ pub(crate) fn check_contract(ck: &mut Checker<'_>, b: &Bind) {
             )
             .at(cj.span, "contradicts the earlier clause")
             .also(ci.span, "earlier clause");
-            ck.diags.push(d);
+            ck.push(d);
         }
     }
     for cl in &b.contract {
@@ -536,7 +536,7 @@ pub(crate) fn check_contract(ck: &mut Checker<'_>, b: &Bind) {
             ))
             .at(cl.value.span, format!("expected {want}"))
             .also(cl.key.span, format!("standard attribute ({})", attr.id));
-            ck.diags.push(d);
+            ck.push(d);
         } else if !ops.iter().any(|o| *o == cl.op.name) {
             ck.fire(&m.id);
             let d = malformed(format!(
@@ -548,7 +548,7 @@ pub(crate) fn check_contract(ck: &mut Checker<'_>, b: &Bind) {
                 ops.join(" ")
             ))
             .at(cl.op.span, "operator not allowed here");
-            ck.diags.push(d);
+            ck.push(d);
         }
     }
 }
@@ -639,7 +639,7 @@ pub(crate) fn check_uses(ck: &mut Checker<'_>, p: &Proc) {
             )
             .at(span, msg.clone())
             .note(format!("{}({})", res.name, params.join(", ")));
-            ck.diags.push(d);
+            ck.push(d);
         }
     }
 }
@@ -708,7 +708,7 @@ fn check_later_fields(ck: &mut Checker<'_>, program: &Program) {
                 "dustrun implements DPL {}; programs that need a later version are rejected, never guessed at",
                 tables.profile.dpl_version
             ));
-            ck.diags.push(d);
+            ck.push(d);
         }
     };
     if let Some(t) = &program.types {

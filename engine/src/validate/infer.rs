@@ -858,7 +858,7 @@ pub(crate) fn resolve_call(
                 .at(span, "unary operator")
                 .note("the v0.1 expression grammar (§3.8) has binary operators only")
                 .help("write `0 Sub x` for a negation, or `b Eq false` for a logical not");
-                ck.diags.push(d);
+                ck.push(d);
             } else if is_intrinsic(c, scope.forge, callee) {
                 ck.error(crate::registry::INTRINSIC_RESERVED, span, "reserved name", format!("`{last}` is a reserved Φ intrinsic name, and no such intrinsic exists"))
                     .notes
