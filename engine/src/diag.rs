@@ -132,8 +132,9 @@ impl Diagnostic {
 pub(crate) struct Checker<'t> {
     pub tables: &'t Tables,
     /// The diagnostics kept (at most [`MAX_DIAGNOSTICS`]; added through
-    /// `error` and `push`, taken with `take_diags`).
-    pub diags: Vec<Diagnostic>,
+    /// `error` and `push` only, so that none passes the limit; read with
+    /// `errors` and `since`, taken with `take_diags`).
+    diags: Vec<Diagnostic>,
     /// Diagnostics found past [`MAX_DIAGNOSTICS`]: counted, not kept.
     omitted: usize,
     /// Where `error` builds a diagnostic that is not kept (its caller
@@ -253,6 +254,13 @@ impl<'t> Checker<'t> {
         } else {
             self.diags.push(d);
         }
+    }
+
+    /// The diagnostics kept from the `errors()` count `before` on (none
+    /// once the limit is reached: those are not kept).
+    pub(crate) fn since(&mut self, before: usize) -> &mut [Diagnostic] {
+        let from = before.min(self.diags.len());
+        &mut self.diags[from..]
     }
 
     /// How many diagnostics were found, kept or not.

@@ -1338,7 +1338,7 @@ mod mark_tests {
         let check = || {
             let mut ck = Checker::new(&tables);
             let ok = crate::validate::compile(&mut ck, &program).is_some();
-            (ok, ck.diags.len())
+            (ok, ck.errors())
         };
         assert_eq!(check(), (true, 0));
         let body = &program.forges[0].procs[0].body;

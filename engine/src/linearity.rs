@@ -383,9 +383,9 @@ pub(crate) fn check_k_moves(
     }
     ck.fire(crate::registry::CALL_LINEAR_MOVE);
     let lowered = lower(&ck.tables.linearity, c, pi, types, Some((moves, linear)));
-    let before = ck.diags.len();
+    let before = ck.errors();
     report(ck, c, pi, &lowered, None);
-    for d in &mut ck.diags[before..] {
+    for d in ck.since(before) {
         if d.code == "E0161" {
             d.help = Some("copy what the caller still needs before the call (e.g. `let id = t.id;`), or pass a value the caller does not use again".into());
         }

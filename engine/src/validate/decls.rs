@@ -176,7 +176,7 @@ pub(crate) fn compile_beside<'p>(
 
     // Bodies.
     let entry = match beside.as_deref_mut() {
-        Some(b) if ck.diags.is_empty() => b.entry(&compiled),
+        Some(b) if ck.errors() == 0 => b.entry(&compiled),
         _ => None,
     };
     for pi in 0..compiled.procs.len() {
@@ -184,7 +184,7 @@ pub(crate) fn compile_beside<'p>(
         // nothing is evaluated.)
         let checked = match beside
             .as_deref_mut()
-            .filter(|_| entry == Some(pi) && ck.diags.is_empty())
+            .filter(|_| entry == Some(pi) && ck.errors() == 0)
         {
             Some(b) => check_beside(ck, &compiled, pi, b),
             None => check_proc(ck, &compiled, pi, true),
@@ -201,7 +201,7 @@ pub(crate) fn compile_beside<'p>(
 
     debug_assert_eq!(compiled.sites.recorded(), compiled.procs.len());
 
-    if ck.diags.is_empty() {
+    if ck.errors() == 0 {
         check_k_linearity(ck, &compiled);
     }
 
@@ -210,7 +210,7 @@ pub(crate) fn compile_beside<'p>(
         check_reached_effects(ck, &compiled);
     }
 
-    if ck.diags.is_empty() {
+    if ck.errors() == 0 {
         Some(compiled)
     } else {
         None
