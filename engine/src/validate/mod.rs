@@ -554,9 +554,6 @@ struct BodyNames<'p> {
     /// By the number of a name's first binder: the name's slot plus one,
     /// once bound (zero: not yet; a list the allocator hands out zeroed).
     slots: Vec<u32>,
-    /// A name was bound by a binder not of the body (`NameTypes::bind`):
-    /// names not found are searched for.
-    stray: bool,
 }
 
 impl<'p> BodyNames<'p> {
@@ -580,7 +577,6 @@ impl<'p> BodyNames<'p> {
             first,
             again,
             slots: vec![0; n],
-            stray: false,
         }
     }
 
@@ -735,10 +731,7 @@ impl<'p> NameTypes<'p> {
                 }
                 match &**index {
                     Index::Growing(index) => index.find(n, |i| self.name(i)),
-                    Index::Whole(index) => match index.slot(n) {
-                        None if index.stray => self.binders.iter().position(|m| m.name == n),
-                        found => found,
-                    },
+                    Index::Whole(index) => index.slot(n),
                 }
             }
         }
@@ -783,10 +776,17 @@ impl<'p> NameTypes<'p> {
                 .filter(|k| ix.name(*k) == Some(n.name.as_str()))
             {
                 Some(k) => ix.bind(k, slot),
-                // Not a binder of that body: bound, and searched for.
+                // Not a binder of that body (never the case in a check,
+                // which binds each of its body's binders as it meets it):
+                // the names bound so far are hashed again, as bound.
                 None => {
-                    ix.stray = true;
-                    binders.iter().position(|m| m.name == n.name)
+                    let mut index = crate::names::NameIndex::with_capacity(binders.capacity());
+                    for (i, m) in binders.iter().enumerate() {
+                        let _ = index.insert(&m.name, i, name);
+                    }
+                    let first = index.insert(&n.name, slot, name).err();
+                    self.index = Some(Box::new(Index::Growing(index)));
+                    first
                 }
             },
         };
@@ -1074,7 +1074,8 @@ mod name_table_tests {
     }
 
     /// A name bound by a binder the table was not made for is bound, and
-    /// found, all the same.
+    /// found, as the table hashing names as they are bound finds it: a
+    /// later binder of the same name is a second binding.
     #[test]
     fn a_stray_binder_is_found_by_search() {
         let words: Vec<String> = (0..40).map(|i| format!("w{i}")).collect();
@@ -1099,6 +1100,15 @@ mod name_table_tests {
         assert_eq!(ours.get_index_of("elsewhere"), Some(0));
         assert_eq!(ours.get_index_of("w5"), Some(1));
         assert_eq!(ours.get_index_of("w6"), None);
+        // `w7` bound first by a stray binder, then by its own statement.
+        let early = Ident::new("w7", Span::new(2, 3));
+        assert_eq!(ours.bind(Binder::Stmt(6), &early, Ty::Bool), Ok(2));
+        let own = p.body[7].kind.bound().expect("a let");
+        assert_eq!(
+            ours.bind(Binder::Stmt(7), own, Ty::Bool),
+            Err(Span::new(2, 3))
+        );
+        assert_eq!(ours.get_index_of("w7"), Some(2));
     }
 }
 
