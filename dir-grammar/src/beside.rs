@@ -1,11 +1,13 @@
 //! Expressions parsed beside the reading of a large file, for speed: the
 //! hand-written readers (`fast_load.rs` for JSON DIR, `fast_text.rs` for
-//! textual DIR) record each expression where they meet it, leave a
-//! placeholder in its statement, and queue batches of them for a second
+//! textual DIR) record each expression where they meet it, give its
+//! statement the root it will have (its batch's arena, its place in the
+//! batch: `ExprRoot::listed`), and queue batches of them for a second
 //! thread. When the queue is full, and once the file is read, the reading
 //! thread parses queued batches too. Each batch is parsed into an arena of
-//! its own, which becomes one of the program's (no node is copied); its
-//! expressions are put in place, in the order they were met, at the end.
+//! its own, which lists its expressions' roots in the order met and
+//! becomes one of the program's at the end (no node is copied, and no
+//! statement visited again).
 //! The program is the same as when each expression is parsed where it is
 //! met; any failure gives up as the reader would have (and the reference
 //! loader decides).
@@ -15,11 +17,9 @@ use crate::json::JStr;
 use crate::model::*;
 use crate::span::Span;
 
-/// Reads a file with `read`, its expressions parsed beside; `calls`:
-/// whether the reader defers call statements too.
+/// Reads a file with `read`, its expressions parsed beside.
 pub(crate) fn load<'s>(
     read: impl for<'q> FnOnce(Option<Deferred<'s, 'q>>) -> Option<Program>,
-    calls: bool,
 ) -> Option<Program> {
     let queue = Queue::default();
     std::thread::scope(|s| {
@@ -46,7 +46,7 @@ pub(crate) fn load<'s>(
             std::panic::resume_unwind(panic);
         }
         let mut program = program?;
-        fill(&mut program, queue.parsed()?, calls)?;
+        add_batches(&mut program, queue.parsed()?)?;
         Some(program)
     })
 }
@@ -166,8 +166,13 @@ impl Pending<'_> {
     }
 }
 
-/// A batch parsed: its arena and each expression's root, in order.
-type Parsed = (Exprs, Vec<ExprId>);
+/// A batch parsed: its arena, each expression's root listed in order.
+type Parsed = Exprs;
+
+/// The program's arena of the first batch: the reading thread's own arena
+/// (what it parses in place) is the program's first, and the batches
+/// follow in the order met.
+const FIRST_BATCH: usize = 1;
 
 /// Batches of expression strings waiting to be parsed, each with its
 /// number (the order in which it was met), shared by the two threads, and
@@ -259,9 +264,10 @@ impl<'s> Queue<'s> {
             self.fail();
             return None;
         };
+        ex.list_roots(roots);
         *self.last.lock().unwrap_or_else(|p| p.into_inner()) = Some(ex.mark());
         ex.trim();
-        self.lock().parsed.push((n, (ex, roots)));
+        self.lock().parsed.push((n, ex));
         Some(())
     }
 
@@ -275,14 +281,16 @@ impl<'s> Queue<'s> {
         }
     }
 
-    /// Every parsed batch in the order met; None if anything failed.
+    /// Every parsed batch in the order met; None if anything failed (or
+    /// a batch is missing).
     pub(crate) fn parsed(&self) -> Option<Vec<Parsed>> {
         if self.failed() {
             return None;
         }
         let mut batches = std::mem::take(&mut self.lock().parsed);
         batches.sort_unstable_by_key(|(n, _)| *n);
-        Some(batches.into_iter().map(|(_, b)| b).collect())
+        let whole = batches.iter().enumerate().all(|(i, (n, _))| i == *n);
+        whole.then(|| batches.into_iter().map(|(_, b)| b).collect())
     }
 }
 
@@ -298,12 +306,13 @@ pub(crate) struct Deferred<'s, 'q> {
 }
 
 impl<'s> Deferred<'s, '_> {
-    /// Queues an expression; its placeholder, to stand in its statement
-    /// until `fill`. None once an expression failed to parse: the fast
-    /// reader gives up.
+    /// Queues an expression; the root it will have once its batch is
+    /// parsed (`add_batches`). None once an expression failed to parse: the
+    /// fast reader gives up.
     pub(crate) fn defer(&mut self, p: Pending<'s>) -> Option<ExprRoot> {
+        let root = ExprRoot::listed(FIRST_BATCH + self.sent, self.batch.len());
         self.push(p)?;
-        Some(ExprRoot::PLACEHOLDER)
+        Some(root)
     }
 
     fn push(&mut self, p: Pending<'s>) -> Option<()> {
@@ -334,36 +343,16 @@ impl Drop for Deferred<'_, '_> {
     }
 }
 
-/// Puts the parsed expressions in place of the placeholders, in the order
-/// the reader met them, statement by statement (a call statement too where
-/// `calls`: JSON DIR's; textual DIR parses a call statement where it is
-/// read). The batches' arenas become the program's. None if the counts
-/// differ (then nothing is trusted).
-fn fill(p: &mut Program, batches: Vec<Parsed>, calls: bool) -> Option<()> {
-    let first = p.exprs.len();
-    let mut roots = batches
-        .iter()
-        .enumerate()
-        .flat_map(|(n, (_, r))| r.iter().map(move |id| ExprRoot::new(first + n, *id)));
-    for proc in p.forges.iter_mut().flat_map(|f| f.procs.iter_mut()) {
-        for s in &mut proc.body {
-            match &mut s.kind {
-                StmtKind::Let { expr: e, .. }
-                | StmtKind::Constrain { predicate: e }
-                | StmtKind::Prove { from: e, .. }
-                | StmtKind::Effect { payload: e, .. }
-                | StmtKind::Return { expr: Some(e) } => *e = roots.next()?,
-                StmtKind::Call { call, .. } if calls => *call = roots.next()?,
-                StmtKind::Return { expr: None }
-                | StmtKind::Call { .. }
-                | StmtKind::Later { .. } => {}
-            }
-        }
-    }
-    if roots.next().is_some() {
+/// Adds the parsed batches to the program's arenas, where the roots its
+/// statements were given (`Deferred::defer`) find them. None where the
+/// program is not as the roots assume (arenas of its own beyond the
+/// reader's first). Each batch was parsed whole or the queue failed, and
+/// `Queue::parsed` finds none missing.
+fn add_batches(p: &mut Program, batches: Vec<Parsed>) -> Option<()> {
+    if p.exprs.len() != FIRST_BATCH {
         return None;
     }
-    p.exprs.extend(batches.into_iter().map(|(ex, _)| ex));
+    p.exprs.extend(batches);
     Some(())
 }
 
@@ -403,7 +392,7 @@ mod tests {
     /// order met whoever parsed them; a failure stops everything.
     #[test]
     fn the_queue_keeps_order_and_stops_at_a_failure() {
-        use super::{Pending, Queue, QUEUE_CAP};
+        use super::{ExprRoot, Pending, Queue, QUEUE_CAP};
         let texts: Vec<String> = (0..QUEUE_CAP + 3).map(|i| format!("{i} Add 1")).collect();
         let q = Queue::default();
         for (n, t) in texts.iter().enumerate() {
@@ -414,11 +403,12 @@ mod tests {
         assert_eq!(q.lock().batches.len(), QUEUE_CAP);
         q.close();
         q.work();
-        let got: Vec<String> = q
-            .parsed()
-            .unwrap()
-            .iter()
-            .flat_map(|(ex, roots)| roots.iter().map(|r| ex.get(*r)))
+        // As a program holds them: after the reader's own arena, each
+        // batch's root found by its number and place.
+        let mut arenas = vec![crate::exprs::Exprs::default()];
+        arenas.extend(q.parsed().unwrap());
+        let got: Vec<String> = (0..texts.len())
+            .map(|n| crate::exprs::root_in(&arenas, ExprRoot::listed(super::FIRST_BATCH + n, 0)))
             .map(|e| format!("{}@{}", crate::print::expr_to_string(e), e.span().start()))
             .collect();
         let want: Vec<String> = (0..texts.len())
@@ -433,5 +423,14 @@ mod tests {
         bad.work();
         assert!(bad.parsed().is_none());
         assert!(bad.put(2, vec![Pending::Plain("1", 0)]).is_none());
+
+        // A batch never parsed (its number skipped): no program is made of
+        // the others, whose roots would be taken for its.
+        let gap = Queue::default();
+        gap.put(0, vec![Pending::Plain("1", 0)]).unwrap();
+        gap.put(2, vec![Pending::Plain("2", 0)]).unwrap();
+        gap.close();
+        gap.work();
+        assert!(gap.parsed().is_none());
     }
 }

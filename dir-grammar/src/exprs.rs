@@ -34,7 +34,12 @@ impl ExprId {
     }
 }
 
-/// Where a statement's expression is: the program's arena and the node.
+/// Where a statement's expression is: the program's arena and the node,
+/// or (`LISTED` set in `chunk`) the arena and the number of the root in
+/// its list of roots: an expression parsed beside the reading of a large
+/// file (`beside.rs`) is given its statement before it is parsed, as the
+/// place it will have in its batch, so no statement is visited again once
+/// the batches are parsed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ExprRoot {
     chunk: u32,
@@ -42,18 +47,32 @@ pub struct ExprRoot {
 }
 
 impl ExprRoot {
-    /// Stands in a statement until its expression, parsed beside, is put in
-    /// place (`beside::fill`); never left in a loaded program.
+    /// Stands in a statement while the reader still makes its root; never
+    /// left in a loaded program.
     pub(crate) const PLACEHOLDER: ExprRoot = ExprRoot {
         chunk: u32::MAX,
         id: ExprId(u32::MAX),
     };
+
+    /// The flag of `chunk` for a root found in its arena's list.
+    const LISTED: u32 = 1 << 31;
 
     #[inline]
     pub(crate) fn new(chunk: usize, id: ExprId) -> ExprRoot {
         ExprRoot {
             chunk: narrow(chunk),
             id,
+        }
+    }
+
+    /// The `k`th root of arena `chunk`'s list (`Exprs::roots`). Arenas
+    /// number far fewer than 2^31 (each holds at least one expression of
+    /// an input of at most 64 MiB).
+    #[inline]
+    pub(crate) fn listed(chunk: usize, k: usize) -> ExprRoot {
+        ExprRoot {
+            chunk: narrow(chunk) | ExprRoot::LISTED,
+            id: ExprId::at(k),
         }
     }
 }
@@ -142,6 +161,9 @@ pub struct Exprs {
     nodes: Vec<Node>,
     text: String,
     items: Vec<Item>,
+    /// The roots of a batch's expressions in the order they were met
+    /// (`ExprRoot::listed`); empty for an arena whose roots are its nodes.
+    roots: Vec<ExprId>,
 }
 
 /// Where an arena stood (to go back to if a parse gives up), or what it
@@ -160,7 +182,14 @@ impl Exprs {
             nodes: Vec::with_capacity(like.nodes),
             text: String::with_capacity(like.text),
             items: Vec::with_capacity(like.items),
+            roots: Vec::new(),
         }
+    }
+
+    /// Lists the roots of the expressions parsed into this arena, in the
+    /// order met: what `ExprRoot::listed` numbers.
+    pub(crate) fn list_roots(&mut self, roots: Vec<ExprId>) {
+        self.roots = roots;
     }
 
     /// Gives back the room beyond what the arena holds where it is more
@@ -730,7 +759,11 @@ impl std::fmt::Debug for ExprTree {
 /// A program's arenas: where its statements' expressions are.
 #[inline]
 pub(crate) fn root_in(chunks: &[Exprs], r: ExprRoot) -> Expr<'_> {
-    chunks[r.chunk as usize].get(r.id)
+    if r.chunk & ExprRoot::LISTED == 0 {
+        return chunks[r.chunk as usize].get(r.id);
+    }
+    let ex = &chunks[(r.chunk & !ExprRoot::LISTED) as usize];
+    ex.get(ex.roots[r.id.index()])
 }
 
 #[cfg(test)]

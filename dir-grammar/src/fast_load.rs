@@ -28,7 +28,7 @@ pub(crate) fn load_beside(src: &str, beside: bool) -> Option<Program> {
     if !beside {
         return read(src, None);
     }
-    crate::beside::load(|d| read(src, d), true)
+    crate::beside::load(|d| read(src, d))
 }
 
 fn read<'s>(src: &'s str, deferred: Option<Deferred<'s, '_>>) -> Option<Program> {
