@@ -143,23 +143,37 @@ fn body_facts(tables: &Tables, c: &Compiled<'_>) -> (Vec<u64>, Vec<bool>) {
     let mut own = Vec::with_capacity(c.procs.len());
     let mut effect_in = Vec::with_capacity(c.procs.len());
     for p in &c.procs {
-        let rows = match p.proc.regime {
-            Regime::K => Some(&k),
-            Regime::Q => Some(&q),
-            Regime::Phi => None,
+        let (cost, effect) = match p.counts.tick_cost {
+            // Summed by the check (large bodies).
+            Some(cost) => (cost, p.counts.effects > 0),
+            None => walked_facts(p.proc, [&k, &q]),
         };
-        let mut cost = 0u64;
-        let mut effect = false;
-        for s in &p.proc.body {
-            effect |= matches!(s.kind, StmtKind::Effect { .. });
-            if let Some(rows) = rows {
-                cost = cost.saturating_add(rows.tick_cost(&s.kind));
-            }
-        }
         own.push(cost);
         effect_in.push(effect);
     }
     (own, effect_in)
+}
+
+/// A body's own cost and whether it has an effect statement, from its
+/// statements (`[K rows, Q rows]`).
+fn walked_facts(
+    p: &dir_grammar::model::Proc,
+    rows: [&crate::types::StepRows<'_>; 2],
+) -> (u64, bool) {
+    let rows = match p.regime {
+        Regime::K => Some(rows[0]),
+        Regime::Q => Some(rows[1]),
+        Regime::Phi => None,
+    };
+    let mut cost = 0u64;
+    let mut effect = false;
+    for s in &p.body {
+        effect |= matches!(s.kind, StmtKind::Effect { .. });
+        if let Some(rows) = rows {
+            cost = cost.saturating_add(rows.tick_cost(&s.kind));
+        }
+    }
+    (cost, effect)
 }
 
 /// Static cost of every process: the cost model applied to its body and
@@ -1016,6 +1030,69 @@ fn gate(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Admission's body facts as the check sums them for large bodies are
+    /// what walking every statement gives (the oracle), for bodies of each
+    /// regime on both sides of `COST_SUMMED_FROM`, with every kind of
+    /// statement and effect the tables cost.
+    #[test]
+    fn body_facts_summed_by_the_check_are_the_walked_ones() {
+        use crate::validate::COST_SUMMED_FROM;
+        let mut text =
+            String::from("dir 0.1;\nforge F {\n  proc K f() -> i64 {\n    return 1;\n  }\n");
+        // Bodies of n + 1 or n + 2 statements.
+        let sizes = [3, COST_SUMMED_FROM - 3, COST_SUMMED_FROM + 7];
+        for (k, n) in sizes.iter().enumerate() {
+            text.push_str(&format!("  proc K k{k}() -> i64 {{\n    let v = 1;\n"));
+            for i in 0..*n {
+                text.push_str(&match i % 6 {
+                    0 => format!("    let a{i} = v Add 1;\n"),
+                    1 => "    constrain v Gt 0;\n".into(),
+                    2 => "    emit v;\n".into(),
+                    3 => "    observe v;\n".into(),
+                    4 => "    seal v;\n".into(),
+                    _ => format!("    call f() -> b{i};\n"),
+                });
+            }
+            text.push_str("    return v;\n  }\n");
+            // Each value used once (linear).
+            text.push_str(&format!("  proc Q q{k}(v0: i64) -> i64 [linear] {{\n"));
+            for i in 1..=*n {
+                text.push_str(&format!("    let v{i} = v{} Add 1;\n", i - 1));
+            }
+            text.push_str(&format!("    return v{n};\n  }}\n"));
+            text.push_str(&format!("  proc Φ p{k}(x: i64) {{\n"));
+            for _ in 0..*n {
+                text.push_str("    constrain x Gt 0;\n");
+            }
+            text.push_str("    return;\n  }\n");
+        }
+        text.push_str("}\n");
+        let program = dir_grammar::load_str(&text).expect("loads");
+        let tables = Tables::defaults().expect("tables");
+        let mut ck = Checker::new(&tables);
+        let c = crate::validate::compile(&mut ck, &program);
+        let Some(c) = c else {
+            panic!("{:#?}", ck.take_diags());
+        };
+        let summed = c
+            .procs
+            .iter()
+            .filter(|p| p.counts.tick_cost.is_some())
+            .count();
+        assert_eq!(summed, 3, "the large bodies only");
+        let (k, q) = (
+            crate::types::StepRows::new(&tables, &tables.k_steps),
+            crate::types::StepRows::new(&tables, &tables.q_steps),
+        );
+        let walked: (Vec<u64>, Vec<bool>) = c
+            .procs
+            .iter()
+            .map(|p| walked_facts(p.proc, [&k, &q]))
+            .unzip();
+        assert_eq!(body_facts(&tables, &c), walked);
+        assert!(walked.0.iter().any(|c| *c > 0));
+    }
 
     /// `n` Φ processes `g0`, `g1`, ... gating `main`; `gate(g)` writes a
     /// gate's parameters and its statements before `return`.

@@ -38,7 +38,16 @@ pub(crate) fn check_proc<'p>(
 
     check_qualifiers(ck, p);
 
-    let counts = StmtCounts::of(&p.body);
+    let mut counts = StmtCounts::of(&p.body);
+    // A large body's static cost, summed where each statement is at hand
+    // (admission reads it; a Φ body costs nothing).
+    let cost_rows = match p.regime {
+        _ if p.body.len() < super::COST_SUMMED_FROM => None,
+        Regime::K => Some(Some(crate::types::StepRows::new(tables, &tables.k_steps))),
+        Regime::Q => Some(Some(crate::types::StepRows::new(tables, &tables.q_steps))),
+        Regime::Phi => Some(None),
+    };
+    let mut cost = 0u64;
     let mut scope = Scope {
         forge: info.forge,
         proc: pi,
@@ -72,6 +81,9 @@ pub(crate) fn check_proc<'p>(
     // Waiting operators marked as their types are decided (`mark_decided`).
     let (mut ready, mut front) = (0, None);
     for (si, s) in p.body.iter().enumerate() {
+        if let Some(Some(rows)) = &cost_rows {
+            cost = cost.saturating_add(rows.tick_cost(&s.kind));
+        }
         calls.mark_decided(&mut ready, &mut front);
         if let (Some(rs), false) = (return_at, reported_after_return) {
             reported_after_return = true;
@@ -222,6 +234,7 @@ pub(crate) fn check_proc<'p>(
     if p.regime == Regime::Q && ck.errors() == errors_before {
         crate::linearity::check(ck, c, pi, &env_types);
     }
+    counts.tick_cost = cost_rows.map(|_| cost);
     (
         calls.list,
         calls.sites,

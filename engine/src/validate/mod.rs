@@ -285,13 +285,25 @@ pub struct StmtCounts {
     pub constraints: usize,
     pub effects: usize,
     pub bindings: usize,
+    /// What the body's statements cost under the step table's cost model
+    /// (`StepRows::tick_cost`, admission's static cost), summed by the
+    /// check of a body of `COST_SUMMED_FROM` statements or more: admission
+    /// would otherwise walk every statement again on one core after the
+    /// evaluation. None where admission sums it itself.
+    pub tick_cost: Option<u64>,
 }
+
+/// Bodies from this many statements on have their cost summed by their
+/// check (`StmtCounts::tick_cost`): below it, the step rows the check
+/// would build cost more than admission's walk.
+pub(crate) const COST_SUMMED_FROM: usize = 1024;
 
 impl StmtCounts {
     /// A body's counts (what checking sizes its name table by and
     /// evaluation its records by).
     pub fn of(body: &[Stmt]) -> StmtCounts {
         let mut n = StmtCounts::default();
+        // `tick_cost` is the check's to sum.
         for s in body {
             match &s.kind {
                 StmtKind::Constrain { .. } => n.constraints += 1,
