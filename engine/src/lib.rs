@@ -695,8 +695,23 @@ impl Engine {
         }
         if result.is_ok() {
             // The realizer rows decide only for runs whose effects happen.
+            // Events share their kind's text: a run of many events has few
+            // runs of one kind, each compared once (a search of all events
+            // per kind was 0.2 ms of a large run on one core).
+            let mut kinds: Vec<&std::sync::Arc<str>> = Vec::new();
+            for e in &m.events {
+                if kinds
+                    .last()
+                    .is_some_and(|k| std::sync::Arc::ptr_eq(k, &e.kind))
+                {
+                    continue;
+                }
+                if !kinds.iter().any(|k| **k == e.kind) {
+                    kinds.push(&e.kind);
+                }
+            }
             for k in &self.tables.effects.kinds {
-                if m.events.iter().any(|e| *e.kind == *k.kind) {
+                if kinds.iter().any(|e| ***e == *k.kind) {
                     fired.insert(k.id.clone());
                 }
             }
