@@ -56,32 +56,15 @@ pub fn load(bytes: &[u8]) -> Result<Program, LoadError> {
 /// so the documented nesting limits need more than a default thread has.
 pub(crate) const PARSE_STACK_BYTES: usize = 256 * 1024 * 1024;
 
-thread_local! {
-    /// Whether this thread is one `on_parse_stack` started (its closure
-    /// running on the large stack).
-    static ON_PARSE_STACK: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-}
-
-#[cfg(test)]
-thread_local! {
-    /// Parse-stack threads this thread started (for the tests).
-    static STARTED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
-}
-
 /// Run `f` on a thread with a stack large enough for the documented limits.
 pub fn on_parse_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
     let slot = std::sync::Mutex::new(Some(f));
     let take = || slot.lock().ok().and_then(|mut g| g.take());
-    #[cfg(test)]
-    STARTED.with(|n| n.set(n.get() + 1));
     let spawned = std::thread::scope(|s| {
         let h = std::thread::Builder::new()
             .name("dir-parse".into())
             .stack_size(PARSE_STACK_BYTES)
-            .spawn_scoped(s, || {
-                ON_PARSE_STACK.with(|on| on.set(true));
-                take().map(|f| f())
-            })
+            .spawn_scoped(s, || take().map(|f| f()))
             .ok()?;
         match h.join() {
             Ok(v) => v,
@@ -108,14 +91,6 @@ fn unreachable_state() -> ! {
 }
 
 pub fn load_str(src: &str) -> Result<Program, LoadError> {
-    // A caller already on a parse stack (the engine runs a program on
-    // one) loads on it: a thread of its own for the loading cost a large
-    // run ~0.3 ms on its one busy core (its start, and its stack unmapped
-    // at its end). Such callers load near the top of their stack, so the
-    // nesting limits still have the room they were sized for.
-    if ON_PARSE_STACK.with(|on| on.get()) {
-        return load_str_here(src);
-    }
     on_parse_stack(|| load_str_here(src))
 }
 
@@ -183,65 +158,5 @@ pub mod fuzzing {
             let e = crate::expr::parse_expr_pest(src, &|o| o, &mut ex)?;
             Ok(ExprTree::new(ex, e))
         })
-    }
-}
-
-#[cfg(test)]
-mod parse_stack_tests {
-    use super::*;
-
-    /// Inputs at the nesting limits: a file nested as deep as it may be,
-    /// and an expression as deep as it may be, in both forms.
-    fn deepest() -> Vec<String> {
-        let brackets = limits::MAX_EXPR_NESTING;
-        let chain = limits::MAX_EXPR_DEPTH - brackets - 1;
-        let e = format!(
-            "{}1{}{}",
-            "(".repeat(brackets),
-            ")".repeat(brackets),
-            " Add 1".repeat(chain)
-        );
-        let types = limits::MAX_VERBATIM_NESTING;
-        vec![
-            format!(
-                r#"{{"types": {}1{}, "forges": [{{"name": "F", "shapes": [], "procs": [{{"regime": "K", "name": "main", "params": [], "uses": [], "ret": "i64", "qualifiers": [], "body": [{{"Return": {{"expr": "{e}"}}}}]}}]}}]}}"#,
-                "[".repeat(types - 1),
-                "]".repeat(types - 1)
-            ),
-            format!("dir 0.1;\nforge F {{\n  proc K main() -> i64 {{\n    return {e};\n  }}\n}}\n"),
-        ]
-    }
-
-    /// A caller already on a parse stack (as the engine's run is) loads on
-    /// it, without a thread of its own; a caller elsewhere still gets one.
-    #[test]
-    fn a_load_on_a_parse_stack_stays_on_it() {
-        let src = "dir 0.1;\nforge F {\n  proc K main() -> i64 {\n    return 1;\n  }\n}\n";
-        let started = || STARTED.with(|n| n.get());
-        let nested = on_parse_stack(|| {
-            let before = started();
-            let loaded = load_str(src).is_ok();
-            (loaded, started() - before)
-        });
-        assert_eq!(nested, (true, 0));
-        let before = started();
-        assert!(load_str(src).is_ok());
-        assert_eq!(started() - before, 1);
-    }
-
-    /// What the limits allow loads on a parse stack already in use by its
-    /// caller's frames, as it does on a fresh one: the same result.
-    #[test]
-    fn the_deepest_inputs_load_on_a_parse_stack_in_use() {
-        for src in deepest() {
-            let fresh = format!("{:?}", load_str(&src));
-            let nested = on_parse_stack(|| format!("{:?}", load_str(&src)));
-            assert!(
-                fresh.starts_with("Ok("),
-                "{}",
-                &fresh[..fresh.len().min(300)]
-            );
-            assert_eq!(fresh, nested);
-        }
     }
 }
