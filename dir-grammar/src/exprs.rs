@@ -7,9 +7,10 @@
 //! trimmed once, as any list the model keeps).
 //! A statement holds where its expression is (`ExprRoot`: an arena and a
 //! node); readers of the model walk it through views (`Expr`, `ExprKind`),
-//! which borrow the arena. Nodes are 24 bytes and laid out in the order
-//! they were parsed (operands before their operator, the right one last,
-//! so an operator keeps only its left operand): a walk reads memory in
+//! which borrow the arena. Nodes are 16 bytes, their spans in a list of
+//! their own (read for diagnostics, not by every walk), and laid out in the
+//! order they were parsed (operands before their operator, the right one
+//! last, so an operator keeps only its left operand): a walk reads memory in
 //! order, where the boxed tree it replaces cost an allocation per operator
 //! and a pointer to chase per node. Names and strings are kept in the
 //! arena's text; call arguments, struct fields and a field access's name
@@ -125,7 +126,7 @@ enum NodeKind {
     /// laid out before their operator, the right one last), and the
     /// operator's span is kept as where it starts and how long it is (a
     /// token: at most a few bytes, escaped ones included), so that a node
-    /// is 24 bytes: an operator is the commonest node.
+    /// is 16 bytes: an operator is the commonest node.
     Binary {
         op: BinOp,
         op_len: u16,
@@ -146,19 +147,18 @@ enum NodeKind {
     Struct(Items),
 }
 
-#[derive(Clone, Debug)]
-struct Node {
-    kind: NodeKind,
-    span: Span,
-}
-
-// Every node of a program pays for the largest kind.
-const _: () = assert!(std::mem::size_of::<Node>() <= 24);
+// Every node of a program pays for the largest kind; its span is kept
+// apart (`Exprs::spans`): checking and evaluating a program read the kinds
+// of all its nodes and the spans of few (diagnostics, a few literals), so
+// they stream 16 bytes a node, not 24.
+const _: () = assert!(std::mem::size_of::<NodeKind>() <= 16);
 
 /// An arena of expression nodes.
 #[derive(Clone, Debug, Default)]
 pub struct Exprs {
-    nodes: Vec<Node>,
+    nodes: Vec<NodeKind>,
+    /// Each node's span, by the node's number.
+    spans: Vec<Span>,
     text: String,
     items: Vec<Item>,
     /// The roots of a batch's expressions in the order they were met
@@ -180,6 +180,7 @@ impl Exprs {
     pub(crate) fn with_room_of(like: Mark) -> Exprs {
         Exprs {
             nodes: Vec::with_capacity(like.nodes),
+            spans: Vec::with_capacity(like.nodes),
             text: String::with_capacity(like.text),
             items: Vec::with_capacity(like.items),
             roots: Vec::new(),
@@ -201,6 +202,7 @@ impl Exprs {
         }
         if spare(self.nodes.len(), self.nodes.capacity()) {
             self.nodes.shrink_to_fit();
+            self.spans.shrink_to_fit();
         }
         if spare(self.items.len(), self.items.capacity()) {
             self.items.shrink_to_fit();
@@ -232,6 +234,7 @@ impl Exprs {
     /// Forgets what was added since `m`.
     pub(crate) fn reset(&mut self, m: Mark) {
         self.nodes.truncate(m.nodes);
+        self.spans.truncate(m.nodes);
         self.text.truncate(m.text);
         self.items.truncate(m.items);
     }
@@ -253,7 +256,8 @@ impl Exprs {
 
     fn push(&mut self, kind: NodeKind, span: Span) -> ExprId {
         let id = ExprId::at(self.nodes.len());
-        self.nodes.push(Node { kind, span });
+        self.nodes.push(kind);
+        self.spans.push(span);
         id
     }
 
@@ -613,13 +617,13 @@ impl<T> ExactSizeIterator for ItemIter<'_, T> {}
 
 impl<'a> Expr<'a> {
     #[inline]
-    fn node(self) -> &'a Node {
+    fn node(self) -> &'a NodeKind {
         &self.ex.nodes[self.id.index()]
     }
 
     #[inline]
     pub fn span(self) -> Span {
-        self.node().span
+        self.ex.spans[self.id.index()]
     }
 
     /// Whether `self` and `other` are the same node of the same arena.
@@ -643,7 +647,7 @@ impl<'a> Expr<'a> {
     #[inline(always)]
     pub fn kind(self) -> ExprKind<'a> {
         let ex = self.ex;
-        match &self.node().kind {
+        match self.node() {
             NodeKind::Int(v) => ExprKind::Int(*v),
             NodeKind::Float(v) => ExprKind::Float(*v),
             NodeKind::Bool(v) => ExprKind::Bool(*v),
