@@ -1,18 +1,30 @@
 //! Numbers of names kept in a vector by their owner (a body's slots, a
-//! program's type names), found through a hash table of the numbers alone:
-//! each name is stored once, and a table of `u32`s stays small where a map
-//! holding hash, key and value together outgrows the caches (a body of
-//! 500 000 `let`s, a program of 100 000 shapes). Looked up only, never
+//! program's type names), found through a hash table of the numbers and
+//! half of each name's hash: each name is stored once, and a table of
+//! `u32` pairs stays small where a map holding hash, key and value together
+//! outgrows the caches (a body of 500 000 `let`s, a program of 100 000
+//! shapes). Looked up only, never
 //! iterated, so its seeded hasher cannot reach any output.
 
-/// A region is this many bits of buckets (1 280 bytes), at most
+/// A region is this many bits of buckets (2 304 bytes), at most
 /// `1 << MAX_REGION_BITS` regions (the sort's counts stay in L1).
 const REGION_BUCKET_BITS: u32 = 8;
 const MAX_REGION_BITS: u32 = 12;
 
 pub(crate) struct NameIndex {
-    table: hashbrown::HashTable<u32>,
+    /// Each number with the high half of its name's hash (`tag`): a probe
+    /// whose few bits of hash the table matches by chance (one slot in
+    /// ten, for a new name in a full group) is told apart by the tag, not
+    /// by reading the name, which lies anywhere in the program (a miss to
+    /// main memory each, in a large body).
+    table: hashbrown::HashTable<[u32; 2]>,
     hasher: foldhash::fast::RandomState,
+}
+
+/// The part of a name's hash kept beside its number.
+#[inline]
+fn tag(h: u64) -> u32 {
+    (h >> 32) as u32
 }
 
 impl NameIndex {
@@ -56,12 +68,12 @@ impl NameIndex {
                 |i: u32| name_of(i as usize).is_some_and(|m| Some(m) == name_of(k as usize));
             match table.entry(
                 h,
-                |&i| named_k(i),
-                |&i| name_of(i as usize).map_or(0, |m| Self::hash(hasher, m)),
+                |&[i, t]| t == tag(h) && named_k(i),
+                |&[i, _]| name_of(i as usize).map_or(0, |m| Self::hash(hasher, m)),
             ) {
-                hashbrown::hash_table::Entry::Occupied(o) => again.push((k, *o.get())),
+                hashbrown::hash_table::Entry::Occupied(o) => again.push((k, o.get()[0])),
                 hashbrown::hash_table::Entry::Vacant(v) => {
-                    v.insert(k);
+                    v.insert([k, tag(h)]);
                 }
             }
         };
@@ -110,11 +122,10 @@ impl NameIndex {
         n: &str,
         name_of: impl Fn(usize) -> Option<&'a str>,
     ) -> Option<usize> {
+        let h = Self::hash(&self.hasher, n);
         self.table
-            .find(Self::hash(&self.hasher, n), |&i| {
-                name_of(i as usize) == Some(n)
-            })
-            .map(|&i| i as usize)
+            .find(h, |&[i, t]| t == tag(h) && name_of(i as usize) == Some(n))
+            .map(|&[i, _]| i as usize)
     }
 
     /// Records `n` as number `next`: `Ok(next)`, or `Err` with the number
@@ -127,14 +138,15 @@ impl NameIndex {
         name_of: impl Fn(usize) -> Option<&'a str>,
     ) -> Result<usize, usize> {
         let NameIndex { table, hasher } = self;
+        let h = Self::hash(hasher, n);
         match table.entry(
-            Self::hash(hasher, n),
-            |&i| name_of(i as usize) == Some(n),
-            |&i| name_of(i as usize).map_or(0, |m| Self::hash(hasher, m)),
+            h,
+            |&[i, t]| t == tag(h) && name_of(i as usize) == Some(n),
+            |&[i, _]| name_of(i as usize).map_or(0, |m| Self::hash(hasher, m)),
         ) {
-            hashbrown::hash_table::Entry::Occupied(o) => Err(*o.get() as usize),
+            hashbrown::hash_table::Entry::Occupied(o) => Err(o.get()[0] as usize),
             hashbrown::hash_table::Entry::Vacant(v) => {
-                v.insert(u32::try_from(next).unwrap_or(u32::MAX));
+                v.insert([u32::try_from(next).unwrap_or(u32::MAX), tag(h)]);
                 Ok(next)
             }
         }
