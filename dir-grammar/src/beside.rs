@@ -109,36 +109,50 @@ pub(crate) const EXPRS_BESIDE_BYTES: usize = 1 << 20;
 pub(crate) const BATCH: usize = 1024;
 
 /// An expression string not yet parsed, with what maps its offsets to
-/// file offsets.
+/// file offsets. Small (32 bytes: offsets in 32 bits, the rare kinds
+/// boxed): the reading thread writes one for each expression of the file,
+/// and the parsing thread reads it from another core's cache.
 pub(crate) enum Pending<'s> {
     /// A JSON string without escapes: the text and the file offset of its
     /// first byte.
-    Plain(&'s str, usize),
+    Plain(&'s str, u32),
     /// A JSON string with escapes, decoded (offsets mapped back).
-    Escaped(JStr),
+    Escaped(Box<JStr>),
     /// Textual DIR: the expression from `at` up to `end` (its `;`), inside
-    /// `depth` open brackets of the nesting `limit`.
+    /// `depth` open brackets of the nesting `limit` (both at most
+    /// `limits::MAX_FILE_NESTING`).
     Text {
         src: &'s str,
-        at: usize,
-        end: usize,
-        depth: usize,
-        limit: usize,
+        at: u32,
+        end: u32,
+        depth: u16,
+        limit: u16,
     },
-    /// JSON DIR's call statement: its target, its arguments' strings, and
-    /// the statement's span (the call's node is in its arguments' arena).
-    Call {
-        target: PathRef,
-        args: Vec<Pending<'s>>,
-        span: Span,
-    },
+    /// JSON DIR's call statement.
+    Call(Box<PendingCall<'s>>),
+}
+
+const _: () = assert!(std::mem::size_of::<Pending<'static>>() <= 32);
+
+/// JSON DIR's call statement: its target, its arguments' strings, and the
+/// statement's span (the call's node is in its arguments' arena).
+pub(crate) struct PendingCall<'s> {
+    pub(crate) target: PathRef,
+    pub(crate) args: Vec<Pending<'s>>,
+    pub(crate) span: Span,
+}
+
+/// An offset or nesting of the file in the width `Pending` keeps it in;
+/// None past it (no input within `limits::MAX_INPUT_BYTES` is).
+pub(crate) fn narrow<T: TryFrom<usize>>(n: usize) -> Option<T> {
+    T::try_from(n).ok()
 }
 
 impl Pending<'_> {
     /// The expression strings it holds.
     fn strings(&self) -> usize {
         match self {
-            Pending::Call { args, .. } => args.len().max(1),
+            Pending::Call(c) => c.args.len().max(1),
             _ => 1,
         }
     }
@@ -147,7 +161,7 @@ impl Pending<'_> {
     pub(crate) fn parse(&self, ex: &mut Exprs) -> Option<ExprId> {
         match self {
             Pending::Plain(t, base) => {
-                let (base, len) = (*base, t.len());
+                let (base, len) = (*base as usize, t.len());
                 parse_expr(t, &|i: usize| base + i.min(len), ex).ok()
             }
             Pending::Escaped(j) => parse_expr(&j.value, &|i| j.file_offset(i), ex).ok(),
@@ -157,10 +171,17 @@ impl Pending<'_> {
                 end,
                 depth,
                 limit,
-            } => crate::fast_expr::parse_exactly(src, *at, *end, *depth, *limit, ex),
-            Pending::Call { target, args, span } => ex.or_undo(|ex| {
-                let ids: Vec<ExprId> = args.iter().map(|a| a.parse(ex)).collect::<Option<_>>()?;
-                Some(ex.call(target.text(), target.span, ids, *span))
+            } => crate::fast_expr::parse_exactly(
+                src,
+                *at as usize,
+                *end as usize,
+                usize::from(*depth),
+                usize::from(*limit),
+                ex,
+            ),
+            Pending::Call(c) => ex.or_undo(|ex| {
+                let ids: Vec<ExprId> = c.args.iter().map(|a| a.parse(ex)).collect::<Option<_>>()?;
+                Some(ex.call(c.target.text(), c.target.span, ids, c.span))
             }),
         }
     }
@@ -376,11 +397,11 @@ mod tests {
         let target = crate::load_json::parse_path("f", crate::Span::default()).unwrap();
         for _ in 0..BATCH.div_ceil(per) {
             let args = (0..per).map(|_| Pending::Plain("1", 0)).collect();
-            d.defer(Pending::Call {
+            d.defer(Pending::Call(Box::new(super::PendingCall {
                 target: target.clone(),
                 args,
                 span: crate::Span::default(),
-            })
+            })))
             .unwrap();
         }
         assert_eq!(d.sent, 1, "{} strings held", d.strings);
@@ -396,7 +417,7 @@ mod tests {
         let texts: Vec<String> = (0..QUEUE_CAP + 3).map(|i| format!("{i} Add 1")).collect();
         let q = Queue::default();
         for (n, t) in texts.iter().enumerate() {
-            q.put(n, vec![Pending::Plain(t, 10 * n)]).unwrap();
+            q.put(n, vec![Pending::Plain(t, 10 * n as u32)]).unwrap();
         }
         // The oldest batches were parsed as the queue overflowed.
         assert_eq!(q.lock().parsed.len(), 3);

@@ -368,8 +368,8 @@ impl<'s> L<'s, '_> {
     fn pending(&mut self) -> Option<Pending<'s>> {
         Some(match self.string()? {
             // Without escapes, text offset i is file offset start + 1 + i.
-            Str::Plain(t, span) => Pending::Plain(t, span.start() + 1),
-            Str::Escaped(j) => Pending::Escaped(j),
+            Str::Plain(t, span) => Pending::Plain(t, crate::beside::narrow(span.start() + 1)?),
+            Str::Escaped(j) => Pending::Escaped(Box::new(j)),
         })
     }
 
@@ -822,7 +822,8 @@ impl<'s> L<'s, '_> {
         })?;
         let mut kind = kind?;
         if let (StmtKind::Call { call: root, .. }, Some((target, args))) = (&mut kind, call) {
-            *root = self.parse(Pending::Call { target, args, span })?;
+            let call = crate::beside::PendingCall { target, args, span };
+            *root = self.parse(Pending::Call(Box::new(call)))?;
         }
         Some(Stmt { kind, span })
     }

@@ -257,12 +257,13 @@ impl<'s, 'q> T<'s, 'q> {
             let (at, depth) = (self.i, self.depth);
             let end = expr_end(self.s, at)?;
             self.i = end;
+            use crate::beside::narrow;
             return d.defer(Pending::Text {
                 src: self.s,
-                at,
-                end,
-                depth,
-                limit,
+                at: narrow(at)?,
+                end: narrow(end)?,
+                depth: narrow(depth)?,
+                limit: narrow(limit)?,
             });
         }
         if let Some(deep) = &mut self.deep {
