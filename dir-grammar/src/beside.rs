@@ -213,6 +213,8 @@ pub(crate) struct Queue<'s> {
 #[derive(Default)]
 struct QueueState<'s> {
     batches: std::collections::VecDeque<(usize, Vec<Pending<'s>>)>,
+    /// Batches queued so far (each is parsed, or the queue fails).
+    queued: usize,
     /// No more batches will come.
     closed: bool,
     parsed: Vec<(usize, Parsed)>,
@@ -242,6 +244,7 @@ impl<'s> Queue<'s> {
         let full = {
             let mut state = self.lock();
             state.batches.push_back((n, batch));
+            state.queued += 1;
             (state.batches.len() > QUEUE_CAP)
                 .then(|| state.batches.pop_front())
                 .flatten()
@@ -303,14 +306,18 @@ impl<'s> Queue<'s> {
     }
 
     /// Every parsed batch in the order met; None if anything failed (or
-    /// a batch is missing).
+    /// a batch queued is missing).
     pub(crate) fn parsed(&self) -> Option<Vec<Parsed>> {
         if self.failed() {
             return None;
         }
-        let mut batches = std::mem::take(&mut self.lock().parsed);
+        let (mut batches, queued) = {
+            let mut state = self.lock();
+            (std::mem::take(&mut state.parsed), state.queued)
+        };
         batches.sort_unstable_by_key(|(n, _)| *n);
-        let whole = batches.iter().enumerate().all(|(i, (n, _))| i == *n);
+        let whole =
+            batches.len() == queued && batches.iter().enumerate().all(|(i, (n, _))| i == *n);
         whole.then(|| batches.into_iter().map(|(_, b)| b).collect())
     }
 }
@@ -453,5 +460,13 @@ mod tests {
         gap.close();
         gap.work();
         assert!(gap.parsed().is_none());
+        // The last batch queued missing: the others are not enough.
+        let short = Queue::default();
+        short.put(0, vec![Pending::Plain("1", 0)]).unwrap();
+        short.put(1, vec![Pending::Plain("2", 0)]).unwrap();
+        short.close();
+        short.work();
+        short.lock().parsed.retain(|(n, _)| *n == 0);
+        assert!(short.parsed().is_none());
     }
 }
