@@ -10,13 +10,16 @@ use crate::validate::Compiled;
 use dir_grammar::model::*;
 use dir_grammar::Span;
 use semantics::datalog::{lin, IntrinsicArg, IntrinsicResult, Linearity};
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 
 /// A process lowered to facts, with the names behind the numbers.
-pub(crate) struct Lowered {
+pub(crate) struct Lowered<'a> {
     pub facts: Db,
-    /// Binding id -> name.
-    pub vars: Vec<String>,
+    /// Binding id -> name: the program's own text, borrowed (a copy of
+    /// each name, and a second as its key, were two allocations a binding
+    /// of every Q body), or a description made for a discarded result.
+    pub vars: Vec<Cow<'a, str>>,
     /// Point id -> where it is in the source.
     pub points: Vec<Span>,
 }
@@ -29,8 +32,8 @@ struct Lower<'a> {
     /// lowering grow faster than the body).
     facts: crate::datalog::Facts,
     /// Looked up only, never iterated.
-    var_ids: crate::Map<String, u32>,
-    vars: Vec<String>,
+    var_ids: crate::Map<Cow<'a, str>, u32>,
+    vars: Vec<Cow<'a, str>>,
     points: Vec<Span>,
     resources: BTreeSet<String>,
     /// K lowering: mentions are non-consuming (`check_live`), except in the
@@ -51,7 +54,7 @@ enum Mode {
     ReadConsume,
 }
 
-impl Lower<'_> {
+impl<'a> Lower<'a> {
     fn fact(&mut self, rel: &str, t: Tuple) {
         self.facts.insert(rel, t);
     }
@@ -66,13 +69,13 @@ impl Lower<'_> {
         p
     }
 
-    fn var(&mut self, name: &str) -> u32 {
-        if let Some(v) = self.var_ids.get(name) {
+    fn var(&mut self, name: Cow<'a, str>) -> u32 {
+        if let Some(v) = self.var_ids.get(name.as_ref()) {
             return *v;
         }
         let v = self.vars.len() as u32;
-        self.vars.push(name.to_string());
-        self.var_ids.insert(name.to_string(), v);
+        self.vars.push(name.clone());
+        self.var_ids.insert(name, v);
         v
     }
 
@@ -207,13 +210,13 @@ impl Lower<'_> {
 /// hold linear values received across an enforcing binding.
 pub(crate) type KMode = (BTreeSet<(usize, usize)>, BTreeSet<String>);
 
-pub(crate) fn lower(
-    lin: &Linearity,
-    c: &Compiled<'_>,
+pub(crate) fn lower<'a>(
+    lin: &'a Linearity,
+    c: &'a Compiled<'a>,
     pi: usize,
     types: &crate::validate::NameTypes<'_>,
     k_mode: Option<KMode>,
-) -> Lowered {
+) -> Lowered<'a> {
     let k = k_mode.is_some();
     let (k_moves, k_linear) = match k_mode {
         Some((m, l)) => (Some(m), l),
@@ -245,7 +248,7 @@ pub(crate) fn lower(
         (!k || k_lin.contains(name)) && !matches!(types.get(name), Some((&Ty::Unit, _)))
     };
     for prm in &p.params {
-        let v = l.var(&prm.name.name);
+        let v = l.var(Cow::Borrowed(prm.name.name.as_str()));
         l.fact(lin::DEF, Tuple::of([v, entry]));
         if linear(&prm.name.name) {
             l.fact(lin::LINEAR, Tuple::of([v]));
@@ -269,7 +272,7 @@ pub(crate) fn lower(
                 let expr = program.expr(*expr);
                 l.expr(expr, Mode::Consume);
                 let resource = l.yields_resource(expr);
-                let v = l.var(&name.name);
+                let v = l.var(Cow::Borrowed(name.name.as_str()));
                 let at = l.point(name.span);
                 l.fact(lin::DEF, Tuple::of([v, at]));
                 if linear(&name.name) {
@@ -293,7 +296,7 @@ pub(crate) fn lower(
                 l.expr(call, Mode::Consume);
                 // A discarded result is a binding nobody uses (§4.4.2).
                 let (name, span) = match result {
-                    Some(r) => (r.name.to_string(), r.span),
+                    Some(r) => (Cow::Borrowed(r.name.as_str()), r.span),
                     None => {
                         // Call targets are resolved here: validation records
                         // them only after the body is checked.
@@ -323,11 +326,14 @@ pub(crate) fn lower(
                         if !non_unit || k {
                             continue;
                         }
-                        (format!("the result of {}", expr_head(call)), call.span())
+                        (
+                            Cow::Owned(format!("the result of {}", expr_head(call))),
+                            call.span(),
+                        )
                     }
                 };
                 let resource = l.yields_resource(call);
-                let v = l.var(&name);
+                let v = l.var(name.clone());
                 let at = l.point(span);
                 l.fact(lin::DEF, Tuple::of([v, at]));
                 if (result.is_none() && !k) || linear(&name) {
@@ -523,7 +529,13 @@ fn report(
             return;
         }
     };
-    let name = |v: u32| lowered.vars.get(v as usize).cloned().unwrap_or_default();
+    let name = |v: u32| {
+        lowered
+            .vars
+            .get(v as usize)
+            .map(|n| n.to_string())
+            .unwrap_or_default()
+    };
     let show = |rel: &str, t: &[u32]| -> String {
         let cols = lin.columns.get(rel.trim_start_matches('!')).cloned();
         let args: Vec<String> = t
