@@ -258,6 +258,12 @@ impl<'c, 'p> Machine<'c, 'p> {
         }
     }
 
+    /// The kinds of the events recorded so far, each once (`kind_name`
+    /// is asked only for an event being recorded, and none is removed).
+    pub(crate) fn event_kinds(&self) -> &[std::sync::Arc<str>] {
+        &self.kind_names
+    }
+
     /// One shared copy of an effect kind's name. Kinds are rows of
     /// 06-effects.ron (validation refuses any other), so they are few.
     fn kind_name(&mut self, kind: &str) -> std::sync::Arc<str> {
