@@ -238,8 +238,7 @@ impl<'t> Checker<'t> {
     ) -> &mut Diagnostic {
         self.fire(id);
         let d = Checker::check_diag(self.tables, id, message).at(span, label);
-        if self.diags.len() >= MAX_DIAGNOSTICS {
-            self.omitted += 1;
+        if !self.room() {
             return self.spare.insert(d);
         }
         self.diags.push(d);
@@ -249,11 +248,16 @@ impl<'t> Checker<'t> {
 
     /// Keeps `d` (or counts it, past [`MAX_DIAGNOSTICS`]).
     pub(crate) fn push(&mut self, d: Diagnostic) {
-        if self.diags.len() >= MAX_DIAGNOSTICS {
-            self.omitted += 1;
-        } else {
+        if self.room() {
             self.diags.push(d);
         }
+    }
+
+    /// Whether one more diagnostic is kept; one that is not is counted.
+    fn room(&mut self) -> bool {
+        let room = self.diags.len() < MAX_DIAGNOSTICS;
+        self.omitted += usize::from(!room);
+        room
     }
 
     /// The diagnostics kept from the `errors()` count `before` on (none

@@ -41,11 +41,11 @@ pub(crate) fn check_proc<'p>(
     let mut counts = StmtCounts::of(&p.body);
     // A large body's static cost, summed where each statement is at hand
     // (admission reads it; a Φ body costs nothing).
+    let summed = p.body.len() >= super::COST_SUMMED_FROM;
     let cost_rows = match p.regime {
-        _ if p.body.len() < super::COST_SUMMED_FROM => None,
-        Regime::K => Some(Some(crate::types::StepRows::new(tables, &tables.k_steps))),
-        Regime::Q => Some(Some(crate::types::StepRows::new(tables, &tables.q_steps))),
-        Regime::Phi => Some(None),
+        Regime::K if summed => Some(crate::types::StepRows::new(tables, &tables.k_steps)),
+        Regime::Q if summed => Some(crate::types::StepRows::new(tables, &tables.q_steps)),
+        _ => None,
     };
     let mut cost = 0u64;
     let mut scope = Scope {
@@ -81,7 +81,7 @@ pub(crate) fn check_proc<'p>(
     // Waiting operators marked as their types are decided (`mark_decided`).
     let (mut ready, mut front) = (0, None);
     for (si, s) in p.body.iter().enumerate() {
-        if let Some(Some(rows)) = &cost_rows {
+        if let Some(rows) = &cost_rows {
             cost = cost.saturating_add(rows.tick_cost(&s.kind));
         }
         calls.mark_decided(&mut ready, &mut front);
@@ -234,7 +234,7 @@ pub(crate) fn check_proc<'p>(
     if p.regime == Regime::Q && ck.errors() == errors_before {
         crate::linearity::check(ck, c, pi, &env_types);
     }
-    counts.tick_cost = cost_rows.map(|_| cost);
+    counts.tick_cost = summed.then_some(cost);
     (
         calls.list,
         calls.sites,
