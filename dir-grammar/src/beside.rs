@@ -142,12 +142,6 @@ pub(crate) struct PendingCall<'s> {
     pub(crate) span: Span,
 }
 
-/// An offset or nesting of the file in the width `Pending` keeps it in;
-/// None past it (no input within `limits::MAX_INPUT_BYTES` is).
-pub(crate) fn narrow<T: TryFrom<usize>>(n: usize) -> Option<T> {
-    T::try_from(n).ok()
-}
-
 impl Pending<'_> {
     /// The expression strings it holds.
     fn strings(&self) -> usize {
@@ -452,21 +446,23 @@ mod tests {
         assert!(bad.parsed().is_none());
         assert!(bad.put(2, vec![Pending::Plain("1", 0)]).is_none());
 
+        // Batches of one expression each, numbered as given, all parsed.
+        let parsed = |numbers: [usize; 2]| {
+            let q = Queue::default();
+            for n in numbers {
+                q.put(n, vec![Pending::Plain("1", 0)]).unwrap();
+            }
+            q.close();
+            q.work();
+            q
+        };
         // A batch never parsed (its number skipped): no program is made of
         // the others, whose roots would be taken for its.
-        let gap = Queue::default();
-        gap.put(0, vec![Pending::Plain("1", 0)]).unwrap();
-        gap.put(2, vec![Pending::Plain("2", 0)]).unwrap();
-        gap.close();
-        gap.work();
-        assert!(gap.parsed().is_none());
+        assert!(parsed([0, 2]).parsed().is_none());
         // The last batch queued missing: the others are not enough.
-        let short = Queue::default();
-        short.put(0, vec![Pending::Plain("1", 0)]).unwrap();
-        short.put(1, vec![Pending::Plain("2", 0)]).unwrap();
-        short.close();
-        short.work();
+        let short = parsed([0, 1]);
         short.lock().parsed.retain(|(n, _)| *n == 0);
         assert!(short.parsed().is_none());
+        assert!(parsed([0, 1]).parsed().is_some_and(|b| b.len() == 2));
     }
 }

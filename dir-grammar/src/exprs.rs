@@ -6,8 +6,9 @@
 //! copied from one arena to another; an arena with much room to spare is
 //! trimmed once, as any list the model keeps).
 //! A statement holds where its expression is (`ExprRoot`: an arena and a
-//! node, or an arena and a place in its list of roots); readers of the model walk it through views (`Expr`, `ExprKind`),
-//! which borrow the arena. Nodes are 16 bytes, their spans in a list of
+//! node, or an arena and a place in its list of roots); readers of the
+//! model walk it through views (`Expr`, `ExprKind`), which borrow the
+//! arena. Nodes are 16 bytes, their spans in a list of
 //! their own (read for diagnostics, not by every walk), and laid out in the
 //! order they were parsed (operands before their operator, the right one
 //! last, so an operator keeps only its left operand): a walk reads memory in

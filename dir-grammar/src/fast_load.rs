@@ -368,7 +368,8 @@ impl<'s> L<'s, '_> {
     fn pending(&mut self) -> Option<Pending<'s>> {
         Some(match self.string()? {
             // Without escapes, text offset i is file offset start + 1 + i.
-            Str::Plain(t, span) => Pending::Plain(t, crate::beside::narrow(span.start() + 1)?),
+            // (Offsets past 32 bits give up: no input within the limit has them.)
+            Str::Plain(t, span) => Pending::Plain(t, u32::try_from(span.start() + 1).ok()?),
             Str::Escaped(j) => Pending::Escaped(Box::new(j)),
         })
     }

@@ -257,13 +257,14 @@ impl<'s, 'q> T<'s, 'q> {
             let (at, depth) = (self.i, self.depth);
             let end = expr_end(self.s, at)?;
             self.i = end;
-            use crate::beside::narrow;
+            // Past `Pending`'s widths (no input within the limits) the
+            // reader gives up.
             return d.defer(Pending::Text {
                 src: self.s,
-                at: narrow(at)?,
-                end: narrow(end)?,
-                depth: narrow(depth)?,
-                limit: narrow(limit)?,
+                at: at.try_into().ok()?,
+                end: end.try_into().ok()?,
+                depth: depth.try_into().ok()?,
+                limit: limit.try_into().ok()?,
             });
         }
         if let Some(deep) = &mut self.deep {
