@@ -929,11 +929,17 @@ impl Out<'_> {
             Ok(t) => t,
             Err(code) => return code,
         };
-        let (name, bytes, mut report) =
-            match self.execute(file, mode, common, false, &mut trace_out) {
-                Ok(r) => r,
-                Err(code) => return code,
-            };
+        let (name, bytes, mut report) = match self.execute(
+            file,
+            mode,
+            common,
+            false,
+            emit_trace || mode == Mode::Realize,
+            &mut trace_out,
+        ) {
+            Ok(r) => r,
+            Err(code) => return code,
+        };
         let src = Source {
             name: &name,
             bytes: &bytes,
@@ -987,12 +993,16 @@ impl Out<'_> {
     /// the bytes and the report. A usage stop before the run (unreadable
     /// program, malformed option) is reported here, and `--trace-out` gets
     /// a `not-run` trace for it instead of keeping an earlier run's.
+    /// `traced`: the trace is shown, or the run may realize (a ledger
+    /// names the run by its digest); a trace that is neither shown nor
+    /// written (`--trace-out`) goes without its digests.
     fn execute(
         &self,
         file: &Path,
         mode: Mode,
         common: &CommonArgs,
         explain: bool,
+        traced: bool,
         trace_out: &mut Option<TraceOut>,
     ) -> Result<(String, Vec<u8>, Report), u8> {
         let (name, bytes) = match self.read_src(file) {
@@ -1012,7 +1022,10 @@ impl Out<'_> {
             .entry_args(common)
             .and_then(|args| self.config(common, mode, args, explain))
         {
-            Ok(c) => c,
+            Ok(c) => RunConfig {
+                digests: traced || trace_out.is_some(),
+                ..c
+            },
             Err(d) => return Err(self.stop_before_run(name, &bytes, common, mode, d, trace_out)),
         };
         let report = self.engine.run(
@@ -1164,6 +1177,7 @@ impl Out<'_> {
             embed_dir: common.embed_dir,
             overlap: engine::Overlap::default(),
             names: engine::NameHashing::default(),
+            digests: true,
         })
     }
 
@@ -1178,10 +1192,11 @@ impl Out<'_> {
             Ok(t) => t,
             Err(code) => return code,
         };
-        let (name, bytes, report) = match self.execute(file, mode, common, true, &mut trace_out) {
-            Ok(r) => r,
-            Err(code) => return code,
-        };
+        let (name, bytes, report) =
+            match self.execute(file, mode, common, true, true, &mut trace_out) {
+                Ok(r) => r,
+                Err(code) => return code,
+            };
         if let Err(code) = self.commit_trace(trace_out, &report) {
             return code;
         }

@@ -182,6 +182,23 @@ fn trace_output() {
     assert_eq!(t["outcome"], "failed");
     assert_eq!(t["error"]["code"], "E0301");
     assert_eq!(t["effects"]["events"].as_array().unwrap().len(), 0);
+    // A run leaves the trace's digests out only where no trace is shown or
+    // written: every trace written carries both.
+    let digested = |t: &serde_json::Value| {
+        ["sha256:", "sha256:"]
+            == [&t["artifact"]["digest"], &t["run"]].map(|d| d.as_str().map_or("", |d| &d[..7]))
+    };
+    assert!(digested(&t), "{t}");
+    for args in [
+        &["--simulate", "examples/ordered_effects.dir"][..],
+        &["check", "examples/ordered_effects.dir"],
+        &["explain", "examples/ordered_effects.dir"],
+    ] {
+        let o = dustrun(&[args, &["--trace-out", out.to_str().unwrap()]].concat());
+        assert_eq!(o.status.code(), Some(0), "{args:?}");
+        let t: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+        assert!(digested(&t), "{args:?}: {t}");
+    }
 
     let o = dustrun(&["--emit-trace", "examples/hello.dir"]);
     assert_eq!(

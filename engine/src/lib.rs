@@ -93,6 +93,13 @@ pub struct RunConfig {
     pub overlap: Overlap,
     /// How the names of a body are hashed for its check.
     pub names: NameHashing,
+    /// Whether the trace gets its two digests (`artifact.digest`, `run`).
+    /// A caller that neither writes nor shows the trace (the human
+    /// summary of a run) leaves them out: the input's SHA-256 is then
+    /// never computed (a large input's is an eighth of a run's work,
+    /// docs/performance.md). Without them both are empty, and the trace is
+    /// for reading the run's outcome, not for writing.
+    pub digests: bool,
 }
 
 /// Whether the check hashes a body's names as they are bound or all at
@@ -180,6 +187,7 @@ impl RunConfig {
             embed_dir: false,
             overlap: Overlap::Large,
             names: NameHashing::Large,
+            digests: true,
         }
     }
 }
@@ -375,6 +383,9 @@ impl Engine {
     /// (expression depth, call depth, value depth); it runs on a thread whose
     /// stack holds those bounds in any build.
     pub fn run(&self, src: &Source<'_>, cfg: &RunConfig) -> Report {
+        if !cfg.digests {
+            return dir_grammar::on_parse_stack(|| self.run_here(src, cfg, &|| {}));
+        }
         // The artifact digest reads every byte once more: on a large input
         // it is computed on another thread, started once the program is
         // loaded (loading has a second thread of its own) so that it runs
@@ -949,6 +960,39 @@ mod run_digest_tests {
         );
         assert_eq!(ran.trace.run, refused.trace.run);
         assert_eq!(ran.trace.artifact.digest, semantics::sha256(&big));
+    }
+
+    /// A run whose trace goes without digests is the same run: its trace
+    /// differs in the two digests only, left empty (small and large
+    /// inputs: the large one's digest would be computed on a thread).
+    #[test]
+    fn a_run_without_digests_differs_only_in_them() {
+        let engine = Engine::new(Tables::defaults().expect("tables")).expect("engine");
+        let small =
+            b"dir 0.1;\nforge F {\n  proc K main() -> i64 {\n    emit 1;\n    return 2;\n  }\n}\n";
+        let mut big = small.to_vec();
+        big.extend(std::iter::repeat_n(b' ', DIGEST_BESIDE_BYTES));
+        for bytes in [&small[..], &big[..]] {
+            let src = Source {
+                name: "hello.dir",
+                bytes,
+            };
+            let digested = engine.run(&src, &RunConfig::new(Mode::Simulate));
+            let bare = engine.run(
+                &src,
+                &RunConfig {
+                    digests: false,
+                    ..RunConfig::new(Mode::Simulate)
+                },
+            );
+            assert_eq!(bare.trace.outcome, Outcome::Executed);
+            assert_eq!(digested.trace.artifact.digest, semantics::sha256(bytes));
+            assert!(bare.trace.artifact.digest.is_empty() && bare.trace.run.is_empty());
+            let mut blanked = digested.trace.clone();
+            blanked.artifact.digest.clear();
+            blanked.run.clear();
+            assert_eq!(blanked.to_json(), bare.trace.to_json());
+        }
     }
 
     /// The digest of the configuration's JSON tree, as it was computed.

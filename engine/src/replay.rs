@@ -309,6 +309,8 @@ pub fn parse(open: Open<'_, '_>) -> Result<Recorded, String> {
             embed_dir: embedded.is_some(),
             overlap: Overlap::default(),
             names: crate::NameHashing::default(),
+            // The replayed trace is compared with the recorded one, digests and all.
+            digests: true,
         },
         embedded,
         outcome: h.outcome,
