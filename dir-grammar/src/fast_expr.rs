@@ -9,6 +9,7 @@
 //! the measured bottleneck of loading JSON DIR (a fresh parse per
 //! expression string).
 
+use crate::class::{ident_char, ident_run_end, int_value};
 use crate::error::limits;
 use crate::expr::decode_expr_string;
 use crate::model::{BinOp, ExprId, Exprs};
@@ -38,10 +39,6 @@ struct P<'a, M: Fn(usize) -> usize + ?Sized> {
     /// that a valid expression too deep is reported without pest reading
     /// it again (a 10 MB field chain took 2.2 s).
     too_deep: Option<Span>,
-}
-
-fn ident_char(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || c == b'_'
 }
 
 const PHI: &str = "Φ";
@@ -239,11 +236,7 @@ impl<M: Fn(usize) -> usize + ?Sized> P<'_, M> {
         if !(c.is_ascii_alphabetic() || c == b'_') {
             return None;
         }
-        let mut j = at + 1;
-        while j < self.b.len() && ident_char(self.b[j]) {
-            j += 1;
-        }
-        Some(j)
+        Some(ident_run_end(self.b, at + 1))
     }
 
     /// A path segment: an identifier or `Φ` alone.
@@ -411,7 +404,7 @@ impl<M: Fn(usize) -> usize + ?Sized> P<'_, M> {
         if self.b.get(j).is_some_and(|c| ident_char(*c)) {
             return None;
         }
-        let v: i64 = self.s[a..j].parse().ok()?;
+        let v = int_value(&self.s[a..j])?;
         self.i = j;
         let span = self.span(a, self.i);
         Some((self.ex.int(v, span), 1))

@@ -149,16 +149,24 @@ fn is_word(t: &str) -> bool {
     let b = t.as_bytes();
     b.first()
         .is_some_and(|c| c.is_ascii_alphabetic() || *c == b'_')
-        && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_')
+        && b.iter().all(|c| crate::class::ident_char(*c))
 }
 
 impl<'s> L<'s, '_> {
     fn ws(&mut self) {
         let (b, mut i) = (self.b, self.i);
+        // Pretty-printed DIR is mostly line ends and indentation: sixteen
+        // bytes are tested at once where the machine can.
+        while let Some(solid) = crate::class::non_blanks16(b, i) {
+            if solid != 0 {
+                self.i = i + solid.trailing_zeros() as usize;
+                return;
+            }
+            i += 16;
+        }
         loop {
-            // Pretty-printed DIR is mostly indentation: a run of spaces is
-            // measured eight bytes at a time (the first byte that is not a
-            // space ends it).
+            // A run of spaces is measured eight bytes at a time (the
+            // first byte that is not a space ends it).
             while let Some(word) = b.get(i..i + 8) {
                 let mut bytes = [0u8; 8];
                 bytes.copy_from_slice(word);

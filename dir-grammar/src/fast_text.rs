@@ -8,6 +8,7 @@
 //! corrupted programs.
 
 use crate::beside::{Deferred, Pending, EXPRS_BESIDE_BYTES};
+use crate::class::ident_char;
 use crate::error::limits;
 use crate::expr::decode_expr_string;
 use crate::fast_expr::{parse_at, parse_at_or_deep, parse_primary_at};
@@ -103,10 +104,6 @@ struct T<'s, 'q> {
     /// past the depth limit, as the reference would report it; the reader
     /// then goes on (`Some(None)`: none yet).
     deep: Option<Option<Span>>,
-}
-
-fn ident_char(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || c == b'_'
 }
 
 impl<'s, 'q> T<'s, 'q> {
@@ -583,7 +580,7 @@ impl<'s, 'q> T<'s, 'q> {
                         return None;
                     }
                     self.i = j;
-                    LitValue::Int(self.s[a..j].parse().ok()?)
+                    LitValue::Int(crate::class::int_value(&self.s[a..j])?)
                 }
             }
             b't' if self.at_keyword("true") => {

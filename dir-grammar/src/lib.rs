@@ -3,6 +3,7 @@
 //! engine or of the rule tables.
 
 mod beside;
+mod class;
 pub mod error;
 mod expr;
 mod exprs;

@@ -1,0 +1,203 @@
+//! Byte classes the fast readers test at every byte of a name: a table
+//! lookup where the tests (`is_ascii_alphanumeric() || c == b'_'`) were
+//! several compares and branches a byte (docs/performance.md).
+
+/// `IDENT[c]`: `c` is an ASCII letter, digit or `_` (the grammar's
+/// `ident_char`; no byte of a multi-byte character is one).
+static IDENT: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        t[c] = b.is_ascii_alphanumeric() || b == b'_';
+        c += 1;
+    }
+    t
+};
+
+/// An ASCII letter, digit or `_`.
+#[inline]
+pub(crate) fn ident_char(c: u8) -> bool {
+    IDENT[usize::from(c)]
+}
+
+/// Where the run of identifier characters from `at` ends.
+#[inline]
+pub(crate) fn ident_run_end(b: &[u8], at: usize) -> usize {
+    let rest = b.get(at..).unwrap_or_default();
+    at + rest
+        .iter()
+        .position(|c| !ident_char(*c))
+        .unwrap_or(rest.len())
+}
+
+/// An integer literal's value from its lexeme (`-`? then ASCII digits
+/// only, at least one), as `str::parse::<i64>` gives it (None past the
+/// range of i64), without its per-digit overflow checks: up to 19 digits
+/// fit in a u64.
+pub(crate) fn int_value(lexeme: &str) -> Option<i64> {
+    let (neg, digits) = match lexeme.as_bytes() {
+        [b'-', rest @ ..] => (true, rest),
+        all => (false, all),
+    };
+    if digits.is_empty() || digits.len() > 19 || !digits.iter().all(u8::is_ascii_digit) {
+        return lexeme.parse().ok();
+    }
+    let magnitude = digits
+        .iter()
+        .fold(0u64, |v, d| v * 10 + u64::from(d - b'0'));
+    if neg {
+        0i64.checked_sub_unsigned(magnitude)
+    } else {
+        i64::try_from(magnitude).ok()
+    }
+}
+
+/// Sixteen bytes from `i` as one SSE2 vector (None within 16 bytes of
+/// the end). Built from two words, so no pointer is read unchecked.
+#[cfg(target_arch = "x86_64")]
+#[inline]
+fn block16(b: &[u8], i: usize) -> Option<std::arch::x86_64::__m128i> {
+    let w = b.get(i..i.checked_add(16)?)?;
+    let word = |k: usize| {
+        let mut bytes = [0u8; 8];
+        bytes.copy_from_slice(&w[k..k + 8]);
+        i64::from_le_bytes(bytes)
+    };
+    // SAFETY: SSE2 is part of every x86_64 target (its baseline); the
+    // intrinsic reads no memory.
+    Some(unsafe { std::arch::x86_64::_mm_set_epi64x(word(8), word(0)) })
+}
+
+/// Of the 16 bytes from `i`, those a JSON string's scan stops at (`"`,
+/// `\`, a control character), one bit each (bit k: byte i + k); None
+/// within 16 bytes of the end, and off x86_64 (the callers' portable
+/// scans then go on).
+#[inline]
+pub(crate) fn string_stops16(b: &[u8], i: usize) -> Option<u32> {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::*;
+        let v = block16(b, i)?;
+        // SAFETY: SSE2 is part of every x86_64 target; no memory is read.
+        let hits = unsafe {
+            let quote = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'"' as i8));
+            let slash = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\\' as i8));
+            // Unsigned v <= 0x1f: max(v, 0x1f) is 0x1f.
+            let low = _mm_set1_epi8(0x1f);
+            let control = _mm_cmpeq_epi8(_mm_max_epu8(v, low), low);
+            _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(quote, slash), control))
+        };
+        Some(hits as u32)
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let _ = (b, i);
+        None
+    }
+}
+
+/// Of the 16 bytes from `i`, those that are not JSON whitespace (space,
+/// tab, CR, LF), one bit each; None as for `string_stops16`.
+#[inline]
+pub(crate) fn non_blanks16(b: &[u8], i: usize) -> Option<u32> {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::*;
+        let v = block16(b, i)?;
+        // SAFETY: SSE2 is part of every x86_64 target; no memory is read.
+        let blank = unsafe {
+            let is = |c: u8| _mm_cmpeq_epi8(v, _mm_set1_epi8(c as i8));
+            _mm_movemask_epi8(_mm_or_si128(
+                _mm_or_si128(is(b' '), is(b'\n')),
+                _mm_or_si128(is(b'\t'), is(b'\r')),
+            ))
+        };
+        Some(!(blank as u32) & 0xffff)
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let _ = (b, i);
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The vector tests against bytewise ones, at every offset of inputs
+    /// holding every byte value (on x86_64; elsewhere they answer None).
+    #[test]
+    fn block_masks_flag_the_bytes_they_name() {
+        let mut b: Vec<u8> = (0..=255u8).collect();
+        b.extend(b"  \n\t  \"a\\b\r\n      x".iter());
+        b.extend((0..=255u8).rev());
+        for i in 0..b.len() + 2 {
+            let want = |f: &dyn Fn(u8) -> bool| {
+                (i + 16 <= b.len())
+                    .then(|| (0..16).fold(0u32, |m, k| m | (u32::from(f(b[i + k])) << k)))
+            };
+            let stops = want(&|c| c == b'"' || c == b'\\' || c < 0x20);
+            let solid = want(&|c| !matches!(c, b' ' | b'\t' | b'\r' | b'\n'));
+            if cfg!(target_arch = "x86_64") {
+                assert_eq!(string_stops16(&b, i), stops, "at {i}");
+                assert_eq!(non_blanks16(&b, i), solid, "at {i}");
+            } else {
+                assert_eq!(string_stops16(&b, i), None);
+            }
+        }
+    }
+
+    #[test]
+    fn the_table_is_the_test_it_replaces() {
+        for c in 0..=255u8 {
+            assert_eq!(ident_char(c), c.is_ascii_alphanumeric() || c == b'_', "{c}");
+        }
+        assert_eq!(ident_run_end(b"ab_9 x", 0), 4);
+        assert_eq!(ident_run_end(b"ab", 0), 2);
+        assert_eq!(ident_run_end(b"ab", 2), 2);
+        assert_eq!(ident_run_end(b"ab", 5), 5);
+    }
+
+    #[test]
+    fn integers_read_as_std_reads_them() {
+        let mut cases: Vec<String> = [
+            "0",
+            "-0",
+            "7",
+            "007",
+            "-007",
+            "9223372036854775807",
+            "9223372036854775808",
+            "-9223372036854775808",
+            "-9223372036854775809",
+            "18446744073709551615",
+            "99999999999999999999",
+            "9999999999999999999",
+            "-9999999999999999999",
+            "00000000000000000000007",
+            "-00000000000000000000000009223372036854775808",
+            "-",
+            "",
+            "1a",
+            "+1",
+        ]
+        .map(String::from)
+        .to_vec();
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..10_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let digits = (x % 21) as usize + 1;
+            let s: String = (0..digits)
+                .map(|k| char::from(b'0' + ((x >> (k * 3)) % 10) as u8))
+                .collect();
+            cases.push(if x & 1 == 1 { format!("-{s}") } else { s });
+        }
+        for s in &cases {
+            assert_eq!(int_value(s), s.parse::<i64>().ok(), "{s}");
+        }
+    }
+}
