@@ -31,25 +31,43 @@ pub(crate) fn ident_run_end(b: &[u8], at: usize) -> usize {
         .unwrap_or(rest.len())
 }
 
-/// An integer literal's value from its lexeme (`-`? then ASCII digits
-/// only, at least one), as `str::parse::<i64>` gives it (None past the
-/// range of i64), without its per-digit overflow checks: up to 19 digits
-/// fit in a u64.
-pub(crate) fn int_value(lexeme: &str) -> Option<i64> {
-    let (neg, digits) = match lexeme.as_bytes() {
-        [b'-', rest @ ..] => (true, rest),
-        all => (false, all),
-    };
-    if digits.is_empty() || digits.len() > 19 || !digits.iter().all(u8::is_ascii_digit) {
-        return lexeme.parse().ok();
+/// The run of ASCII digits from `at`: where it ends, and its value when
+/// it has at most 19 digits (any such fits a u64, so no digit needs an
+/// overflow check; a longer run, leading zeros and all, is left to
+/// `str::parse`).
+#[inline]
+pub(crate) fn digit_run(b: &[u8], at: usize) -> (usize, Option<u64>) {
+    let mut v = 0u64;
+    let mut j = at;
+    while let Some(d) = b.get(j).map(|c| c.wrapping_sub(b'0')).filter(|d| *d < 10) {
+        if j - at < 19 {
+            v = v * 10 + u64::from(d);
+        }
+        j += 1;
     }
-    let magnitude = digits
-        .iter()
-        .fold(0u64, |v, d| v * 10 + u64::from(d - b'0'));
+    (j, (j - at <= 19).then_some(v))
+}
+
+/// `-`? and a magnitude as an i64 (None past its range).
+#[inline]
+pub(crate) fn signed(neg: bool, magnitude: u64) -> Option<i64> {
     if neg {
         0i64.checked_sub_unsigned(magnitude)
     } else {
         i64::try_from(magnitude).ok()
+    }
+}
+
+/// An integer literal's value from its lexeme (`-`? then ASCII digits
+/// only, at least one), as `str::parse::<i64>` gives it (None past the
+/// range of i64).
+pub(crate) fn int_value(lexeme: &str) -> Option<i64> {
+    let b = lexeme.as_bytes();
+    let neg = b.first() == Some(&b'-');
+    let at = usize::from(neg);
+    match digit_run(b, at) {
+        (end, Some(m)) if end == b.len() && end > at => signed(neg, m),
+        _ => lexeme.parse().ok(),
     }
 }
 

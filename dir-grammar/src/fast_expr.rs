@@ -9,7 +9,7 @@
 //! the measured bottleneck of loading JSON DIR (a fresh parse per
 //! expression string).
 
-use crate::class::{ident_char, ident_run_end, int_value};
+use crate::class::{digit_run, ident_char, ident_run_end, signed};
 use crate::error::limits;
 use crate::expr::decode_expr_string;
 use crate::model::{BinOp, ExprId, Exprs};
@@ -380,11 +380,9 @@ impl<M: Fn(usize) -> usize + ?Sized> P<'_, M> {
 
     /// `float = "-"? digits "." digits`, else `int = "-"? digits !ident_char`.
     fn number(&mut self, a: usize) -> Option<(ExprId, usize)> {
-        let mut j = a + usize::from(self.b[a] == b'-');
-        let digits = j;
-        while j < self.b.len() && self.b[j].is_ascii_digit() {
-            j += 1;
-        }
+        let neg = self.b[a] == b'-';
+        let digits = a + usize::from(neg);
+        let (j, magnitude) = digit_run(self.b, digits);
         if j == digits {
             return None;
         }
@@ -404,7 +402,10 @@ impl<M: Fn(usize) -> usize + ?Sized> P<'_, M> {
         if self.b.get(j).is_some_and(|c| ident_char(*c)) {
             return None;
         }
-        let v = int_value(&self.s[a..j])?;
+        let v = match magnitude {
+            Some(m) => signed(neg, m)?,
+            None => self.s[a..j].parse().ok()?,
+        };
         self.i = j;
         let span = self.span(a, self.i);
         Some((self.ex.int(v, span), 1))
