@@ -153,8 +153,10 @@ fn bound_program(n: usize) -> String {
 /// One `check` of a generated whole program, timed (load, validate,
 /// evaluate, admit, and dropping everything).
 fn check_once(engine: &Engine, input: &str) -> Duration {
+    // As `dustrun check` runs (no trace written: no digests).
     let cfg = RunConfig {
         entry: Some("p0".into()),
+        digests: false,
         ..RunConfig::new(Mode::Check)
     };
     let t = Instant::now();
