@@ -952,7 +952,7 @@ impl Out<'_> {
         }
         if report.trace.outcome == Outcome::Validated {
             if emit_trace {
-                say!("{}", report.trace.to_json());
+                say!("{}", trace_json(&report));
                 return 0;
             }
             let needs: Vec<String> = report
@@ -969,7 +969,7 @@ impl Out<'_> {
         }
         if report.trace.outcome != Outcome::Executed {
             if emit_trace {
-                say!("{}", report.trace.to_json());
+                say!("{}", trace_json(&report));
             }
             self.diagnostics(&src, &report.diagnostics);
             return report
@@ -979,7 +979,7 @@ impl Out<'_> {
                 .unwrap_or(4);
         }
         if emit_trace {
-            say!("{}", report.trace.to_json());
+            say!("{}", trace_json(&report));
             return 0;
         }
         match mode {
@@ -1103,7 +1103,7 @@ impl Out<'_> {
     fn commit_trace(&self, out: Option<TraceOut>, report: &Report) -> Result<(), u8> {
         let Some(out) = out else { return Ok(()) };
         let name = shown(&out.dest);
-        out.commit(&report.trace.to_json()).map_err(|e| {
+        out.commit(&trace_json(report)).map_err(|e| {
             self.usage(
                 engine::codes::IO,
                 format!("cannot write trace to `{name}`: {}", io_words(&e)),
@@ -1326,6 +1326,11 @@ impl Out<'_> {
         ledger: Option<&Path>,
         trace_out: Option<TraceOut>,
     ) -> u8 {
+        // A ledger names the run by its digest (`execute`'s `traced`).
+        debug_assert!(
+            !report.trace.run.is_empty(),
+            "a realized run without its digest"
+        );
         let tables = self.engine.tables();
         let realizer = |kind: &str| {
             tables
@@ -1781,6 +1786,16 @@ fn clip(v: &str) -> String {
     } else {
         v.to_string()
     }
+}
+
+/// A trace as it is shown or written: always with its digests (the run
+/// asked for them, `execute`'s `traced`).
+fn trace_json(r: &Report) -> String {
+    debug_assert!(
+        !r.trace.run.is_empty() && !r.trace.artifact.digest.is_empty(),
+        "a trace shown or written without its digests"
+    );
+    r.trace.to_json()
 }
 
 fn summary(r: &Report, effect_word: &str) -> String {
