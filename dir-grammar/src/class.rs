@@ -73,7 +73,7 @@ pub(crate) fn int_value(lexeme: &str) -> Option<i64> {
 
 /// Sixteen bytes from `i` as one SSE2 vector (None within 16 bytes of
 /// the end). Built from two words, so no pointer is read unchecked.
-#[cfg(target_arch = "x86_64")]
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
 #[inline]
 fn block16(b: &[u8], i: usize) -> Option<std::arch::x86_64::__m128i> {
     let w = b.get(i..i.checked_add(16)?)?;
@@ -82,22 +82,22 @@ fn block16(b: &[u8], i: usize) -> Option<std::arch::x86_64::__m128i> {
         bytes.copy_from_slice(&w[k..k + 8]);
         i64::from_le_bytes(bytes)
     };
-    // SAFETY: SSE2 is part of every x86_64 target (its baseline); the
+    // SAFETY: compiled only where SSE2 is enabled (the cfg above); the
     // intrinsic reads no memory.
     Some(unsafe { std::arch::x86_64::_mm_set_epi64x(word(8), word(0)) })
 }
 
 /// Of the 16 bytes from `i`, those a JSON string's scan stops at (`"`,
 /// `\`, a control character), one bit each (bit k: byte i + k); None
-/// within 16 bytes of the end, and off x86_64 (the callers' portable
+/// within 16 bytes of the end, and without SSE2 (the callers' portable
 /// scans then go on).
 #[inline]
 pub(crate) fn string_stops16(b: &[u8], i: usize) -> Option<u32> {
-    #[cfg(target_arch = "x86_64")]
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
     {
         use std::arch::x86_64::*;
         let v = block16(b, i)?;
-        // SAFETY: SSE2 is part of every x86_64 target; no memory is read.
+        // SAFETY: compiled only where SSE2 is enabled; no memory is read.
         let hits = unsafe {
             let quote = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'"' as i8));
             let slash = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\\' as i8));
@@ -108,7 +108,7 @@ pub(crate) fn string_stops16(b: &[u8], i: usize) -> Option<u32> {
         };
         Some(hits as u32)
     }
-    #[cfg(not(target_arch = "x86_64"))]
+    #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
     {
         let _ = (b, i);
         None
@@ -119,11 +119,11 @@ pub(crate) fn string_stops16(b: &[u8], i: usize) -> Option<u32> {
 /// tab, CR, LF), one bit each; None as for `string_stops16`.
 #[inline]
 pub(crate) fn non_blanks16(b: &[u8], i: usize) -> Option<u32> {
-    #[cfg(target_arch = "x86_64")]
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
     {
         use std::arch::x86_64::*;
         let v = block16(b, i)?;
-        // SAFETY: SSE2 is part of every x86_64 target; no memory is read.
+        // SAFETY: compiled only where SSE2 is enabled; no memory is read.
         let blank = unsafe {
             let is = |c: u8| _mm_cmpeq_epi8(v, _mm_set1_epi8(c as i8));
             _mm_movemask_epi8(_mm_or_si128(
@@ -133,7 +133,7 @@ pub(crate) fn non_blanks16(b: &[u8], i: usize) -> Option<u32> {
         };
         Some(!(blank as u32) & 0xffff)
     }
-    #[cfg(not(target_arch = "x86_64"))]
+    #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
     {
         let _ = (b, i);
         None
@@ -158,7 +158,7 @@ mod tests {
             };
             let stops = want(&|c| c == b'"' || c == b'\\' || c < 0x20);
             let solid = want(&|c| !matches!(c, b' ' | b'\t' | b'\r' | b'\n'));
-            if cfg!(target_arch = "x86_64") {
+            if cfg!(all(target_arch = "x86_64", target_feature = "sse2")) {
                 assert_eq!(string_stops16(&b, i), stops, "at {i}");
                 assert_eq!(non_blanks16(&b, i), solid, "at {i}");
             } else {

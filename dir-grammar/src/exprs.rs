@@ -183,7 +183,7 @@ impl Exprs {
     /// (5 M instructions of the K 100k JSON run; a sixteenth more saved
     /// no more and took 130 more fresh pages).
     pub(crate) fn with_room_of(like: Mark) -> Exprs {
-        let more = |n: usize| n + n / 64 + 16;
+        let more = |n: usize| if n == 0 { 0 } else { n + n / 64 + 16 };
         Exprs {
             nodes: Vec::with_capacity(more(like.nodes)),
             spans: Vec::with_capacity(more(like.nodes)),
