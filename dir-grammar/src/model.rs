@@ -37,6 +37,15 @@ pub enum Regime {
 impl Regime {
     pub const ALL: [Regime; 3] = [Regime::K, Regime::Q, Regime::Phi];
 
+    /// The regime's place in `ALL` (for lists kept by regime).
+    pub fn index(self) -> usize {
+        match self {
+            Regime::K => 0,
+            Regime::Q => 1,
+            Regime::Phi => 2,
+        }
+    }
+
     /// The spelling DIR uses (`K`, `Q`, `Φ`).
     pub fn symbol(self) -> &'static str {
         match self {

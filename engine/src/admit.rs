@@ -132,21 +132,18 @@ fn add(db: &mut datalog::Facts, rel: &str, t: Tuple) {
 /// What admission needs of every body, in one pass over the bodies (a
 /// cache miss or more each once a program has 100 000 processes): each
 /// process's own static cost (the statements whose rule ticks, 09-time.ron;
-/// none for a timeless Φ process), and whether its body has an effect
-/// statement.
+/// under its regime's table; a Φ process's counts for nothing, Φ being
+/// timeless with all it calls, `static_costs`), and whether its body has
+/// an effect statement.
 fn body_facts(tables: &Tables, c: &Compiled<'_>) -> (Vec<u64>, Vec<bool>) {
-    use crate::types::StepRows;
-    let (k, q) = (
-        StepRows::new(tables, &tables.k_steps),
-        StepRows::new(tables, &tables.q_steps),
-    );
+    let rows = crate::types::StepRows::by_regime(tables);
     let mut own = Vec::with_capacity(c.procs.len());
     let mut effect_in = Vec::with_capacity(c.procs.len());
     for p in &c.procs {
         let (cost, effect) = match p.counts.tick_cost {
             // Summed by the check (large bodies).
             Some(cost) => (cost, p.counts.effects > 0),
-            None => walked_facts(p.proc, [&k, &q]),
+            None => walked_facts(p.proc, &rows),
         };
         own.push(cost);
         effect_in.push(effect);
@@ -155,23 +152,17 @@ fn body_facts(tables: &Tables, c: &Compiled<'_>) -> (Vec<u64>, Vec<bool>) {
 }
 
 /// A body's own cost and whether it has an effect statement, from its
-/// statements (`[K rows, Q rows]`).
+/// statements (`rows`: each regime's, `StepRows::by_regime`).
 fn walked_facts(
     p: &dir_grammar::model::Proc,
-    rows: [&crate::types::StepRows<'_>; 2],
+    rows: &[crate::types::StepRows<'_>; 3],
 ) -> (u64, bool) {
-    let rows = match p.regime {
-        Regime::K => Some(rows[0]),
-        Regime::Q => Some(rows[1]),
-        Regime::Phi => None,
-    };
+    let rows = &rows[p.regime.index()];
     let mut cost = 0u64;
     let mut effect = false;
     for s in &p.body {
         effect |= matches!(s.kind, StmtKind::Effect { .. });
-        if let Some(rows) = rows {
-            cost = cost.saturating_add(rows.tick_cost(&s.kind));
-        }
+        cost = cost.saturating_add(rows.tick_cost(&s.kind));
     }
     (cost, effect)
 }
@@ -1081,15 +1072,9 @@ mod tests {
             .filter(|p| p.counts.tick_cost.is_some())
             .count();
         assert_eq!(summed, 3, "the large bodies only");
-        let (k, q) = (
-            crate::types::StepRows::new(&tables, &tables.k_steps),
-            crate::types::StepRows::new(&tables, &tables.q_steps),
-        );
-        let walked: (Vec<u64>, Vec<bool>) = c
-            .procs
-            .iter()
-            .map(|p| walked_facts(p.proc, [&k, &q]))
-            .unzip();
+        let rows = crate::types::StepRows::by_regime(&tables);
+        let walked: (Vec<u64>, Vec<bool>) =
+            c.procs.iter().map(|p| walked_facts(p.proc, &rows)).unzip();
         assert_eq!(body_facts(&tables, &c), walked);
         assert!(walked.0.iter().any(|c| *c > 0));
     }

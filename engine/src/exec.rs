@@ -233,8 +233,7 @@ impl<'c, 'p> Machine<'c, 'p> {
                 vec![false; tables.phi_steps.steps.len()],
             ],
             exit_fired: [false; 3],
-            rows: [&tables.k_steps, &tables.q_steps, &tables.phi_steps]
-                .map(|t| crate::types::StepRows::new(tables, t)),
+            rows: crate::types::StepRows::by_regime(tables),
             resources: 0,
             binding: None,
             constraint_log: Vec::new(),
@@ -251,11 +250,10 @@ impl<'c, 'p> Machine<'c, 'p> {
 
     /// The transition table of a regime: 0 for K, 1 for Q, 2 for Φ (timeless).
     fn steps_of(&self, regime: Regime) -> (usize, &'c KSteps) {
-        match regime {
-            Regime::K => (0, &self.tables.k_steps),
-            Regime::Q => (1, &self.tables.q_steps),
-            Regime::Phi => (2, &self.tables.phi_steps),
-        }
+        (
+            regime.index(),
+            self.tables.steps(crate::validate::regime_of(regime)).1,
+        )
     }
 
     /// The kinds of the events recorded so far, each once (`kind_name`

@@ -155,11 +155,11 @@ pub(crate) fn build(
             Some((v, r)) => (v.clone(), Some(r.clone())),
             None => ("not reached".to_string(), None),
         };
-        let exit_rule = match p.proc.regime {
-            Regime::K => &tables.k_steps.exit.id,
-            Regime::Q => &tables.q_steps.exit.id,
-            Regime::Phi => &tables.phi_steps.exit.id,
-        };
+        let exit_rule = &tables
+            .steps(crate::validate::regime_of(p.proc.regime))
+            .1
+            .exit
+            .id;
         let constraints = p
             .proc
             .body

@@ -46,6 +46,12 @@ pub(crate) struct StepRows<'t> {
 }
 
 impl<'t> StepRows<'t> {
+    /// Each regime's rows, by `Regime::index` (K, Q, Φ).
+    pub(crate) fn by_regime(tables: &'t semantics::Tables) -> [StepRows<'t>; 3] {
+        dir_grammar::model::Regime::ALL
+            .map(|r| StepRows::new(tables, tables.steps(crate::validate::regime_of(r)).1))
+    }
+
     pub(crate) fn new(tables: &semantics::Tables, steps: &'t semantics::KSteps) -> StepRows<'t> {
         StepRows {
             steps,

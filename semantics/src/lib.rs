@@ -168,6 +168,16 @@ fn parse<T: for<'de> Deserialize<'de>>(file: &str, text: &str) -> Result<T, Tabl
 }
 
 impl Tables {
+    /// A regime's transition table (08-k-steps, 08-q-steps, 08-phi-steps)
+    /// and its file.
+    pub fn steps(&self, regime: Regime) -> (&'static str, &KSteps) {
+        match regime {
+            Regime::K => ("08-k-steps.ron", &self.k_steps),
+            Regime::Q => ("08-q-steps.ron", &self.q_steps),
+            Regime::Phi => ("08-phi-steps.ron", &self.phi_steps),
+        }
+    }
+
     /// The embedded default tables.
     pub fn defaults() -> Result<Tables, TableError> {
         Tables::from_sources(

@@ -257,11 +257,7 @@ impl Tables {
             .iter()
             .filter(|r| r.verdict == Verdict::Allowed)
         {
-            let (file, steps) = match row.regime {
-                Regime::K => ("08-k-steps.ron", &self.k_steps),
-                Regime::Q => ("08-q-steps.ron", &self.q_steps),
-                Regime::Phi => ("08-phi-steps.ron", &self.phi_steps),
-            };
+            let (file, steps) = self.steps(row.regime);
             if !steps.steps.iter().any(|s| s.construct == row.construct) {
                 return Err(err(
                     file,

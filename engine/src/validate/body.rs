@@ -40,13 +40,10 @@ pub(crate) fn check_proc<'p>(
 
     let mut counts = StmtCounts::of(&p.body);
     // A large body's static cost, summed where each statement is at hand
-    // (admission reads it; a Φ body costs nothing).
+    // (admission reads it), under its regime's step table.
     let summed = p.body.len() >= super::COST_SUMMED_FROM;
-    let cost_rows = match p.regime {
-        Regime::K if summed => Some(crate::types::StepRows::new(tables, &tables.k_steps)),
-        Regime::Q if summed => Some(crate::types::StepRows::new(tables, &tables.q_steps)),
-        _ => None,
-    };
+    let cost_rows = summed
+        .then(|| crate::types::StepRows::new(tables, tables.steps(super::regime_of(p.regime)).1));
     let mut cost = 0u64;
     let mut scope = Scope {
         forge: info.forge,
