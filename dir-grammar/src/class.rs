@@ -21,6 +21,12 @@ pub(crate) fn ident_char(c: u8) -> bool {
     IDENT[usize::from(c)]
 }
 
+/// An ASCII letter or `_`: what an identifier starts with.
+#[inline]
+pub(crate) fn ident_start(c: u8) -> bool {
+    c.is_ascii_alphabetic() || c == b'_'
+}
+
 /// Where the run of identifier characters from `at` ends.
 #[inline]
 pub(crate) fn ident_run_end(b: &[u8], at: usize) -> usize {
@@ -29,6 +35,15 @@ pub(crate) fn ident_run_end(b: &[u8], at: usize) -> usize {
         .iter()
         .position(|c| !ident_char(*c))
         .unwrap_or(rest.len())
+}
+
+/// Where the identifier at `at` ends (the grammar's `ident`: a letter or
+/// `_`, then letters, digits and `_`); None if none starts there.
+#[inline]
+pub(crate) fn ident_end(b: &[u8], at: usize) -> Option<usize> {
+    b.get(at)
+        .is_some_and(|c| ident_start(*c))
+        .then(|| ident_run_end(b, at + 1))
 }
 
 /// The run of ASCII digits from `at`: where it ends, and its value when
@@ -176,6 +191,12 @@ mod tests {
         assert_eq!(ident_run_end(b"ab", 0), 2);
         assert_eq!(ident_run_end(b"ab", 2), 2);
         assert_eq!(ident_run_end(b"ab", 5), 5);
+        for c in 0..=255u8 {
+            assert_eq!(ident_start(c), c.is_ascii_alphabetic() || c == b'_', "{c}");
+        }
+        assert_eq!(ident_end(b"_a1 x", 0), Some(3));
+        assert_eq!(ident_end(b"1a", 0), None);
+        assert_eq!(ident_end(b"a", 1), None);
     }
 
     #[test]

@@ -9,7 +9,7 @@
 //! the measured bottleneck of loading JSON DIR (a fresh parse per
 //! expression string).
 
-use crate::class::{digit_run, ident_char, ident_run_end, signed};
+use crate::class::{digit_run, ident_char, signed};
 use crate::error::limits;
 use crate::expr::decode_expr_string;
 use crate::model::{BinOp, ExprId, Exprs};
@@ -232,11 +232,7 @@ impl<M: Fn(usize) -> usize + ?Sized> P<'_, M> {
 
     /// An ASCII identifier at the cursor (not consumed): its end.
     fn ident_end(&self, at: usize) -> Option<usize> {
-        let c = *self.b.get(at)?;
-        if !(c.is_ascii_alphabetic() || c == b'_') {
-            return None;
-        }
-        Some(ident_run_end(self.b, at + 1))
+        crate::class::ident_end(self.b, at)
     }
 
     /// A path segment: an identifier or `Φ` alone.

@@ -146,10 +146,7 @@ fn once(seen: &mut u32, bit: u32) -> Option<()> {
 /// `_`, then ASCII letters, digits and `_`. Bytewise: no byte of a
 /// multi-byte character is ASCII, so such a name fails as it did by char.
 fn is_word(t: &str) -> bool {
-    let b = t.as_bytes();
-    b.first()
-        .is_some_and(|c| c.is_ascii_alphabetic() || *c == b'_')
-        && b.iter().all(|c| crate::class::ident_char(*c))
+    crate::class::ident_end(t.as_bytes(), 0) == Some(t.len())
 }
 
 impl<'s> L<'s, '_> {

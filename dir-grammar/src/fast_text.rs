@@ -8,7 +8,7 @@
 //! corrupted programs.
 
 use crate::beside::{Deferred, Pending, EXPRS_BESIDE_BYTES};
-use crate::class::ident_char;
+use crate::class::{ident_char, ident_end};
 use crate::error::limits;
 use crate::expr::decode_expr_string;
 use crate::fast_expr::{parse_at, parse_at_or_deep, parse_primary_at};
@@ -210,14 +210,7 @@ impl<'s, 'q> T<'s, 'q> {
     fn ident(&mut self) -> Option<Ident> {
         self.ws();
         let a = self.i;
-        let c = self.peek()?;
-        if !(c.is_ascii_alphabetic() || c == b'_') {
-            return None;
-        }
-        self.i += 1;
-        while self.peek().is_some_and(ident_char) {
-            self.i += 1;
-        }
+        self.i = ident_end(self.b, a)?;
         Some(Ident::new(&self.s[a..self.i], Span::new(a, self.i)))
     }
 
@@ -229,13 +222,7 @@ impl<'s, 'q> T<'s, 'q> {
             if self.s[self.i..].starts_with("Φ") {
                 self.i += "Φ".len();
             } else {
-                let c = self.peek()?;
-                if !(c.is_ascii_alphabetic() || c == b'_') {
-                    return None;
-                }
-                while self.peek().is_some_and(ident_char) {
-                    self.i += 1;
-                }
+                self.i = ident_end(self.b, self.i)?;
             }
             if !self.s[self.i..].starts_with("::") {
                 break;
@@ -401,13 +388,7 @@ impl<'s, 'q> T<'s, 'q> {
     /// identifier).
     fn type_here(&mut self) -> Option<()> {
         let a = self.i;
-        let c = self.peek()?;
-        if !(c.is_ascii_alphabetic() || c == b'_') {
-            return None;
-        }
-        while self.peek().is_some_and(ident_char) {
-            self.i += 1;
-        }
+        self.i = ident_end(self.b, a)?;
         if TYPE_WRAPPERS.contains(&&self.s[a..self.i]) && self.peek() == Some(b'[') {
             self.i += 1;
             self.count("[");
@@ -683,9 +664,7 @@ impl<'s, 'q> T<'s, 'q> {
             // The grammar's `call` is `path(args)`: a primary that is not a
             // path (a parenthesised call, say) is left to the grammar.
             let starts_path = self.s[self.i..].starts_with("Φ")
-                || self
-                    .peek()
-                    .is_some_and(|c| c.is_ascii_alphabetic() || c == b'_');
+                || self.peek().is_some_and(crate::class::ident_start);
             if !starts_path {
                 return None;
             }
