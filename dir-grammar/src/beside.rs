@@ -17,8 +17,11 @@ use crate::json::JStr;
 use crate::model::*;
 use crate::span::Span;
 
-/// Reads a file with `read`, its expressions parsed beside.
+/// Reads a file with `read`, its expressions parsed beside. The second
+/// thread does `first` before it parses queued expressions (`read` is
+/// given a `Deferred` only when that thread runs).
 pub(crate) fn load<'s>(
+    first: &(dyn Fn() + Sync),
     read: impl for<'q> FnOnce(Option<Deferred<'s, 'q>>) -> Option<Program>,
 ) -> Option<Program> {
     let queue = Queue::default();
@@ -26,7 +29,10 @@ pub(crate) fn load<'s>(
         let worker = std::thread::Builder::new()
             .name("dir-exprs".into())
             .stack_size(EXPR_STACK_BYTES)
-            .spawn_scoped(s, || queue.work());
+            .spawn_scoped(s, || {
+                first();
+                queue.work();
+            });
         let Ok(worker) = worker else {
             // No thread (resource limits): everything on this one.
             return read(None);
@@ -185,9 +191,13 @@ impl Pending<'_> {
 type Parsed = Exprs;
 
 /// The program's arena of the first batch: the reading thread's own arena
-/// (what it parses in place) is the program's first, and the batches
-/// follow in the order met.
-const FIRST_BATCH: usize = 1;
+/// (what it parses in place) is the program's first, the arena of what
+/// was read ahead (`fast_load::Ahead`, empty if nothing was) the second,
+/// and the batches follow in the order met.
+const FIRST_BATCH: usize = 2;
+
+/// The arena of the statements read ahead on the second thread.
+pub(crate) const AHEAD_ARENA: usize = 1;
 
 /// Batches of expression strings waiting to be parsed, each with its
 /// number (the order in which it was met), shared by the two threads, and
@@ -371,6 +381,9 @@ impl Drop for Deferred<'_, '_> {
 /// reader's first). Each batch was parsed whole or the queue failed, and
 /// `Queue::parsed` finds none missing.
 fn add_batches(p: &mut Program, batches: Vec<Parsed>) -> Option<()> {
+    if p.exprs.len() == AHEAD_ARENA {
+        p.exprs.push(Exprs::default());
+    }
     if p.exprs.len() != FIRST_BATCH {
         return None;
     }
@@ -425,9 +438,9 @@ mod tests {
         assert_eq!(q.lock().batches.len(), QUEUE_CAP);
         q.close();
         q.work();
-        // As a program holds them: after the reader's own arena, each
-        // batch's root found by its number and place.
-        let mut arenas = vec![crate::exprs::Exprs::default()];
+        // As a program holds them: after the reader's own arena and the
+        // arena read ahead, each batch's root found by its number and place.
+        let mut arenas = vec![crate::exprs::Exprs::default(); super::FIRST_BATCH];
         arenas.extend(q.parsed().unwrap());
         let got: Vec<String> = (0..texts.len())
             .map(|n| crate::exprs::root_in(&arenas, ExprRoot::listed(super::FIRST_BATCH + n, 0)))

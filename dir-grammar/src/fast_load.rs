@@ -26,12 +26,32 @@ pub(crate) fn load(src: &str) -> Option<Program> {
 /// The reader, with its expressions parsed on a second thread or not.
 pub(crate) fn load_beside(src: &str, beside: bool) -> Option<Program> {
     if !beside {
-        return read(src, None);
+        return read(src, None, None);
     }
-    crate::beside::load(|d| read(src, d))
+    load_ahead(src, Ahead::near_middle(src))
 }
 
-fn read<'s>(src: &'s str, deferred: Option<Deferred<'s, '_>>) -> Option<Program> {
+/// Loads with expressions parsed beside, and `ahead` read on the second
+/// thread before it parses any.
+fn load_ahead(src: &str, ahead: Option<Ahead>) -> Option<Program> {
+    let ahead = ahead.as_ref();
+    let first = || {
+        if let Some(a) = ahead {
+            a.read(src);
+        }
+    };
+    // No second thread (no `Deferred`): nothing is read ahead.
+    crate::beside::load(&first, |d| {
+        let ahead = ahead.filter(|_| d.is_some());
+        read(src, d, ahead)
+    })
+}
+
+fn read<'s>(
+    src: &'s str,
+    deferred: Option<Deferred<'s, '_>>,
+    ahead: Option<&Ahead>,
+) -> Option<Program> {
     let mut l = L {
         s: src,
         b: src.as_bytes(),
@@ -39,10 +59,18 @@ fn read<'s>(src: &'s str, deferred: Option<Deferred<'s, '_>>) -> Option<Program>
         depth: 0,
         deferred,
         ex: Exprs::default(),
+        chunk: 0,
         record: None,
+        ahead,
+        ahead_ex: None,
     };
     l.ws();
-    let p = l.program()?;
+    let p = l.program();
+    if let Some(a) = l.ahead.take() {
+        // Never met where it started: what it reads is not wanted.
+        a.stop();
+    }
+    let mut p = p?;
     l.ws();
     if l.i != l.b.len() {
         return None;
@@ -50,10 +78,191 @@ fn read<'s>(src: &'s str, deferred: Option<Deferred<'s, '_>>) -> Option<Program>
     if let Some(d) = l.deferred.take() {
         d.finish()?;
     }
+    if let Some(ex) = l.ahead_ex.take() {
+        if p.exprs.len() != crate::beside::AHEAD_ARENA {
+            return None;
+        }
+        p.exprs.push(ex);
+    }
     Some(p)
 }
 
-struct L<'s, 'q> {
+/// Statements of a large body read on the second thread while the reading
+/// thread reads the ones before them. Reading the JSON around the
+/// expressions takes about twice as long as parsing them (K 100k JSON:
+/// 25–28 ms against 15–17 ms of CPU), so with the second thread only
+/// parsing, loading lasts as long as the reading; with it reading the
+/// second half of the file (and parsing its expressions in place) while
+/// the reading thread reads the first half (and parses its own queued
+/// expressions when the queue is full), both threads are busy.
+///
+/// Where it starts is a guess from a look at the bytes near the middle of
+/// the file (a statement object after another). The reader uses what was
+/// read ahead only if it meets a statement of a body exactly there, at the
+/// depth of a body, and then continues at the end of that body, where the
+/// reading ahead stopped: the statements are the ones it would have read
+/// itself, with the same spans. A wrong guess costs time, never a
+/// different program.
+pub(crate) struct Ahead {
+    /// The first byte of the statement object it starts at.
+    at: usize,
+    /// The reader will not use it (it passed `at`, or ended).
+    stop: std::sync::atomic::AtomicBool,
+    /// `None` while reading; then what was read (`None` if it gave up).
+    state: std::sync::Mutex<Option<Option<AheadRead>>>,
+    over: std::sync::Condvar,
+}
+
+/// The statements read ahead, up to the `]` of their body (at `end`),
+/// with their expressions' arena.
+struct AheadRead {
+    stmts: Vec<Stmt>,
+    end: usize,
+    ex: Exprs,
+}
+
+/// The nesting of a body's statements: inside the program object, the
+/// forges list, a forge, its processes list, a process, its body list.
+const BODY_DEPTH: usize = 6;
+
+/// How far past the middle the guess looks for a statement's start.
+const AHEAD_LOOK_BYTES: usize = 64 * 1024;
+
+/// The tags of a v0.1 statement.
+const STATEMENT_TAGS: [&[u8]; 6] = [
+    b"Let",
+    b"Constrain",
+    b"Prove",
+    b"Effect",
+    b"Return",
+    b"Call",
+];
+
+impl Ahead {
+    /// Starting at the first statement object found after the middle of
+    /// `src` (None if there is none near it).
+    fn near_middle(src: &str) -> Option<Ahead> {
+        Ahead::starting_after(src, src.len() / 2)
+    }
+
+    /// Starting at the first statement object found from `from` on.
+    fn starting_after(src: &str, from: usize) -> Option<Ahead> {
+        let at = statement_start(src.as_bytes(), from)?;
+        Some(Ahead {
+            at,
+            stop: std::sync::atomic::AtomicBool::new(false),
+            state: std::sync::Mutex::new(None),
+            over: std::sync::Condvar::new(),
+        })
+    }
+
+    /// Reads from `at` to the end of the body (on the second thread).
+    fn read(&self, src: &str) {
+        /// Says the reading is over however it ends (a panic included):
+        /// the reader may be waiting for it.
+        struct Over<'a>(&'a Ahead, Option<AheadRead>);
+        impl Drop for Over<'_> {
+            fn drop(&mut self) {
+                let mut state = self.0.lock();
+                *state = Some(self.1.take());
+                self.0.over.notify_all();
+            }
+        }
+        let mut over = Over(self, None);
+        let mut l = L {
+            s: src,
+            b: src.as_bytes(),
+            i: self.at,
+            depth: BODY_DEPTH,
+            deferred: None,
+            ex: Exprs::default(),
+            chunk: crate::beside::AHEAD_ARENA,
+            record: None,
+            ahead: None,
+            ahead_ex: None,
+        };
+        if let Some((stmts, end)) = l.rest_of_body(&self.stop) {
+            let mut ex = std::mem::take(&mut l.ex);
+            ex.trim();
+            over.1 = Some(AheadRead { stmts, end, ex });
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<Option<AheadRead>>> {
+        // Nothing panics while holding the lock; a poisoned state is whole.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn stop(&self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// What was read, once the reading is over.
+    fn take(&self) -> Option<AheadRead> {
+        let mut state = self.lock();
+        loop {
+            if let Some(read) = state.as_mut() {
+                return read.take();
+            }
+            state = self.over.wait(state).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+}
+
+/// The first `{` from `from` on (looking `AHEAD_LOOK_BYTES` at most) that
+/// looks like the start of a statement after another: `}`, `,`, then `{`,
+/// `"`, a statement's tag, `"` and `:`, with blanks between.
+fn statement_start(b: &[u8], from: usize) -> Option<usize> {
+    const BLANKS_AT_MOST: usize = 256;
+    let blank = |c: &u8| matches!(c, b' ' | b'\t' | b'\r' | b'\n');
+    // Past blanks (at most a few hundred) backwards from `i` (exclusive).
+    let back = |mut i: usize| {
+        let low = i.saturating_sub(BLANKS_AT_MOST);
+        while i > low && blank(&b[i - 1]) {
+            i -= 1;
+        }
+        i
+    };
+    let fwd = |mut i: usize| {
+        let high = (i + BLANKS_AT_MOST).min(b.len());
+        while i < high && blank(&b[i]) {
+            i += 1;
+        }
+        i
+    };
+    let end = from.saturating_add(AHEAD_LOOK_BYTES).min(b.len());
+    let mut i = from;
+    while i < end {
+        let at = i + b.get(i..end)?.iter().position(|c| *c == b'{')?;
+        i = at + 1;
+        let comma = back(at);
+        if comma == 0 || b[comma - 1] != b',' {
+            continue;
+        }
+        let close = back(comma - 1);
+        if close == 0 || b[close - 1] != b'}' {
+            continue;
+        }
+        let quote = fwd(at + 1);
+        let Some(rest) = b.get(quote..).and_then(|r| r.strip_prefix(b"\"")) else {
+            continue;
+        };
+        let tagged = STATEMENT_TAGS.iter().any(|t| {
+            rest.strip_prefix(*t)
+                .and_then(|r| r.strip_prefix(b"\""))
+                .is_some_and(|r| {
+                    let colon = b.len() - r.len();
+                    b.get(fwd(colon)) == Some(&b':')
+                })
+        });
+        if tagged {
+            return Some(at);
+        }
+    }
+    None
+}
+
+struct L<'s, 'q, 'a> {
     s: &'s str,
     b: &'s [u8],
     i: usize,
@@ -64,10 +273,18 @@ struct L<'s, 'q> {
     depth: usize,
     /// Where expression strings go when another thread parses them.
     deferred: Option<Deferred<'s, 'q>>,
-    /// The program's first arena: what is parsed here.
+    /// The arena of what is parsed here: the program's first, or the one
+    /// of the statements read ahead.
     ex: Exprs,
+    /// `ex`'s number among the program's arenas.
+    chunk: usize,
     /// Set when the reader only notes what it reads in full (`accepted`).
     record: Option<Record>,
+    /// Statements being read ahead on the second thread, until the reader
+    /// meets where they start or passes it.
+    ahead: Option<&'a Ahead>,
+    /// The arena of the statements read ahead, once the reader took them.
+    ahead_ex: Option<Exprs>,
 }
 
 /// What `accepted` notes while it reads.
@@ -99,7 +316,10 @@ pub(crate) fn accepted(src: &str) -> Vec<(usize, usize)> {
         depth: 0,
         deferred: None,
         ex: Exprs::default(),
+        chunk: 0,
         record: Some(Record::default()),
+        ahead: None,
+        ahead_ex: None,
     };
     l.ws();
     let _ = l.program();
@@ -149,7 +369,7 @@ fn is_word(t: &str) -> bool {
     crate::class::ident_end(t.as_bytes(), 0) == Some(t.len())
 }
 
-impl<'s> L<'s, '_> {
+impl<'s> L<'s, '_, '_> {
     fn ws(&mut self) {
         let (b, mut i) = (self.b, self.i);
         // Pretty-printed DIR is mostly line ends and indentation: sixteen
@@ -382,7 +602,7 @@ impl<'s> L<'s, '_> {
     /// Parses `pending` here (into the first arena) or queues it.
     fn parse(&mut self, pending: Pending<'s>) -> Option<ExprRoot> {
         match &mut self.deferred {
-            None => Some(ExprRoot::new(0, pending.parse(&mut self.ex)?)),
+            None => Some(ExprRoot::new(self.chunk, pending.parse(&mut self.ex)?)),
             Some(d) => d.defer(pending),
         }
     }
@@ -565,7 +785,12 @@ impl<'s> L<'s, '_> {
                 "body" => {
                     once(&mut seen, 64)?;
                     let mut v = Vec::new();
-                    l.array(|l| l.item(&mut v, Self::stmt))?;
+                    l.array(|l| {
+                        if l.ahead.is_some_and(|a| l.i >= a.at) && l.join_ahead(&mut v) {
+                            return Some(());
+                        }
+                        l.item(&mut v, Self::stmt)
+                    })?;
                     body = Some(exact(v));
                 }
                 "locals" => {
@@ -834,6 +1059,48 @@ impl<'s> L<'s, '_> {
         Some(Stmt { kind, span })
     }
 
+    /// At or past where the reading ahead started (at a statement of a
+    /// body): the statements read ahead join `body` if they start here,
+    /// and the cursor moves to the end of the body, where they ended.
+    fn join_ahead(&mut self, body: &mut Vec<Stmt>) -> bool {
+        let Some(a) = self.ahead.take() else {
+            return false;
+        };
+        if self.i != a.at || self.depth != BODY_DEPTH {
+            a.stop();
+            return false;
+        }
+        let Some(read) = a.take() else {
+            return false;
+        };
+        body.extend(read.stmts);
+        self.i = read.end;
+        self.ahead_ex = Some(read.ex);
+        true
+    }
+
+    /// The statements from the cursor (a statement's start) to the end of
+    /// their body, as the body's list reads them, and where the `]` that
+    /// closes it is. None if anything is not as the reader would accept,
+    /// or `stop` is set.
+    fn rest_of_body(&mut self, stop: &std::sync::atomic::AtomicBool) -> Option<(Vec<Stmt>, usize)> {
+        let mut body = Vec::new();
+        loop {
+            if stop.load(std::sync::atomic::Ordering::Relaxed) {
+                return None;
+            }
+            body.push(self.stmt()?);
+            self.ws();
+            if self.b.get(self.i) == Some(&b']') {
+                return Some((body, self.i));
+            }
+            if !self.eat(b',') {
+                return None;
+            }
+            self.ws();
+        }
+    }
+
     fn bind(&mut self) -> Option<Bind> {
         let (mut source, mut target, mut contract, mut seen) = (None, None, Vec::new(), 0);
         let span = self.object(|l, k, _| {
@@ -960,6 +1227,72 @@ mod tests {
             body,
             &[r#"{"Let": {"name": "x", "expr": "1 Add"}}"#],
         );
+    }
+
+    /// The statements read ahead are used where the reader meets their
+    /// start, and wherever the guess of that start falls (each statement
+    /// of each body, a statement-like object inside a later statement or
+    /// the verbatim `types`, a body's first or last statement, a body with
+    /// a bad expression after the start), the program is the one read
+    /// without reading ahead, or refused as it is.
+    #[test]
+    fn statements_read_ahead_build_the_same_program() {
+        use super::{load_ahead, read, Ahead};
+        let stmt = |i: usize| {
+            match i % 4 {
+            0 => format!(r#"{{"Let": {{"name": "v{i}", "expr": "{i} Add 1"}}}}"#),
+            1 => r#"{ "Constrain" : {"predicate": "1 Lt 2"}}"#.to_string(),
+            2 => r#"{"While": {"cond": "true", "body": [{"Let": {"name": "w", "expr": "2"}}, {"Let": {"name": "u", "expr": "3"}}]}}"#.to_string(),
+            _ => r#"{"Call": {"target": "f", "args": ["1", "2 Mul 3"], "result": null}}"#
+                .to_string(),
+        }
+        };
+        let body = |n: usize, bad: Option<usize>| {
+            let mut v: Vec<String> = (0..n).map(stmt).collect();
+            if let Some(b) = bad {
+                v[b] = r#"{"Let": {"name": "x", "expr": "1 Add"}}"#.to_string();
+            }
+            v.join(",\n  ")
+        };
+        let file = |bad: Option<usize>| {
+            format!(
+                r#"{{"types": [{{"a": 1}}, {{"Let": {{"name": "t", "expr": "1"}}}}], "forges": [{{"name": "F", "procs": [{{"regime": "K", "name": "f", "ret": null, "body": [{}]}}, {{"regime": "K", "name": "main", "ret": null, "body": [{}]}}]}}]}}"#,
+                body(9, None),
+                body(30, bad)
+            )
+        };
+        let show = |p: Option<crate::Program>| p.map(|p| format!("{p:?}"));
+
+        // Read ahead from the middle: used.
+        let big = format!(
+            r#"{{"forges": [{{"name": "F", "procs": [{{"regime": "K", "name": "main", "ret": null, "body": [{}]}}]}}]}}"#,
+            body(400, None)
+        );
+        let p = super::load_beside(&big, true).expect("loads");
+        assert!(
+            !p.exprs[crate::beside::AHEAD_ARENA].is_empty(),
+            "nothing was read ahead"
+        );
+        assert_eq!(Some(format!("{p:?}")), show(read(&big, None, None)));
+
+        for bad in [None, Some(20)] {
+            let src = file(bad);
+            let want = show(read(&src, None, None));
+            assert_eq!(want.is_some(), bad.is_none());
+            let mut starts = Vec::new();
+            for from in 0..src.len() {
+                let Some(a) = Ahead::starting_after(&src, from) else {
+                    continue;
+                };
+                if starts.last() == Some(&a.at) {
+                    continue;
+                }
+                starts.push(a.at);
+                assert_eq!(show(load_ahead(&src, Some(a))), want, "from {from}");
+            }
+            // Every statement and statement-like object after a `,`.
+            assert!(starts.len() > 35, "{starts:?}");
+        }
     }
 
     #[test]

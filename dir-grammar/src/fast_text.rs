@@ -29,7 +29,7 @@ pub(crate) fn load_beside(src: &str, beside: bool) -> Option<Program> {
     }
     // A call statement is read where it is met (its arguments are part of
     // a primary that the `->` after it ends).
-    crate::beside::load(|d| read(src, d))
+    crate::beside::load(&|| {}, |d| read(src, d))
 }
 
 fn read<'s>(src: &'s str, deferred: Option<Deferred<'s, '_>>) -> Option<Program> {
