@@ -427,15 +427,21 @@ pub fn regime_of(r: Regime) -> semantics::Regime {
 /// Processes a reference can name (nearly always one): inline.
 pub type Procs = smallvec::SmallVec<[usize; 2]>;
 
-/// Processes by forge and name, each with its regime. A table entry holds
-/// the name itself (inline up to 24 bytes) and the regimes, so a lookup
-/// reads the table alone: keyed by a name borrowed from the program and
-/// filtered through each process's record, it also read the name and two
-/// records, each a cache miss once a program has 100 000 processes.
+/// Processes by forge and name, each with its regime. An entry holds the
+/// name itself (inline up to 24 bytes) and the regimes, so a lookup reads
+/// no process record (each a cache miss once a program has 100 000
+/// processes). The entries are kept in the order of their first process's
+/// declaration, and hashed as their numbers in a table of 4 bytes each: a
+/// program of 100 000 processes has a table within a core's own cache (the
+/// entries themselves hashed in place were 7 MB, and every lookup two
+/// misses: 60 ms of its 430 ms check), and references that follow the
+/// declarations read entries near each other.
 /// Looked up only, never iterated, so its seeded hasher cannot reach any
 /// output.
 pub struct ProcsByName {
-    table: hashbrown::HashTable<ByName>,
+    /// Each entry's number, hashed by its forge and name.
+    table: hashbrown::HashTable<u32>,
+    entries: Vec<ByName>,
     hasher: foldhash::fast::RandomState,
 }
 
@@ -449,6 +455,7 @@ impl ProcsByName {
     pub(crate) fn with_capacity(n: usize) -> ProcsByName {
         ProcsByName {
             table: hashbrown::HashTable::with_capacity(n),
+            entries: Vec::with_capacity(n),
             hasher: Default::default(),
         }
     }
@@ -467,21 +474,36 @@ impl ProcsByName {
         i: usize,
         regime: Regime,
     ) -> Option<usize> {
-        let ProcsByName { table, hasher } = self;
+        let ProcsByName {
+            table,
+            entries,
+            hasher,
+        } = self;
         // Inputs are at most 64 MiB: far fewer than 2^32 processes.
         let i = u32::try_from(i).unwrap_or(u32::MAX);
-        let mut entry = table
+        let next = u32::try_from(entries.len()).unwrap_or(u32::MAX);
+        let at = *table
             .entry(
                 Self::hash(hasher, forge, name),
-                |e| e.forge == forge && e.name == name,
-                |e| Self::hash(hasher, e.forge, &e.name),
+                |e| {
+                    let e = &entries[*e as usize];
+                    e.forge == forge && e.name == name
+                },
+                |e| {
+                    let e = &entries[*e as usize];
+                    Self::hash(hasher, e.forge, &e.name)
+                },
             )
-            .or_insert_with(|| ByName {
+            .or_insert(next)
+            .get();
+        if at == next {
+            entries.push(ByName {
                 forge,
                 name: name.into(),
                 procs: smallvec::SmallVec::new(),
             });
-        let procs = &mut entry.get_mut().procs;
+        }
+        let procs = &mut entries[at as usize].procs;
         let first = procs
             .iter()
             .find(|(_, r)| *r == regime)
@@ -495,10 +517,12 @@ impl ProcsByName {
     pub fn get(&self, forge: usize, name: &str, regime: Option<Regime>) -> Procs {
         self.table
             .find(Self::hash(&self.hasher, forge, name), |e| {
+                let e = &self.entries[*e as usize];
                 e.forge == forge && e.name == name
             })
             .map(|e| {
-                e.procs
+                self.entries[*e as usize]
+                    .procs
                     .iter()
                     .filter(|(_, r)| regime.is_none_or(|want| want == *r))
                     .map(|(i, _)| *i as usize)
