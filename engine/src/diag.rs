@@ -142,6 +142,9 @@ pub(crate) struct Checker<'t> {
     spare: Option<Diagnostic>,
     pub fired: BTreeSet<String>,
     ops: crate::types::OpRows<'t>,
+    /// Each regime's step rows (`StepRows::by_regime`): the check sums
+    /// every body's static cost under them.
+    pub steps: [crate::types::StepRows<'t>; 3],
     /// Operator rows already in `fired`: an operator is checked at every
     /// node, and recording its row costs a set lookup only the first time.
     op_fired: [bool; dir_grammar::model::BinOp::ALL.len()],
@@ -165,6 +168,7 @@ impl<'t> Checker<'t> {
             spare: None,
             fired: BTreeSet::new(),
             ops: crate::types::OpRows::of(tables),
+            steps: crate::types::StepRows::by_regime(tables),
             op_fired: [false; dir_grammar::model::BinOp::ALL.len()],
             suggest_budget: SUGGEST_BUDGET,
             whole_names_from: crate::validate::WHOLE_NAMES,

@@ -39,11 +39,8 @@ pub(crate) fn check_proc<'p>(
     check_qualifiers(ck, p);
 
     let mut counts = StmtCounts::of(&p.body);
-    // A large body's static cost, summed where each statement is at hand
+    // The body's static cost, summed where each statement is at hand
     // (admission reads it), under its regime's step table.
-    let summed = p.body.len() >= super::COST_SUMMED_FROM;
-    let cost_rows = summed
-        .then(|| crate::types::StepRows::new(tables, tables.steps(super::regime_of(p.regime)).1));
     let mut cost = 0u64;
     let mut scope = Scope {
         forge: info.forge,
@@ -78,9 +75,7 @@ pub(crate) fn check_proc<'p>(
     // Waiting operators marked as their types are decided (`mark_decided`).
     let (mut ready, mut front) = (0, None);
     for (si, s) in p.body.iter().enumerate() {
-        if let Some(rows) = &cost_rows {
-            cost = cost.saturating_add(rows.tick_cost(&s.kind));
-        }
+        cost = cost.saturating_add(ck.steps[p.regime.index()].tick_cost(&s.kind));
         calls.mark_decided(&mut ready, &mut front);
         if let (Some(rs), false) = (return_at, reported_after_return) {
             reported_after_return = true;
@@ -231,7 +226,7 @@ pub(crate) fn check_proc<'p>(
     if p.regime == Regime::Q && ck.errors() == errors_before {
         crate::linearity::check(ck, c, pi, &env_types);
     }
-    counts.tick_cost = summed.then_some(cost);
+    counts.tick_cost = cost;
     (
         calls.list,
         calls.sites,
