@@ -31,6 +31,12 @@ pub(crate) fn load_beside(src: &str, beside: bool) -> Option<Program> {
     load_ahead(src, Ahead::near_middle(src))
 }
 
+/// Loads with expressions parsed beside, and the statements from the first
+/// statement start found from `from` on read ahead (for the fuzz targets).
+pub(crate) fn load_ahead_from(src: &str, from: usize) -> Option<Program> {
+    load_ahead(src, Ahead::starting_after(src, from))
+}
+
 /// Loads with expressions parsed beside, and `ahead` read on the second
 /// thread before it parses any.
 fn load_ahead(src: &str, ahead: Option<Ahead>) -> Option<Program> {

@@ -131,6 +131,16 @@ pub mod fuzzing {
         crate::on_parse_stack(|| crate::beside::both_ways(crate::fast_load::load_beside, src))
     }
 
+    /// The hand-written JSON reader with its expressions parsed beside and
+    /// the statements from the first statement start found from `from` on
+    /// read ahead on the second thread (as from the middle of a file for
+    /// inputs of 1 MiB on), as the Debug text of the program (`None` where
+    /// it gives up): the same as `json_beside`'s, wherever the start falls.
+    pub fn json_ahead(src: &str, from: usize) -> Option<String> {
+        crate::on_parse_stack(|| crate::fast_load::load_ahead_from(src, from))
+            .map(|p| format!("{p:?}"))
+    }
+
     /// The same for the hand-written textual DIR reader.
     pub fn text_beside(src: &str) -> (Option<String>, Option<String>) {
         crate::on_parse_stack(|| crate::beside::both_ways(crate::fast_text::load_beside, src))

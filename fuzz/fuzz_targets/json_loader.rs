@@ -4,7 +4,8 @@
 //! panics; `load` and `load_json` agree on JSON-looking input; a program
 //! that loads survives the canonical-printer round trip; the hand-written
 //! reader builds the same program with its expressions parsed on a second
-//! thread as in place; the reference loader words the same error with the
+//! thread as in place, and with statements read ahead from several
+//! starts; the reference loader words the same error with the
 //! items the reader read in full blanked.
 #![no_main]
 
@@ -42,6 +43,13 @@ fuzz_target!(|data: &[u8]| {
         // alike) whether its expressions are parsed in place or beside.
         let (here, beside) = dir_grammar::fuzzing::json_beside(src);
         assert_eq!(here, beside, "expressions parsed beside differ");
+        // Statements read ahead from elsewhere than the middle (a quarter,
+        // three quarters, and where the input's first byte says) too.
+        let len = src.len();
+        for from in [len / 4, len * 3 / 4, len * usize::from(data[0]) / 256] {
+            let ahead = dir_grammar::fuzzing::json_ahead(src, from);
+            assert_eq!(here, ahead, "statements read ahead from {from} differ");
+        }
         // With the items read in full blanked and left out, the reference
         // loader words the same error as for the whole input, or none.
         if let Err(b) = dir_grammar::fuzzing::json_blanked(src) {
