@@ -85,7 +85,7 @@ fuzz_target!(|data: &[u8]| {
         assert!(t.error.is_none(), "executed with an error: {:?}", t.error);
     }
     // What the CLI does with every report.
-    let trace_json = t.to_json();
+    let _ = t.to_json();
     let rendered: Vec<String> = report
         .diagnostics
         .iter()
