@@ -605,7 +605,7 @@ impl<'s> L<'s, '_, '_> {
         })
     }
 
-    /// Parses `pending` here (into the first arena) or queues it.
+    /// Parses `pending` here (into this reader's arena, `self.chunk`) or queues it.
     fn parse(&mut self, pending: Pending<'s>) -> Option<ExprRoot> {
         match &mut self.deferred {
             None => Some(ExprRoot::new(self.chunk, pending.parse(&mut self.ex)?)),
