@@ -127,6 +127,24 @@ impl<'p> Beside<'p> {
     }
 }
 
+/// The binders of an evaluation beside the check, slot by slot, as
+/// identities (addresses in the program, compared, never followed).
+pub(crate) struct BinderIds(Vec<usize>);
+
+impl BinderIds {
+    fn id(m: &Ident) -> usize {
+        std::ptr::from_ref(m) as usize
+    }
+
+    /// Whether the check bound these binders, in these slots (the
+    /// evaluation may have stopped before binding the rest): then every
+    /// mark the evaluation read named the slot of the binder it meant.
+    pub(crate) fn agree(&self, env: &crate::validate::NameTypes<'_>) -> bool {
+        let checked = env.binders();
+        self.0.len() <= checked.len() && self.0.iter().zip(checked).all(|(a, m)| *a == Self::id(m))
+    }
+}
+
 /// What the thread checking a process tells the evaluation beside it.
 #[derive(Default)]
 pub(crate) struct CheckState {
@@ -644,7 +662,7 @@ impl<'c, 'p> Machine<'c, 'p> {
             ExprKind::Path(segs, mark) if self.beside_for(pi) => {
                 let found = segs
                     .single()
-                    .and_then(|one| self.beside_slot(mark, one))
+                    .and_then(|_| self.beside_slot(mark))
                     .and_then(|i| env.get(i)?.as_ref());
                 match found {
                     Some(v) => Ok(v.clone()),
@@ -917,11 +935,25 @@ impl<'c, 'p> Machine<'c, 'p> {
     }
 
     /// A name's slot while its process is checked: its mark once set,
-    /// where the name bound there is `name`.
-    fn beside_slot(&self, mark: &Resolved, name: &str) -> Option<usize> {
+    /// where that slot is bound. The mark is the slot the check bound the
+    /// name in (the check sets no other: `validate::infer`, `premark`);
+    /// that this evaluation bound the same binders in the same slots is
+    /// confirmed once, after the check (`BinderIds::agree`), where comparing
+    /// the names at each use read a binder and a text long out of the
+    /// caches (the constraints of a large body, checked at its end: 7 ms
+    /// of a 500 000-statement run, docs/performance.md).
+    fn beside_slot(&self, mark: &Resolved) -> Option<usize> {
         let b = self.beside.as_ref()?;
         let i = b.wait(mark)? as usize;
-        (b.binders.get(i)?.name == name).then_some(i)
+        (i < b.binders.len()).then_some(i)
+    }
+
+    /// Who this evaluation bound in each slot, beside the check (empty
+    /// otherwise).
+    pub(crate) fn binder_ids(&self) -> BinderIds {
+        BinderIds(self.beside.as_ref().map_or_else(Vec::new, |b| {
+            b.binders.iter().map(|m| BinderIds::id(m)).collect()
+        }))
     }
 
     /// Evaluation beside the check stops here (the run evaluates after the
@@ -1303,6 +1335,50 @@ mod mark_tests {
         let compiled = crate::validate::compile(&mut ck, &program).expect("valid");
         assert_eq!((a[0].get(), b[0].get()), (Some(1), Some(2)));
         assert_eq!(run(&compiled), Ok(Value::Int(-18)));
+    }
+
+    /// Evaluation beside the check reads names by their marks alone; its
+    /// result is used only if it bound the check's own binders in the
+    /// check's slots (`BinderIds::agree`): a prefix of them (a run that
+    /// stopped early) agrees; the same names bound by another program's
+    /// statements, or in another order, or more of them, do not.
+    #[test]
+    fn binders_agree_only_with_the_checks_own() {
+        let src = "dir 0.1;\nforge F {\n  proc K main(p: i64) -> i64 {\n    let a = p Add 1;\n    constrain b;\n    let b = true;\n    return a;\n  }\n}\n";
+        let tables = Tables::defaults().expect("tables");
+        let program = dir_grammar::load_str(src).expect("loads");
+        let twin = dir_grammar::load_str(src).expect("loads");
+        let mut ck = Checker::new(&tables);
+        let compiled = crate::validate::compile(&mut ck, &program).expect("valid");
+        let env = &compiled.procs[0].env;
+        // Beside a check that is over (every mark set), to the end.
+        let check = CheckState::default();
+        check.done.store(true, Ordering::Release);
+        let mut m = Machine::new(&tables, &compiled, BUDGET);
+        m.beside(Beside::new(0, &check, true));
+        assert_eq!(
+            m.run_proc(0, vec![Value::Int(1)]).map_err(|d| d.message),
+            Ok(Value::Int(2))
+        );
+        assert!(!m.gave_up());
+        let ran = m.binder_ids();
+        assert_eq!(ran.0.len(), 3);
+        assert!(ran.agree(env));
+        assert!(BinderIds(ran.0[..1].to_vec()).agree(env));
+        assert!(BinderIds(Vec::new()).agree(env));
+        let p = &program.forges[0].procs[0];
+        let q = &twin.forges[0].procs[0];
+        let ids = |ms: &[&Ident]| BinderIds(ms.iter().map(|m| BinderIds::id(m)).collect());
+        let own: Vec<&Ident> = std::iter::once(&p.params[0].name)
+            .chain(p.body.iter().filter_map(|s| s.kind.bound()))
+            .collect();
+        let twins: Vec<&Ident> = std::iter::once(&q.params[0].name)
+            .chain(q.body.iter().filter_map(|s| s.kind.bound()))
+            .collect();
+        assert!(ids(&own).agree(env));
+        assert!(!ids(&twins).agree(env), "the same names, another program's");
+        assert!(!ids(&[own[0], own[2], own[1]]).agree(env), "another order");
+        assert!(!ids(&[own[0], own[1], own[2], own[2]]).agree(env), "more");
     }
 
     /// Shapes of one name in two forges: each forge's values carry its own

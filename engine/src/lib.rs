@@ -661,9 +661,17 @@ impl Engine {
         let ran = beside
             .ran
             .take()
-            .filter(|(pi, ..)| *pi == entry && beside.args == args);
+            .filter(|(pi, ..)| *pi == entry && beside.args == args)
+            .filter(|(pi, _, _, binders)| {
+                // The names it read by their marks were the ones meant. In a
+                // program the check accepted, always: the check and the
+                // evaluation bind a body's names in the same order.
+                let agree = binders.agree(&compiled.procs[*pi].env);
+                debug_assert!(agree, "evaluation beside the check bound otherwise");
+                agree
+            });
         let result = match ran {
-            Some((_, result, state)) => {
+            Some((_, result, state, _)) => {
                 EVALUATED_BESIDE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 m.restore(state);
                 result
@@ -753,7 +761,12 @@ struct EvalBeside<'e> {
     args: Vec<Value>,
     /// The entry, its result and the machine's state, unless evaluation
     /// gave up.
-    ran: Option<(usize, Result<Value, exec::Stop>, exec::State)>,
+    ran: Option<(
+        usize,
+        Result<Value, exec::Stop>,
+        exec::State,
+        exec::BinderIds,
+    )>,
 }
 
 impl validate::BesideCheck for EvalBeside<'_> {
@@ -787,7 +800,8 @@ impl validate::BesideCheck for EvalBeside<'_> {
         m.beside(exec::Beside::new(pi, check, to_the_end));
         let result = m.run_proc(pi, self.args.clone());
         if !m.gave_up() {
-            self.ran = Some((pi, result, m.into_state()));
+            let binders = m.binder_ids();
+            self.ran = Some((pi, result, m.into_state(), binders));
         }
     }
 }

@@ -746,6 +746,11 @@ impl<'p> NameTypes<'p> {
         ]
     }
 
+    /// Who bound each slot, in slot order.
+    pub(crate) fn binders(&self) -> &[&'p Ident] {
+        &self.binders
+    }
+
     /// The name in slot `i`.
     #[inline]
     fn name(&self, i: usize) -> Option<&'p str> {
