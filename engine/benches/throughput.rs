@@ -198,7 +198,7 @@ fn whole_program_scaling(_engine: &Engine) -> usize {
     let mut times = [Duration::MAX; 2];
     // Best of 5 each, the two sizes alternating: the machine's load drifts
     // (a shared VM), and runs of one size in a row would see a different
-    // machine than those of the other. The 10k check takes ~110 ms, where
+    // machine than those of the other. The 10k check takes ~35 ms, where
     // noise is largest.
     for _ in 0..5 {
         for (i, n) in sizes.iter().enumerate() {
