@@ -196,7 +196,16 @@ fn run_with(
 ) -> String {
     let mut cfg = cfg.clone();
     cfg.overlap = overlap;
-    rendered_run(engine, id, bytes, &cfg)
+    let run = rendered_run(engine, id, bytes, &cfg);
+    // An evaluation beside the check always binds the check's binders in
+    // the check's slots (were it not so, its run would be made again after
+    // the check, and the comparison would not see it).
+    assert_eq!(
+        engine::runs_beside_disagreed(),
+        0,
+        "{id}: evaluated beside the check with binders other than the check's"
+    );
+    run
 }
 
 /// A run's trace and rendered diagnostics.

@@ -95,7 +95,8 @@ pub struct Program {
 /// Whether a program has been checked before: a check marks its
 /// expressions (`Resolved`), so only a program's first check finds every
 /// mark unset, which evaluating beside the check relies on (a mark it reads
-/// is one that check set).
+/// is one that check set, by the check of the statement's own process:
+/// statements share no expression node).
 #[derive(Debug, Default)]
 pub struct Checked(std::sync::atomic::AtomicBool);
 
@@ -536,8 +537,13 @@ impl BinOp {
 /// none. Validation sets it on every node it checks, so the marks are
 /// those of the program's latest validation: evaluation must use the
 /// result of that validation (the engine loads, validates and evaluates
-/// each run's program in turn). A name's mark is checked against the name
-/// before it is trusted; an operator's is not. (Atomic only so that a
+/// each run's program in turn). After a check, a name's mark is checked
+/// against the name before it is trusted; an operator's is not. Evaluated
+/// beside the program's first check, a name's mark is trusted as that check
+/// sets it (the check sets it only to the slot it bound that name in),
+/// which holds because no node is shared between statements: each
+/// statement's expression is a tree of its own (every loader makes one root
+/// per statement), so only its own process's check marks it. (Atomic only so that a
 /// program can be checked on another thread; relaxed access is a plain
 /// load or store.)
 pub struct Resolved(std::sync::atomic::AtomicU32);

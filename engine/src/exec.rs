@@ -69,7 +69,9 @@ pub struct Machine<'c, 'p> {
 /// Evaluation of a process while another thread checks it (the entry of a
 /// program's first check, `validate::compile_beside`): what the check
 /// decides is read from the marks as the check sets them. A name's slot is
-/// its mark (checked against the name bound there, as always), an
+/// its mark (the check sets it only to the slot it bound that name in;
+/// that the evaluation bound the same binders in the same slots is
+/// confirmed once, after the check: `BinderIds`), an
 /// operator's width its mark; a mark not yet set is waited for, until the
 /// check is over (then an unset mark means what it means after a check).
 /// A bound name's slot is the next one (the parameters', then each binding
@@ -78,10 +80,10 @@ pub struct Machine<'c, 'p> {
 /// them (waiting for the whole check there left a large body's 125 000
 /// constraints to evaluate after it: 25 ms of a 290 ms run).
 /// Where evaluation needs what only the whole check decides (a call's
-/// target, an f32 literal, a witness's constraint digest, a name whose mark
-/// is not its slot) it gives up: the run then evaluates after the check,
-/// as it does without this. Its result is used only if the check accepts
-/// the program.
+/// target, an f32 literal, a witness's constraint digest, a name not
+/// marked once the check is over) it gives up: the run then evaluates after
+/// the check, as it does without this. Its result is used only if the check
+/// accepts the program and their binders agree.
 pub(crate) struct Beside<'p> {
     pi: usize,
     check: &'p CheckState,
@@ -134,6 +136,12 @@ pub(crate) struct BinderIds(Vec<usize>);
 impl BinderIds {
     fn id(m: &Ident) -> usize {
         std::ptr::from_ref(m) as usize
+    }
+
+    /// These binders, slot by slot.
+    #[cfg(test)]
+    pub(crate) fn of(binders: &[&Ident]) -> BinderIds {
+        BinderIds(binders.iter().map(|m| Self::id(m)).collect())
     }
 
     /// Whether the check bound these binders, in these slots (the
@@ -1368,7 +1376,7 @@ mod mark_tests {
         assert!(BinderIds(Vec::new()).agree(env));
         let p = &program.forges[0].procs[0];
         let q = &twin.forges[0].procs[0];
-        let ids = |ms: &[&Ident]| BinderIds(ms.iter().map(|m| BinderIds::id(m)).collect());
+        let ids = BinderIds::of;
         let own: Vec<&Ident> = std::iter::once(&p.params[0].name)
             .chain(p.body.iter().filter_map(|s| s.kind.bound()))
             .collect();

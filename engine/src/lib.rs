@@ -150,6 +150,20 @@ pub const OVERLAP_MIN_STATEMENTS: usize = 4096;
 /// Runs whose entry was evaluated beside its check, that evaluation used.
 static EVALUATED_BESIDE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
+/// Runs whose entry was evaluated beside its check with binders other than
+/// the check's (`exec::BinderIds`): that evaluation was not used. In a
+/// program the check accepts there are none; the tests that compare
+/// `Overlap` both ways, and the pipeline fuzz target, say so.
+static BESIDE_DISAGREED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// How many runs of this process evaluated their entry beside its check
+/// with binders other than the check's (none, unless the check and
+/// evaluation bind a body's names differently: a defect).
+#[doc(hidden)]
+pub fn runs_beside_disagreed() -> u64 {
+    BESIDE_DISAGREED.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// How many runs of this process used an evaluation made beside the
 /// entry's check (for the tests that compare `Overlap` both ways: that
 /// the comparison did compare something).
@@ -662,14 +676,7 @@ impl Engine {
             .ran
             .take()
             .filter(|(pi, ..)| *pi == entry && beside.args == args)
-            .filter(|(pi, _, _, binders)| {
-                // The names it read by their marks were the ones meant. In a
-                // program the check accepted, always: the check and the
-                // evaluation bind a body's names in the same order.
-                let agree = binders.agree(&compiled.procs[*pi].env);
-                debug_assert!(agree, "evaluation beside the check bound otherwise");
-                agree
-            });
+            .and_then(|ran| usable_beside(&compiled, ran));
         let result = match ran {
             Some((_, result, state, _)) => {
                 EVALUATED_BESIDE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -761,12 +768,7 @@ struct EvalBeside<'e> {
     args: Vec<Value>,
     /// The entry, its result and the machine's state, unless evaluation
     /// gave up.
-    ran: Option<(
-        usize,
-        Result<Value, exec::Stop>,
-        exec::State,
-        exec::BinderIds,
-    )>,
+    ran: Option<BesideRan>,
 }
 
 impl validate::BesideCheck for EvalBeside<'_> {
@@ -805,6 +807,29 @@ impl validate::BesideCheck for EvalBeside<'_> {
         }
     }
 }
+
+/// What an evaluation beside the check ran, kept if it bound the check's
+/// binders in the check's slots: then the names it read by their marks were
+/// the ones meant. (Always so in a program the check accepted: the check
+/// and the evaluation bind a body's names in the same order. Otherwise it
+/// is counted, `BESIDE_DISAGREED`, and the run evaluates after the check.)
+fn usable_beside(compiled: &validate::Compiled<'_>, ran: BesideRan) -> Option<BesideRan> {
+    if ran.3.agree(&compiled.procs[ran.0].env) {
+        Some(ran)
+    } else {
+        BESIDE_DISAGREED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        None
+    }
+}
+
+/// An evaluation beside the check: the entry, its result, the machine's
+/// state and who it bound in each slot.
+type BesideRan = (
+    usize,
+    Result<Value, exec::Stop>,
+    exec::State,
+    exec::BinderIds,
+);
 
 /// Frees a large program on a thread of its own: a run's result does not
 /// wait for hundreds of thousands of nodes to be freed one by one (about a
@@ -933,6 +958,58 @@ mod explain_tests {
         let r = engine.run(&src(refused), &RunConfig::new(Mode::Simulate));
         assert_eq!(r.trace.outcome, Outcome::Inadmissible);
         assert!(r.explanation.is_none());
+    }
+}
+
+#[cfg(test)]
+mod beside_tests {
+    use super::*;
+    use dir_grammar::model::Ident;
+
+    /// Who binds each slot of the program's one process.
+    fn binders(p: &dir_grammar::Program) -> Vec<&Ident> {
+        let p = &p.forges[0].procs[0];
+        p.params
+            .iter()
+            .map(|f| &f.name)
+            .chain(p.body.iter().filter_map(|s| s.kind.bound()))
+            .collect()
+    }
+
+    /// An evaluation beside the check is used only if it bound the check's
+    /// own binders in the check's slots (all, or the first of them); one
+    /// that bound the same names by another program's statements is not,
+    /// and is counted.
+    #[test]
+    fn an_evaluation_that_bound_otherwise_is_not_used() {
+        let tables = Tables::defaults().expect("tables");
+        let src = "dir 0.1;\nforge F {\n  proc K main(p: i64) -> i64 {\n    let a = p Add 1;\n    let b = a Mul 2;\n    return b;\n  }\n}\n";
+        let program = dir_grammar::load_str(src).expect("loads");
+        let twin = dir_grammar::load_str(src).expect("loads");
+        let mut ck = Checker::new(&tables);
+        let compiled = validate::compile(&mut ck, &program).expect("valid");
+        let ran = |ids: &[&Ident]| -> BesideRan {
+            let budget = exec::Budget {
+                steps: 100,
+                value_nodes: 100,
+                payload_bytes: 100,
+            };
+            let m = exec::Machine::new(&tables, &compiled, budget);
+            (
+                0,
+                Ok(Value::Int(4)),
+                m.into_state(),
+                exec::BinderIds::of(ids),
+            )
+        };
+        let (own, other) = (binders(&program), binders(&twin));
+        assert_eq!(own.len(), 3);
+        let before = runs_beside_disagreed();
+        assert!(usable_beside(&compiled, ran(&own)).is_some());
+        assert!(usable_beside(&compiled, ran(&own[..2])).is_some());
+        assert_eq!(runs_beside_disagreed(), before);
+        assert!(usable_beside(&compiled, ran(&other)).is_none());
+        assert!(runs_beside_disagreed() > before);
     }
 }
 

@@ -102,6 +102,11 @@ fuzz_target!(|data: &[u8]| {
     // `DUSTRUN_FUZZ_DETERMINISM=0` skips the second run.
     if determinism_enabled() {
         let again = engine().run(&src, config_beside());
+        assert_eq!(
+            engine::runs_beside_disagreed(),
+            0,
+            "evaluated beside the check with binders other than the check's"
+        );
         assert!(
             again.trace.artifact.digest.is_empty() && again.trace.run.is_empty(),
             "a run without digests has them"
