@@ -378,8 +378,9 @@ impl Drop for Deferred<'_, '_> {
 /// Adds the parsed batches to the program's arenas, where the roots its
 /// statements were given (`Deferred::defer`) find them. None where the
 /// program is not as the roots assume (arenas of its own beyond the
-/// reader's and the reading ahead's, which precede the batches). Each batch was parsed whole or the queue failed, and
-/// `Queue::parsed` finds none missing.
+/// reader's and the reading ahead's, which precede the batches). Each
+/// batch was parsed whole or the queue failed, and `Queue::parsed` finds
+/// none missing.
 fn add_batches(p: &mut Program, batches: Vec<Parsed>) -> Option<()> {
     if p.exprs.len() == AHEAD_ARENA {
         p.exprs.push(Exprs::default());

@@ -543,9 +543,9 @@ impl BinOp {
 /// sets it (the check sets it only to the slot it bound that name in),
 /// which holds because no node is shared between statements: each
 /// statement's expression is a tree of its own (every loader makes one root
-/// per statement), so only its own process's check marks it. (Atomic only so that a
-/// program can be checked on another thread; relaxed access is a plain
-/// load or store.)
+/// per statement), so only its own process's check marks it. (Atomic only
+/// so that a program can be checked on another thread; relaxed access is a
+/// plain load or store.)
 pub struct Resolved(std::sync::atomic::AtomicU32);
 
 impl Resolved {

@@ -139,7 +139,6 @@ impl BinderIds {
     }
 
     /// These binders, slot by slot.
-    #[cfg(test)]
     pub(crate) fn of(binders: &[&Ident]) -> BinderIds {
         BinderIds(binders.iter().map(|m| Self::id(m)).collect())
     }
@@ -959,9 +958,7 @@ impl<'c, 'p> Machine<'c, 'p> {
     /// Who this evaluation bound in each slot, beside the check (empty
     /// otherwise).
     pub(crate) fn binder_ids(&self) -> BinderIds {
-        BinderIds(self.beside.as_ref().map_or_else(Vec::new, |b| {
-            b.binders.iter().map(|m| BinderIds::id(m)).collect()
-        }))
+        BinderIds::of(self.beside.as_ref().map_or(&[], |b| &b.binders))
     }
 
     /// Evaluation beside the check stops here (the run evaluates after the
@@ -1374,15 +1371,14 @@ mod mark_tests {
         assert!(ran.agree(env));
         assert!(BinderIds(ran.0[..1].to_vec()).agree(env));
         assert!(BinderIds(Vec::new()).agree(env));
-        let p = &program.forges[0].procs[0];
-        let q = &twin.forges[0].procs[0];
         let ids = BinderIds::of;
-        let own: Vec<&Ident> = std::iter::once(&p.params[0].name)
-            .chain(p.body.iter().filter_map(|s| s.kind.bound()))
-            .collect();
-        let twins: Vec<&Ident> = std::iter::once(&q.params[0].name)
-            .chain(q.body.iter().filter_map(|s| s.kind.bound()))
-            .collect();
+        fn binders(program: &Program) -> Vec<&Ident> {
+            let p = &program.forges[0].procs[0];
+            std::iter::once(&p.params[0].name)
+                .chain(p.body.iter().filter_map(|s| s.kind.bound()))
+                .collect()
+        }
+        let (own, twins) = (binders(&program), binders(&twin));
         assert!(ids(&own).agree(env));
         assert!(!ids(&twins).agree(env), "the same names, another program's");
         assert!(!ids(&[own[0], own[2], own[1]]).agree(env), "another order");

@@ -675,13 +675,13 @@ impl Engine {
         let ran = beside
             .ran
             .take()
-            .filter(|(pi, ..)| *pi == entry && beside.args == args)
+            .filter(|ran| ran.pi == entry && beside.args == args)
             .and_then(|ran| usable_beside(&compiled, ran));
         let result = match ran {
-            Some((_, result, state, _)) => {
+            Some(ran) => {
                 EVALUATED_BESIDE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                m.restore(state);
-                result
+                m.restore(ran.state);
+                ran.result
             }
             None => m.run_proc(entry, args),
         };
@@ -766,8 +766,7 @@ struct EvalBeside<'e> {
     budget: exec::Budget,
     /// The arguments it was evaluated with.
     args: Vec<Value>,
-    /// The entry, its result and the machine's state, unless evaluation
-    /// gave up.
+    /// What evaluating the entry gave, unless evaluation gave up.
     ran: Option<BesideRan>,
 }
 
@@ -802,8 +801,12 @@ impl validate::BesideCheck for EvalBeside<'_> {
         m.beside(exec::Beside::new(pi, check, to_the_end));
         let result = m.run_proc(pi, self.args.clone());
         if !m.gave_up() {
-            let binders = m.binder_ids();
-            self.ran = Some((pi, result, m.into_state(), binders));
+            self.ran = Some(BesideRan {
+                pi,
+                result,
+                binders: m.binder_ids(),
+                state: m.into_state(),
+            });
         }
     }
 }
@@ -814,7 +817,7 @@ impl validate::BesideCheck for EvalBeside<'_> {
 /// and the evaluation bind a body's names in the same order. Otherwise it
 /// is counted, `BESIDE_DISAGREED`, and the run evaluates after the check.)
 fn usable_beside(compiled: &validate::Compiled<'_>, ran: BesideRan) -> Option<BesideRan> {
-    if ran.3.agree(&compiled.procs[ran.0].env) {
+    if ran.binders.agree(&compiled.procs[ran.pi].env) {
         Some(ran)
     } else {
         BESIDE_DISAGREED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -822,14 +825,16 @@ fn usable_beside(compiled: &validate::Compiled<'_>, ran: BesideRan) -> Option<Be
     }
 }
 
-/// An evaluation beside the check: the entry, its result, the machine's
-/// state and who it bound in each slot.
-type BesideRan = (
-    usize,
-    Result<Value, exec::Stop>,
-    exec::State,
-    exec::BinderIds,
-);
+/// An evaluation beside the check.
+struct BesideRan {
+    /// The entry evaluated.
+    pi: usize,
+    result: Result<Value, exec::Stop>,
+    /// The machine's state after it.
+    state: exec::State,
+    /// Who it bound in each slot.
+    binders: exec::BinderIds,
+}
 
 /// Frees a large program on a thread of its own: a run's result does not
 /// wait for hundreds of thousands of nodes to be freed one by one (about a
@@ -995,12 +1000,12 @@ mod beside_tests {
                 payload_bytes: 100,
             };
             let m = exec::Machine::new(&tables, &compiled, budget);
-            (
-                0,
-                Ok(Value::Int(4)),
-                m.into_state(),
-                exec::BinderIds::of(ids),
-            )
+            BesideRan {
+                pi: 0,
+                result: Ok(Value::Int(4)),
+                state: m.into_state(),
+                binders: exec::BinderIds::of(ids),
+            }
         };
         let (own, other) = (binders(&program), binders(&twin));
         assert_eq!(own.len(), 3);
